@@ -1,0 +1,59 @@
+"""What the resolver knows of the published tables: names, columns and their VO metadata.
+
+The service fills a ``Catalog`` from TAP_SCHEMA; tests can build one by hand. No I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ColumnMeta:
+    name: str
+    datatype: str  # VOTable datatype: char, unicodeChar, short, int, long, float, double, boolean
+    arraysize: str | None = None
+    xtype: str | None = None
+    unit: str | None = None
+    ucd: str | None = None
+    utype: str | None = None
+    description: str | None = None
+
+    @property
+    def is_geometry(self) -> bool:
+        return self.xtype in ("point", "circle", "polygon", "moc", "shape")
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.datatype in ("short", "int", "long", "float", "double") and not (
+            self.arraysize or self.xtype
+        )
+
+    @property
+    def is_string(self) -> bool:
+        return self.datatype in ("char", "unicodeChar") and self.xtype is None
+
+
+@dataclass(frozen=True)
+class TableMeta:
+    schema: str
+    name: str  # unqualified
+    columns: tuple[ColumnMeta, ...]
+    description: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass
+class Catalog:
+    tables: list[TableMeta] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, tables: Iterable[TableMeta]) -> Catalog:
+        return cls(list(tables))
+
+    def table_names(self) -> list[str]:
+        return [t.qualified_name for t in self.tables]

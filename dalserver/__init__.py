@@ -1,0 +1,1 @@
+"""dalserver: publish an astronomical archive to the Virtual Observatory (TAP, ObsCore, VOSI)."""

@@ -1,0 +1,3 @@
+from dalserver.cli import main
+
+raise SystemExit(main())

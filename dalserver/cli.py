@@ -1,0 +1,121 @@
+"""The ``dalserver`` command: run the demo, serve, manage the database, ingest data."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import psycopg
+
+from dalserver.db.bootstrap import bootstrap
+from dalserver.db.location import database_url, managed_cluster
+from dalserver.settings import Settings
+from data_ingest.fits_images import ArchiveContext
+from data_ingest.images import ingest_images
+from data_ingest.sample import write_sample
+
+log = logging.getLogger("dalserver")
+
+
+def _context(settings: Settings) -> ArchiveContext:
+    return ArchiveContext(settings.archive_root, settings.public_url, settings.ivoid_authority)
+
+
+def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = True) -> int:
+    schemas = bootstrap(url, settings.schema_extension_dirs)
+    obscore = next(t for s in schemas for t in s.tables if t.qualified_name == "ivoa.obscore")
+    with psycopg.connect(url) as conn:
+        report = ingest_images(
+            conn, paths, _context(settings), obscore, progress=progress,
+            warn=lambda msg: print(f"skipped: {msg}", file=sys.stderr),
+        )
+    rate = report.ingested / report.seconds if report.seconds else 0.0
+    print(f"ingested {report.ingested} images into ivoa.obscore in {report.seconds:.1f} s "
+          f"({rate:.0f} files/s); {len(report.skipped)} skipped")
+    return 1 if report.skipped and not report.ingested else 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from dalserver.app import create_app
+
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)
+    print(f"serving {settings.title} on http://{settings.host}:{settings.port}/tap (Ctrl-C to stop)")
+    uvicorn.run(create_app(settings, url), host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    url = database_url(settings)
+    sample_dir = settings.archive_root / "suprimecam"
+    if not any(sample_dir.glob("*.fits")):
+        print(f"writing synthetic Suprime-Cam SXDS stacks into {sample_dir}")
+        write_sample(sample_dir)
+    _ingest(settings, url, [sample_dir])
+    return cmd_serve(settings, args)
+
+
+def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
+    return _ingest(settings, database_url(settings), [Path(p) for p in args.paths], progress=not args.quiet)
+
+
+def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
+    target = Path(args.directory) if args.directory else settings.archive_root / "suprimecam"
+    paths = write_sample(target)
+    print(f"wrote {len(paths)} FITS files into {target}")
+    return 0
+
+
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "init":
+        bootstrap(database_url(settings), settings.schema_extension_dirs)
+        print("database ready")
+        return 0
+    if settings.database_url:
+        print("DALSERVER_DATABASE_URL is set: the database is not managed by dalserver", file=sys.stderr)
+        return 2
+    cluster = managed_cluster(settings)
+    if args.action == "start":
+        print(database_url(settings))
+    elif args.action == "stop":
+        cluster.stop()
+    elif args.action == "status":
+        print("running" if cluster.is_running() else "stopped", cluster.data_dir)
+    elif args.action == "url":
+        print(cluster.url(settings.database_name))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dalserver", description=__doc__)
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="set up the demo archive (database, sample data) and serve it").set_defaults(func=cmd_demo)
+    sub.add_parser("serve", help="serve the archive").set_defaults(func=cmd_serve)
+    db = sub.add_parser("db", help="the archive database")
+    db.add_argument("action", choices=["init", "start", "stop", "status", "url"])
+    db.set_defaults(func=cmd_db)
+    ingest = sub.add_parser("ingest", help="add data to the archive")
+    ingest_sub = ingest.add_subparsers(dest="kind", required=True)
+    images = ingest_sub.add_parser("images", help="FITS images (files or directories) into ivoa.obscore")
+    images.add_argument("paths", nargs="+")
+    images.add_argument("--quiet", action="store_true", help="no progress bar")
+    images.set_defaults(func=cmd_ingest_images)
+    sample = sub.add_parser("sample", help="write the synthetic Suprime-Cam sample")
+    sample.add_argument("directory", nargs="?")
+    sample.set_defaults(func=cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    return int(args.func(Settings(), args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Bring an archive database to the current schema: pgsphere, the built-in tables and their
+TAP_SCHEMA rows. Idempotent: run at every start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import psycopg
+
+from dalserver.db.pgsphere import ensure_pgsphere
+from dalserver.db.tap_schema import publish_schema, publish_table
+from schemas.ddl import add_missing_columns_sql, create_index_sql, create_table_sql, quote_ident
+from schemas.model import SchemaDef, builtin_schemas
+
+log = logging.getLogger(__name__)
+
+
+def create_tables(conn: psycopg.Connection, schema: SchemaDef) -> None:
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema.name)}")
+    for table in schema.tables:
+        conn.execute(create_table_sql(table))  # type: ignore[arg-type]
+        for statement in add_missing_columns_sql(table):
+            conn.execute(statement)  # type: ignore[arg-type]
+        for index in table.indexes:
+            conn.execute(create_index_sql(table, index))  # type: ignore[arg-type]
+
+
+def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDef, ...]:
+    """Create or upgrade everything dalserver needs in the database at ``url``."""
+    schemas = builtin_schemas(extension_dirs)
+    with psycopg.connect(url, autocommit=True) as conn:
+        how = ensure_pgsphere(conn)
+        log.info("pgsphere: %s", how)
+        with conn.transaction():
+            # One writer at a time: two servers starting together must not race on DDL.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.bootstrap'))")
+            for schema in schemas:
+                create_tables(conn, schema)
+            for s_index, schema in enumerate(schemas):
+                publish_schema(conn, schema, s_index)
+                for t_index, table in enumerate(schema.tables):
+                    publish_table(conn, table, s_index * 100 + t_index)
+    return schemas

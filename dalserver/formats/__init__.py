@@ -1,0 +1,1 @@
+"""Result serialisations: writers that consume row batches and yield bytes."""

@@ -1,0 +1,78 @@
+"""The TAP service's VOSI resources and landing page: availability, capabilities, tables."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from dalserver.db.metadata import read_tap_schema
+from dalserver.errors import DALIError
+from dalserver.formats import votable
+from dalserver.services import services
+from dalserver.vosi import documents
+
+router = APIRouter()
+
+OUTPUT_FORMATS = [
+    documents.OutputFormat(votable.MEDIA_TYPE, "ivo://ivoa.net/std/TAPRegExt#output-votable-td", ("votable",)),
+]
+
+
+@router.get("/tap/availability", summary="VOSI availability")
+async def availability(request: Request) -> Response:
+    svc = services(request)
+    try:
+        async with svc.pool.connection(timeout=5) as conn:
+            await conn.execute("SELECT 1")
+            await conn.rollback()
+        ok, note = True, "the service is accepting queries"
+    except Exception as exc:  # any failure to reach the database means "not available"
+        ok, note = False, f"the database cannot be reached: {type(exc).__name__}"
+    return Response(documents.availability(ok, note, svc.started), media_type=documents.XML_MEDIA_TYPE)
+
+
+@router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)")
+async def capabilities(request: Request) -> Response:
+    settings = services(request).settings
+    body = documents.tap_capabilities(
+        settings.public_url,
+        OUTPUT_FORMATS,
+        settings.maxrec_default,
+        settings.maxrec_hard,
+        int(settings.statement_timeout_seconds),
+    )
+    return Response(body, media_type=documents.XML_MEDIA_TYPE)
+
+
+@router.get("/tap/tables", summary="VOSI tables (VODataService tableset)")
+async def tables(request: Request, detail: str | None = None) -> Response:
+    schemas = await read_tap_schema(services(request).pool)
+    body = documents.tableset(schemas, detail_min=(detail or "").lower() == "min")
+    return Response(body, media_type=documents.XML_MEDIA_TYPE)
+
+
+@router.get("/tap/tables/{name}", summary="VOSI tables: one table")
+async def one_table(request: Request, name: str) -> Response:
+    schemas = await read_tap_schema(services(request).pool)
+    for schema in schemas:
+        for table in schema["tables"]:
+            if table["name"].lower() == name.lower():
+                return Response(documents.single_table(table), media_type=documents.XML_MEDIA_TYPE)
+    raise DALIError(f"no published table is called {name!r}", status_code=404)
+
+
+@router.get("/tap", response_class=HTMLResponse, summary="TAP service landing page")
+async def landing(request: Request) -> HTMLResponse:
+    settings = services(request).settings
+    base = settings.public_url
+    links = "".join(
+        f'<li><a href="{base}/tap/{p}">{p}</a></li>' for p in ("capabilities", "availability", "tables")
+    )
+    return HTMLResponse(
+        f"<!DOCTYPE html><html><head><title>{settings.title}: TAP</title></head><body>"
+        f"<h1>{settings.title}</h1><p>Table Access Protocol 1.1 service at <code>{base}/tap</code>. "
+        "Use it with pyvo, TOPCAT or astroquery.</p>"
+        f'<p>Example: <a href="{base}/tap/sync?LANG=ADQL&amp;QUERY=SELECT%20TOP%2010%20*%20FROM%20ivoa.obscore">'
+        "ten ObsCore rows</a></p>"
+        f"<ul>{links}</ul></body></html>"
+    )

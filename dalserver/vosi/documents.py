@@ -1,0 +1,163 @@
+"""VOSI documents (availability, capabilities with TAPRegExt, tableset with VODataService), built
+with lxml so that every value is escaped and namespaces are declared once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lxml import etree
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+VOSI_AVAILABILITY = "http://www.ivoa.net/xml/VOSIAvailability/v1.0"
+VOSI_CAPABILITIES = "http://www.ivoa.net/xml/VOSICapabilities/v1.0"
+VOSI_TABLES = "http://www.ivoa.net/xml/VOSITables/v1.0"
+VR = "http://www.ivoa.net/xml/VOResource/v1.0"
+VS = "http://www.ivoa.net/xml/VODataService/v1.1"
+TR = "http://www.ivoa.net/xml/TAPRegExt/v1.0"
+XML_MEDIA_TYPE = "text/xml"
+
+ADQL_GEOMETRY_FEATURES = ("POINT", "CIRCLE", "CONTAINS", "INTERSECTS", "DISTANCE", "COORD1", "COORD2")
+
+
+def _xsi_type(element: etree._Element, value: str) -> None:
+    element.set(f"{{{XSI}}}type", value)
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    element = etree.SubElement(parent, tag, {k: v for k, v in attrs.items() if v is not None})
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _serialise(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def availability(available: bool, note: str, up_since: datetime) -> bytes:
+    root = etree.Element(f"{{{VOSI_AVAILABILITY}}}availability", nsmap={"vosi": VOSI_AVAILABILITY})
+    _sub(root, f"{{{VOSI_AVAILABILITY}}}available", "true" if available else "false")
+    _sub(root, f"{{{VOSI_AVAILABILITY}}}upSince", up_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    _sub(root, f"{{{VOSI_AVAILABILITY}}}note", note)
+    return _serialise(root)
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    mime: str
+    ivo_id: str | None
+    aliases: tuple[str, ...]
+
+
+def _vosi_capability(root: etree._Element, standard: str, url: str) -> None:
+    cap = _sub(root, "capability", standardID=standard)
+    iface = _sub(cap, "interface")
+    _xsi_type(iface, "vs:ParamHTTP")
+    _sub(iface, "accessURL", url, use="full")
+
+
+def tap_capabilities(
+    base_url: str,
+    output_formats: list[OutputFormat],
+    maxrec_default: int,
+    maxrec_hard: int,
+    execution_seconds: int,
+) -> bytes:
+    root = etree.Element(
+        f"{{{VOSI_CAPABILITIES}}}capabilities",
+        nsmap={"vosi": VOSI_CAPABILITIES, "xsi": XSI, "vr": VR, "vs": VS, "tr": TR},
+    )
+    tap = _sub(root, "capability", standardID="ivo://ivoa.net/std/TAP")
+    _xsi_type(tap, "tr:TableAccess")
+    iface = _sub(tap, "interface", role="std", version="1.1")
+    _xsi_type(iface, "vs:ParamHTTP")
+    _sub(iface, "accessURL", f"{base_url}/tap", use="base")
+    _sub(tap, "dataModel", "ObsCore-1.1", **{"ivo-id": "ivo://ivoa.net/std/ObsCore#core-1.1"})
+    lang = _sub(tap, "language")
+    _sub(lang, "name", "ADQL")
+    _sub(lang, "version", "2.1", **{"ivo-id": "ivo://ivoa.net/std/ADQL#v2.1"})
+    _sub(lang, "version", "2.0", **{"ivo-id": "ivo://ivoa.net/std/ADQL#v2.0"})
+    _sub(lang, "description", "ADQL, translated to PostgreSQL with pgsphere for geometry.")
+    features = _sub(lang, "languageFeatures", type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo")
+    for form in ADQL_GEOMETRY_FEATURES:
+        feature = _sub(features, "feature")
+        _sub(feature, "form", form)
+    for fmt in output_formats:
+        out = _sub(tap, "outputFormat", **({"ivo-id": fmt.ivo_id} if fmt.ivo_id else {}))
+        _sub(out, "mime", fmt.mime)
+        for alias in fmt.aliases:
+            _sub(out, "alias", alias)
+    duration = _sub(tap, "executionDuration")
+    _sub(duration, "default", str(execution_seconds))
+    _sub(duration, "hard", str(execution_seconds))
+    limit = _sub(tap, "outputLimit")
+    _sub(limit, "default", str(maxrec_default), unit="row")
+    _sub(limit, "hard", str(maxrec_hard), unit="row")
+    for standard, path in (
+        ("ivo://ivoa.net/std/VOSI#capabilities", "capabilities"),
+        ("ivo://ivoa.net/std/VOSI#availability", "availability"),
+        ("ivo://ivoa.net/std/VOSI#tables", "tables"),
+    ):
+        _vosi_capability(root, standard, f"{base_url}/tap/{path}")
+    return _serialise(root)
+
+
+def tableset(schemas: list[dict[str, Any]], detail_min: bool = False) -> bytes:
+    """VODataService tableset from TAP_SCHEMA rows: schemas with tables with columns and keys."""
+    root = etree.Element(f"{{{VOSI_TABLES}}}tableset", nsmap={"vosi": VOSI_TABLES, "xsi": XSI, "vs": VS})
+    for schema in schemas:
+        s_el = _sub(root, "schema")
+        _sub(s_el, "name", schema["name"])
+        if schema.get("description"):
+            _sub(s_el, "description", schema["description"])
+        if schema.get("utype"):
+            _sub(s_el, "utype", schema["utype"])
+        for table in schema["tables"]:
+            append_table(s_el, table, detail_min)
+    return _serialise(root)
+
+
+def single_table(table: dict[str, Any]) -> bytes:
+    root = etree.Element(f"{{{VOSI_TABLES}}}table", nsmap={"vosi": VOSI_TABLES, "xsi": XSI, "vs": VS})
+    _fill_table(root, table, detail_min=False)
+    return _serialise(root)
+
+
+def append_table(parent: etree._Element, table: dict[str, Any], detail_min: bool) -> None:
+    _fill_table(_sub(parent, "table"), table, detail_min)
+
+
+def _fill_table(t_el: etree._Element, table: dict[str, Any], detail_min: bool) -> None:
+    t_el.set("type", table.get("table_type") or "table")
+    _sub(t_el, "name", table["name"])
+    if table.get("description"):
+        _sub(t_el, "description", table["description"])
+    if table.get("utype"):
+        _sub(t_el, "utype", table["utype"])
+    if detail_min:
+        return
+    for column in table["columns"]:
+        c_el = _sub(t_el, "column")
+        _sub(c_el, "name", column["column_name"])
+        for key in ("description", "unit", "ucd", "utype", "xtype"):
+            if column.get(key):
+                _sub(c_el, key, column[key])
+        dtype = _sub(c_el, "dataType", column["datatype"])
+        _xsi_type(dtype, "vs:VOTableType")
+        if column.get("arraysize"):
+            dtype.set("arraysize", column["arraysize"])
+        for flag in ("indexed", "principal", "std"):
+            if column.get(flag):
+                _sub(c_el, "flag", flag if flag != "std" else "std")
+    for key in table.get("keys", []):
+        k_el = _sub(t_el, "foreignKey")
+        _sub(k_el, "targetTable", key["target_table"])
+        for from_column, target_column in key["columns"]:
+            fk = _sub(k_el, "fkColumn")
+            _sub(fk, "fromColumn", from_column)
+            _sub(fk, "targetColumn", target_column)
+        if key.get("description"):
+            _sub(k_el, "description", key["description"])

@@ -1,0 +1,139 @@
+"""Describe a FITS image as an ObsCore row: footprint from the WCS, time and exposure from the
+header, spectral coverage from the instrument profile.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS, FITSFixedWarning
+
+from data_ingest.instruments import profile_for
+
+
+class IngestError(Exception):
+    """A file that cannot be described; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class ArchiveContext:
+    """Where products live and how the world addresses them."""
+
+    archive_root: Path  # every product is below this directory
+    base_url: str  # public URL of the service, e.g. http://127.0.0.1:8000
+    authority: str  # IVOA authority for publisher DIDs, e.g. dalserver.demo
+
+    def access_url(self, path: Path) -> str:
+        relative = path.resolve().relative_to(self.archive_root.resolve())
+        return f"{self.base_url.rstrip('/')}/data/{relative.as_posix()}"
+
+
+def _angular_separation(ra1: float, dec1: float, ra2: np.ndarray, dec2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in degrees (Vincenty form, stable for small and large angles)."""
+    r1, d1, r2, d2 = map(np.radians, (ra1, dec1, ra2, dec2))
+    dra = r2 - r1
+    num = np.hypot(np.cos(d2) * np.sin(dra), np.cos(d1) * np.sin(d2) - np.sin(d1) * np.cos(d2) * np.cos(dra))
+    den = np.sin(d1) * np.sin(d2) + np.cos(d1) * np.cos(d2) * np.cos(dra)
+    return np.degrees(np.arctan2(num, den))
+
+
+def _image_hdu(hdul: fits.HDUList, path: Path) -> fits.ImageHDU | fits.PrimaryHDU:
+    for hdu in hdul:
+        if isinstance(hdu, fits.PrimaryHDU | fits.ImageHDU) and hdu.header.get("NAXIS", 0) >= 2:
+            return hdu
+    raise IngestError(f"{path}: no image extension with two or more axes")
+
+
+def spoly_text(corners: np.ndarray) -> str:
+    """A pgsphere polygon literal in degrees, with every digit of the float kept."""
+    return "{" + ",".join(f"({float(ra)!r}d,{float(dec)!r}d)" for ra, dec in corners) + "}"
+
+
+def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]:
+    """The ObsCore row for one FITS image; ``IngestError`` if it cannot be described."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
+                hdu = _image_hdu(hdul, path)
+                header = hdu.header.copy()
+                wcs = WCS(header, naxis=2)
+    except IngestError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IngestError(f"{path}: not a readable FITS file ({exc})") from exc
+    if not wcs.has_celestial or not wcs.wcs.ctype[0]:
+        raise IngestError(f"{path}: no celestial WCS in the header (CTYPE1/CTYPE2 missing)")
+    n1, n2 = int(header["NAXIS1"]), int(header["NAXIS2"])
+    corners = wcs.calc_footprint(undistort=False, center=False)
+    centre = wcs.pixel_to_world_values((n1 - 1) / 2, (n2 - 1) / 2)
+    s_ra, s_dec = float(centre[0]) % 360.0, float(centre[1])
+    if not all(math.isfinite(v) for v in (s_ra, s_dec, *corners.ravel())):
+        raise IngestError(f"{path}: the WCS does not give finite sky coordinates")
+    radius = float(np.max(_angular_separation(s_ra, s_dec, corners[:, 0], corners[:, 1])))
+
+    profile = profile_for(header.get("INSTRUME"))
+    band_name = header.get(profile.filter_keyword if profile else "FILTER")
+    band = profile.filter(band_name) if profile else None
+    if profile and band_name and band is None:
+        raise IngestError(f"{path}: filter {band_name!r} is not in the {profile.instrument_name} profile")
+
+    exptime = _float(header.get("EXPTIME"))
+    t_min = _float(header.get("MJD-OBS"))
+    t_max = _float(header.get("MJD-END"))
+    if t_max is None and t_min is not None and exptime is not None:
+        t_max = t_min + exptime / 86400.0
+    obs_id = str(header.get("FRAMEID") or header.get("DATA-ID") or path.stem)
+    collection = profile.collection if profile else str(header.get("INSTRUME") or "images")
+    collection_key = collection.lower().replace("/", "-").replace(" ", "-")
+    size = path.stat().st_size
+
+    return {
+        "dataproduct_type": "image",
+        "calib_level": 3 if header.get("NCOMBINE", 2) != 1 else 2,
+        "obs_collection": collection,
+        "obs_id": obs_id,
+        "obs_publisher_did": f"ivo://{context.authority}/{collection_key}?{obs_id}",
+        "access_url": context.access_url(path),
+        "access_format": "image/fits",
+        "access_estsize": max(1, math.ceil(size / 1024)),
+        "target_name": header.get("OBJECT"),
+        "s_ra": s_ra,
+        "s_dec": s_dec,
+        "s_fov": 2 * radius,
+        "s_region": spoly_text(corners),
+        "s_resolution": _float(header.get("SEEING")),
+        "s_xel1": n1,
+        "s_xel2": n2,
+        "t_min": t_min,
+        "t_max": t_max,
+        "t_exptime": exptime,
+        "t_resolution": None,
+        "t_xel": 1,
+        "em_min": band.em_min if band else None,
+        "em_max": band.em_max if band else None,
+        "em_res_power": band.resolving_power if band else None,
+        "em_xel": 1,
+        "o_ucd": "phot.count",
+        "pol_states": None,
+        "pol_xel": None,
+        "facility_name": profile.facility_name if profile else header.get("TELESCOP"),
+        "instrument_name": profile.instrument_name if profile else header.get("INSTRUME"),
+        "em_band_name": band.name if band else band_name,
+    }
+
+
+def _float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return None
+    return result if math.isfinite(result) else None
