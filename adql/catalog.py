@@ -26,9 +26,7 @@ class ColumnMeta:
 
     @property
     def is_numeric(self) -> bool:
-        return self.datatype in ("short", "int", "long", "float", "double") and not (
-            self.arraysize or self.xtype
-        )
+        return self.datatype in ("short", "int", "long", "float", "double") and not (self.arraysize or self.xtype)
 
     @property
     def is_string(self) -> bool:

@@ -30,7 +30,21 @@ SIGNATURES: dict[str, Signature] = {
     # mathematical and trigonometric (ADQL 2.1 section 2.3)
     **{
         name: Signature(1, 1, _DOUBLE)
-        for name in ("ACOS", "ASIN", "ATAN", "COS", "COT", "SIN", "TAN", "EXP", "LOG", "LOG10", "SQRT", "DEGREES", "RADIANS")
+        for name in (
+            "ACOS",
+            "ASIN",
+            "ATAN",
+            "COS",
+            "COT",
+            "SIN",
+            "TAN",
+            "EXP",
+            "LOG",
+            "LOG10",
+            "SQRT",
+            "DEGREES",
+            "RADIANS",
+        )
     },
     "ABS": Signature(1, 1, None),
     "CEILING": Signature(1, 1, _DOUBLE),

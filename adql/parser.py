@@ -237,9 +237,7 @@ def _describe_expected(expected: set[str]) -> str:
 
 def _syntax_error(exc: UnexpectedInput, text: str) -> ADQLError:
     line, column = getattr(exc, "line", None), getattr(exc, "column", None)
-    if isinstance(exc, UnexpectedEOF) or (
-        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
-    ):
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         expected = getattr(exc, "expected", None) or getattr(exc, "accepts", set())
         lines = text.splitlines() or [""]
         return ADQLError(

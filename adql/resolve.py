@@ -88,8 +88,7 @@ class _Resolver:
                 known = [o.adql_name.name if o.adql_name else o.table.qualified_name for o in self.occurrences]
                 raise _err(
                     "ADQL-UNKNOWN-TABLE",
-                    f"'{q}' in '{ref.text}' does not name a table of the FROM clause"
-                    + suggestion(q, known),
+                    f"'{q}' in '{ref.text}' does not name a table of the FROM clause" + suggestion(q, known),
                     ref,
                 )
         else:

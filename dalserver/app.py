@@ -56,7 +56,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        return Response(votable.error_document(f"invalid request: {exc.errors()}"), status_code=400, media_type=votable.MEDIA_TYPE)
+        return Response(
+            votable.error_document(f"invalid request: {exc.errors()}"), status_code=400, media_type=votable.MEDIA_TYPE
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

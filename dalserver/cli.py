@@ -28,12 +28,18 @@ def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = Tr
     obscore = next(t for s in schemas for t in s.tables if t.qualified_name == "ivoa.obscore")
     with psycopg.connect(url) as conn:
         report = ingest_images(
-            conn, paths, _context(settings), obscore, progress=progress,
+            conn,
+            paths,
+            _context(settings),
+            obscore,
+            progress=progress,
             warn=lambda msg: print(f"skipped: {msg}", file=sys.stderr),
         )
     rate = report.ingested / report.seconds if report.seconds else 0.0
-    print(f"ingested {report.ingested} images into ivoa.obscore in {report.seconds:.1f} s "
-          f"({rate:.0f} files/s); {len(report.skipped)} skipped")
+    print(
+        f"ingested {report.ingested} images into ivoa.obscore in {report.seconds:.1f} s "
+        f"({rate:.0f} files/s); {len(report.skipped)} skipped"
+    )
     return 1 if report.skipped and not report.ingested else 0
 
 
@@ -94,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dalserver", description=__doc__)
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="set up the demo archive (database, sample data) and serve it").set_defaults(func=cmd_demo)
+    sub.add_parser("demo", help="set up the demo archive (database, sample data) and serve it").set_defaults(
+        func=cmd_demo
+    )
     sub.add_parser("serve", help="serve the archive").set_defaults(func=cmd_serve)
     db = sub.add_parser("db", help="the archive database")
     db.add_argument("action", choices=["init", "start", "stop", "status", "url"])

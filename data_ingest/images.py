@@ -81,7 +81,9 @@ def ingest_images(
         columns = [c for c in rows[0] if c in known]
         sql = _upsert_sql(obscore, columns)
         with conn.transaction(), conn.cursor() as cur:
-            for start in tqdm(range(0, len(rows), 500), desc="writing ObsCore rows", unit="batch", disable=not progress):
+            for start in tqdm(
+                range(0, len(rows), 500), desc="writing ObsCore rows", unit="batch", disable=not progress
+            ):
                 cur.executemany(sql, [{c: r.get(c) for c in columns} for r in rows[start : start + 500]])  # type: ignore[arg-type]
         report.ingested = len(rows)
     report.seconds = time.monotonic() - started

@@ -46,10 +46,7 @@ class StackSpec:
         # Shaped like Suprime-Cam stack identifiers: SUPM + field, date code, band code, version.
         band_code = list(SUPRIMECAM.filters).index(self.band)
         date = Time(self.mjd_start, format="mjd").datetime
-        return (
-            f"SUPM{self.tile_i}{self.tile_j}{date:%y%m%d}C{band_code:02d}"
-            f"{int(self.exptime) % 10000:04d}F00"
-        )
+        return f"SUPM{self.tile_i}{self.tile_j}{date:%y%m%d}C{band_code:02d}{int(self.exptime) % 10000:04d}F00"
 
     @property
     def filename(self) -> str:

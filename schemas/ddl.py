@@ -35,9 +35,7 @@ def create_table_sql(table: TableDef, name: str | None = None) -> str:
 def add_missing_columns_sql(table: TableDef) -> list[str]:
     """Statements that add extension columns to an existing table (idempotent)."""
     return [
-        f"ALTER TABLE {qualified(table)} ADD COLUMN IF NOT EXISTS {column_ddl(c)}"
-        for c in table.columns
-        if c.nullable
+        f"ALTER TABLE {qualified(table)} ADD COLUMN IF NOT EXISTS {column_ddl(c)}" for c in table.columns if c.nullable
     ]
 
 
@@ -46,7 +44,4 @@ def create_index_sql(table: TableDef, index: IndexDef) -> str:
         target = f"({index.expression})"
     else:
         target = "(" + ", ".join(quote_ident(c) for c in index.columns) + ")"
-    return (
-        f"CREATE INDEX IF NOT EXISTS {quote_ident(index.name)} "
-        f"ON {qualified(table)} USING {index.method} {target}"
-    )
+    return f"CREATE INDEX IF NOT EXISTS {quote_ident(index.name)} ON {qualified(table)} USING {index.method} {target}"

@@ -210,9 +210,7 @@ def load_schema(path: Path, extension_dirs: tuple[Path, ...] = ()) -> SchemaDef:
             ext_dir = directory / f"{table.name}.d"
             for ext_file in sorted(ext_dir.glob("*.yaml")) if ext_dir.is_dir() else ():
                 ext = yaml.safe_load(ext_file.read_text()) or {}
-                extra.extend(
-                    column_from_mapping(c, ext_file.name) for c in ext.get("columns", [])
-                )
+                extra.extend(column_from_mapping(c, ext_file.name) for c in ext.get("columns", []))
         tables.append(table.with_extra_columns(tuple(extra)))
     return SchemaDef(
         name=schema_name,

@@ -219,13 +219,13 @@ class PostgresDialect:
         raise _err("ADQL-UNSUPPORTED", f"function {name} is not supported yet", node)
 
     def _rounding(self, node: ast.FunctionCall, args: list[str]) -> str:
+        # Through numeric: it rounds half away from zero (float8 rounds half to even) and is the
+        # only type PostgreSQL rounds to n places; then back to the argument's type.
         pg = "round" if node.name == "ROUND" else "trunc"
-        if len(args) == 1:
-            return f"{pg}({args[0]})"
-        # PostgreSQL only rounds numeric to n places; go through numeric and back to the input type.
+        places = f"CAST({args[1]} AS integer)" if len(args) == 2 else "0"
         meta = result_meta(node.args[0])
         back = "double precision" if meta.datatype in ("float", "double") else "bigint"
-        return f"CAST({pg}(CAST({args[0]} AS numeric), CAST({args[1]} AS integer)) AS {back})"
+        return f"CAST({pg}(CAST({args[0]} AS numeric), {places}) AS {back})"
 
     # --- geometry -------------------------------------------------------------------------------
     def _check_frame(self, node: ast.Expr, call: ast.FunctionCall) -> None:

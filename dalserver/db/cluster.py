@@ -85,8 +85,7 @@ class LocalCluster:
             pwd.getpwnam("postgres")
         except KeyError as exc:
             raise ClusterError(
-                "running as root needs the 'postgres' system account, which the "
-                "postgresql-15 package creates"
+                "running as root needs the 'postgres' system account, which the postgresql-15 package creates"
             ) from exc
         return "postgres"
 
@@ -161,17 +160,13 @@ class LocalCluster:
             "fsync": "on",
             "log_min_messages": "warning",
         }
-        text = "\n# dalserver managed settings\n" + "".join(
-            f"{key} = {value}\n" for key, value in settings.items()
-        )
+        text = "\n# dalserver managed settings\n" + "".join(f"{key} = {value}\n" for key, value in settings.items())
         conf = self.data_dir / "postgresql.conf"
         if self._run_as() is None:
             with conf.open("a") as fh:
                 fh.write(text)
         else:
-            subprocess.run(
-                self._command("sh", "-c", f"cat >> '{conf}'"), input=text.encode(), check=True
-            )
+            subprocess.run(self._command("sh", "-c", f"cat >> '{conf}'"), input=text.encode(), check=True)
 
     def is_running(self) -> bool:
         if not self.is_initialised():
@@ -204,9 +199,7 @@ class LocalCluster:
 
     def stop(self) -> None:
         if self.is_running():
-            self._run(
-                str(find_pg_bindir() / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast"
-            )
+            self._run(str(find_pg_bindir() / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast")
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -237,9 +230,7 @@ class LocalCluster:
             tail = ""
             if self.log_file.exists():
                 tail = "\n" + "\n".join(self.log_file.read_text(errors="replace").splitlines()[-15:])
-            raise ClusterError(
-                f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr.strip()}{tail}"
-            )
+            raise ClusterError(f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr.strip()}{tail}")
 
 
 def _reachable_by(account: str, path: Path) -> bool:
@@ -247,7 +238,5 @@ def _reachable_by(account: str, path: Path) -> bool:
     existing = path
     while not existing.exists():
         existing = existing.parent
-    result = subprocess.run(
-        ["runuser", "-u", account, "--", "test", "-x", str(existing)], capture_output=True
-    )
+    result = subprocess.run(["runuser", "-u", account, "--", "test", "-x", str(existing)], capture_output=True)
     return result.returncode == 0

@@ -57,9 +57,7 @@ def ensure_pgsphere(conn: psycopg.Connection) -> str:
 
 
 def _patched_install_script(conn: psycopg.Connection) -> str:
-    sharedir_row = conn.execute(
-        "SELECT setting FROM pg_config WHERE name = 'SHAREDIR'"
-    ).fetchone()
+    sharedir_row = conn.execute("SELECT setting FROM pg_config WHERE name = 'SHAREDIR'").fetchone()
     version_row = conn.execute(
         "SELECT default_version FROM pg_available_extensions WHERE name = 'pg_sphere'"
     ).fetchone()
@@ -75,8 +73,7 @@ def _patched_install_script(conn: psycopg.Connection) -> str:
     text, removed = _COMPAT_OPERATOR.subn("", text)
     if removed != 2:
         raise PgSphereUnavailable(
-            f"unexpected pgsphere install script {script_path}: found {removed} compatibility "
-            "operators instead of 2"
+            f"unexpected pgsphere install script {script_path}: found {removed} compatibility operators instead of 2"
         )
     lines = [line for line in text.splitlines() if not line.startswith("\\")]
     return "\n".join(lines).replace("MODULE_PATHNAME", "$libdir/pg_sphere")

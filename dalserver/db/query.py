@@ -23,8 +23,10 @@ _cursor_names = itertools.count()
 def database_error_message(exc: psycopg.Error) -> DALIError:
     """A client-facing message for an error PostgreSQL raised while running a user's query."""
     if isinstance(exc, pg_errors.QueryCanceled):
-        return DALIError("the query ran longer than the service's time limit and was cancelled; "
-                         "narrow it down, or use the asynchronous endpoint")
+        return DALIError(
+            "the query ran longer than the service's time limit and was cancelled; "
+            "narrow it down, or use the asynchronous endpoint"
+        )
     diag = getattr(exc, "diag", None)
     primary = (diag.message_primary if diag else None) or str(exc).splitlines()[0]
     return DALIError(f"the database could not run the query: {primary}")

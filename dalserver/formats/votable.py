@@ -100,10 +100,7 @@ def info(name: str, value: str, text: str = "") -> str:
 def error_document(message: str) -> bytes:
     """The DALI error document: a VOTable whose only content is QUERY_STATUS=ERROR."""
     return (
-        _HEAD
-        + '<RESOURCE type="results">\n'
-        + info("QUERY_STATUS", "ERROR", message)
-        + "</RESOURCE>\n</VOTABLE>\n"
+        _HEAD + '<RESOURCE type="results">\n' + info("QUERY_STATUS", "ERROR", message) + "</RESOURCE>\n</VOTABLE>\n"
     ).encode()
 
 
@@ -111,8 +108,7 @@ def encode_rows(rows: Iterable[tuple[Any, ...]], formatters: list[Callable[[Any]
     parts = []
     for row in rows:
         cells = [
-            "<TD/>" if value is None else f"<TD>{fmt(value)}</TD>"
-            for value, fmt in zip(row, formatters, strict=True)
+            "<TD/>" if value is None else f"<TD>{fmt(value)}</TD>" for value, fmt in zip(row, formatters, strict=True)
         ]
         parts.append("<TR>" + "".join(cells) + "</TR>\n")
     return "".join(parts)

@@ -48,7 +48,9 @@ async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse
     except ADQLError as exc:
         raise DALIError(f"{exc.code}: {exc}") from exc
     columns = [out.meta for out in translation.output]
-    stream = QueryStream(svc.pool, translation.sql, svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_rows)
+    stream = QueryStream(
+        svc.pool, translation.sql, svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_rows
+    )
     if maxrec == 0:
         stream.sql = f"SELECT * FROM ({translation.sql}) AS q LIMIT 0"
     await stream.open()

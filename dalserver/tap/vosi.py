@@ -65,9 +65,7 @@ async def one_table(request: Request, name: str) -> Response:
 async def landing(request: Request) -> HTMLResponse:
     settings = services(request).settings
     base = settings.public_url
-    links = "".join(
-        f'<li><a href="{base}/tap/{p}">{p}</a></li>' for p in ("capabilities", "availability", "tables")
-    )
+    links = "".join(f'<li><a href="{base}/tap/{p}">{p}</a></li>' for p in ("capabilities", "availability", "tables"))
     return HTMLResponse(
         f"<!DOCTYPE html><html><head><title>{settings.title}: TAP</title></head><body>"
         f"<h1>{settings.title}</h1><p>Table Access Protocol 1.1 service at <code>{base}/tap</code>. "

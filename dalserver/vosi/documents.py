@@ -142,13 +142,16 @@ def _fill_table(t_el: etree._Element, table: dict[str, Any], detail_min: bool) -
     for column in table["columns"]:
         c_el = _sub(t_el, "column")
         _sub(c_el, "name", column["column_name"])
-        for key in ("description", "unit", "ucd", "utype", "xtype"):
+        for key in ("description", "unit", "ucd", "utype"):
             if column.get(key):
                 _sub(c_el, key, column[key])
         dtype = _sub(c_el, "dataType", column["datatype"])
         _xsi_type(dtype, "vs:VOTableType")
         if column.get("arraysize"):
             dtype.set("arraysize", column["arraysize"])
+        if column.get("xtype"):
+            # VODataService 1.1 carries the xtype as extendedType; pyvo rejects a 1.2 <xtype> element.
+            dtype.set("extendedType", column["xtype"])
         for flag in ("indexed", "principal", "std"):
             if column.get(flag):
                 _sub(c_el, "flag", flag if flag != "std" else "std")

@@ -1,0 +1,132 @@
+"""Test fixtures: a real PostgreSQL + pgsphere (a throw-away managed cluster, or the server named by
+DALSERVER_DATABASE_URL), the sample archive ingested with the real command line, and the real
+HTTP server (uvicorn in a subprocess on a free port).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from adql import Catalog
+from dalserver.db.bootstrap import bootstrap
+from dalserver.db.location import database_url, managed_cluster
+from dalserver.db.metadata import catalog_from_tap_schema
+from dalserver.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Archive:
+    settings: Settings
+    url: str  # database URL
+    env: dict[str, str]  # environment that points the dalserver command at this archive
+
+
+@pytest.fixture(scope="session")
+def archive() -> Iterator[Archive]:
+    home = Path(tempfile.mkdtemp(prefix="dalserver-test-"))
+    home.chmod(0o755)  # when tests run as root, the 'postgres' account must reach the cluster
+    port = _free_port()
+    settings = Settings(home=home, port=port, database_name="dalserver_test")
+    url = database_url(settings)
+    env = {
+        **os.environ,
+        "DALSERVER_HOME": str(home),
+        "DALSERVER_PORT": str(port),
+        "DALSERVER_DATABASE_URL": url,
+    }
+    sample = settings.archive_root / "suprimecam"
+    subprocess.run([sys.executable, "-m", "dalserver", "sample", str(sample)], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "dalserver", "ingest", "images", "--quiet", str(sample)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield Archive(settings, url, env)
+    finally:
+        if not os.environ.get("DALSERVER_DATABASE_URL"):
+            managed_cluster(settings).stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server(archive: Archive) -> Iterator[str]:
+    """The base URL of a running dalserver (real uvicorn, real sockets)."""
+    log = open(archive.settings.home / "server.log", "w")  # noqa: SIM115  # kept open for the server's life
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dalserver", "--log-level", "warning", "serve"],
+        env=archive.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = archive.settings.public_url
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/tap/availability", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            log.close()
+            raise RuntimeError("dalserver did not start:\n" + (archive.settings.home / "server.log").read_text())
+        time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def tap_url(server: str) -> str:
+    return f"{server}/tap"
+
+
+@pytest.fixture
+def db(archive: Archive) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(archive.url, autocommit=True) as conn:
+        conn.execute("SELECT set_sphere_output('DEG')")
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def catalog(archive: Archive) -> Catalog:
+    """The ADQL catalogue as the service builds it from TAP_SCHEMA."""
+    import asyncio
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from dalserver.db.metadata import read_tap_schema
+
+    async def load() -> Catalog:
+        async with AsyncConnectionPool(archive.url, min_size=1, max_size=1, open=False) as pool:
+            return catalog_from_tap_schema(await read_tap_schema(pool))
+
+    return asyncio.run(load())
+
+
+@pytest.fixture(scope="session")
+def bootstrap_again(archive: Archive) -> None:
+    bootstrap(archive.url)

@@ -1,0 +1,41 @@
+"""The first form of the VOSI resources: enough for pyvo to connect and list the tables."""
+
+from __future__ import annotations
+
+import httpx
+import pyvo
+from lxml import etree
+
+
+def test_availability_says_available(tap_url: str) -> None:
+    response = httpx.get(f"{tap_url}/availability")
+    doc = etree.fromstring(response.content)
+    assert doc.findtext("{http://www.ivoa.net/xml/VOSIAvailability/v1.0}available") == "true"
+
+
+def test_capabilities_describe_tap_with_adql_and_limits(tap_url: str) -> None:
+    service = pyvo.dal.TAPService(tap_url)
+    tap = next(c for c in service.capabilities if c.standardid == "ivo://ivoa.net/std/TAP")
+    assert any(lang.name == "ADQL" for lang in tap.languages)
+    assert service.maxrec == 10_000
+    assert service.hardlimit == 10_000_000
+
+
+def test_tables_lists_obscore_with_column_metadata(tap_url: str) -> None:
+    tables = pyvo.dal.TAPService(tap_url).tables
+    obscore = tables["ivoa.obscore"]
+    columns = {c.name: c for c in obscore.columns}
+    assert columns["s_ra"].unit == "deg"
+    assert columns["s_ra"].ucd == "pos.eq.ra"
+    assert columns["em_band_name"].ucd == "instr.filter"
+    assert "tap_schema.columns" in list(tables.keys())
+
+
+def test_one_table_and_unknown_table(tap_url: str) -> None:
+    assert b"<name>ivoa.obscore</name>" in httpx.get(f"{tap_url}/tables/ivoa.obscore").content
+    assert httpx.get(f"{tap_url}/tables/ivoa.nothing").status_code == 404
+
+
+def test_landing_page_is_html(tap_url: str) -> None:
+    response = httpx.get(tap_url)
+    assert response.status_code == 200 and "text/html" in response.headers["content-type"]
