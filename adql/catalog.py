@@ -22,7 +22,7 @@ class ColumnMeta:
 
     @property
     def is_geometry(self) -> bool:
-        return self.xtype in ("point", "circle", "polygon", "moc", "shape")
+        return self.xtype in ("point", "circle", "polygon", "moc", "shape", "adql:REGION")
 
     @property
     def is_numeric(self) -> bool:

@@ -21,6 +21,7 @@ from schemas.ddl import quote_ident
 from schemas.model import TableDef
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
+PGSPHERE_TYPES = ("spoint", "scircle", "spoly", "sbox")
 
 
 @dataclass
@@ -42,7 +43,10 @@ def find_fits(paths: Iterable[Path]) -> list[Path]:
 
 def _upsert_sql(table: TableDef, columns: list[str]) -> str:
     names = ", ".join(quote_ident(c) for c in columns)
-    values = ", ".join(f"%({c})s::spoly" if table.column(c).xtype == "polygon" else f"%({c})s" for c in columns)
+    values = ", ".join(
+        f"%({c})s::{table.column(c).sql_type}" if table.column(c).sql_type in PGSPHERE_TYPES else f"%({c})s"
+        for c in columns
+    )
     key = ", ".join(quote_ident(c) for c in table.primary_key)
     updates = ", ".join(f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in columns if c not in table.primary_key)
     return (

@@ -47,10 +47,13 @@ class ColumnDef:
     indexed: bool = False
     std: bool = False
     nullable: bool = True
+    storage: str | None = None  # PostgreSQL type, where the VO type does not imply it
 
     @property
     def sql_type(self) -> str:
         """The PostgreSQL type this column is stored as."""
+        if self.storage:
+            return self.storage
         if self.xtype in GEOMETRY_XTYPES:
             return GEOMETRY_XTYPES[self.xtype]
         if self.xtype == "timestamp":
@@ -153,6 +156,7 @@ def column_from_mapping(data: dict[str, Any], where: str) -> ColumnDef:
         indexed=bool(data.get("indexed", False)),
         std=bool(data.get("std", False)),
         nullable=bool(data.get("nullable", True)),
+        storage=data.get("storage") or None,
     )
 
 

@@ -82,6 +82,13 @@ async def read_tap_schema(pool: AsyncConnectionPool) -> list[dict[str, Any]]:
     return result
 
 
+def _undelimited(name: str) -> str:
+    """TAP_SCHEMA writes reserved-word columns delimited ("size"); the catalogue keeps the bare name."""
+    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
+        return name[1:-1].replace('""', '"')
+    return name
+
+
 def catalog_from_tap_schema(schemas: list[dict[str, Any]]) -> Catalog:
     tables = []
     for schema in schemas:
@@ -95,7 +102,7 @@ def catalog_from_tap_schema(schemas: list[dict[str, Any]]) -> Catalog:
                     bare,
                     tuple(
                         ColumnMeta(
-                            c["column_name"],
+                            _undelimited(c["column_name"]),
                             c["datatype"],
                             c["arraysize"],
                             c["xtype"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import psycopg
 
+from adql.reserved import adql_name
 from schemas.model import SchemaDef, TableDef
 
 
@@ -53,7 +54,7 @@ def publish_table(conn: psycopg.Connection, table: TableDef, table_index: int | 
             [
                 (
                     name,
-                    c.name,
+                    adql_name(c.name),  # TAP 1.1: reserved words appear delimited, e.g. "size"
                     c.datatype,
                     c.arraysize,
                     c.xtype,

@@ -58,7 +58,21 @@ def dali_geometry(pgsphere_text: str, xtype: str) -> str:
     return " ".join(repr(float(n)) for n in numbers)
 
 
+_STCS_SHAPES = {"{": "Polygon", "<": "Circle", "(": "Position"}
+
+
+def stcs_region(pgsphere_text: str) -> str:
+    """pgsphere's degree output as an STC-S string in ICRS (ObsCore's s_region)."""
+    text = pgsphere_text.strip()
+    shape = _STCS_SHAPES.get(text[:1])
+    if shape is None:
+        return _text(text)
+    return f"{shape} ICRS " + dali_geometry(text, shape.lower())
+
+
 def _formatter(meta: ColumnMeta) -> Callable[[Any], str]:
+    if meta.xtype == "adql:REGION":
+        return lambda v: stcs_region(str(v))
     if meta.xtype in ("point", "circle", "polygon"):
         xtype = meta.xtype
         return lambda v: dali_geometry(str(v), xtype)

@@ -21,7 +21,7 @@ def test_fields_carry_datatype_unit_ucd_and_utype_from_the_metadata(tap_url: str
     }
     assert by_name["obs_id"]["datatype"] == "char" and by_name["obs_id"]["arraysize"] == "*"
     assert by_name["access_estsize"]["datatype"] == "long" and by_name["access_estsize"]["unit"] == "kbyte"
-    assert by_name["s_region"]["xtype"] == "polygon"
+    assert by_name["s_region"]["xtype"] == "adql:REGION"  # ObsCore 1.1: an STC-S string
 
 
 def test_maxrec_cuts_rows_and_reports_overflow_after_the_table(tap_url: str) -> None:

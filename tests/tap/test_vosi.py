@@ -39,3 +39,10 @@ def test_one_table_and_unknown_table(tap_url: str) -> None:
 def test_landing_page_is_html(tap_url: str) -> None:
     response = httpx.get(tap_url)
     assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+
+
+def test_reserved_word_columns_are_published_delimited_and_queryable(tap_url: str) -> None:
+    names = {c.name for c in pyvo.dal.TAPService(tap_url).tables["tap_schema.columns"].columns}
+    assert '"size"' in names
+    result = pyvo.dal.TAPService(tap_url).search('SELECT TOP 1 "size" FROM TAP_SCHEMA.columns')
+    assert list(result.fieldnames) == ["size"]
