@@ -89,6 +89,42 @@ class Binary(Expr):
 
 
 @dataclass(frozen=True)
+class MergedColumn(Expr):
+    """A column of a NATURAL or USING join, named once for both sides."""
+
+    table_aliases: tuple[str, ...]
+    column: ColumnMeta
+
+
+@dataclass(frozen=True)
+class OutputRef(Expr):
+    """A reference to an output column of the same query (ORDER BY alias, set operations)."""
+
+    name: str
+    meta: ColumnMeta
+
+
+@dataclass(frozen=True)
+class ScalarSubquery(Expr):
+    query: QueryExpr
+    meta: ColumnMeta | None = None  # type of its one output column, once resolved
+
+
+@dataclass(frozen=True)
+class Case(Expr):
+    operand: Expr | None  # simple CASE compares it with each WHEN value
+    whens: tuple[tuple[Node, Expr], ...]  # (Condition, or Expr for simple CASE; result)
+    otherwise: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Cast(Expr):
+    expr: Expr
+    target: str  # SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, CHAR, VARCHAR, TIMESTAMP
+    length: int | None = None
+
+
+@dataclass(frozen=True)
 class FunctionCall(Expr):
     name: str  # upper-case for built-ins, as written for user-defined functions
     args: tuple[Expr, ...] = ()
@@ -131,6 +167,19 @@ class Like(Condition):
     pattern: Expr
     negated: bool = False
     case_insensitive: bool = False
+    escape: Expr | None = None
+
+
+@dataclass(frozen=True)
+class InSubquery(Condition):
+    value: Expr
+    query: QueryExpr
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Exists(Condition):
+    query: QueryExpr
 
 
 @dataclass(frozen=True)
@@ -179,9 +228,37 @@ class TableRef(Node):
 
 @dataclass(frozen=True)
 class ResolvedTable(Node):
-    schema: str
+    schema: str | None  # None for a common table expression
     name: str
     sql_alias: str
+
+
+@dataclass(frozen=True)
+class DerivedTable(Node):
+    query: QueryExpr
+    alias: Identifier
+    column_names: tuple[Identifier, ...] = ()
+    sql_alias: str = ""
+
+
+@dataclass(frozen=True)
+class Join(Node):
+    left: FromItem
+    right: FromItem
+    kind: str = "INNER"  # INNER, LEFT, RIGHT, FULL, CROSS
+    natural: bool = False
+    on: Condition | None = None
+    using: tuple[Identifier, ...] = ()
+
+
+FromItem = TableRef | ResolvedTable | DerivedTable | Join
+
+
+@dataclass(frozen=True)
+class CommonTable(Node):
+    name: Identifier
+    query: QueryExpr
+    column_names: tuple[Identifier, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,7 +270,7 @@ class SortItem(Node):
 @dataclass(frozen=True)
 class Query(Node):
     select: tuple[SelectItem | SelectStar, ...]
-    from_: tuple[TableRef | ResolvedTable, ...]
+    from_: tuple[FromItem, ...]
     distinct: bool = False
     top: int | None = None
     where: Condition | None = None
@@ -201,3 +278,20 @@ class Query(Node):
     having: Condition | None = None
     order_by: tuple[SortItem, ...] = ()
     offset: int | None = None
+    with_: tuple[CommonTable, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetQuery(Node):
+    """UNION, EXCEPT or INTERSECT of two queries; ORDER BY and OFFSET apply to the whole."""
+
+    op: str
+    all: bool
+    left: QueryExpr
+    right: QueryExpr
+    order_by: tuple[SortItem, ...] = ()
+    offset: int | None = None
+    with_: tuple[CommonTable, ...] = ()
+
+
+QueryExpr = Query | SetQuery

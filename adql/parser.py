@@ -6,6 +6,8 @@ and column; nothing else escapes ``parse``.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from adql import ast
 from adql.errors import ADQLError
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
+_STRING_PIECE = re.compile(r"'((?:[^']|'')*)'")
 MAX_QUERY_CHARS = 100_000
 
 # Readable names for the terminals lark reports in "expected ..." lists.
@@ -77,8 +80,11 @@ class _ToAst(Transformer):
         return ast.RealLiteral(str(children[0]), pos=_pos(children[0]))
 
     def string_literal(self, meta: Any, children: list[Token]) -> ast.StringLiteral:
-        text = str(children[0])
-        return ast.StringLiteral(text[1:-1].replace("''", "'"), pos=_pos(children[0]))
+        pieces = _STRING_PIECE.findall(str(children[0]))  # 'a' 'b' is one literal: 'ab'
+        return ast.StringLiteral("".join(p.replace("''", "'") for p in pieces), pos=_pos(children[0]))
+
+    def hex_literal(self, meta: Any, children: list[Token]) -> ast.IntegerLiteral:
+        return ast.IntegerLiteral(str(int(str(children[0]), 16)), pos=_pos(children[0]))
 
     def null_literal(self, meta: Any, children: list[Token]) -> ast.NullLiteral:
         return ast.NullLiteral(pos=_pos(children[0]))
@@ -100,6 +106,8 @@ class _ToAst(Transformer):
         op, operand = children
         if str(op) == "+":
             return operand
+        if isinstance(operand, ast.IntegerLiteral | ast.RealLiteral) and str(op) == "-":
+            return replace(operand, text="-" + operand.text)
         return ast.Unary(str(op), operand, pos=_pos(op))
 
     def star_arg(self, meta: Any, children: list[Any]) -> dict[str, Any]:
@@ -129,19 +137,64 @@ class _ToAst(Transformer):
         value, negated, _between, low, _and, high = children
         return ast.Between(value, low, high, negated=negated is not None, pos=_pos(meta))
 
-    def in_predicate(self, meta: Any, children: list[Any]) -> ast.InList:
+    def in_list(self, meta: Any, children: list[Any]) -> ast.InList:
         value, negated, _in, *items = children
         return ast.InList(value, tuple(items), negated=negated is not None, pos=_pos(meta))
 
+    def in_subquery(self, meta: Any, children: list[Any]) -> ast.InSubquery:
+        value, negated, _in, query = children
+        return ast.InSubquery(value, query, negated=negated is not None, pos=_pos(meta))
+
+    def exists_predicate(self, meta: Any, children: list[Any]) -> ast.Exists:
+        return ast.Exists(children[1], pos=_pos(meta))
+
+    def subquery(self, meta: Any, children: list[Any]) -> ast.Node:
+        return children[0]
+
+    def scalar_subquery(self, meta: Any, children: list[Any]) -> ast.ScalarSubquery:
+        return ast.ScalarSubquery(children[0], pos=_pos(meta))
+
     def like_predicate(self, meta: Any, children: list[Any]) -> ast.Like:
-        value, negated, op, pattern = children
+        value, negated, op, pattern, _escape, escape = children
         return ast.Like(
             value,
             pattern,
             negated=negated is not None,
             case_insensitive=op.type == "ILIKE",
+            escape=escape,
             pos=_pos(meta),
         )
+
+    # --- CASE and CAST --------------------------------------------------------------------------
+    def searched_when(self, meta: Any, children: list[Any]) -> tuple[Any, Any]:
+        return (children[1], children[3])
+
+    simple_when = searched_when
+
+    def else_clause(self, meta: Any, children: list[Any]) -> Any:
+        return children[1]
+
+    def searched_case(self, meta: Any, children: list[Any]) -> ast.Case:
+        _case, *whens, otherwise, _end = children
+        return ast.Case(None, tuple(whens), otherwise, pos=_pos(meta))
+
+    def simple_case(self, meta: Any, children: list[Any]) -> ast.Case:
+        _case, operand, *whens, otherwise, _end = children
+        return ast.Case(operand, tuple(whens), otherwise, pos=_pos(meta))
+
+    def cast_target(self, meta: Any, children: list[Token]) -> tuple[str, int | None]:
+        return (str(children[0]).upper(), None)
+
+    def double_precision(self, meta: Any, children: list[Token]) -> tuple[str, int | None]:
+        return ("DOUBLE PRECISION", None)
+
+    def char_type(self, meta: Any, children: list[Any]) -> tuple[str, int | None]:
+        kind, length = children
+        return (str(kind).upper(), int(length) if length is not None else None)
+
+    def cast_specification(self, meta: Any, children: list[Any]) -> ast.Cast:
+        _cast, expr, _as, (target, length) = children
+        return ast.Cast(expr, target, length, pos=_pos(meta))
 
     def null_predicate(self, meta: Any, children: list[Any]) -> ast.IsNull:
         value, _is, negated, _null = children
@@ -190,10 +243,79 @@ class _ToAst(Transformer):
         first, second = children
         return (first, second) if second is not None else (None, first)
 
-    def table_reference(self, meta: Any, children: list[Any]) -> ast.TableRef:
+    def table_ref(self, meta: Any, children: list[Any]) -> ast.TableRef:
         schema, name = children[0]
         alias = children[-1] if isinstance(children[-1], ast.Identifier) else None
         return ast.TableRef(schema, name, alias, pos=_pos(meta))
+
+    def derived_table(self, meta: Any, children: list[Any]) -> ast.DerivedTable:
+        query = children[0]
+        names = children[-1] if isinstance(children[-1], tuple) else ()
+        alias = next(c for c in children[1:] if isinstance(c, ast.Identifier))
+        return ast.DerivedTable(query, alias, names, pos=_pos(meta))
+
+    def table_primary(self, meta: Any, children: list[Any]) -> Any:
+        return children[0]  # a parenthesised join
+
+    def column_name_list(self, meta: Any, children: list[Any]) -> tuple[ast.Identifier, ...]:
+        return tuple(children)
+
+    def join_type(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0]).upper()
+
+    def join_on(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+        return {"on": children[1]}
+
+    def join_using(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+        return {"using": children[1]}
+
+    def qualified_join(self, meta: Any, children: list[Any]) -> ast.Join:
+        left, natural, kind, _join, right, spec = children
+        spec = spec or {}
+        if natural is None and not spec:
+            raise ADQLError("ADQL-SYNTAX", "JOIN needs ON or USING (or NATURAL JOIN)", meta.line, meta.column)
+        if natural is not None and spec:
+            raise ADQLError("ADQL-SYNTAX", "NATURAL JOIN takes no ON or USING", meta.line, meta.column)
+        return ast.Join(left, right, kind or "INNER", natural is not None, pos=_pos(meta), **spec)
+
+    def cross_join(self, meta: Any, children: list[Any]) -> ast.Join:
+        return ast.Join(children[0], children[3], "CROSS", pos=_pos(meta))
+
+    # --- query expressions ----------------------------------------------------------------------
+    def with_query(self, meta: Any, children: list[Any]) -> ast.CommonTable:
+        name, columns, _as, query = children
+        return ast.CommonTable(name, query, columns or (), pos=_pos(meta))
+
+    def with_clause(self, meta: Any, children: list[Any]) -> tuple[ast.CommonTable, ...]:
+        return tuple(children[1:])
+
+    def _set(self, op: str, meta: Any, children: list[Any]) -> ast.SetQuery:
+        left, _op, quantifier, right = children
+        return ast.SetQuery(op, quantifier is not None, left, right, pos=_pos(meta))
+
+    def union(self, meta: Any, children: list[Any]) -> ast.SetQuery:
+        return self._set("UNION", meta, children)
+
+    def except_(self, meta: Any, children: list[Any]) -> ast.SetQuery:
+        return self._set("EXCEPT", meta, children)
+
+    def intersect(self, meta: Any, children: list[Any]) -> ast.SetQuery:
+        return self._set("INTERSECT", meta, children)
+
+    def query_expression(self, meta: Any, children: list[Any]) -> ast.Query | ast.SetQuery:
+        with_, body, order, offset = children
+        fields: dict[str, Any] = {}
+        if with_:
+            fields["with_"] = with_
+        if order:
+            fields.update(order)
+        if offset:
+            fields.update(offset)
+        if not fields:
+            return body
+        if (body.order_by and "order_by" in fields) or (body.offset is not None and "offset" in fields):
+            raise ADQLError("ADQL-SYNTAX", "ORDER BY or OFFSET given twice", meta.line, meta.column)
+        return replace(body, **fields)
 
     def from_clause(self, meta: Any, children: list[Any]) -> dict[str, Any]:
         return {"from_": tuple(children[1:])}
@@ -265,7 +387,7 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> ADQLError:
     return ADQLError("ADQL-SYNTAX", "syntax error", line, column)
 
 
-def parse(text: str) -> ast.Query:
+def parse(text: str) -> ast.Query | ast.SetQuery:
     """Parse one ADQL query; raise ``ADQLError`` for anything that is not valid ADQL."""
     if not isinstance(text, str):
         raise ADQLError("ADQL-SYNTAX", "the query must be text")
@@ -287,5 +409,5 @@ def parse(text: str) -> ast.Query:
         raise ADQLError("ADQL-SYNTAX", f"cannot read query: {exc.orig_exc}") from None
     except RecursionError:
         raise ADQLError("ADQL-LIMIT", "query nested too deeply") from None
-    assert isinstance(result, ast.Query)
+    assert isinstance(result, ast.Query | ast.SetQuery)
     return result

@@ -1,15 +1,19 @@
 """Bind an ADQL tree to the published tables: tables and columns by ADQL's case rules, ``*``
-expanded, and every output column given a name and VO metadata (datatype, unit, UCD).
+expanded, joins, derived tables, common table expressions and (correlated) subqueries scoped,
+and every output column given a name and VO metadata (datatype, unit, UCD).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import itertools
+from dataclasses import dataclass, field, replace
 
 from adql import ast
-from adql.catalog import Catalog, ColumnMeta, TableMeta
+from adql.catalog import Catalog, ColumnMeta
 from adql.errors import ADQLError, suggestion
 from adql.functions import result_meta
+
+MAX_NESTING = 32
 
 
 @dataclass(frozen=True)
@@ -20,46 +24,199 @@ class OutputColumn:
 
 @dataclass(frozen=True)
 class ResolvedQuery:
-    query: ast.Query  # column references resolved, stars expanded
+    query: ast.Query | ast.SetQuery  # every name resolved, stars expanded
     output: tuple[OutputColumn, ...]
-
-
-@dataclass(frozen=True)
-class _Occurrence:
-    """One table in FROM: what ADQL may call it, and its SQL alias."""
-
-    table: TableMeta
-    adql_name: ast.Identifier | None  # correlation name, when given
-    sql_alias: str
-
-    def answers_to(self, qualifier: tuple[ast.Identifier, ...]) -> bool:
-        if self.adql_name is not None:
-            return len(qualifier) == 1 and qualifier[0].matches(self.adql_name.name)
-        if len(qualifier) == 1:
-            return qualifier[0].matches(self.table.name)
-        if len(qualifier) == 2:
-            return qualifier[0].matches(self.table.schema) and qualifier[1].matches(self.table.name)
-        return False
-
-    def find_column(self, ident: ast.Identifier) -> ColumnMeta | None:
-        for column in self.table.columns:
-            if ident.matches(column.name):
-                return column
-        return None
 
 
 def _err(code: str, message: str, node: ast.Node) -> ADQLError:
     return ADQLError(code, message, node.pos.line or None, node.pos.column or None)
 
 
+@dataclass
+class _Source:
+    """One table occurrence in FROM: what ADQL may call it, its SQL alias, its columns."""
+
+    columns: tuple[ColumnMeta, ...]
+    sql_alias: str
+    name: str  # table name, CTE name or derived-table alias
+    schema: str | None = None
+    alias: ast.Identifier | None = None  # correlation name, when given
+
+    def answers_to(self, qualifier: tuple[ast.Identifier, ...]) -> bool:
+        if self.alias is not None:
+            return len(qualifier) == 1 and qualifier[0].matches(self.alias.name)
+        if len(qualifier) == 1:
+            return qualifier[0].matches(self.name)
+        if len(qualifier) == 2 and self.schema is not None:
+            return qualifier[0].matches(self.schema) and qualifier[1].matches(self.name)
+        return False
+
+    def find(self, ident: ast.Identifier) -> ColumnMeta | None:
+        found = [c for c in self.columns if ident.matches(c.name)]
+        if len(found) > 1 and not ident.delimited:
+            exact = [c for c in found if c.name == ident.name]
+            found = exact or found[:1]
+        return found[0] if found else None
+
+    @property
+    def label(self) -> str:
+        if self.alias is not None:
+            return self.alias.name
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass
+class _Scope:
+    parent: _Scope | None = None
+    sources: list[_Source] = field(default_factory=list)
+    # Columns named once for NATURAL/USING joins: lower-case name -> (aliases, meta)
+    merged: dict[str, tuple[tuple[str, ...], ColumnMeta]] = field(default_factory=dict)
+    ctes: dict[str, tuple[ColumnMeta, ...]] = field(default_factory=dict)  # name -> output columns
+
+    def find_cte(self, ident: ast.Identifier) -> tuple[str, tuple[ColumnMeta, ...]] | None:
+        scope: _Scope | None = self
+        while scope is not None:
+            for name, columns in scope.ctes.items():
+                if ident.matches(name):
+                    return name, columns
+            scope = scope.parent
+        return None
+
+
 class _Resolver:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
-        self.occurrences: list[_Occurrence] = []
-        self.output_aliases: dict[str, OutputColumn] = {}
+        self.aliases = itertools.count()
+        self.depth = 0
+
+    # --- query expressions ----------------------------------------------------------------------
+    def query_expr(self, node: ast.Query | ast.SetQuery, parent: _Scope | None) -> ResolvedQuery:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _err("ADQL-LIMIT", f"queries nested more than {MAX_NESTING} deep", node)
+        try:
+            scope = _Scope(parent)
+            with_ = self.common_tables(node.with_, scope)
+            if isinstance(node, ast.SetQuery):
+                resolved = self.set_query(node, scope)
+            else:
+                resolved = self.query(node, scope)
+            return ResolvedQuery(replace(resolved.query, with_=with_), resolved.output)
+        finally:
+            self.depth -= 1
+
+    def common_tables(self, ctes: tuple[ast.CommonTable, ...], scope: _Scope) -> tuple[ast.CommonTable, ...]:
+        result = []
+        for cte in ctes:
+            if any(cte.name.matches(n) for n in scope.ctes):
+                raise _err("ADQL-AMBIGUOUS", f"WITH defines '{cte.name.name}' twice", cte)
+            inner = self.query_expr(cte.query, scope)
+            columns = self._renamed(inner.output, cte.column_names, cte)
+            scope.ctes[cte.name.name] = columns
+            result.append(replace(cte, query=inner.query))
+        return tuple(result)
+
+    def _renamed(
+        self, output: tuple[OutputColumn, ...], names: tuple[ast.Identifier, ...], node: ast.Node
+    ) -> tuple[ColumnMeta, ...]:
+        if names and len(names) != len(output):
+            raise _err("ADQL-TYPE", f"{len(names)} column names given for {len(output)} columns", node)
+        if names:
+            return tuple(replace(o.meta, name=n.name) for o, n in zip(output, names, strict=True))
+        return tuple(o.meta for o in output)
+
+    def set_query(self, node: ast.SetQuery, scope: _Scope) -> ResolvedQuery:
+        left = self.query_expr(node.left, scope)
+        right = self.query_expr(node.right, scope)
+        if len(left.output) != len(right.output):
+            raise _err(
+                "ADQL-TYPE",
+                f"{node.op} of queries with {len(left.output)} and {len(right.output)} columns",
+                node,
+            )
+        order_by = tuple(self.sort_by_output(s, left.output) for s in node.order_by)
+        query = replace(node, left=left.query, right=right.query, order_by=order_by)
+        return ResolvedQuery(query, left.output)
+
+    def sort_by_output(self, sort: ast.SortItem, output: tuple[OutputColumn, ...]) -> ast.SortItem:
+        """ORDER BY of a set operation: output names or positions only."""
+        if isinstance(sort.expr, ast.IntegerLiteral):
+            self._check_position(sort, len(output))
+            return sort
+        if isinstance(sort.expr, ast.ColumnRef) and len(sort.expr.parts) == 1:
+            for out in output:
+                if sort.expr.parts[0].matches(out.name):
+                    return replace(sort, expr=ast.OutputRef(out.name, out.meta, pos=sort.expr.pos))
+        raise _err(
+            "ADQL-UNKNOWN-COLUMN", "ORDER BY of UNION/EXCEPT/INTERSECT takes output column names or positions", sort
+        )
+
+    @staticmethod
+    def _check_position(sort: ast.SortItem, count: int) -> None:
+        assert isinstance(sort.expr, ast.IntegerLiteral)
+        position = int(sort.expr.text)
+        if not 1 <= position <= count:
+            raise _err("ADQL-UNKNOWN-COLUMN", f"ORDER BY {position}: the select list has {count} columns", sort)
+
+    def query(self, node: ast.Query, scope: _Scope) -> ResolvedQuery:
+        from_ = tuple(self.from_item(item, scope) for item in node.from_)
+        items = self.select_items(node.select, scope)
+        names = _unique_names([_output_name(i) for i in items])
+        output = tuple(OutputColumn(n, replace(result_meta(i.expr), name=n)) for i, n in zip(items, names, strict=True))
+        aliases = {i.alias.name: o for i, o in zip(items, output, strict=True) if i.alias is not None}
+        order_by = []
+        for sort in node.order_by:
+            if isinstance(sort.expr, ast.IntegerLiteral):
+                self._check_position(sort, len(items))
+                order_by.append(sort)
+            else:
+                order_by.append(replace(sort, expr=self.expr(sort.expr, scope, aliases)))
+        query = replace(
+            node,
+            select=tuple(replace(i, alias=ast.Identifier(n, True)) for i, n in zip(items, names, strict=True)),
+            from_=from_,
+            where=self.condition(node.where, scope) if node.where else None,
+            group_by=tuple(self.expr(g, scope, aliases) for g in node.group_by),
+            having=self.condition(node.having, scope) if node.having else None,
+            order_by=tuple(order_by),
+        )
+        return ResolvedQuery(query, output)
 
     # --- FROM -----------------------------------------------------------------------------------
-    def table(self, ref: ast.TableRef, index: int) -> _Occurrence:
+    def from_item(self, item: ast.Node, scope: _Scope) -> ast.Node:
+        if isinstance(item, ast.TableRef):
+            return self.table(item, scope)
+        if isinstance(item, ast.DerivedTable):
+            # A derived table sees the WITH names but not its sibling tables.
+            inner = self.query_expr(item.query, _Scope(scope.parent, ctes=scope.ctes))
+            columns = self._renamed(inner.output, item.column_names, item)
+            alias = f"t{next(self.aliases)}"
+            self._add_source(scope, _Source(columns, alias, item.alias.name, alias=item.alias), item)
+            return replace(item, query=inner.query, sql_alias=alias)
+        if isinstance(item, ast.Join):
+            return self.join(item, scope)
+        raise _err("ADQL-UNSUPPORTED", f"unsupported FROM item {type(item).__name__}", item)
+
+    def _add_source(self, scope: _Scope, source: _Source, node: ast.Node) -> None:
+        for other in scope.sources:
+            if other.label.lower() == source.label.lower() and (
+                other.alias or source.alias or other.schema == source.schema
+            ):
+                raise _err(
+                    "ADQL-AMBIGUOUS",
+                    f"'{source.label}' appears twice in FROM; give one of them a correlation name (AS x)",
+                    node,
+                )
+        scope.sources.append(source)
+
+    def table(self, ref: ast.TableRef, scope: _Scope) -> ast.ResolvedTable:
+        alias = f"t{next(self.aliases)}"
+        if ref.schema is None:
+            cte = scope.find_cte(ref.name)
+            if cte is not None:
+                name, columns = cte
+                self._add_source(scope, _Source(columns, alias, name, alias=ref.alias), ref)
+                return ast.ResolvedTable(None, name, alias, pos=ref.pos)
         matches = [
             t
             for t in self.catalog.tables
@@ -67,111 +224,207 @@ class _Resolver:
         ]
         written = f"{ref.schema.name}.{ref.name.name}" if ref.schema else ref.name.name
         if not matches:
+            known = self.catalog.table_names() + [t.name for t in self.catalog.tables]
             raise _err(
                 "ADQL-UNKNOWN-TABLE",
-                f"table '{written}' is not published by this service"
-                + suggestion(written, self.catalog.table_names() + [t.name for t in self.catalog.tables]),
+                f"table '{written}' is not published by this service" + suggestion(written, known),
                 ref,
             )
         if len(matches) > 1:
             names = ", ".join(sorted(t.qualified_name for t in matches))
             raise _err("ADQL-AMBIGUOUS", f"table '{written}' is ambiguous: qualify it as one of {names}", ref)
-        return _Occurrence(matches[0], ref.alias, f"t{index}")
+        table = matches[0]
+        self._add_source(scope, _Source(table.columns, alias, table.name, table.schema, ref.alias), ref)
+        return ast.ResolvedTable(table.schema, table.name, alias, pos=ref.pos)
+
+    def join(self, node: ast.Join, scope: _Scope) -> ast.Join:
+        left = self.from_item(node.left, scope)
+        before = len(scope.sources)
+        right = self.from_item(node.right, scope)
+        left_sources, right_sources = scope.sources[:before], scope.sources[before:]
+        using = node.using
+        if node.natural:
+            left_names = {c.name.lower() for s in left_sources for c in s.columns}
+            using = tuple(
+                ast.Identifier(c.name, True, pos=node.pos)
+                for s in right_sources
+                for c in s.columns
+                if c.name.lower() in left_names
+            )
+        for ident in using:
+            sides = []
+            for sources in (left_sources, right_sources):
+                hits = [(s, c) for s in sources for c in [s.find(ident)] if c is not None]
+                if not hits:
+                    raise _err(
+                        "ADQL-UNKNOWN-COLUMN", f"USING column '{ident.name}' is not in both joined tables", ident
+                    )
+                sides.append(hits[0])
+            scope.merged[sides[0][1].name.lower()] = ((sides[0][0].sql_alias, sides[1][0].sql_alias), sides[0][1])
+        on = self.condition(node.on, scope) if node.on is not None else None
+        return replace(
+            node,
+            left=left,
+            right=right,
+            on=on,
+            using=tuple(ast.Identifier(i.name, True) for i in using) if not node.natural else (),
+        )
 
     # --- column references ----------------------------------------------------------------------
-    def column(self, ref: ast.ColumnRef) -> ast.ResolvedColumn:
+    def column(self, ref: ast.ColumnRef, scope: _Scope) -> ast.Expr:
         *qualifier, name = ref.parts
-        if qualifier:
-            scope = [o for o in self.occurrences if o.answers_to(tuple(qualifier))]
-            if not scope:
-                q = ".".join(p.name for p in qualifier)
-                known = [o.adql_name.name if o.adql_name else o.table.qualified_name for o in self.occurrences]
-                raise _err(
-                    "ADQL-UNKNOWN-TABLE",
-                    f"'{q}' in '{ref.text}' does not name a table of the FROM clause" + suggestion(q, known),
-                    ref,
-                )
-        else:
-            scope = self.occurrences
-        found = [(o, c) for o in scope for c in [o.find_column(name)] if c is not None]
-        if not found:
-            candidates = [c.name for o in scope for c in o.table.columns]
-            tables = " or ".join(f"'{o.table.qualified_name}'" for o in scope)
+        level: _Scope | None = scope
+        while level is not None:
+            found = self._column_in(ref, tuple(qualifier), name, level)
+            if found is not None:
+                return found
+            level = level.parent
+        # Not found anywhere: explain against the innermost scope.
+        sources = [s for s in scope.sources if not qualifier or s.answers_to(tuple(qualifier))]
+        if qualifier and not sources:
+            q = ".".join(p.name for p in qualifier)
             raise _err(
-                "ADQL-UNKNOWN-COLUMN",
-                f"column '{name.name}' not found in table {tables}" + suggestion(name.name, candidates),
+                "ADQL-UNKNOWN-TABLE",
+                f"'{q}' in '{ref.text}' does not name a table of the FROM clause"
+                + suggestion(q, [s.label for s in scope.sources]),
                 ref,
             )
+        candidates = [c.name for s in sources for c in s.columns]
+        tables = " or ".join(f"'{s.label}'" for s in sources) or "the FROM clause"
+        raise _err(
+            "ADQL-UNKNOWN-COLUMN",
+            f"column '{name.name}' not found in table {tables}" + suggestion(name.name, candidates),
+            ref,
+        )
+
+    def _column_in(
+        self, ref: ast.ColumnRef, qualifier: tuple[ast.Identifier, ...], name: ast.Identifier, scope: _Scope
+    ) -> ast.Expr | None:
+        if not qualifier:
+            for key, (aliases, meta) in scope.merged.items():
+                if name.matches(key):
+                    return ast.MergedColumn(aliases, meta, pos=ref.pos)
+        sources = [s for s in scope.sources if not qualifier or s.answers_to(qualifier)]
+        found = [(s, c) for s in sources for c in [s.find(name)] if c is not None]
         if len(found) > 1:
-            tables = ", ".join(o.table.qualified_name for o, _ in found)
-            raise _err(
-                "ADQL-AMBIGUOUS",
-                f"column '{name.name}' is ambiguous: it exists in {tables}; qualify it",
-                ref,
-            )
-        occurrence, column = found[0]
-        return ast.ResolvedColumn(occurrence.sql_alias, column, pos=ref.pos)
+            tables = ", ".join(s.label for s, _ in found)
+            raise _err("ADQL-AMBIGUOUS", f"column '{name.name}' is ambiguous: it exists in {tables}; qualify it", ref)
+        if found:
+            source, column = found[0]
+            return ast.ResolvedColumn(source.sql_alias, column, pos=ref.pos)
+        return None
 
     # --- generic tree walk ----------------------------------------------------------------------
-    def expr(self, node: ast.Expr, allow_output_alias: bool = False) -> ast.Expr:
+    def expr(self, node: ast.Expr, scope: _Scope, aliases: dict[str, OutputColumn] | None = None) -> ast.Expr:
         if isinstance(node, ast.ColumnRef):
-            if allow_output_alias and len(node.parts) == 1:
-                for key, out in self.output_aliases.items():
+            if aliases and len(node.parts) == 1:
+                for key, out in aliases.items():
                     if node.parts[0].matches(key):
-                        # Referring to an output alias: keep it by name, the dialect quotes it.
-                        return ast.ColumnRef((ast.Identifier(out.name, True),), pos=node.pos)
-            return self.column(node)
+                        return ast.OutputRef(out.name, out.meta, pos=node.pos)
+            return self.column(node, scope)
         if isinstance(node, ast.Unary):
-            return replace(node, operand=self.expr(node.operand))
+            return replace(node, operand=self.expr(node.operand, scope))
         if isinstance(node, ast.Binary):
-            return replace(node, left=self.expr(node.left), right=self.expr(node.right))
+            return replace(node, left=self.expr(node.left, scope), right=self.expr(node.right, scope))
         if isinstance(node, ast.FunctionCall):
-            return replace(node, args=tuple(self.expr(a) for a in node.args))
+            return replace(node, args=tuple(self.expr(a, scope) for a in node.args))
+        if isinstance(node, ast.Case):
+            whens = tuple(
+                (self.condition(w, scope) if isinstance(w, ast.Condition) else self.expr(w, scope), self.expr(r, scope))
+                for w, r in node.whens
+            )
+            return replace(
+                node,
+                operand=self.expr(node.operand, scope) if node.operand is not None else None,
+                whens=whens,
+                otherwise=self.expr(node.otherwise, scope) if node.otherwise is not None else None,
+            )
+        if isinstance(node, ast.Cast):
+            return replace(node, expr=self.expr(node.expr, scope))
+        if isinstance(node, ast.ScalarSubquery):
+            inner = self.query_expr(node.query, scope)
+            if len(inner.output) != 1:
+                raise _err(
+                    "ADQL-TYPE", f"a subquery used as a value must return one column, not {len(inner.output)}", node
+                )
+            return ast.ScalarSubquery(inner.query, inner.output[0].meta, pos=node.pos)
         return node
 
-    def condition(self, node: ast.Condition) -> ast.Condition:
+    def condition(self, node: ast.Condition, scope: _Scope) -> ast.Condition:
         if isinstance(node, ast.Comparison):
-            return replace(node, left=self.expr(node.left), right=self.expr(node.right))
+            return replace(node, left=self.expr(node.left, scope), right=self.expr(node.right, scope))
         if isinstance(node, ast.Between):
-            return replace(node, value=self.expr(node.value), low=self.expr(node.low), high=self.expr(node.high))
+            return replace(
+                node,
+                value=self.expr(node.value, scope),
+                low=self.expr(node.low, scope),
+                high=self.expr(node.high, scope),
+            )
         if isinstance(node, ast.InList):
-            return replace(node, value=self.expr(node.value), items=tuple(self.expr(i) for i in node.items))
+            return replace(
+                node, value=self.expr(node.value, scope), items=tuple(self.expr(i, scope) for i in node.items)
+            )
+        if isinstance(node, ast.InSubquery):
+            inner = self.query_expr(node.query, scope)
+            if len(inner.output) != 1:
+                raise _err("ADQL-TYPE", f"the subquery of IN must return one column, not {len(inner.output)}", node)
+            return replace(node, value=self.expr(node.value, scope), query=inner.query)
+        if isinstance(node, ast.Exists):
+            return replace(node, query=self.query_expr(node.query, scope).query)
         if isinstance(node, ast.Like):
-            return replace(node, value=self.expr(node.value), pattern=self.expr(node.pattern))
+            return replace(
+                node,
+                value=self.expr(node.value, scope),
+                pattern=self.expr(node.pattern, scope),
+                escape=self.expr(node.escape, scope) if node.escape is not None else None,
+            )
         if isinstance(node, ast.IsNull):
-            return replace(node, value=self.expr(node.value))
+            return replace(node, value=self.expr(node.value, scope))
         if isinstance(node, ast.And | ast.Or):
-            return replace(node, left=self.condition(node.left), right=self.condition(node.right))
+            return replace(node, left=self.condition(node.left, scope), right=self.condition(node.right, scope))
         if isinstance(node, ast.Not):
-            return replace(node, operand=self.condition(node.operand))
+            return replace(node, operand=self.condition(node.operand, scope))
         raise _err("ADQL-UNSUPPORTED", f"unsupported condition {type(node).__name__}", node)
 
     # --- select list ----------------------------------------------------------------------------
-    def select_items(self, items: tuple[ast.SelectItem | ast.SelectStar, ...]) -> list[ast.SelectItem]:
+    def select_items(self, items: tuple[ast.SelectItem | ast.SelectStar, ...], scope: _Scope) -> list[ast.SelectItem]:
         result: list[ast.SelectItem] = []
         for item in items:
             if isinstance(item, ast.SelectStar):
-                scope = self.occurrences
-                if item.qualifier is not None:
-                    scope = [o for o in self.occurrences if o.answers_to(item.qualifier)]
-                    if not scope:
-                        q = ".".join(p.name for p in item.qualifier)
-                        raise _err("ADQL-UNKNOWN-TABLE", f"'{q}.*' does not name a table of the FROM clause", item)
-                for occ in scope:
-                    for column in occ.table.columns:
-                        result.append(
-                            ast.SelectItem(ast.ResolvedColumn(occ.sql_alias, column, pos=item.pos), pos=item.pos)
-                        )
+                result.extend(self.star(item, scope))
             else:
-                result.append(replace(item, expr=self.expr(item.expr)))
+                result.append(replace(item, expr=self.expr(item.expr, scope)))
+        return result
+
+    def star(self, item: ast.SelectStar, scope: _Scope) -> list[ast.SelectItem]:
+        sources = scope.sources
+        merged_done: set[str] = set()
+        result = []
+        if item.qualifier is not None:
+            sources = [s for s in scope.sources if s.answers_to(item.qualifier)]
+            if not sources:
+                q = ".".join(p.name for p in item.qualifier)
+                raise _err("ADQL-UNKNOWN-TABLE", f"'{q}.*' does not name a table of the FROM clause", item)
+        else:
+            # SQL: the columns of NATURAL/USING joins come first, once.
+            for key, (aliases, meta) in scope.merged.items():
+                result.append(ast.SelectItem(ast.MergedColumn(aliases, meta, pos=item.pos), pos=item.pos))
+                merged_done.add(key)
+        for source in sources:
+            for column in source.columns:
+                if column.name.lower() in merged_done and source.sql_alias in scope.merged[column.name.lower()][0]:
+                    continue
+                result.append(ast.SelectItem(ast.ResolvedColumn(source.sql_alias, column, pos=item.pos), pos=item.pos))
         return result
 
 
 def _output_name(item: ast.SelectItem) -> str:
     if item.alias is not None:
         return item.alias.name
-    if isinstance(item.expr, ast.ResolvedColumn):
+    if isinstance(item.expr, ast.ResolvedColumn | ast.MergedColumn):
         return item.expr.column.name
+    if isinstance(item.expr, ast.OutputRef):
+        return item.expr.name
     if isinstance(item.expr, ast.FunctionCall):
         return item.expr.name.lower()
     return "expr"
@@ -191,45 +444,6 @@ def _unique_names(names: list[str]) -> list[str]:
     return unique
 
 
-def resolve(query: ast.Query, catalog: Catalog) -> ResolvedQuery:
+def resolve(query: ast.Query | ast.SetQuery, catalog: Catalog) -> ResolvedQuery:
     """Resolve every name in ``query`` against ``catalog``; raise ``ADQLError`` if one is unknown."""
-    resolver = _Resolver(catalog)
-    resolved_from: list[ast.ResolvedTable] = []
-    for index, ref in enumerate(query.from_):
-        assert isinstance(ref, ast.TableRef)
-        occurrence = resolver.table(ref, index)
-        resolver.occurrences.append(occurrence)
-        resolved_from.append(
-            ast.ResolvedTable(occurrence.table.schema, occurrence.table.name, occurrence.sql_alias, pos=ref.pos)
-        )
-    items = resolver.select_items(query.select)
-    names = _unique_names([_output_name(i) for i in items])
-    output = []
-    for item, name in zip(items, names, strict=True):
-        meta = replace(result_meta(item.expr), name=name)
-        output.append(OutputColumn(name, meta))
-        if item.alias is not None:
-            resolver.output_aliases[item.alias.name] = OutputColumn(name, meta)
-    order_by = []
-    for sort in query.order_by:
-        if isinstance(sort.expr, ast.IntegerLiteral):
-            position = int(sort.expr.text)
-            if not 1 <= position <= len(items):
-                raise _err(
-                    "ADQL-UNKNOWN-COLUMN",
-                    f"ORDER BY {position}: the select list has {len(items)} columns",
-                    sort,
-                )
-            order_by.append(sort)
-        else:
-            order_by.append(replace(sort, expr=resolver.expr(sort.expr, allow_output_alias=True)))
-    resolved = replace(
-        query,
-        select=tuple(replace(i, alias=ast.Identifier(n, True)) for i, n in zip(items, names, strict=True)),
-        from_=tuple(resolved_from),
-        where=resolver.condition(query.where) if query.where else None,
-        group_by=tuple(resolver.expr(g, allow_output_alias=True) for g in query.group_by),
-        having=resolver.condition(query.having) if query.having else None,
-        order_by=tuple(order_by),
-    )
-    return ResolvedQuery(resolved, tuple(output))
+    return _Resolver(catalog).query_expr(query, None)

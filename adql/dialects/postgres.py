@@ -14,6 +14,9 @@ from adql import ast
 from adql.errors import ADQLError
 from adql.functions import result_meta, signature
 from adql.resolve import ResolvedQuery
+from adql.stcs import parse_stcs
+from adql.udf import find_user_function
+from adql.units import unit_factor
 
 # ADQL name -> PostgreSQL function, where only the name differs.
 _RENAMED = {
@@ -44,6 +47,7 @@ _RENAMED = {
     "SUM": "sum",
 }
 _ACCEPTED_FRAMES = ("", "ICRS")
+_BITWISE = {"&": "&", "|": "|", "^": "#"}  # PostgreSQL's ^ is exponentiation, # is xor
 
 
 def quote_ident(name: str) -> str:
@@ -68,7 +72,13 @@ class PostgresDialect:
     def __init__(self) -> None:
         self._render: dict[type, Callable[[ast.Node], str]] = {
             ast.ResolvedColumn: self._column,
-            ast.ColumnRef: self._output_alias,
+            ast.MergedColumn: self._merged,
+            ast.OutputRef: lambda n: quote_ident(n.name),  # type: ignore[attr-defined]
+            ast.ScalarSubquery: lambda n: f"({self.query_sql(n.query)})",  # type: ignore[attr-defined]
+            ast.Case: self._case,
+            ast.Cast: self._cast,
+            ast.InSubquery: self._in_subquery,
+            ast.Exists: lambda n: f"(EXISTS ({self.query_sql(n.query)}))",  # type: ignore[attr-defined]
             ast.IntegerLiteral: lambda n: n.text,  # type: ignore[attr-defined]
             ast.RealLiteral: self._real,
             ast.StringLiteral: lambda n: quote_string(n.value),  # type: ignore[attr-defined]
@@ -92,27 +102,56 @@ class PostgresDialect:
             raise _err("ADQL-UNSUPPORTED", f"{type(node).__name__} is not supported yet", node)
         return render(node)
 
-    # --- statement ------------------------------------------------------------------------------
+    # --- statements -----------------------------------------------------------------------------
     def translate(self, resolved: ResolvedQuery, row_limit: int | None = None) -> str:
         """The SELECT for ``resolved``; ``row_limit`` caps the rows on top of any TOP."""
-        q = resolved.query
+        geometry_outputs = {i for i, o in enumerate(resolved.output) if o.meta.is_geometry}
+        return self.query_sql(resolved.query, row_limit, geometry_outputs)
+
+    def query_sql(self, q: ast.Node, row_limit: int | None = None, text_outputs: set[int] | None = None) -> str:
+        with_ = ""
+        if q.with_:  # type: ignore[attr-defined]
+            with_ = "WITH " + ", ".join(self._common_table(c) for c in q.with_) + " "  # type: ignore[attr-defined]
+        if isinstance(q, ast.SetQuery):
+            body = self._set_query(q, row_limit, text_outputs)
+        else:
+            assert isinstance(q, ast.Query)
+            body = self._select(q, row_limit, text_outputs or set())
+        return with_ + body
+
+    def _common_table(self, cte: ast.CommonTable) -> str:
+        names = ""
+        if cte.column_names:
+            names = "(" + ", ".join(quote_ident(n.name) for n in cte.column_names) + ")"
+        return f"{quote_ident(cte.name.name)}{names} AS ({self.query_sql(cte.query)})"
+
+    def _set_query(self, q: ast.SetQuery, row_limit: int | None, text_outputs: set[int] | None) -> str:
+        quantifier = " ALL" if q.all else ""
+        left = self.query_sql(q.left, None, text_outputs)
+        right = self.query_sql(q.right, None, text_outputs)
+        parts = [f"({left}) {q.op}{quantifier} ({right})"]
+        if q.order_by:
+            parts.append("ORDER BY " + ", ".join(self._sort(s) for s in q.order_by))
+        if row_limit is not None:
+            parts.append(f"LIMIT {row_limit}")
+        if q.offset:
+            parts.append(f"OFFSET {q.offset}")
+        return " ".join(parts)
+
+    def _select(self, q: ast.Query, row_limit: int | None, text_outputs: set[int]) -> str:
         items = []
-        for item, out in zip(q.select, resolved.output, strict=True):
-            assert isinstance(item, ast.SelectItem)
+        for position, item in enumerate(q.select):
+            assert isinstance(item, ast.SelectItem) and item.alias is not None
             expr = self.sql(item.expr)
-            if out.meta.is_geometry:
+            if position in text_outputs:
                 # pgsphere types have no binary output; their text (in degrees) becomes DALI.
                 expr = f"CAST({expr} AS text)"
-            items.append(f"{expr} AS {quote_ident(out.name)}")
+            items.append(f"{expr} AS {quote_ident(item.alias.name)}")
         parts = ["SELECT"]
         if q.distinct:
             parts.append("DISTINCT")
         parts.append(", ".join(items))
-        tables = []
-        for table in q.from_:
-            assert isinstance(table, ast.ResolvedTable)
-            tables.append(f"{quote_ident(table.schema)}.{quote_ident(table.name)} AS {table.sql_alias}")
-        parts.append("FROM " + ", ".join(tables))
+        parts.append("FROM " + ", ".join(self._from_item(t) for t in q.from_))
         if q.where is not None:
             parts.append("WHERE " + self.sql(q.where))
         if q.group_by:
@@ -128,6 +167,30 @@ class PostgresDialect:
             parts.append(f"OFFSET {q.offset}")
         return " ".join(parts)
 
+    def _from_item(self, item: ast.Node) -> str:
+        if isinstance(item, ast.ResolvedTable):
+            if item.schema is None:
+                return f"{quote_ident(item.name)} AS {item.sql_alias}"
+            return f"{quote_ident(item.schema)}.{quote_ident(item.name)} AS {item.sql_alias}"
+        if isinstance(item, ast.DerivedTable):
+            names = ""
+            if item.column_names:
+                names = "(" + ", ".join(quote_ident(n.name) for n in item.column_names) + ")"
+            return f"({self.query_sql(item.query)}) AS {item.sql_alias}{names}"
+        if isinstance(item, ast.Join):
+            left, right = self._from_item(item.left), self._from_item(item.right)
+            if item.kind == "CROSS":
+                return f"({left} CROSS JOIN {right})"
+            natural = "NATURAL " if item.natural else ""
+            kind = "INNER" if item.kind == "INNER" else f"{item.kind} OUTER"
+            spec = ""
+            if item.on is not None:
+                spec = f" ON {self.sql(item.on)}"
+            elif item.using:
+                spec = " USING (" + ", ".join(quote_ident(i.name) for i in item.using) + ")"
+            return f"({left} {natural}{kind} JOIN {right}{spec})"
+        raise _err("ADQL-UNSUPPORTED", f"unsupported FROM item {type(item).__name__}", item)
+
     def _sort(self, sort: ast.SortItem) -> str:
         direction = " DESC" if sort.descending else " ASC"
         return self.sql(sort.expr) + direction
@@ -136,18 +199,51 @@ class PostgresDialect:
     def _column(self, node: ast.ResolvedColumn) -> str:  # type: ignore[override]
         return f"{node.table_alias}.{quote_ident(node.column.name)}"
 
-    def _output_alias(self, node: ast.ColumnRef) -> str:  # type: ignore[override]
-        return quote_ident(node.parts[-1].name)
+    def _merged(self, node: ast.MergedColumn) -> str:  # type: ignore[override]
+        # NATURAL/USING columns: equal on matched rows, either side may be null in outer joins.
+        return "COALESCE(" + ", ".join(f"{a}.{quote_ident(node.column.name)}" for a in node.table_aliases) + ")"
+
+    def _case(self, node: ast.Case) -> str:  # type: ignore[override]
+        parts = ["CASE"]
+        if node.operand is not None:
+            parts.append(self.sql(node.operand))
+        for when, result in node.whens:
+            parts.append(f"WHEN {self.sql(when)} THEN {self.sql(result)}")
+        if node.otherwise is not None:
+            parts.append(f"ELSE {self.sql(node.otherwise)}")
+        parts.append("END")
+        return "(" + " ".join(parts) + ")"
+
+    def _cast(self, node: ast.Cast) -> str:  # type: ignore[override]
+        target = node.target
+        if target in ("CHAR", "VARCHAR") and node.length is not None:
+            target = f"{target}({node.length})"
+        elif target == "CHAR" or target == "VARCHAR":
+            target = "text"
+        elif target == "TIMESTAMP":
+            target = "timestamp"
+        return f"CAST({self.sql(node.expr)} AS {target})"
+
+    def _in_subquery(self, node: ast.InSubquery) -> str:  # type: ignore[override]
+        neg = "NOT " if node.negated else ""
+        return f"({self.sql(node.value)} {neg}IN ({self.query_sql(node.query)}))"
 
     def _real(self, node: ast.RealLiteral) -> str:  # type: ignore[override]
         # Keep PostgreSQL from reading 0.1 as numeric and comparing exactly against float8.
         return f"CAST({node.text} AS double precision)"
 
     def _unary(self, node: ast.Unary) -> str:  # type: ignore[override]
-        return f"(-{self.sql(node.operand)})"
+        if node.op == "~":
+            return f"(~ CAST({self.sql(node.operand)} AS bigint))"
+        return f"(- {self.sql(node.operand)})"
 
     def _binary(self, node: ast.Binary) -> str:  # type: ignore[override]
-        return f"({self.sql(node.left)} {node.op} {self.sql(node.right)})"
+        left, right = self.sql(node.left), self.sql(node.right)
+        if node.op in _BITWISE:
+            return f"(CAST({left} AS bigint) {_BITWISE[node.op]} CAST({right} AS bigint))"
+        if node.op == "||":
+            return f"(CAST({left} AS text) || CAST({right} AS text))"
+        return f"({left} {node.op} {right})"
 
     # --- predicates -----------------------------------------------------------------------------
     def _comparison(self, node: ast.Comparison) -> str:  # type: ignore[override]
@@ -187,7 +283,8 @@ class PostgresDialect:
         op = "ILIKE" if node.case_insensitive else "LIKE"
         neg = "NOT " if node.negated else ""
         # ADQL has no default escape character; PostgreSQL's is the backslash.
-        return f"({self.sql(node.value)} {neg}{op} {self.sql(node.pattern)} ESCAPE '')"
+        escape = self.sql(node.escape) if node.escape is not None else "''"
+        return f"({self.sql(node.value)} {neg}{op} {self.sql(node.pattern)} ESCAPE {escape})"
 
     def _is_null(self, node: ast.IsNull) -> str:  # type: ignore[override]
         neg = "NOT " if node.negated else ""
@@ -196,6 +293,10 @@ class PostgresDialect:
     # --- functions ------------------------------------------------------------------------------
     def _function(self, node: ast.FunctionCall) -> str:  # type: ignore[override]
         signature(node)
+        if node.user_defined:
+            udf = find_user_function(node.name)
+            assert udf is not None
+            return udf.sql.format(*(self.sql(a) for a in node.args))
         name = node.name
         if name == "COUNT":
             if node.star:
@@ -207,6 +308,12 @@ class PostgresDialect:
         if name in _GEOMETRY_RENDERERS:
             return _GEOMETRY_RENDERERS[name](self, node)
         args = [self.sql(a) for a in node.args]
+        if name == "COALESCE":
+            return f"coalesce({', '.join(args)})"
+        if name == "NULLIF":
+            return f"nullif({args[0]}, {args[1]})"
+        if name == "IN_UNIT":
+            return self._in_unit(node, args[0])
         if name == "PI":
             return "pi()"
         if name == "RAND":
@@ -217,6 +324,16 @@ class PostgresDialect:
             distinct = "DISTINCT " if node.distinct else ""
             return f"{_RENAMED[name]}({distinct}{', '.join(args)})"
         raise _err("ADQL-UNSUPPORTED", f"function {name} is not supported yet", node)
+
+    def _in_unit(self, node: ast.FunctionCall, value: str) -> str:
+        target = node.args[1]
+        if not isinstance(target, ast.StringLiteral):
+            raise _err("ADQL-TYPE", "the unit of IN_UNIT must be a string literal", target)
+        source = result_meta(node.args[0]).unit
+        if not source:
+            raise _err("ADQL-TYPE", "IN_UNIT needs a value with a declared unit; this one has none", node.args[0])
+        factor = unit_factor(source, target.value, node)
+        return f"({value} * CAST({factor!r} AS double precision))"
 
     def _rounding(self, node: ast.FunctionCall, args: list[str]) -> str:
         # Through numeric: it rounds half away from zero (float8 rounds half to even) and is the
@@ -306,10 +423,110 @@ class PostgresDialect:
         accessor = "long" if call.name == "COORD1" else "lat"
         return f"degrees({accessor}({self.sql(arg)}))"
 
+    def _polygon_from_points(self, points: list[tuple[ast.Expr, ast.Expr] | ast.Expr], call: ast.Node) -> str:
+        if len(points) < 3:
+            raise _err("ADQL-TYPE", "a polygon needs at least three vertices", call)
+        literal = all(
+            isinstance(p, tuple) and all(isinstance(c, ast.IntegerLiteral | ast.RealLiteral) for c in p) for p in points
+        )
+        if literal:
+            vertices = ",".join(f"({float(p[0].text)!r}d,{float(p[1].text)!r}d)" for p in points)  # type: ignore[index,union-attr]
+            return f"CAST('{{{vertices}}}' AS spoly)"
+        # Vertices computed per row: build the polygon with pgsphere's ordered aggregate.
+        rows = ", ".join(
+            f"({i}, {self._spoint(*p) if isinstance(p, tuple) else self.sql(p)})" for i, p in enumerate(points)
+        )
+        return f"(SELECT spoly(v.p ORDER BY v.i) FROM (VALUES {rows}) AS v(i, p))"
+
+    def _polygon(self, call: ast.FunctionCall) -> str:
+        args = list(call.args)
+        if args and isinstance(args[0], ast.StringLiteral):
+            self._check_frame(args[0], call)
+            args = args[1:]
+        if args and all(self._is_point(a) for a in args):
+            return self._polygon_from_points(list(args), call)
+        if len(args) % 2 or any(result_meta(a).is_geometry for a in args):
+            raise _err("ADQL-TYPE", "POLYGON takes points, or pairs of coordinates", call)
+        return self._polygon_from_points([(args[i], args[i + 1]) for i in range(0, len(args), 2)], call)
+
+    def _box(self, call: ast.FunctionCall) -> str:
+        args = list(call.args)
+        if args and isinstance(args[0], ast.StringLiteral):
+            self._check_frame(args[0], call)
+            args = args[1:]
+        if len(args) == 3 and self._is_point(args[0]):
+            centre = self.sql(args[0])
+            ra, dec = f"degrees(long({centre}))", f"degrees(lat({centre}))"
+            width, height = self.sql(args[1]), self.sql(args[2])
+        elif len(args) == 4:
+            ra, dec, width, height = (self.sql(a) for a in args)
+        else:
+            raise _err("ADQL-TYPE", "BOX takes a centre (point or two coordinates), a width and a height", call)
+        # An ADQL BOX spans width x height around its centre, as a four-vertex polygon.
+        corners = [
+            f"spoint(radians({ra} {sx} ({width}) / 2.0), radians({dec} {sy} ({height}) / 2.0))"
+            for sx, sy in (("-", "-"), ("+", "-"), ("+", "+"), ("-", "+"))
+        ]
+        rows = ", ".join(f"({i}, {c})" for i, c in enumerate(corners))
+        return f"(SELECT spoly(v.p ORDER BY v.i) FROM (VALUES {rows}) AS v(i, p))"
+
+    def _region(self, call: ast.FunctionCall) -> str:
+        (arg,) = call.args
+        if not isinstance(arg, ast.StringLiteral):
+            raise _err("ADQL-TYPE", "REGION takes an STC-S string literal", call)
+        shape = parse_stcs(arg.value, arg)
+        n = shape.numbers
+        if shape.shape == "point":
+            return f"spoint(radians({n[0]!r}), radians({n[1]!r}))"
+        if shape.shape == "circle":
+            return f"scircle(spoint(radians({n[0]!r}), radians({n[1]!r})), radians({n[2]!r}))"
+        if shape.shape == "box":
+            ra, dec, w, h = n
+            corners = [
+                (ra - w / 2, dec - h / 2),
+                (ra + w / 2, dec - h / 2),
+                (ra + w / 2, dec + h / 2),
+                (ra - w / 2, dec + h / 2),
+            ]
+        else:
+            corners = [(n[i], n[i + 1]) for i in range(0, len(n), 2)]
+        vertices = ",".join(f"({x!r}d,{y!r}d)" for x, y in corners)
+        return f"CAST('{{{vertices}}}' AS spoly)"
+
+    def _centroid(self, call: ast.FunctionCall) -> str:
+        (arg,) = call.args
+        xtype = result_meta(arg).xtype
+        if xtype == "point":
+            return self.sql(arg)
+        if xtype == "circle":
+            return f"center({self.sql(arg)})"
+        raise _err("ADQL-UNSUPPORTED", "CENTROID is supported for points and circles, not polygons", call)
+
+    def _area(self, call: ast.FunctionCall) -> str:
+        (arg,) = call.args
+        meta = result_meta(arg)
+        if not meta.is_geometry:
+            raise _err("ADQL-TYPE", "AREA takes a geometry", arg)
+        if meta.xtype == "point":
+            return "CAST(0 AS double precision)"
+        return f"degrees(degrees(area({self.sql(arg)})))"  # steradians to square degrees
+
+    def _coordsys(self, call: ast.FunctionCall) -> str:
+        (arg,) = call.args
+        if not result_meta(arg).is_geometry:
+            raise _err("ADQL-TYPE", "COORDSYS takes a geometry", arg)
+        return "'ICRS'"
+
 
 _GEOMETRY_RENDERERS: dict[str, Callable[[PostgresDialect, ast.FunctionCall], str]] = {
     "POINT": PostgresDialect._point,
     "CIRCLE": PostgresDialect._circle,
+    "POLYGON": PostgresDialect._polygon,
+    "BOX": PostgresDialect._box,
+    "REGION": PostgresDialect._region,
+    "CENTROID": PostgresDialect._centroid,
+    "AREA": PostgresDialect._area,
+    "COORDSYS": PostgresDialect._coordsys,
     "DISTANCE": PostgresDialect._distance,
     "COORD1": PostgresDialect._coord,
     "COORD2": PostgresDialect._coord,

@@ -186,7 +186,7 @@ def test_group_by_and_having(db: psycopg.Connection, catalog: Catalog) -> None:
         ("SELECT s_ra FROM ivoa.obscore a, ivoa.obscore b", "ADQL-AMBIGUOUS", "s_ra"),
         ("SELECT * FROM obscores", "ADQL-UNKNOWN-TABLE", "did you mean"),
         ('SELECT "S_RA" FROM ivoa.obscore', "ADQL-UNKNOWN-COLUMN", "S_RA"),
-        ("SELECT ivo_hasword(obs_id, 'x') FROM ivoa.obscore", "ADQL-UNKNOWN-FUNCTION", "ivo_hasword"),
+        ("SELECT ivo_haswords(obs_id, 'x') FROM ivoa.obscore", "ADQL-UNKNOWN-FUNCTION", "did you mean 'ivo_hasword'"),
         ("SELECT SQRT(1, 2) FROM ivoa.obscore", "ADQL-TYPE", "SQRT takes 1"),
         (
             "SELECT * FROM ivoa.obscore WHERE CONTAINS(POINT('GALACTIC', 1, 2), s_region) = 1",

@@ -1,0 +1,39 @@
+"""Unit conversion for IN_UNIT, with astropy.units reading VO unit strings."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import astropy.units as u
+
+from adql import ast
+from adql.errors import ADQLError
+
+
+@cache
+def _parse(text: str) -> u.UnitBase:
+    for fmt in ("vounit", "generic"):
+        try:
+            return u.Unit(text, format=fmt)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def unit_factor(source: str, target: str, node: ast.Node) -> float:
+    """The factor taking a value in ``source`` to ``target``; an ADQLError if they are incompatible."""
+    where = (node.pos.line or None, node.pos.column or None)
+    try:
+        src = _parse(source)
+    except ValueError:
+        raise ADQLError("ADQL-TYPE", f"IN_UNIT: the value's unit {source!r} is not a VO unit", *where) from None
+    try:
+        dst = _parse(target)
+    except ValueError:
+        raise ADQLError("ADQL-TYPE", f"IN_UNIT: {target!r} is not a VO unit", *where) from None
+    try:
+        return float(src.to(dst))
+    except u.UnitConversionError:
+        raise ADQLError(
+            "ADQL-TYPE", f"IN_UNIT: cannot convert {source!r} to {target!r}: incompatible units", *where
+        ) from None
