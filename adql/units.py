@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 
 import astropy.units as u
@@ -14,7 +15,10 @@ from adql.errors import ADQLError
 def _parse(text: str) -> u.UnitBase:
     for fmt in ("vounit", "generic"):
         try:
-            return u.Unit(text, format=fmt)
+            with warnings.catch_warnings():
+                # Deprecated VO units (Angstrom, ...) still convert correctly; users write them.
+                warnings.simplefilter("ignore", u.UnitsWarning)
+                return u.Unit(text, format=fmt)
         except ValueError:
             continue
     raise ValueError(text)

@@ -384,7 +384,14 @@ class PostgresDialect:
             center = self.sql(args[0])
         else:
             raise _err("ADQL-TYPE", "CIRCLE takes a centre (a point, or two coordinates) and a radius", call)
-        return f"scircle({center}, radians({self.sql(args[-1])}))"
+        radius = args[-1]
+        if isinstance(radius, ast.IntegerLiteral | ast.RealLiteral) and not 0 <= float(radius.text) <= 90:
+            raise _err(
+                "ADQL-UNSUPPORTED",
+                f"CIRCLE radius {radius.text} is outside 0 to 90 degrees, the range this service supports",
+                radius,
+            )
+        return f"scircle({center}, radians({self.sql(radius)}))"
 
     def _is_point(self, expr: ast.Expr) -> bool:
         return result_meta(expr).xtype == "point"

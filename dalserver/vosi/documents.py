@@ -10,6 +10,8 @@ from typing import Any
 
 from lxml import etree
 
+from adql.features import LANGUAGE_FEATURES
+
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 VOSI_AVAILABILITY = "http://www.ivoa.net/xml/VOSIAvailability/v1.0"
 VOSI_CAPABILITIES = "http://www.ivoa.net/xml/VOSICapabilities/v1.0"
@@ -18,8 +20,6 @@ VR = "http://www.ivoa.net/xml/VOResource/v1.0"
 VS = "http://www.ivoa.net/xml/VODataService/v1.1"
 TR = "http://www.ivoa.net/xml/TAPRegExt/v1.0"
 XML_MEDIA_TYPE = "text/xml"
-
-ADQL_GEOMETRY_FEATURES = ("POINT", "CIRCLE", "CONTAINS", "INTERSECTS", "DISTANCE", "COORD1", "COORD2")
 
 
 def _xsi_type(element: etree._Element, value: str) -> None:
@@ -81,10 +81,13 @@ def tap_capabilities(
     _sub(lang, "version", "2.1", **{"ivo-id": "ivo://ivoa.net/std/ADQL#v2.1"})
     _sub(lang, "version", "2.0", **{"ivo-id": "ivo://ivoa.net/std/ADQL#v2.0"})
     _sub(lang, "description", "ADQL, translated to PostgreSQL with pgsphere for geometry.")
-    features = _sub(lang, "languageFeatures", type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo")
-    for form in ADQL_GEOMETRY_FEATURES:
-        feature = _sub(features, "feature")
-        _sub(feature, "form", form)
+    for feature_type, features in LANGUAGE_FEATURES.items():
+        group = _sub(lang, "languageFeatures", type=feature_type)
+        for form, description in features:
+            feature = _sub(group, "feature")
+            _sub(feature, "form", form)
+            if description:
+                _sub(feature, "description", description)
     for fmt in output_formats:
         out = _sub(tap, "outputFormat", **({"ivo-id": fmt.ivo_id} if fmt.ivo_id else {}))
         _sub(out, "mime", fmt.mime)

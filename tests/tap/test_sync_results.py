@@ -100,3 +100,34 @@ def test_tap_schema_is_itself_published_and_queryable(tap_url: str) -> None:
         "tap_schema.keys",
         "tap_schema.key_columns",
     } <= names
+
+
+def test_geometry_values_come_back_as_dali_xtypes(tap_url: str) -> None:
+    query = (
+        "SELECT TOP 1 POINT('ICRS', 34.5, -4.8) AS p, CIRCLE('ICRS', 34.5, -4.8, 0.25) AS c, "
+        "POLYGON('ICRS', 34, -5, 35, -5, 35, -4) AS poly, CENTROID(CIRCLE('ICRS', 359.5, 10, 1)) AS centre "
+        "FROM ivoa.obscore"
+    )
+    response = sync(tap_url, query)
+    by_name = {f["name"]: f for f in fields(response)}
+    assert (by_name["p"]["datatype"], by_name["p"]["arraysize"], by_name["p"]["xtype"]) == ("double", "2", "point")
+    assert (by_name["c"]["arraysize"], by_name["c"]["xtype"]) == ("3", "circle")
+    assert (by_name["poly"]["arraysize"], by_name["poly"]["xtype"]) == ("*", "polygon")
+    p, c, poly, centre = rows(response)[0]
+    assert [float(x) for x in p.split()] == [34.5, -4.8]
+    assert [float(x) for x in c.split()] == [34.5, -4.8, 0.25]
+    assert [float(x) for x in poly.split()] == [34.0, -5.0, 35.0, -5.0, 35.0, -4.0]
+    assert [float(x) for x in centre.split()] == [359.5, 10.0]
+    table = pyvo.dal.TAPService(tap_url).search(query).to_table()
+    assert list(table["c"][0]) == [34.5, -4.8, 0.25]
+
+
+def test_joins_and_set_operations_through_the_service(tap_url: str) -> None:
+    result = pyvo.dal.TAPService(tap_url).search(
+        "SELECT t.table_name, COUNT(*) AS n FROM TAP_SCHEMA.tables AS t JOIN TAP_SCHEMA.columns AS c "
+        "ON t.table_name = c.table_name GROUP BY t.table_name "
+        "UNION SELECT 'total', COUNT(*) FROM TAP_SCHEMA.columns ORDER BY 1"
+    )
+    counts = {r["table_name"]: int(r["n"]) for r in result}
+    assert counts["ivoa.obscore"] == 31
+    assert counts["total"] == sum(v for k, v in counts.items() if k != "total")

@@ -46,3 +46,18 @@ def test_reserved_word_columns_are_published_delimited_and_queryable(tap_url: st
     assert '"size"' in names
     result = pyvo.dal.TAPService(tap_url).search('SELECT TOP 1 "size" FROM TAP_SCHEMA.columns')
     assert list(result.fieldnames) == ["size"]
+
+
+def test_capabilities_list_udfs_and_optional_adql_features(tap_url: str) -> None:
+    service = pyvo.dal.TAPService(tap_url)
+    tap = next(c for c in service.capabilities if c.standardid == "ivo://ivoa.net/std/TAP")
+    adql = next(lang for lang in tap.languages if lang.name == "ADQL")
+    udfs = adql.get_feature_list("ivo://ivoa.net/std/TAPRegExt#features-udf")
+    forms = {f.form for f in udfs}
+    assert "ivo_hasword(haystack VARCHAR(*), needle VARCHAR(*)) -> INTEGER" in forms
+    assert {"ivo_nocasematch", "ivo_hashlist_has", "ivo_string_agg", "ivo_interval_overlaps"} <= {
+        f.split("(")[0] for f in forms
+    }
+    geometry = {f.form for f in adql.get_feature_list("ivo://ivoa.net/std/TAPRegExt#features-adqlgeo")}
+    assert {"POLYGON", "REGION", "AREA", "CENTROID", "COORDSYS"} <= geometry
+    assert adql.get_feature("ivo://ivoa.net/std/TAPRegExt#features-adql-sets", "UNION") is not None
