@@ -52,6 +52,11 @@ def _lark() -> Lark:
     )
 
 
+def warm_up() -> None:
+    """Build the LALR tables now rather than at the first query."""
+    _lark()
+
+
 def _pos(meta_or_token: Any) -> ast.Pos:
     line = getattr(meta_or_token, "line", 0) or 0
     column = getattr(meta_or_token, "column", 0) or 0

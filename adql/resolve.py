@@ -97,10 +97,7 @@ class _Resolver:
         try:
             scope = _Scope(parent)
             with_ = self.common_tables(node.with_, scope)
-            if isinstance(node, ast.SetQuery):
-                resolved = self.set_query(node, scope)
-            else:
-                resolved = self.query(node, scope)
+            resolved = self.set_query(node, scope) if isinstance(node, ast.SetQuery) else self.query(node, scope)
             return ResolvedQuery(replace(resolved.query, with_=with_), resolved.output)
         finally:
             self.depth -= 1

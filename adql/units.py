@@ -12,7 +12,8 @@ from adql.errors import ADQLError
 
 
 @cache
-def _parse(text: str) -> u.UnitBase:
+def _parse_or_none(text: str) -> u.UnitBase | None:
+    """Parsed unit, or None; failures are cached too, as astropy takes milliseconds to fail."""
     for fmt in ("vounit", "generic"):
         try:
             with warnings.catch_warnings():
@@ -21,7 +22,14 @@ def _parse(text: str) -> u.UnitBase:
                 return u.Unit(text, format=fmt)
         except ValueError:
             continue
-    raise ValueError(text)
+    return None
+
+
+def _parse(text: str) -> u.UnitBase:
+    unit = _parse_or_none(text)
+    if unit is None:
+        raise ValueError(text)
+    return unit
 
 
 def unit_factor(source: str, target: str, node: ast.Node) -> float:
