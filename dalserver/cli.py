@@ -12,6 +12,8 @@ import psycopg
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
+from data_ingest.catalogs.publish import drop_catalog, publish_catalog
+from data_ingest.catalogs.sources import CatalogError
 from data_ingest.fits_images import ArchiveContext
 from data_ingest.images import ingest_images
 from data_ingest.sample import write_sample
@@ -69,6 +71,39 @@ def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
     return _ingest(settings, database_url(settings), [Path(p) for p in args.paths], progress=not args.quiet)
 
 
+def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)
+    with psycopg.connect(url) as conn:
+        try:
+            report = publish_catalog(
+                conn,
+                Path(args.file),
+                args.table,
+                Path(args.meta) if args.meta else None,
+                progress=not args.quiet,
+                warn=lambda msg: print(f"warning: {msg}", file=sys.stderr),
+            )
+        except CatalogError as exc:
+            print(f"error: {exc}; nothing was published", file=sys.stderr)
+            return 1
+    print(
+        f"published {report.table}: {report.rows} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)"
+    )
+    return 0
+
+
+def cmd_drop_catalog(settings: Settings, args: argparse.Namespace) -> int:
+    with psycopg.connect(database_url(settings)) as conn:
+        try:
+            drop_catalog(conn, args.table)
+        except CatalogError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    print(f"dropped {args.table}")
+    return 0
+
+
 def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
     target = Path(args.directory) if args.directory else settings.archive_root / "suprimecam"
     paths = write_sample(target)
@@ -113,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     images.add_argument("paths", nargs="+")
     images.add_argument("--quiet", action="store_true", help="no progress bar")
     images.set_defaults(func=cmd_ingest_images)
+    catalog = ingest_sub.add_parser("catalog", help="a catalogue (CSV, FITS, VOTable, Parquet) as a published table")
+    catalog.add_argument("file")
+    catalog.add_argument("--table", required=True, help="schema.table to publish it as (replaced if it exists)")
+    catalog.add_argument("--meta", help="YAML sidecar with descriptions, units, UCDs, position columns, indexes")
+    catalog.add_argument("--quiet", action="store_true", help="no progress bar")
+    catalog.set_defaults(func=cmd_ingest_catalog)
+    drop = sub.add_parser("drop", help="remove published data")
+    drop_sub = drop.add_subparsers(dest="kind", required=True)
+    drop_catalog_parser = drop_sub.add_parser("catalog", help="drop a published catalogue and its metadata")
+    drop_catalog_parser.add_argument("table")
+    drop_catalog_parser.set_defaults(func=cmd_drop_catalog)
     sample = sub.add_parser("sample", help="write the synthetic Suprime-Cam sample")
     sample.add_argument("directory", nargs="?")
     sample.set_defaults(func=cmd_sample)

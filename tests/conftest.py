@@ -52,6 +52,7 @@ def archive() -> Iterator[Archive]:
         "DALSERVER_HOME": str(home),
         "DALSERVER_PORT": str(port),
         "DALSERVER_DATABASE_URL": url,
+        "DALSERVER_CATALOG_TTL_SECONDS": "0",  # tables published by a test are queryable at once
     }
     sample = settings.archive_root / "suprimecam"
     subprocess.run([sys.executable, "-m", "dalserver", "sample", str(sample)], env=env, check=True, capture_output=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 
 from dalserver.db.pgsphere import ensure_pgsphere
-from dalserver.db.tap_schema import publish_schema, publish_table
+from data_ingest.tap_schema import publish_schema, publish_table
 from schemas.ddl import add_missing_columns_sql, create_index_sql, create_table_sql, quote_ident
 from schemas.model import SchemaDef, builtin_schemas
 
@@ -32,7 +32,7 @@ def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDe
     schemas = builtin_schemas(extension_dirs)
     with psycopg.connect(url, autocommit=True) as conn:
         how = ensure_pgsphere(conn)
-        log.info("pgsphere: %s", how)
+        log.debug("pgsphere: %s", how)
         with conn.transaction():
             # One writer at a time: two servers starting together must not race on DDL.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.bootstrap'))")

@@ -1,0 +1,1 @@
+"""Catalogue publishing: files (CSV, FITS, VOTable, Parquet) into published, indexed tables."""

@@ -1,0 +1,249 @@
+"""Publish a catalogue: load into a staging table with COPY, index it, and swap it in together
+with its TAP_SCHEMA rows in one transaction. Until that transaction commits, the published table
+and TAP_SCHEMA are untouched, whatever happens (bad row, killed process, full disk).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import yaml
+from tqdm import tqdm
+
+from adql.reserved import adql_name, is_reserved
+from data_ingest.catalogs.sources import CatalogError, CatalogSource, open_catalog
+from data_ingest.tap_schema import publish_schema, publish_table, unpublish_table
+from schemas.ddl import column_ddl, quote_ident
+from schemas.model import ColumnDef, IndexDef, SchemaDef, TableDef, column_from_mapping
+
+PROTECTED_SCHEMAS = {"tap_schema", "ivoa", "public", "information_schema", "dalserver"}
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Sidecar:
+    """What an operator adds to or corrects in a file's own metadata (YAML)."""
+
+    description: str | None = None
+    utype: str | None = None
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    position: tuple[str, str] | None = None
+    indexes: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path | None) -> Sidecar:
+        if path is None:
+            return cls()
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CatalogError(f"{path}: cannot read the metadata file: {exc}") from None
+        columns = data.get("columns") or {}
+        if isinstance(columns, list):
+            columns = {c["name"]: c for c in columns}
+        position = data.get("position")
+        return cls(
+            description=data.get("description"),
+            utype=data.get("utype"),
+            columns={str(k): dict(v or {}) for k, v in columns.items()},
+            position=(str(position[0]), str(position[1])) if position else None,
+            indexes=list(data.get("indexes") or []),
+        )
+
+
+@dataclass
+class PublishReport:
+    table: str
+    rows: int
+    seconds: float
+    load_seconds: float
+    warnings: list[str]
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def parse_table_name(name: str) -> tuple[str, str]:
+    parts = name.split(".")
+    if len(parts) != 2 or not all(_NAME.match(p) for p in parts):
+        raise CatalogError(f"table name {name!r} must be schema.table, letters, digits and underscores")
+    schema, table = (p.lower() for p in parts)
+    if schema in PROTECTED_SCHEMAS or schema.startswith("pg_"):
+        raise CatalogError(f"schema {schema!r} is reserved; publish catalogues in a schema of their own")
+    return schema, table
+
+
+def describe_table(source: CatalogSource, schema: str, table: str, sidecar: Sidecar) -> tuple[TableDef, list[str]]:
+    """The table definition: the file's metadata, corrected by the sidecar, checked."""
+    notes: list[str] = []
+    seen: dict[str, str] = {}
+    columns: list[ColumnDef] = []
+    for col in source.columns:
+        if not col.name:
+            raise CatalogError(f"{source.path}: a column has no name")
+        if col.name.lower() in seen:
+            raise CatalogError(f"{source.path}: duplicate column name {col.name!r} (also {seen[col.name.lower()]!r})")
+        seen[col.name.lower()] = col.name
+        override = sidecar.columns.get(col.name)
+        if override:
+            merged = {k: v for k, v in col.__dict__.items() if v is not None}
+            if "datatype" in override:  # a new type does not inherit the old shape
+                merged.pop("arraysize", None)
+                merged.pop("xtype", None)
+            merged.update(override)
+            merged["name"] = col.name
+            col = column_from_mapping(merged, str(source.path))
+        if is_reserved(col.name) or adql_name(col.name) != col.name:
+            notes.append(
+                f"column {col.name!r} is not a plain ADQL name: queries must write it as {adql_name(col.name)}"
+            )
+        columns.append(col)
+    unknown = set(sidecar.columns) - {c.name for c in columns}
+    if unknown:
+        raise CatalogError(f"the metadata file describes columns the file does not have: {', '.join(sorted(unknown))}")
+    position = sidecar.position or _position_from_ucds(columns)
+    if position:
+        names = {c.name for c in columns}
+        missing = [p for p in position if p not in names]
+        if missing:
+            raise CatalogError(f"position column {missing[0]!r} is not in the file")
+        columns = [replace(c, indexed=True) if c.name in position else c for c in columns]
+    indexes = []
+    for spec in sidecar.indexes:
+        cols = tuple(spec.get("columns") or [])
+        bad = [c for c in cols if c not in {x.name for x in columns}]
+        if bad or not cols:
+            raise CatalogError(f"index on unknown column(s) {bad or cols}")
+        indexes.append(IndexDef(name="", method=str(spec.get("method", "btree")), columns=cols))
+    principal = [replace(c, principal=True) if c.principal or c.name in (position or ()) else c for c in columns]
+    definition = TableDef(
+        schema=schema,
+        name=table,
+        description=sidecar.description or source.description or f"Catalogue loaded from {source.path.name}",
+        utype=sidecar.utype,
+        columns=tuple(principal),
+        indexes=tuple(indexes),
+        position=position,
+    )
+    return definition, notes
+
+
+def _position_from_ucds(columns: list[ColumnDef]) -> tuple[str, str] | None:
+    def find(ucd: str) -> str | None:
+        hits = [c.name for c in columns if (c.ucd or "").lower() == ucd]
+        return hits[0] if len(hits) == 1 else None
+
+    ra, dec = find("pos.eq.ra;meta.main"), find("pos.eq.dec;meta.main")
+    return (ra, dec) if ra and dec else None
+
+
+def _index_name(table: str, purpose: str) -> str:
+    # Unique per load, so a staging table's indexes never collide with the published ones.
+    return f"{table[:40]}_{purpose[:12]}_{secrets.token_hex(3)}"
+
+
+def publish_catalog(
+    conn: psycopg.Connection,
+    path: Path,
+    table_name: str,
+    sidecar_path: Path | None = None,
+    progress: bool = True,
+    warn: Callable[[str], None] | None = None,
+) -> PublishReport:
+    """Load ``path`` as ``table_name`` (replacing it if it exists) and publish it in TAP_SCHEMA."""
+    started = time.monotonic()
+    schema, table = parse_table_name(table_name)
+    source = open_catalog(path)
+    definition, notes = describe_table(source, schema, table, Sidecar.load(sidecar_path))
+    for note in notes:
+        if warn:
+            warn(note)
+    staging = f"{table[:40]}_staging_{secrets.token_hex(4)}"
+    qualified_staging = f"{quote_ident(schema)}.{quote_ident(staging)}"
+    column_list = ", ".join(quote_ident(c.name) for c in definition.columns)
+    header = ", HEADER true" if source.header else ""
+    try:
+        with conn.transaction():
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")  # type: ignore[arg-type]
+            body = ",\n  ".join(column_ddl(c) for c in definition.columns)
+            conn.execute(f"CREATE TABLE {qualified_staging} (\n  {body}\n)")  # type: ignore[arg-type]
+            copy_sql = f"COPY {qualified_staging} ({column_list}) FROM STDIN WITH (FORMAT csv{header})"
+            bar = tqdm(
+                total=source.total, unit=source.unit, unit_scale=True, desc=f"loading {path.name}", disable=not progress
+            )
+            with conn.cursor() as cur, cur.copy(copy_sql) as copy:  # type: ignore[arg-type]
+                for chunk in source.chunks():
+                    copy.write(chunk)
+                    bar.update(len(chunk) if source.unit == "B" else chunk.count(b"\n"))
+            bar.close()
+            load_seconds = time.monotonic() - started
+            rows = conn.execute(f"SELECT count(*) FROM {qualified_staging}").fetchone()[0]  # type: ignore[index,arg-type]
+            _create_indexes(conn, definition, qualified_staging, progress)
+            conn.execute(f"ANALYZE {qualified_staging}")  # type: ignore[arg-type]
+            conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")  # type: ignore[arg-type]
+            conn.execute(f"ALTER TABLE {qualified_staging} RENAME TO {quote_ident(table)}")  # type: ignore[arg-type]
+            publish_schema(conn, SchemaDef(schema, f"Catalogues published in {schema}"))
+            publish_table(conn, definition)
+    except psycopg.errors.DataError as exc:
+        raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
+    except psycopg.errors.BadCopyFileFormat as exc:
+        raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
+    except psycopg.errors.UntranslatableCharacter as exc:
+        raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
+    return PublishReport(f"{schema}.{table}", rows, time.monotonic() - started, load_seconds, notes)
+
+
+def _create_indexes(conn: psycopg.Connection, definition: TableDef, qualified: str, progress: bool) -> None:
+    statements = []
+    if definition.position:
+        ra, dec = (quote_ident(c) for c in definition.position)
+        # Exactly the expression the ADQL translator writes for POINT(ra, dec): the index is used.
+        statements.append(
+            f"CREATE INDEX {quote_ident(_index_name(definition.name, 'pos'))} ON {qualified} "
+            f"USING gist (spoint(radians({ra}), radians({dec})))"
+        )
+    for index in definition.indexes:
+        cols = ", ".join(quote_ident(c) for c in index.columns)
+        statements.append(
+            f"CREATE INDEX {quote_ident(_index_name(definition.name, index.columns[0]))} ON {qualified} USING {index.method} ({cols})"
+        )
+    for statement in tqdm(statements, desc="indexing", unit="index", disable=not progress or not statements):
+        conn.execute(statement)  # type: ignore[arg-type]
+
+
+def _copy_error(exc: psycopg.Error, source: CatalogSource) -> str:
+    diag = exc.diag
+    message = diag.message_primary or str(exc)
+    where = diag.context or ""
+    match = re.search(r"line (\d+)(?:, column (\w+))?", where)
+    if match:
+        line = int(match.group(1))
+        place = f"line {line}" if source.header else f"row {line}"
+        if match.group(2):
+            place += f", column {match.group(2)}"
+        return f"{place}: {message}"
+    return message
+
+
+def drop_catalog(conn: psycopg.Connection, table_name: str) -> None:
+    """Remove a published catalogue and its TAP_SCHEMA rows, in one transaction."""
+    schema, table = parse_table_name(table_name)
+    with conn.transaction():
+        exists = conn.execute(
+            "SELECT 1 FROM tap_schema.tables WHERE table_name = %s", (f"{schema}.{table}",)
+        ).fetchone()
+        if not exists:
+            raise CatalogError(f"no published catalogue is called {schema}.{table}")
+        conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")  # type: ignore[arg-type]
+        unpublish_table(conn, f"{schema}.{table}")
+        left = conn.execute("SELECT count(*) FROM tap_schema.tables WHERE schema_name = %s", (schema,)).fetchone()
+        if left and left[0] == 0:
+            conn.execute("DELETE FROM tap_schema.schemas WHERE schema_name = %s", (schema,))
