@@ -88,7 +88,8 @@ def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: {exc}; nothing was published", file=sys.stderr)
             return 1
     print(
-        f"published {report.table}: {report.rows} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)"
+        f"published {report.table}: {report.rows} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s; "
+        f"loading {report.load_seconds:.1f} s, indexing and swapping {report.seconds - report.load_seconds:.1f} s)"
     )
     return 0
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from queue import Full, Queue
 from typing import Any
 
 import psycopg
@@ -179,13 +181,14 @@ def publish_catalog(
             bar = tqdm(
                 total=source.total, unit=source.unit, unit_scale=True, desc=f"loading {path.name}", disable=not progress
             )
-            with conn.cursor() as cur, cur.copy(copy_sql) as copy:  # type: ignore[arg-type]
-                for chunk in source.chunks():
-                    copy.write(chunk)
-                    bar.update(len(chunk) if source.unit == "B" else chunk.count(b"\n"))
+            with conn.cursor() as cur:
+                with cur.copy(copy_sql) as copy:  # type: ignore[arg-type]
+                    for chunk in prefetched(source.chunks()):
+                        copy.write(chunk)
+                        bar.update(len(chunk) if source.unit == "B" else chunk.count(b"\n"))
+                rows = cur.rowcount
             bar.close()
             load_seconds = time.monotonic() - started
-            rows = conn.execute(f"SELECT count(*) FROM {qualified_staging}").fetchone()[0]  # type: ignore[index,arg-type]
             _create_indexes(conn, definition, qualified_staging, progress)
             conn.execute(f"ANALYZE {qualified_staging}")  # type: ignore[arg-type]
             conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")  # type: ignore[arg-type]
@@ -199,6 +202,39 @@ def publish_catalog(
     except psycopg.errors.UntranslatableCharacter as exc:
         raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
     return PublishReport(f"{schema}.{table}", rows, time.monotonic() - started, load_seconds, notes)
+
+
+def prefetched(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """Produce the next chunks in a thread while the current one is sent: reading and converting
+    (pyarrow releases the GIL) overlap with COPY. At most ``depth`` chunks wait in memory."""
+    queue: Queue[bytes | BaseException | None] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        queue.put(chunk, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(None)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            queue.put(exc)
+
+    thread = threading.Thread(target=produce, name="catalog-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _create_indexes(conn: psycopg.Connection, definition: TableDef, qualified: str, progress: bool) -> None:

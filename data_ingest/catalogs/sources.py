@@ -36,7 +36,7 @@ class CatalogSource:
     columns: list[ColumnDef]
     chunks: Callable[[], Iterator[bytes]]  # CSV without header, or with one if header is True
     header: bool
-    total: int  # for the progress bar: bytes for CSV, rows otherwise
+    total: int | None  # for the progress bar: bytes for CSV, rows otherwise (None: unknown)
     unit: str  # "B" or "rows"
     description: str = ""
 
@@ -210,6 +210,33 @@ def fits_source(path: Path) -> CatalogSource:
 
 
 def votable_source(path: Path) -> CatalogSource:
+    """TABLEDATA streams; BINARY, BINARY2 and FITS serialisations are read whole by astropy."""
+    from data_ingest.catalogs.votable_stream import (
+        NotTableData,
+        VOTableFormatError,
+        column_defs,
+        read_fields,
+        stream_rows,
+    )
+
+    try:
+        fields, description = read_fields(path)
+        columns = column_defs(fields)
+    except NotTableData:
+        return _votable_source_astropy(path)
+    except VOTableFormatError as exc:
+        raise CatalogError(f"{path}: cannot read as VOTable: {exc}") from None
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield from stream_rows(path, fields, BATCH_ROWS)
+        except VOTableFormatError as exc:
+            raise CatalogError(f"{path}: {exc}") from None
+
+    return CatalogSource(path, columns, chunks, header=False, total=None, unit="rows", description=description)
+
+
+def _votable_source_astropy(path: Path) -> CatalogSource:
     from astropy.io.votable import parse
     from astropy.io.votable.exceptions import VOWarning
 

@@ -285,3 +285,43 @@ def test_drop_catalog_removes_the_table_and_its_metadata(
         text=True,
     )
     assert protected.returncode == 1 and "reserved" in protected.stderr
+
+
+def test_votable_tabledata_streams_nulls_and_unicode_and_binary2_loads_too(
+    archive: Archive, db: psycopg.Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / "small.vot"
+    path.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3"><RESOURCE><TABLE>
+<DESCRIPTION>Tiny list</DESCRIPTION>
+<FIELD name="id" datatype="long"><VALUES null="-1"/></FIELD>
+<FIELD name="ra" datatype="double" unit="deg" ucd="pos.eq.ra;meta.main"><DESCRIPTION>RA</DESCRIPTION></FIELD>
+<FIELD name="dec" datatype="double" unit="deg" ucd="pos.eq.dec;meta.main"/>
+<FIELD name="label" datatype="unicodeChar" arraysize="*"/>
+<FIELD name="ok" datatype="boolean"/>
+<DATA><TABLEDATA>
+<TR><TD>1</TD><TD>34.5</TD><TD>-5.0</TD><TD>Ωμέγα, "quoted"</TD><TD>T</TD></TR>
+<TR><TD>-1</TD><TD>NaN</TD><TD></TD><TD/><TD>F</TD></TR>
+</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>""",
+        encoding="utf-8",
+    )
+    result = ingest(archive, path, "cats.tiny")
+    assert result.returncode == 0, result.stderr
+    assert db.execute("SELECT id, ra, dec, label, ok FROM cats.tiny ORDER BY ra NULLS LAST").fetchall()[0] == (
+        1,
+        34.5,
+        -5.0,
+        'Ωμέγα, "quoted"',
+        True,
+    )
+    second = db.execute("SELECT id, dec, label, ok FROM cats.tiny WHERE NOT ok").fetchone()
+    assert second == (None, None, None, False)
+    assert columns_of(db, "cats.tiny")["ra"] == ("double", "deg", "pos.eq.ra;meta.main", "RA", 1)  # position from UCDs
+
+    binary = tmp_path / "binary2.vot"
+    table = _table(n=500)
+    table.write(binary, format="votable", tabledata_format="binary2")
+    result = ingest(archive, binary, "cats.binary2")
+    assert result.returncode == 0, result.stderr
+    assert db.execute("SELECT count(*), max(id) FROM cats.binary2").fetchone() == (500, 499)

@@ -1,0 +1,207 @@
+"""Stream a TABLEDATA VOTable with expat: FIELD metadata first, then rows as CSV, batch by batch,
+never holding the whole table. Other serialisations (BINARY, BINARY2, FITS) are reported so the
+caller can fall back to astropy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.parsers import expat
+
+from schemas.model import ColumnDef
+
+_DATATYPES = {
+    "boolean": "boolean",
+    "unsignedByte": "short",
+    "short": "short",
+    "int": "int",
+    "long": "long",
+    "float": "float",
+    "double": "double",
+    "char": "char",
+    "unicodeChar": "unicodeChar",
+}
+_READ = 1 << 20
+
+
+class NotTableData(Exception):
+    """The first table is not serialised as TABLEDATA."""
+
+
+class VOTableFormatError(Exception):
+    """The file is not a VOTable this reader understands."""
+
+
+@dataclass
+class _Field:
+    name: str
+    datatype: str
+    arraysize: str | None
+    unit: str | None
+    ucd: str | None
+    utype: str | None
+    null: str | None = None
+    description: str = ""
+
+
+@dataclass
+class _State:
+    fields: list[_Field] = field(default_factory=list)
+    table_description: str = ""
+    path: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    in_first_table: bool = False
+    tables_seen: int = 0
+
+
+def _local(name: str) -> str:
+    return name.rsplit(" ", 1)[-1]
+
+
+class _Done(Exception):
+    pass
+
+
+def read_fields(path: Path) -> tuple[list[_Field], str]:
+    """FIELDs and description of the first TABLE; NotTableData if its DATA is not TABLEDATA."""
+    state = _State()
+    parser = expat.ParserCreate(namespace_separator=" ")
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        tag = _local(name)
+        state.path.append(tag)
+        state.text = []
+        if tag == "TABLE":
+            state.tables_seen += 1
+            state.in_first_table = state.tables_seen == 1
+        elif tag == "FIELD" and state.in_first_table:
+            state.fields.append(
+                _Field(
+                    attrs.get("name") or attrs.get("ID") or f"col{len(state.fields) + 1}",
+                    attrs.get("datatype", "char"),
+                    attrs.get("arraysize"),
+                    attrs.get("unit"),
+                    attrs.get("ucd"),
+                    attrs.get("utype"),
+                )
+            )
+        elif tag == "VALUES" and state.in_first_table and state.path[-2:-1] == ["FIELD"] and "null" in attrs:
+            state.fields[-1].null = attrs["null"]
+        elif tag == "TABLEDATA" and state.in_first_table:
+            raise _Done
+        elif tag in ("BINARY", "BINARY2", "FITS") and state.in_first_table:
+            raise NotTableData(tag)
+
+    def end(name: str) -> None:
+        tag = _local(name)
+        if tag == "DESCRIPTION" and state.in_first_table:
+            text = "".join(state.text).strip()
+            parent = state.path[-2] if len(state.path) > 1 else ""
+            if parent == "FIELD" and state.fields:
+                state.fields[-1].description = text
+            elif parent == "TABLE":
+                state.table_description = text
+        state.path.pop()
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = lambda data: state.text.append(data)
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(_READ):
+                parser.Parse(block, False)
+            parser.Parse(b"", True)
+    except _Done:
+        return state.fields, state.table_description
+    except expat.ExpatError as exc:
+        raise VOTableFormatError(f"not well-formed XML: {exc}") from None
+    raise VOTableFormatError("no TABLE with DATA found")
+
+
+def column_defs(fields: list[_Field]) -> list[ColumnDef]:
+    columns = []
+    for f in fields:
+        datatype = _DATATYPES.get(f.datatype)
+        if datatype is None:
+            raise VOTableFormatError(f"FIELD {f.name!r}: datatype {f.datatype!r} is not supported")
+        is_text = datatype in ("char", "unicodeChar")
+        if f.arraysize and not is_text and f.arraysize != "1":
+            raise VOTableFormatError(f"FIELD {f.name!r} holds arrays, which are not supported yet")
+        columns.append(
+            ColumnDef(f.name, datatype, f.description, f.unit, f.ucd, f.utype, arraysize="*" if is_text else None)
+        )
+    return columns
+
+
+def _csv_cell(value: str | None, f: _Field) -> str:
+    if value is None:
+        return ""
+    if f.null is not None and value.strip() == f.null:
+        return ""
+    if f.datatype in ("char", "unicodeChar"):
+        return '"' + value.replace('"', '""') + '"' if value != "" else ""
+    stripped = value.strip()
+    if f.datatype == "boolean":
+        return {"t": "true", "1": "true", "true": "true", "f": "false", "0": "false", "false": "false"}.get(
+            stripped.lower(), ""
+        )
+    if f.datatype in ("float", "double") and stripped in ("+Inf", "-Inf", "Inf"):
+        return stripped.replace("Inf", "Infinity")
+    return stripped
+
+
+def stream_rows(path: Path, fields: list[_Field], batch_rows: int) -> Iterator[bytes]:
+    """CSV lines (no header) for the rows of the first table's TABLEDATA, ``batch_rows`` at a time."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    rows: list[str] = []
+    row: list[str | None] = []
+    cell: list[str] | None = None
+    depth = {"table": 0, "in_data": False}
+    ncols = len(fields)
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal cell, row
+        tag = _local(name)
+        if tag == "TABLE":
+            depth["table"] += 1
+        elif tag == "TABLEDATA" and depth["table"] == 1:
+            depth["in_data"] = True
+        elif depth["in_data"] and tag == "TR":
+            row = []
+        elif depth["in_data"] and tag == "TD":
+            cell = []
+
+    def end(name: str) -> None:
+        nonlocal cell
+        tag = _local(name)
+        if tag == "TABLEDATA":
+            depth["in_data"] = False
+        elif depth["in_data"] and tag == "TD":
+            row.append("".join(cell) if cell else None)
+            cell = None
+        elif depth["in_data"] and tag == "TR":
+            if len(row) != ncols:
+                raise VOTableFormatError(f"row {len(rows) + 1} has {len(row)} cells for {ncols} FIELDs")
+            rows.append(",".join(_csv_cell(v, f) for v, f in zip(row, fields, strict=True)))
+
+    def chars(data: str) -> None:
+        if cell is not None:
+            cell.append(data)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    with path.open("rb") as fh:
+        while block := fh.read(_READ):
+            try:
+                parser.Parse(block, False)
+            except expat.ExpatError as exc:
+                raise VOTableFormatError(f"not well-formed XML: {exc}") from None
+            if len(rows) >= batch_rows:
+                yield ("\n".join(rows) + "\n").encode()
+                rows.clear()
+        parser.Parse(b"", True)
+    if rows:
+        yield ("\n".join(rows) + "\n").encode()
