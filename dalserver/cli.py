@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -169,7 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    return int(args.func(Settings(), args))
+    code = int(args.func(Settings(), args))
+    if args.func in (cmd_ingest_catalog, cmd_drop_catalog) and argv is None:
+        # Arrow's native thread pool can abort the interpreter while it finalises, after all the
+        # work is done ("terminate called without an active exception", apache/arrow#34314): one
+        # run in fifty under load here. Everything is committed and printed, so leave without it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

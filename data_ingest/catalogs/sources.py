@@ -93,7 +93,7 @@ def csv_source(path: Path) -> CatalogSource:
         # numbers, is the one to report them.
         reader = pa_csv.open_csv(
             path,
-            read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK),
+            read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK, use_threads=False),
             parse_options=pa_csv.ParseOptions(invalid_row_handler=lambda row: "skip"),
         )
         schema = reader.schema
@@ -210,17 +210,18 @@ def fits_source(path: Path) -> CatalogSource:
 
 
 def votable_source(path: Path) -> CatalogSource:
-    """TABLEDATA streams; BINARY, BINARY2 and FITS serialisations are read whole by astropy."""
+    """TABLEDATA, BINARY and BINARY2 stream; the rare FITS serialisation is read whole by astropy."""
     from data_ingest.catalogs.votable_stream import (
         NotTableData,
         VOTableFormatError,
         column_defs,
         read_fields,
+        stream_binary_rows,
         stream_rows,
     )
 
     try:
-        fields, description = read_fields(path)
+        fields, description, serialisation = read_fields(path)
         columns = column_defs(fields)
     except NotTableData:
         return _votable_source_astropy(path)
@@ -229,8 +230,11 @@ def votable_source(path: Path) -> CatalogSource:
 
     def chunks() -> Iterator[bytes]:
         try:
-            yield from stream_rows(path, fields, BATCH_ROWS)
-        except VOTableFormatError as exc:
+            if serialisation == "TABLEDATA":
+                yield from stream_rows(path, fields, BATCH_ROWS)
+            else:
+                yield from stream_binary_rows(path, fields, serialisation == "BINARY2", BATCH_ROWS)
+        except (VOTableFormatError, UnicodeDecodeError, ValueError) as exc:
             raise CatalogError(f"{path}: {exc}") from None
 
     return CatalogSource(path, columns, chunks, header=False, total=None, unit="rows", description=description)

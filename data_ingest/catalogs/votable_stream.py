@@ -27,7 +27,7 @@ _READ = 1 << 20
 
 
 class NotTableData(Exception):
-    """The first table is not serialised as TABLEDATA."""
+    """The first table is serialised in a way this reader does not stream (FITS)."""
 
 
 class VOTableFormatError(Exception):
@@ -54,6 +54,7 @@ class _State:
     text: list[str] = field(default_factory=list)
     in_first_table: bool = False
     tables_seen: int = 0
+    serialisation: str = ""
 
 
 def _local(name: str) -> str:
@@ -64,8 +65,8 @@ class _Done(Exception):
     pass
 
 
-def read_fields(path: Path) -> tuple[list[_Field], str]:
-    """FIELDs and description of the first TABLE; NotTableData if its DATA is not TABLEDATA."""
+def read_fields(path: Path) -> tuple[list[_Field], str, str]:
+    """FIELDs, description and serialisation (TABLEDATA, BINARY, BINARY2) of the first TABLE."""
     state = _State()
     parser = expat.ParserCreate(namespace_separator=" ")
 
@@ -89,9 +90,10 @@ def read_fields(path: Path) -> tuple[list[_Field], str]:
             )
         elif tag == "VALUES" and state.in_first_table and state.path[-2:-1] == ["FIELD"] and "null" in attrs:
             state.fields[-1].null = attrs["null"]
-        elif tag == "TABLEDATA" and state.in_first_table:
+        elif tag in ("TABLEDATA", "BINARY", "BINARY2") and state.in_first_table:
+            state.serialisation = tag
             raise _Done
-        elif tag in ("BINARY", "BINARY2", "FITS") and state.in_first_table:
+        elif tag == "FITS" and state.in_first_table:
             raise NotTableData(tag)
 
     def end(name: str) -> None:
@@ -114,7 +116,7 @@ def read_fields(path: Path) -> tuple[list[_Field], str]:
                 parser.Parse(block, False)
             parser.Parse(b"", True)
     except _Done:
-        return state.fields, state.table_description
+        return state.fields, state.table_description, state.serialisation
     except expat.ExpatError as exc:
         raise VOTableFormatError(f"not well-formed XML: {exc}") from None
     raise VOTableFormatError("no TABLE with DATA found")
@@ -203,5 +205,139 @@ def stream_rows(path: Path, fields: list[_Field], batch_rows: int) -> Iterator[b
                 yield ("\n".join(rows) + "\n").encode()
                 rows.clear()
         parser.Parse(b"", True)
+    if rows:
+        yield ("\n".join(rows) + "\n").encode()
+
+
+# --- BINARY and BINARY2 ------------------------------------------------------------------------------
+_FIXED = {"boolean": 1, "unsignedByte": 1, "short": 2, "int": 4, "long": 8, "float": 4, "double": 8}
+_STRUCT = {"unsignedByte": ">B", "short": ">h", "int": ">i", "long": ">q", "float": ">f", "double": ">d"}
+
+
+class _RowDecoder:
+    """Decodes BINARY/BINARY2 rows from a byte stream fed piecewise; keeps only an incomplete row."""
+
+    def __init__(self, fields: list[_Field], binary2: bool):
+        import struct
+
+        self.struct = struct
+        self.fields = fields
+        self.flag_bytes = (len(fields) + 7) // 8 if binary2 else 0
+        self.buffer = bytearray()
+
+    def _cell(self, f: _Field, data: bytearray, at: int) -> tuple[str | None, int] | None:
+        kind = f.datatype
+        if kind in ("char", "unicodeChar"):
+            width = 2 if kind == "unicodeChar" else 1
+            if f.arraysize and f.arraysize.endswith("*"):
+                if at + 4 > len(data):
+                    return None
+                count = self.struct.unpack_from(">i", data, at)[0]
+                at += 4
+            else:
+                count = int(f.arraysize or "1")
+            end = at + count * width
+            if end > len(data):
+                return None
+            raw = bytes(data[at:end])
+            text = raw.decode("utf-16-be" if width == 2 else "utf-8", errors="strict").rstrip("\x00")
+            return text, end
+        size = _FIXED.get(kind)
+        if size is None:
+            raise VOTableFormatError(f"FIELD {f.name!r}: datatype {kind!r} is not supported")
+        end = at + size
+        if end > len(data):
+            return None
+        if kind == "boolean":
+            flag = chr(data[at]).upper()
+            return ({"T": "true", "1": "true", "F": "false", "0": "false"}.get(flag)), end
+        number = self.struct.unpack_from(_STRUCT[kind], data, at)[0]
+        if kind in ("float", "double"):
+            if number != number:
+                return None, end
+            return repr(float(number)), end
+        return str(number), end
+
+    def rows(self, chunk: bytes) -> list[str]:
+        self.buffer += chunk
+        data, out, at = self.buffer, [], 0
+        while True:
+            start = at
+            if at + self.flag_bytes > len(data):
+                break
+            flags = data[at : at + self.flag_bytes]
+            at += self.flag_bytes
+            cells: list[str] = []
+            complete = True
+            for i, f in enumerate(self.fields):
+                decoded = self._cell(f, data, at)
+                if decoded is None:
+                    complete = False
+                    break
+                value, at = decoded
+                is_null = bool(self.flag_bytes) and bool(flags[i // 8] & (0x80 >> (i % 8)))
+                if is_null or value is None or (f.null is not None and value == f.null):
+                    cells.append("")
+                elif f.datatype in ("char", "unicodeChar"):
+                    cells.append('"' + value.replace('"', '""') + '"' if value else "")
+                else:
+                    cells.append(value)
+            if not complete:
+                at = start
+                break
+            out.append(",".join(cells))
+        del self.buffer[:at]
+        return out
+
+
+def stream_binary_rows(path: Path, fields: list[_Field], binary2: bool, batch_rows: int) -> Iterator[bytes]:
+    """CSV lines for a BINARY or BINARY2 table: base64 decoded as it arrives, rows parsed as they complete."""
+    import base64
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    decoder = _RowDecoder(fields, binary2)
+    state = {"tables": 0, "in_stream": False}
+    pending = bytearray()  # base64 characters not yet a multiple of 4
+    rows: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        tag = _local(name)
+        if tag == "TABLE":
+            state["tables"] += 1
+        elif tag == "STREAM" and state["tables"] == 1:
+            if attrs.get("href"):
+                raise VOTableFormatError("STREAM with href (data in another file) is not supported")
+            if attrs.get("encoding", "base64") != "base64":
+                raise VOTableFormatError(f"STREAM encoding {attrs.get('encoding')!r} is not supported")
+            state["in_stream"] = True
+
+    def end(name: str) -> None:
+        if _local(name) == "STREAM":
+            state["in_stream"] = False
+
+    def chars(data: str) -> None:
+        if not state["in_stream"]:
+            return
+        pending.extend(b for b in data.encode("ascii") if b not in b" \t\r\n")
+        usable = len(pending) - len(pending) % 4
+        if usable:
+            rows.extend(decoder.rows(base64.b64decode(bytes(pending[:usable]))))
+            del pending[:usable]
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    with path.open("rb") as fh:
+        while block := fh.read(_READ):
+            try:
+                parser.Parse(block, False)
+            except expat.ExpatError as exc:
+                raise VOTableFormatError(f"not well-formed XML: {exc}") from None
+            if len(rows) >= batch_rows:
+                yield ("\n".join(rows) + "\n").encode()
+                rows.clear()
+        parser.Parse(b"", True)
+    if decoder.buffer:
+        raise VOTableFormatError(f"the binary stream ends inside a row ({len(decoder.buffer)} bytes left over)")
     if rows:
         yield ("\n".join(rows) + "\n").encode()

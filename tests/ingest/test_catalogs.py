@@ -319,9 +319,16 @@ def test_votable_tabledata_streams_nulls_and_unicode_and_binary2_loads_too(
     assert second == (None, None, None, False)
     assert columns_of(db, "cats.tiny")["ra"] == ("double", "deg", "pos.eq.ra;meta.main", "RA", 1)  # position from UCDs
 
-    binary = tmp_path / "binary2.vot"
     table = _table(n=500)
-    table.write(binary, format="votable", tabledata_format="binary2")
-    result = ingest(archive, binary, "cats.binary2")
-    assert result.returncode == 0, result.stderr
-    assert db.execute("SELECT count(*), max(id) FROM cats.binary2").fetchone() == (500, 499)
+    table["mag"] = np.ma.masked_array(table["mag"], mask=np.arange(500) % 7 == 0)
+    for serialisation in ("binary", "binary2"):
+        binary = tmp_path / f"{serialisation}.vot"
+        table.write(binary, format="votable", tabledata_format=serialisation)
+        result = ingest(archive, binary, f"cats.{serialisation}")
+        assert result.returncode == 0, result.stderr
+        got = db.execute(
+            f"SELECT count(*), max(id), count(mag), min(name), sum(flag) FROM cats.{serialisation}"
+        ).fetchone()
+        assert got == (500, 499, 500 - 72, "SXDS-0", int(table["flag"].sum())), serialisation
+        ras = [r[0] for r in db.execute(f"SELECT ra FROM cats.{serialisation} ORDER BY id")]
+        assert ras == [float(x) for x in table["ra"]]
