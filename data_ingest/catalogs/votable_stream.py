@@ -137,6 +137,21 @@ def column_defs(fields: list[_Field]) -> list[ColumnDef]:
     return columns
 
 
+def _parse_in_batches(path: Path, parser: expat.XMLParserType, rows: list[str], batch_rows: int) -> Iterator[bytes]:
+    """Feed ``path`` to ``parser`` a block at a time; hand out the CSV lines its handlers append
+    to ``rows`` whenever a batch is full. The caller flushes what is left at the end."""
+    with path.open("rb") as fh:
+        while block := fh.read(_READ):
+            try:
+                parser.Parse(block, False)
+            except expat.ExpatError as exc:
+                raise VOTableFormatError(f"not well-formed XML: {exc}") from None
+            if len(rows) >= batch_rows:
+                yield ("\n".join(rows) + "\n").encode()
+                rows.clear()
+        parser.Parse(b"", True)
+
+
 def _csv_cell(value: str | None, f: _Field) -> str:
     if value is None:
         return ""
@@ -195,16 +210,7 @@ def stream_rows(path: Path, fields: list[_Field], batch_rows: int) -> Iterator[b
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    with path.open("rb") as fh:
-        while block := fh.read(_READ):
-            try:
-                parser.Parse(block, False)
-            except expat.ExpatError as exc:
-                raise VOTableFormatError(f"not well-formed XML: {exc}") from None
-            if len(rows) >= batch_rows:
-                yield ("\n".join(rows) + "\n").encode()
-                rows.clear()
-        parser.Parse(b"", True)
+    yield from _parse_in_batches(path, parser, rows, batch_rows)
     if rows:
         yield ("\n".join(rows) + "\n").encode()
 
@@ -327,16 +333,7 @@ def stream_binary_rows(path: Path, fields: list[_Field], binary2: bool, batch_ro
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    with path.open("rb") as fh:
-        while block := fh.read(_READ):
-            try:
-                parser.Parse(block, False)
-            except expat.ExpatError as exc:
-                raise VOTableFormatError(f"not well-formed XML: {exc}") from None
-            if len(rows) >= batch_rows:
-                yield ("\n".join(rows) + "\n").encode()
-                rows.clear()
-        parser.Parse(b"", True)
+    yield from _parse_in_batches(path, parser, rows, batch_rows)
     if decoder.buffer:
         raise VOTableFormatError(f"the binary stream ends inside a row ({len(decoder.buffer)} bytes left over)")
     if rows:
