@@ -62,7 +62,10 @@ class QueryStream:
             yield self._first
             self._first = []
         while True:
-            batch = await self._cursor.fetchmany(self.batch_rows)
+            try:
+                batch = await self._cursor.fetchmany(self.batch_rows)
+            except psycopg.Error as exc:
+                raise database_error_message(exc) from exc
             if not batch:
                 return
             yield batch

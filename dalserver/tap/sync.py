@@ -8,22 +8,14 @@ from fastapi.responses import StreamingResponse
 from adql import ADQLError, to_postgres
 from dalserver.db.query import QueryStream
 from dalserver.errors import DALIError
-from dalserver.formats import votable
+from dalserver.formats.registry import FORMATS, OutputFormat, find_format
 from dalserver.params import DALIParams
 from dalserver.services import Services, services
 
 router = APIRouter()
 
-VOTABLE_FORMATS = {
-    "votable",
-    "votable/td",
-    "application/x-votable+xml",
-    "text/xml",
-    "application/x-votable+xml;serialization=tabledata",
-}
 
-
-def _check_request_parameters(params: DALIParams) -> None:
+def _check_request_parameters(params: DALIParams) -> OutputFormat:
     request = params.get("REQUEST")
     # TAP 1.1 removed REQUEST from the interface; 1.0 clients still send doQuery.
     if request is not None and request.strip().lower() != "doquery":
@@ -33,13 +25,16 @@ def _check_request_parameters(params: DALIParams) -> None:
         raise DALIError("missing required parameter LANG (use LANG=ADQL)")
     if lang.strip().upper() not in ("ADQL", "ADQL-2.0", "ADQL-2.1"):
         raise DALIError(f"query language {lang!r} is not supported; use LANG=ADQL")
-    fmt = params.get("RESPONSEFORMAT") or params.get("FORMAT")
-    if fmt is not None and fmt.strip().lower().replace(" ", "") not in VOTABLE_FORMATS:
-        raise DALIError(f"output format {fmt!r} is not supported; use votable")
+    requested = params.get("RESPONSEFORMAT") or params.get("FORMAT")
+    fmt = find_format(requested)
+    if fmt is None:
+        known = ", ".join(a for f in FORMATS for a in f.aliases[:1])
+        raise DALIError(f"output format {requested!r} is not supported; use one of {known} (or their MIME types)")
+    return fmt
 
 
 async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse:
-    _check_request_parameters(params)
+    fmt = _check_request_parameters(params)
     query = params.require("QUERY")
     maxrec = min(params.integer("MAXREC", svc.settings.maxrec_default), svc.settings.maxrec_hard)
     catalog = await svc.catalog.get()
@@ -57,12 +52,12 @@ async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse
 
     async def body():  # type: ignore[no-untyped-def]
         try:
-            async for chunk in votable.tabledata_stream(columns, stream.batches(), maxrec):
+            async for chunk in fmt.writer(columns, stream.batches(), maxrec):
                 yield chunk
         finally:
             await stream.close()
 
-    return StreamingResponse(body(), media_type=votable.MEDIA_TYPE)
+    return StreamingResponse(body(), media_type=fmt.mime)
 
 
 @router.api_route("/tap/sync", methods=["GET", "POST"], summary="TAP synchronous query")

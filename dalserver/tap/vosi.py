@@ -7,15 +7,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from dalserver.db.metadata import read_tap_schema
 from dalserver.errors import DALIError
-from dalserver.formats import votable
+from dalserver.formats.registry import FORMATS
 from dalserver.services import services
 from dalserver.vosi import documents
 
 router = APIRouter()
 
-OUTPUT_FORMATS = [
-    documents.OutputFormat(votable.MEDIA_TYPE, "ivo://ivoa.net/std/TAPRegExt#output-votable-td", ("votable",)),
-]
+OUTPUT_FORMATS = [documents.OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f in FORMATS]
 
 
 @router.get("/tap/availability", summary="VOSI availability")

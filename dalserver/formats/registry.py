@@ -1,0 +1,54 @@
+"""The output formats /tap/sync offers: names and MIME types clients may ask for, and writers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from adql.catalog import ColumnMeta
+from dalserver.formats import text, votable
+from dalserver.formats.limits import Batches
+
+Writer = Callable[[list[ColumnMeta], Batches, int], AsyncIterator[bytes]]
+_TAPREGEXT = "ivo://ivoa.net/std/TAPRegExt#"
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    mime: str  # the Content-Type of the answer, and what the capabilities list first
+    ivo_id: str | None
+    aliases: tuple[str, ...]  # other values of RESPONSEFORMAT that select it
+    writer: Writer
+
+
+FORMATS: list[OutputFormat] = [
+    OutputFormat(
+        "application/x-votable+xml",
+        _TAPREGEXT + "output-votable-td",
+        ("votable", "votable/td", "text/xml", "application/x-votable+xml;serialization=tabledata"),
+        votable.tabledata_stream,
+    ),
+    OutputFormat(
+        "application/x-votable+xml;serialization=binary2",
+        _TAPREGEXT + "output-votable-binary2",
+        ("votable/b2", "votableb2", "binary2"),
+        votable.binary2_stream,
+    ),
+    OutputFormat("text/csv;header=present", _TAPREGEXT + "output-csv", ("csv", "text/csv"), text.csv_stream),
+    OutputFormat("text/tab-separated-values", _TAPREGEXT + "output-tsv", ("tsv",), text.tsv_stream),
+    OutputFormat("application/json", None, ("json",), text.json_stream),
+]
+
+
+def _normal(value: str) -> str:
+    return value.strip().lower().replace(" ", "")
+
+
+_BY_NAME = {_normal(name): f for f in FORMATS for name in (f.mime, *f.aliases)}
+
+
+def find_format(value: str | None) -> OutputFormat | None:
+    """The format for a RESPONSEFORMAT value (TAP name or MIME type), the default for None."""
+    if value is None or not value.strip():
+        return FORMATS[0]
+    return _BY_NAME.get(_normal(value))
