@@ -34,8 +34,9 @@ FORMATS: list[OutputFormat] = [
         ("votable/b2", "votableb2", "binary2"),
         votable.binary2_stream,
     ),
-    OutputFormat("text/csv;header=present", _TAPREGEXT + "output-csv", ("csv", "text/csv"), text.csv_stream),
-    OutputFormat("text/tab-separated-values", _TAPREGEXT + "output-tsv", ("tsv",), text.tsv_stream),
+    # TAPRegExt defines ivo-ids for VOTable serialisations only.
+    OutputFormat("text/csv;header=present", None, ("csv", "text/csv"), text.csv_stream),
+    OutputFormat("text/tab-separated-values", None, ("tsv",), text.tsv_stream),
     OutputFormat("application/json", None, ("json",), text.json_stream),
 ]
 
