@@ -68,7 +68,7 @@ SIGNATURES: dict[str, Signature] = {
     "NULLIF": Signature(2, 2, None),
     "IN_UNIT": Signature(2, 2, None),
     # aggregates
-    "COUNT": Signature(0, 1, _LONG),
+    "COUNT": Signature(1, 1, _LONG),  # COUNT(*) is the star form, checked separately
     "AVG": Signature(1, 1, None),
     "MIN": Signature(1, 1, None),
     "MAX": Signature(1, 1, None),

@@ -765,6 +765,7 @@ ERROR_CASES = [
     ("SELECT ivo_hasword(obs_id) FROM ivoa.obscore", "ADQL-TYPE"),
     ("SELECT SUM(*) FROM ivoa.obscore", "ADQL-SYNTAX"),
     ("SELECT COALESCE() FROM ivoa.obscore", "ADQL-TYPE"),
+    ("SELECT COUNT() FROM ivoa.obscore", "ADQL-TYPE"),  # found by the fuzzer: it used to crash
     ("SELECT CAST(s_ra AS GEOMETRY) FROM ivoa.obscore", "ADQL-SYNTAX"),
     ("SELECT CASE WHEN 1 THEN 2 END FROM ivoa.obscore", "ADQL-SYNTAX"),
     ("SELECT TOP -1 * FROM ivoa.obscore", "ADQL-SYNTAX"),
