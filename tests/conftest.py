@@ -19,12 +19,21 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from adql import Catalog
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.db.metadata import catalog_from_tap_schema
 from dalserver.settings import Settings
+
+# CI replays the same examples every run, so a red build always means a change broke something;
+# local runs draw new inputs each time and so keep exploring.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+elif os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def _free_port() -> int:
