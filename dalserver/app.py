@@ -20,7 +20,7 @@ from dalserver.errors import DALIError
 from dalserver.formats import votable
 from dalserver.services import Services
 from dalserver.settings import Settings
-from dalserver.tap import sync, vosi
+from dalserver.tap import examples, sync, vosi
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     app = FastAPI(title=settings.title, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.include_router(sync.router)
     app.include_router(vosi.router)
+    app.include_router(examples.router)
     app.include_router(products.router)
 
     @app.get("/", include_in_schema=False)

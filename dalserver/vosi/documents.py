@@ -105,6 +105,11 @@ def tap_capabilities(
         ("ivo://ivoa.net/std/VOSI#tables", "tables"),
     ):
         _vosi_capability(root, standard, f"{base_url}/tap/{path}")
+    # DALI examples are read in a browser (TOPCAT too): a WebBrowser interface.
+    examples = _sub(root, "capability", standardID="ivo://ivoa.net/std/DALI#examples")
+    iface = _sub(examples, "interface")
+    _xsi_type(iface, "vr:WebBrowser")
+    _sub(iface, "accessURL", f"{base_url}/tap/examples", use="full")
     return _serialise(root)
 
 
