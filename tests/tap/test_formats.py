@@ -122,3 +122,23 @@ def test_binary2_null_flags_are_set_per_column() -> None:
     encoded = Binary2Encoder(columns).encode([(None, 1.5, None, 1, 2, 3, 4, 5, 6, None)])
     assert encoded[:2] == bytes([0b1010_0000, 0b0100_0000])  # columns 0, 2 and 9 are null
     assert encoded[2:6] == b"\x00\x00\x00\x00"  # the null string is written with length 0
+
+
+def test_parquet_has_the_same_values_metadata_and_status(tap_url: str, reference: list[list[str | None]]) -> None:
+    import pyarrow.parquet as pq
+
+    response = sync(tap_url, QUERY, RESPONSEFORMAT="parquet")
+    assert response.headers["content-type"] == "application/vnd.apache.parquet"
+    parquet = pq.ParquetFile(io.BytesIO(response.content))
+    table = parquet.read()
+    assert table.column("obs_id").to_pylist() == [r[0] for r in reference]
+    assert table.column("s_ra").to_pylist() == [float(r[1]) for r in reference]
+    assert table.column("t_resolution").null_count == 6 and table.column("pol_states").null_count == 6
+    assert table.column("p").to_pylist()[0] == [float(x) for x in reference[0][6].split()]
+    assert table.column("txt").to_pylist()[0] == 'Ωμέγα "q", x'
+    assert table.schema.field("s_ra").metadata[b"unit"] == b"deg"
+    assert parquet.metadata.metadata[b"QUERY_STATUS"] == b"OK"
+    cut = pq.ParquetFile(
+        io.BytesIO(sync(tap_url, "SELECT obs_id FROM ivoa.obscore", RESPONSEFORMAT="parquet", MAXREC="5").content)
+    )
+    assert cut.metadata.num_rows == 5 and cut.metadata.metadata[b"QUERY_STATUS"] == b"OVERFLOW"
