@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 
 class ADQLError(Exception):
@@ -19,6 +20,11 @@ class ADQLError(Exception):
         self.line = line
         self.column = column
         super().__init__(str(self))
+
+    @classmethod
+    def at(cls, code: str, message: str, node: Any) -> ADQLError:
+        """An error positioned at ``node`` (anything with a ``pos`` of line and column)."""
+        return cls(code, message, node.pos.line or None, node.pos.column or None)
 
     def __str__(self) -> str:
         where = f" (line {self.line}, column {self.column})" if self.line else ""

@@ -89,31 +89,25 @@ SIGNATURES: dict[str, Signature] = {
     "COORDSYS": Signature(1, 1, _TEXT),
 }
 
-AGGREGATES = {"COUNT", "AVG", "MIN", "MAX", "SUM"}
-
-
-def _pos(node: ast.Node) -> tuple[int | None, int | None]:
-    return node.pos.line or None, node.pos.column or None
-
 
 def signature(call: ast.FunctionCall) -> Signature:
     count = len(call.args)
     if call.user_defined:
         udf = find_user_function(call.name)
         if udf is None:
-            raise ADQLError(
+            raise ADQLError.at(
                 "ADQL-UNKNOWN-FUNCTION",
                 f"function '{call.name}' is not known to this service" + suggestion(call.name, list(USER_FUNCTIONS)),
-                *_pos(call),
+                call,
             )
         if count != len(udf.params):
-            raise ADQLError("ADQL-TYPE", f"{udf.name} takes {len(udf.params)} arguments, not {count}", *_pos(call))
+            raise ADQLError.at("ADQL-TYPE", f"{udf.name} takes {len(udf.params)} arguments, not {count}", call)
         return Signature(count, count, udf.result)
     sig = SIGNATURES.get(call.name)
     if sig is None:
-        raise ADQLError("ADQL-UNSUPPORTED", f"function {call.name} is not supported by this service", *_pos(call))
+        raise ADQLError.at("ADQL-UNSUPPORTED", f"function {call.name} is not supported by this service", call)
     if call.star and call.name != "COUNT":
-        raise ADQLError("ADQL-SYNTAX", f"{call.name}(*) is not allowed; only COUNT(*)", *_pos(call))
+        raise ADQLError.at("ADQL-SYNTAX", f"{call.name}(*) is not allowed; only COUNT(*)", call)
     if not call.star and not sig.min_args <= count <= sig.max_args:
         if sig.max_args == MANY:
             wanted = f"at least {sig.min_args}"
@@ -121,7 +115,7 @@ def signature(call: ast.FunctionCall) -> Signature:
             wanted = str(sig.min_args)
         else:
             wanted = f"{sig.min_args} to {sig.max_args}"
-        raise ADQLError("ADQL-TYPE", f"{call.name} takes {wanted} arguments, not {count}", *_pos(call))
+        raise ADQLError.at("ADQL-TYPE", f"{call.name} takes {wanted} arguments, not {count}", call)
     return sig
 
 

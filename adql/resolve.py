@@ -28,10 +28,6 @@ class ResolvedQuery:
     output: tuple[OutputColumn, ...]
 
 
-def _err(code: str, message: str, node: ast.Node) -> ADQLError:
-    return ADQLError(code, message, node.pos.line or None, node.pos.column or None)
-
-
 @dataclass
 class _Source:
     """One table occurrence in FROM: what ADQL may call it, its SQL alias, its columns."""
@@ -93,7 +89,7 @@ class _Resolver:
     def query_expr(self, node: ast.Query | ast.SetQuery, parent: _Scope | None) -> ResolvedQuery:
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise _err("ADQL-LIMIT", f"queries nested more than {MAX_NESTING} deep", node)
+            raise ADQLError.at("ADQL-LIMIT", f"queries nested more than {MAX_NESTING} deep", node)
         try:
             scope = _Scope(parent)
             with_ = self.common_tables(node.with_, scope)
@@ -106,7 +102,7 @@ class _Resolver:
         result = []
         for cte in ctes:
             if any(cte.name.matches(n) for n in scope.ctes):
-                raise _err("ADQL-AMBIGUOUS", f"WITH defines '{cte.name.name}' twice", cte)
+                raise ADQLError.at("ADQL-AMBIGUOUS", f"WITH defines '{cte.name.name}' twice", cte)
             inner = self.query_expr(cte.query, scope)
             columns = self._renamed(inner.output, cte.column_names, cte)
             scope.ctes[cte.name.name] = columns
@@ -117,7 +113,7 @@ class _Resolver:
         self, output: tuple[OutputColumn, ...], names: tuple[ast.Identifier, ...], node: ast.Node
     ) -> tuple[ColumnMeta, ...]:
         if names and len(names) != len(output):
-            raise _err("ADQL-TYPE", f"{len(names)} column names given for {len(output)} columns", node)
+            raise ADQLError.at("ADQL-TYPE", f"{len(names)} column names given for {len(output)} columns", node)
         if names:
             return tuple(replace(o.meta, name=n.name) for o, n in zip(output, names, strict=True))
         return tuple(o.meta for o in output)
@@ -126,7 +122,7 @@ class _Resolver:
         left = self.query_expr(node.left, scope)
         right = self.query_expr(node.right, scope)
         if len(left.output) != len(right.output):
-            raise _err(
+            raise ADQLError.at(
                 "ADQL-TYPE",
                 f"{node.op} of queries with {len(left.output)} and {len(right.output)} columns",
                 node,
@@ -144,7 +140,7 @@ class _Resolver:
             for out in output:
                 if sort.expr.parts[0].matches(out.name):
                     return replace(sort, expr=ast.OutputRef(out.name, out.meta, pos=sort.expr.pos))
-        raise _err(
+        raise ADQLError.at(
             "ADQL-UNKNOWN-COLUMN", "ORDER BY of UNION/EXCEPT/INTERSECT takes output column names or positions", sort
         )
 
@@ -153,7 +149,7 @@ class _Resolver:
         assert isinstance(sort.expr, ast.IntegerLiteral)
         position = int(sort.expr.text)
         if not 1 <= position <= count:
-            raise _err("ADQL-UNKNOWN-COLUMN", f"ORDER BY {position}: the select list has {count} columns", sort)
+            raise ADQLError.at("ADQL-UNKNOWN-COLUMN", f"ORDER BY {position}: the select list has {count} columns", sort)
 
     def query(self, node: ast.Query, scope: _Scope) -> ResolvedQuery:
         from_ = tuple(self.from_item(item, scope) for item in node.from_)
@@ -192,14 +188,14 @@ class _Resolver:
             return replace(item, query=inner.query, sql_alias=alias)
         if isinstance(item, ast.Join):
             return self.join(item, scope)
-        raise _err("ADQL-UNSUPPORTED", f"unsupported FROM item {type(item).__name__}", item)
+        raise ADQLError.at("ADQL-UNSUPPORTED", f"unsupported FROM item {type(item).__name__}", item)
 
     def _add_source(self, scope: _Scope, source: _Source, node: ast.Node) -> None:
         for other in scope.sources:
             if other.label.lower() == source.label.lower() and (
                 other.alias or source.alias or other.schema == source.schema
             ):
-                raise _err(
+                raise ADQLError.at(
                     "ADQL-AMBIGUOUS",
                     f"'{source.label}' appears twice in FROM; give one of them a correlation name (AS x)",
                     node,
@@ -222,14 +218,14 @@ class _Resolver:
         written = f"{ref.schema.name}.{ref.name.name}" if ref.schema else ref.name.name
         if not matches:
             known = self.catalog.table_names() + [t.name for t in self.catalog.tables]
-            raise _err(
+            raise ADQLError.at(
                 "ADQL-UNKNOWN-TABLE",
                 f"table '{written}' is not published by this service" + suggestion(written, known),
                 ref,
             )
         if len(matches) > 1:
             names = ", ".join(sorted(t.qualified_name for t in matches))
-            raise _err("ADQL-AMBIGUOUS", f"table '{written}' is ambiguous: qualify it as one of {names}", ref)
+            raise ADQLError.at("ADQL-AMBIGUOUS", f"table '{written}' is ambiguous: qualify it as one of {names}", ref)
         table = matches[0]
         self._add_source(scope, _Source(table.columns, alias, table.name, table.schema, ref.alias), ref)
         return ast.ResolvedTable(table.schema, table.name, alias, pos=ref.pos)
@@ -253,7 +249,7 @@ class _Resolver:
             for sources in (left_sources, right_sources):
                 hits = [(s, c) for s in sources for c in [s.find(ident)] if c is not None]
                 if not hits:
-                    raise _err(
+                    raise ADQLError.at(
                         "ADQL-UNKNOWN-COLUMN", f"USING column '{ident.name}' is not in both joined tables", ident
                     )
                 sides.append(hits[0])
@@ -280,7 +276,7 @@ class _Resolver:
         sources = [s for s in scope.sources if not qualifier or s.answers_to(tuple(qualifier))]
         if qualifier and not sources:
             q = ".".join(p.name for p in qualifier)
-            raise _err(
+            raise ADQLError.at(
                 "ADQL-UNKNOWN-TABLE",
                 f"'{q}' in '{ref.text}' does not name a table of the FROM clause"
                 + suggestion(q, [s.label for s in scope.sources]),
@@ -288,7 +284,7 @@ class _Resolver:
             )
         candidates = [c.name for s in sources for c in s.columns]
         tables = " or ".join(f"'{s.label}'" for s in sources) or "the FROM clause"
-        raise _err(
+        raise ADQLError.at(
             "ADQL-UNKNOWN-COLUMN",
             f"column '{name.name}' not found in table {tables}" + suggestion(name.name, candidates),
             ref,
@@ -305,7 +301,9 @@ class _Resolver:
         found = [(s, c) for s in sources for c in [s.find(name)] if c is not None]
         if len(found) > 1:
             tables = ", ".join(s.label for s, _ in found)
-            raise _err("ADQL-AMBIGUOUS", f"column '{name.name}' is ambiguous: it exists in {tables}; qualify it", ref)
+            raise ADQLError.at(
+                "ADQL-AMBIGUOUS", f"column '{name.name}' is ambiguous: it exists in {tables}; qualify it", ref
+            )
         if found:
             source, column = found[0]
             return ast.ResolvedColumn(source.sql_alias, column, pos=ref.pos)
@@ -341,7 +339,7 @@ class _Resolver:
         if isinstance(node, ast.ScalarSubquery):
             inner = self.query_expr(node.query, scope)
             if len(inner.output) != 1:
-                raise _err(
+                raise ADQLError.at(
                     "ADQL-TYPE", f"a subquery used as a value must return one column, not {len(inner.output)}", node
                 )
             return ast.ScalarSubquery(inner.query, inner.output[0].meta, pos=node.pos)
@@ -364,7 +362,9 @@ class _Resolver:
         if isinstance(node, ast.InSubquery):
             inner = self.query_expr(node.query, scope)
             if len(inner.output) != 1:
-                raise _err("ADQL-TYPE", f"the subquery of IN must return one column, not {len(inner.output)}", node)
+                raise ADQLError.at(
+                    "ADQL-TYPE", f"the subquery of IN must return one column, not {len(inner.output)}", node
+                )
             return replace(node, value=self.expr(node.value, scope), query=inner.query)
         if isinstance(node, ast.Exists):
             return replace(node, query=self.query_expr(node.query, scope).query)
@@ -381,7 +381,7 @@ class _Resolver:
             return replace(node, left=self.condition(node.left, scope), right=self.condition(node.right, scope))
         if isinstance(node, ast.Not):
             return replace(node, operand=self.condition(node.operand, scope))
-        raise _err("ADQL-UNSUPPORTED", f"unsupported condition {type(node).__name__}", node)
+        raise ADQLError.at("ADQL-UNSUPPORTED", f"unsupported condition {type(node).__name__}", node)
 
     # --- select list ----------------------------------------------------------------------------
     def select_items(self, items: tuple[ast.SelectItem | ast.SelectStar, ...], scope: _Scope) -> list[ast.SelectItem]:
@@ -401,7 +401,7 @@ class _Resolver:
             sources = [s for s in scope.sources if s.answers_to(item.qualifier)]
             if not sources:
                 q = ".".join(p.name for p in item.qualifier)
-                raise _err("ADQL-UNKNOWN-TABLE", f"'{q}.*' does not name a table of the FROM clause", item)
+                raise ADQLError.at("ADQL-UNKNOWN-TABLE", f"'{q}.*' does not name a table of the FROM clause", item)
         else:
             # SQL: the columns of NATURAL/USING joins come first, once.
             for key, (aliases, meta) in scope.merged.items():

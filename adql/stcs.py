@@ -28,9 +28,7 @@ def parse_stcs(text: str, node: ast.Node) -> Shape:
     """Parse ``text``; raise an ADQLError naming what is wrong or unsupported."""
 
     def fail(message: str) -> ADQLError:
-        return ADQLError(
-            "ADQL-UNSUPPORTED", f"REGION('{text}'): {message}", node.pos.line or None, node.pos.column or None
-        )
+        return ADQLError.at("ADQL-UNSUPPORTED", f"REGION('{text}'): {message}", node)
 
     words = text.split()
     if not words:

@@ -34,18 +34,17 @@ def _parse(text: str) -> u.UnitBase:
 
 def unit_factor(source: str, target: str, node: ast.Node) -> float:
     """The factor taking a value in ``source`` to ``target``; an ADQLError if they are incompatible."""
-    where = (node.pos.line or None, node.pos.column or None)
     try:
         src = _parse(source)
     except ValueError:
-        raise ADQLError("ADQL-TYPE", f"IN_UNIT: the value's unit {source!r} is not a VO unit", *where) from None
+        raise ADQLError.at("ADQL-TYPE", f"IN_UNIT: the value's unit {source!r} is not a VO unit", node) from None
     try:
         dst = _parse(target)
     except ValueError:
-        raise ADQLError("ADQL-TYPE", f"IN_UNIT: {target!r} is not a VO unit", *where) from None
+        raise ADQLError.at("ADQL-TYPE", f"IN_UNIT: {target!r} is not a VO unit", node) from None
     try:
         return float(src.to(dst))
     except u.UnitConversionError:
-        raise ADQLError(
-            "ADQL-TYPE", f"IN_UNIT: cannot convert {source!r} to {target!r}: incompatible units", *where
+        raise ADQLError.at(
+            "ADQL-TYPE", f"IN_UNIT: cannot convert {source!r} to {target!r}: incompatible units", node
         ) from None

@@ -62,10 +62,6 @@ def quote_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _err(code: str, message: str, node: ast.Node) -> ADQLError:
-    return ADQLError(code, message, node.pos.line or None, node.pos.column or None)
-
-
 class PostgresDialect:
     """Turns a ``ResolvedQuery`` into one SELECT statement."""
 
@@ -99,7 +95,7 @@ class PostgresDialect:
     def sql(self, node: ast.Node) -> str:
         render = self._render.get(type(node))
         if render is None:
-            raise _err("ADQL-UNSUPPORTED", f"{type(node).__name__} is not supported yet", node)
+            raise ADQLError.at("ADQL-UNSUPPORTED", f"{type(node).__name__} is not supported yet", node)
         return render(node)
 
     # --- statements -----------------------------------------------------------------------------
@@ -189,7 +185,7 @@ class PostgresDialect:
             elif item.using:
                 spec = " USING (" + ", ".join(quote_ident(i.name) for i in item.using) + ")"
             return f"({left} {natural}{kind} JOIN {right}{spec})"
-        raise _err("ADQL-UNSUPPORTED", f"unsupported FROM item {type(item).__name__}", item)
+        raise ADQLError.at("ADQL-UNSUPPORTED", f"unsupported FROM item {type(item).__name__}", item)
 
     def _sort(self, sort: ast.SortItem) -> str:
         direction = " DESC" if sort.descending else " ASC"
@@ -323,15 +319,17 @@ class PostgresDialect:
         if name in _RENAMED:
             distinct = "DISTINCT " if node.distinct else ""
             return f"{_RENAMED[name]}({distinct}{', '.join(args)})"
-        raise _err("ADQL-UNSUPPORTED", f"function {name} is not supported yet", node)
+        raise ADQLError.at("ADQL-UNSUPPORTED", f"function {name} is not supported yet", node)
 
     def _in_unit(self, node: ast.FunctionCall, value: str) -> str:
         target = node.args[1]
         if not isinstance(target, ast.StringLiteral):
-            raise _err("ADQL-TYPE", "the unit of IN_UNIT must be a string literal", target)
+            raise ADQLError.at("ADQL-TYPE", "the unit of IN_UNIT must be a string literal", target)
         source = result_meta(node.args[0]).unit
         if not source:
-            raise _err("ADQL-TYPE", "IN_UNIT needs a value with a declared unit; this one has none", node.args[0])
+            raise ADQLError.at(
+                "ADQL-TYPE", "IN_UNIT needs a value with a declared unit; this one has none", node.args[0]
+            )
         factor = unit_factor(source, target.value, node)
         return f"({value} * CAST({factor!r} AS double precision))"
 
@@ -347,10 +345,10 @@ class PostgresDialect:
     # --- geometry -------------------------------------------------------------------------------
     def _check_frame(self, node: ast.Expr, call: ast.FunctionCall) -> None:
         if not isinstance(node, ast.StringLiteral):
-            raise _err("ADQL-TYPE", f"the coordinate system of {call.name} must be a string literal", call)
+            raise ADQLError.at("ADQL-TYPE", f"the coordinate system of {call.name} must be a string literal", call)
         frame = node.value.strip().upper()
         if frame and not frame.startswith(_ACCEPTED_FRAMES[1]):
-            raise _err(
+            raise ADQLError.at(
                 "ADQL-UNSUPPORTED",
                 f"coordinate system '{node.value}' is not supported; use 'ICRS' (or '')",
                 node,
@@ -367,7 +365,7 @@ class PostgresDialect:
     def _point(self, call: ast.FunctionCall) -> str:
         args = self._strip_frame(call, 2)
         if len(args) != 2:
-            raise _err("ADQL-TYPE", "POINT takes a coordinate system and two coordinates", call)
+            raise ADQLError.at("ADQL-TYPE", "POINT takes a coordinate system and two coordinates", call)
         return self._spoint(args[0], args[1])
 
     def _spoint(self, ra: ast.Expr, dec: ast.Expr) -> str:
@@ -383,10 +381,10 @@ class PostgresDialect:
         elif len(args) == 2 and self._is_point(args[0]):
             center = self.sql(args[0])
         else:
-            raise _err("ADQL-TYPE", "CIRCLE takes a centre (a point, or two coordinates) and a radius", call)
+            raise ADQLError.at("ADQL-TYPE", "CIRCLE takes a centre (a point, or two coordinates) and a radius", call)
         radius = args[-1]
         if isinstance(radius, ast.IntegerLiteral | ast.RealLiteral) and not 0 <= float(radius.text) <= 90:
-            raise _err(
+            raise ADQLError.at(
                 "ADQL-UNSUPPORTED",
                 f"CIRCLE radius {radius.text} is outside 0 to 90 degrees, the range this service supports",
                 radius,
@@ -399,7 +397,9 @@ class PostgresDialect:
     def _geometry_arg(self, expr: ast.Expr, call: ast.FunctionCall) -> str:
         meta = result_meta(expr)
         if not meta.is_geometry:
-            raise _err("ADQL-TYPE", f"the arguments of {call.name} must be geometries (POINT, CIRCLE, ...)", expr)
+            raise ADQLError.at(
+                "ADQL-TYPE", f"the arguments of {call.name} must be geometries (POINT, CIRCLE, ...)", expr
+            )
         return self.sql(expr)
 
     def _predicate(self, call: ast.FunctionCall) -> str:
@@ -417,22 +417,22 @@ class PostgresDialect:
         if len(args) == 4:
             return f"degrees({self._spoint(args[0], args[1])} <-> {self._spoint(args[2], args[3])})"
         if len(args) != 2:
-            raise _err("ADQL-TYPE", "DISTANCE takes two points or four coordinates", call)
+            raise ADQLError.at("ADQL-TYPE", "DISTANCE takes two points or four coordinates", call)
         for arg in args:
             if not self._is_point(arg):
-                raise _err("ADQL-TYPE", "DISTANCE takes two points or four coordinates", arg)
+                raise ADQLError.at("ADQL-TYPE", "DISTANCE takes two points or four coordinates", arg)
         return f"degrees({self.sql(args[0])} <-> {self.sql(args[1])})"
 
     def _coord(self, call: ast.FunctionCall) -> str:
         (arg,) = call.args
         if not self._is_point(arg):
-            raise _err("ADQL-TYPE", f"{call.name} takes a point", arg)
+            raise ADQLError.at("ADQL-TYPE", f"{call.name} takes a point", arg)
         accessor = "long" if call.name == "COORD1" else "lat"
         return f"degrees({accessor}({self.sql(arg)}))"
 
     def _polygon_from_points(self, points: list[tuple[ast.Expr, ast.Expr] | ast.Expr], call: ast.Node) -> str:
         if len(points) < 3:
-            raise _err("ADQL-TYPE", "a polygon needs at least three vertices", call)
+            raise ADQLError.at("ADQL-TYPE", "a polygon needs at least three vertices", call)
         literal = all(
             isinstance(p, tuple) and all(isinstance(c, ast.IntegerLiteral | ast.RealLiteral) for c in p) for p in points
         )
@@ -453,7 +453,7 @@ class PostgresDialect:
         if args and all(self._is_point(a) for a in args):
             return self._polygon_from_points(list(args), call)
         if len(args) % 2 or any(result_meta(a).is_geometry for a in args):
-            raise _err("ADQL-TYPE", "POLYGON takes points, or pairs of coordinates", call)
+            raise ADQLError.at("ADQL-TYPE", "POLYGON takes points, or pairs of coordinates", call)
         return self._polygon_from_points([(args[i], args[i + 1]) for i in range(0, len(args), 2)], call)
 
     def _box(self, call: ast.FunctionCall) -> str:
@@ -468,7 +468,7 @@ class PostgresDialect:
         elif len(args) == 4:
             ra, dec, width, height = (self.sql(a) for a in args)
         else:
-            raise _err("ADQL-TYPE", "BOX takes a centre (point or two coordinates), a width and a height", call)
+            raise ADQLError.at("ADQL-TYPE", "BOX takes a centre (point or two coordinates), a width and a height", call)
         # An ADQL BOX spans width x height around its centre, as a four-vertex polygon.
         corners = [
             f"spoint(radians({ra} {sx} ({width}) / 2.0), radians({dec} {sy} ({height}) / 2.0))"
@@ -480,7 +480,7 @@ class PostgresDialect:
     def _region(self, call: ast.FunctionCall) -> str:
         (arg,) = call.args
         if not isinstance(arg, ast.StringLiteral):
-            raise _err("ADQL-TYPE", "REGION takes an STC-S string literal", call)
+            raise ADQLError.at("ADQL-TYPE", "REGION takes an STC-S string literal", call)
         shape = parse_stcs(arg.value, arg)
         n = shape.numbers
         if shape.shape == "point":
@@ -507,13 +507,13 @@ class PostgresDialect:
             return self.sql(arg)
         if xtype == "circle":
             return f"center({self.sql(arg)})"
-        raise _err("ADQL-UNSUPPORTED", "CENTROID is supported for points and circles, not polygons", call)
+        raise ADQLError.at("ADQL-UNSUPPORTED", "CENTROID is supported for points and circles, not polygons", call)
 
     def _area(self, call: ast.FunctionCall) -> str:
         (arg,) = call.args
         meta = result_meta(arg)
         if not meta.is_geometry:
-            raise _err("ADQL-TYPE", "AREA takes a geometry", arg)
+            raise ADQLError.at("ADQL-TYPE", "AREA takes a geometry", arg)
         if meta.xtype == "point":
             return "CAST(0 AS double precision)"
         return f"degrees(degrees(area({self.sql(arg)})))"  # steradians to square degrees
@@ -521,7 +521,7 @@ class PostgresDialect:
     def _coordsys(self, call: ast.FunctionCall) -> str:
         (arg,) = call.args
         if not result_meta(arg).is_geometry:
-            raise _err("ADQL-TYPE", "COORDSYS takes a geometry", arg)
+            raise ADQLError.at("ADQL-TYPE", "COORDSYS takes a geometry", arg)
         return "'ICRS'"
 
 
