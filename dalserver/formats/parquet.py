@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from adql.catalog import ColumnMeta
 from dalserver.formats.limits import Batches, ResultState, limited
-from dalserver.formats.votable import dali_geometry, stcs_region
+from dalserver.formats.votable import geometry_numbers, stcs_region
 
 MEDIA_TYPE = "application/vnd.apache.parquet"
 
@@ -29,7 +29,7 @@ _ARROW = {
 def _field(meta: ColumnMeta) -> tuple[pa.Field, Callable[[Any], Any]]:
     if meta.xtype in ("point", "circle", "polygon"):
         arrow: pa.DataType = pa.list_(pa.float64())
-        convert: Callable[[Any], Any] = lambda v: [float(x) for x in dali_geometry(str(v), "").split()]  # noqa: E731
+        convert: Callable[[Any], Any] = lambda v: geometry_numbers(str(v))  # noqa: E731
     elif meta.xtype == "adql:REGION":
         arrow, convert = pa.string(), lambda v: stcs_region(str(v))
     elif meta.datatype in _ARROW:

@@ -15,7 +15,7 @@ from typing import Any
 
 from adql.catalog import ColumnMeta
 from dalserver.formats.limits import Batches, ResultState, limited
-from dalserver.formats.votable import dali_geometry, stcs_region
+from dalserver.formats.votable import dali_geometry, geometry_numbers, stcs_region
 
 
 def _plain(meta: ColumnMeta) -> Callable[[Any], Any]:
@@ -23,7 +23,7 @@ def _plain(meta: ColumnMeta) -> Callable[[Any], Any]:
     if meta.xtype == "adql:REGION":
         return lambda v: stcs_region(str(v))
     if meta.xtype in ("point", "circle", "polygon"):
-        return lambda v: dali_geometry(str(v), meta.xtype or "")
+        return lambda v: dali_geometry(str(v))
     if meta.datatype in ("float", "double"):
         return lambda v: repr(float(v))
     if meta.datatype in ("short", "int", "long"):
@@ -69,7 +69,7 @@ async def tsv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -
 
 def _json_value(meta: ColumnMeta) -> Callable[[Any], Any]:
     if meta.xtype in ("point", "circle", "polygon"):
-        return lambda v: [float(x) for x in dali_geometry(str(v), meta.xtype or "").split()]
+        return lambda v: geometry_numbers(str(v))
     if meta.datatype in ("float", "double"):
         return lambda v: float(v) if math.isfinite(float(v)) else None  # JSON has no NaN/Inf
     show = _plain(meta)

@@ -56,10 +56,14 @@ def _format_text(value: Any) -> str:
     return _text(str(value))
 
 
-def dali_geometry(pgsphere_text: str, xtype: str) -> str:
-    """pgsphere's degree output ('<(34.1d , -4.9d) , 0.1d>', '{(...),...}') as DALI numbers."""
-    numbers = _PGSPHERE_NUMBER.findall(pgsphere_text)
-    return " ".join(repr(float(n)) for n in numbers)
+def geometry_numbers(pgsphere_text: str) -> list[float]:
+    """The numbers of pgsphere's degree output ('<(34.1d , -4.9d) , 0.1d>', '{(...),...}')."""
+    return [float(n) for n in _PGSPHERE_NUMBER.findall(pgsphere_text)]
+
+
+def dali_geometry(pgsphere_text: str) -> str:
+    """pgsphere's degree output as a DALI point, circle or polygon value."""
+    return " ".join(repr(n) for n in geometry_numbers(pgsphere_text))
 
 
 _STCS_SHAPES = {"{": "Polygon", "<": "Circle", "(": "Position"}
@@ -71,15 +75,14 @@ def stcs_region(pgsphere_text: str) -> str:
     shape = _STCS_SHAPES.get(text[:1])
     if shape is None:
         return _text(text)
-    return f"{shape} ICRS " + dali_geometry(text, shape.lower())
+    return f"{shape} ICRS " + dali_geometry(text)
 
 
 def _formatter(meta: ColumnMeta) -> Callable[[Any], str]:
     if meta.xtype == "adql:REGION":
         return lambda v: stcs_region(str(v))
     if meta.xtype in ("point", "circle", "polygon"):
-        xtype = meta.xtype
-        return lambda v: dali_geometry(str(v), xtype)
+        return lambda v: dali_geometry(str(v))
     if meta.datatype in ("float", "double"):
         if meta.arraysize:
             return lambda v: " ".join(_format_float(x) if x is not None else "NaN" for x in v)
@@ -208,15 +211,13 @@ class Binary2Encoder:
         if meta.xtype in ("point", "circle"):
             size = 2 if meta.xtype == "point" else 3
             empty = struct.pack(f">{size}d", *([math.nan] * size))
-            return lambda v: (
-                empty if v is None else struct.pack(f">{size}d", *(float(x) for x in dali_geometry(str(v), "").split()))
-            )
+            return lambda v: empty if v is None else struct.pack(f">{size}d", *geometry_numbers(str(v)))
         if meta.xtype == "polygon":
 
             def polygon(v: Any) -> bytes:
                 if v is None:
                     return struct.pack(">i", 0)
-                numbers = [float(x) for x in dali_geometry(str(v), "").split()]
+                numbers = geometry_numbers(str(v))
                 return struct.pack(f">i{len(numbers)}d", len(numbers), *numbers)
 
             return polygon
@@ -235,13 +236,12 @@ class Binary2Encoder:
                 return struct.pack(">i", len(data)) + data
 
             return chars
-        code, blank = _FIXED[meta.datatype]
-        packer = struct.Struct(code)
         if meta.datatype == "boolean":
             return lambda v: b"?" if v is None else (b"T" if v else b"F")
+        packer = struct.Struct(_FIXED[meta.datatype])
         if meta.datatype in ("float", "double"):
             return lambda v: packer.pack(math.nan if v is None else float(v))
-        return lambda v: packer.pack(blank if v is None else int(v))
+        return lambda v: packer.pack(0 if v is None else int(v))
 
     def encode(self, rows: list[tuple[Any, ...]]) -> bytes:
         out = bytearray()
@@ -257,11 +257,4 @@ class Binary2Encoder:
         return bytes(out)
 
 
-_FIXED = {
-    "short": (">h", 0),
-    "int": (">i", 0),
-    "long": (">q", 0),
-    "float": (">f", 0),
-    "double": (">d", 0),
-    "boolean": ("c", 0),
-}
+_FIXED = {"short": ">h", "int": ">i", "long": ">q", "float": ">f", "double": ">d"}
