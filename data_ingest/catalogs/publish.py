@@ -22,7 +22,7 @@ from tqdm import tqdm
 from adql.reserved import adql_name, is_reserved
 from data_ingest.catalogs.sources import CatalogError, CatalogSource, open_catalog
 from data_ingest.tap_schema import publish_schema, publish_table, unpublish_table
-from schemas.ddl import column_ddl, quote_ident
+from schemas.ddl import create_table_sql, quote_ident
 from schemas.model import ColumnDef, IndexDef, SchemaDef, TableDef, column_from_mapping
 
 PROTECTED_SCHEMAS = {"tap_schema", "ivoa", "public", "information_schema", "dalserver"}
@@ -175,8 +175,7 @@ def publish_catalog(
     try:
         with conn.transaction():
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")  # type: ignore[arg-type]
-            body = ",\n  ".join(column_ddl(c) for c in definition.columns)
-            conn.execute(f"CREATE TABLE {qualified_staging} (\n  {body}\n)")  # type: ignore[arg-type]
+            conn.execute(create_table_sql(definition, name=qualified_staging))  # type: ignore[arg-type]
             copy_sql = f"COPY {qualified_staging} ({column_list}) FROM STDIN WITH (FORMAT csv{header})"
             bar = tqdm(
                 total=source.total, unit=source.unit, unit_scale=True, desc=f"loading {path.name}", disable=not progress
@@ -195,11 +194,7 @@ def publish_catalog(
             conn.execute(f"ALTER TABLE {qualified_staging} RENAME TO {quote_ident(table)}")  # type: ignore[arg-type]
             publish_schema(conn, SchemaDef(schema, f"Catalogues published in {schema}"))
             publish_table(conn, definition)
-    except psycopg.errors.DataError as exc:
-        raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
-    except psycopg.errors.BadCopyFileFormat as exc:
-        raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
-    except psycopg.errors.UntranslatableCharacter as exc:
+    except (psycopg.errors.DataError, psycopg.errors.BadCopyFileFormat, psycopg.errors.UntranslatableCharacter) as exc:
         raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
     return PublishReport(f"{schema}.{table}", rows, time.monotonic() - started, load_seconds, notes)
 
