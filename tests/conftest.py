@@ -5,6 +5,7 @@ HTTP server (uvicorn in a subprocess on a free port).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -20,11 +21,11 @@ import httpx
 import psycopg
 import pytest
 from hypothesis import settings as hypothesis_settings
+from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
-from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import database_url, managed_cluster
-from dalserver.db.metadata import catalog_from_tap_schema
+from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
 from dalserver.settings import Settings
 
 # CI replays the same examples every run, so a red build always means a change broke something;
@@ -121,22 +122,16 @@ def db(archive: Archive) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-@pytest.fixture(scope="session")
-def catalog(archive: Archive) -> Catalog:
-    """The ADQL catalogue as the service builds it from TAP_SCHEMA."""
-    import asyncio
-
-    from psycopg_pool import AsyncConnectionPool
-
-    from dalserver.db.metadata import read_tap_schema
+def load_catalog(url: str) -> Catalog:
+    """The ADQL catalogue as the service builds it from TAP_SCHEMA, as of now."""
 
     async def load() -> Catalog:
-        async with AsyncConnectionPool(archive.url, min_size=1, max_size=1, open=False) as pool:
+        async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
             return catalog_from_tap_schema(await read_tap_schema(pool))
 
     return asyncio.run(load())
 
 
 @pytest.fixture(scope="session")
-def bootstrap_again(archive: Archive) -> None:
-    bootstrap(archive.url)
+def catalog(archive: Archive) -> Catalog:
+    return load_catalog(archive.url)

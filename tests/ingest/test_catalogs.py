@@ -18,8 +18,7 @@ import pyvo
 from astropy.table import Table
 
 from adql import to_postgres
-from dalserver.db.metadata import catalog_from_tap_schema
-from tests.conftest import Archive
+from tests.conftest import Archive, load_catalog
 
 N = 20_000
 
@@ -137,17 +136,7 @@ def test_published_tables_appear_in_tap_tables_and_answer_adql(tap_url: str, fil
 
 
 def test_cone_queries_use_the_spatial_index(archive: Archive, db: psycopg.Connection, files: dict[str, Path]) -> None:
-    import asyncio
-
-    from psycopg_pool import AsyncConnectionPool
-
-    from dalserver.db.metadata import read_tap_schema
-
-    async def load():  # type: ignore[no-untyped-def]
-        async with AsyncConnectionPool(archive.url, min_size=1, max_size=1, open=False) as pool:
-            return catalog_from_tap_schema(await read_tap_schema(pool))
-
-    catalog = asyncio.run(load())
+    catalog = load_catalog(archive.url)  # after the catalogues of this module were published
     sql = to_postgres(
         "SELECT id FROM cats.src_csv WHERE CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 34.5, -5, 0.01)) = 1",
         catalog,
