@@ -24,14 +24,6 @@ class ColumnMeta:
     def is_geometry(self) -> bool:
         return self.xtype in ("point", "circle", "polygon", "moc", "shape", "adql:REGION")
 
-    @property
-    def is_numeric(self) -> bool:
-        return self.datatype in ("short", "int", "long", "float", "double") and not (self.arraysize or self.xtype)
-
-    @property
-    def is_string(self) -> bool:
-        return self.datatype in ("char", "unicodeChar") and self.xtype is None
-
 
 @dataclass(frozen=True)
 class TableMeta:

@@ -111,9 +111,8 @@ class LocalCluster:
     def _prepare_dirs(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
-        for d in (self.socket_dir,):
-            d.mkdir(exist_ok=True)
-            d.chmod(0o700)
+        self.socket_dir.mkdir(exist_ok=True)
+        self.socket_dir.chmod(0o700)
         account = self._run_as()
         if account is not None:
             entry = pwd.getpwnam(account)

@@ -137,6 +137,3 @@ class CatalogCache:
                 self._catalog = catalog_from_tap_schema(await read_tap_schema(self.pool))
                 self._loaded = time.monotonic()
         return self._catalog
-
-    def invalidate(self) -> None:
-        self._loaded = 0.0
