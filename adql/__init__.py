@@ -26,6 +26,9 @@ __all__ = [
 ]
 
 
+_POSTGRES = PostgresDialect()  # stateless: one renderer table for every query
+
+
 @dataclass(frozen=True)
 class Translation:
     sql: str
@@ -36,7 +39,7 @@ def to_postgres(text: str, catalog: Catalog, row_limit: int | None = None) -> Tr
     """Parse, resolve and translate one ADQL query; every failure is an ``ADQLError``."""
     resolved = resolve(parse(text), catalog)
     try:
-        sql = PostgresDialect().translate(resolved, row_limit)
+        sql = _POSTGRES.translate(resolved, row_limit)
     except RecursionError:
         raise ADQLError("ADQL-LIMIT", "query nested too deeply") from None
     return Translation(sql, resolved.output)

@@ -39,15 +39,14 @@ async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse
     maxrec = min(params.integer("MAXREC", svc.settings.maxrec_default), svc.settings.maxrec_hard)
     catalog = await svc.catalog.get()
     try:
-        translation = to_postgres(query, catalog, row_limit=maxrec + 1)
+        # One row beyond MAXREC tells an overflow apart from an exact fit; MAXREC=0: metadata only.
+        translation = to_postgres(query, catalog, row_limit=maxrec + 1 if maxrec else 0)
     except ADQLError as exc:
         raise DALIError(f"{exc.code}: {exc}") from exc
     columns = [out.meta for out in translation.output]
     stream = QueryStream(
         svc.pool, translation.sql, svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_rows
     )
-    if maxrec == 0:
-        stream.sql = f"SELECT * FROM ({translation.sql}) AS q LIMIT 0"
     await stream.open()
 
     async def body():  # type: ignore[no-untyped-def]
