@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adql.parser import warm_up as warm_up_parser
 from dalserver import products
+from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
 from dalserver.errors import DALIError
@@ -36,10 +37,12 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         # collecting over lark's tables otherwise adds 20-30 ms pauses to random requests.
         warm_up_parser()
         gc.freeze()
-        app.state.services = Services(settings, pool, CatalogCache(pool, settings.catalog_ttl_seconds))
+        queries = ArrowPool(database_url, settings.pool_max_size)
+        app.state.services = Services(settings, pool, queries, CatalogCache(pool, settings.catalog_ttl_seconds))
         try:
             yield
         finally:
+            await queries.close()
             await pool.close()
 
     app = FastAPI(title=settings.title, lifespan=lifespan, docs_url="/docs", redoc_url=None)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.metadata import CatalogCache
 from dalserver.settings import Settings
 
@@ -15,7 +16,8 @@ from dalserver.settings import Settings
 @dataclass
 class Services:
     settings: Settings
-    pool: AsyncConnectionPool
+    pool: AsyncConnectionPool  # metadata, availability, job store
+    queries: ArrowPool  # users' queries, read as Arrow batches
     catalog: CatalogCache
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 

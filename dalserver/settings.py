@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     maxrec_default: int = 10_000
     maxrec_hard: int = 10_000_000
     statement_timeout_seconds: float = 60.0
-    fetch_batch_rows: int = 5_000
+    fetch_batch_bytes: int = 4 << 20  # results leave the database in batches of about this size
     catalog_ttl_seconds: float = 5.0
     pool_max_size: int = 10
 

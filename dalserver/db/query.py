@@ -1,85 +1,107 @@
-"""Run one translated query safely and hand its rows out in batches.
+"""Run one translated query safely and hand its rows out as Arrow record batches.
 
-Read-only transaction, statement timeout, server-side cursor in binary mode, fixed batch size:
-memory per request is bounded by the batch, whatever the result's size. The first batch is
+Read-only session, statement timeout, results streamed by the database in batches of bounded
+size: memory per request is bounded by the batch, whatever the result's size. The first batch is
 fetched before any byte is sent, so database errors can still become a proper error document.
 """
 
 from __future__ import annotations
 
-import itertools
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-import psycopg
-from psycopg import errors as pg_errors
-from psycopg_pool import AsyncConnectionPool
+import pyarrow as pa
+from anyio import to_thread
 
+from dalserver.db.arrow_pool import ArrowPool
 from dalserver.errors import DALIError
 
-_cursor_names = itertools.count()
+_PRIMARY = re.compile(r"ERROR:\s+(.*?)\s*(?:\n|$)")
+_TIMEOUT = "canceling statement due to statement timeout"
 
 
-def database_error_message(exc: psycopg.Error) -> DALIError:
+def database_error_message(exc: Exception) -> DALIError:
     """A client-facing message for an error PostgreSQL raised while running a user's query."""
-    if isinstance(exc, pg_errors.QueryCanceled):
+    text = str(exc)
+    if _TIMEOUT in text or getattr(exc, "sqlstate", None) == "57014":
         return DALIError(
             "the query ran longer than the service's time limit and was cancelled; "
             "narrow it down, or use the asynchronous endpoint"
         )
-    diag = getattr(exc, "diag", None)
-    primary = (diag.message_primary if diag else None) or str(exc).splitlines()[0]
+    found = _PRIMARY.search(text)
+    primary = found.group(1) if found else text.strip().splitlines()[0]
     return DALIError(f"the database could not run the query: {primary}")
 
 
 class QueryStream:
     """A running query: ``open()`` fetches the first batch; iterate for the rest; always ``close()``."""
 
-    def __init__(self, pool: AsyncConnectionPool, sql: str, timeout_seconds: float, batch_rows: int):
+    def __init__(self, pool: ArrowPool, sql: str, timeout_seconds: float, batch_bytes: int):
         self.pool = pool
         self.sql = sql
         self.timeout_ms = max(1, int(timeout_seconds * 1000))
-        self.batch_rows = batch_rows
-        self._conn: psycopg.AsyncConnection | None = None
-        self._cursor: psycopg.AsyncServerCursor | None = None
-        self._first: list[tuple[Any, ...]] = []
+        self.batch_bytes = batch_bytes
+        self._conn: Any = None
+        self._cursor: Any = None
+        self._reader: pa.RecordBatchReader | None = None
+        self._first: pa.RecordBatch | None = None
+        self._finished = False
+
+    def _start(self) -> None:
+        cursor = self._cursor = self._conn.cursor()
+        cursor.execute(f"SET statement_timeout = {self.timeout_ms}")
+        cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(self.batch_bytes)})
+        cursor.execute(self.sql)
+        self._reader = cursor.fetch_record_batch()
+        self._first = self._next()
+
+    def _next(self) -> pa.RecordBatch | None:
+        assert self._reader is not None
+        try:
+            return self._reader.read_next_batch()
+        except StopIteration:
+            self._finished = True
+            return None
 
     async def open(self) -> None:
-        self._conn = await self.pool.getconn()
+        self._conn = await self.pool.acquire()
         try:
-            await self._conn.execute("SET TRANSACTION READ ONLY")
-            await self._conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(self.timeout_ms),))
-            self._cursor = self._conn.cursor(name=f"q{next(_cursor_names)}", binary=True)
-            await self._cursor.execute(self.sql)  # type: ignore[arg-type]  # built by adql from a checked tree
-            self._first = await self._cursor.fetchmany(self.batch_rows)
-        except psycopg.Error as exc:
+            await to_thread.run_sync(self._start)
+        except Exception as exc:
+            self._finished = True  # the database ended the statement itself
             await self.close()
             raise database_error_message(exc) from exc
 
-    async def batches(self) -> AsyncIterator[list[tuple[Any, ...]]]:
-        assert self._cursor is not None, "open() first"
-        if self._first:
-            yield self._first
-            self._first = []
-        while True:
-            try:
-                batch = await self._cursor.fetchmany(self.batch_rows)
-            except psycopg.Error as exc:
-                raise database_error_message(exc) from exc
-            if not batch:
-                return
+    @property
+    def schema(self) -> pa.Schema:
+        assert self._reader is not None, "open() first"
+        return self._reader.schema
+
+    async def batches(self) -> AsyncIterator[pa.RecordBatch]:
+        assert self._reader is not None, "open() first"
+        batch, self._first = self._first, None
+        while batch is not None:
             yield batch
+            try:
+                batch = await to_thread.run_sync(self._next)
+            except Exception as exc:
+                self._finished = True
+                raise database_error_message(exc) from exc
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        reusable = True
         try:
-            if self._cursor is not None and not conn.closed:
-                await self._cursor.close()
-            if not conn.closed:
-                await conn.rollback()
-        except psycopg.Error:
-            pass
+            if not self._finished and self._cursor is not None:
+                # The client went away, or a writer stopped early: stop the server's work now.
+                self._cursor.adbc_cancel()
+                reusable = False
+            if self._cursor is not None:
+                self._cursor.close()
+        except Exception:
+            reusable = False
         finally:
-            await self.pool.putconn(conn)
+            self.pool.release(conn, reusable)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
-Batches = AsyncIterator[list[tuple[Any, ...]]]
+import pyarrow as pa
+
+from adql.catalog import ColumnMeta
+from dalserver.formats.columns import canonical_batch
+
+Batches = AsyncIterator[pa.RecordBatch]
 
 
 @dataclass
@@ -15,20 +19,23 @@ class ResultState:
     error: str | None = None  # the query failed after the first bytes were sent
 
 
-async def limited(batches: Batches, maxrec: int, state: ResultState) -> Batches:
-    """Pass ``batches`` on, at most ``maxrec`` rows; record an overflow or a late failure in ``state``."""
+async def limited(
+    batches: Batches, maxrec: int, state: ResultState, columns: list[ColumnMeta]
+) -> AsyncIterator[list[pa.Array]]:
+    """The columns of at most ``maxrec`` rows, batch by batch, each in the type its metadata
+    declares (see formats.columns); an overflow or a late failure is recorded in ``state``."""
     from dalserver.errors import DALIError
 
     sent = 0
     try:
         async for batch in batches:
             room = maxrec - sent
-            if len(batch) > room:
-                batch = batch[:room]
+            if batch.num_rows > room:
+                batch = batch.slice(0, room)
                 state.overflow = True
-            if batch:
-                sent += len(batch)
-                yield batch
+            if batch.num_rows:
+                sent += batch.num_rows
+                yield canonical_batch(batch, columns)
             if state.overflow:
                 return
     except Exception as exc:  # the status line is gone: the document itself must say it

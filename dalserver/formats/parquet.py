@@ -1,41 +1,30 @@
 """Parquet results, streamed: one row group per batch, column metadata (unit, UCD, utype,
-description) on the fields, and the query status (OK, OVERFLOW, ERROR) in the footer."""
+description, xtype) on the fields, and the query status (OK, OVERFLOW, ERROR) in the footer."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from adql.catalog import ColumnMeta
+from dalserver.formats.columns import ARROW_TYPES, GEOMETRY_XTYPES
 from dalserver.formats.limits import Batches, ResultState, limited
-from dalserver.formats.votable import geometry_numbers, stcs_region
 
 MEDIA_TYPE = "application/vnd.apache.parquet"
 
-_ARROW = {
-    "boolean": pa.bool_(),
-    "short": pa.int16(),
-    "int": pa.int32(),
-    "long": pa.int64(),
-    "float": pa.float32(),
-    "double": pa.float64(),
-}
 
-
-def _field(meta: ColumnMeta) -> tuple[pa.Field, Callable[[Any], Any]]:
-    if meta.xtype in ("point", "circle", "polygon"):
+def _field(meta: ColumnMeta) -> pa.Field:
+    if meta.xtype in GEOMETRY_XTYPES:
         arrow: pa.DataType = pa.list_(pa.float64())
-        convert: Callable[[Any], Any] = lambda v: geometry_numbers(str(v))  # noqa: E731
-    elif meta.xtype == "adql:REGION":
-        arrow, convert = pa.string(), lambda v: stcs_region(str(v))
-    elif meta.datatype in _ARROW:
-        arrow, convert = _ARROW[meta.datatype], (lambda v: v)
+    elif meta.datatype in ARROW_TYPES and meta.xtype != "adql:REGION":
+        arrow = ARROW_TYPES[meta.datatype]
+        if meta.arraysize and meta.arraysize != "1":
+            arrow = pa.list_(arrow)
     else:
-        arrow, convert = pa.string(), str
+        arrow = pa.string()
     info = {
         k: v
         for k, v in (
@@ -47,12 +36,11 @@ def _field(meta: ColumnMeta) -> tuple[pa.Field, Callable[[Any], Any]]:
         )
         if v
     }
-    return pa.field(meta.name, arrow, metadata=info or None), convert
+    return pa.field(meta.name, arrow, metadata=info or None)
 
 
 async def parquet_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
-    fields, converters = zip(*(_field(c) for c in columns), strict=True) if columns else ((), ())
-    schema = pa.schema(list(fields))
+    schema = pa.schema([_field(c) for c in columns])
     sink = io.BytesIO()
     writer = pq.ParquetWriter(sink, schema)
     state = ResultState()
@@ -63,11 +51,7 @@ async def parquet_stream(columns: list[ColumnMeta], batches: Batches, maxrec: in
         sink.truncate()
         return data
 
-    async for batch in limited(batches, maxrec, state):
-        arrays = [
-            pa.array([None if row[i] is None else convert(row[i]) for row in batch], type=field.type)
-            for i, (field, convert) in enumerate(zip(fields, converters, strict=True))
-        ]
+    async for arrays in limited(batches, maxrec, state, columns):
         writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
         if chunk := drain():
             yield chunk

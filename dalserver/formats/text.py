@@ -1,36 +1,28 @@
-"""CSV, TSV and JSON result writers, batch by batch.
+"""CSV, TSV and JSON result writers, batch by batch, a column at a time.
 
-CSV follows RFC 4180 with a header line (nulls are empty fields, empty strings are ""); TSV is
-the IANA text/tab-separated-values form (tabs and newlines inside values become spaces, nulls are
-empty). JSON is one object: ``metadata`` (the FIELD attributes) and ``data`` (rows as arrays),
-the shape the ESA and CDS TAP services use, plus ``overflow`` and ``error`` as DALI states.
+CSV follows RFC 4180 with a header line (nulls are empty fields, text is always quoted, so an
+empty string is ""), written by Arrow's CSV writer; TSV is the IANA text/tab-separated-values form
+(tabs and newlines inside values become spaces, nulls are empty). JSON is one object: ``metadata``
+(the FIELD attributes) and ``data`` (rows as arrays), the shape the ESA and CDS TAP services use,
+plus ``overflow`` and ``error`` as DALI states. Geometry is written as DALI (numbers separated by
+blanks; arrays in JSON), REGIONs as STC-S.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import math
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from adql.catalog import ColumnMeta
+from dalserver.formats.cells import is_list, join_rows, list_text, number_text
 from dalserver.formats.limits import Batches, ResultState, limited
-from dalserver.formats.votable import dali_geometry, geometry_numbers, stcs_region
 
-
-def _plain(meta: ColumnMeta) -> Callable[[Any], Any]:
-    """Python value -> the value a text format shows (geometry in DALI/STC-S, floats exact)."""
-    if meta.xtype == "adql:REGION":
-        return lambda v: stcs_region(str(v))
-    if meta.xtype in ("point", "circle", "polygon"):
-        return lambda v: dali_geometry(str(v))
-    if meta.datatype in ("float", "double"):
-        return lambda v: repr(float(v))
-    if meta.datatype in ("short", "int", "long"):
-        return lambda v: str(int(v))
-    if meta.datatype == "boolean":
-        return lambda v: "true" if v else "false"
-    return str
+_CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
 
 
 def _csv_field(text: str) -> str:
@@ -39,45 +31,61 @@ def _csv_field(text: str) -> str:
     return text
 
 
+def _csv_column(array: pa.Array) -> pa.Array:
+    if is_list(array):
+        return list_text(array, nan="NaN")
+    return array  # numbers, booleans (true/false) and text as Arrow writes them
+
+
 async def csv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
-    shows = [_plain(c) for c in columns]
     yield (",".join(_csv_field(c.name) for c in columns) + "\r\n").encode()
+    names = [f"c{i}" for i in range(len(columns))]  # Arrow needs unique names; the header is ours
     state = ResultState()
-    async for batch in limited(batches, maxrec, state):
-        lines = []
-        for row in batch:
-            cells = ["" if v is None else _csv_field(show(v)) for v, show in zip(row, shows, strict=True)]
-            lines.append(",".join(cells))
-        yield ("\r\n".join(lines) + "\r\n").encode()
+    async for arrays in limited(batches, maxrec, state, columns):
+        sink = io.BytesIO()
+        pa_csv.write_csv(pa.table([_csv_column(a) for a in arrays], names=names), sink, _CSV_OPTIONS)
+        yield sink.getvalue()
 
 
-def _tsv_field(text: str) -> str:
-    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+def _tsv_cells(array: pa.Array) -> pa.Array:
+    if is_list(array):
+        text = list_text(array)
+    elif pa.types.is_boolean(array.type):
+        text = pc.if_else(array, "true", "false")
+    elif pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
+        text = number_text(array, nan="nan", inf="inf", minus_inf="-inf")
+    else:
+        text = pc.replace_substring_regex(array, "[\t\r\n]", " ")
+    return pc.fill_null(text, "")
 
 
 async def tsv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
-    shows = [_plain(c) for c in columns]
-    yield ("\t".join(_tsv_field(c.name) for c in columns) + "\n").encode()
+    yield ("\t".join(c.name.replace("\t", " ") for c in columns) + "\n").encode()
     state = ResultState()
-    async for batch in limited(batches, maxrec, state):
-        lines = [
-            "\t".join("" if v is None else _tsv_field(show(v)) for v, show in zip(row, shows, strict=True))
-            for row in batch
-        ]
-        yield ("\n".join(lines) + "\n").encode()
+    async for arrays in limited(batches, maxrec, state, columns):
+        yield join_rows([_tsv_cells(a) for a in arrays], "\t", "", "\n")
 
 
-def _json_value(meta: ColumnMeta) -> Callable[[Any], Any]:
-    if meta.xtype in ("point", "circle", "polygon"):
-        return lambda v: geometry_numbers(str(v))
-    if meta.datatype in ("float", "double"):
-        return lambda v: float(v) if math.isfinite(float(v)) else None  # JSON has no NaN/Inf
-    show = _plain(meta)
-    if meta.datatype in ("short", "int", "long"):
-        return int
-    if meta.datatype == "boolean":
-        return bool
-    return show
+_JSON_CONTROL = "[\x00-\x1f]"
+
+
+def _json_strings(array: pa.Array) -> pa.Array:
+    if len(array) and pc.any(pc.match_substring_regex(array, _JSON_CONTROL)).as_py():
+        return pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in array.to_pylist()])
+    escaped = pc.replace_substring(pc.replace_substring(array, "\\", "\\\\"), '"', '\\"')
+    return pc.binary_join_element_wise('"', escaped, '"', "")
+
+
+def _json_cells(array: pa.Array) -> pa.Array:
+    if is_list(array):
+        text = pc.binary_join_element_wise("[", list_text(array, ", ", nan="null", inf="null"), "]", "")
+    elif pa.types.is_boolean(array.type):
+        text = pc.if_else(array, "true", "false")
+    elif pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
+        text = number_text(array, nan="null", inf="null", minus_inf="null")  # JSON has no NaN/Inf
+    else:
+        text = _json_strings(array)
+    return pc.fill_null(text, "null")
 
 
 async def json_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
@@ -99,16 +107,11 @@ async def json_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) 
         for c in columns
     ]
     yield ('{"metadata": ' + json.dumps(metadata, ensure_ascii=False) + ', "data": [').encode()
-    values = [_json_value(c) for c in columns]
     state = ResultState()
     first = True
-    async for batch in limited(batches, maxrec, state):
-        rows = [
-            json.dumps([None if v is None else f(v) for v, f in zip(row, values, strict=True)], ensure_ascii=False)
-            for row in batch
-        ]
-        text = ",\n".join(rows)
-        yield ((",\n" if not first else "\n") + text).encode()
+    async for arrays in limited(batches, maxrec, state, columns):
+        rows = join_rows([_json_cells(a) for a in arrays], ", ", ",\n[", "]")
+        yield rows[1:] if first else rows  # no comma before the first row
         first = False
     tail = {"overflow": state.overflow}
     if state.error:

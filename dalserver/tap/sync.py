@@ -45,7 +45,7 @@ async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse
         raise DALIError(f"{exc.code}: {exc}") from exc
     columns = [out.meta for out in translation.output]
     stream = QueryStream(
-        svc.pool, translation.sql, svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_rows
+        svc.queries, translation.sql, svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes
     )
     await stream.open()
 

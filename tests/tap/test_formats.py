@@ -113,15 +113,22 @@ def test_capabilities_list_every_format(tap_url: str) -> None:
 
 
 def test_binary2_null_flags_are_set_per_column() -> None:
+    import pyarrow as pa
+
     from adql.catalog import ColumnMeta
     from dalserver.formats.votable import Binary2Encoder
 
-    columns = [ColumnMeta("a", "char", "*"), ColumnMeta("b", "double"), ColumnMeta("c", "int")] + [
+    columns = [ColumnMeta("a", "unicodeChar", "*"), ColumnMeta("b", "double"), ColumnMeta("c", "int")] + [
         ColumnMeta(f"x{i}", "short") for i in range(7)
     ]
-    encoded = Binary2Encoder(columns).encode([(None, 1.5, None, 1, 2, 3, 4, 5, 6, None)])
+    arrays = [pa.array([None, "ok"]), pa.array([1.5, 2.0]), pa.array([None, 3], pa.int32())]
+    arrays += [pa.array([i, i], pa.int16()) for i in range(6)] + [pa.array([None, 9], pa.int16())]
+    encoded = Binary2Encoder(columns).encode(arrays)
     assert encoded[:2] == bytes([0b1010_0000, 0b0100_0000])  # columns 0, 2 and 9 are null
     assert encoded[2:6] == b"\x00\x00\x00\x00"  # the null string is written with length 0
+    second = encoded[2 + 4 + 8 + 4 + 7 * 2 :]  # flags, empty string, double, int, 7 shorts
+    assert second[:2] == bytes([0, 0]) and second[2:10] == b"\x00\x00\x00\x02\x00o\x00k"
+    assert len(second) == 2 + 8 + 8 + 4 + 7 * 2
 
 
 def test_parquet_has_the_same_values_metadata_and_status(tap_url: str, reference: list[list[str | None]]) -> None:

@@ -1,0 +1,171 @@
+"""Result streaming speed of /tap/sync against PostgreSQL's own COPY, measured in the same run.
+
+Usage: .venv/bin/python bench/stream.py [--rows 1000000] [--formats votable,csv,...]
+Publishes a catalogue of N rows x 7 columns (bigint, 3 double, 2 real, smallint) with the real
+ingest command, starts a real server on a free port, then for each output format downloads
+``SELECT * FROM bench.stream`` (MAXREC above N) with httpx and reports rows/s, the ratio to
+``COPY (same SQL) TO STDOUT`` on one connection (the floor), and the server's peak RSS while it
+sent that format. Uses the managed cluster under $DALSERVER_HOME (default .dalserver), or
+DALSERVER_DATABASE_URL, in a database of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from ingest import make_catalogue  # bench/ is on sys.path when this runs as a script
+from psycopg_pool import AsyncConnectionPool
+
+from adql import to_postgres
+from dalserver.db.bootstrap import bootstrap
+from dalserver.db.location import database_url
+from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
+from dalserver.settings import Settings
+
+QUERY = "SELECT * FROM bench.stream"
+FORMATS = ["votable", "votable/b2", "csv", "tsv", "json", "parquet", "fits"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def translated_sql(url: str, rows: int) -> str:
+    async def load():  # type: ignore[no-untyped-def]
+        async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
+            return catalog_from_tap_schema(await read_tap_schema(pool))
+
+    return to_postgres(QUERY, asyncio.run(load()), row_limit=rows + 1).sql
+
+
+def copy_floor(url: str, sql: str) -> tuple[float, int]:
+    """Seconds and bytes for COPY (sql) TO STDOUT (FORMAT csv), read to the end on one connection."""
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT set_sphere_output('DEG')")
+        start = time.perf_counter()
+        size = 0
+        with conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER true)") as copy:
+            for block in copy:
+                size += len(block)
+        return time.perf_counter() - start, size
+
+
+class PeakRSS:
+    """Samples a process's resident memory every 20 ms while in use."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+
+    def _rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._rss_mb())
+
+    def __enter__(self) -> PeakRSS:
+        self.peak = self._rss_mb()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def download(base: str, fmt: str, rows: int) -> tuple[float, int]:
+    params = {"LANG": "ADQL", "QUERY": QUERY, "MAXREC": str(rows + 10), "RESPONSEFORMAT": fmt}
+    start = time.perf_counter()
+    size = 0
+    with httpx.stream("POST", f"{base}/tap/sync", data=params, timeout=600) as response:
+        if response.status_code != 200:
+            raise SystemExit(f"{fmt}: HTTP {response.status_code}: {response.read()[:500]!r}")
+        for block in response.iter_raw(1 << 20):
+            size += len(block)
+    return time.perf_counter() - start, size
+
+
+def start_server(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dalserver", "--log-level", "warning", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/tap/availability", timeout=2).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--formats", default=",".join(FORMATS))
+    args = parser.parse_args()
+    settings = Settings(database_name="dalserver_bench")
+    url = database_url(settings)
+    bootstrap(url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DALSERVER_DATABASE_URL": url,
+        "DALSERVER_PORT": str(port),
+        "DALSERVER_MAXREC_HARD": str(args.rows + 10),
+        "DALSERVER_STATEMENT_TIMEOUT_SECONDS": "600",
+    }
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as tmp:
+        _, parquet = make_catalogue(args.rows, Path(tmp))
+        subprocess.run(
+            [sys.executable, "-m", "dalserver", "ingest", "catalog", str(parquet), "--table", "bench.stream", "--quiet"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    sql = translated_sql(url, args.rows)
+    floor, floor_bytes = copy_floor(url, sql)
+    print(f"{args.rows:,} rows x 7 columns; COPY TO STDOUT (floor): {floor:.2f} s, {args.rows / floor:,.0f} rows/s")
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(env, base)
+    try:
+        print(f"server RSS at rest: {PeakRSS(server.pid)._rss_mb():.0f} MB")
+        for fmt in args.formats.split(","):
+            with PeakRSS(server.pid) as rss:
+                seconds, size = download(base, fmt, args.rows)
+            print(
+                f"{fmt:11s} {seconds:6.2f} s {args.rows / seconds:>11,.0f} rows/s = {floor / seconds:.2f} x COPY; "
+                f"{size / 1e6:6.0f} MB; server peak RSS {rss.peak:.0f} MB"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
+            conn.execute("DELETE FROM tap_schema.columns WHERE table_name LIKE 'bench.%'")
+            conn.execute("DELETE FROM tap_schema.tables WHERE schema_name = 'bench'")
+            conn.execute("DELETE FROM tap_schema.schemas WHERE schema_name = 'bench'")
+
+
+if __name__ == "__main__":
+    main()

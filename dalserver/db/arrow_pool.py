@@ -1,0 +1,74 @@
+"""Connections that read query results as Arrow record batches (ADBC's PostgreSQL driver).
+
+ADBC fetches with ``COPY ... TO STDOUT (FORMAT binary)`` and decodes in C++ straight into Arrow
+columns: about twice as fast as PostgreSQL's own text COPY, and 3.5 times faster than building
+Python tuples with psycopg. Every writer then works on whole columns (see dalserver.formats).
+The driver is synchronous, so connections are used from worker threads, one query at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import adbc_driver_postgresql.dbapi as adbc
+from anyio import to_thread
+
+_SETUP = (
+    # Every transaction on these connections is read-only: user queries can never change data.
+    "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+    # Geometry leaves the database as pgsphere text in degrees (turned into DALI by the writers);
+    # literals rely on standard_conforming_strings (see adql.dialects.postgres.quote_string).
+    "SELECT set_sphere_output('DEG')",
+    "SET standard_conforming_strings = on",
+    "SET application_name = 'dalserver-query'",
+)
+
+
+def _connect(url: str) -> Any:
+    conn = adbc.connect(url, autocommit=True)
+    with conn.cursor() as cur:
+        for statement in _SETUP:
+            cur.execute(statement)
+            if statement.startswith("SELECT"):
+                cur.fetchall()
+    return conn
+
+
+class ArrowPool:
+    """At most ``max_size`` ADBC connections, opened on demand and reused; broken ones are dropped."""
+
+    def __init__(self, url: str, max_size: int):
+        self.url = url
+        self._idle: list[Any] = []
+        self._slots = asyncio.Semaphore(max_size)
+
+    async def acquire(self) -> Any:
+        await self._slots.acquire()
+        try:
+            if self._idle:
+                return self._idle.pop()
+            return await to_thread.run_sync(_connect, self.url)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def release(self, conn: Any, reusable: bool = True) -> None:
+        try:
+            if reusable:
+                self._idle.append(conn)
+            else:
+                _close_quietly(conn)
+        finally:
+            self._slots.release()
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            _close_quietly(conn)
+
+
+def _close_quietly(conn: Any) -> None:
+    with contextlib.suppress(Exception):  # a connection that failed is closed as well as it can be
+        conn.close()

@@ -1,0 +1,80 @@
+"""Values as text, a whole column at a time, and rows joined into one buffer (pyarrow.compute).
+
+Every text writer (TABLEDATA, TSV, JSON, and CSV for geometry and arrays) builds one string array
+per column, joins the columns element-wise into rows, and sends the joined buffer as it is: no
+Python object per value. Floats are written in the shortest form that reads back as the same
+number (Arrow's ``double-conversion``), float32 values as float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_XML_ILLEGAL = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"  # XML 1.0 cannot carry these at all
+
+
+def is_float(array: pa.Array) -> bool:
+    return pa.types.is_floating(array.type)
+
+
+def is_list(array: pa.Array) -> bool:
+    return pa.types.is_list(array.type)
+
+
+def number_text(array: pa.Array, nan: str = "NaN", inf: str = "+Inf", minus_inf: str = "-Inf") -> pa.Array:
+    """Numbers as text; IEEE specials spelled as the target format wants them."""
+    text = pc.cast(array, pa.string())
+    if is_float(array) and len(array) and pc.any(pc.invert(pc.is_finite(array))).as_py():
+        text = pc.if_else(pc.is_nan(array), nan, text)
+        text = pc.if_else(pc.equal(array, float("inf")), inf, text)
+        text = pc.if_else(pc.equal(array, float("-inf")), minus_inf, text)
+    return text
+
+
+def list_text(array: pa.Array, separator: str = " ", nan: str = "NaN", inf: str = "+Inf") -> pa.Array:
+    """Lists of numbers (DALI geometry, arrays) as their elements joined by ``separator``."""
+    values = pc.list_flatten(array)
+    text = pc.fill_null(number_text(values, nan=nan, inf=inf, minus_inf="-" + inf.lstrip("+")), nan)
+    offsets = pc.list_value_length(array)
+    rebuilt = pa.ListArray.from_arrays(_offsets(offsets), text, mask=pc.is_null(array))
+    return pc.binary_join(rebuilt, separator)
+
+
+def _offsets(lengths: pa.Array) -> pa.Array:
+    counts = np.asarray(pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False), dtype=np.int32)
+    return pa.array(np.concatenate([[0], np.cumsum(counts, dtype=np.int32)]), pa.int32())
+
+
+def xml_escaped(text: pa.Array) -> pa.Array:
+    text = pc.replace_substring(text, "&", "&amp;")
+    text = pc.replace_substring(text, "<", "&lt;")
+    text = pc.replace_substring(text, ">", "&gt;")
+    return pc.replace_substring_regex(text, _XML_ILLEGAL, "\ufffd")
+
+
+def joined(array: pa.Array) -> bytes:
+    """The values of a string/binary array without nulls, concatenated (one copy, no Python loop)."""
+    if len(array) == 0:
+        return b""
+    _, offsets, data = array.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32)
+    start, end = int(bounds[array.offset]), int(bounds[array.offset + len(array)])
+    return bytes(memoryview(data)[start:end])
+
+
+def join_rows(cells: list[pa.Array], separator: str, before: str, after: str) -> bytes:
+    """Each row as ``before + cell + separator + cell ... + after``, all rows in one buffer."""
+    if not cells:
+        return b""
+    kind = pa.binary() if pa.types.is_binary(cells[0].type) else pa.string()
+    nothing, sep, head, tail = (
+        pa.scalar(t.encode() if kind == pa.binary() else t, kind) for t in ("", separator, before, after)
+    )
+    if separator:
+        row = pc.binary_join_element_wise(*cells, sep)
+        row = pc.binary_join_element_wise(head, row, tail, nothing)
+    else:
+        row = pc.binary_join_element_wise(head, *cells, tail, nothing)
+    return joined(row)

@@ -1,0 +1,106 @@
+"""Result columns as the writers want them: Arrow arrays of the type the column's metadata declares.
+
+The database hands over whatever type PostgreSQL computed (numeric as text, int4 for a COUNT
+cast, pgsphere geometry as its degree text); the ADQL translator says what the column *is*
+(ColumnMeta). ``canonical`` reconciles the two, column by column, without a Python loop per value.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from adql.catalog import ColumnMeta
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "boolean": pa.bool_(),
+    "unsignedByte": pa.uint8(),
+    "short": pa.int16(),
+    "int": pa.int32(),
+    "long": pa.int64(),
+    "float": pa.float32(),
+    "double": pa.float64(),
+}
+GEOMETRY_XTYPES = ("point", "circle", "polygon")
+_STCS_SHAPES = {"{": "Polygon ICRS ", "<": "Circle ICRS ", "(": "Position ICRS "}
+_NOT_A_NUMBER = r"[^-+.0-9eE]+"  # pgsphere text '<(34.1d , -4.9d) , 0.1d>' minus all but the numbers
+
+
+def _storage(array: pa.Array) -> pa.Array:
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if isinstance(array.type, pa.ExtensionType) or hasattr(array, "storage"):
+        return array.storage  # e.g. ADBC's opaque 'numeric' values, carried as text
+    return array
+
+
+def geometry_text(array: pa.Array) -> pa.Array:
+    """pgsphere degree text -> the DALI value, numbers separated by single blanks."""
+    text = pc.cast(_storage(array), pa.string())
+    return pc.utf8_trim(pc.replace_substring_regex(text, _NOT_A_NUMBER, " "), " ")
+
+
+def geometry_lists(array: pa.Array) -> pa.Array:
+    """pgsphere degree text -> lists of float64 (DALI point, circle, polygon)."""
+    return pc.cast(pc.split_pattern(geometry_text(array), " "), pa.list_(pa.float64()))
+
+
+def stcs_text(array: pa.Array) -> pa.Array:
+    """pgsphere degree text -> an STC-S region in ICRS (ObsCore's s_region)."""
+    text = pc.cast(_storage(array), pa.string())
+    first = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(text), 0, 1)
+    prefix = pc.fill_null(_lookup(first, _STCS_SHAPES), "")
+    return pc.binary_join_element_wise(prefix, geometry_text(text), "")
+
+
+def _lookup(keys: pa.Array, mapping: dict[str, str]) -> pa.Array:
+    index = pc.index_in(keys, value_set=pa.array(list(mapping)))
+    return pc.take(pa.array(list(mapping.values())), index)
+
+
+def _timestamps(array: pa.Array) -> pa.Array:
+    # DALI timestamps: ISO 8601 with a T, fractions of a second only when there are any. Rare
+    # enough in results that one Python call per value costs nothing worth vectorising.
+    return pa.array([None if v is None else v.isoformat() for v in array.to_pylist()], pa.string())
+
+
+def _cast(array: pa.Array, target: pa.DataType) -> pa.Array:
+    if array.type == target:
+        return array
+    if pa.types.is_string(array.type) and pa.types.is_integer(target):
+        # numeric text such as '12.0' from SUM/AVG over integers
+        return pc.cast(pc.cast(array, pa.float64()), target, safe=False)
+    return pc.cast(array, target, safe=False)
+
+
+def canonical(array: pa.Array, meta: ColumnMeta) -> pa.Array:
+    """One result column in the Arrow type its metadata declares.
+
+    Geometry (point, circle, polygon) becomes list<double>, a REGION its STC-S text, numbers the
+    declared width, numeric arrays list<number>, everything else text (timestamps in ISO 8601).
+    """
+    array = _storage(array)
+    if meta.xtype in GEOMETRY_XTYPES:
+        return geometry_lists(array)
+    if meta.xtype == "adql:REGION":
+        return stcs_text(array)
+    target = ARROW_TYPES.get(meta.datatype)
+    if target is not None:
+        if meta.arraysize and meta.arraysize != "1":
+            if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
+                return pc.cast(array, pa.list_(target), safe=False)
+            return array
+        return _cast(array, target)
+    if pa.types.is_timestamp(array.type) or pa.types.is_date(array.type):
+        return _timestamps(pc.cast(array, pa.timestamp("us")))
+    if pa.types.is_string(array.type):
+        return array
+    if pa.types.is_large_string(array.type):
+        return pc.cast(array, pa.string())
+    if pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
+        return pc.cast(array, pa.string(), safe=False)
+    return pc.cast(array, pa.string())
+
+
+def canonical_batch(batch: pa.RecordBatch, columns: list[ColumnMeta]) -> list[pa.Array]:
+    return [canonical(batch.column(i), meta) for i, meta in enumerate(columns)]
