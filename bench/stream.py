@@ -138,7 +138,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as tmp:
         _, parquet = make_catalogue(args.rows, Path(tmp))
         subprocess.run(
-            [sys.executable, "-m", "dalserver", "ingest", "catalog", str(parquet), "--table", "bench.stream", "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                "dalserver",
+                "ingest",
+                "catalog",
+                str(parquet),
+                "--table",
+                "bench.stream",
+                "--quiet",
+            ],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
