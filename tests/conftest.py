@@ -37,7 +37,7 @@ elif os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -54,7 +54,7 @@ class Archive:
 def archive() -> Iterator[Archive]:
     home = Path(tempfile.mkdtemp(prefix="dalserver-test-"))
     home.chmod(0o755)  # when tests run as root, the 'postgres' account must reach the cluster
-    port = _free_port()
+    port = free_port()
     settings = Settings(home=home, port=port, database_name="dalserver_test")
     url = database_url(settings)
     env = {
@@ -80,34 +80,54 @@ def archive() -> Iterator[Archive]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def server(archive: Archive) -> Iterator[str]:
-    """The base URL of a running dalserver (real uvicorn, real sockets)."""
-    log = open(archive.settings.home / "server.log", "w")  # noqa: SIM115  # kept open for the server's life
+@dataclass
+class RunningServer:
+    base: str  # its public URL
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_server(env: dict[str, str], base: str, log_path: Path) -> RunningServer:
+    """Start ``dalserver serve`` (real uvicorn, real sockets) and wait until it answers."""
+    log = open(log_path, "w")  # noqa: SIM115  # kept open for the server's life
     proc = subprocess.Popen(
         [sys.executable, "-m", "dalserver", "--log-level", "warning", "serve"],
-        env=archive.env,
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = archive.settings.public_url
     deadline = time.monotonic() + 60
     while True:
         try:
             if httpx.get(f"{base}/tap/availability", timeout=2).status_code == 200:
-                break
+                return RunningServer(base, proc, log_path)
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
             log.close()
-            raise RuntimeError("dalserver did not start:\n" + (archive.settings.home / "server.log").read_text())
+            raise RuntimeError("dalserver did not start:\n" + log_path.read_text())
         time.sleep(0.2)
+
+
+def stop_server(server: RunningServer) -> None:
+    server.process.terminate()
+    server.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def running_server(archive: Archive) -> Iterator[RunningServer]:
+    server = start_server(archive.env, archive.settings.public_url, archive.settings.home / "server.log")
     try:
-        yield base
+        yield server
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def server(running_server: RunningServer) -> str:
+    """The base URL of the running dalserver."""
+    return running_server.base
 
 
 @pytest.fixture(scope="session")

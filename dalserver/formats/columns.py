@@ -26,6 +26,17 @@ _STCS_SHAPES = {"{": "Polygon ICRS ", "<": "Circle ICRS ", "(": "Position ICRS "
 _NOT_A_NUMBER = r"[^-+.0-9eE]+"  # pgsphere text '<(34.1d , -4.9d) , 0.1d>' minus all but the numbers
 
 
+def arrow_type(meta: ColumnMeta) -> pa.DataType:
+    """The Arrow type ``canonical`` turns a column with this metadata into."""
+    if meta.xtype in GEOMETRY_XTYPES:
+        return pa.list_(pa.float64())
+    if meta.datatype in ARROW_TYPES and meta.xtype != "adql:REGION":
+        if meta.arraysize and meta.arraysize != "1":
+            return pa.list_(ARROW_TYPES[meta.datatype])
+        return ARROW_TYPES[meta.datatype]
+    return pa.string()
+
+
 def _storage(array: pa.Array) -> pa.Array:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()

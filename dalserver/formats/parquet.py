@@ -10,21 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from adql.catalog import ColumnMeta
-from dalserver.formats.columns import ARROW_TYPES, GEOMETRY_XTYPES
+from dalserver.formats.columns import arrow_type
 from dalserver.formats.limits import Batches, ResultState, limited
 
 MEDIA_TYPE = "application/vnd.apache.parquet"
 
 
 def _field(meta: ColumnMeta) -> pa.Field:
-    if meta.xtype in GEOMETRY_XTYPES:
-        arrow: pa.DataType = pa.list_(pa.float64())
-    elif meta.datatype in ARROW_TYPES and meta.xtype != "adql:REGION":
-        arrow = ARROW_TYPES[meta.datatype]
-        if meta.arraysize and meta.arraysize != "1":
-            arrow = pa.list_(arrow)
-    else:
-        arrow = pa.string()
     info = {
         k: v
         for k, v in (
@@ -36,7 +28,7 @@ def _field(meta: ColumnMeta) -> pa.Field:
         )
         if v
     }
-    return pa.field(meta.name, arrow, metadata=info or None)
+    return pa.field(meta.name, arrow_type(meta), metadata=info or None)
 
 
 async def parquet_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from adql.catalog import ColumnMeta
-from dalserver.formats import parquet, text, votable
+from dalserver.formats import fits, parquet, text, votable
 from dalserver.formats.limits import Batches
 
 Writer = Callable[[list[ColumnMeta], Batches, int], AsyncIterator[bytes]]
@@ -38,6 +38,7 @@ FORMATS: list[OutputFormat] = [
     OutputFormat("text/csv;header=present", None, ("csv", "text/csv"), text.csv_stream),
     OutputFormat("text/tab-separated-values", None, ("tsv",), text.tsv_stream),
     OutputFormat("application/json", None, ("json",), text.json_stream),
+    OutputFormat(fits.MEDIA_TYPE, None, ("fits", "application/x-fits"), fits.fits_stream),
     OutputFormat(parquet.MEDIA_TYPE, None, ("parquet", "application/x-parquet"), parquet.parquet_stream),
 ]
 

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from adql.catalog import ColumnMeta
 from dalserver.formats.cells import is_list, join_rows, list_text, number_text, xml_escaped
+from dalserver.formats.fixed import BIG_ENDIAN, fixed_arrays, fixed_bytes
 from dalserver.formats.limits import Batches, ResultState, limited
 
 VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"  # VOTable 1.4 keeps the 1.3 namespace
@@ -151,17 +152,12 @@ async def binary2_stream(
     yield _tail("</STREAM></BINARY2>", state)
 
 
-_FIXED = {"unsignedByte": ">u1", "short": ">i2", "int": ">i4", "long": ">i8", "float": ">f4", "double": ">f8"}
 Piece = np.ndarray | pa.Array  # (rows, width) uint8 for fixed-width values, binary per row otherwise
-
-
-def _fixed_bytes(values: np.ndarray, dtype: str, rows: int) -> np.ndarray:
-    return np.ascontiguousarray(values.astype(dtype)).view(np.uint8).reshape(rows, -1)
 
 
 def _with_length(data: pa.Array, units: np.ndarray) -> list[Piece]:
     """A variable-length value: its element count (int32) then its bytes."""
-    return [_fixed_bytes(units, ">i4", len(data)), data]
+    return [fixed_bytes(units, ">i4", len(data)), data]
 
 
 class Binary2Encoder:
@@ -188,29 +184,15 @@ class Binary2Encoder:
             return _text_pieces(array, meta.datatype == "unicodeChar")
         if meta.datatype == "boolean":
             codes = pc.fill_null(pc.if_else(array, ord("T"), ord("F")), ord("?"))
-            return [_fixed_bytes(codes.to_numpy(zero_copy_only=False), "u1", rows)]
-        dtype = _FIXED[meta.datatype]
+            return [fixed_bytes(codes.to_numpy(zero_copy_only=False), "u1", rows)]
+        dtype = BIG_ENDIAN[meta.datatype]
         if is_list(array):
             size = meta.arraysize or "*"
             if size.endswith("*"):
                 return _variable_arrays(array, dtype)
-            return [_fixed_arrays(array, dtype, int(size), rows)]
+            return [fixed_arrays(array, dtype, int(size), rows)]
         fill = np.nan if dtype[1] == "f" else 0
-        return [_fixed_bytes(pc.fill_null(array, fill).to_numpy(zero_copy_only=False), dtype, rows)]
-
-
-def _fixed_arrays(array: pa.Array, dtype: str, size: int, rows: int) -> np.ndarray:
-    """Arrays of a declared length (DALI point, circle): padded with NaN/0, nulls all NaN/0."""
-    fill = np.nan if dtype[1] == "f" else 0
-    out = np.full((rows, size), fill, dtype=dtype)
-    lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False)
-    if np.all(lengths == size):
-        out[:] = pc.list_flatten(array).to_numpy(zero_copy_only=False).reshape(rows, size)
-    else:
-        for i, values in enumerate(array.to_pylist()):
-            if values:
-                out[i, : min(size, len(values))] = [fill if v is None else v for v in values[:size]]
-    return out.view(np.uint8).reshape(rows, -1)
+        return [fixed_bytes(pc.fill_null(array, fill).to_numpy(zero_copy_only=False), dtype, rows)]
 
 
 def _variable_arrays(array: pa.Array, dtype: str) -> list[Piece]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -37,7 +39,7 @@ async def capabilities(request: Request) -> Response:
         OUTPUT_FORMATS,
         settings.maxrec_default,
         settings.maxrec_hard,
-        int(settings.statement_timeout_seconds),
+        math.ceil(settings.statement_timeout_seconds),  # whole seconds; 0 would mean "no limit"
     )
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 

@@ -36,6 +36,8 @@ def reference(tap_url: str) -> list[list[str | None]]:
         ("text/csv", "text/csv;header=present"),
         ("tsv", "text/tab-separated-values"),
         ("json", "application/json"),
+        ("fits", "application/fits"),
+        ("parquet", "application/vnd.apache.parquet"),
     ],
 )
 def test_each_format_has_its_content_type(tap_url: str, value: str, content_type: str) -> None:
@@ -108,7 +110,14 @@ def test_binary2_streams_a_whole_table(tap_url: str) -> None:
 
 def test_capabilities_list_every_format(tap_url: str) -> None:
     text = httpx.get(f"{tap_url}/capabilities").text
-    for mime in ("serialization=binary2", "text/csv", "text/tab-separated-values", "application/json"):
+    for mime in (
+        "serialization=binary2",
+        "text/csv",
+        "text/tab-separated-values",
+        "application/json",
+        "application/fits",
+        "application/vnd.apache.parquet",
+    ):
         assert mime in text
 
 
@@ -149,3 +158,27 @@ def test_parquet_has_the_same_values_metadata_and_status(tap_url: str, reference
         io.BytesIO(sync(tap_url, "SELECT obs_id FROM ivoa.obscore", RESPONSEFORMAT="parquet", MAXREC="5").content)
     )
     assert cut.metadata.num_rows == 5 and cut.metadata.metadata[b"QUERY_STATUS"] == b"OVERFLOW"
+
+
+def test_fits_has_the_same_values_units_nulls_and_status(tap_url: str, reference: list[list[str | None]]) -> None:
+    from astropy.io import fits
+    from astropy.table import Table
+
+    response = sync(tap_url, QUERY, RESPONSEFORMAT="fits")
+    assert len(response.content) % 2880 == 0
+    with fits.open(io.BytesIO(response.content)) as hdus:
+        header = hdus[1].header
+        assert header["NAXIS2"] == 6 and header["QUERY_STATUS"] == "OK"
+        assert header["TUNIT2"] == "deg" and header["TUCD2"] == "pos.eq.ra"
+    table = Table.read(io.BytesIO(response.content), hdu=1)
+    assert list(table["obs_id"]) == [r[0] for r in reference]
+    assert [float(x) for x in table["s_ra"]] == [float(r[1]) for r in reference]
+    assert [int(x) for x in table["calib_level"]] == [int(r[2]) for r in reference]
+    assert np.isnan(np.asarray(table["t_resolution"], dtype=float)).all()
+    assert list(table["s_region"]) == [r[5] for r in reference]
+    assert [list(p) for p in table["p"]] == [[float(x) for x in r[6].split()] for r in reference]
+    cut = sync(tap_url, "SELECT obs_id, pol_xel FROM ivoa.obscore", RESPONSEFORMAT="fits", MAXREC="4")
+    with fits.open(io.BytesIO(cut.content)) as hdus:
+        assert hdus[1].header["NAXIS2"] == 4 and hdus[1].header["QUERY_STATUS"] == "OVERFLOW"
+    masked = Table.read(io.BytesIO(cut.content), hdu=1)
+    assert masked["pol_xel"].mask.all()  # integer nulls through TNULL

@@ -1,0 +1,68 @@
+"""Limits as configured: statement timeout, MAXREC default and hard limit, on a second server
+started with small ones (the same archive, so only the settings differ)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from lxml import etree
+
+from tests.conftest import Archive, free_port, start_server, stop_server
+from tests.tap.helpers import query_status, rows, sync
+
+SLOW = "SELECT COUNT(*) FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore AS c, ivoa.obscore AS d"
+
+
+@pytest.fixture(scope="module")
+def strict_tap(archive: Archive) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **archive.env,
+        "DALSERVER_PORT": str(port),
+        "DALSERVER_STATEMENT_TIMEOUT_SECONDS": "0.5",
+        "DALSERVER_MAXREC_DEFAULT": "7",
+        "DALSERVER_MAXREC_HARD": "50",
+    }
+    server = start_server(env, f"http://127.0.0.1:{port}", archive.settings.home / "strict-server.log")
+    try:
+        yield f"{server.base}/tap"
+    finally:
+        stop_server(server)
+
+
+def test_a_query_past_the_statement_timeout_gets_an_error_document(strict_tap: str) -> None:
+    response = sync(strict_tap, SLOW)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/x-votable+xml")
+    status, message = query_status(response)
+    assert status == "ERROR"
+    assert "time limit" in message and "asynchronous" in message
+
+
+def test_the_server_still_answers_after_a_timeout(strict_tap: str) -> None:
+    sync(strict_tap, SLOW)
+    response = sync(strict_tap, "SELECT TOP 3 obs_id FROM ivoa.obscore")
+    assert response.status_code == 200 and len(rows(response)) == 3
+
+
+def test_maxrec_default_applies_when_the_client_sends_none(strict_tap: str) -> None:
+    response = sync(strict_tap, "SELECT obs_id FROM ivoa.obscore")
+    assert len(rows(response)) == 7 and query_status(response)[0] == "OVERFLOW"
+
+
+def test_maxrec_above_the_hard_limit_is_cut_to_it(strict_tap: str) -> None:
+    response = sync(strict_tap, "SELECT obs_id FROM ivoa.obscore", MAXREC="100000")
+    assert len(rows(response)) == 50 and query_status(response)[0] == "OVERFLOW"
+
+
+def test_capabilities_advertise_the_configured_limits(strict_tap: str) -> None:
+    doc = etree.fromstring(httpx.get(f"{strict_tap}/capabilities").content)
+    limits = {
+        el.getparent().tag.split("}")[-1] + "/" + el.tag: el.text
+        for el in doc.iter("default", "hard")
+        if el.getparent().tag.endswith("outputLimit") or el.getparent().tag.endswith("executionDuration")
+    }
+    assert limits["outputLimit/default"] == "7" and limits["outputLimit/hard"] == "50"
+    assert limits["executionDuration/hard"] == "1"  # 0.5 s rounds up: 0 would mean unlimited
