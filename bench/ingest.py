@@ -19,36 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import psycopg
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
-
-from dalserver.db.bootstrap import bootstrap
-from dalserver.db.location import database_url
-from dalserver.settings import Settings
-
-SIDECAR = "position: [ra, dec]\ncolumns:\n  ra: {unit: deg}\n  dec: {unit: deg}\n"
-
-
-def make_catalogue(rows: int, folder: Path) -> tuple[Path, Path]:
-    rng = np.random.default_rng(7)
-    table = pa.table(
-        {
-            "source_id": np.arange(rows, dtype=np.int64),
-            "ra": rng.uniform(0, 360, rows),
-            "dec": np.degrees(np.arcsin(rng.uniform(-1, 1, rows))),
-            "mag_g": rng.uniform(14, 26, rows).astype(np.float32),
-            "mag_r": rng.uniform(14, 26, rows).astype(np.float32),
-            "flags": rng.integers(0, 256, rows).astype(np.int16),
-            "parallax": rng.normal(0, 2, rows),
-        }
-    )
-    csv, parquet = folder / "bench.csv", folder / "bench.parquet"
-    pa_csv.write_csv(table, csv)
-    pq.write_table(table, parquet)
-    return csv, parquet
+from common import SIDECAR, bench_database, drop_bench_schema, make_catalogue  # bench/ is on sys.path
 
 
 def plain_copy(url: str, csv: Path) -> float:
@@ -103,9 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=5_000_000)
     args = parser.parse_args()
-    settings = Settings(database_name="dalserver_bench")
-    url = database_url(settings)
-    bootstrap(url)
+    url = bench_database()
     env = {**os.environ, "DALSERVER_DATABASE_URL": url}
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as tmp:
         folder = Path(tmp)
@@ -124,11 +94,7 @@ def main() -> None:
                 f"end to end incl. spatial index {args.rows / total:,.0f} rows/s = {floor / total:.2f} x COPY; "
                 f"peak RSS {rss:.0f} MB"
             )
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
-        conn.execute("DELETE FROM tap_schema.columns WHERE table_name LIKE 'bench.%'")
-        conn.execute("DELETE FROM tap_schema.tables WHERE schema_name = 'bench'")
-        conn.execute("DELETE FROM tap_schema.schemas WHERE schema_name = 'bench'")
+    drop_bench_schema(url)
 
 
 if __name__ == "__main__":

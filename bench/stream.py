@@ -12,43 +12,17 @@ DALSERVER_DATABASE_URL, in a database of its own.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import psycopg
-from ingest import make_catalogue  # bench/ is on sys.path when this runs as a script
-from psycopg_pool import AsyncConnectionPool
-
-from adql import to_postgres
-from dalserver.db.bootstrap import bootstrap
-from dalserver.db.location import database_url
-from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
-from dalserver.settings import Settings
+from common import bench_database, drop_bench_schema, free_port, publish_catalogue, start_server, translated_sql
 
 QUERY = "SELECT * FROM bench.stream"
 FORMATS = ["votable", "votable/b2", "csv", "tsv", "json", "parquet", "fits"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def translated_sql(url: str, rows: int) -> str:
-    async def load():  # type: ignore[no-untyped-def]
-        async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
-            return catalog_from_tap_schema(await read_tap_schema(pool))
-
-    return to_postgres(QUERY, asyncio.run(load()), row_limit=rows + 1).sql
 
 
 def copy_floor(url: str, sql: str) -> tuple[float, int]:
@@ -102,31 +76,12 @@ def download(base: str, fmt: str, rows: int) -> tuple[float, int]:
     return time.perf_counter() - start, size
 
 
-def start_server(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dalserver", "--log-level", "warning", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/tap/availability", timeout=2).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the server did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--formats", default=",".join(FORMATS))
     args = parser.parse_args()
-    settings = Settings(database_name="dalserver_bench")
-    url = database_url(settings)
-    bootstrap(url)
+    url = bench_database()
     port = free_port()
     env = {
         **os.environ,
@@ -135,25 +90,8 @@ def main() -> None:
         "DALSERVER_MAXREC_HARD": str(args.rows + 10),
         "DALSERVER_STATEMENT_TIMEOUT_SECONDS": "600",
     }
-    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as tmp:
-        _, parquet = make_catalogue(args.rows, Path(tmp))
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dalserver",
-                "ingest",
-                "catalog",
-                str(parquet),
-                "--table",
-                "bench.stream",
-                "--quiet",
-            ],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    sql = translated_sql(url, args.rows)
+    publish_catalogue(env, args.rows, "bench.stream")
+    sql = translated_sql(url, QUERY, args.rows + 1)
     floor, floor_bytes = copy_floor(url, sql)
     print(f"{args.rows:,} rows x 7 columns; COPY TO STDOUT (floor): {floor:.2f} s, {args.rows / floor:,.0f} rows/s")
     base = f"http://127.0.0.1:{port}"
@@ -170,11 +108,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
-            conn.execute("DELETE FROM tap_schema.columns WHERE table_name LIKE 'bench.%'")
-            conn.execute("DELETE FROM tap_schema.tables WHERE schema_name = 'bench'")
-            conn.execute("DELETE FROM tap_schema.schemas WHERE schema_name = 'bench'")
+        drop_bench_schema(url)
 
 
 if __name__ == "__main__":

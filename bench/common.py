@@ -1,0 +1,104 @@
+"""What the benchmarks share: a bench database, a published generated catalogue, a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from psycopg_pool import AsyncConnectionPool
+
+from adql import to_postgres
+from dalserver.db.bootstrap import bootstrap
+from dalserver.db.location import database_url
+from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
+from dalserver.settings import Settings
+
+SIDECAR = "position: [ra, dec]\ncolumns:\n  ra: {unit: deg}\n  dec: {unit: deg}\n"
+
+
+def make_catalogue(rows: int, folder: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(7)
+    table = pa.table(
+        {
+            "source_id": np.arange(rows, dtype=np.int64),
+            "ra": rng.uniform(0, 360, rows),
+            "dec": np.degrees(np.arcsin(rng.uniform(-1, 1, rows))),
+            "mag_g": rng.uniform(14, 26, rows).astype(np.float32),
+            "mag_r": rng.uniform(14, 26, rows).astype(np.float32),
+            "flags": rng.integers(0, 256, rows).astype(np.int16),
+            "parallax": rng.normal(0, 2, rows),
+        }
+    )
+    csv, parquet = folder / "bench.csv", folder / "bench.parquet"
+    pa_csv.write_csv(table, csv)
+    pq.write_table(table, parquet)
+    return csv, parquet
+
+
+def bench_database() -> str:
+    """The URL of the benchmarks' own database (managed cluster or DALSERVER_DATABASE_URL), bootstrapped."""
+    url = database_url(Settings(database_name="dalserver_bench"))
+    bootstrap(url)
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def publish_catalogue(env: dict[str, str], rows: int, table: str) -> None:
+    """Generate ``rows`` x 7 columns (see ingest.make_catalogue) and publish them with the real
+    command line, position (ra, dec) declared so the spatial index is built."""
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as tmp:
+        _, parquet = make_catalogue(rows, Path(tmp))
+        sidecar = Path(tmp) / "meta.yaml"
+        sidecar.write_text(SIDECAR)
+        command = [sys.executable, "-m", "dalserver", "ingest", "catalog", str(parquet), "--table", table]
+        subprocess.run([*command, "--meta", str(sidecar), "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def drop_bench_schema(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
+        conn.execute("DELETE FROM tap_schema.columns WHERE table_name LIKE 'bench.%'")
+        conn.execute("DELETE FROM tap_schema.tables WHERE schema_name = 'bench'")
+        conn.execute("DELETE FROM tap_schema.schemas WHERE schema_name = 'bench'")
+
+
+def translated_sql(url: str, query: str, row_limit: int) -> str:
+    """The SQL the service runs for ``query`` (same catalogue, same translator)."""
+
+    async def load():  # type: ignore[no-untyped-def]
+        async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
+            return catalog_from_tap_schema(await read_tap_schema(pool))
+
+    return to_postgres(query, asyncio.run(load()), row_limit=row_limit).sql
+
+
+def start_server(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dalserver", "--log-level", "warning", "serve"], env=env, stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/tap/availability", timeout=2).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")

@@ -1,0 +1,77 @@
+"""Latency of a small indexed cone query through /tap/sync, against the same SQL straight on PostgreSQL.
+
+Usage: .venv/bin/python bench/latency.py [--rows 1000000] [--queries 500]
+Publishes a catalogue of N rows with its position index (the real ingest command), starts a real
+server, then runs the same sequence of random cones of 0.25 degree radius (about 5 rows each) two ways:
+the SQL the service would run, on one psycopg connection (the floor), and the ADQL through
+/tap/sync with a keep-alive httpx client (parse, resolve, translate, run, write a VOTable, HTTP).
+Prints p50/p95 of both and of the difference, which is the service's overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+
+import httpx
+import psycopg
+from common import bench_database, drop_bench_schema, free_port, publish_catalogue, start_server, translated_sql
+
+ADQL = (
+    "SELECT source_id, ra, dec, mag_g FROM bench.latency "
+    "WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', {ra}, {dec}, 0.25))"
+)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[94]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=500)
+    args = parser.parse_args()
+    url = bench_database()
+    port = free_port()
+    env = {**os.environ, "DALSERVER_DATABASE_URL": url, "DALSERVER_PORT": str(port)}
+    publish_catalogue(env, args.rows, "bench.latency")
+    rng = random.Random(3)
+    cones = [(rng.uniform(0, 360), rng.uniform(-60, 60)) for _ in range(args.queries)]
+    queries = [ADQL.format(ra=ra, dec=dec) for ra, dec in cones]
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(env, base)
+    try:
+        direct, service, found = [], [], 0
+        with psycopg.connect(url, autocommit=True) as conn, httpx.Client(timeout=30) as client:
+            conn.execute("SELECT set_sphere_output('DEG')")
+            for query in queries[:20]:  # warm caches on both paths
+                conn.execute(translated_sql(url, query, 10_001)).fetchall()
+                client.post(f"{base}/tap/sync", data={"LANG": "ADQL", "QUERY": query})
+            sqls = [translated_sql(url, q, 10_001) for q in queries]
+            for query, sql in zip(queries, sqls, strict=True):
+                start = time.perf_counter()
+                found += len(conn.execute(sql).fetchall())
+                direct.append((time.perf_counter() - start) * 1000)
+                start = time.perf_counter()
+                response = client.post(f"{base}/tap/sync", data={"LANG": "ADQL", "QUERY": query})
+                service.append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(response.text)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        drop_bench_schema(url)
+    overhead = [s - d for s, d in zip(service, direct, strict=True)]
+    print(f"{args.queries} cones of 0.25 deg over {args.rows:,} rows, {found / args.queries:.1f} rows each on average")
+    for label, samples in (("PostgreSQL direct", direct), ("/tap/sync", service), ("overhead", overhead)):
+        p50, p95 = percentiles(samples)
+        print(f"{label:18s} p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
