@@ -162,7 +162,7 @@ def _fill_table(t_el: etree._Element, table: dict[str, Any], detail_min: bool) -
             dtype.set("extendedType", column["xtype"])
         for flag in ("indexed", "principal", "std"):
             if column.get(flag):
-                _sub(c_el, "flag", flag if flag != "std" else "std")
+                _sub(c_el, "flag", flag)
     for key in table.get("keys", []):
         k_el = _sub(t_el, "foreignKey")
         _sub(k_el, "targetTable", key["target_table"])
