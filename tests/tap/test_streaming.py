@@ -4,6 +4,7 @@ server's resident memory sampled all the while."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,3 +92,25 @@ def test_five_million_rows_stream_with_server_memory_under_300_mb(
         assert b"<TR><TD>5000000</TD><TD>5000</TD><TD>0</TD><TD>row 5000000</TD></TR>" in tail
         assert b'value="OK"' not in tail  # the status was OK at the start; no OVERFLOW after the table
     assert max(peak) < 300, f"server RSS peaked at {max(peak):.0f} MB"
+
+
+def _active_queries_on(conn: psycopg.Connection, table: str) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE %s",
+        (f"%{table.split('.')[-1]}%",),
+    ).fetchone()[0]
+
+
+def test_a_client_that_hangs_up_mid_stream_stops_the_database_query(
+    running_server: RunningServer, five_million: str, archive: Archive
+) -> None:
+    params = {"LANG": "ADQL", "QUERY": f"SELECT * FROM {five_million}", "MAXREC": str(ROWS), "RESPONSEFORMAT": "csv"}
+    with psycopg.connect(archive.url, autocommit=True) as conn:
+        with httpx.stream("POST", f"{running_server.base}/tap/sync", data=params, timeout=60) as response:
+            next(response.iter_raw(1 << 16))  # the rows have started
+            assert _active_queries_on(conn, five_million) == 1
+        # hung up
+        deadline = time.monotonic() + 10
+        while (running := _active_queries_on(conn, five_million)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert running == 0, "the query kept running after the client went away"
