@@ -79,8 +79,10 @@ def _cast(array: pa.Array, target: pa.DataType) -> pa.Array:
     if array.type == target:
         return array
     if pa.types.is_string(array.type) and pa.types.is_integer(target):
-        # numeric text such as '12.0' from SUM/AVG over integers
-        return pc.cast(pc.cast(array, pa.float64()), target, safe=False)
+        try:  # numeric text from SUM over bigints: exact, even past 2**53
+            return pc.cast(array, target)
+        except pa.ArrowInvalid:  # '12.5' where the metadata promises an integer
+            return pc.cast(pc.cast(array, pa.float64()), target, safe=False)
     return pc.cast(array, target, safe=False)
 
 

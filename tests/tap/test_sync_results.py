@@ -131,3 +131,10 @@ def test_joins_and_set_operations_through_the_service(tap_url: str) -> None:
     counts = {r["table_name"]: int(r["n"]) for r in result}
     assert counts["ivoa.obscore"] == 31
     assert counts["total"] == sum(v for k, v in counts.items() if k != "total")
+
+
+def test_sums_past_two_to_the_53_stay_exact(tap_url: str) -> None:
+    # PostgreSQL's SUM over bigint is numeric; it must not pass through a double on the way out.
+    query = "SELECT SUM(big) AS total FROM (SELECT TOP 2 9007199254740993 AS big FROM ivoa.obscore) AS t"
+    response = sync(tap_url, query)
+    assert rows(response)[0][0] == "18014398509481986"
