@@ -73,11 +73,6 @@ class QueryStream:
             await self.close()
             raise database_error_message(exc) from exc
 
-    @property
-    def schema(self) -> pa.Schema:
-        assert self._reader is not None, "open() first"
-        return self._reader.schema
-
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:
         assert self._reader is not None, "open() first"
         batch, self._first = self._first, None

@@ -8,38 +8,67 @@ number (Arrow's ``double-conversion``), float32 values as float32.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_XML_ILLEGAL = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"  # XML 1.0 cannot carry these at all
+XML_ILLEGAL = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"  # XML 1.0 cannot carry these at all
 
 
-def is_float(array: pa.Array) -> bool:
-    return pa.types.is_floating(array.type)
+def _unchanged(text: pa.Array) -> pa.Array:
+    return text
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """How a text format spells what is not plain digits or characters (VOTable/DALI by default)."""
+
+    true: str = "T"
+    false: str = "F"
+    nan: str = "NaN"  # also a null inside an array
+    inf: str = "+Inf"
+    minus_inf: str = "-Inf"
+    list_separator: str = " "
+    list_open: str = ""
+    list_close: str = ""
+    escape: Callable[[pa.Array], pa.Array] = _unchanged  # for text values
 
 
 def is_list(array: pa.Array) -> bool:
     return pa.types.is_list(array.type)
 
 
-def number_text(array: pa.Array, nan: str = "NaN", inf: str = "+Inf", minus_inf: str = "-Inf") -> pa.Array:
-    """Numbers as text; IEEE specials spelled as the target format wants them."""
+def number_text(array: pa.Array, style: TextStyle) -> pa.Array:
+    """Numbers as text; IEEE specials spelled as the style wants them."""
     text = pc.cast(array, pa.string())
-    if is_float(array) and len(array) and pc.any(pc.invert(pc.is_finite(array))).as_py():
-        text = pc.if_else(pc.is_nan(array), nan, text)
-        text = pc.if_else(pc.equal(array, float("inf")), inf, text)
-        text = pc.if_else(pc.equal(array, float("-inf")), minus_inf, text)
+    if pa.types.is_floating(array.type) and len(array) and pc.any(pc.invert(pc.is_finite(array))).as_py():
+        text = pc.if_else(pc.is_nan(array), style.nan, text)
+        text = pc.if_else(pc.equal(array, float("inf")), style.inf, text)
+        text = pc.if_else(pc.equal(array, float("-inf")), style.minus_inf, text)
     return text
 
 
-def list_text(array: pa.Array, separator: str = " ", nan: str = "NaN", inf: str = "+Inf") -> pa.Array:
-    """Lists of numbers (DALI geometry, arrays) as their elements joined by ``separator``."""
-    values = pc.list_flatten(array)
-    text = pc.fill_null(number_text(values, nan=nan, inf=inf, minus_inf="-" + inf.lstrip("+")), nan)
-    offsets = pc.list_value_length(array)
-    rebuilt = pa.ListArray.from_arrays(_offsets(offsets), text, mask=pc.is_null(array))
-    return pc.binary_join(rebuilt, separator)
+def list_text(array: pa.Array, style: TextStyle) -> pa.Array:
+    """Lists of numbers (DALI geometry, arrays) as their elements joined by the style's separator."""
+    text = pc.fill_null(number_text(pc.list_flatten(array), style), style.nan)
+    rebuilt = pa.ListArray.from_arrays(_offsets(pc.list_value_length(array)), text, mask=pc.is_null(array))
+    return pc.binary_join_element_wise(
+        style.list_open, pc.binary_join(rebuilt, style.list_separator), style.list_close, ""
+    )
+
+
+def cell_text(array: pa.Array, style: TextStyle) -> pa.Array:
+    """One column of canonical values (see formats.columns) as text; nulls stay null."""
+    if is_list(array):
+        return list_text(array, style)
+    if pa.types.is_boolean(array.type):
+        return pc.if_else(array, style.true, style.false)
+    if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
+        return number_text(array, style)
+    return style.escape(array)
 
 
 def _offsets(lengths: pa.Array) -> pa.Array:
@@ -51,7 +80,7 @@ def xml_escaped(text: pa.Array) -> pa.Array:
     text = pc.replace_substring(text, "&", "&amp;")
     text = pc.replace_substring(text, "<", "&lt;")
     text = pc.replace_substring(text, ">", "&gt;")
-    return pc.replace_substring_regex(text, _XML_ILLEGAL, "\ufffd")
+    return pc.replace_substring_regex(text, XML_ILLEGAL, "\ufffd")
 
 
 def joined(array: pa.Array) -> bytes:

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from adql.catalog import ColumnMeta
+from schemas.model import GEOMETRY_XTYPES
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "boolean": pa.bool_(),
@@ -21,9 +22,13 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "float": pa.float32(),
     "double": pa.float64(),
 }
-GEOMETRY_XTYPES = ("point", "circle", "polygon")
 _STCS_SHAPES = {"{": "Polygon ICRS ", "<": "Circle ICRS ", "(": "Position ICRS "}
 _NOT_A_NUMBER = r"[^-+.0-9eE]+"  # pgsphere text '<(34.1d , -4.9d) , 0.1d>' minus all but the numbers
+
+
+def described(meta: ColumnMeta, keys: tuple[str, ...]) -> dict[str, str]:
+    """The column's metadata under ``keys`` that is set (for formats that carry it as key/value)."""
+    return {key: value for key in keys if (value := getattr(meta, key))}
 
 
 def arrow_type(meta: ColumnMeta) -> pa.DataType:
@@ -38,9 +43,7 @@ def arrow_type(meta: ColumnMeta) -> pa.DataType:
 
 
 def _storage(array: pa.Array) -> pa.Array:
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if isinstance(array.type, pa.ExtensionType) or hasattr(array, "storage"):
+    if isinstance(array, pa.ExtensionArray):
         return array.storage  # e.g. ADBC's opaque 'numeric' values, carried as text
     return array
 
@@ -106,13 +109,7 @@ def canonical(array: pa.Array, meta: ColumnMeta) -> pa.Array:
         return _cast(array, target)
     if pa.types.is_timestamp(array.type) or pa.types.is_date(array.type):
         return _timestamps(pc.cast(array, pa.timestamp("us")))
-    if pa.types.is_string(array.type):
-        return array
-    if pa.types.is_large_string(array.type):
-        return pc.cast(array, pa.string())
-    if pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
-        return pc.cast(array, pa.string(), safe=False)
-    return pc.cast(array, pa.string())
+    return array if pa.types.is_string(array.type) else pc.cast(array, pa.string(), safe=False)
 
 
 def canonical_batch(batch: pa.RecordBatch, columns: list[ColumnMeta]) -> list[pa.Array]:

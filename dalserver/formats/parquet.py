@@ -10,24 +10,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from adql.catalog import ColumnMeta
-from dalserver.formats.columns import arrow_type
+from dalserver.formats.columns import arrow_type, described
 from dalserver.formats.limits import Batches, ResultState, limited
 
 MEDIA_TYPE = "application/vnd.apache.parquet"
 
 
 def _field(meta: ColumnMeta) -> pa.Field:
-    info = {
-        k: v
-        for k, v in (
-            ("unit", meta.unit),
-            ("ucd", meta.ucd),
-            ("utype", meta.utype),
-            ("description", meta.description),
-            ("xtype", meta.xtype),
-        )
-        if v
-    }
+    info = described(meta, ("unit", "ucd", "utype", "description", "xtype"))
     return pa.field(meta.name, arrow_type(meta), metadata=info or None)
 
 

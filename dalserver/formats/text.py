@@ -19,7 +19,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from adql.catalog import ColumnMeta
-from dalserver.formats.cells import is_list, join_rows, list_text, number_text
+from dalserver.formats.cells import TextStyle, cell_text, is_list, join_rows, list_text
+from dalserver.formats.columns import described
 from dalserver.formats.limits import Batches, ResultState, limited
 
 _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
@@ -33,7 +34,7 @@ def _csv_field(text: str) -> str:
 
 def _csv_column(array: pa.Array) -> pa.Array:
     if is_list(array):
-        return list_text(array, nan="NaN")
+        return list_text(array, TextStyle())
     return array  # numbers, booleans (true/false) and text as Arrow writes them
 
 
@@ -47,23 +48,18 @@ async def csv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -
         yield sink.getvalue()
 
 
-def _tsv_cells(array: pa.Array) -> pa.Array:
-    if is_list(array):
-        text = list_text(array)
-    elif pa.types.is_boolean(array.type):
-        text = pc.if_else(array, "true", "false")
-    elif pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
-        text = number_text(array, nan="nan", inf="inf", minus_inf="-inf")
-    else:
-        text = pc.replace_substring_regex(array, "[\t\r\n]", " ")
-    return pc.fill_null(text, "")
+def _tsv_text(array: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(array, "[\t\r\n]", " ")
+
+
+TSV = TextStyle(true="true", false="false", nan="nan", inf="inf", minus_inf="-inf", escape=_tsv_text)
 
 
 async def tsv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
     yield ("\t".join(c.name.replace("\t", " ") for c in columns) + "\n").encode()
     state = ResultState()
     async for arrays in limited(batches, maxrec, state, columns):
-        yield join_rows([_tsv_cells(a) for a in arrays], "\t", "", "\n")
+        yield join_rows([pc.fill_null(cell_text(a, TSV), "") for a in arrays], "\t", "", "\n")
 
 
 _JSON_CONTROL = "[\x00-\x1f]"
@@ -76,41 +72,27 @@ def _json_strings(array: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise('"', escaped, '"', "")
 
 
-def _json_cells(array: pa.Array) -> pa.Array:
-    if is_list(array):
-        text = pc.binary_join_element_wise("[", list_text(array, ", ", nan="null", inf="null"), "]", "")
-    elif pa.types.is_boolean(array.type):
-        text = pc.if_else(array, "true", "false")
-    elif pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
-        text = number_text(array, nan="null", inf="null", minus_inf="null")  # JSON has no NaN/Inf
-    else:
-        text = _json_strings(array)
-    return pc.fill_null(text, "null")
+JSON = TextStyle(  # JSON has no NaN or Inf: they become null
+    true="true",
+    false="false",
+    nan="null",
+    inf="null",
+    minus_inf="null",
+    list_separator=", ",
+    list_open="[",
+    list_close="]",
+    escape=_json_strings,
+)
 
 
 async def json_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
-    metadata = [
-        {
-            k: v
-            for k, v in (
-                ("name", c.name),
-                ("datatype", c.datatype),
-                ("arraysize", c.arraysize),
-                ("xtype", c.xtype),
-                ("unit", c.unit),
-                ("ucd", c.ucd),
-                ("utype", c.utype),
-                ("description", c.description),
-            )
-            if v
-        }
-        for c in columns
-    ]
+    keys = ("name", "datatype", "arraysize", "xtype", "unit", "ucd", "utype", "description")
+    metadata = [described(c, keys) for c in columns]
     yield ('{"metadata": ' + json.dumps(metadata, ensure_ascii=False) + ', "data": [').encode()
     state = ResultState()
     first = True
     async for arrays in limited(batches, maxrec, state, columns):
-        rows = join_rows([_json_cells(a) for a in arrays], ", ", ",\n[", "]")
+        rows = join_rows([pc.fill_null(cell_text(a, JSON), "null") for a in arrays], ", ", ",\n[", "]")
         yield rows[1:] if first else rows  # no comma before the first row
         first = False
     tail = {"overflow": state.overflow}

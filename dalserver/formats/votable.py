@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from adql.catalog import ColumnMeta
-from dalserver.formats.cells import is_list, join_rows, list_text, number_text, xml_escaped
+from dalserver.formats.cells import XML_ILLEGAL, TextStyle, cell_text, is_list, join_rows, xml_escaped
 from dalserver.formats.fixed import BIG_ENDIAN, fixed_arrays, fixed_bytes
 from dalserver.formats.limits import Batches, ResultState, limited
 
@@ -31,7 +31,7 @@ _HEAD = (
     f'xsi:schemaLocation="{VOTABLE_NS} http://www.ivoa.net/xml/VOTable/v1.3">\n'
 )
 # Characters XML 1.0 cannot carry at all; they are replaced, never silently dropped.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_ILLEGAL = re.compile(XML_ILLEGAL)
 
 
 def _text(value: str) -> str:
@@ -69,11 +69,8 @@ def error_document(message: str) -> bytes:
     ).encode()
 
 
-def _head(
-    columns: list[ColumnMeta], infos: list[tuple[str, str, str]], serialisation: str, binary2: bool = False
-) -> bytes:
+def _head(columns: list[ColumnMeta], serialisation: str, binary2: bool = False) -> bytes:
     head = [_HEAD, '<RESOURCE type="results">\n', info("QUERY_STATUS", "OK")]
-    head += [info(name, value, text) for name, value, text in infos]
     head.append('<TABLE name="result">\n')
     head += [field_element(c, binary2) for c in columns]
     head.append(f"<DATA>{serialisation}")
@@ -90,31 +87,21 @@ def _tail(closing: str, state: ResultState) -> bytes:
     return "".join(tail).encode()
 
 
+TABLEDATA = TextStyle(escape=xml_escaped)
+
+
 def td_cells(array: pa.Array) -> pa.Array:
     """One column of canonical values as TABLEDATA cells; a null is the empty cell."""
-    if is_list(array):
-        text = list_text(array)
-    elif pa.types.is_boolean(array.type):
-        text = pc.if_else(array, "T", "F")
-    elif pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
-        text = number_text(array)
-    else:
-        text = xml_escaped(array)
-    return pc.fill_null(pc.binary_join_element_wise("<TD>", text, "</TD>", ""), "<TD/>")
+    return pc.fill_null(pc.binary_join_element_wise("<TD>", cell_text(array, TABLEDATA), "</TD>", ""), "<TD/>")
 
 
 def encode_tabledata(arrays: list[pa.Array]) -> bytes:
     return join_rows([td_cells(a) for a in arrays], "", "<TR>", "</TR>\n")
 
 
-async def tabledata_stream(
-    columns: list[ColumnMeta],
-    batches: Batches,
-    maxrec: int,
-    infos: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
-) -> AsyncIterator[bytes]:
+async def tabledata_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
     """A VOTable (TABLEDATA) for the rows of ``batches``, cut at ``maxrec`` with OVERFLOW after."""
-    yield _head(columns, list(infos), "<TABLEDATA>\n")
+    yield _head(columns, "<TABLEDATA>\n")
     state = ResultState()
     async for arrays in limited(batches, maxrec, state, columns):
         yield encode_tabledata(arrays)
@@ -129,15 +116,10 @@ def binary2_columns(columns: list[ColumnMeta]) -> list[ColumnMeta]:
     ]
 
 
-async def binary2_stream(
-    columns: list[ColumnMeta],
-    batches: Batches,
-    maxrec: int,
-    infos: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
-) -> AsyncIterator[bytes]:
+async def binary2_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
     """A VOTable (BINARY2): null flags per row, then each value big-endian, base64 in STREAM."""
     columns = binary2_columns(columns)
-    yield _head(columns, list(infos), '<BINARY2><STREAM encoding="base64">\n', binary2=True)
+    yield _head(columns, '<BINARY2><STREAM encoding="base64">\n', binary2=True)
     encoder = Binary2Encoder(columns)
     state = ResultState()
     carry = b""  # base64 works on 3-byte groups; keep the remainder for the next batch

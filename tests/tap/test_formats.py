@@ -182,3 +182,13 @@ def test_fits_has_the_same_values_units_nulls_and_status(tap_url: str, reference
         assert hdus[1].header["NAXIS2"] == 4 and hdus[1].header["QUERY_STATUS"] == "OVERFLOW"
     masked = Table.read(io.BytesIO(cut.content), hdu=1)
     assert masked["pol_xel"].mask.all()  # integer nulls through TNULL
+
+
+def test_json_arrays_spell_nan_and_both_infinities_as_null() -> None:
+    import pyarrow as pa
+
+    from dalserver.formats.cells import cell_text
+    from dalserver.formats.text import JSON
+
+    values = pa.array([[1.5, float("nan"), float("inf"), float("-inf"), None]])
+    assert json.loads(cell_text(values, JSON)[0].as_py()) == [1.5, None, None, None, None]
