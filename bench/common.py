@@ -19,7 +19,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from psycopg_pool import AsyncConnectionPool
 
-from adql import to_postgres
+from adql import Catalog
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import database_url
 from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
@@ -79,14 +79,14 @@ def drop_bench_schema(url: str) -> None:
         conn.execute("DELETE FROM tap_schema.schemas WHERE schema_name = 'bench'")
 
 
-def translated_sql(url: str, query: str, row_limit: int) -> str:
-    """The SQL the service runs for ``query`` (same catalogue, same translator)."""
+def load_catalog(url: str) -> Catalog:
+    """The ADQL catalogue as the service builds it from TAP_SCHEMA."""
 
-    async def load():  # type: ignore[no-untyped-def]
+    async def load() -> Catalog:
         async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
             return catalog_from_tap_schema(await read_tap_schema(pool))
 
-    return to_postgres(query, asyncio.run(load()), row_limit=row_limit).sql
+    return asyncio.run(load())
 
 
 def start_server(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:

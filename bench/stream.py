@@ -19,7 +19,9 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from common import bench_database, drop_bench_schema, free_port, publish_catalogue, start_server, translated_sql
+from common import bench_database, drop_bench_schema, free_port, load_catalog, publish_catalogue, start_server
+
+from adql import to_postgres
 
 QUERY = "SELECT * FROM bench.stream"
 FORMATS = ["votable", "votable/b2", "csv", "tsv", "json", "parquet", "fits"]
@@ -91,7 +93,7 @@ def main() -> None:
         "DALSERVER_STATEMENT_TIMEOUT_SECONDS": "600",
     }
     publish_catalogue(env, args.rows, "bench.stream")
-    sql = translated_sql(url, QUERY, args.rows + 1)
+    sql = to_postgres(QUERY, load_catalog(url), row_limit=args.rows + 1).sql
     floor, floor_bytes = copy_floor(url, sql)
     print(f"{args.rows:,} rows x 7 columns; COPY TO STDOUT (floor): {floor:.2f} s, {args.rows / floor:,.0f} rows/s")
     base = f"http://127.0.0.1:{port}"
