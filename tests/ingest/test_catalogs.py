@@ -48,11 +48,14 @@ indexes:
 """
 
 
+def dalserver(archive: Archive, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the dalserver command line against the test archive."""
+    return subprocess.run([sys.executable, "-m", "dalserver", *args], env=archive.env, capture_output=True, text=True)
+
+
 def ingest(archive: Archive, path: Path, table: str, meta: Path | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "dalserver", "ingest", "catalog", str(path), "--table", table, "--quiet"]
-    if meta is not None:
-        command += ["--meta", str(meta)]
-    return subprocess.run(command, env=archive.env, capture_output=True, text=True)
+    extra = ["--meta", str(meta)] if meta is not None else []
+    return dalserver(archive, "ingest", "catalog", str(path), "--table", table, "--quiet", *extra)
 
 
 def columns_of(db: psycopg.Connection, table: str) -> dict[str, tuple]:
@@ -249,30 +252,15 @@ def test_drop_catalog_removes_the_table_and_its_metadata(
     archive: Archive, db: psycopg.Connection, files: dict[str, Path]
 ) -> None:
     assert ingest(archive, files["csv"], "dropme.src").returncode == 0
-    result = subprocess.run(
-        [sys.executable, "-m", "dalserver", "drop", "catalog", "dropme.src"],
-        env=archive.env,
-        capture_output=True,
-        text=True,
-    )
+    result = dalserver(archive, "drop", "catalog", "dropme.src")
     assert result.returncode == 0, result.stderr
     assert not db.execute("SELECT 1 FROM tap_schema.tables WHERE table_name = 'dropme.src'").fetchall()
     assert not db.execute("SELECT 1 FROM tap_schema.columns WHERE table_name = 'dropme.src'").fetchall()
     assert not db.execute("SELECT 1 FROM tap_schema.schemas WHERE schema_name = 'dropme'").fetchall()
     assert not db.execute("SELECT 1 FROM pg_tables WHERE schemaname = 'dropme'").fetchall()
-    again = subprocess.run(
-        [sys.executable, "-m", "dalserver", "drop", "catalog", "dropme.src"],
-        env=archive.env,
-        capture_output=True,
-        text=True,
-    )
+    again = dalserver(archive, "drop", "catalog", "dropme.src")
     assert again.returncode == 1 and "no published catalogue" in again.stderr
-    protected = subprocess.run(
-        [sys.executable, "-m", "dalserver", "drop", "catalog", "ivoa.obscore"],
-        env=archive.env,
-        capture_output=True,
-        text=True,
-    )
+    protected = dalserver(archive, "drop", "catalog", "ivoa.obscore")
     assert protected.returncode == 1 and "reserved" in protected.stderr
 
 
