@@ -31,6 +31,8 @@ class TableMeta:
     name: str  # unqualified
     columns: tuple[ColumnMeta, ...]
     description: str | None = None
+    # Where the table really is, when that is not "schema"."name" (uploads live in pg_temp).
+    sql_name: str | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -44,6 +46,10 @@ class Catalog:
     @classmethod
     def of(cls, tables: Iterable[TableMeta]) -> Catalog:
         return cls(list(tables))
+
+    def with_tables(self, extra: Iterable[TableMeta]) -> Catalog:
+        """This catalogue plus ``extra`` (a query's uploaded tables), leaving this one as it was."""
+        return Catalog([*self.tables, *extra])
 
     def table_names(self) -> list[str]:
         return [t.qualified_name for t in self.tables]

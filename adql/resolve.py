@@ -228,7 +228,7 @@ class _Resolver:
             raise ADQLError.at("ADQL-AMBIGUOUS", f"table '{written}' is ambiguous: qualify it as one of {names}", ref)
         table = matches[0]
         self._add_source(scope, _Source(table.columns, alias, table.name, table.schema, ref.alias), ref)
-        return ast.ResolvedTable(table.schema, table.name, alias, pos=ref.pos)
+        return ast.ResolvedTable(table.schema, table.name, alias, table.sql_name, pos=ref.pos)
 
     def join(self, node: ast.Join, scope: _Scope) -> ast.Join:
         left = self.from_item(node.left, scope)

@@ -11,24 +11,38 @@ from dalserver.errors import DALIError
 class DALIParams:
     """All parameters of a request, looked up by case-insensitive name."""
 
-    def __init__(self, pairs: list[tuple[str, str]]):
+    def __init__(self, pairs: list[tuple[str, str]], files: dict[str, UploadFile] | None = None):
         self._values: dict[str, list[str]] = {}
         for name, value in pairs:
             self._values.setdefault(name.upper(), []).append(value)
+        self.files = files or {}  # multipart file parts by name (UPLOAD=table,param:name)
 
     @classmethod
-    async def from_request(cls, request: Request) -> DALIParams:
+    async def from_request(cls, request: Request, max_body_bytes: int | None = None) -> DALIParams:
         pairs = list(request.query_params.multi_items())
+        files: dict[str, UploadFile] = {}
         if request.method == "POST":
+            length = request.headers.get("content-length", "")
+            if max_body_bytes is not None and length.isdigit() and int(length) > max_body_bytes:
+                raise DALIError(
+                    f"the request body has {length} bytes, more than this service accepts ({max_body_bytes}); "
+                    "uploads are limited in size (see the capabilities' uploadLimit)",
+                    status_code=413,
+                )
             try:
                 form = await request.form()
             except Exception as exc:  # malformed multipart or urlencoded body
                 raise DALIError(f"cannot read the POST body: {exc}") from exc
             for name, value in form.multi_items():
                 if isinstance(value, UploadFile):
-                    continue  # uploads are handled by the UPLOAD machinery, not as text
-                pairs.append((name, value))
-        return cls(pairs)
+                    files[name] = value  # read by the UPLOAD machinery, not as text
+                else:
+                    pairs.append((name, value))
+        return cls(pairs, files)
+
+    def items(self) -> list[tuple[str, str]]:
+        """All (upper-cased name, value) pairs, in the order given."""
+        return [(name, value) for name, values in self._values.items() for value in values]
 
     def get(self, name: str, default: str | None = None) -> str | None:
         values = self._values.get(name.upper())

@@ -29,6 +29,24 @@ class Settings(BaseSettings):
     catalog_ttl_seconds: float = 5.0
     pool_max_size: int = 10
 
+    # TAP async (UWS): jobs are rows in the database, results files under jobs_dir.
+    jobs_dir: Path | None = None  # default: <home>/jobs
+    async_workers: int = 2  # jobs one server process runs at once
+    async_execution_default_seconds: int = 3600
+    async_execution_max_seconds: int = 4 * 3600
+    job_retention_default_seconds: int = 7 * 86400  # destruction time of a new job
+    job_retention_max_seconds: int = 30 * 86400
+    job_wait_max_seconds: int = 60  # longest a blocking WAIT holds a request
+    job_max_attempts: int = 2  # a job whose server died while running it is re-run this often in all
+    job_sweep_seconds: float = 30.0  # how often expired jobs and orphaned runs are looked for
+    job_poll_seconds: float = 2.0  # queue check when no notification arrives
+
+    # TAP UPLOAD
+    upload_max_bytes: int = 50 << 20
+    upload_max_rows: int = 1_000_000
+    upload_max_tables: int = 10
+    upload_url_fetch: bool = False  # UPLOAD=name,https://... (never to private or loopback addresses)
+
     @property
     def public_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
@@ -36,6 +54,10 @@ class Settings(BaseSettings):
     @property
     def archive_root(self) -> Path:
         return (self.archive_dir or self.home / "archive").absolute()
+
+    @property
+    def jobs_root(self) -> Path:
+        return (self.jobs_dir or self.home / "jobs").absolute()
 
     @property
     def schema_extension_dirs(self) -> tuple[Path, ...]:

@@ -224,6 +224,11 @@ def load_schema(path: Path, extension_dirs: tuple[Path, ...] = ()) -> SchemaDef:
     )
 
 
+def private_schemas() -> tuple[SchemaDef, ...]:
+    """Schemas the service keeps for itself and never publishes: the UWS job store."""
+    return (load_schema(SCHEMAS_DIR / "uws.yaml"),)
+
+
 def builtin_schemas(extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDef, ...]:
     """The schemas every dalserver archive publishes: TAP_SCHEMA and ivoa (ObsCore)."""
     return (

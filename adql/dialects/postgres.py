@@ -165,6 +165,8 @@ class PostgresDialect:
 
     def _from_item(self, item: ast.Node) -> str:
         if isinstance(item, ast.ResolvedTable):
+            if item.sql_name is not None:
+                return f"{item.sql_name} AS {item.sql_alias}"
             if item.schema is None:
                 return f"{quote_ident(item.name)} AS {item.sql_alias}"
             return f"{quote_ident(item.schema)}.{quote_ident(item.name)} AS {item.sql_alias}"

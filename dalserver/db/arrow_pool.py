@@ -15,9 +15,8 @@ from typing import Any
 import adbc_driver_postgresql.dbapi as adbc
 from anyio import to_thread
 
+READ_ONLY = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
 _SETUP = (
-    # Every transaction on these connections is read-only: user queries can never change data.
-    "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
     # Geometry leaves the database as pgsphere text in degrees (turned into DALI by the writers);
     # literals rely on standard_conforming_strings (see adql.dialects.postgres.quote_string).
     "SELECT set_sphere_output('DEG')",
@@ -26,13 +25,19 @@ _SETUP = (
 )
 
 
-def _connect(url: str) -> Any:
+def _connect(url: str, read_only: bool = True) -> Any:
     conn = adbc.connect(url, autocommit=True)
     with conn.cursor() as cur:
         for statement in _SETUP:
             cur.execute(statement)
             if statement.startswith("SELECT"):
                 cur.fetchall()
+        if read_only:
+            # Every transaction on these connections is read-only: user queries never change data.
+            cur.execute(READ_ONLY)
+        cur.execute("SELECT pg_backend_pid()")
+        # Known before any query runs, so an async job's ABORT can cancel it from any process.
+        conn.backend_pid = int(cur.fetchone()[0])
     return conn
 
 
@@ -44,12 +49,15 @@ class ArrowPool:
         self._idle: list[Any] = []
         self._slots = asyncio.Semaphore(max_size)
 
-    async def acquire(self) -> Any:
+    async def acquire(self, writable_session: bool = False) -> Any:
+        """A connection whose session is read-only; or, with ``writable_session``, a new one that
+        may still create temporary tables: the caller must make it read-only before running a
+        user's query on it, and release it with ``reusable=False``."""
         await self._slots.acquire()
         try:
-            if self._idle:
+            if self._idle and not writable_session:
                 return self._idle.pop()
-            return await to_thread.run_sync(_connect, self.url)
+            return await to_thread.run_sync(_connect, self.url, not writable_session)
         except BaseException:
             self._slots.release()
             raise

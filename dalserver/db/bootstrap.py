@@ -12,7 +12,7 @@ import psycopg
 from dalserver.db.pgsphere import ensure_pgsphere
 from data_ingest.tap_schema import publish_schema, publish_table
 from schemas.ddl import add_missing_columns_sql, create_index_sql, create_table_sql, quote_ident
-from schemas.model import SchemaDef, builtin_schemas
+from schemas.model import SchemaDef, builtin_schemas, private_schemas
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDe
         with conn.transaction():
             # One writer at a time: two servers starting together must not race on DDL.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.bootstrap'))")
-            for schema in schemas:
+            for schema in (*schemas, *private_schemas()):
                 create_tables(conn, schema)
             for s_index, schema in enumerate(schemas):
                 publish_schema(conn, schema, s_index)

@@ -14,8 +14,9 @@ from typing import Any
 import pyarrow as pa
 from anyio import to_thread
 
-from dalserver.db.arrow_pool import ArrowPool
+from dalserver.db.arrow_pool import READ_ONLY, ArrowPool
 from dalserver.errors import DALIError
+from dalserver.tap.upload import UploadTable, load_uploads
 
 _PRIMARY = re.compile(r"ERROR:\s+(.*?)\s*(?:\n|$)")
 _TIMEOUT = "canceling statement due to statement timeout"
@@ -37,9 +38,17 @@ def database_error_message(exc: Exception) -> DALIError:
 class QueryStream:
     """A running query: ``open()`` fetches the first batch; iterate for the rest; always ``close()``."""
 
-    def __init__(self, pool: ArrowPool, sql: str, timeout_seconds: float, batch_bytes: int):
+    def __init__(
+        self,
+        pool: ArrowPool,
+        sql: str,
+        timeout_seconds: float,
+        batch_bytes: int,
+        uploads: list[UploadTable] | None = None,
+    ):
         self.pool = pool
         self.sql = sql
+        self.uploads = uploads or []
         self.timeout_ms = max(1, int(timeout_seconds * 1000))
         self.batch_bytes = batch_bytes
         self._conn: Any = None
@@ -51,6 +60,9 @@ class QueryStream:
     def _start(self) -> None:
         cursor = self._cursor = self._conn.cursor()
         cursor.execute(f"SET statement_timeout = {self.timeout_ms}")
+        if self.uploads:
+            load_uploads(cursor, self.uploads)
+            cursor.execute(READ_ONLY)  # before the user's query: from here on nothing can write
         cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(self.batch_bytes)})
         cursor.execute(self.sql)
         self._reader = cursor.fetch_record_batch()
@@ -64,8 +76,15 @@ class QueryStream:
             self._finished = True
             return None
 
+    async def connect(self) -> int:
+        """Take a connection (``open()`` does it if not done); returns its backend's process id."""
+        if self._conn is None:
+            # A session that held uploads is never reused: its temporary tables go with it.
+            self._conn = await self.pool.acquire(writable_session=bool(self.uploads))
+        return int(self._conn.backend_pid)
+
     async def open(self) -> None:
-        self._conn = await self.pool.acquire()
+        await self.connect()
         try:
             await to_thread.run_sync(self._start)
         except Exception as exc:
@@ -88,7 +107,7 @@ class QueryStream:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        reusable = True
+        reusable = not self.uploads
         try:
             if not self._finished and self._cursor is not None:
                 # The client went away, or a writer stopped early: stop the server's work now.

@@ -1,0 +1,110 @@
+"""A TAP query request checked and translated: shared by /tap/sync and the async job runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from anyio import to_thread
+
+from adql import ADQLError, Catalog, to_postgres
+from adql.catalog import ColumnMeta
+from dalserver.errors import DALIError
+from dalserver.formats.registry import FORMATS, OutputFormat, find_format
+from dalserver.params import DALIParams
+from dalserver.settings import Settings
+from dalserver.tap.upload import UploadTable, fetch_upload, parse_upload_parameter, read_upload
+
+
+@dataclass
+class PreparedQuery:
+    fmt: OutputFormat
+    maxrec: int
+    sql: str
+    columns: list[ColumnMeta]
+    uploads: list[UploadTable]
+
+
+def output_format(params: DALIParams) -> OutputFormat:
+    requested = params.get("RESPONSEFORMAT") or params.get("FORMAT")
+    fmt = find_format(requested)
+    if fmt is None:
+        known = ", ".join(a for f in FORMATS for a in f.aliases[:1])
+        raise DALIError(f"output format {requested!r} is not supported; use one of {known} (or their MIME types)")
+    return fmt
+
+
+def check_request_parameters(params: DALIParams) -> OutputFormat:
+    request = params.get("REQUEST")
+    # TAP 1.1 removed REQUEST from the interface; 1.0 clients still send doQuery.
+    if request is not None and request.strip().lower() != "doquery":
+        raise DALIError(f"REQUEST must be doQuery (or left out), not {request!r}")
+    lang = params.get("LANG")
+    if lang is None or not lang.strip():
+        raise DALIError("missing required parameter LANG (use LANG=ADQL)")
+    if lang.strip().upper() not in ("ADQL", "ADQL-2.0", "ADQL-2.1"):
+        raise DALIError(f"query language {lang!r} is not supported; use LANG=ADQL")
+    return output_format(params)
+
+
+async def read_uploads(
+    params: DALIParams, files: dict[str, Path], workdir: Path, settings: Settings
+) -> list[UploadTable]:
+    """The tables the UPLOAD parameter names, read from ``files`` (part name -> stored file), or
+    fetched into ``workdir`` where URLs are allowed."""
+    specs = parse_upload_parameter(params.getall("UPLOAD"), settings)
+    tables = []
+    for spec in specs:
+        part = spec.part
+        if part is None:
+            fetched = workdir / f"fetched-{spec.name.lower()}"
+            await to_thread.run_sync(fetch_upload, spec.uri, fetched, settings)
+            tables.append(await to_thread.run_sync(read_upload, spec.name, fetched, settings))
+            continue
+        path = files.get(part)
+        if path is None:
+            raise DALIError(
+                f"UPLOAD {spec.name} refers to the part {part!r}, but the request has no file part of that name"
+            )
+        tables.append(await to_thread.run_sync(read_upload, spec.name, path, settings))
+    return tables
+
+
+def prepare_query(
+    params: DALIParams, catalog: Catalog, settings: Settings, uploads: list[UploadTable]
+) -> PreparedQuery:
+    fmt = check_request_parameters(params)
+    query = params.require("QUERY")
+    maxrec = min(params.integer("MAXREC", settings.maxrec_default), settings.maxrec_hard)
+    if uploads:
+        catalog = catalog.with_tables(u.meta() for u in uploads)
+    try:
+        # One row beyond MAXREC tells an overflow apart from an exact fit; MAXREC=0: metadata only.
+        translation = to_postgres(query, catalog, row_limit=maxrec + 1 if maxrec else 0)
+    except ADQLError as exc:
+        raise DALIError(f"{exc.code}: {exc}") from exc
+    return PreparedQuery(fmt, maxrec, translation.sql, [out.meta for out in translation.output], uploads)
+
+
+async def save_parts(params: DALIParams, directory: Path, settings: Settings) -> dict[str, Path]:
+    """Copy the request's file parts into ``directory``; part name -> file. Size-limited."""
+    saved: dict[str, Path] = {}
+    for index, (name, upload) in enumerate(params.files.items()):
+        target = directory / f"part-{index}"
+        written = 0
+        with target.open("wb") as out:
+            while chunk := await upload.read(1 << 20):
+                written += len(chunk)
+                if written > settings.upload_max_bytes:
+                    raise DALIError(
+                        f"the uploaded part {name!r} is larger than the limit of {settings.upload_max_bytes} bytes",
+                        status_code=413,
+                    )
+                await to_thread.run_sync(out.write, chunk)
+        saved[name] = target
+    return saved
+
+
+def max_body_bytes(settings: Settings) -> int:
+    """The largest POST body worth reading: every upload at its limit, plus room for the form."""
+    return settings.upload_max_bytes * settings.upload_max_tables + (1 << 20)

@@ -1,0 +1,226 @@
+"""TAP UPLOAD: the user's tables, read from VOTable (any serialisation) or CSV, typed from their
+FIELDs, and loaded into temporary tables that only the one query's database session can see.
+
+``UPLOAD=name,param:part`` names a multipart part of the same request (or of the async job's
+creation); ``UPLOAD=name,https://...`` is fetched only when the operator allows it, and never from
+private or loopback addresses. Limits on bytes, rows and tables are the operator's settings.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from adql.catalog import ColumnMeta, TableMeta
+from adql.reserved import is_reserved
+from dalserver.errors import DALIError
+from dalserver.settings import Settings
+from data_ingest.catalogs.sources import CatalogError, CatalogSource, csv_source, votable_source
+from schemas.ddl import quote_ident
+from schemas.model import ColumnDef
+
+UPLOAD_SCHEMA = "TAP_UPLOAD"
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "boolean": pa.bool_(),
+    "short": pa.int16(),
+    "int": pa.int32(),
+    "long": pa.int64(),
+    "float": pa.float32(),
+    "double": pa.float64(),
+    "char": pa.string(),
+    "unicodeChar": pa.string(),
+}
+
+
+@dataclass(frozen=True)
+class UploadSpec:
+    """One ``name,URI`` item of the UPLOAD parameter."""
+
+    name: str
+    uri: str
+
+    @property
+    def part(self) -> str | None:
+        """The multipart part name for ``param:`` URIs."""
+        return self.uri[len("param:") :] if self.uri.startswith("param:") else None
+
+
+@dataclass
+class UploadTable:
+    name: str  # as the user wrote it: TAP_UPLOAD.<name>
+    columns: list[ColumnDef]
+    data: pa.Table
+
+    @property
+    def sql_name(self) -> str:
+        return f"tap_upload_{self.name.lower()}"
+
+    def meta(self) -> TableMeta:
+        return TableMeta(
+            UPLOAD_SCHEMA,
+            self.name,
+            tuple(
+                ColumnMeta(c.name, c.datatype, c.arraysize, c.xtype, c.unit, c.ucd, c.utype, c.description or None)
+                for c in self.columns
+            ),
+            description="table uploaded with this query",
+            sql_name=f"pg_temp.{quote_ident(self.sql_name)}",
+        )
+
+
+def parse_upload_parameter(values: list[str], settings: Settings) -> list[UploadSpec]:
+    """``name,URI[;name,URI...]``, possibly given several times; names checked, URIs vetted."""
+    specs: list[UploadSpec] = []
+    for value in values:
+        for item in value.split(";"):
+            if not item.strip():
+                continue
+            name, sep, uri = item.partition(",")
+            name, uri = name.strip(), uri.strip()
+            if not sep or not uri:
+                raise DALIError(f"UPLOAD item {item!r} must be 'table_name,URI' (for example t1,param:t1)")
+            if not _NAME.match(name) or is_reserved(name):
+                raise DALIError(
+                    f"UPLOAD table name {name!r} is not valid: use a letter followed by letters, digits or "
+                    "underscores, and not an ADQL reserved word"
+                )
+            if any(s.name.lower() == name.lower() for s in specs):
+                raise DALIError(f"UPLOAD names the table {name!r} twice")
+            scheme = urlsplit(uri).scheme.lower()
+            if scheme == "param":
+                if not uri[len("param:") :]:
+                    raise DALIError(f"UPLOAD item {item!r}: param: must name a part of the request")
+            elif scheme in ("http", "https"):
+                if not settings.upload_url_fetch:
+                    raise DALIError(
+                        f"UPLOAD from a URL ({uri}) is switched off on this service; "
+                        "send the table inline as a multipart part (UPLOAD=name,param:part)"
+                    )
+            else:
+                raise DALIError(f"UPLOAD URI {uri!r} is not supported; use param:<part> (or http(s) where enabled)")
+            specs.append(UploadSpec(name, uri))
+    if len(specs) > settings.upload_max_tables:
+        raise DALIError(f"at most {settings.upload_max_tables} tables can be uploaded with one query")
+    return specs
+
+
+def _check_public_host(url: str) -> None:
+    host = urlsplit(url).hostname
+    if not host:
+        raise DALIError(f"UPLOAD URL {url!r} has no host")
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise DALIError(f"UPLOAD URL {url!r}: cannot resolve {host}: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise DALIError(f"UPLOAD URL {url!r} points to a private or local address ({address}); refused")
+
+
+def fetch_upload(url: str, target: Path, settings: Settings) -> None:
+    """Download ``url`` to ``target``, at most upload_max_bytes, without following redirects."""
+    import httpx
+
+    _check_public_host(url)
+    received = 0
+    try:
+        with httpx.stream("GET", url, timeout=30, follow_redirects=False) as response:
+            if response.status_code != 200:
+                raise DALIError(f"UPLOAD URL {url!r} answered HTTP {response.status_code}")
+            with target.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > settings.upload_max_bytes:
+                        raise DALIError(f"upload {url!r} is larger than the limit of {settings.upload_max_bytes} bytes")
+                    out.write(chunk)
+    except httpx.HTTPError as exc:
+        raise DALIError(f"UPLOAD URL {url!r} could not be fetched: {exc}") from None
+
+
+def _looks_like_xml(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"<")
+
+
+def _source(path: Path) -> CatalogSource:
+    return votable_source(path) if _looks_like_xml(path) else csv_source(path)
+
+
+def read_upload(name: str, path: Path, settings: Settings) -> UploadTable:
+    """The table in ``path`` as typed Arrow columns, or a DALIError naming what is wrong."""
+    size = path.stat().st_size
+    if size > settings.upload_max_bytes:
+        raise DALIError(f"upload {name!r} has {size} bytes, more than the limit of {settings.upload_max_bytes}")
+    try:
+        source = _source(path)
+        columns = source.columns
+        data = _read_csv(b"".join(source.chunks()), columns, source.header)
+    except CatalogError as exc:
+        raise DALIError(f"upload {name!r} cannot be read: {_without_path(str(exc), path)}") from None
+    except (pa.ArrowInvalid, ValueError) as exc:
+        raise DALIError(f"upload {name!r} cannot be read: {_without_path(str(exc), path)}") from None
+    if not columns:
+        raise DALIError(f"upload {name!r} has no columns")
+    seen: set[str] = set()
+    for column in columns:
+        if column.name.lower() in seen:
+            raise DALIError(f"upload {name!r} has two columns named {column.name!r}")
+        seen.add(column.name.lower())
+    if data.num_rows > settings.upload_max_rows:
+        raise DALIError(f"upload {name!r} has {data.num_rows} rows, more than the limit of {settings.upload_max_rows}")
+    return UploadTable(name, columns, data)
+
+
+def _without_path(message: str, path: Path) -> str:
+    # The file name on the server means nothing to the user (and is none of their business).
+    return message.replace(f"{path}: ", "").replace(str(path), "the upload")
+
+
+def _read_csv(body: bytes, columns: list[ColumnDef], header: bool) -> pa.Table:
+    types: dict[str, Any] = {c.name: _arrow_type(c) for c in columns}
+    # Column names are the FIELDs' (or the CSV header's), so a header line is skipped, not read.
+    read = pa_csv.ReadOptions(column_names=[c.name for c in columns], skip_rows=1 if header else 0, use_threads=False)
+    convert = pa_csv.ConvertOptions(
+        column_types=types,
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+        true_values=["true", "True", "TRUE", "t", "T", "1"],
+        false_values=["false", "False", "FALSE", "f", "F", "0"],
+    )
+    if not body.strip():
+        return pa.table({c.name: pa.array([], types[c.name]) for c in columns})
+    return pa_csv.read_csv(io.BytesIO(body), read_options=read, convert_options=convert)
+
+
+def _arrow_type(column: ColumnDef) -> pa.DataType:
+    if column.xtype == "timestamp":
+        return pa.timestamp("us")
+    return _ARROW_TYPES[column.datatype]
+
+
+def create_sql(table: UploadTable) -> str:
+    columns = ", ".join(f"{quote_ident(c.name)} {c.sql_type}" for c in table.columns)
+    return f"CREATE TEMP TABLE {quote_ident(table.sql_name)} ({columns})"
+
+
+def load_uploads(cursor: Any, tables: list[UploadTable]) -> None:
+    """Create and fill the temporary tables on an ADBC cursor whose session may still write."""
+    for table in tables:
+        cursor.execute(create_sql(table))
+        if table.data.num_rows:
+            cursor.adbc_ingest(table.sql_name, table.data, mode="append", temporary=True)
+        # Temporary tables get no autovacuum statistics; the planner needs the row count to pick
+        # an index nested loop for a cross-match.
+        cursor.execute(f"ANALYZE {quote_ident(table.sql_name)}")
