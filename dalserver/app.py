@@ -22,6 +22,9 @@ from dalserver.formats import votable
 from dalserver.services import Services
 from dalserver.settings import Settings
 from dalserver.tap import examples, sync, vosi
+from dalserver.uws import routes as uws_routes
+from dalserver.uws.runner import JobRunner
+from dalserver.uws.store import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +41,20 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         warm_up_parser()
         gc.freeze()
         queries = ArrowPool(database_url, settings.pool_max_size)
-        app.state.services = Services(settings, pool, queries, CatalogCache(pool, settings.catalog_ttl_seconds))
+        svc = Services(settings, pool, queries, CatalogCache(pool, settings.catalog_ttl_seconds), JobStore(pool))
+        svc.runner = JobRunner(svc, svc.jobs, database_url)
+        app.state.services = svc
+        await svc.runner.start()
         try:
             yield
         finally:
+            await svc.runner.stop()
             await queries.close()
             await pool.close()
 
     app = FastAPI(title=settings.title, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.include_router(sync.router)
+    app.include_router(uws_routes.router)
     app.include_router(vosi.router)
     app.include_router(examples.router)
     app.include_router(products.router)

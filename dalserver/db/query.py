@@ -7,6 +7,7 @@ fetched before any byte is sent, so database errors can still become a proper er
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,14 +23,24 @@ _PRIMARY = re.compile(r"ERROR:\s+(.*?)\s*(?:\n|$)")
 _TIMEOUT = "canceling statement due to statement timeout"
 
 
+class QueryTimeout(DALIError):
+    """The statement timeout ended the query."""
+
+
+class QueryCancelled(DALIError):
+    """The query was cancelled on request (an async job's ABORT)."""
+
+
 def database_error_message(exc: Exception) -> DALIError:
     """A client-facing message for an error PostgreSQL raised while running a user's query."""
     text = str(exc)
-    if _TIMEOUT in text or getattr(exc, "sqlstate", None) == "57014":
-        return DALIError(
+    if _TIMEOUT in text:
+        return QueryTimeout(
             "the query ran longer than the service's time limit and was cancelled; "
             "narrow it down, or use the asynchronous endpoint"
         )
+    if "canceling statement due to user request" in text:
+        return QueryCancelled("the query was cancelled")
     found = _PRIMARY.search(text)
     primary = found.group(1) if found else text.strip().splitlines()[0]
     return DALIError(f"the database could not run the query: {primary}")
@@ -56,6 +67,7 @@ class QueryStream:
         self._reader: pa.RecordBatchReader | None = None
         self._first: pa.RecordBatch | None = None
         self._finished = False
+        self._cancelled = False
 
     def _start(self) -> None:
         cursor = self._cursor = self._conn.cursor()
@@ -63,6 +75,8 @@ class QueryStream:
         if self.uploads:
             load_uploads(cursor, self.uploads)
             cursor.execute(READ_ONLY)  # before the user's query: from here on nothing can write
+        if self._cancelled:
+            raise RuntimeError("canceling statement due to user request")
         cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(self.batch_bytes)})
         cursor.execute(self.sql)
         self._reader = cursor.fetch_record_batch()
@@ -102,6 +116,14 @@ class QueryStream:
             except Exception as exc:
                 self._finished = True
                 raise database_error_message(exc) from exc
+
+    def cancel(self) -> None:
+        """Stop the query from another thread or task (an async job's ABORT)."""
+        self._cancelled = True
+        cursor = self._cursor
+        if cursor is not None and not self._finished:
+            with contextlib.suppress(Exception):
+                cursor.adbc_cancel()
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None

@@ -19,6 +19,7 @@ class OutputFormat:
     ivo_id: str | None
     aliases: tuple[str, ...]  # other values of RESPONSEFORMAT that select it
     writer: Writer
+    extension: str  # of an async job's result file
 
 
 FORMATS: list[OutputFormat] = [
@@ -27,19 +28,21 @@ FORMATS: list[OutputFormat] = [
         _TAPREGEXT + "output-votable-td",
         ("votable", "votable/td", "text/xml", "application/x-votable+xml;serialization=tabledata"),
         votable.tabledata_stream,
+        "vot",
     ),
     OutputFormat(
         "application/x-votable+xml;serialization=binary2",
         _TAPREGEXT + "output-votable-binary2",
         ("votable/b2", "votableb2", "binary2"),
         votable.binary2_stream,
+        "vot",
     ),
     # TAPRegExt defines ivo-ids for VOTable serialisations only.
-    OutputFormat("text/csv;header=present", None, ("csv", "text/csv"), text.csv_stream),
-    OutputFormat("text/tab-separated-values", None, ("tsv",), text.tsv_stream),
-    OutputFormat("application/json", None, ("json",), text.json_stream),
-    OutputFormat(fits.MEDIA_TYPE, None, ("fits", "application/x-fits"), fits.fits_stream),
-    OutputFormat(parquet.MEDIA_TYPE, None, ("parquet", "application/x-parquet"), parquet.parquet_stream),
+    OutputFormat("text/csv;header=present", None, ("csv", "text/csv"), text.csv_stream, "csv"),
+    OutputFormat("text/tab-separated-values", None, ("tsv",), text.tsv_stream, "tsv"),
+    OutputFormat("application/json", None, ("json",), text.json_stream, "json"),
+    OutputFormat(fits.MEDIA_TYPE, None, ("fits", "application/x-fits"), fits.fits_stream, "fits"),
+    OutputFormat(parquet.MEDIA_TYPE, None, ("parquet", "application/x-parquet"), parquet.parquet_stream, "parquet"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,8 +90,10 @@ def prepare_query(
 async def save_parts(params: DALIParams, directory: Path, settings: Settings) -> dict[str, Path]:
     """Copy the request's file parts into ``directory``; part name -> file. Size-limited."""
     saved: dict[str, Path] = {}
-    for index, (name, upload) in enumerate(params.files.items()):
-        target = directory / f"part-{index}"
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, upload in params.files.items():
+        # One file per part name: a part sent again (to an async job's parameters) replaces it.
+        target = directory / f"part-{hashlib.sha1(name.encode()).hexdigest()[:16]}"
         written = 0
         with target.open("wb") as out:
             while chunk := await upload.read(1 << 20):

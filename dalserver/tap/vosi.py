@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -34,13 +32,19 @@ async def availability(request: Request) -> Response:
 @router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)")
 async def capabilities(request: Request) -> Response:
     settings = services(request).settings
-    body = documents.tap_capabilities(
-        settings.public_url,
-        OUTPUT_FORMATS,
-        settings.maxrec_default,
-        settings.maxrec_hard,
-        math.ceil(settings.statement_timeout_seconds),  # whole seconds; 0 would mean "no limit"
+    limits = documents.TapLimits(
+        maxrec_default=settings.maxrec_default,
+        maxrec_hard=settings.maxrec_hard,
+        # TAPRegExt's executionDuration is the async jobs' limit; sync queries have their own,
+        # shorter statement timeout (DALSERVER_STATEMENT_TIMEOUT_SECONDS).
+        execution_default=settings.async_execution_default_seconds,
+        execution_hard=settings.async_execution_max_seconds,
+        retention_default=settings.job_retention_default_seconds,
+        retention_hard=settings.job_retention_max_seconds,
+        upload_bytes=settings.upload_max_bytes,
+        upload_url=settings.upload_url_fetch,
     )
+    body = documents.tap_capabilities(settings.public_url, OUTPUT_FORMATS, limits)
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 

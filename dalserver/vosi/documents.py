@@ -59,13 +59,19 @@ def _vosi_capability(root: etree._Element, standard: str, url: str) -> None:
     _sub(iface, "accessURL", url, use="full")
 
 
-def tap_capabilities(
-    base_url: str,
-    output_formats: list[OutputFormat],
-    maxrec_default: int,
-    maxrec_hard: int,
-    execution_seconds: int,
-) -> bytes:
+@dataclass(frozen=True)
+class TapLimits:
+    maxrec_default: int
+    maxrec_hard: int
+    execution_default: int  # seconds an async job may run unless it asks otherwise
+    execution_hard: int
+    retention_default: int  # seconds from a job's creation to its destruction
+    retention_hard: int
+    upload_bytes: int
+    upload_url: bool  # UPLOAD from http(s) URLs allowed
+
+
+def tap_capabilities(base_url: str, output_formats: list[OutputFormat], limits: TapLimits) -> bytes:
     root = etree.Element(
         f"{{{VOSI_CAPABILITIES}}}capabilities",
         nsmap={"vosi": VOSI_CAPABILITIES, "xsi": XSI, "vr": VR, "vs": VS, "tr": TR},
@@ -93,12 +99,21 @@ def tap_capabilities(
         _sub(out, "mime", fmt.mime)
         for alias in fmt.aliases:
             _sub(out, "alias", alias)
+    _sub(tap, "uploadMethod", **{"ivo-id": "ivo://ivoa.net/std/TAPRegExt#upload-inline"})
+    if limits.upload_url:
+        _sub(tap, "uploadMethod", **{"ivo-id": "ivo://ivoa.net/std/TAPRegExt#upload-http"})
+        _sub(tap, "uploadMethod", **{"ivo-id": "ivo://ivoa.net/std/TAPRegExt#upload-https"})
+    retention = _sub(tap, "retentionPeriod")
+    _sub(retention, "default", str(limits.retention_default))
+    _sub(retention, "hard", str(limits.retention_hard))
     duration = _sub(tap, "executionDuration")
-    _sub(duration, "default", str(execution_seconds))
-    _sub(duration, "hard", str(execution_seconds))
+    _sub(duration, "default", str(limits.execution_default))
+    _sub(duration, "hard", str(limits.execution_hard))
     limit = _sub(tap, "outputLimit")
-    _sub(limit, "default", str(maxrec_default), unit="row")
-    _sub(limit, "hard", str(maxrec_hard), unit="row")
+    _sub(limit, "default", str(limits.maxrec_default), unit="row")
+    _sub(limit, "hard", str(limits.maxrec_hard), unit="row")
+    upload = _sub(tap, "uploadLimit")
+    _sub(upload, "hard", str(limits.upload_bytes), unit="byte")
     for standard, path in (
         ("ivo://ivoa.net/std/VOSI#capabilities", "capabilities"),
         ("ivo://ivoa.net/std/VOSI#availability", "availability"),
