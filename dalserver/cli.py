@@ -59,6 +59,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    if "DALSERVER_UPLOAD_URL_FETCH" not in os.environ:
+        # TAP requires upload by http(s) URL of services that take uploads; the library default
+        # is off (a server fetching URLs for anyone needs the operator's consent), the demo shows
+        # the conformant setting, still never fetching from private or loopback addresses.
+        settings = settings.model_copy(update={"upload_url_fetch": True})
     url = database_url(settings)
     sample_dir = settings.archive_root / "suprimecam"
     if not any(sample_dir.glob("*.fits")):

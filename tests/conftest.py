@@ -63,6 +63,8 @@ def archive() -> Iterator[Archive]:
         "DALSERVER_PORT": str(port),
         "DALSERVER_DATABASE_URL": url,
         "DALSERVER_CATALOG_TTL_SECONDS": "0",  # tables published by a test are queryable at once
+        "DALSERVER_UPLOAD_URL_FETCH": "true",  # as the demo serves (TAP's mandatory upload-http)
+        "DALSERVER_JOB_POLL_SECONDS": "0.5",
     }
     sample = settings.archive_root / "suprimecam"
     subprocess.run([sys.executable, "-m", "dalserver", "sample", str(sample)], env=env, check=True, capture_output=True)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from adql.catalog import ColumnMeta, TableMeta
@@ -189,7 +190,8 @@ def _without_path(message: str, path: Path) -> str:
 
 
 def _read_csv(body: bytes, columns: list[ColumnDef], header: bool) -> pa.Table:
-    types: dict[str, Any] = {c.name: _arrow_type(c) for c in columns}
+    # Timestamps are read as text: DALI allows a trailing Z, which Arrow's parser refuses.
+    types: dict[str, Any] = {c.name: _ARROW_TYPES[c.datatype] for c in columns}
     # Column names are the FIELDs' (or the CSV header's), so a header line is skipped, not read.
     read = pa_csv.ReadOptions(column_names=[c.name for c in columns], skip_rows=1 if header else 0, use_threads=False)
     convert = pa_csv.ConvertOptions(
@@ -199,15 +201,19 @@ def _read_csv(body: bytes, columns: list[ColumnDef], header: bool) -> pa.Table:
         true_values=["true", "True", "TRUE", "t", "T", "1"],
         false_values=["false", "False", "FALSE", "f", "F", "0"],
     )
-    if not body.strip():
-        return pa.table({c.name: pa.array([], types[c.name]) for c in columns})
-    return pa_csv.read_csv(io.BytesIO(body), read_options=read, convert_options=convert)
-
-
-def _arrow_type(column: ColumnDef) -> pa.DataType:
-    if column.xtype == "timestamp":
-        return pa.timestamp("us")
-    return _ARROW_TYPES[column.datatype]
+    if body.strip():
+        table = pa_csv.read_csv(io.BytesIO(body), read_options=read, convert_options=convert)
+    else:
+        table = pa.table({c.name: pa.array([], types[c.name]) for c in columns})
+    for index, column in enumerate(columns):
+        if column.xtype == "timestamp":
+            text = pc.replace_substring_regex(table.column(index), r"(Z|[+-]00:?00)$", "")
+            try:
+                stamps = pc.cast(text, pa.timestamp("us"))
+            except pa.ArrowInvalid as exc:
+                raise ValueError(f"column {column.name!r} is declared a timestamp: {exc}") from None
+            table = table.set_column(index, column.name, stamps)
+    return table
 
 
 def create_sql(table: UploadTable) -> str:

@@ -44,6 +44,7 @@ class _Field:
     utype: str | None
     null: str | None = None
     description: str = ""
+    xtype: str | None = None
 
 
 @dataclass
@@ -86,6 +87,7 @@ def read_fields(path: Path) -> tuple[list[_Field], str, str]:
                     attrs.get("unit"),
                     attrs.get("ucd"),
                     attrs.get("utype"),
+                    xtype=attrs.get("xtype"),
                 )
             )
         elif tag == "VALUES" and state.in_first_table and state.path[-2:-1] == ["FIELD"] and "null" in attrs:
@@ -131,8 +133,13 @@ def column_defs(fields: list[_Field]) -> list[ColumnDef]:
         is_text = datatype in ("char", "unicodeChar")
         if f.arraysize and not is_text and f.arraysize != "1":
             raise VOTableFormatError(f"FIELD {f.name!r} holds arrays, which are not supported yet")
+        # DALI timestamps are kept as such (a timestamp column); other xtypes describe arrays,
+        # which are refused above, or are not understood and so not claimed.
+        xtype = "timestamp" if is_text and (f.xtype or "").lower() in ("timestamp", "adql:timestamp") else None
         columns.append(
-            ColumnDef(f.name, datatype, f.description, f.unit, f.ucd, f.utype, arraysize="*" if is_text else None)
+            ColumnDef(
+                f.name, datatype, f.description, f.unit, f.ucd, f.utype, arraysize="*" if is_text else None, xtype=xtype
+            )
         )
     return columns
 
