@@ -272,9 +272,7 @@ async def post_parameters(request: Request, job_id: str) -> Response:
 async def get_results(request: Request, job_id: str) -> Response:
     svc = services(request)
     job = await _job(svc, job_id)
-    return Response(
-        documents.results_document(job, f"{_jobs_url(svc)}/{job_id}"), media_type=documents.MEDIA_TYPE
-    )
+    return Response(documents.results_document(job, f"{_jobs_url(svc)}/{job_id}"), media_type=documents.MEDIA_TYPE)
 
 
 @router.get("/{job_id}/results/{result_id}", summary="One result (the query's table is 'result')")

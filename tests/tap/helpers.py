@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import glob
+import time
+import zipfile
+from pathlib import Path
+
 import httpx
 from lxml import etree
 
@@ -28,3 +33,49 @@ def fields(response: httpx.Response) -> list[dict[str, str]]:
 
 def sync(tap_url: str, query: str, **params: str) -> httpx.Response:
     return httpx.get(f"{tap_url}/sync", params={"LANG": "ADQL", "QUERY": query, **params}, timeout=60)
+
+
+def stilts_schema(name: str, tmp: Path) -> etree.XMLSchema:
+    """An XML schema from the installed STILTS (taplint validates with the same files), with its
+    xlink import pointed at the local copy so that no network is needed."""
+    jars = sorted(glob.glob("/usr/share/java/starlink-ttools*.jar"))
+    assert jars, "Debian's stilts package (starlink-ttools) is not installed"
+    with zipfile.ZipFile(jars[0]) as jar:
+        for member in (name, "xlink.xsd"):
+            (tmp / member).write_bytes(jar.read(f"uk/ac/starlink/ttools/taplint/{member}"))
+    text = (tmp / name).read_text().replace("http://www.ivoa.net/xml/Xlink/xlink.xsd", "xlink.xsd")
+    (tmp / name).write_text(text)
+    # xlink.xsd imports the W3C's xml.xsd for xml:lang alone; a local declaration stands in.
+    xlink = (tmp / "xlink.xsd").read_text().replace("http://www.w3.org/2001/xml.xsd", "xml.xsd")
+    (tmp / "xlink.xsd").write_text(xlink)
+    (tmp / "xml.xsd").write_text(_XML_LANG_SCHEMA)
+    return etree.XMLSchema(etree.parse(str(tmp / name)))
+
+
+_XML_LANG_SCHEMA = """<?xml version="1.0"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="http://www.w3.org/XML/1998/namespace">
+  <xs:attribute name="lang" type="xs:language"/>
+</xs:schema>
+"""
+
+
+def submit(tap_url: str, query: str, run: bool = True, **params: str) -> str:
+    """Create an async job (and start it); its URL."""
+    data = {"LANG": "ADQL", "QUERY": query, **params}
+    if run:
+        data["PHASE"] = "RUN"
+    response = httpx.post(f"{tap_url}/async", data=data, follow_redirects=False, timeout=30)
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def job_phase(job_url: str) -> str:
+    return httpx.get(f"{job_url}/phase", timeout=30).text
+
+
+def wait_for_phase(job_url: str, phases: tuple[str, ...], timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while (phase := job_phase(job_url)) not in phases:
+        assert time.monotonic() < deadline, f"job stayed {phase}, expected one of {phases}"
+        time.sleep(0.1)
+    return phase

@@ -1,5 +1,5 @@
-"""STILTS taplint, the validator data centres certify TAP services with, finds no errors in the
-stages this service implements so far (async, UWS and upload arrive with TAP async)."""
+"""STILTS taplint, the validator data centres certify TAP services with, finds no errors in any of
+its stages: metadata, capabilities, sync and async queries, UWS, uploads, ObsCore, examples."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-STAGES = "TMV TME TMS TMC CPV CAP AVV QGE QPO MDQ OBS EXA"
+STAGES = "TMV TME TMS TMC CPV CAP AVV QGE QPO QAS UWS MDQ OBS UPL EXA"
 # STILTS 3.4.7 (Debian bookworm) predates ADQL 2.1 REC's features-adql-conditional key (for
 # COALESCE, ADQL 2.1 section 2.5.x); the standard wins, so this one report is expected.
 KNOWN_CLIENT_GAPS = ('Unknown standard feature key "ivo://ivoa.net/std/TAPRegExt#features-adql-conditional"',)
