@@ -8,6 +8,7 @@ the expression the position indexes are built on.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from adql import ast
@@ -17,6 +18,40 @@ from adql.resolve import ResolvedQuery
 from adql.stcs import parse_stcs
 from adql.udf import find_user_function
 from adql.units import unit_factor
+
+
+def _has_columns(*exprs: ast.Node) -> bool:
+    """Whether any of ``exprs`` reads a column (else it is the same for every row)."""
+    for expr in exprs:
+        if isinstance(expr, ast.ResolvedColumn):
+            return True
+        for f in dataclasses.fields(expr):
+            value = getattr(expr, f.name)
+            children = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(c, ast.Node) and _has_columns(c) for c in children):
+                return True
+    return False
+
+
+def _constant(expr: ast.Expr) -> float | None:
+    """The value of an arithmetic expression over numeric literals (2/3600.0), else None."""
+    if isinstance(expr, ast.IntegerLiteral | ast.RealLiteral):
+        return float(int(expr.text, 0) if expr.text.lower().startswith("0x") else expr.text)
+    if isinstance(expr, ast.Unary) and expr.op in ("-", "+"):
+        value = _constant(expr.operand)
+        return None if value is None else (-value if expr.op == "-" else value)
+    if isinstance(expr, ast.Binary) and expr.op in ("+", "-", "*", "/"):
+        left, right = _constant(expr.left), _constant(expr.right)
+        if left is None or right is None or (expr.op == "/" and right == 0):
+            return None
+        return {"+": left + right, "-": left - right, "*": left * right, "/": left / right if right else 0.0}[expr.op]
+    return None
+
+
+def _is_small_radius(expr: ast.Expr) -> bool:
+    value = _constant(expr)
+    return value is not None and 0 <= value <= 90
+
 
 # ADQL name -> PostgreSQL function, where only the name differs.
 _RENAMED = {
@@ -245,7 +280,7 @@ class PostgresDialect:
 
     # --- predicates -----------------------------------------------------------------------------
     def _comparison(self, node: ast.Comparison) -> str:  # type: ignore[override]
-        predicate = self._geometry_predicate_comparison(node)
+        predicate = self._distance_comparison(node) or self._geometry_predicate_comparison(node)
         if predicate is not None:
             return predicate
         return f"({self.sql(node.left)} {node.op} {self.sql(node.right)})"
@@ -408,11 +443,65 @@ class PostgresDialect:
         signature(call)
         left, right = call.args
         a, b = self._geometry_arg(left, call), self._geometry_arg(right, call)
+        if call.name == "CONTAINS" and self._is_point(left):
+            mirrored = self._mirrored_cone(left, right)
+            return f"({a} <@ {b}{mirrored})"
         if call.name == "CONTAINS" or self._is_point(left):
             return f"({a} <@ {b})"
         if self._is_point(right):
             return f"({b} <@ {a})"
         return f"({a} && {b})"
+
+    # --- cross-matches ---------------------------------------------------------------------------
+    # A join on "point of one table in a circle around the other's" or "DISTANCE < r" can only use
+    # the index of the table whose position stands alone left of <@. Which table is indexed is not
+    # known here, so both orientations are written (point-in-circle is symmetric); the planner
+    # picks the one an index serves. Only for radii known to be 0-90 degrees (pgsphere's range).
+    def _circle_parts(self, circle: ast.Expr) -> tuple[ast.Expr, ...] | None:
+        """(centre point or ra, dec..., radius) of a CIRCLE constructor; None for anything else."""
+        if not isinstance(circle, ast.FunctionCall) or circle.name != "CIRCLE":
+            return None
+        args = circle.args[1:] if circle.args and isinstance(circle.args[0], ast.StringLiteral) else circle.args
+        return args if len(args) in (2, 3) else None
+
+    def _point_sql(self, parts: tuple[ast.Expr, ...]) -> str:
+        return self._spoint(parts[0], parts[1]) if len(parts) == 2 else self.sql(parts[0])
+
+    def _mirrored_cone(self, point: ast.Expr, circle: ast.Expr) -> str:
+        parts = self._circle_parts(circle)
+        if parts is None:
+            return ""
+        centre, radius = parts[:-1], parts[-1]
+        if not (_has_columns(point) and _has_columns(*centre) and _is_small_radius(radius)):
+            return ""
+        return f" AND {self._point_sql(centre)} <@ scircle({self.sql(point)}, radians({self.sql(radius)}))"
+
+    def _distance_comparison(self, node: ast.Comparison) -> str | None:
+        """``DISTANCE(a, b) < r`` (or ``r > DISTANCE(a, b)``) with the cone conditions an index can serve."""
+        if isinstance(node.left, ast.FunctionCall) and node.left.name == "DISTANCE" and node.op in ("<", "<="):
+            call, radius = node.left, node.right
+        elif isinstance(node.right, ast.FunctionCall) and node.right.name == "DISTANCE" and node.op in (">", ">="):
+            call, radius = node.right, node.left
+        else:
+            return None
+        args = call.args
+        if len(args) == 4:
+            sides = ((args[0], args[1]), (args[2], args[3]))
+        elif len(args) == 2:
+            sides = ((args[0],), (args[1],))
+        else:
+            return None
+        if not _is_small_radius(radius):
+            return None
+        exact = f"({self.sql(node.left)} {node.op} {self.sql(node.right)})"
+        a, b = self._point_sql(sides[0]), self._point_sql(sides[1])
+        cones = []
+        r = f"radians({self.sql(radius)})"
+        if _has_columns(*sides[0]):
+            cones.append(f"{a} <@ scircle({b}, {r})")
+        if _has_columns(*sides[1]):
+            cones.append(f"{b} <@ scircle({a}, {r})")
+        return "(" + " AND ".join([*cones, exact]) + ")"
 
     def _distance(self, call: ast.FunctionCall) -> str:
         args = call.args

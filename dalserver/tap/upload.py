@@ -170,7 +170,7 @@ def read_upload(name: str, path: Path, settings: Settings) -> UploadTable:
         data = _read_csv(b"".join(source.chunks()), columns, source.header)
     except CatalogError as exc:
         raise DALIError(f"upload {name!r} cannot be read: {_without_path(str(exc), path)}") from None
-    except (pa.ArrowInvalid, ValueError) as exc:
+    except Exception as exc:  # whatever else a malformed file trips over is still the file's fault
         raise DALIError(f"upload {name!r} cannot be read: {_without_path(str(exc), path)}") from None
     if not columns:
         raise DALIError(f"upload {name!r} has no columns")

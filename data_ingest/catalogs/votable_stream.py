@@ -14,6 +14,7 @@ from schemas.model import ColumnDef
 
 _DATATYPES = {
     "boolean": "boolean",
+    "bit": "boolean",  # a single bit (astropy writes numpy booleans so)
     "unsignedByte": "short",
     "short": "short",
     "int": "int",
@@ -156,7 +157,10 @@ def _parse_in_batches(path: Path, parser: expat.XMLParserType, rows: list[str], 
             if len(rows) >= batch_rows:
                 yield ("\n".join(rows) + "\n").encode()
                 rows.clear()
-        parser.Parse(b"", True)
+        try:
+            parser.Parse(b"", True)
+        except expat.ExpatError as exc:  # the file ends inside the document: truncated
+            raise VOTableFormatError(f"not well-formed XML (truncated?): {exc}") from None
 
 
 def _csv_cell(value: str | None, f: _Field) -> str:
@@ -167,7 +171,7 @@ def _csv_cell(value: str | None, f: _Field) -> str:
     if f.datatype in ("char", "unicodeChar"):
         return '"' + value.replace('"', '""') + '"' if value != "" else ""
     stripped = value.strip()
-    if f.datatype == "boolean":
+    if f.datatype in ("boolean", "bit"):
         return {"t": "true", "1": "true", "true": "true", "f": "false", "0": "false", "false": "false"}.get(
             stripped.lower(), ""
         )
@@ -223,7 +227,7 @@ def stream_rows(path: Path, fields: list[_Field], batch_rows: int) -> Iterator[b
 
 
 # --- BINARY and BINARY2 ------------------------------------------------------------------------------
-_FIXED = {"boolean": 1, "unsignedByte": 1, "short": 2, "int": 4, "long": 8, "float": 4, "double": 8}
+_FIXED = {"boolean": 1, "bit": 1, "unsignedByte": 1, "short": 2, "int": 4, "long": 8, "float": 4, "double": 8}
 _STRUCT = {"unsignedByte": ">B", "short": ">h", "int": ">i", "long": ">q", "float": ">f", "double": ">d"}
 
 
@@ -261,6 +265,10 @@ class _RowDecoder:
         end = at + size
         if end > len(data):
             return None
+        if kind == "bit":
+            # VOTable puts a lone bit in the byte's most significant bit; astropy writes 0x08.
+            # The other bits are padding, so any set bit means true for both.
+            return ("true" if data[at] else "false"), end
         if kind == "boolean":
             flag = chr(data[at]).upper()
             return ({"T": "true", "1": "true", "F": "false", "0": "false"}.get(flag)), end
