@@ -22,6 +22,9 @@ _SETUP = (
     "SELECT set_sphere_output('DEG')",
     "SET standard_conforming_strings = on",
     "SET application_name = 'dalserver-query'",
+    # If the server process dies mid-query (kill -9, OOM), PostgreSQL notices within seconds and
+    # stops the query instead of computing a result nobody will read.
+    "SET client_connection_check_interval = '2s'",
 )
 
 

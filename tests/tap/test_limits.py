@@ -24,6 +24,11 @@ def strict_tap(archive: Archive) -> Iterator[str]:
         "DALSERVER_STATEMENT_TIMEOUT_SECONDS": "0.5",
         "DALSERVER_MAXREC_DEFAULT": "7",
         "DALSERVER_MAXREC_HARD": "50",
+        "DALSERVER_ASYNC_EXECUTION_DEFAULT_SECONDS": "60",
+        "DALSERVER_ASYNC_EXECUTION_MAX_SECONDS": "120",
+        "DALSERVER_JOB_RETENTION_DEFAULT_SECONDS": "3600",
+        "DALSERVER_JOB_RETENTION_MAX_SECONDS": "7200",
+        "DALSERVER_UPLOAD_MAX_BYTES": "1000000",
     }
     server = start_server(env, f"http://127.0.0.1:{port}", archive.settings.home / "strict-server.log")
     try:
@@ -59,10 +64,19 @@ def test_maxrec_above_the_hard_limit_is_cut_to_it(strict_tap: str) -> None:
 
 def test_capabilities_advertise_the_configured_limits(strict_tap: str) -> None:
     doc = etree.fromstring(httpx.get(f"{strict_tap}/capabilities").content)
-    limits = {
-        el.getparent().tag.split("}")[-1] + "/" + el.tag: el.text
-        for el in doc.iter("default", "hard")
-        if el.getparent().tag.endswith("outputLimit") or el.getparent().tag.endswith("executionDuration")
-    }
+    limits = {el.getparent().tag.split("}")[-1] + "/" + el.tag: el.text for el in doc.iter("default", "hard")}
     assert limits["outputLimit/default"] == "7" and limits["outputLimit/hard"] == "50"
-    assert limits["executionDuration/hard"] == "1"  # 0.5 s rounds up: 0 would mean unlimited
+    # TAPRegExt's executionDuration and retentionPeriod describe async jobs
+    assert limits["executionDuration/default"] == "60" and limits["executionDuration/hard"] == "120"
+    assert limits["retentionPeriod/default"] == "3600" and limits["retentionPeriod/hard"] == "7200"
+    assert limits["uploadLimit/hard"] == "1000000"
+
+
+def test_an_async_job_gets_the_configured_execution_duration_and_no_more(strict_tap: str) -> None:
+    job = httpx.post(
+        f"{strict_tap}/async",
+        data={"LANG": "ADQL", "QUERY": "SELECT 1 AS x FROM ivoa.obscore", "EXECUTIONDURATION": "100000"},
+        follow_redirects=False,
+    ).headers["location"]
+    assert httpx.get(f"{job}/executionduration").text == "120"
+    httpx.delete(job)
