@@ -203,9 +203,12 @@ class JobRunner:
             # Cleared before the connection goes back to the pool, so that an ABORT arriving
             # from now on cannot cancel somebody else's query on the same backend.
             if pid_recorded:
-                await self.store.set_backend(job.job_id, None)
+                await self.store.clear_backend(job.job_id)
             await stream.close()
-        partial.replace(target)
+        try:
+            partial.replace(target)
+        except FileNotFoundError:
+            return  # deleted while it ran: its directory went with it
         result = Result(RESULT_ID, target.name, prepared.fmt.mime, target.stat().st_size)
         if await self.store.complete(job.job_id, [result]):
             log.info("job %s: completed, %d bytes", job.job_id, result.size)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from psycopg.rows import dict_row
@@ -181,16 +181,17 @@ class JobStore:
         await self._one("SELECT %s AS id", (job.job_id,), notify=job.job_id)
         return job
 
-    async def set_backend(self, job_id: str, pid: int | None) -> bool:
-        """Record (or clear) the backend running the job's query; False if the job was aborted."""
+    async def set_backend(self, job_id: str, pid: int) -> bool:
+        """Record the backend about to run the job's query; False if the job was aborted meanwhile."""
         row = await self._one(
             "UPDATE uws.job SET backend_pid = %s WHERE job_id = %s AND phase = 'EXECUTING' RETURNING job_id",
             (pid, job_id),
         )
-        if row is None and pid is None:
-            # Aborted meanwhile: still make sure no one can cancel this backend any more.
-            await self._one("UPDATE uws.job SET backend_pid = NULL WHERE job_id = %s RETURNING job_id", (job_id,))
         return row is not None
+
+    async def clear_backend(self, job_id: str) -> None:
+        """From now on no ABORT can cancel that backend (its connection is about to be reused)."""
+        await self._one("UPDATE uws.job SET backend_pid = NULL WHERE job_id = %s RETURNING job_id", (job_id,))
 
     async def complete(self, job_id: str, results: list[Result]) -> bool:
         row = await self._one(
@@ -275,7 +276,3 @@ class JobStore:
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT job_id FROM uws.job WHERE job_id = ANY(%s)", (job_ids,))
             return {r[0] for r in await cur.fetchall()}
-
-
-def clamp_destruction(requested: datetime, created: datetime, max_seconds: int) -> datetime:
-    return min(requested, created + timedelta(seconds=max_seconds))
