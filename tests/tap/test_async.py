@@ -231,7 +231,6 @@ def test_wait_returns_at_once_when_the_job_cannot_change_or_is_in_another_phase(
 def test_abort_cancels_the_database_query(tap_url: str, archive: Archive) -> None:
     job_url = submit(tap_url, slow_query(132 * 20))  # minutes of work if nobody stops it
     wait_for_phase(job_url, ("EXECUTING",))
-    time.sleep(0.5)
     with psycopg.connect(archive.url, autocommit=True) as conn:
 
         def running() -> int:
@@ -241,6 +240,9 @@ def test_abort_cancels_the_database_query(tap_url: str, archive: Archive) -> Non
                 ("%LIMIT 2640%",),
             ).fetchone()[0]
 
+        deadline = time.monotonic() + 10
+        while running() == 0 and time.monotonic() < deadline:  # the worker may still be connecting
+            time.sleep(0.1)
         assert running() == 1
         response = httpx.post(f"{job_url}/phase", data={"PHASE": "ABORT"}, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == job_url
