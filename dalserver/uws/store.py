@@ -41,13 +41,14 @@ class JobStore:
     def __init__(self, pool: AsyncConnectionPool):
         self.pool = pool
 
-    async def _one(self, sql: str, args: Sequence[Any], notify: str | None = None) -> dict[str, Any] | None:
+    async def _one(self, sql: str, args: Sequence[Any], notify: bool = False) -> dict[str, Any] | None:
+        """Run one statement; with ``notify``, announce the job it returned (RETURNING job_id)."""
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(sql, args)  # type: ignore[arg-type]
             row = await cur.fetchone()
-            if notify is not None and row is not None:
-                await conn.execute(_NOTIFY, (notify,))
+            if notify and row is not None:
+                await conn.execute(_NOTIFY, (row["job_id"],))
             return row
 
     # --- creation and reading -------------------------------------------------------------------
@@ -75,7 +76,7 @@ class JobStore:
                 Jsonb([list(p) for p in parameters]),
                 Jsonb(uploads),
             ),
-            notify=job_id,
+            notify=True,
         )
         assert row is not None
         return Job.from_row(row)
@@ -112,7 +113,7 @@ class JobStore:
         row = await self._one(
             "UPDATE uws.job SET parameters = %s WHERE job_id = %s AND phase = 'PENDING' RETURNING job_id",
             (Jsonb([list(p) for p in parameters]), job_id),
-            notify=job_id,
+            notify=True,
         )
         return row is not None
 
@@ -123,13 +124,13 @@ class JobStore:
         row = await self._one(
             "UPDATE uws.job SET execution_duration = %s WHERE job_id = %s AND phase = 'PENDING' RETURNING job_id",
             (seconds, job_id),
-            notify=job_id,
+            notify=True,
         )
         return row is not None
 
     async def set_destruction(self, job_id: str, when: datetime) -> None:
         await self._one(
-            "UPDATE uws.job SET destruction = %s WHERE job_id = %s RETURNING job_id", (when, job_id), notify=job_id
+            "UPDATE uws.job SET destruction = %s WHERE job_id = %s RETURNING job_id", (when, job_id), notify=True
         )
 
     async def queue(self, job_id: str) -> bool:
@@ -138,7 +139,7 @@ class JobStore:
             "UPDATE uws.job SET phase = 'QUEUED', queued_at = now() WHERE job_id = %s AND phase = 'PENDING' "
             "RETURNING job_id",
             (job_id,),
-            notify=job_id,
+            notify=True,
         )
         return row is not None
 
@@ -163,7 +164,7 @@ class JobStore:
 
     async def delete(self, job_id: str) -> bool:
         await self.abort(job_id)
-        row = await self._one("DELETE FROM uws.job WHERE job_id = %s RETURNING job_id", (job_id,), notify=job_id)
+        row = await self._one("DELETE FROM uws.job WHERE job_id = %s RETURNING job_id", (job_id,), notify=True)
         return row is not None
 
     # --- the worker's side ----------------------------------------------------------------------
@@ -174,12 +175,9 @@ class JobStore:
             "WHERE job_id = (SELECT job_id FROM uws.job WHERE phase = 'QUEUED' "
             "ORDER BY queued_at, creation_time FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING *",
             (worker_key,),
+            notify=True,
         )
-        if row is None:
-            return None
-        job = Job.from_row(row)
-        await self._one("SELECT %s AS id", (job.job_id,), notify=job.job_id)
-        return job
+        return Job.from_row(row) if row else None
 
     async def set_backend(self, job_id: str, pid: int) -> bool:
         """Record the backend about to run the job's query; False if the job was aborted meanwhile."""
@@ -198,7 +196,7 @@ class JobStore:
             "UPDATE uws.job SET phase = 'COMPLETED', end_time = now(), results = %s, backend_pid = NULL "
             "WHERE job_id = %s AND phase = 'EXECUTING' RETURNING job_id",
             (Jsonb([r.as_json() for r in results]), job_id),
-            notify=job_id,
+            notify=True,
         )
         return row is not None
 
@@ -207,7 +205,7 @@ class JobStore:
             "UPDATE uws.job SET phase = 'ERROR', end_time = now(), error_message = %s, error_type = %s, "
             "backend_pid = NULL WHERE job_id = %s AND phase = 'EXECUTING' RETURNING job_id",
             (message, error_type, job_id),
-            notify=job_id,
+            notify=True,
         )
         return row is not None
 
