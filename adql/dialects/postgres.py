@@ -9,6 +9,7 @@ the expression the position indexes are built on.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable
 
 from adql import ast
@@ -44,8 +45,16 @@ def _constant(expr: ast.Expr) -> float | None:
         left, right = _constant(expr.left), _constant(expr.right)
         if left is None or right is None or (expr.op == "/" and right == 0):
             return None
-        return {"+": left + right, "-": left - right, "*": left * right, "/": left / right if right else 0.0}[expr.op]
+        return _ARITHMETIC[expr.op](left, right)
     return None
+
+
+_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+}
 
 
 def _is_small_radius(expr: ast.Expr) -> bool:
@@ -408,18 +417,23 @@ class PostgresDialect:
     def _spoint(self, ra: ast.Expr, dec: ast.Expr) -> str:
         return f"spoint(radians({self.sql(ra)}), radians({self.sql(dec)}))"
 
-    def _circle(self, call: ast.FunctionCall) -> str:
+    def _circle_args(self, call: ast.FunctionCall) -> tuple[tuple[ast.Expr, ...], ast.Expr]:
+        """(centre, radius) of CIRCLE(...): the centre a point, or ra and dec; the frame checked."""
         args = call.args
         if args and isinstance(args[0], ast.StringLiteral):
             self._check_frame(args[0], call)
             args = args[1:]
-        if len(args) == 3:
-            center = self._spoint(args[0], args[1])
-        elif len(args) == 2 and self._is_point(args[0]):
-            center = self.sql(args[0])
-        else:
-            raise ADQLError.at("ADQL-TYPE", "CIRCLE takes a centre (a point, or two coordinates) and a radius", call)
-        radius = args[-1]
+        if len(args) == 3 or (len(args) == 2 and self._is_point(args[0])):
+            return args[:-1], args[-1]
+        raise ADQLError.at("ADQL-TYPE", "CIRCLE takes a centre (a point, or two coordinates) and a radius", call)
+
+    def _point_sql(self, point: tuple[ast.Expr, ...]) -> str:
+        """A point given as (ra, dec) or as (a point expression,)."""
+        return self._spoint(point[0], point[1]) if len(point) == 2 else self.sql(point[0])
+
+    def _circle(self, call: ast.FunctionCall) -> str:
+        centre, radius = self._circle_args(call)
+        center = self._point_sql(centre)
         if isinstance(radius, ast.IntegerLiteral | ast.RealLiteral) and not 0 <= float(radius.text) <= 90:
             raise ADQLError.at(
                 "ADQL-UNSUPPORTED",
@@ -457,21 +471,10 @@ class PostgresDialect:
     # the index of the table whose position stands alone left of <@. Which table is indexed is not
     # known here, so both orientations are written (point-in-circle is symmetric); the planner
     # picks the one an index serves. Only for radii known to be 0-90 degrees (pgsphere's range).
-    def _circle_parts(self, circle: ast.Expr) -> tuple[ast.Expr, ...] | None:
-        """(centre point or ra, dec..., radius) of a CIRCLE constructor; None for anything else."""
-        if not isinstance(circle, ast.FunctionCall) or circle.name != "CIRCLE":
-            return None
-        args = circle.args[1:] if circle.args and isinstance(circle.args[0], ast.StringLiteral) else circle.args
-        return args if len(args) in (2, 3) else None
-
-    def _point_sql(self, parts: tuple[ast.Expr, ...]) -> str:
-        return self._spoint(parts[0], parts[1]) if len(parts) == 2 else self.sql(parts[0])
-
     def _mirrored_cone(self, point: ast.Expr, circle: ast.Expr) -> str:
-        parts = self._circle_parts(circle)
-        if parts is None:
+        if not isinstance(circle, ast.FunctionCall) or circle.name != "CIRCLE":
             return ""
-        centre, radius = parts[:-1], parts[-1]
+        centre, radius = self._circle_args(circle)
         if not (_has_columns(point) and _has_columns(*centre) and _is_small_radius(radius)):
             return ""
         return f" AND {self._point_sql(centre)} <@ scircle({self.sql(point)}, radians({self.sql(radius)}))"
@@ -484,15 +487,9 @@ class PostgresDialect:
             call, radius = node.right, node.left
         else:
             return None
-        args = call.args
-        if len(args) == 4:
-            sides = ((args[0], args[1]), (args[2], args[3]))
-        elif len(args) == 2:
-            sides = ((args[0],), (args[1],))
-        else:
-            return None
         if not _is_small_radius(radius):
             return None
+        sides = self._distance_args(call)
         exact = f"({self.sql(node.left)} {node.op} {self.sql(node.right)})"
         a, b = self._point_sql(sides[0]), self._point_sql(sides[1])
         cones = []
@@ -503,16 +500,21 @@ class PostgresDialect:
             cones.append(f"{b} <@ scircle({a}, {r})")
         return "(" + " AND ".join([*cones, exact]) + ")"
 
-    def _distance(self, call: ast.FunctionCall) -> str:
+    def _distance_args(self, call: ast.FunctionCall) -> tuple[tuple[ast.Expr, ...], tuple[ast.Expr, ...]]:
+        """The two points of DISTANCE(...), each as (ra, dec) or (a point expression,)."""
         args = call.args
         if len(args) == 4:
-            return f"degrees({self._spoint(args[0], args[1])} <-> {self._spoint(args[2], args[3])})"
+            return (args[0], args[1]), (args[2], args[3])
         if len(args) != 2:
             raise ADQLError.at("ADQL-TYPE", "DISTANCE takes two points or four coordinates", call)
         for arg in args:
             if not self._is_point(arg):
                 raise ADQLError.at("ADQL-TYPE", "DISTANCE takes two points or four coordinates", arg)
-        return f"degrees({self.sql(args[0])} <-> {self.sql(args[1])})"
+        return (args[0],), (args[1],)
+
+    def _distance(self, call: ast.FunctionCall) -> str:
+        a, b = self._distance_args(call)
+        return f"degrees({self._point_sql(a)} <-> {self._point_sql(b)})"
 
     def _coord(self, call: ast.FunctionCall) -> str:
         (arg,) = call.args
