@@ -76,7 +76,7 @@ class QueryStream:
             load_uploads(cursor, self.uploads)
             cursor.execute(READ_ONLY)  # before the user's query: from here on nothing can write
         if self._cancelled:
-            raise RuntimeError("canceling statement due to user request")
+            raise QueryCancelled("the query was cancelled")
         cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(self.batch_bytes)})
         cursor.execute(self.sql)
         self._reader = cursor.fetch_record_batch()
@@ -104,6 +104,8 @@ class QueryStream:
         except Exception as exc:
             self._finished = True  # the database ended the statement itself
             await self.close()
+            if isinstance(exc, DALIError):
+                raise
             raise database_error_message(exc) from exc
 
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:

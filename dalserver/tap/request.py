@@ -56,16 +56,14 @@ async def read_uploads(
     specs = parse_upload_parameter(params.getall("UPLOAD"), settings)
     tables = []
     for spec in specs:
-        part = spec.part
-        if part is None:
-            fetched = workdir / f"fetched-{spec.name.lower()}"
-            await to_thread.run_sync(fetch_upload, spec.uri, fetched, settings)
-            tables.append(await to_thread.run_sync(read_upload, spec.name, fetched, settings))
-            continue
-        path = files.get(part)
-        if path is None:
+        if spec.part is None:
+            path = workdir / f"fetched-{spec.name.lower()}"
+            await to_thread.run_sync(fetch_upload, spec.uri, path, settings)
+        elif spec.part in files:
+            path = files[spec.part]
+        else:
             raise DALIError(
-                f"UPLOAD {spec.name} refers to the part {part!r}, but the request has no file part of that name"
+                f"UPLOAD {spec.name} refers to the part {spec.part!r}, but the request has no file part of that name"
             )
         tables.append(await to_thread.run_sync(read_upload, spec.name, path, settings))
     return tables

@@ -25,8 +25,8 @@ from adql.catalog import ColumnMeta, TableMeta
 from adql.reserved import is_reserved
 from dalserver.errors import DALIError
 from dalserver.settings import Settings
-from data_ingest.catalogs.sources import CatalogError, CatalogSource, csv_source, votable_source
-from schemas.ddl import quote_ident
+from data_ingest.catalogs.sources import CatalogSource, csv_source, duplicate_column, votable_source
+from schemas.ddl import column_ddl, quote_ident
 from schemas.model import ColumnDef
 
 UPLOAD_SCHEMA = "TAP_UPLOAD"
@@ -168,17 +168,12 @@ def read_upload(name: str, path: Path, settings: Settings) -> UploadTable:
         source = _source(path)
         columns = source.columns
         data = _read_csv(b"".join(source.chunks()), columns, source.header)
-    except CatalogError as exc:
-        raise DALIError(f"upload {name!r} cannot be read: {_without_path(str(exc), path)}") from None
-    except Exception as exc:  # whatever else a malformed file trips over is still the file's fault
+    except Exception as exc:  # CatalogError, or whatever else a malformed file trips over: the file's fault
         raise DALIError(f"upload {name!r} cannot be read: {_without_path(str(exc), path)}") from None
     if not columns:
         raise DALIError(f"upload {name!r} has no columns")
-    seen: set[str] = set()
-    for column in columns:
-        if column.name.lower() in seen:
-            raise DALIError(f"upload {name!r} has two columns named {column.name!r}")
-        seen.add(column.name.lower())
+    if (twins := duplicate_column(columns)) is not None:
+        raise DALIError(f"upload {name!r} has two columns named {twins[1]!r}")
     if data.num_rows > settings.upload_max_rows:
         raise DALIError(f"upload {name!r} has {data.num_rows} rows, more than the limit of {settings.upload_max_rows}")
     return UploadTable(name, columns, data)
@@ -217,7 +212,7 @@ def _read_csv(body: bytes, columns: list[ColumnDef], header: bool) -> pa.Table:
 
 
 def create_sql(table: UploadTable) -> str:
-    columns = ", ".join(f"{quote_ident(c.name)} {c.sql_type}" for c in table.columns)
+    columns = ", ".join(column_ddl(c) for c in table.columns)
     return f"CREATE TEMP TABLE {quote_ident(table.sql_name)} ({columns})"
 
 

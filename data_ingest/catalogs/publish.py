@@ -20,7 +20,7 @@ import yaml
 from tqdm import tqdm
 
 from adql.reserved import adql_name, is_reserved
-from data_ingest.catalogs.sources import CatalogError, CatalogSource, open_catalog
+from data_ingest.catalogs.sources import CatalogError, CatalogSource, duplicate_column, open_catalog
 from data_ingest.tap_schema import publish_schema, publish_table, unpublish_table
 from schemas.ddl import create_table_sql, quote_ident
 from schemas.model import ColumnDef, IndexDef, SchemaDef, TableDef, column_from_mapping
@@ -86,14 +86,12 @@ def parse_table_name(name: str) -> tuple[str, str]:
 def describe_table(source: CatalogSource, schema: str, table: str, sidecar: Sidecar) -> tuple[TableDef, list[str]]:
     """The table definition: the file's metadata, corrected by the sidecar, checked."""
     notes: list[str] = []
-    seen: dict[str, str] = {}
     columns: list[ColumnDef] = []
+    if any(not col.name for col in source.columns):
+        raise CatalogError(f"{source.path}: a column has no name")
+    if (twins := duplicate_column(source.columns)) is not None:
+        raise CatalogError(f"{source.path}: duplicate column name {twins[1]!r} (also {twins[0]!r})")
     for col in source.columns:
-        if not col.name:
-            raise CatalogError(f"{source.path}: a column has no name")
-        if col.name.lower() in seen:
-            raise CatalogError(f"{source.path}: duplicate column name {col.name!r} (also {seen[col.name.lower()]!r})")
-        seen[col.name.lower()] = col.name
         override = sidecar.columns.get(col.name)
         if override:
             merged = {k: v for k, v in col.__dict__.items() if v is not None}

@@ -41,6 +41,16 @@ class CatalogSource:
     description: str = ""
 
 
+def duplicate_column(columns: list[ColumnDef]) -> tuple[str, str] | None:
+    """The first pair of column names that differ only in case (SQL and ADQL would confuse them)."""
+    seen: dict[str, str] = {}
+    for column in columns:
+        if column.name.lower() in seen:
+            return seen[column.name.lower()], column.name
+        seen[column.name.lower()] = column.name
+    return None
+
+
 def _datatype(arrow_type: pa.DataType) -> tuple[str, str | None, str | None]:
     """(VOTable datatype, arraysize, xtype) for an Arrow type."""
     if pa.types.is_boolean(arrow_type):
