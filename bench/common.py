@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -87,6 +89,18 @@ def load_catalog(url: str) -> Catalog:
             return catalog_from_tap_schema(await read_tap_schema(pool))
 
     return asyncio.run(load())
+
+
+@contextmanager
+def serving(env: dict[str, str], base: str, url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A real server for a benchmark; afterwards it is stopped and the bench schema dropped."""
+    server = start_server(env, base)
+    try:
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        drop_bench_schema(url)
 
 
 def start_server(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:

@@ -25,7 +25,7 @@ import numpy as np
 import psycopg
 from astropy.io.votable import from_table
 from astropy.table import Table
-from common import bench_database, drop_bench_schema, free_port, load_catalog, publish_catalogue, start_server
+from common import bench_database, free_port, load_catalog, publish_catalogue, serving
 
 from adql import to_postgres
 from dalserver.settings import Settings
@@ -35,6 +35,9 @@ ADQL = (
     "SELECT u.up_id, s.source_id, s.mag_g FROM TAP_UPLOAD.mine AS u JOIN bench.xmatch AS s "
     "ON CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', u.ra, u.dec, 2/3600.0)) = 1"
 )
+
+# The same request for /tap/sync and for creating a job.
+FORM = {"LANG": "ADQL", "QUERY": ADQL, "UPLOAD": "mine,param:mine", "RESPONSEFORMAT": "votable/b2", "MAXREC": "1000000"}
 
 
 def upload_table(url: str, count: int) -> Table:
@@ -76,13 +79,7 @@ def sync(client: httpx.Client, base: str, body: bytes) -> tuple[float, int]:
     start = time.perf_counter()
     response = client.post(
         f"{base}/tap/sync",
-        data={
-            "LANG": "ADQL",
-            "QUERY": ADQL,
-            "UPLOAD": "mine,param:mine",
-            "RESPONSEFORMAT": "votable/b2",
-            "MAXREC": "1000000",
-        },
+        data=FORM,
         files={"mine": ("mine.vot", body)},
     )
     response.raise_for_status()
@@ -94,14 +91,7 @@ def asynchronous(client: httpx.Client, base: str, body: bytes) -> tuple[float, i
     start = time.perf_counter()
     created = client.post(
         f"{base}/tap/async",
-        data={
-            "LANG": "ADQL",
-            "QUERY": ADQL,
-            "UPLOAD": "mine,param:mine",
-            "RESPONSEFORMAT": "votable/b2",
-            "MAXREC": "1000000",
-            "PHASE": "RUN",
-        },
+        data={**FORM, "PHASE": "RUN"},
         files={"mine": ("mine.vot", body)},
         follow_redirects=False,
     )
@@ -135,8 +125,7 @@ def main() -> None:
     path.unlink()
     sql = to_postgres(ADQL, load_catalog(url).with_tables([upload.meta()]), row_limit=1_000_001).sql
     base = f"http://127.0.0.1:{port}"
-    server = start_server(env, base)
-    try:
+    with serving(env, base, url):
         timings: dict[str, list[float]] = {"direct": [], "sync": [], "async": []}
         counts: dict[str, int] = {}
         with httpx.Client(timeout=600) as client:
@@ -157,10 +146,6 @@ def main() -> None:
         for name, samples in timings.items():
             median = statistics.median(samples)
             print(f"{name:8} {median:8.3f} {counts[name]:8,} {median / floor:9.2f}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        drop_bench_schema(url)
 
 
 if __name__ == "__main__":

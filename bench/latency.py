@@ -18,7 +18,7 @@ import time
 
 import httpx
 import psycopg
-from common import bench_database, drop_bench_schema, free_port, load_catalog, publish_catalogue, start_server
+from common import bench_database, free_port, load_catalog, publish_catalogue, serving
 
 from adql import to_postgres
 
@@ -48,8 +48,7 @@ def main() -> None:
     catalog = load_catalog(url)
     sqls = [to_postgres(q, catalog, row_limit=10_001).sql for q in queries]  # as the service would run them
     base = f"http://127.0.0.1:{port}"
-    server = start_server(env, base)
-    try:
+    with serving(env, base, url):
         direct, service, found = [], [], 0
         with psycopg.connect(url, autocommit=True) as conn, httpx.Client(timeout=30) as client:
             conn.execute("SELECT set_sphere_output('DEG')")
@@ -65,10 +64,6 @@ def main() -> None:
                 service.append((time.perf_counter() - start) * 1000)
                 if response.status_code != 200:
                     raise SystemExit(response.text)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        drop_bench_schema(url)
     overhead = [s - d for s, d in zip(service, direct, strict=True)]
     print(f"{args.queries} cones of 0.25 deg over {args.rows:,} rows, {found / args.queries:.1f} rows each on average")
     for label, samples in (("PostgreSQL direct", direct), ("/tap/sync", service), ("overhead", overhead)):

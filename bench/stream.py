@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from common import bench_database, drop_bench_schema, free_port, load_catalog, publish_catalogue, start_server
+from common import bench_database, free_port, load_catalog, publish_catalogue, serving
 
 from adql import to_postgres
 
@@ -97,8 +97,7 @@ def main() -> None:
     floor, floor_bytes = copy_floor(url, sql)
     print(f"{args.rows:,} rows x 7 columns; COPY TO STDOUT (floor): {floor:.2f} s, {args.rows / floor:,.0f} rows/s")
     base = f"http://127.0.0.1:{port}"
-    server = start_server(env, base)
-    try:
+    with serving(env, base, url) as server:
         print(f"server RSS at rest: {PeakRSS(server.pid)._rss_mb():.0f} MB")
         for fmt in args.formats.split(","):
             with PeakRSS(server.pid) as rss:
@@ -107,10 +106,6 @@ def main() -> None:
                 f"{fmt:11s} {seconds:6.2f} s {args.rows / seconds:>11,.0f} rows/s = {floor / seconds:.2f} x COPY; "
                 f"{size / 1e6:6.0f} MB; server peak RSS {rss.peak:.0f} MB"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        drop_bench_schema(url)
 
 
 if __name__ == "__main__":
