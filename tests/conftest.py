@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -112,9 +113,16 @@ def start_server(env: dict[str, str], base: str, log_path: Path) -> RunningServe
         time.sleep(0.2)
 
 
-def stop_server(server: RunningServer) -> None:
-    server.process.terminate()
-    server.process.wait(timeout=20)
+def start_server_on_free_port(env: dict[str, str], log_path: Path, settings: dict[str, str]) -> RunningServer:
+    """Another server on the same archive, with ``settings`` (DALSERVER_* variables) changed."""
+    port = free_port()
+    return start_server({**env, "DALSERVER_PORT": str(port), **settings}, f"http://127.0.0.1:{port}", log_path)
+
+
+def stop_server(server: RunningServer, sig: int = signal.SIGTERM) -> None:
+    """SIGTERM shuts the app down cleanly; SIGKILL is a crash."""
+    server.process.send_signal(sig)
+    server.process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import Archive, RunningServer, free_port, start_server
+from tests.conftest import Archive, RunningServer, start_server_on_free_port, stop_server
 from tests.tap.helpers import query_status, rows, submit, wait_for_phase
 from tests.tap.test_async import slow_query
 
@@ -29,9 +29,7 @@ class JobsArchive:
     home: Path
 
     def start(self, name: str, **settings: str) -> RunningServer:
-        port = free_port()
-        env = {**self.env, "DALSERVER_PORT": str(port), **settings}
-        return start_server(env, f"http://127.0.0.1:{port}", self.home / f"{name}.log")
+        return start_server_on_free_port(self.env, self.home / f"{name}.log", settings)
 
     def jobs(self) -> dict[str, tuple[str, int, int | None]]:
         """job_id -> (phase, attempts, worker_key), straight from the store."""
@@ -69,11 +67,6 @@ def jobs_archive(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> 
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _stop(server: RunningServer, sig: int = signal.SIGTERM) -> None:
-    server.process.send_signal(sig)
-    server.process.wait(timeout=30)
-
-
 def _job_id(job_url: str) -> str:
     return job_url.rsplit("/", 1)[1]
 
@@ -91,8 +84,8 @@ def test_two_servers_share_the_jobs_and_each_job_runs_once(jobs_archive: JobsArc
         assert all(attempts == 1 for _, attempts, _ in mine)  # claimed exactly once each
         assert len({worker for _, _, worker in mine}) == 2  # and both processes did work
     finally:
-        _stop(a)
-        _stop(b)
+        stop_server(a)
+        stop_server(b)
 
 
 def test_a_killed_server_loses_neither_its_queued_nor_its_running_job(jobs_archive: JobsArchive) -> None:
@@ -103,7 +96,7 @@ def test_a_killed_server_loses_neither_its_queued_nor_its_running_job(jobs_archi
     queued = submit(tap, "SELECT COUNT(*) AS n FROM ivoa.obscore")
     time.sleep(0.5)
     assert httpx.get(f"{queued}/phase").text == "QUEUED"  # the one worker is busy
-    _stop(server, signal.SIGKILL)
+    stop_server(server, signal.SIGKILL)
     store = jobs_archive.jobs()
     assert store[_job_id(running)][0] == "EXECUTING" and store[_job_id(queued)][0] == "QUEUED"
 
@@ -115,14 +108,14 @@ def test_a_killed_server_loses_neither_its_queued_nor_its_running_job(jobs_archi
         assert jobs_archive.jobs()[_job_id(running)][1] == 2  # re-run after the crash
         assert jobs_archive.jobs()[_job_id(queued)][1] == 1
     finally:
-        _stop(restarted)
+        stop_server(restarted)
 
 
 def test_a_job_out_of_attempts_ends_in_error_saying_why(jobs_archive: JobsArchive) -> None:
     server = jobs_archive.start("attempts", DALSERVER_JOB_MAX_ATTEMPTS="1")
     job = submit(f"{server.base}/tap", slow_query(40))
     wait_for_phase(job, ("EXECUTING",))
-    _stop(server, signal.SIGKILL)
+    stop_server(server, signal.SIGKILL)
     restarted = jobs_archive.start("attempts-restarted", DALSERVER_JOB_MAX_ATTEMPTS="1")
     try:
         again = job.replace(server.base, restarted.base)
@@ -130,7 +123,7 @@ def test_a_job_out_of_attempts_ends_in_error_saying_why(jobs_archive: JobsArchiv
         message = query_status(httpx.get(f"{again}/error"))[1]
         assert "stopped before it finished" in message
     finally:
-        _stop(restarted)
+        stop_server(restarted)
 
 
 def test_a_clean_shutdown_hands_the_running_job_back_without_spending_an_attempt(
@@ -139,7 +132,7 @@ def test_a_clean_shutdown_hands_the_running_job_back_without_spending_an_attempt
     server = jobs_archive.start("graceful")
     job = submit(f"{server.base}/tap", slow_query(40))
     wait_for_phase(job, ("EXECUTING",))
-    _stop(server)  # SIGTERM: uvicorn shuts the app down
+    stop_server(server)  # SIGTERM: uvicorn shuts the app down
     assert jobs_archive.jobs()[_job_id(job)][:2] == ("QUEUED", 0)
     restarted = jobs_archive.start("graceful-restarted")
     try:
@@ -147,7 +140,7 @@ def test_a_clean_shutdown_hands_the_running_job_back_without_spending_an_attempt
         assert wait_for_phase(again, ("COMPLETED", "ERROR"), timeout=120) == "COMPLETED"
         assert jobs_archive.jobs()[_job_id(job)][1] == 1
     finally:
-        _stop(restarted)
+        stop_server(restarted)
 
 
 def test_the_sweeper_removes_jobs_past_their_destruction_time(jobs_archive: JobsArchive) -> None:
@@ -165,4 +158,4 @@ def test_the_sweeper_removes_jobs_past_their_destruction_time(jobs_archive: Jobs
         assert not directory.exists()
         assert _job_id(job) not in jobs_archive.jobs()
     finally:
-        _stop(server)
+        stop_server(server)

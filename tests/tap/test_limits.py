@@ -9,7 +9,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from tests.conftest import Archive, free_port, start_server, stop_server
+from tests.conftest import Archive, start_server_on_free_port, stop_server
 from tests.tap.helpers import query_status, rows, sync
 
 SLOW = "SELECT COUNT(*) FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore AS c, ivoa.obscore AS d"
@@ -17,10 +17,7 @@ SLOW = "SELECT COUNT(*) FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore 
 
 @pytest.fixture(scope="module")
 def strict_tap(archive: Archive) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **archive.env,
-        "DALSERVER_PORT": str(port),
+    settings = {
         "DALSERVER_STATEMENT_TIMEOUT_SECONDS": "0.5",
         "DALSERVER_MAXREC_DEFAULT": "7",
         "DALSERVER_MAXREC_HARD": "50",
@@ -30,7 +27,7 @@ def strict_tap(archive: Archive) -> Iterator[str]:
         "DALSERVER_JOB_RETENTION_MAX_SECONDS": "7200",
         "DALSERVER_UPLOAD_MAX_BYTES": "1000000",
     }
-    server = start_server(env, f"http://127.0.0.1:{port}", archive.settings.home / "strict-server.log")
+    server = start_server_on_free_port(archive.env, archive.settings.home / "strict-server.log", settings)
     try:
         yield f"{server.base}/tap"
     finally:

@@ -22,7 +22,7 @@ from astropy.table import Table
 from adql import to_postgres
 from dalserver.settings import Settings
 from dalserver.tap.upload import read_upload
-from tests.conftest import Archive, free_port, load_catalog, start_server, stop_server
+from tests.conftest import Archive, load_catalog, start_server_on_free_port, stop_server
 from tests.tap.helpers import query_status, rows, wait_for_phase
 
 N_STARS = 20_000
@@ -214,15 +214,12 @@ def test_a_cross_match_uses_the_catalogues_spatial_index(archive: Archive, stars
 # --- bad uploads ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small_limits(archive: Archive) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **archive.env,
-        "DALSERVER_PORT": str(port),
+    settings = {
         "DALSERVER_UPLOAD_MAX_BYTES": "4000",
         "DALSERVER_UPLOAD_MAX_ROWS": "5",
         "DALSERVER_UPLOAD_URL_FETCH": "false",
     }
-    server = start_server(env, f"http://127.0.0.1:{port}", archive.settings.home / "upload-limits.log")
+    server = start_server_on_free_port(archive.env, archive.settings.home / "upload-limits.log", settings)
     try:
         yield f"{server.base}/tap"
     finally:
