@@ -9,18 +9,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adql.parser import warm_up as warm_up_parser
 from dalserver import products
+from dalserver.datalink import routes as datalink_routes
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
-from dalserver.errors import DALIError
+from dalserver.errors import DALIError, PlainTextError
 from dalserver.formats import votable
 from dalserver.services import Services
 from dalserver.settings import Settings
+from dalserver.sia import routes as sia_routes
+from dalserver.sia.describe import VocabularyCache
+from dalserver.soda import routes as soda_routes
 from dalserver.tap import examples, sync, vosi
 from dalserver.uws import routes as uws_routes
 from dalserver.uws.runner import JobRunner
@@ -43,6 +47,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         queries = ArrowPool(database_url, settings.pool_max_size)
         svc = Services(settings, pool, queries, CatalogCache(pool, settings.catalog_ttl_seconds), JobStore(pool))
         svc.runner = JobRunner(svc, svc.jobs, database_url)
+        svc.vocabulary = VocabularyCache(pool)
         app.state.services = svc
         await svc.runner.start()
         try:
@@ -58,6 +63,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     app.include_router(vosi.router)
     app.include_router(examples.router)
     app.include_router(products.router)
+    app.include_router(sia_routes.router)
+    app.include_router(datalink_routes.router)
+    app.include_router(soda_routes.router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -65,6 +73,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
 
     @app.exception_handler(DALIError)
     async def dali_error(request: Request, exc: DALIError) -> Response:
+        if isinstance(exc, PlainTextError):
+            return PlainTextResponse(exc.message, status_code=exc.status_code)
         return Response(votable.error_document(exc.message), status_code=exc.status_code, media_type=votable.MEDIA_TYPE)
 
     @app.exception_handler(StarletteHTTPException)

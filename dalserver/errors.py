@@ -10,3 +10,7 @@ class DALIError(Exception):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+
+
+class PlainTextError(DALIError):
+    """A refusal whose protocol wants a text/plain error document (SODA 1.0 sec. 5.2)."""

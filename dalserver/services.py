@@ -15,6 +15,7 @@ from dalserver.settings import Settings
 from dalserver.uws.store import JobStore
 
 if TYPE_CHECKING:
+    from dalserver.sia.describe import VocabularyCache
     from dalserver.uws.runner import JobRunner
 
 
@@ -26,6 +27,7 @@ class Services:
     catalog: CatalogCache
     jobs: JobStore
     runner: JobRunner | None = None  # set once the services exist (the runner uses them)
+    vocabulary: VocabularyCache | None = None  # values listed in SIA's self-description
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     upload_max_tables: int = 10
     upload_url_fetch: bool = False  # UPLOAD=name,https://... (never to private or loopback addresses)
 
+    # DataLink and SODA
+    cache_dir: Path | None = None  # rendered previews; default: <home>/cache
+    preview_max_pixels: int = 1024  # longest side of a preview PNG
+    datalink_max_ids: int = 1000  # IDs one {links} request answers; more are cut with an overflow
+
     @property
     def public_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
@@ -58,6 +63,10 @@ class Settings(BaseSettings):
     @property
     def jobs_root(self) -> Path:
         return (self.jobs_dir or self.home / "jobs").absolute()
+
+    @property
+    def cache_root(self) -> Path:
+        return (self.cache_dir or self.home / "cache").absolute()
 
     @property
     def schema_extension_dirs(self) -> tuple[Path, ...]:

@@ -43,7 +43,7 @@ def _angular_separation(ra1: float, dec1: float, ra2: np.ndarray, dec2: np.ndarr
     return np.degrees(np.arctan2(num, den))
 
 
-def _image_hdu(hdul: fits.HDUList, path: Path) -> fits.ImageHDU | fits.PrimaryHDU:
+def image_hdu(hdul: fits.HDUList, path: Path) -> fits.ImageHDU | fits.PrimaryHDU:
     for hdu in hdul:
         if isinstance(hdu, fits.PrimaryHDU | fits.ImageHDU) and hdu.header.get("NAXIS", 0) >= 2:
             return hdu
@@ -61,7 +61,7 @@ def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
             with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
-                hdu = _image_hdu(hdul, path)
+                hdu = image_hdu(hdul, path)
                 header = hdu.header.copy()
                 wcs = WCS(header, naxis=2)
     except IngestError:

@@ -21,6 +21,18 @@ class OutputFormat:
     writer: Writer
     extension: str  # of an async job's result file
 
+    @property
+    def is_votable(self) -> bool:
+        return self.mime.startswith(votable.MEDIA_TYPE)
+
+    def stream(
+        self, columns: list[ColumnMeta], batches: Batches, maxrec: int, extras: votable.VOTableExtras | None = None
+    ) -> AsyncIterator[bytes]:
+        """The result in this format; ``extras`` (service descriptors) where the format carries them."""
+        if extras is not None and self.is_votable:
+            return self.writer(columns, batches, maxrec, extras)  # type: ignore[call-arg]
+        return self.writer(columns, batches, maxrec)
+
 
 FORMATS: list[OutputFormat] = [
     OutputFormat(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -34,12 +34,23 @@ _HEAD = (
 _XML_ILLEGAL = re.compile(XML_ILLEGAL)
 
 
+@dataclass(frozen=True)
+class VOTableExtras:
+    """What a protocol adds around a result table (DataLink service descriptors, SIA's self-description)."""
+
+    field_ids: dict[str, str] = field(default_factory=dict)  # column name -> XML ID, for PARAM ref=
+    infos: tuple[tuple[str, str], ...] = ()  # (name, value) INFOs in the results RESOURCE
+    resources: str = ""  # whole RESOURCE elements after the results
+
+
 def _text(value: str) -> str:
     return escape(_XML_ILLEGAL.sub("\ufffd", value))
 
 
-def field_element(meta: ColumnMeta, binary2: bool = False) -> str:
+def field_element(meta: ColumnMeta, binary2: bool = False, xml_id: str | None = None) -> str:
     attrs = [f"name={quoteattr(meta.name)}", f"datatype={quoteattr(meta.datatype)}"]
+    if xml_id:
+        attrs.append(f"ID={quoteattr(xml_id)}")
     arraysize = meta.arraysize
     if meta.datatype in ("char", "unicodeChar") and not arraysize:
         arraysize = "*"
@@ -69,21 +80,27 @@ def error_document(message: str) -> bytes:
     ).encode()
 
 
-def _head(columns: list[ColumnMeta], serialisation: str, binary2: bool = False) -> bytes:
+_NO_EXTRAS = VOTableExtras()
+
+
+def _head(columns: list[ColumnMeta], serialisation: str, extras: VOTableExtras, binary2: bool = False) -> bytes:
     head = [_HEAD, '<RESOURCE type="results">\n', info("QUERY_STATUS", "OK")]
+    head += [info(name, value) for name, value in extras.infos]
     head.append('<TABLE name="result">\n')
-    head += [field_element(c, binary2) for c in columns]
+    head += [field_element(c, binary2, extras.field_ids.get(c.name)) for c in columns]
     head.append(f"<DATA>{serialisation}")
     return "".join(head).encode()
 
 
-def _tail(closing: str, state: ResultState) -> bytes:
+def _tail(closing: str, state: ResultState, extras: VOTableExtras) -> bytes:
     tail = [closing, "</DATA>\n</TABLE>\n"]
     if state.error is not None:
         tail.append(info("QUERY_STATUS", "ERROR", state.error))
     elif state.overflow:
         tail.append(info("QUERY_STATUS", "OVERFLOW"))
-    tail.append("</RESOURCE>\n</VOTABLE>\n")
+    tail.append("</RESOURCE>\n")
+    tail.append(extras.resources)
+    tail.append("</VOTABLE>\n")
     return "".join(tail).encode()
 
 
@@ -99,13 +116,15 @@ def encode_tabledata(arrays: list[pa.Array]) -> bytes:
     return join_rows([td_cells(a) for a in arrays], "", "<TR>", "</TR>\n")
 
 
-async def tabledata_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
+async def tabledata_stream(
+    columns: list[ColumnMeta], batches: Batches, maxrec: int, extras: VOTableExtras = _NO_EXTRAS
+) -> AsyncIterator[bytes]:
     """A VOTable (TABLEDATA) for the rows of ``batches``, cut at ``maxrec`` with OVERFLOW after."""
-    yield _head(columns, "<TABLEDATA>\n")
+    yield _head(columns, "<TABLEDATA>\n", extras)
     state = ResultState()
     async for arrays in limited(batches, maxrec, state, columns):
         yield encode_tabledata(arrays)
-    yield _tail("</TABLEDATA>", state)
+    yield _tail("</TABLEDATA>", state, extras)
 
 
 def binary2_columns(columns: list[ColumnMeta]) -> list[ColumnMeta]:
@@ -116,10 +135,12 @@ def binary2_columns(columns: list[ColumnMeta]) -> list[ColumnMeta]:
     ]
 
 
-async def binary2_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
+async def binary2_stream(
+    columns: list[ColumnMeta], batches: Batches, maxrec: int, extras: VOTableExtras = _NO_EXTRAS
+) -> AsyncIterator[bytes]:
     """A VOTable (BINARY2): null flags per row, then each value big-endian, base64 in STREAM."""
     columns = binary2_columns(columns)
-    yield _head(columns, '<BINARY2><STREAM encoding="base64">\n', binary2=True)
+    yield _head(columns, '<BINARY2><STREAM encoding="base64">\n', extras, binary2=True)
     encoder = Binary2Encoder(columns)
     state = ResultState()
     carry = b""  # base64 works on 3-byte groups; keep the remainder for the next batch
@@ -131,7 +152,7 @@ async def binary2_stream(columns: list[ColumnMeta], batches: Batches, maxrec: in
             yield base64.encodebytes(raw[:cut])
     if carry:
         yield base64.encodebytes(carry)
-    yield _tail("</STREAM></BINARY2>", state)
+    yield _tail("</STREAM></BINARY2>", state, extras)
 
 
 Piece = np.ndarray | pa.Array  # (rows, width) uint8 for fixed-width values, binary per row otherwise

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from dalserver.datalink.discovery import result_extras
 from dalserver.db.query import QueryStream
 from dalserver.params import DALIParams
 from dalserver.services import Services, services
@@ -36,10 +37,11 @@ async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse
         prepared.uploads,
     )
     await stream.open()
+    extras = result_extras(prepared.columns, svc.settings.public_url)
 
     async def body():  # type: ignore[no-untyped-def]
         try:
-            async for chunk in prepared.fmt.writer(prepared.columns, stream.batches(), prepared.maxrec):
+            async for chunk in prepared.fmt.stream(prepared.columns, stream.batches(), prepared.maxrec, extras):
                 yield chunk
         finally:
             await stream.close()

@@ -10,6 +10,7 @@ from dalserver.errors import DALIError
 from dalserver.formats.registry import FORMATS
 from dalserver.services import services
 from dalserver.vosi import documents
+from dalserver.vosi.resources import availability_response
 
 router = APIRouter()
 
@@ -18,15 +19,7 @@ OUTPUT_FORMATS = [documents.OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f 
 
 @router.get("/tap/availability", summary="VOSI availability")
 async def availability(request: Request) -> Response:
-    svc = services(request)
-    try:
-        async with svc.pool.connection(timeout=5) as conn:
-            await conn.execute("SELECT 1")
-            await conn.rollback()
-        ok, note = True, "the service is accepting queries"
-    except Exception as exc:  # any failure to reach the database means "not available"
-        ok, note = False, f"the database cannot be reached: {type(exc).__name__}"
-    return Response(documents.availability(ok, note, svc.started), media_type=documents.XML_MEDIA_TYPE)
+    return await availability_response(services(request))
 
 
 @router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)")

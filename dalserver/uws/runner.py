@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 from anyio import to_thread
 
+from dalserver.datalink.discovery import result_extras
 from dalserver.db.query import QueryCancelled, QueryStream, QueryTimeout
 from dalserver.errors import DALIError
 from dalserver.params import DALIParams
@@ -188,8 +189,9 @@ class JobRunner:
                 return  # aborted (or deleted) before the query started
             pid_recorded = True
             await stream.open()
+            extras = result_extras(prepared.columns, self.settings.public_url)
             with partial.open("wb") as out:
-                async for chunk in prepared.fmt.writer(prepared.columns, stream.batches(), prepared.maxrec):
+                async for chunk in prepared.fmt.stream(prepared.columns, stream.batches(), prepared.maxrec, extras):
                     await to_thread.run_sync(out.write, chunk)
         except QueryTimeout:
             raise DALIError(

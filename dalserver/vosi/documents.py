@@ -60,6 +60,34 @@ def _vosi_capability(root: etree._Element, standard: str, url: str) -> None:
 
 
 @dataclass(frozen=True)
+class Capability:
+    """One standard capability with a ParamHTTP interface."""
+
+    standard_id: str
+    access_url: str
+    version: str | None = None
+    use: str = "full"
+
+
+def service_capabilities(service_url: str, capabilities: list[Capability]) -> bytes:
+    """VOSI capabilities of a DALI service at ``service_url``: its own, then VOSI's."""
+    root = etree.Element(
+        f"{{{VOSI_CAPABILITIES}}}capabilities", nsmap={"vosi": VOSI_CAPABILITIES, "xsi": XSI, "vs": VS}
+    )
+    for capability in capabilities:
+        cap = _sub(root, "capability", standardID=capability.standard_id)
+        iface = _sub(cap, "interface", role="std", version=capability.version)
+        _xsi_type(iface, "vs:ParamHTTP")
+        _sub(iface, "accessURL", capability.access_url, use=capability.use)
+    for standard, path in (
+        ("ivo://ivoa.net/std/VOSI#capabilities", "capabilities"),
+        ("ivo://ivoa.net/std/VOSI#availability", "availability"),
+    ):
+        _vosi_capability(root, standard, f"{service_url}/{path}")
+    return _serialise(root)
+
+
+@dataclass(frozen=True)
 class TapLimits:
     maxrec_default: int
     maxrec_hard: int

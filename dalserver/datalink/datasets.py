@@ -1,0 +1,100 @@
+"""Find published datasets by their publisher DID, and the archive file behind each.
+
+DataLink, the preview and SODA all start here: an ID is looked up in ivoa.obscore (compared
+case-insensitively, as IVOIDs are), and a product served from this archive's /data/ is mapped
+back to its file, never outside the archive directory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from psycopg_pool import AsyncConnectionPool
+
+from dalserver.errors import DALIError
+from dalserver.products import archive_file
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    did: str
+    obs_id: str
+    dataproduct_type: str | None
+    access_url: str | None
+    access_format: str | None
+    s_ra: float | None
+    s_dec: float | None
+    s_fov: float | None
+    footprint: tuple[tuple[float, float], ...]  # s_region's vertices (ra, dec), degrees
+    em_min: float | None
+    em_max: float | None
+    path: Path | None  # the archive file, when access_url is this server's /data/
+
+    @property
+    def is_image(self) -> bool:
+        return self.path is not None and self.dataproduct_type in ("image", "cube")
+
+
+def polygon_vertices(text: str | None) -> tuple[tuple[float, float], ...]:
+    """pgsphere's degree text of an spoly ``{(34.1d , -4.9d),...}`` as (ra, dec) pairs."""
+    if not text:
+        return ()
+    numbers = [float(n) for n in _NUMBER.findall(text)]
+    return tuple(zip(numbers[0::2], numbers[1::2], strict=False))
+
+
+def local_file(access_url: str | None, archive_root: Path) -> Path | None:
+    """The archive file a /data/ URL names. The host is not compared: the public URL an archive
+    was ingested under may have changed since (a new port, a proxy in front)."""
+    path = urlparse(access_url or "").path
+    if not path.startswith("/data/"):
+        return None
+    try:
+        return archive_file(archive_root, unquote(path[len("/data/") :]))
+    except DALIError:  # published, but the file is gone: no links that need it
+        return None
+
+
+_LOOKUP = (
+    "SELECT obs_publisher_did, obs_id, dataproduct_type, access_url, access_format, s_ra, s_dec, s_fov, "
+    "CAST(s_region AS text), em_min, em_max FROM ivoa.obscore WHERE lower(obs_publisher_did) = ANY(%s)"
+)
+
+
+async def find_datasets(pool: AsyncConnectionPool, ids: Sequence[str], archive_root: Path) -> dict[str, Dataset]:
+    """The datasets among ``ids``, keyed by the lower-cased ID; unknown IDs are simply absent."""
+    if not ids:
+        return {}
+    if any("\x00" in i for i in ids):
+        raise DALIError("UsageFault: an ID cannot contain the NUL character")
+    async with pool.connection() as conn:
+        cursor = await conn.execute(_LOOKUP, ([i.lower() for i in ids],))
+        rows = await cursor.fetchall()
+        await conn.rollback()
+    found = {}
+    for did, obs_id, kind, url, fmt, ra, dec, fov, region, em_min, em_max in rows:
+        found[did.lower()] = Dataset(
+            did,
+            obs_id,
+            kind,
+            url,
+            fmt,
+            ra,
+            dec,
+            fov,
+            polygon_vertices(region),
+            em_min,
+            em_max,
+            local_file(url, archive_root),
+        )
+    return found
+
+
+async def find_dataset(pool: AsyncConnectionPool, did: str, archive_root: Path) -> Dataset | None:
+    return (await find_datasets(pool, [did], archive_root)).get(did.lower())

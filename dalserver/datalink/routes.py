@@ -1,0 +1,103 @@
+"""DataLink endpoints: /datalink/links (the {links} table), /datalink/preview, VOSI resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pyarrow as pa
+from anyio import to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+
+from dalserver.datalink.datasets import find_dataset, find_datasets
+from dalserver.datalink.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
+from dalserver.datalink.links import LINK_COLUMNS, Link, cutout_descriptor, dataset_links, links_batch, not_found
+from dalserver.datalink.preview import cached_preview
+from dalserver.errors import DALIError
+from dalserver.formats.registry import FORMATS, find_format
+from dalserver.formats.votable import VOTableExtras
+from dalserver.params import DALIParams
+from dalserver.services import services
+from dalserver.vosi.documents import Capability
+from dalserver.vosi.resources import availability_response, capabilities_response
+
+router = APIRouter()
+_MAX_BODY = 4 << 20  # a POST of many IDs
+
+
+def _self_description(base_url: str) -> str:
+    return resource_xml(
+        ServiceDescriptor(
+            access_url=f"{base_url}/datalink/links",
+            standard_id=DATALINK_STANDARD,
+            utype="adhoc:this",
+            description="This DataLink service: the links of datasets published in ivoa.obscore",
+            inputs=[InputParam("ID", ucd="meta.id;meta.main", description="Publisher DID (repeat for several)")],
+        )
+    )
+
+
+async def _one_batch(batch: pa.RecordBatch) -> AsyncIterator[pa.RecordBatch]:
+    yield batch
+
+
+@router.api_route("/datalink/links", methods=["GET", "POST"], summary="DataLink {links}")
+async def links(request: Request) -> StreamingResponse:
+    svc = services(request)
+    params = await DALIParams.from_request(request, _MAX_BODY)
+    requested = params.get("RESPONSEFORMAT")
+    fmt = find_format(requested)
+    if fmt is None:
+        known = ", ".join(a for f in FORMATS for a in f.aliases[:1])
+        raise DALIError(f"UsageFault: RESPONSEFORMAT {requested!r} is not supported; use one of {known}")
+    given = [i for i in params.getall("ID") if i.strip()]
+    limit = svc.settings.datalink_max_ids
+    answered = given[:limit]
+    base = svc.settings.public_url
+    datasets = await find_datasets(svc.pool, answered, svc.settings.archive_root)
+    rows: list[Link] = []
+    descriptors = [_self_description(base)]
+    for given_id in answered:
+        dataset = datasets.get(given_id.lower())
+        if dataset is None:
+            rows.append(not_found(given_id))
+            continue
+        ref = f"soda-{len(descriptors)}"
+        found = await to_thread.run_sync(dataset_links, base, given_id, dataset, ref)
+        if any(link.service_def == ref for link in found):
+            descriptors.append(resource_xml(cutout_descriptor(base, dataset, ref)))
+        rows.extend(found)
+    maxrec = len(rows)
+    if len(given) > limit:
+        # DataLink sec. 2.1.1: answer up to the limit and say the result is cut (an OVERFLOW).
+        rows.append(not_found(given[limit]))
+    extras = VOTableExtras(infos=(("standardID", DATALINK_STANDARD),), resources="".join(descriptors))
+    # The DataLink MIME type for the standard answer; DALI's rules when a format was asked for.
+    media = DATALINK_MIME if requested is None and fmt.is_votable else fmt.mime
+    body = fmt.stream(LINK_COLUMNS, _one_batch(links_batch(rows)), maxrec, extras)
+    return StreamingResponse(body, media_type=media)
+
+
+@router.get("/datalink/preview", summary="PNG quick-look of an image")
+async def preview(request: Request, ID: str | None = None) -> FileResponse:  # noqa: N803 (DALI's name)
+    svc = services(request)
+    if not ID:
+        raise DALIError("UsageFault: missing required parameter ID")
+    dataset = await find_dataset(svc.pool, ID, svc.settings.archive_root)
+    if dataset is None or not dataset.is_image or dataset.path is None:
+        raise DALIError(f"NotFoundFault: {ID} is not an image of this archive", status_code=404)
+    png = await to_thread.run_sync(
+        cached_preview, dataset.path, svc.settings.cache_root, svc.settings.preview_max_pixels
+    )
+    return FileResponse(png, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/datalink/capabilities", summary="DataLink VOSI capabilities")
+async def capabilities(request: Request) -> Response:
+    base = services(request).settings.public_url
+    return capabilities_response(base, "datalink", [Capability(DATALINK_STANDARD, f"{base}/datalink/links")])
+
+
+@router.get("/datalink/availability", summary="DataLink VOSI availability")
+async def availability(request: Request) -> Response:
+    return await availability_response(services(request))

@@ -1,0 +1,100 @@
+"""SIA 2.0's self-description (sec. 3.1.2): a service descriptor of the {query} resource listing
+its parameters, with the values present in the archive for the enumerated ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from psycopg_pool import AsyncConnectionPool
+
+from dalserver.datalink.descriptors import SIA_STANDARD, InputParam, ServiceDescriptor
+from dalserver.sia.query import SIA_PRODUCT_TYPES
+
+log = logging.getLogger(__name__)
+
+# parameter -> ObsCore column whose distinct values are the parameter's options
+ENUMERATED = {
+    "COLLECTION": "obs_collection",
+    "FACILITY": "facility_name",
+    "INSTRUMENT": "instrument_name",
+    "DPTYPE": "dataproduct_type",
+    "CALIB": "calib_level",
+    "FORMAT": "access_format",
+}
+_INTERVALS = (
+    ("BAND", "m", "Wavelength interval (low high, -Inf/+Inf for open ends) that must overlap the data's"),
+    ("TIME", "d", "MJD interval that must overlap the observation's"),
+    ("FOV", "deg", "Interval that must contain the field of view"),
+    ("SPATRES", "arcsec", "Interval that must contain the spatial resolution"),
+    ("EXPTIME", "s", "Interval that must contain the exposure time"),
+    ("TIMERES", "s", "Interval that must contain the time resolution"),
+    ("SPECRP", None, "Interval that must contain the spectral resolving power"),
+)
+
+
+def self_descriptor(query_url: str, options: dict[str, list[str]]) -> ServiceDescriptor:
+    inputs = [
+        InputParam("POS", xtype=xtype, description=f"POS={shape} ... (ICRS degrees)")
+        for xtype, shape in (("circle", "CIRCLE ra dec r"), ("range", "RANGE"), ("polygon", "POLYGON"))
+    ]
+    inputs += [
+        InputParam(name, datatype="double", arraysize="*", xtype="interval", unit=unit, description=text)
+        for name, unit, text in _INTERVALS
+    ]
+    inputs.append(InputParam("POL", description="Polarization state (ObsCore), e.g. I"))
+    inputs.append(InputParam("ID", description="Publisher dataset identifier (compared case-insensitively)"))
+    for name in ENUMERATED:
+        datatype, arraysize = ("int", None) if name == "CALIB" else ("char", "*")
+        inputs.append(InputParam(name, datatype=datatype, arraysize=arraysize, options=options.get(name, ())))
+    inputs.append(InputParam("TARGET", description="Target name, exact match"))
+    inputs.append(InputParam("RELEASEDATE", description="Release date interval (ISO 8601)"))
+    inputs.append(InputParam("MAXREC", datatype="int", arraysize=None))
+    inputs.append(InputParam("RESPONSEFORMAT"))
+    return ServiceDescriptor(
+        access_url=query_url, standard_id=SIA_STANDARD, name="this", description="This SIA 2.0 service", inputs=inputs
+    )
+
+
+class VocabularyCache:
+    """The distinct values of the enumerated columns, refreshed every ``ttl`` seconds.
+
+    One scan of ObsCore per refresh, under a short statement timeout: if the table is too large
+    for that, the descriptor goes without OPTIONS rather than slowing queries down.
+    """
+
+    def __init__(self, pool: AsyncConnectionPool, ttl: float = 300.0, timeout_ms: int = 2000):
+        self.pool = pool
+        self.ttl = ttl
+        self.timeout_ms = timeout_ms
+        self._options: dict[str, list[str]] = {}
+        self._loaded = -float("inf")
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> dict[str, list[str]]:
+        if time.monotonic() - self._loaded < self.ttl:
+            return self._options
+        async with self._lock:
+            if time.monotonic() - self._loaded >= self.ttl:
+                self._options = await self._read()
+                self._loaded = time.monotonic()
+        return self._options
+
+    async def _read(self) -> dict[str, list[str]]:
+        columns = ", ".join(f"array_agg(DISTINCT {c}::text)" for c in ENUMERATED.values())
+        kinds = ", ".join(f"'{t}'" for t in SIA_PRODUCT_TYPES)
+        try:
+            async with self.pool.connection(timeout=5) as conn, conn.transaction():
+                await conn.execute("SET TRANSACTION READ ONLY")
+                await conn.execute(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}")
+                cursor = await conn.execute(f"SELECT {columns} FROM ivoa.obscore WHERE dataproduct_type IN ({kinds})")
+                row = await cursor.fetchone()
+        except Exception as exc:  # a slow or missing table: describe without options
+            log.warning("SIA self-description without value lists: %s", exc)
+            return {}
+        assert row is not None
+        return {
+            name: sorted(v for v in values or () if v is not None) for name, values in zip(ENUMERATED, row, strict=True)
+        }

@@ -1,0 +1,248 @@
+"""SIA 2.0 {query} parameters -> one SELECT over ivoa.obscore (SIA 2.0 sec. 2.1).
+
+Values of one parameter are OR-ed, different parameters AND-ed; a record whose field is null
+never satisfies a constraint on it. POS becomes ``s_region && <pgsphere shape>``, which the GiST
+index ``obscore_s_region`` answers; intervals become comparisons on the indexed bounds.
+Pure: the caller runs the SQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from adql import ADQLError
+from adql.catalog import ColumnMeta, TableMeta
+from adql.dialects.postgres import quote_ident, quote_string
+from dalserver.dali_values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
+from dalserver.errors import DALIError
+
+OBSCORE = ("ivoa", "obscore")
+ALIAS = "o"
+
+# ObsCore 1.1 sec. 4.8 and 4.1: the only values these columns may hold.
+POL_STATES = ("I", "Q", "U", "V", "RR", "LL", "RL", "LR", "XX", "YY", "XY", "YX", "POLI", "POLA")
+PRODUCT_TYPES = ("image", "cube", "spectrum", "sed", "timeseries", "visibility", "event", "measurements")
+CALIB_LEVELS = (0, 1, 2, 3, 4)
+# SIA finds images and cubes only (SIA 2.0 sec. 2.1.12), whatever else ObsCore holds.
+SIA_PRODUCT_TYPES = ("image", "cube")
+
+# parameter -> (lower-bound column, upper-bound column): the interval must overlap [low, high].
+OVERLAP_PARAMETERS = {"BAND": ("em_min", "em_max"), "TIME": ("t_min", "t_max")}
+# parameter -> column: the interval must contain the column's value.
+CONTAINING_PARAMETERS = {
+    "FOV": "s_fov",
+    "SPATRES": "s_resolution",
+    "EXPTIME": "t_exptime",
+    "TIMERES": "t_resolution",
+    "SPECRP": "em_res_power",
+}
+# parameter -> column compared for exact (case-sensitive) equality.
+STRING_PARAMETERS = {
+    "COLLECTION": "obs_collection",
+    "FACILITY": "facility_name",
+    "INSTRUMENT": "instrument_name",
+    "DPTYPE": "dataproduct_type",
+    "TARGET": "target_name",
+    "FORMAT": "access_format",
+}
+QUERY_PARAMETERS = (
+    "POS",
+    *OVERLAP_PARAMETERS,
+    "POL",
+    *CONTAINING_PARAMETERS,
+    "ID",
+    *STRING_PARAMETERS,
+    "CALIB",
+    "RELEASEDATE",
+)
+
+
+class UsageFault(DALIError):
+    """SIA 2.0 sec. 4.2: an error message starts with the fault's name."""
+
+    def __init__(self, message: str):
+        super().__init__(f"UsageFault: {message}")
+
+
+@dataclass(frozen=True)
+class SIAQuery:
+    sql: str
+    columns: list[ColumnMeta]
+
+
+def _column(name: str) -> str:
+    return f"{ALIAS}.{quote_ident(name)}"
+
+
+def _number(value: float) -> str:
+    return f"CAST({value!r} AS double precision)"
+
+
+def _radians(degrees: float) -> str:
+    return f"radians({_number(degrees)})"
+
+
+def _spoint(ra: float, dec: float) -> str:
+    return f"spoint({_radians(ra)}, {_radians(dec)})"
+
+
+def shape_sql(shape: Shape) -> str | None:
+    """The pgsphere value of a POS shape; None for a RANGE that is the whole sky."""
+    if isinstance(shape, Circle):
+        return f"scircle({_spoint(shape.ra, shape.dec)}, {_radians(shape.radius)})"
+    if isinstance(shape, Polygon):
+        text = "{" + ",".join(f"({ra!r}d,{dec!r}d)" for ra, dec in shape.vertices) + "}"
+        return f"spoly({quote_string(text)})"
+    assert isinstance(shape, Range)
+    if shape.full_ra and shape.dec_min <= -90.0 and shape.dec_max >= 90.0:
+        return None
+    # An sbox spans from its south-west to its north-east corner, eastwards; with ra_min > ra_max
+    # that wraps through 0, and 0..360 is a whole band of declination.
+    return f"sbox({_spoint(shape.ra_min, shape.dec_min)}, {_spoint(shape.ra_max, shape.dec_max)})"
+
+
+def _pos(value: str) -> str:
+    try:
+        shape = parse_pos(value)
+    except ValueError as exc:
+        raise UsageFault(str(exc)) from None
+    sql = shape_sql(shape)
+    region = _column("s_region")
+    return f"{region} IS NOT NULL" if sql is None else f"{region} && {sql}"
+
+
+def _interval(name: str, value: str) -> Interval:
+    try:
+        return parse_interval(value, name)
+    except ValueError as exc:
+        raise UsageFault(str(exc)) from None
+
+
+def _overlaps(name: str, value: str) -> str:
+    low_column, high_column = OVERLAP_PARAMETERS[name]
+    interval = _interval(name, value)
+    low, high = _column(low_column), _column(high_column)
+    upper = f"{low} <= {_number(interval.high)}" if math.isfinite(interval.high) else f"{low} IS NOT NULL"
+    lower = f"{high} >= {_number(interval.low)}" if math.isfinite(interval.low) else f"{high} IS NOT NULL"
+    return f"({upper} AND {lower})"
+
+
+def _contains(name: str, value: str) -> str:
+    interval = _interval(name, value)
+    column = _column(CONTAINING_PARAMETERS[name])
+    parts = []
+    if math.isfinite(interval.low):
+        parts.append(f"{column} >= {_number(interval.low)}")
+    if math.isfinite(interval.high):
+        parts.append(f"{column} <= {_number(interval.high)}")
+    return "(" + " AND ".join(parts or [f"{column} IS NOT NULL"]) + ")"
+
+
+def _string(value: str) -> str:
+    try:
+        return quote_string(value)
+    except ADQLError:
+        raise UsageFault("parameter values cannot contain the NUL character") from None
+
+
+def _pol(value: str) -> str:
+    state = value.strip()
+    if state not in POL_STATES:
+        raise UsageFault(f"POL: {value!r} is not an ObsCore polarization state; use one of {', '.join(POL_STATES)}")
+    # ObsCore writes the states as a list between slashes: /I/Q/U/.
+    return f"strpos({_column('pol_states')}, {_string('/' + state + '/')}) > 0"
+
+
+def _calib(value: str) -> str:
+    try:
+        level = int(value.strip())
+    except ValueError:
+        raise UsageFault(f"CALIB: {value!r} is not an integer calibration level (0 to 4)") from None
+    if level not in CALIB_LEVELS:
+        raise UsageFault(f"CALIB: {level} is not an ObsCore calibration level (0 to 4)")
+    return f"{_column('calib_level')} = {level}"
+
+
+def _dptype(value: str) -> str:
+    if value not in PRODUCT_TYPES:
+        raise UsageFault(f"DPTYPE: {value!r} is not an ObsCore data product type; SIA finds 'image' and 'cube'")
+    return f"{_column('dataproduct_type')} = {_string(value)}"
+
+
+def _release_date(value: str, table: TableMeta) -> str:
+    bounds = value.split()
+    if len(bounds) not in (1, 2):
+        raise UsageFault(f"RELEASEDATE: expected one ISO 8601 date or two, got {value!r}")
+    for bound in bounds:
+        try:
+            datetime.fromisoformat(bound.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageFault(f"RELEASEDATE: {bound!r} is not an ISO 8601 date") from None
+    if not any(c.name == "obs_release_date" for c in table.columns):
+        return "FALSE"  # SIA 2.0 sec. 2.1.18: no release dates here, so nothing matches
+    column = f"CAST({_column('obs_release_date')} AS timestamptz)"
+    if len(bounds) == 1:
+        return f"{column} = CAST({_string(bounds[0])} AS timestamptz)"
+    return f"{column} BETWEEN CAST({_string(bounds[0])} AS timestamptz) AND CAST({_string(bounds[1])} AS timestamptz)"
+
+
+def _condition(name: str, value: str, table: TableMeta) -> str:
+    builders: dict[str, Callable[[], str]] = {
+        "POS": lambda: _pos(value),
+        "POL": lambda: _pol(value),
+        "CALIB": lambda: _calib(value),
+        "DPTYPE": lambda: _dptype(value),
+        # IVOIDs compare case-insensitively (SIA 2.0 sec. 2.1.11); obscore_did_lower serves this.
+        "ID": lambda: f"lower({_column('obs_publisher_did')}) = lower({_string(value)})",
+        "RELEASEDATE": lambda: _release_date(value, table),
+    }
+    if name in builders:
+        return builders[name]()
+    if name in OVERLAP_PARAMETERS:
+        return _overlaps(name, value)
+    if name in CONTAINING_PARAMETERS:
+        return _contains(name, value)
+    return f"{_column(STRING_PARAMETERS[name])} = {_string(value)}"
+
+
+def where_clause(values: dict[str, list[str]], table: TableMeta) -> str:
+    """The WHERE conditions for the parameters in ``values`` (upper-case name -> values)."""
+    product_types = ", ".join(quote_string(t) for t in SIA_PRODUCT_TYPES)
+    conditions = [f"{_column('dataproduct_type')} IN ({product_types})"]
+    for name in QUERY_PARAMETERS:
+        given = values.get(name, [])
+        if not given:
+            continue
+        alternatives = [_condition(name, value, table) for value in given]
+        conditions.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")
+    return " AND ".join(conditions)
+
+
+def select_list(columns: tuple[ColumnMeta, ...]) -> str:
+    # pgsphere values have no binary form for the Arrow reader; their text (in degrees) is read
+    # and turned into STC-S by the writers, as for TAP.
+    return ", ".join(
+        f"CAST({_column(c.name)} AS text) AS {quote_ident(c.name)}" if c.is_geometry else _column(c.name)
+        for c in columns
+    )
+
+
+def build_query(values: dict[str, list[str]], table: TableMeta, row_limit: int) -> SIAQuery:
+    """The SQL for one SIA request; ``row_limit`` rows at most (0: metadata only)."""
+    where = where_clause(values, table)
+    schema, name = OBSCORE
+    sql = (
+        f"SELECT {select_list(table.columns)} FROM {quote_ident(schema)}.{quote_ident(name)} AS {ALIAS} "
+        f"WHERE {where} LIMIT {row_limit}"
+    )
+    return SIAQuery(sql, list(table.columns))
+
+
+def obscore_table(tables: list[TableMeta]) -> TableMeta:
+    for table in tables:
+        if (table.schema.lower(), table.name.lower()) == OBSCORE:
+            return table
+    raise DALIError("TransientFault: this archive publishes no ivoa.obscore table yet", status_code=503)

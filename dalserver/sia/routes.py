@@ -1,0 +1,97 @@
+"""SIA 2.0 endpoints: /sia/query (DALI-sync, GET and POST), /sia/capabilities, /sia/availability."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from dalserver.datalink.descriptors import SIA_STANDARD, resource_xml
+from dalserver.datalink.discovery import ID_FIELD, discovery_extras
+from dalserver.db.query import QueryStream, QueryTimeout
+from dalserver.errors import DALIError
+from dalserver.formats.registry import FORMATS, find_format
+from dalserver.params import DALIParams
+from dalserver.services import Services, services
+from dalserver.sia.describe import self_descriptor
+from dalserver.sia.query import QUERY_PARAMETERS, UsageFault, build_query, obscore_table
+from dalserver.vosi.documents import Capability
+from dalserver.vosi.resources import availability_response, capabilities_response
+
+router = APIRouter()
+
+_MAX_BODY = 1 << 20  # an SIA request is a form of short values
+
+
+def _maxrec(params: DALIParams, svc: Services) -> int:
+    try:
+        requested = params.integer("MAXREC", svc.settings.maxrec_default)
+    except DALIError as exc:
+        raise UsageFault(exc.message) from None
+    return min(requested, svc.settings.maxrec_hard)
+
+
+async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
+    requested = params.get("RESPONSEFORMAT")
+    fmt = find_format(requested)
+    if fmt is None:
+        known = ", ".join(a for f in FORMATS for a in f.aliases[:1])
+        raise UsageFault(f"RESPONSEFORMAT {requested!r} is not supported; use one of {known} (or their MIME types)")
+    maxrec = _maxrec(params, svc)
+    values = {name: params.getall(name) for name in QUERY_PARAMETERS}
+    table = obscore_table((await svc.catalog.get()).tables)
+    # One row beyond MAXREC tells an overflow apart from an exact fit; MAXREC=0: metadata only.
+    query = build_query(values, table, maxrec + 1 if maxrec else 0)
+    stream = QueryStream(svc.queries, query.sql, svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
+    try:
+        await stream.open()
+    except QueryTimeout as exc:
+        raise DALIError(f"FatalFault: {exc.message}") from None
+    except DALIError as exc:
+        # All a client can get wrong past parsing is a polygon pgsphere will not take.
+        raise UsageFault(f"POS POLYGON is not a valid spherical polygon ({exc.message})") from None
+    options = await svc.vocabulary.get() if svc.vocabulary else {}
+    base = svc.settings.public_url
+    described = resource_xml(self_descriptor(f"{base}/sia/query", options))
+    extras = discovery_extras(base, ID_FIELD, (described,), (("standardID", SIA_STANDARD),))
+
+    async def body():  # type: ignore[no-untyped-def]
+        try:
+            async for chunk in fmt.stream(query.columns, stream.batches(), maxrec, extras):
+                yield chunk
+        finally:
+            await stream.close()
+
+    return StreamingResponse(body(), media_type=fmt.mime)
+
+
+@router.api_route("/sia/query", methods=["GET", "POST"], summary="SIA 2.0 image search")
+async def sia_query(request: Request) -> StreamingResponse:
+    svc = services(request)
+    params = await DALIParams.from_request(request, _MAX_BODY)
+    return await run_sia_query(params, svc)
+
+
+@router.get("/sia/capabilities", summary="SIA VOSI capabilities")
+async def capabilities(request: Request) -> Response:
+    base = services(request).settings.public_url
+    return capabilities_response(base, "sia", [Capability(SIA_STANDARD, f"{base}/sia/query", "2.0", "base")])
+
+
+@router.get("/sia/availability", summary="SIA VOSI availability")
+async def availability(request: Request) -> Response:
+    return await availability_response(services(request))
+
+
+@router.get("/sia", response_class=HTMLResponse, summary="SIA service landing page")
+async def landing(request: Request) -> HTMLResponse:
+    settings = services(request).settings
+    base = settings.public_url
+    example = f"{base}/sia/query?POS=CIRCLE%2034.5%20-5.0%200.05&amp;BAND=6e-7%207e-7&amp;MAXREC=10"
+    return HTMLResponse(
+        f"<!DOCTYPE html><html><head><title>{settings.title}: SIA</title></head><body>"
+        f"<h1>{settings.title}</h1><p>Simple Image Access 2.0 at <code>{base}/sia</code> "
+        "(pyvo: <code>pyvo.dal.SIA2Service</code>).</p>"
+        f'<p>Example: <a href="{example}">images at RA 34.5, Dec -5.0 in 600-700 nm</a></p>'
+        f'<ul><li><a href="{base}/sia/capabilities">capabilities</a></li>'
+        f'<li><a href="{base}/sia/availability">availability</a></li></ul></body></html>'
+    )
