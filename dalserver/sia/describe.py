@@ -36,12 +36,16 @@ _INTERVALS = (
 
 
 def self_descriptor(query_url: str, options: dict[str, list[str]]) -> ServiceDescriptor:
+    # SIA 2.0's example descriptor puts xtype circle/range/polygon on char POS parameters and
+    # "interval" on arraysize="*": DALI (and votlint) reject both, so DALI's forms are used here.
     inputs = [
-        InputParam("POS", xtype=xtype, description=f"POS={shape} ... (ICRS degrees)")
-        for xtype, shape in (("circle", "CIRCLE ra dec r"), ("range", "RANGE"), ("polygon", "POLYGON"))
+        InputParam(
+            "POS",
+            description="CIRCLE ra dec r, RANGE ra1 ra2 dec1 dec2 or POLYGON ra1 dec1 ra2 dec2 ... (ICRS degrees)",
+        )
     ]
     inputs += [
-        InputParam(name, datatype="double", arraysize="*", xtype="interval", unit=unit, description=text)
+        InputParam(name, datatype="double", arraysize="2", xtype="interval", unit=unit, description=text)
         for name, unit, text in _INTERVALS
     ]
     inputs.append(InputParam("POL", description="Polarization state (ObsCore), e.g. I"))

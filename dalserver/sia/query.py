@@ -89,19 +89,78 @@ def _spoint(ra: float, dec: float) -> str:
     return f"spoint({_radians(ra)}, {_radians(dec)})"
 
 
-def shape_sql(shape: Shape) -> str | None:
-    """The pgsphere value of a POS shape; None for a RANGE that is the whole sky."""
+def _spoly(vertices: list[tuple[float, float]]) -> str:
+    text = "{" + ",".join(f"({ra!r}d,{dec!r}d)" for ra, dec in vertices) + "}"
+    return f"spoly({quote_string(text)})"
+
+
+def _steps(start: float, stop: float, most: float) -> list[float]:
+    """``start`` to ``stop`` inclusive, in equal steps of at most ``most``."""
+    count = max(1, math.ceil(abs(stop - start) / most))
+    return [start + (stop - start) * k / count for k in range(count + 1)]
+
+
+# pgsphere takes no polygon with a vertex on a pole (its edges there have no direction), so a
+# range that reaches a pole stops this far short of it: 0.36 arcsec.
+_POLE = 89.9999
+
+
+def _range_piece(ra_low: float, ra_high: float, dec_low: float, dec_high: float) -> list[tuple[float, float]]:
+    # Parallels are small circles, polygon edges great circles: a vertex every degree along
+    # them keeps the polygon within a few milliarcseconds of the range.
+    dec_low, dec_high = max(dec_low, -_POLE), min(dec_high, _POLE)
+    south = [(ra, dec_low) for ra in _steps(ra_low, ra_high, 1.0)]
+    north = [(ra, dec_high) for ra in _steps(ra_high, ra_low, 1.0)]
+    east = [(ra_high, dec) for dec in _steps(dec_low, dec_high, 45.0)[1:-1]]
+    west = [(ra_low, dec) for dec in _steps(dec_high, dec_low, 45.0)[1:-1]]
+    return [(ra % 360.0, dec) for ra, dec in south + east + north + west]
+
+
+def _cap(pole: float, radius: float) -> str:
+    return f"scircle({_spoint(0.0, pole)}, {_radians(radius)})"
+
+
+def _beyond(region: str, dec: float, northwards: bool) -> str:
+    """``region`` reaches the part of the sky north (or south) of the parallel ``dec``."""
+    pole = 90.0 if northwards else -90.0
+    radius = 90.0 - dec if northwards else 90.0 + dec
+    if radius <= 90.0:
+        return f"{region} && {_cap(pole, radius)}"
+    # pgsphere circles stop at 90 degrees: "reaches the larger cap" is "is not inside the other one".
+    return f"NOT ({region} <@ {_cap(-pole, 180.0 - radius)})"
+
+
+def pos_condition(shape: Shape, region: str) -> str:
+    """SQL that is true where the footprint ``region`` (an spoly column) overlaps ``shape``.
+
+    Every form is ``region && <pgsphere value>``, which the GiST index answers. A RANGE is made
+    of polygons and caps, not pgsphere's sbox: pgsphere 1.1 misses spoly/sbox overlaps where a
+    long, thin box crosses a polygon with no corner of either inside the other.
+    """
     if isinstance(shape, Circle):
-        return f"scircle({_spoint(shape.ra, shape.dec)}, {_radians(shape.radius)})"
+        return f"{region} && scircle({_spoint(shape.ra, shape.dec)}, {_radians(shape.radius)})"
     if isinstance(shape, Polygon):
-        text = "{" + ",".join(f"({ra!r}d,{dec!r}d)" for ra, dec in shape.vertices) + "}"
-        return f"spoly({quote_string(text)})"
+        return f"{region} && {_spoly(list(shape.vertices))}"
     assert isinstance(shape, Range)
-    if shape.full_ra and shape.dec_min <= -90.0 and shape.dec_max >= 90.0:
-        return None
-    # An sbox spans from its south-west to its north-east corner, eastwards; with ra_min > ra_max
-    # that wraps through 0, and 0..360 is a whole band of declination.
-    return f"sbox({_spoint(shape.ra_min, shape.dec_min)}, {_spoint(shape.ra_max, shape.dec_max)})"
+    south, north = shape.dec_min <= -90.0, shape.dec_max >= 90.0
+    if shape.full_ra:
+        if south and north:
+            return f"{region} IS NOT NULL"
+        caps = []
+        if not south:
+            caps.append(_beyond(region, shape.dec_min, northwards=True))
+        if not north:
+            caps.append(_beyond(region, shape.dec_max, northwards=False))
+        # A footprint is connected: touching both caps means touching the band between them.
+        return "(" + " AND ".join(caps) + ")"
+    # A range of one longitude is a line; 0.36 arcsec of width make it a polygon pgsphere takes.
+    width = (shape.ra_max - shape.ra_min) % 360.0 or 1e-4
+    edges = _steps(shape.ra_min, shape.ra_min + width, 90.0)  # pieces of at most 90 degrees
+    pieces = [
+        f"{region} && {_spoly(_range_piece(a, b, shape.dec_min, shape.dec_max))}"
+        for a, b in zip(edges, edges[1:], strict=False)
+    ]
+    return pieces[0] if len(pieces) == 1 else "(" + " OR ".join(pieces) + ")"
 
 
 def _pos(value: str) -> str:
@@ -109,9 +168,7 @@ def _pos(value: str) -> str:
         shape = parse_pos(value)
     except ValueError as exc:
         raise UsageFault(str(exc)) from None
-    sql = shape_sql(shape)
-    region = _column("s_region")
-    return f"{region} IS NOT NULL" if sql is None else f"{region} && {sql}"
+    return pos_condition(shape, _column("s_region"))
 
 
 def _interval(name: str, value: str) -> Interval:

@@ -142,9 +142,13 @@ def pixel_box(shape: Shape, wcs: WCS, nx: int, ny: int) -> PixelBox | None:
     ys = np.concatenate([y[on_image], ey[covered]])
     if xs.size == 0:
         return None
-    # Pixel i spans [i - 0.5, i + 0.5]; a point on a border belongs to the pixel inside the image.
-    x0, x1 = (int(np.clip(math.floor(v + 0.5), 0, nx - 1)) for v in (xs.min(), xs.max()))
-    y0, y1 = (int(np.clip(math.floor(v + 0.5), 0, ny - 1)) for v in (ys.min(), ys.max()))
+    # Pixel i spans [i - 0.5, i + 0.5]. The samples lie up to about half a pixel apart, so an
+    # extreme between two of them can reach into the next pixel: one pixel of margin keeps the
+    # whole region in the cutout.
+    x0 = int(np.clip(math.floor(xs.min() + 0.5) - 1, 0, nx - 1))
+    x1 = int(np.clip(math.floor(xs.max() + 0.5) + 1, 0, nx - 1))
+    y0 = int(np.clip(math.floor(ys.min() + 0.5) - 1, 0, ny - 1))
+    y1 = int(np.clip(math.floor(ys.max() + 0.5) + 1, 0, ny - 1))
     return PixelBox(x0, x1, y0, y1)
 
 

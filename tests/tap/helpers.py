@@ -79,3 +79,21 @@ def wait_for_phase(job_url: str, phases: tuple[str, ...], timeout: float = 60) -
         assert time.monotonic() < deadline, f"job stayed {phase}, expected one of {phases}"
         time.sleep(0.1)
     return phase
+
+
+def votlint_messages(document: bytes, tmp: Path) -> str:
+    """What STILTS votlint (schema validation plus VOTable semantics) says about ``document``."""
+    import shutil
+    import subprocess
+
+    stilts = shutil.which("stilts")
+    assert stilts, "stilts is not installed: ./dev test installs Debian's stilts package"
+    path = tmp / "document.vot"
+    path.write_bytes(document)
+    result = subprocess.run(
+        [stilts, "votlint", f"votable={path}", "validate=true", "version=1.4"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return (result.stdout + result.stderr).strip()
