@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from adql.catalog import ColumnMeta
+from dalserver.formats.cells import scalar
 from schemas.model import GEOMETRY_XTYPES
 
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -23,6 +24,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "double": pa.float64(),
 }
 _STCS_SHAPES = {"{": "Polygon ICRS ", "<": "Circle ICRS ", "(": "Position ICRS "}
+_SHAPE_MARKS, _STCS_PREFIXES = pa.array(list(_STCS_SHAPES)), pa.array(list(_STCS_SHAPES.values()))
 _NOT_A_NUMBER = r"[^-+.0-9eE]+"  # pgsphere text '<(34.1d , -4.9d) , 0.1d>' minus all but the numbers
 
 
@@ -63,13 +65,8 @@ def stcs_text(array: pa.Array) -> pa.Array:
     """pgsphere degree text -> an STC-S region in ICRS (ObsCore's s_region)."""
     text = pc.cast(_storage(array), pa.string())
     first = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(text), 0, 1)
-    prefix = pc.fill_null(_lookup(first, _STCS_SHAPES), "")
-    return pc.binary_join_element_wise(prefix, geometry_text(text), "")
-
-
-def _lookup(keys: pa.Array, mapping: dict[str, str]) -> pa.Array:
-    index = pc.index_in(keys, value_set=pa.array(list(mapping)))
-    return pc.take(pa.array(list(mapping.values())), index)
+    prefix = pc.fill_null(pc.take(_STCS_PREFIXES, pc.index_in(first, value_set=_SHAPE_MARKS)), scalar(""))
+    return pc.binary_join_element_wise(prefix, geometry_text(text), scalar(""))
 
 
 def _timestamps(array: pa.Array) -> pa.Array:

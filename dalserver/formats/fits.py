@@ -22,6 +22,7 @@ from anyio import to_thread
 from astropy.io import fits
 
 from adql.catalog import ColumnMeta
+from dalserver.formats.cells import scalar
 from dalserver.formats.columns import arrow_type
 from dalserver.formats.fixed import BIG_ENDIAN, fixed_arrays, fixed_bytes
 from dalserver.formats.limits import Batches, ResultState, limited
@@ -105,7 +106,7 @@ def _row_bytes(batch: pa.RecordBatch, spool: _Spool) -> bytes:
             encoded = [b"" if v is None else v.encode("utf-8") for v in array.to_pylist()]
             pieces.append(np.array(encoded, dtype=f"S{extent.width}").view(np.uint8).reshape(rows, extent.width))
         elif meta.datatype == "boolean":
-            codes = pc.fill_null(pc.if_else(array, ord("T"), ord("F")), 0)
+            codes = pc.fill_null(pc.if_else(array, scalar(ord("T")), scalar(ord("F"))), scalar(0))
             pieces.append(fixed_bytes(codes.to_numpy(zero_copy_only=False), "u1", rows))
         elif pa.types.is_list(array.type):
             pieces.append(fixed_arrays(array, BIG_ENDIAN[meta.datatype], extent.width, rows))

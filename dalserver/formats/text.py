@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from adql.catalog import ColumnMeta
-from dalserver.formats.cells import TextStyle, cell_text, is_list, join_rows, list_text
+from dalserver.formats.cells import TextStyle, cell_text, is_list, join_rows, list_text, scalar
 from dalserver.formats.columns import described
 from dalserver.formats.limits import Batches, ResultState, limited
 
@@ -59,7 +59,7 @@ async def tsv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -
     yield ("\t".join(c.name.replace("\t", " ") for c in columns) + "\n").encode()
     state = ResultState()
     async for arrays in limited(batches, maxrec, state, columns):
-        yield join_rows([pc.fill_null(cell_text(a, TSV), "") for a in arrays], "\t", "", "\n")
+        yield join_rows([pc.fill_null(cell_text(a, TSV), scalar("")) for a in arrays], "\t", "", "\n")
 
 
 _JSON_CONTROL = "[\x00-\x1f]"
@@ -69,7 +69,7 @@ def _json_strings(array: pa.Array) -> pa.Array:
     if len(array) and pc.any(pc.match_substring_regex(array, _JSON_CONTROL)).as_py():
         return pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in array.to_pylist()])
     escaped = pc.replace_substring(pc.replace_substring(array, "\\", "\\\\"), '"', '\\"')
-    return pc.binary_join_element_wise('"', escaped, '"', "")
+    return pc.binary_join_element_wise(scalar('"'), escaped, scalar('"'), scalar(""))
 
 
 JSON = TextStyle(  # JSON has no NaN or Inf: they become null
@@ -92,7 +92,7 @@ async def json_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) 
     state = ResultState()
     first = True
     async for arrays in limited(batches, maxrec, state, columns):
-        rows = join_rows([pc.fill_null(cell_text(a, JSON), "null") for a in arrays], ", ", ",\n[", "]")
+        rows = join_rows([pc.fill_null(cell_text(a, JSON), scalar("null")) for a in arrays], ", ", ",\n[", "]")
         yield rows[1:] if first else rows  # no comma before the first row
         first = False
     tail = {"overflow": state.overflow}

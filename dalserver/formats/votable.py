@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from adql.catalog import ColumnMeta
-from dalserver.formats.cells import XML_ILLEGAL, TextStyle, cell_text, is_list, join_rows, xml_escaped
+from dalserver.formats.cells import XML_ILLEGAL, TextStyle, cell_text, is_list, join_rows, scalar, xml_escaped
 from dalserver.formats.fixed import BIG_ENDIAN, fixed_arrays, fixed_bytes
 from dalserver.formats.limits import Batches, ResultState, limited
 
@@ -109,7 +109,8 @@ TABLEDATA = TextStyle(escape=xml_escaped)
 
 def td_cells(array: pa.Array) -> pa.Array:
     """One column of canonical values as TABLEDATA cells; a null is the empty cell."""
-    return pc.fill_null(pc.binary_join_element_wise("<TD>", cell_text(array, TABLEDATA), "</TD>", ""), "<TD/>")
+    cells = pc.binary_join_element_wise(scalar("<TD>"), cell_text(array, TABLEDATA), scalar("</TD>"), scalar(""))
+    return pc.fill_null(cells, scalar("<TD/>"))
 
 
 def encode_tabledata(arrays: list[pa.Array]) -> bytes:
@@ -186,7 +187,7 @@ class Binary2Encoder:
         if meta.datatype in ("char", "unicodeChar"):
             return _text_pieces(array, meta.datatype == "unicodeChar")
         if meta.datatype == "boolean":
-            codes = pc.fill_null(pc.if_else(array, ord("T"), ord("F")), ord("?"))
+            codes = pc.fill_null(pc.if_else(array, scalar(ord("T")), scalar(ord("F"))), scalar(ord("?")))
             return [fixed_bytes(codes.to_numpy(zero_copy_only=False), "u1", rows)]
         dtype = BIG_ENDIAN[meta.datatype]
         if is_list(array):
@@ -209,7 +210,7 @@ def _variable_arrays(array: pa.Array, dtype: str) -> list[Piece]:
 
 
 def _text_pieces(array: pa.Array, utf16: bool) -> list[Piece]:
-    text = pc.fill_null(array, "")
+    text = pc.fill_null(array, scalar(""))
     if not utf16:
         return _with_length(text, pc.binary_length(text).to_numpy(zero_copy_only=False))
     if len(text) and pc.all(pc.string_is_ascii(text)).as_py():
