@@ -66,8 +66,12 @@ def main() -> None:
     searches = []
     for _ in range(args.queries):
         low, high = rng.choice(BANDS)
-        searches.append({"POS": f"CIRCLE {rng.uniform(2, 60):.5f} {rng.uniform(-14, 14):.5f} 0.2",
-                         "BAND": f"{(low + high) / 2!r} {high!r}"})
+        searches.append(
+            {
+                "POS": f"CIRCLE {rng.uniform(2, 60):.5f} {rng.uniform(-14, 14):.5f} 0.2",
+                "BAND": f"{(low + high) / 2!r} {high!r}",
+            }
+        )
     table = obscore_table(load_catalog(url).tables)
     # As the service builds them: MAXREC (default 10,000) + 1 rows at most.
     sqls = [build_query({k: [v] for k, v in s.items()}, table, 10_001).sql for s in searches]

@@ -15,6 +15,7 @@ from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
 from data_ingest.instruments import profile_for
+from data_ingest.provenance import header_values
 
 
 class IngestError(Exception):
@@ -57,6 +58,11 @@ def spoly_text(corners: np.ndarray) -> str:
 
 def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]:
     """The ObsCore row for one FITS image; ``IngestError`` if it cannot be described."""
+    return describe_fits(path, context)[0]
+
+
+def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ObsCore row for one FITS image and the header values it was derived from."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
@@ -94,7 +100,7 @@ def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]
     collection_key = collection.lower().replace("/", "-").replace(" ", "-")
     size = path.stat().st_size
 
-    return {
+    row = {
         "dataproduct_type": "image",
         "calib_level": 3 if header.get("NCOMBINE", 2) != 1 else 2,
         "obs_collection": collection,
@@ -127,6 +133,7 @@ def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]
         "instrument_name": profile.instrument_name if profile else header.get("INSTRUME"),
         "em_band_name": band.name if band else band_name,
     }
+    return row, header_values(header)
 
 
 def _float(value: Any) -> float | None:

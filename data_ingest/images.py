@@ -16,7 +16,8 @@ from typing import Any
 import psycopg
 from tqdm import tqdm
 
-from data_ingest.fits_images import ArchiveContext, IngestError, obscore_row_from_fits
+from data_ingest.fits_images import ArchiveContext, IngestError, describe_fits
+from data_ingest.provenance import file_provenance, write_provenance
 from schemas.ddl import quote_ident
 from schemas.model import TableDef
 
@@ -68,6 +69,7 @@ def ingest_images(
     report = IngestReport()
     files = find_fits(paths)
     rows: list[dict[str, Any]] = []
+    sources: list[dict[str, Any]] = []
     root = context.archive_root.resolve()
     for path in tqdm(files, desc="reading FITS headers", unit="file", disable=not progress):
         try:
@@ -75,7 +77,9 @@ def ingest_images(
                 raise IngestError(
                     f"{path}: outside the archive directory {root}; move it there or set DALSERVER_ARCHIVE_DIR"
                 )
-            rows.append(obscore_row_from_fits(path, context))
+            row, values = describe_fits(path, context)
+            sources.append(file_provenance(path, root, row["obs_publisher_did"], values))
+            rows.append(row)
         except IngestError as exc:
             report.skipped.append(str(exc))
             if warn:
@@ -89,6 +93,7 @@ def ingest_images(
                 range(0, len(rows), 500), desc="writing ObsCore rows", unit="batch", disable=not progress
             ):
                 cur.executemany(sql, [{c: r.get(c) for c in columns} for r in rows[start : start + 500]])  # type: ignore[arg-type]
+            write_provenance(cur, sources)
         report.ingested = len(rows)
     report.seconds = time.monotonic() - started
     return report

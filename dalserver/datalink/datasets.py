@@ -35,6 +35,7 @@ class Dataset:
     em_min: float | None
     em_max: float | None
     path: Path | None  # the archive file, when access_url is this server's /data/
+    has_provenance: bool = False  # ingest.provenance knows where it came from
 
     @property
     def is_image(self) -> bool:
@@ -62,8 +63,10 @@ def local_file(access_url: str | None, archive_root: Path) -> Path | None:
 
 
 _LOOKUP = (
-    "SELECT obs_publisher_did, obs_id, dataproduct_type, access_url, access_format, s_ra, s_dec, s_fov, "
-    "CAST(s_region AS text), em_min, em_max FROM ivoa.obscore WHERE lower(obs_publisher_did) = ANY(%s)"
+    "SELECT o.obs_publisher_did, obs_id, dataproduct_type, access_url, access_format, s_ra, s_dec, s_fov, "
+    "CAST(s_region AS text), em_min, em_max, p.obs_publisher_did IS NOT NULL FROM ivoa.obscore AS o "
+    "LEFT JOIN ingest.provenance AS p ON p.obs_publisher_did = o.obs_publisher_did "
+    "WHERE lower(o.obs_publisher_did) = ANY(%s)"
 )
 
 
@@ -78,7 +81,7 @@ async def find_datasets(pool: AsyncConnectionPool, ids: Sequence[str], archive_r
         rows = await cursor.fetchall()
         await conn.rollback()
     found = {}
-    for did, obs_id, kind, url, fmt, ra, dec, fov, region, em_min, em_max in rows:
+    for did, obs_id, kind, url, fmt, ra, dec, fov, region, em_min, em_max, known in rows:
         found[did.lower()] = Dataset(
             did,
             obs_id,
@@ -92,6 +95,7 @@ async def find_datasets(pool: AsyncConnectionPool, ids: Sequence[str], archive_r
             em_min,
             em_max,
             local_file(url, archive_root),
+            known,
         )
     return found
 

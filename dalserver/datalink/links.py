@@ -83,6 +83,16 @@ def dataset_links(base_url: str, given_id: str, dataset: Dataset, cutout_ref: st
             content_qualifier=f"#{dataset.dataproduct_type}" if dataset.dataproduct_type else None,
         )
     ]
+    if dataset.has_provenance:
+        links.append(
+            Link(
+                given_id,
+                "#provenance",
+                access_url=f"{base_url}/datalink/provenance?{urlencode({'ID': dataset.did})}",
+                description=f"Where {dataset.obs_id} came from: source file, checksum, ingest (W3C PROV-JSON)",
+                content_type="application/json",
+            )
+        )
     if dataset.is_image:
         links.append(
             Link(

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 import pyarrow as pa
 from anyio import to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from dalserver.datalink.datasets import find_dataset, find_datasets
 from dalserver.datalink.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
 from dalserver.datalink.links import LINK_COLUMNS, Link, cutout_descriptor, dataset_links, links_batch, not_found
 from dalserver.datalink.preview import cached_preview
+from dalserver.datalink.provenance import provenance_document
 from dalserver.errors import DALIError
 from dalserver.formats.registry import FORMATS, find_format
 from dalserver.formats.votable import VOTableExtras
@@ -90,6 +91,17 @@ async def preview(request: Request, ID: str | None = None) -> FileResponse:  # n
         cached_preview, dataset.path, svc.settings.cache_root, svc.settings.preview_max_pixels
     )
     return FileResponse(png, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/datalink/provenance", summary="Ingest provenance of a dataset (W3C PROV-JSON)")
+async def provenance(request: Request, ID: str | None = None) -> JSONResponse:  # noqa: N803 (DALI's name)
+    svc = services(request)
+    if not ID:
+        raise DALIError("UsageFault: missing required parameter ID")
+    document = await provenance_document(svc.pool, ID, svc.settings.public_url)
+    if document is None:
+        raise DALIError(f"NotFoundFault: no ingest provenance is known for {ID}", status_code=404)
+    return JSONResponse(document)
 
 
 @router.get("/datalink/capabilities", summary="DataLink VOSI capabilities")

@@ -3,6 +3,7 @@ SIA and TAP results, and plain requests with several IDs."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -33,12 +34,12 @@ def table(response: httpx.Response) -> list[dict[str, str | None]]:
     return [dict(zip(names, row, strict=True)) for row in rows(response)]
 
 
-def test_links_of_a_dataset_are_this_preview_and_a_cutout_service(server: str, dids: list[str]) -> None:
+def test_links_of_a_dataset_are_this_provenance_preview_and_a_cutout_service(server: str, dids: list[str]) -> None:
     response = links(server, dids[0])
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/x-votable+xml;content=datalink"
     found = {row["semantics"]: row for row in table(response)}
-    assert set(found) == {"#this", "#preview", "#cutout"}
+    assert set(found) == {"#this", "#provenance", "#preview", "#cutout"}
     this = found["#this"]
     assert this["ID"] == dids[0] and this["content_type"] == "image/fits" and this["access_url"].endswith(".fits")
     assert int(this["content_length"]) == len(httpx.get(this["access_url"], timeout=30).content)
@@ -60,7 +61,7 @@ def test_several_ids_are_answered_in_order_with_an_error_row_for_an_unknown_one(
     assert query_status(response)[0] == "OK"
     ids = [row["ID"] for row in table(response)]
     # Each ID's links are consecutive (DataLink sec. 3.2), in the order asked.
-    assert ids == [dids[0]] * 3 + [unknown] + [dids[1]] * 3
+    assert ids == [dids[0]] * 4 + [unknown] + [dids[1]] * 4
     error = next(row for row in table(response) if row["ID"] == unknown)
     assert error["semantics"] == "#this" and error["access_url"] is None
     assert error["error_message"].startswith("NotFoundFault: ")
@@ -85,7 +86,7 @@ def test_ids_are_matched_case_insensitively_as_ivoids(server: str, dids: list[st
 def test_pyvo_getdatalink_works_on_sia_records_and_tap_rows(server: str) -> None:
     record = pyvo.dal.SIA2Service(f"{server}/sia").search(pos=(34.5, -5.0, 0.02), maxrec=1)[0]
     sia_links = record.getdatalink()
-    assert {row.semantics for row in sia_links} == {"#this", "#preview", "#cutout"}
+    assert {row.semantics for row in sia_links} == {"#this", "#provenance", "#preview", "#cutout"}
     tap = pyvo.dal.TAPService(f"{server}/tap")
     result = tap.run_sync("SELECT TOP 2 obs_id, obs_publisher_did FROM ivoa.obscore ORDER BY obs_id")
     tap_links = result[0].getdatalink()
@@ -106,6 +107,25 @@ def test_preview_is_a_png_of_the_image_and_is_cached(server: str, archive: Archi
     stamps = {p: p.stat().st_mtime_ns for p in cached}
     assert httpx.get(row["access_url"], timeout=30).content == first.content
     assert {p: p.stat().st_mtime_ns for p in cached} == stamps  # served from the cache, not redrawn
+
+
+def test_provenance_names_the_source_file_its_checksum_and_the_header_values(
+    server: str, archive: Archive, dids: list[str]
+) -> None:
+    row = next(r for r in table(links(server, dids[0])) if r["semantics"] == "#provenance")
+    response = httpx.get(row["access_url"], timeout=30)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    document = response.json()
+    (source_id, source), *_ = [(k, v) for k, v in document["entity"].items() if v["prov:type"] == "file"]
+    path = archive.settings.archive_root / source["prov:label"]
+    assert source["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert source["bytes"] == path.stat().st_size
+    assert source["header"]["INSTRUME"] == "Suprime-Cam" and "MJD-OBS" in source["header"]
+    derived = next(iter(document["wasDerivedFrom"].values()))
+    assert derived == {"prov:generatedEntity": dids[0], "prov:usedEntity": source_id}
+    assert next(iter(document["agent"].values()))["prov:label"].startswith("dalserver")
+    missing = httpx.get(f"{server}/datalink/provenance", params={"ID": "ivo://x/y"}, timeout=30)
+    assert missing.status_code == 404 and query_status(missing)[1].startswith("NotFoundFault: ")
 
 
 def test_preview_of_an_unknown_id_is_a_not_found_error_document(server: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import glob
+import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -83,9 +85,6 @@ def wait_for_phase(job_url: str, phases: tuple[str, ...], timeout: float = 60) -
 
 def votlint_messages(document: bytes, tmp: Path) -> str:
     """What STILTS votlint (schema validation plus VOTable semantics) says about ``document``."""
-    import shutil
-    import subprocess
-
     stilts = shutil.which("stilts")
     assert stilts, "stilts is not installed: ./dev test installs Debian's stilts package"
     path = tmp / "document.vot"

@@ -4,16 +4,14 @@ documents and error documents."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.tap.helpers import sync
+from tests.tap.helpers import sync, votlint_messages
 
 QUERY = (
-    "SELECT TOP 5 obs_id, s_ra, calib_level, t_resolution, pol_states, s_region, access_estsize, "
+    "SELECT TOP 5 obs_id, obs_publisher_did, s_ra, calib_level, t_resolution, pol_states, s_region, access_estsize, "
     "POINT('ICRS', s_ra, s_dec) AS p, CIRCLE('ICRS', s_ra, s_dec, 0.1) AS c, "
     "'Ωμέγα <&> \"q\"' AS txt, 1 = 1 AS yes FROM ivoa.obscore ORDER BY obs_id"
 )
@@ -28,17 +26,6 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_votlint_is_silent(tap_url: str, tmp_path: Path, case: str) -> None:
-    stilts = shutil.which("stilts")
-    if stilts is None:
-        pytest.fail("stilts is not installed: ./dev test installs Debian's stilts package")
     params = dict(CASES[case])
     response = sync(tap_url, params.pop("QUERY"), **params)
-    document = tmp_path / f"{case}.vot"
-    document.write_bytes(response.content)
-    result = subprocess.run(
-        [stilts, "votlint", f"votable={document}", "validate=true", "version=1.4"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert (result.stdout + result.stderr).strip() == "", result.stdout + result.stderr
+    assert votlint_messages(response.content, tmp_path) == ""

@@ -1,0 +1,71 @@
+"""Where an ingested file came from: its place in the archive, size, checksum and modification
+time, the header values its ObsCore row was derived from, and the software that derived it.
+Stored in ingest.provenance with the ObsCore row (one transaction) and served as PROV-JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from astropy.io import fits
+
+# The header keywords obscore_row_from_fits reads (besides the WCS, which it reads whole).
+USED_KEYWORDS = (
+    "NAXIS1", "NAXIS2", "CTYPE1", "CTYPE2", "CRVAL1", "CRVAL2", "RADESYS", "INSTRUME", "TELESCOP", "FILTER",
+    "FILTER01", "EXPTIME", "MJD-OBS", "MJD-END", "FRAMEID", "DATA-ID", "OBJECT", "SEEING", "NCOMBINE",
+)  # fmt: skip
+
+
+def software() -> str:
+    try:
+        return f"dalserver {version('dalserver')}"
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "dalserver (source tree)"
+
+
+def header_values(header: fits.Header) -> dict[str, Any]:
+    """The keywords used, with JSON-able values (booleans, numbers and text as in the header)."""
+    return {k: header[k] for k in USED_KEYWORDS if k in header and isinstance(header[k], bool | int | float | str)}
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_provenance(path: Path, archive_root: Path, did: str, values: dict[str, Any]) -> dict[str, Any]:
+    stat = path.stat()
+    return {
+        "obs_publisher_did": did,
+        "source_path": path.resolve().relative_to(archive_root.resolve()).as_posix(),
+        "source_bytes": stat.st_size,
+        "source_sha256": sha256(path),
+        "source_modified": datetime.fromtimestamp(stat.st_mtime, UTC),
+        "software": software(),
+        "header_values": json.dumps(values),
+    }
+
+
+UPSERT = """
+INSERT INTO ingest.provenance (obs_publisher_did, source_path, source_bytes, source_sha256, source_modified,
+    ingested_at, software, header_values)
+VALUES (%(obs_publisher_did)s, %(source_path)s, %(source_bytes)s, %(source_sha256)s, %(source_modified)s,
+    now(), %(software)s, %(header_values)s::jsonb)
+ON CONFLICT (obs_publisher_did) DO UPDATE SET source_path = EXCLUDED.source_path,
+    source_bytes = EXCLUDED.source_bytes, source_sha256 = EXCLUDED.source_sha256,
+    source_modified = EXCLUDED.source_modified, ingested_at = EXCLUDED.ingested_at,
+    software = EXCLUDED.software, header_values = EXCLUDED.header_values
+"""
+
+
+def write_provenance(cur: psycopg.Cursor[Any], records: list[dict[str, Any]]) -> None:
+    cur.executemany(UPSERT, records)
