@@ -53,7 +53,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)
-    print(f"serving {settings.title} on http://{settings.host}:{settings.port}/tap (Ctrl-C to stop)")
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"serving {settings.title}: TAP {base}/tap, SIA {base}/sia, DataLink {base}/datalink (Ctrl-C to stop)")
     uvicorn.run(create_app(settings, url), host=settings.host, port=settings.port, log_level=args.log_level)
     return 0
 
