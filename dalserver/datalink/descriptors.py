@@ -143,12 +143,12 @@ def soda_inputs(id_param: InputParam, *, circle: str | None = None, polygon: str
     ]
 
 
-def soda_descriptor(base_url: str, inputs: list[InputParam], xml_id: str) -> ServiceDescriptor:
+def soda_descriptor(base_url: str, inputs: list[InputParam], xml_id: str, name: str = "cutout") -> ServiceDescriptor:
     return ServiceDescriptor(
         access_url=f"{base_url}/soda/sync",
         standard_id=SODA_STANDARD,
         xml_id=xml_id,
-        name="cutout",
+        name=name,  # unique in its document (VOTable names should be)
         description="Cut a region out of the image (SODA); the answer is a FITS file with its WCS",
         inputs=inputs,
     )

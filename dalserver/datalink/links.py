@@ -67,7 +67,7 @@ def cutout_descriptor(base_url: str, dataset: Dataset, xml_id: str) -> ServiceDe
                 maximum=None if dataset.em_max is None else repr(dataset.em_max),
             )
         )
-    return soda_descriptor(base_url, inputs, xml_id)
+    return soda_descriptor(base_url, inputs, xml_id, name=f"{xml_id}: cutout of {dataset.obs_id}")
 
 
 def dataset_links(base_url: str, given_id: str, dataset: Dataset, cutout_ref: str) -> list[Link]:
@@ -84,12 +84,14 @@ def dataset_links(base_url: str, given_id: str, dataset: Dataset, cutout_ref: st
         )
     ]
     if dataset.has_provenance:
+        # DataLink's core vocabulary has no provenance term (STILTS datalinklint: E-SMCO for
+        # #provenance); #auxiliary is the core term for further material about the dataset.
         links.append(
             Link(
                 given_id,
-                "#provenance",
+                "#auxiliary",
                 access_url=f"{base_url}/datalink/provenance?{urlencode({'ID': dataset.did})}",
-                description=f"Where {dataset.obs_id} came from: source file, checksum, ingest (W3C PROV-JSON)",
+                description=f"Provenance of {dataset.obs_id}: source file, checksum, ingest (W3C PROV-JSON)",
                 content_type="application/json",
             )
         )

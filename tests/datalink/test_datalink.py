@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
+import subprocess
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import numpy as np
@@ -39,7 +42,7 @@ def test_links_of_a_dataset_are_this_provenance_preview_and_a_cutout_service(ser
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/x-votable+xml;content=datalink"
     found = {row["semantics"]: row for row in table(response)}
-    assert set(found) == {"#this", "#provenance", "#preview", "#cutout"}
+    assert set(found) == {"#this", "#auxiliary", "#preview", "#cutout"}
     this = found["#this"]
     assert this["ID"] == dids[0] and this["content_type"] == "image/fits" and this["access_url"].endswith(".fits")
     assert int(this["content_length"]) == len(httpx.get(this["access_url"], timeout=30).content)
@@ -86,7 +89,7 @@ def test_ids_are_matched_case_insensitively_as_ivoids(server: str, dids: list[st
 def test_pyvo_getdatalink_works_on_sia_records_and_tap_rows(server: str) -> None:
     record = pyvo.dal.SIA2Service(f"{server}/sia").search(pos=(34.5, -5.0, 0.02), maxrec=1)[0]
     sia_links = record.getdatalink()
-    assert {row.semantics for row in sia_links} == {"#this", "#provenance", "#preview", "#cutout"}
+    assert {row.semantics for row in sia_links} == {"#this", "#auxiliary", "#preview", "#cutout"}
     tap = pyvo.dal.TAPService(f"{server}/tap")
     result = tap.run_sync("SELECT TOP 2 obs_id, obs_publisher_did FROM ivoa.obscore ORDER BY obs_id")
     tap_links = result[0].getdatalink()
@@ -112,7 +115,7 @@ def test_preview_is_a_png_of_the_image_and_is_cached(server: str, archive: Archi
 def test_provenance_names_the_source_file_its_checksum_and_the_header_values(
     server: str, archive: Archive, dids: list[str]
 ) -> None:
-    row = next(r for r in table(links(server, dids[0])) if r["semantics"] == "#provenance")
+    row = next(r for r in table(links(server, dids[0])) if r["semantics"] == "#auxiliary")
     response = httpx.get(row["access_url"], timeout=30)
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     document = response.json()
@@ -141,6 +144,15 @@ def test_unknown_response_format_is_a_usage_fault(server: str, dids: list[str]) 
 
 def test_votlint_is_silent_on_a_links_document(server: str, dids: list[str], tmp_path: Path) -> None:
     assert votlint_messages(links(server, dids[0], "ivo://x/unknown").content, tmp_path) == ""
+
+
+def test_stilts_datalinklint_finds_no_error_or_warning(server: str, dids: list[str]) -> None:
+    stilts = shutil.which("stilts")
+    assert stilts, "stilts is not installed: ./dev test installs Debian's stilts package"
+    url = f"{server}/datalink/links?" + urlencode([("ID", dids[0]), ("ID", dids[1]), ("ID", "ivo://x/unknown")])
+    result = subprocess.run([stilts, "datalinklint", f"votable={url}"], capture_output=True, text=True, timeout=120)
+    report = result.stdout + result.stderr
+    assert "Totals: Errors: 0; Warnings: 0;" in report, report
 
 
 def test_more_ids_than_the_limit_are_cut_with_an_overflow(archive: Archive, dids: list[str], tmp_path: Path) -> None:
