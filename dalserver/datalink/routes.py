@@ -15,7 +15,7 @@ from dalserver.datalink.links import LINK_COLUMNS, Link, cutout_descriptor, data
 from dalserver.datalink.preview import cached_preview
 from dalserver.datalink.provenance import provenance_document
 from dalserver.errors import DALIError
-from dalserver.formats.registry import FORMATS, find_format
+from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.params import DALIParams
 from dalserver.services import services
@@ -47,10 +47,7 @@ async def links(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(request, _MAX_BODY)
     requested = params.get("RESPONSEFORMAT")
-    fmt = find_format(requested)
-    if fmt is None:
-        known = ", ".join(a for f in FORMATS for a in f.aliases[:1])
-        raise DALIError(f"UsageFault: RESPONSEFORMAT {requested!r} is not supported; use one of {known}")
+    fmt = response_format(requested, fault="UsageFault: ")
     given = [i for i in params.getall("ID") if i.strip()]
     limit = svc.settings.datalink_max_ids
     answered = given[:limit]

@@ -9,7 +9,7 @@ from dalserver.datalink.descriptors import SIA_STANDARD, resource_xml
 from dalserver.datalink.discovery import ID_FIELD, discovery_extras
 from dalserver.db.query import QueryStream, QueryTimeout
 from dalserver.errors import DALIError
-from dalserver.formats.registry import FORMATS, find_format
+from dalserver.formats.registry import response_format
 from dalserver.params import DALIParams
 from dalserver.services import Services, services
 from dalserver.sia.describe import self_descriptor
@@ -31,11 +31,7 @@ def _maxrec(params: DALIParams, svc: Services) -> int:
 
 
 async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
-    requested = params.get("RESPONSEFORMAT")
-    fmt = find_format(requested)
-    if fmt is None:
-        known = ", ".join(a for f in FORMATS for a in f.aliases[:1])
-        raise UsageFault(f"RESPONSEFORMAT {requested!r} is not supported; use one of {known} (or their MIME types)")
+    fmt = response_format(params.get("RESPONSEFORMAT"), fault="UsageFault: ")
     maxrec = _maxrec(params, svc)
     values = {name: params.getall(name) for name in QUERY_PARAMETERS}
     table = obscore_table((await svc.catalog.get()).tables)

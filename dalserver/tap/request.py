@@ -11,7 +11,7 @@ from anyio import to_thread
 from adql import ADQLError, Catalog, to_postgres
 from adql.catalog import ColumnMeta
 from dalserver.errors import DALIError
-from dalserver.formats.registry import FORMATS, OutputFormat, find_format
+from dalserver.formats.registry import OutputFormat, response_format
 from dalserver.params import DALIParams
 from dalserver.settings import Settings
 from dalserver.tap.upload import UploadTable, fetch_upload, parse_upload_parameter, read_upload
@@ -27,12 +27,7 @@ class PreparedQuery:
 
 
 def output_format(params: DALIParams) -> OutputFormat:
-    requested = params.get("RESPONSEFORMAT") or params.get("FORMAT")
-    fmt = find_format(requested)
-    if fmt is None:
-        known = ", ".join(a for f in FORMATS for a in f.aliases[:1])
-        raise DALIError(f"output format {requested!r} is not supported; use one of {known} (or their MIME types)")
-    return fmt
+    return response_format(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
 
 
 def check_request_parameters(params: DALIParams) -> OutputFormat:
