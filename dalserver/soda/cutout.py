@@ -27,6 +27,10 @@ _OUTLINE_POINTS = 720  # samples along a circle, a range, or all edges of a poly
 _EDGE_POINTS = 512  # samples along each edge of the image (fewer if it has fewer pixels)
 
 
+class UnsupportedData(Exception):
+    """A dataset this service cannot cut (the message says why)."""
+
+
 @dataclass(frozen=True)
 class PixelBox:
     x0: int  # first and last pixel index (inclusive), 0-based, along each axis
@@ -194,7 +198,9 @@ def cutouts(path: Path, regions: list[tuple[Shape, str]]) -> list[Cutout]:
             header = hdu.header.copy()
             wcs = WCS(header, naxis=2)
             data = hdu.data
-            ny, nx = data.shape[-2:]
+            if data.ndim != 2:
+                raise UnsupportedData(f"the dataset has {data.ndim} axes; only 2-d images can be cut yet")
+            ny, nx = data.shape
             result = []
             for shape, text in regions:
                 box = pixel_box(shape, wcs, nx, ny)

@@ -17,7 +17,7 @@ from dalserver.datalink.descriptors import SODA_STANDARD
 from dalserver.errors import PlainTextError
 from dalserver.params import DALIParams
 from dalserver.services import services
-from dalserver.soda.cutout import cutouts, write_cutouts
+from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts
 from dalserver.vosi.documents import Capability
 from dalserver.vosi.resources import availability_response, capabilities_response
 
@@ -78,7 +78,10 @@ async def soda_sync(request: Request) -> Response:
     if not regions:
         # No filtering parameter: the whole dataset is the answer.
         return FileResponse(dataset.path, media_type="application/fits", filename=dataset.path.name)
-    found = await to_thread.run_sync(cutouts, dataset.path, regions)
+    try:
+        found = await to_thread.run_sync(cutouts, dataset.path, regions)
+    except UnsupportedData as exc:
+        raise PlainTextError(f"Error: {exc}", status_code=501) from None
     if not found:
         # SODA sec. 5.1 (and DALI): a valid request that selects no pixels is 204 No Content.
         return Response(status_code=204, headers={"X-SODA-Reason": "the region(s) do not overlap the image"})
