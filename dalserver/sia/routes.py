@@ -43,8 +43,9 @@ async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
     except QueryTimeout as exc:
         raise DALIError(f"FatalFault: {exc.message}") from None
     except DALIError as exc:
-        # All a client can get wrong past parsing is a polygon pgsphere will not take.
-        raise UsageFault(f"POS POLYGON is not a valid spherical polygon ({exc.message})") from None
+        if "spherepoly" in exc.message:  # the one input pgsphere judges, not the parser
+            raise UsageFault(f"POS POLYGON is not a valid spherical polygon ({exc.message})") from None
+        raise DALIError(f"DefaultFault: {exc.message}", exc.status_code) from None
     options = await svc.vocabulary.get() if svc.vocabulary else {}
     base = svc.settings.public_url
     described = resource_xml(self_descriptor(f"{base}/sia/query", options))
