@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -54,6 +56,49 @@ def bench_database() -> str:
     url = database_url(Settings(database_name="dalserver_bench"))
     bootstrap(url)
     return url
+
+
+def server_env(url: str, **settings: str) -> tuple[dict[str, str], str]:
+    """The environment of a bench server on ``url`` (a free port, DALSERVER_* ``settings``) and its base URL."""
+    port = free_port()
+    env = {**os.environ, "DALSERVER_DATABASE_URL": url, "DALSERVER_PORT": str(port), **settings}
+    return env, f"http://127.0.0.1:{port}"
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """p50 and p95."""
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[94]
+
+
+@dataclass
+class PairedTimings:
+    direct: list[float] = field(default_factory=list)  # ms, the SQL on one psycopg connection
+    service: list[float] = field(default_factory=list)  # ms, the same request through HTTP
+    rows: int = 0  # found by the direct queries, in all
+
+
+def paired_latencies(
+    url: str, pairs: list[tuple[str, Callable[[httpx.Client], httpx.Response]]], warm_up: int = 20
+) -> PairedTimings:
+    """Each (SQL, request) pair timed both ways, one after the other, after ``warm_up`` untimed pairs
+    (caches on both paths); a request that does not answer 200 ends the benchmark."""
+    timings = PairedTimings()
+    with psycopg.connect(url, autocommit=True) as conn, httpx.Client(timeout=30) as client:
+        conn.execute("SELECT set_sphere_output('DEG')")
+        for sql, send in pairs[:warm_up]:
+            conn.execute(sql).fetchall()
+            send(client)
+        for sql, send in pairs:
+            start = time.perf_counter()
+            timings.rows += len(conn.execute(sql).fetchall())
+            timings.direct.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            response = send(client)
+            timings.service.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(response.text)
+    return timings
 
 
 def free_port() -> int:

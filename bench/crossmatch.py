@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import time
 
@@ -25,7 +24,7 @@ import numpy as np
 import psycopg
 from astropy.io.votable import from_table
 from astropy.table import Table
-from common import bench_database, free_port, load_catalog, publish_catalogue, serving
+from common import bench_database, load_catalog, publish_catalogue, server_env, serving
 
 from adql import to_postgres
 from dalserver.settings import Settings
@@ -112,8 +111,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     url = bench_database()
-    port = free_port()
-    env = {**os.environ, "DALSERVER_DATABASE_URL": url, "DALSERVER_PORT": str(port)}
+    env, base = server_env(url)
     print(f"publishing {args.rows:,} rows ...", flush=True)
     publish_catalogue(env, args.rows, "bench.xmatch")
     mine = upload_table(url, args.upload)
@@ -124,7 +122,6 @@ def main() -> None:
     upload = read_upload("mine", path, Settings())
     path.unlink()
     sql = to_postgres(ADQL, load_catalog(url).with_tables([upload.meta()]), row_limit=1_000_001).sql
-    base = f"http://127.0.0.1:{port}"
     with serving(env, base, url):
         timings: dict[str, list[float]] = {"direct": [], "sync": [], "async": []}
         counts: dict[str, int] = {}

@@ -11,14 +11,9 @@ Prints p50/p95 of both and of the difference, which is the service's overhead.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
-import time
 
-import httpx
-import psycopg
-from common import bench_database, free_port, load_catalog, publish_catalogue, serving
+from common import bench_database, load_catalog, paired_latencies, percentiles, publish_catalogue, server_env, serving
 
 from adql import to_postgres
 
@@ -28,42 +23,28 @@ ADQL = (
 )
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(samples, n=100)
-    return cuts[49], cuts[94]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=500)
     args = parser.parse_args()
     url = bench_database()
-    port = free_port()
-    env = {**os.environ, "DALSERVER_DATABASE_URL": url, "DALSERVER_PORT": str(port)}
+    env, base = server_env(url)
     publish_catalogue(env, args.rows, "bench.latency")
     rng = random.Random(3)
     cones = [(rng.uniform(0, 360), rng.uniform(-60, 60)) for _ in range(args.queries)]
     queries = [ADQL.format(ra=ra, dec=dec) for ra, dec in cones]
     catalog = load_catalog(url)
     sqls = [to_postgres(q, catalog, row_limit=10_001).sql for q in queries]  # as the service would run them
-    base = f"http://127.0.0.1:{port}"
     with serving(env, base, url):
-        direct, service, found = [], [], 0
-        with psycopg.connect(url, autocommit=True) as conn, httpx.Client(timeout=30) as client:
-            conn.execute("SELECT set_sphere_output('DEG')")
-            for query, sql in zip(queries[:20], sqls, strict=False):  # warm caches on both paths
-                conn.execute(sql).fetchall()
-                client.post(f"{base}/tap/sync", data={"LANG": "ADQL", "QUERY": query})
-            for query, sql in zip(queries, sqls, strict=True):
-                start = time.perf_counter()
-                found += len(conn.execute(sql).fetchall())
-                direct.append((time.perf_counter() - start) * 1000)
-                start = time.perf_counter()
-                response = client.post(f"{base}/tap/sync", data={"LANG": "ADQL", "QUERY": query})
-                service.append((time.perf_counter() - start) * 1000)
-                if response.status_code != 200:
-                    raise SystemExit(response.text)
+        timings = paired_latencies(
+            url,
+            [
+                (sql, lambda client, q=query: client.post(f"{base}/tap/sync", data={"LANG": "ADQL", "QUERY": q}))
+                for query, sql in zip(queries, sqls, strict=True)
+            ],
+        )
+    direct, service, found = timings.direct, timings.service, timings.rows
     overhead = [s - d for s, d in zip(service, direct, strict=True)]
     print(f"{args.queries} cones of 0.25 deg over {args.rows:,} rows, {found / args.queries:.1f} rows each on average")
     for label, samples in (("PostgreSQL direct", direct), ("/tap/sync", service), ("overhead", overhead)):

@@ -11,14 +11,10 @@ the ObsCore VOTable with its descriptors, HTTP). Prints p50/p95 of both and thei
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
-import time
 
-import httpx
 import psycopg
-from common import bench_database, free_port, load_catalog, serving
+from common import bench_database, load_catalog, paired_latencies, percentiles, server_env, serving
 
 from dalserver.sia.query import build_query, obscore_table
 
@@ -40,11 +36,6 @@ JOIN (VALUES {bands}) AS b(k, lo, hi) ON b.k = s.band
 """
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(samples, n=100)
-    return cuts[49], cuts[94]
-
-
 def fill(url: str, rows: int) -> None:
     bands = ", ".join(f"({k}, {lo!r}, {hi!r})" for k, (lo, hi) in enumerate(BANDS))
     with psycopg.connect(url, autocommit=True) as conn:
@@ -59,8 +50,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500)
     args = parser.parse_args()
     url = bench_database()
-    port = free_port()
-    env = {**os.environ, "DALSERVER_DATABASE_URL": url, "DALSERVER_PORT": str(port)}
+    env, base = server_env(url)
     fill(url, args.rows)
     rng = random.Random(5)
     searches = []
@@ -75,32 +65,23 @@ def main() -> None:
     table = obscore_table(load_catalog(url).tables)
     # As the service builds them: MAXREC (default 10,000) + 1 rows at most.
     sqls = [build_query({k: [v] for k, v in s.items()}, table, 10_001).sql for s in searches]
-    base = f"http://127.0.0.1:{port}"
     try:
         with serving(env, base, url):
-            direct, service, found = [], [], 0
-            with psycopg.connect(url, autocommit=True) as conn, httpx.Client(timeout=30) as client:
-                conn.execute("SELECT set_sphere_output('DEG')")
-                for search, sql in zip(searches[:20], sqls, strict=False):  # warm caches on both paths
-                    conn.execute(sql).fetchall()
-                    client.get(f"{base}/sia/query", params=search)
-                for search, sql in zip(searches, sqls, strict=True):
-                    start = time.perf_counter()
-                    found += len(conn.execute(sql).fetchall())
-                    direct.append((time.perf_counter() - start) * 1000)
-                    start = time.perf_counter()
-                    response = client.get(f"{base}/sia/query", params=search)
-                    service.append((time.perf_counter() - start) * 1000)
-                    if response.status_code != 200:
-                        raise SystemExit(response.text)
+            timings = paired_latencies(
+                url,
+                [
+                    (sql, lambda client, p=search: client.get(f"{base}/sia/query", params=p))
+                    for search, sql in zip(searches, sqls, strict=True)
+                ],
+            )
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DELETE FROM ivoa.obscore WHERE obs_collection = 'bench'")
     print(
         f"{args.queries} SIA queries (POS=CIRCLE 0.2 deg + BAND) over {args.rows:,} ObsCore rows, "
-        f"{found / args.queries:.1f} images each on average"
+        f"{timings.rows / args.queries:.1f} images each on average"
     )
-    (d50, d95), (s50, s95) = percentiles(direct), percentiles(service)
+    (d50, d95), (s50, s95) = percentiles(timings.direct), percentiles(timings.service)
     print(f"{'PostgreSQL direct':18s} p50 {d50:6.2f} ms   p95 {d95:6.2f} ms")
     print(f"{'/sia/query':18s} p50 {s50:6.2f} ms   p95 {s95:6.2f} ms")
     print(f"{'ratio':18s} p50 {s50 / d50:6.2f} x    p95 {s95 / d95:6.2f} x")

@@ -12,14 +12,13 @@ DALSERVER_DATABASE_URL, in a database of its own.
 from __future__ import annotations
 
 import argparse
-import os
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import psycopg
-from common import bench_database, free_port, load_catalog, publish_catalogue, serving
+from common import bench_database, load_catalog, publish_catalogue, server_env, serving
 
 from adql import to_postgres
 
@@ -84,19 +83,11 @@ def main() -> None:
     parser.add_argument("--formats", default=",".join(FORMATS))
     args = parser.parse_args()
     url = bench_database()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DALSERVER_DATABASE_URL": url,
-        "DALSERVER_PORT": str(port),
-        "DALSERVER_MAXREC_HARD": str(args.rows + 10),
-        "DALSERVER_STATEMENT_TIMEOUT_SECONDS": "600",
-    }
+    env, base = server_env(url, DALSERVER_MAXREC_HARD=str(args.rows + 10), DALSERVER_STATEMENT_TIMEOUT_SECONDS="600")
     publish_catalogue(env, args.rows, "bench.stream")
     sql = to_postgres(QUERY, load_catalog(url), row_limit=args.rows + 1).sql
     floor, floor_bytes = copy_floor(url, sql)
     print(f"{args.rows:,} rows x 7 columns; COPY TO STDOUT (floor): {floor:.2f} s, {args.rows / floor:,.0f} rows/s")
-    base = f"http://127.0.0.1:{port}"
     with serving(env, base, url) as server:
         print(f"server RSS at rest: {PeakRSS(server.pid)._rss_mb():.0f} MB")
         for fmt in args.formats.split(","):
