@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +124,17 @@ def stop_server(server: RunningServer, sig: int = signal.SIGTERM) -> None:
     """SIGTERM shuts the app down cleanly; SIGKILL is a crash."""
     server.process.send_signal(sig)
     server.process.wait(timeout=30)
+
+
+@contextmanager
+def another_server(env: dict[str, str], log_path: Path, settings: dict[str, str]) -> Iterator[RunningServer]:
+    """A server on the same archive with ``settings`` changed, for the length of a block; stopped
+    cleanly afterwards."""
+    server = start_server_on_free_port(env, log_path, settings)
+    try:
+        yield server
+    finally:
+        stop_server(server)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import pyvo
 from lxml import etree
 from PIL import Image
 
-from tests.conftest import Archive, start_server_on_free_port, stop_server
+from tests.conftest import Archive, another_server
 from tests.tap.helpers import NS, fields, query_status, rows, votlint_messages
 
 
@@ -156,13 +156,10 @@ def test_stilts_datalinklint_finds_no_error_or_warning(server: str, dids: list[s
 
 
 def test_more_ids_than_the_limit_are_cut_with_an_overflow(archive: Archive, dids: list[str], tmp_path: Path) -> None:
-    other = start_server_on_free_port(archive.env, tmp_path / "server.log", {"DALSERVER_DATALINK_MAX_IDS": "2"})
-    try:
+    with another_server(archive.env, tmp_path / "server.log", {"DALSERVER_DATALINK_MAX_IDS": "2"}) as other:
         response = links(other.base, *dids[:3])
-        assert query_status(response)[0] == "OVERFLOW"
-        assert {row["ID"] for row in table(response)} == set(dids[:2])
-    finally:
-        stop_server(other)
+    assert query_status(response)[0] == "OVERFLOW"
+    assert {row["ID"] for row in table(response)} == set(dids[:2])
 
 
 def test_datalink_vosi_resources(server: str) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import Archive, RunningServer, start_server_on_free_port, stop_server
+from tests.conftest import Archive, RunningServer, another_server, start_server_on_free_port, stop_server
 from tests.tap.helpers import query_status, rows, submit, wait_for_phase
 from tests.tap.test_async import slow_query
 
@@ -30,6 +31,9 @@ class JobsArchive:
 
     def start(self, name: str, **settings: str) -> RunningServer:
         return start_server_on_free_port(self.env, self.home / f"{name}.log", settings)
+
+    def serving(self, name: str, **settings: str) -> AbstractContextManager[RunningServer]:
+        return another_server(self.env, self.home / f"{name}.log", settings)
 
     def jobs(self) -> dict[str, tuple[str, int, int | None]]:
         """job_id -> (phase, attempts, worker_key), straight from the store."""
@@ -72,8 +76,7 @@ def _job_id(job_url: str) -> str:
 
 
 def test_two_servers_share_the_jobs_and_each_job_runs_once(jobs_archive: JobsArchive) -> None:
-    a, b = jobs_archive.start("share-a"), jobs_archive.start("share-b")
-    try:
+    with jobs_archive.serving("share-a") as a, jobs_archive.serving("share-b") as b:
         urls = [submit(f"{a.base}/tap", slow_query(8)) for _ in range(6)]
         for url in urls:
             seen_from_b = url.replace(a.base, b.base)
@@ -83,9 +86,6 @@ def test_two_servers_share_the_jobs_and_each_job_runs_once(jobs_archive: JobsArc
         mine = [store[_job_id(u)] for u in urls]
         assert all(attempts == 1 for _, attempts, _ in mine)  # claimed exactly once each
         assert len({worker for _, _, worker in mine}) == 2  # and both processes did work
-    finally:
-        stop_server(a)
-        stop_server(b)
 
 
 def test_a_killed_server_loses_neither_its_queued_nor_its_running_job(jobs_archive: JobsArchive) -> None:
@@ -100,15 +100,12 @@ def test_a_killed_server_loses_neither_its_queued_nor_its_running_job(jobs_archi
     store = jobs_archive.jobs()
     assert store[_job_id(running)][0] == "EXECUTING" and store[_job_id(queued)][0] == "QUEUED"
 
-    restarted = jobs_archive.start("kill-restarted")
-    try:
+    with jobs_archive.serving("kill-restarted") as restarted:
         for url in (running, queued):
             again = url.replace(server.base, restarted.base)
             assert wait_for_phase(again, ("COMPLETED", "ERROR"), timeout=120) == "COMPLETED"
         assert jobs_archive.jobs()[_job_id(running)][1] == 2  # re-run after the crash
         assert jobs_archive.jobs()[_job_id(queued)][1] == 1
-    finally:
-        stop_server(restarted)
 
 
 def test_a_job_out_of_attempts_ends_in_error_saying_why(jobs_archive: JobsArchive) -> None:
@@ -116,14 +113,11 @@ def test_a_job_out_of_attempts_ends_in_error_saying_why(jobs_archive: JobsArchiv
     job = submit(f"{server.base}/tap", slow_query(40))
     wait_for_phase(job, ("EXECUTING",))
     stop_server(server, signal.SIGKILL)
-    restarted = jobs_archive.start("attempts-restarted", DALSERVER_JOB_MAX_ATTEMPTS="1")
-    try:
+    with jobs_archive.serving("attempts-restarted", DALSERVER_JOB_MAX_ATTEMPTS="1") as restarted:
         again = job.replace(server.base, restarted.base)
         assert wait_for_phase(again, ("COMPLETED", "ERROR"), timeout=60) == "ERROR"
         message = query_status(httpx.get(f"{again}/error"))[1]
         assert "stopped before it finished" in message
-    finally:
-        stop_server(restarted)
 
 
 def test_a_clean_shutdown_hands_the_running_job_back_without_spending_an_attempt(
@@ -134,18 +128,14 @@ def test_a_clean_shutdown_hands_the_running_job_back_without_spending_an_attempt
     wait_for_phase(job, ("EXECUTING",))
     stop_server(server)  # SIGTERM: uvicorn shuts the app down
     assert jobs_archive.jobs()[_job_id(job)][:2] == ("QUEUED", 0)
-    restarted = jobs_archive.start("graceful-restarted")
-    try:
+    with jobs_archive.serving("graceful-restarted") as restarted:
         again = job.replace(server.base, restarted.base)
         assert wait_for_phase(again, ("COMPLETED", "ERROR"), timeout=120) == "COMPLETED"
         assert jobs_archive.jobs()[_job_id(job)][1] == 1
-    finally:
-        stop_server(restarted)
 
 
 def test_the_sweeper_removes_jobs_past_their_destruction_time(jobs_archive: JobsArchive) -> None:
-    server = jobs_archive.start("sweeper")
-    try:
+    with jobs_archive.serving("sweeper") as server:
         job = submit(f"{server.base}/tap", "SELECT TOP 1 obs_id FROM ivoa.obscore")
         wait_for_phase(job, ("COMPLETED",))
         directory = jobs_archive.home / "jobs" / _job_id(job)
@@ -157,5 +147,3 @@ def test_the_sweeper_removes_jobs_past_their_destruction_time(jobs_archive: Jobs
             time.sleep(0.2)
         assert not directory.exists()
         assert _job_id(job) not in jobs_archive.jobs()
-    finally:
-        stop_server(server)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from tests.conftest import Archive, start_server_on_free_port, stop_server
+from tests.conftest import Archive, another_server
 from tests.tap.helpers import query_status, rows, sync
 
 SLOW = "SELECT COUNT(*) FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore AS c, ivoa.obscore AS d"
@@ -27,11 +27,8 @@ def strict_tap(archive: Archive) -> Iterator[str]:
         "DALSERVER_JOB_RETENTION_MAX_SECONDS": "7200",
         "DALSERVER_UPLOAD_MAX_BYTES": "1000000",
     }
-    server = start_server_on_free_port(archive.env, archive.settings.home / "strict-server.log", settings)
-    try:
+    with another_server(archive.env, archive.settings.home / "strict-server.log", settings) as server:
         yield f"{server.base}/tap"
-    finally:
-        stop_server(server)
 
 
 def test_a_query_past_the_statement_timeout_gets_an_error_document(strict_tap: str) -> None:

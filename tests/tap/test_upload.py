@@ -22,7 +22,7 @@ from astropy.table import Table
 from adql import to_postgres
 from dalserver.settings import Settings
 from dalserver.tap.upload import read_upload
-from tests.conftest import Archive, load_catalog, start_server_on_free_port, stop_server
+from tests.conftest import Archive, another_server, load_catalog
 from tests.tap.helpers import query_status, rows, wait_for_phase
 
 N_STARS = 20_000
@@ -219,11 +219,8 @@ def small_limits(archive: Archive) -> Iterator[str]:
         "DALSERVER_UPLOAD_MAX_ROWS": "5",
         "DALSERVER_UPLOAD_URL_FETCH": "false",
     }
-    server = start_server_on_free_port(archive.env, archive.settings.home / "upload-limits.log", settings)
-    try:
+    with another_server(archive.env, archive.settings.home / "upload-limits.log", settings) as server:
         yield f"{server.base}/tap"
-    finally:
-        stop_server(server)
 
 
 def _error(response: httpx.Response) -> str:
