@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pyarrow as pa
 from anyio import to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from dalserver.datalink.datasets import find_dataset, find_datasets
 from dalserver.datalink.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
@@ -19,10 +19,10 @@ from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.params import DALIParams
 from dalserver.services import services
-from dalserver.vosi.documents import Capability
-from dalserver.vosi.resources import availability_response, capabilities_response
+from dalserver.vosi.resources import vosi_routes
 
 router = APIRouter()
+router.include_router(vosi_routes("datalink", "DataLink", DATALINK_STANDARD, "links"))
 _MAX_BODY = 4 << 20  # a POST of many IDs
 
 
@@ -99,14 +99,3 @@ async def provenance(request: Request, ID: str | None = None) -> JSONResponse:  
     if document is None:
         raise DALIError(f"NotFoundFault: no ingest provenance is known for {ID}", status_code=404)
     return JSONResponse(document)
-
-
-@router.get("/datalink/capabilities", summary="DataLink VOSI capabilities")
-async def capabilities(request: Request) -> Response:
-    base = services(request).settings.public_url
-    return capabilities_response(base, "datalink", [Capability(DATALINK_STANDARD, f"{base}/datalink/links")])
-
-
-@router.get("/datalink/availability", summary="DataLink VOSI availability")
-async def availability(request: Request) -> Response:
-    return await availability_response(services(request))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from dalserver.datalink.descriptors import SIA_STANDARD, resource_xml
 from dalserver.datalink.discovery import ID_FIELD, discovery_extras
@@ -14,10 +14,11 @@ from dalserver.params import DALIParams
 from dalserver.services import Services, services
 from dalserver.sia.describe import self_descriptor
 from dalserver.sia.query import QUERY_PARAMETERS, UsageFault, build_query, obscore_table
-from dalserver.vosi.documents import Capability
-from dalserver.vosi.resources import availability_response, capabilities_response
+from dalserver.vosi.resources import vosi_routes
 
 router = APIRouter()
+# SIA 2.0 sec. 2.3's example capability: the query resource's URL as a base, interface version 2.0.
+router.include_router(vosi_routes("sia", "SIA", SIA_STANDARD, "query", version="2.0", use="base"))
 
 _MAX_BODY = 1 << 20  # an SIA request is a form of short values
 
@@ -66,17 +67,6 @@ async def sia_query(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(request, _MAX_BODY)
     return await run_sia_query(params, svc)
-
-
-@router.get("/sia/capabilities", summary="SIA VOSI capabilities")
-async def capabilities(request: Request) -> Response:
-    base = services(request).settings.public_url
-    return capabilities_response(base, "sia", [Capability(SIA_STANDARD, f"{base}/sia/query", "2.0", "base")])
-
-
-@router.get("/sia/availability", summary="SIA VOSI availability")
-async def availability(request: Request) -> Response:
-    return await availability_response(services(request))
 
 
 @router.get("/sia", response_class=HTMLResponse, summary="SIA service landing page")

@@ -18,10 +18,10 @@ from dalserver.errors import PlainTextError
 from dalserver.params import DALIParams
 from dalserver.services import services
 from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts
-from dalserver.vosi.documents import Capability
-from dalserver.vosi.resources import availability_response, capabilities_response
+from dalserver.vosi.resources import vosi_routes
 
 router = APIRouter()
+router.include_router(vosi_routes("soda", "SODA", SODA_STANDARD, "sync"))
 _SPATIAL = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
 _UNSUPPORTED = ("TIME", "POL", "MOC")  # SODA parameters these (2-d, unpolarised) images cannot filter by
 
@@ -99,14 +99,3 @@ async def soda_sync(request: Request) -> Response:
         filename=f"{dataset.obs_id}-cutout.fits",
         background=BackgroundTask(target.unlink, missing_ok=True),
     )
-
-
-@router.get("/soda/capabilities", summary="SODA VOSI capabilities")
-async def capabilities(request: Request) -> Response:
-    base = services(request).settings.public_url
-    return capabilities_response(base, "soda", [Capability(SODA_STANDARD, f"{base}/soda/sync")])
-
-
-@router.get("/soda/availability", summary="SODA VOSI availability")
-async def availability(request: Request) -> Response:
-    return await availability_response(services(request))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from dalserver.services import Services
+from dalserver.services import Services, services
 from dalserver.vosi import documents
 
 
@@ -20,7 +21,19 @@ async def availability_response(svc: Services) -> Response:
     return Response(documents.availability(ok, note, svc.started), media_type=documents.XML_MEDIA_TYPE)
 
 
-def capabilities_response(base_url: str, service: str, capabilities: list[documents.Capability]) -> Response:
-    """A capabilities document: the service's own ``capabilities`` and VOSI's for ``base_url/service``."""
-    body = documents.service_capabilities(f"{base_url}/{service}", capabilities)
-    return Response(body, media_type=documents.XML_MEDIA_TYPE)
+def vosi_routes(service: str, label: str, standard_id: str, resource: str, **interface: str) -> APIRouter:
+    """``/<service>/capabilities`` (the service's one standard capability at ``/<service>/<resource>``,
+    then VOSI's) and ``/<service>/availability``; ``interface``: version, use of its accessURL."""
+    router = APIRouter()
+
+    @router.get(f"/{service}/capabilities", summary=f"{label} VOSI capabilities")
+    async def capabilities(request: Request) -> Response:
+        base = f"{services(request).settings.public_url}/{service}"
+        capability = documents.Capability(standard_id, f"{base}/{resource}", **interface)
+        return Response(documents.service_capabilities(base, [capability]), media_type=documents.XML_MEDIA_TYPE)
+
+    @router.get(f"/{service}/availability", summary=f"{label} VOSI availability")
+    async def availability(request: Request) -> Response:
+        return await availability_response(services(request))
+
+    return router
