@@ -5,6 +5,8 @@ service descriptors that take their ID from it (DataLink 1.1 sec. 4.5, SIA 2.0 s
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from adql.catalog import ColumnMeta
 from dalserver.datalink.descriptors import InputParam, datalink_descriptor, resource_xml, soda_descriptor, soda_inputs
 from dalserver.formats.votable import VOTableExtras
@@ -13,9 +15,11 @@ ID_FIELD = "obs_publisher_did"  # XML ID given to the FIELD the descriptors read
 PUBLISHER_DID_UTYPE = "obscore:curation.publisherdid"
 
 
+@lru_cache(maxsize=32)
 def discovery_extras(
     base_url: str, id_column: str, descriptors: tuple[str, ...] = (), infos: tuple[tuple[str, str], ...] = ()
 ) -> VOTableExtras:
+    # Cached: the same few (URL, column) pairs come back with every TAP and SIA answer.
     links = resource_xml(datalink_descriptor(base_url, ID_FIELD))
     id_param = InputParam("ID", ref=ID_FIELD, ucd="meta.id;meta.main")
     cutout = resource_xml(soda_descriptor(base_url, soda_inputs(id_param), "soda"))

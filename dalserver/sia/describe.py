@@ -35,7 +35,11 @@ _INTERVALS = (
 )
 
 
-def self_descriptor(query_url: str, options: dict[str, list[str]]) -> ServiceDescriptor:
+# parameter -> the values present, sorted; a tuple so that a rendered descriptor can be cached by it
+Options = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def self_descriptor(query_url: str, options: Options) -> ServiceDescriptor:
     # SIA 2.0's example descriptor puts xtype circle/range/polygon on char POS parameters and
     # "interval" on arraysize="*": DALI (and votlint) reject both, so DALI's forms are used here.
     inputs = [
@@ -50,9 +54,10 @@ def self_descriptor(query_url: str, options: dict[str, list[str]]) -> ServiceDes
     ]
     inputs.append(InputParam("POL", description="Polarization state (ObsCore), e.g. I"))
     inputs.append(InputParam("ID", description="Publisher dataset identifier (compared case-insensitively)"))
+    present = dict(options)
     for name in ENUMERATED:
         datatype, arraysize = ("int", None) if name == "CALIB" else ("char", "*")
-        inputs.append(InputParam(name, datatype=datatype, arraysize=arraysize, options=options.get(name, ())))
+        inputs.append(InputParam(name, datatype=datatype, arraysize=arraysize, options=present.get(name, ())))
     inputs.append(InputParam("TARGET", description="Target name, exact match"))
     inputs.append(InputParam("RELEASEDATE", description="Release date interval (ISO 8601)"))
     inputs.append(InputParam("MAXREC", datatype="int", arraysize=None))
@@ -73,11 +78,11 @@ class VocabularyCache:
         self.pool = pool
         self.ttl = ttl
         self.timeout_ms = timeout_ms
-        self._options: dict[str, list[str]] = {}
+        self._options: Options = ()
         self._loaded = -float("inf")
         self._lock = asyncio.Lock()
 
-    async def get(self) -> dict[str, list[str]]:
+    async def get(self) -> Options:
         if time.monotonic() - self._loaded < self.ttl:
             return self._options
         async with self._lock:
@@ -86,7 +91,7 @@ class VocabularyCache:
                 self._loaded = time.monotonic()
         return self._options
 
-    async def _read(self) -> dict[str, list[str]]:
+    async def _read(self) -> Options:
         columns = ", ".join(f"array_agg(DISTINCT {c}::text)" for c in ENUMERATED.values())
         kinds = ", ".join(f"'{t}'" for t in SIA_PRODUCT_TYPES)
         try:
@@ -97,8 +102,9 @@ class VocabularyCache:
                 row = await cursor.fetchone()
         except Exception as exc:  # a slow or missing table: describe without options
             log.warning("SIA self-description without value lists: %s", exc)
-            return {}
+            return ()
         assert row is not None
-        return {
-            name: sorted(v for v in values or () if v is not None) for name, values in zip(ENUMERATED, row, strict=True)
-        }
+        return tuple(
+            (name, tuple(sorted(v for v in values or () if v is not None)))
+            for name, values in zip(ENUMERATED, row, strict=True)
+        )

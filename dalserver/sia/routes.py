@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
@@ -10,9 +12,10 @@ from dalserver.datalink.discovery import ID_FIELD, discovery_extras
 from dalserver.db.query import QueryStream, QueryTimeout
 from dalserver.errors import DALIError
 from dalserver.formats.registry import response_format
+from dalserver.formats.votable import VOTableExtras
 from dalserver.params import DALIParams
 from dalserver.services import Services, services
-from dalserver.sia.describe import self_descriptor
+from dalserver.sia.describe import Options, self_descriptor
 from dalserver.sia.query import QUERY_PARAMETERS, UsageFault, build_query, obscore_table
 from dalserver.vosi.resources import vosi_routes
 
@@ -31,6 +34,14 @@ def _maxrec(params: DALIParams, svc: Services) -> int:
     return min(requested, svc.settings.maxrec_hard)
 
 
+@lru_cache(maxsize=8)
+def sia_extras(base_url: str, options: Options) -> VOTableExtras:
+    """What an SIA answer carries besides its rows; the same until the archive's values change,
+    so rendered once rather than per request."""
+    described = resource_xml(self_descriptor(f"{base_url}/sia/query", options))
+    return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", SIA_STANDARD),))
+
+
 async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
     fmt = response_format(params.get("RESPONSEFORMAT"), fault="UsageFault: ")
     maxrec = _maxrec(params, svc)
@@ -47,10 +58,7 @@ async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
         if "spherepoly" in exc.message:  # the one input pgsphere judges, not the parser
             raise UsageFault(f"POS POLYGON is not a valid spherical polygon ({exc.message})") from None
         raise DALIError(f"DefaultFault: {exc.message}", exc.status_code) from None
-    options = await svc.vocabulary.get() if svc.vocabulary else {}
-    base = svc.settings.public_url
-    described = resource_xml(self_descriptor(f"{base}/sia/query", options))
-    extras = discovery_extras(base, ID_FIELD, (described,), (("standardID", SIA_STANDARD),))
+    extras = sia_extras(svc.settings.public_url, await svc.vocabulary.get() if svc.vocabulary else ())
 
     async def body():  # type: ignore[no-untyped-def]
         try:
