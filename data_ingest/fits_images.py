@@ -15,7 +15,7 @@ from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
 from data_ingest.instruments import profile_for
-from data_ingest.provenance import header_values
+from data_ingest.provenance import WCS_KEYWORDS, HeaderReads
 
 
 class IngestError(Exception):
@@ -76,7 +76,10 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
         raise IngestError(f"{path}: not a readable FITS file ({exc})") from exc
     if not wcs.has_celestial or not wcs.wcs.ctype[0]:
         raise IngestError(f"{path}: no celestial WCS in the header (CTYPE1/CTYPE2 missing)")
-    n1, n2 = int(header["NAXIS1"]), int(header["NAXIS2"])
+    cards = HeaderReads(header)  # what the row is derived from, for its provenance
+    for key in WCS_KEYWORDS:
+        cards.get(key)
+    n1, n2 = int(cards["NAXIS1"]), int(cards["NAXIS2"])
     corners = wcs.calc_footprint(undistort=False, center=False)
     centre = wcs.pixel_to_world_values((n1 - 1) / 2, (n2 - 1) / 2)
     s_ra, s_dec = float(centre[0]) % 360.0, float(centre[1])
@@ -84,37 +87,37 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
         raise IngestError(f"{path}: the WCS does not give finite sky coordinates")
     radius = float(np.max(_angular_separation(s_ra, s_dec, corners[:, 0], corners[:, 1])))
 
-    profile = profile_for(header.get("INSTRUME"))
-    band_name = header.get(profile.filter_keyword if profile else "FILTER")
+    profile = profile_for(cards.get("INSTRUME"))
+    band_name = cards.get(profile.filter_keyword if profile else "FILTER")
     band = profile.filter(band_name) if profile else None
     if profile and band_name and band is None:
         raise IngestError(f"{path}: filter {band_name!r} is not in the {profile.instrument_name} profile")
 
-    exptime = _float(header.get("EXPTIME"))
-    t_min = _float(header.get("MJD-OBS"))
-    t_max = _float(header.get("MJD-END"))
+    exptime = _float(cards.get("EXPTIME"))
+    t_min = _float(cards.get("MJD-OBS"))
+    t_max = _float(cards.get("MJD-END"))
     if t_max is None and t_min is not None and exptime is not None:
         t_max = t_min + exptime / 86400.0
-    obs_id = str(header.get("FRAMEID") or header.get("DATA-ID") or path.stem)
-    collection = profile.collection if profile else str(header.get("INSTRUME") or "images")
+    obs_id = str(cards.get("FRAMEID") or cards.get("DATA-ID") or path.stem)
+    collection = profile.collection if profile else str(cards.get("INSTRUME") or "images")
     collection_key = collection.lower().replace("/", "-").replace(" ", "-")
     size = path.stat().st_size
 
     row = {
         "dataproduct_type": "image",
-        "calib_level": 3 if header.get("NCOMBINE", 2) != 1 else 2,
+        "calib_level": 3 if cards.get("NCOMBINE", 2) != 1 else 2,
         "obs_collection": collection,
         "obs_id": obs_id,
         "obs_publisher_did": f"ivo://{context.authority}/{collection_key}?{obs_id}",
         "access_url": context.access_url(path),
         "access_format": "image/fits",
         "access_estsize": max(1, math.ceil(size / 1024)),
-        "target_name": header.get("OBJECT"),
+        "target_name": cards.get("OBJECT"),
         "s_ra": s_ra,
         "s_dec": s_dec,
         "s_fov": 2 * radius,
         "s_region": spoly_text(corners),
-        "s_resolution": _float(header.get("SEEING")),
+        "s_resolution": _float(cards.get("SEEING")),
         "s_xel1": n1,
         "s_xel2": n2,
         "t_min": t_min,
@@ -129,11 +132,11 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
         "o_ucd": "phot.count",
         "pol_states": None,
         "pol_xel": None,
-        "facility_name": profile.facility_name if profile else header.get("TELESCOP"),
-        "instrument_name": profile.instrument_name if profile else header.get("INSTRUME"),
+        "facility_name": profile.facility_name if profile else cards.get("TELESCOP"),
+        "instrument_name": profile.instrument_name if profile else cards.get("INSTRUME"),
         "em_band_name": band.name if band else band_name,
     }
-    return row, header_values(header)
+    return row, cards.read
 
 
 def _float(value: Any) -> float | None:

@@ -15,11 +15,26 @@ from typing import Any
 import psycopg
 from astropy.io import fits
 
-# The header keywords obscore_row_from_fits reads (besides the WCS, which it reads whole).
-USED_KEYWORDS = (
-    "NAXIS1", "NAXIS2", "CTYPE1", "CTYPE2", "CRVAL1", "CRVAL2", "RADESYS", "INSTRUME", "TELESCOP", "FILTER",
-    "FILTER01", "EXPTIME", "MJD-OBS", "MJD-END", "FRAMEID", "DATA-ID", "OBJECT", "SEEING", "NCOMBINE",
-)  # fmt: skip
+# The WCS is read whole by astropy; these of its keywords say where on the sky the file lies.
+WCS_KEYWORDS = ("CTYPE1", "CTYPE2", "CRVAL1", "CRVAL2", "RADESYS")
+
+
+class HeaderReads:
+    """A FITS header that remembers the keywords read through it, with their (JSON-able) values:
+    the provenance lists what the ObsCore row was derived from, not a second hand-kept list."""
+
+    def __init__(self, header: fits.Header):
+        self._header = header
+        self.read: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._header else default
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._header[key]
+        if isinstance(value, bool | int | float | str):
+            self.read[key] = value
+        return value
 
 
 def software() -> str:
@@ -27,11 +42,6 @@ def software() -> str:
         return f"dalserver {version('dalserver')}"
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "dalserver (source tree)"
-
-
-def header_values(header: fits.Header) -> dict[str, Any]:
-    """The keywords used, with JSON-able values (booleans, numbers and text as in the header)."""
-    return {k: header[k] for k in USED_KEYWORDS if k in header and isinstance(header[k], bool | int | float | str)}
 
 
 def sha256(path: Path) -> str:
