@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -120,6 +120,26 @@ def dataset_links(base_url: str, given_id: str, dataset: Dataset, cutout_ref: st
 
 def not_found(given_id: str) -> Link:
     return Link(given_id, "#this", error_message=f"NotFoundFault: {given_id} is not a dataset of this archive")
+
+
+def answer(
+    base_url: str, ids: Sequence[str], datasets: Mapping[str, Dataset]
+) -> tuple[list[Link], list[ServiceDescriptor]]:
+    """The links of ``ids`` in the order given (``datasets`` keyed by lower-cased ID) and the SODA
+    descriptors their #cutout rows refer to. Reads file sizes: run it off the event loop."""
+    rows: list[Link] = []
+    cutouts: list[ServiceDescriptor] = []
+    for given_id in ids:
+        dataset = datasets.get(given_id.lower())
+        if dataset is None:
+            rows.append(not_found(given_id))
+            continue
+        ref = f"soda-{len(cutouts) + 1}"
+        found = dataset_links(base_url, given_id, dataset, ref)
+        if any(link.service_def == ref for link in found):
+            cutouts.append(cutout_descriptor(base_url, dataset, ref))
+        rows.extend(found)
+    return rows, cutouts
 
 
 def links_batch(links: Sequence[Link]) -> pa.RecordBatch:

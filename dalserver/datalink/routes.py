@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from dalserver.datalink.datasets import find_dataset, find_datasets
 from dalserver.datalink.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
-from dalserver.datalink.links import LINK_COLUMNS, Link, cutout_descriptor, dataset_links, links_batch, not_found
+from dalserver.datalink.links import LINK_COLUMNS, answer, links_batch, not_found
 from dalserver.datalink.preview import cached_preview
 from dalserver.datalink.provenance import provenance_document
 from dalserver.errors import DALIError
@@ -53,18 +53,8 @@ async def links(request: Request) -> StreamingResponse:
     answered = given[:limit]
     base = svc.settings.public_url
     datasets = await find_datasets(svc.pool, answered, svc.settings.archive_root)
-    rows: list[Link] = []
-    descriptors = [_self_description(base)]
-    for given_id in answered:
-        dataset = datasets.get(given_id.lower())
-        if dataset is None:
-            rows.append(not_found(given_id))
-            continue
-        ref = f"soda-{len(descriptors)}"
-        found = await to_thread.run_sync(dataset_links, base, given_id, dataset, ref)
-        if any(link.service_def == ref for link in found):
-            descriptors.append(resource_xml(cutout_descriptor(base, dataset, ref)))
-        rows.extend(found)
+    rows, cutouts = await to_thread.run_sync(answer, base, answered, datasets)
+    descriptors = [_self_description(base), *(resource_xml(d) for d in cutouts)]
     maxrec = len(rows)
     if len(given) > limit:
         # DataLink sec. 2.1.1: answer up to the limit and say the result is cut (an OVERFLOW).
