@@ -1,7 +1,10 @@
-"""The cutout box of region ∩ image, checked against brute force: 5 x 5 points in every pixel
-tested for being inside the region. The box must hold every pixel with a point inside and be at
-most two pixels larger: the one pixel of margin the cutout keeps, and one that a corner may touch
-between the sample points."""
+"""The cutout box of region ∩ image, checked against brute force: 5 x 5 points in every pixel, and
+50 per pixel along the image's border, tested for being inside the region. The box must hold every
+pixel with a point inside and be at most two pixels larger: the one pixel of margin the cutout
+keeps, and one that a corner may touch between the sample points.
+
+The border samples matter: a region cut by the image's edge can leave a sliver thinner than the
+grid's spacing along it, which the cutout rightly keeps (a hypothesis run found one 0.1 px thin)."""
 
 from __future__ import annotations
 
@@ -21,13 +24,21 @@ Y, X = np.mgrid[0 : N * SUB, 0 : N * SUB]
 RA, DEC = (
     np.asarray(v) for v in WCS_.pixel_to_world_values((X.ravel() + 0.5) / SUB - 0.5, (Y.ravel() + 0.5) / SUB - 0.5)
 )
+_ALONG = np.linspace(-0.5, N - 0.5, N * 50 + 1)
+BORDER_X = np.concatenate([_ALONG, _ALONG, np.full(_ALONG.size, -0.5), np.full(_ALONG.size, N - 0.5)])
+BORDER_Y = np.concatenate([np.full(_ALONG.size, -0.5), np.full(_ALONG.size, N - 0.5), _ALONG, _ALONG])
+BORDER_RA, BORDER_DEC = (np.asarray(v) for v in WCS_.pixel_to_world_values(BORDER_X, BORDER_Y))
 
 
 def brute_force_box(shape: Circle | Polygon | Range) -> tuple[int, int, int, int] | None:
     inside = contains(shape, RA % 360.0, DEC).reshape(N, SUB, N, SUB).any(axis=(1, 3))
-    if not inside.any():
-        return None
     ys, xs = np.nonzero(inside)
+    on_border = contains(shape, BORDER_RA % 360.0, BORDER_DEC)
+    # A border point belongs to the pixel it bounds (clipped: the image's corners are on two edges).
+    xs = np.concatenate([xs, np.clip(np.round(BORDER_X[on_border]), 0, N - 1).astype(int)])
+    ys = np.concatenate([ys, np.clip(np.round(BORDER_Y[on_border]), 0, N - 1).astype(int)])
+    if xs.size == 0:
+        return None
     return int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
 
 
