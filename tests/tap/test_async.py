@@ -14,7 +14,7 @@ import pyvo
 from lxml import etree
 
 from tests.conftest import Archive
-from tests.tap.helpers import query_status, rows, stilts_schema, submit, wait_for_phase
+from tests.tap.helpers import query_status, rows, stilts_schemas, submit, wait_for_phase
 
 UWS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0", "xlink": "http://www.w3.org/1999/xlink"}
 
@@ -29,7 +29,7 @@ def slow_query(fourth: int = 40) -> str:
 
 @pytest.fixture(scope="module")
 def uws_schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
-    return stilts_schema("UWS-v1.1.xsd", tmp_path_factory.mktemp("xsd"))
+    return stilts_schemas(tmp_path_factory.mktemp("xsd"))
 
 
 def job_doc(job_url: str, **params: str) -> etree._Element:
