@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     # DataLink and SODA
     cache_dir: Path | None = None  # rendered previews; default: <home>/cache
     preview_max_pixels: int = 1024  # longest side of a preview PNG
+    preview_cache_mb: int = 1024  # previews beyond this are removed, least recently used first
     datalink_max_ids: int = 1000  # IDs one {links} request answers; more are cut with an overflow
 
     @property

@@ -5,14 +5,23 @@ file, so a large mosaic is never read whole), scaled between astropy's ZScale li
 default astronomers know) and written as 8-bit grey with Pillow, north up as FITS displays it.
 A cached file is named by the source's path, size and modification time, so a re-ingested
 image gets a new preview; files are written under a temporary name and renamed into place.
+
+The cache is bounded: a hit refreshes the file's modification time, and after a write (at most
+once a minute per process, since it lists the whole cache) the least recently used previews are
+removed until the cache is back under 90 % of its limit. Several server processes may share it:
+removal tolerates files another process removed first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import math
 import os
 import tempfile
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -24,6 +33,9 @@ from PIL import Image
 from data_ingest.fits_images import image_hdu
 
 _VERSION = "1"  # part of the cache key: bump when the rendering changes
+_PRUNE_INTERVAL = 60.0  # seconds between two looks at the cache's size (per process)
+_last_prune = -math.inf
+_prune_lock = threading.Lock()
 
 
 def preview_path(source: Path, cache_dir: Path, max_pixels: int) -> Path:
@@ -58,19 +70,65 @@ def render(source: Path, max_pixels: int) -> Image.Image:
     return Image.fromarray(np.flipud(np.round(scaled * 255).astype(np.uint8)))
 
 
-def cached_preview(source: Path, cache_dir: Path, max_pixels: int) -> Path:
-    """The preview PNG of ``source``, rendering it if it is not cached yet."""
+def cached_preview(source: Path, cache_dir: Path, max_pixels: int, max_bytes: int) -> bytes:
+    """The preview PNG of ``source``, rendered and cached if it is not cached yet.
+
+    Bytes, not a path: another server process may prune the file before a response opens it."""
     target = preview_path(source, cache_dir, max_pixels)
-    if target.is_file():
-        return target
+    try:
+        png = target.read_bytes()
+    except FileNotFoundError:
+        pass
+    else:
+        with contextlib.suppress(OSError):  # pruned by another process meanwhile: still served
+            os.utime(target)  # "recently used", for the pruning
+        return png
+    buffer = io.BytesIO()
+    render(source, max_pixels).save(buffer, format="PNG")
+    png = buffer.getvalue()
     target.parent.mkdir(parents=True, exist_ok=True)
-    image = render(source, max_pixels)
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:
-            image.save(out, format="PNG")
+            out.write(png)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return target
+    _maybe_prune(cache_dir / "previews", max_bytes, keep=target)
+    return png
+
+
+def _maybe_prune(root: Path, max_bytes: int, keep: Path) -> None:
+    global _last_prune
+    with _prune_lock:
+        now = time.monotonic()
+        if now - _last_prune < _PRUNE_INTERVAL:
+            return
+        _last_prune = now
+    prune(root, max_bytes, keep)
+
+
+def prune(root: Path, max_bytes: int, keep: Path | None = None) -> int:
+    """Remove the least recently used previews until they take under 90 % of ``max_bytes``
+    (nothing when they are within ``max_bytes``); the number removed. ``keep`` stays."""
+    files: list[tuple[float, int, Path]] = []
+    for path in root.glob("*/*.png"):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        files.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in files)
+    if total <= max_bytes:
+        return 0
+    removed = 0
+    for _, size, path in sorted(files):
+        if total <= max_bytes * 0.9:
+            break
+        if path == keep:
+            continue
+        path.unlink(missing_ok=True)
+        total -= size
+        removed += 1
+    return removed

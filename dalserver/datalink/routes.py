@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pyarrow as pa
 from anyio import to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from dalserver.datalink.datasets import find_dataset, find_datasets
 from dalserver.datalink.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
@@ -67,7 +67,7 @@ async def links(request: Request) -> StreamingResponse:
 
 
 @router.get("/datalink/preview", summary="PNG quick-look of an image")
-async def preview(request: Request, ID: str | None = None) -> FileResponse:  # noqa: N803 (DALI's name)
+async def preview(request: Request, ID: str | None = None) -> Response:  # noqa: N803 (DALI's name)
     svc = services(request)
     if not ID:
         raise DALIError("UsageFault: missing required parameter ID")
@@ -75,9 +75,13 @@ async def preview(request: Request, ID: str | None = None) -> FileResponse:  # n
     if dataset is None or not dataset.is_image or dataset.path is None:
         raise DALIError(f"NotFoundFault: {ID} is not an image of this archive", status_code=404)
     png = await to_thread.run_sync(
-        cached_preview, dataset.path, svc.settings.cache_root, svc.settings.preview_max_pixels
+        cached_preview,
+        dataset.path,
+        svc.settings.cache_root,
+        svc.settings.preview_max_pixels,
+        svc.settings.preview_cache_mb << 20,
     )
-    return FileResponse(png, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+    return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/datalink/provenance", summary="Ingest provenance of a dataset (W3C PROV-JSON)")
