@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 import pyarrow as pa
 from anyio import to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from dalserver.datalink.datasets import find_dataset, find_datasets
 from dalserver.datalink.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
 from dalserver.datalink.links import LINK_COLUMNS, answer, links_batch, not_found
 from dalserver.datalink.preview import cached_preview
-from dalserver.datalink.provenance import provenance_document
+from dalserver.datalink.provenance import PROV_FORMATS, provenance_document, serialize
 from dalserver.errors import DALIError
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
@@ -84,12 +84,20 @@ async def preview(request: Request, ID: str | None = None) -> Response:  # noqa:
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/datalink/provenance", summary="Ingest provenance of a dataset (W3C PROV-JSON)")
-async def provenance(request: Request, ID: str | None = None) -> JSONResponse:  # noqa: N803 (DALI's name)
+@router.get("/datalink/provenance", summary="Ingest provenance of a dataset (W3C PROV-JSON, PROV-N or PROV-XML)")
+async def provenance(
+    request: Request,
+    ID: str | None = None,  # noqa: N803 (DALI's names)
+    RESPONSEFORMAT: str = "PROV-JSON",  # noqa: N803
+) -> Response:
     svc = services(request)
     if not ID:
         raise DALIError("UsageFault: missing required parameter ID")
+    fmt = PROV_FORMATS.get(RESPONSEFORMAT.strip().lower())
+    if fmt is None:
+        known = ", ".join(sorted({name.upper() for name in PROV_FORMATS if name.startswith("prov-")}))
+        raise DALIError(f"UsageFault: RESPONSEFORMAT {RESPONSEFORMAT!r} is not offered; use one of {known}")
     document = await provenance_document(svc.pool, ID, svc.settings.public_url)
     if document is None:
         raise DALIError(f"NotFoundFault: no ingest provenance is known for {ID}", status_code=404)
-    return JSONResponse(document)
+    return Response(serialize(document, fmt), media_type=fmt.media_type)

@@ -17,6 +17,7 @@ import pytest
 import pyvo
 from lxml import etree
 from PIL import Image
+from prov.model import ProvAgent, ProvDerivation, ProvDocument, ProvEntity
 
 from tests.conftest import Archive, another_server
 from tests.tap.helpers import NS, fields, query_status, rows, votlint_messages
@@ -119,17 +120,26 @@ def test_provenance_names_the_source_file_its_checksum_and_the_header_values(
     row = next(r for r in table(links(server, dids[0])) if r["semantics"] == "#auxiliary")
     response = httpx.get(row["access_url"], timeout=30)
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
-    document = response.json()
-    (source_id, source), *_ = [(k, v) for k, v in document["entity"].items() if v["prov:type"] == "file"]
-    path = archive.settings.archive_root / source["prov:label"]
-    assert source["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert source["bytes"] == path.stat().st_size
-    assert source["header"]["INSTRUME"] == "Suprime-Cam" and "MJD-OBS" in source["header"]
-    derived = next(iter(document["wasDerivedFrom"].values()))
-    assert derived == {"prov:generatedEntity": dids[0], "prov:usedEntity": source_id}
-    assert next(iter(document["agent"].values()))["prov:label"].startswith("dalserver")
+    # Read back with the W3C reference library: every identifier is a declared qualified name.
+    document = ProvDocument.deserialize(content=response.text, format="json")
+    entities = {e.identifier.uri: e for e in document.get_records(ProvEntity)}
+    (source_uri,) = [uri for uri in entities if uri.startswith(f"{server}/data/")]  # the archive file, as a URL
+    attributes = {str(k): v for k, v in entities[source_uri].attributes}
+    path = archive.settings.archive_root / attributes["prov:label"]
+    assert attributes["dalserver:sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert int(attributes["dalserver:bytes"].value) == path.stat().st_size
+    assert attributes["fits:INSTRUME"] == "Suprime-Cam" and "fits:MJD-OBS" in attributes
+    (derived,) = document.get_records(ProvDerivation)
+    assert [v.uri for _, v in derived.formal_attributes[:2]] == [dids[0], source_uri]  # the DID itself
+    (agent,) = document.get_records(ProvAgent)
+    assert agent.label.startswith("dalserver")
+    provn = httpx.get(f"{server}/datalink/provenance", params={"ID": dids[0], "RESPONSEFORMAT": "PROV-N"}, timeout=30)
+    assert provn.headers["content-type"].startswith("text/provenance-notation")
+    assert provn.text.startswith("document") and "wasDerivedFrom(" in provn.text
     missing = httpx.get(f"{server}/datalink/provenance", params={"ID": "ivo://x/y"}, timeout=30)
     assert missing.status_code == 404 and query_status(missing)[1].startswith("NotFoundFault: ")
+    unknown = httpx.get(f"{server}/datalink/provenance", params={"ID": dids[0], "RESPONSEFORMAT": "rdf"}, timeout=30)
+    assert unknown.status_code == 400 and "PROV-JSON, PROV-N, PROV-XML" in query_status(unknown)[1]
 
 
 def test_preview_of_an_unknown_id_is_a_not_found_error_document(server: str) -> None:
