@@ -32,9 +32,11 @@ from dalserver.settings import Settings
 
 # The suite replays the same examples every run, so a red run always means a change broke
 # something (CI sets no variable we could rely on to tell it apart from a user's clone).
-# HYPOTHESIS_PROFILE=explore draws new inputs, many more of them, to look for new failures.
-hypothesis_settings.register_profile("replay", derandomize=True, print_blob=True)
-hypothesis_settings.register_profile("explore", max_examples=2000, print_blob=True)
+# HYPOTHESIS_PROFILE=explore draws new inputs (2000 per property unless a test sets its own
+# count) to look for new failures.
+# No deadlines: speed is measured in bench/, not by timing tests on a busy CI machine.
+hypothesis_settings.register_profile("replay", derandomize=True, print_blob=True, deadline=None)
+hypothesis_settings.register_profile("explore", max_examples=2000, print_blob=True, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "replay"))
 
 
