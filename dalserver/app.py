@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adql.parser import warm_up as warm_up_parser
-from dalserver import products
+from dalserver import dataset_examples, products
 from dalserver.datalink import routes as datalink_routes
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.metadata import CatalogCache
@@ -66,6 +66,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     app.include_router(sia_routes.router)
     app.include_router(datalink_routes.router)
     app.include_router(soda_routes.router)
+    app.include_router(dataset_examples.router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -3,24 +3,13 @@ properties TOPCAT's examples menu and taplint read (name, query, table)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from xml.sax.saxutils import escape
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from dalserver.dali_examples import MEDIA_TYPE, Example, examples_document
 from dalserver.services import services
 
 router = APIRouter()
-
-
-@dataclass(frozen=True)
-class Example:
-    id: str
-    name: str
-    description: str
-    query: str
-    tables: tuple[str, ...]
 
 
 EXAMPLES = (
@@ -107,28 +96,7 @@ EXAMPLES = (
 )
 
 
-def examples_document(title: str) -> str:
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n',
-        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en">\n',
-        f'<head><meta charset="utf-8"/><title>{escape(title)}: example queries</title></head>\n',
-        '<body vocab="ivo://ivoa.net/std/DALI#examples">\n',
-        f"<h1>{escape(title)}: example queries</h1>\n",
-    ]
-    for ex in EXAMPLES:
-        tables = ", ".join(f'<span property="table">{escape(t)}</span>' for t in ex.tables)
-        parts.append(
-            f'<div typeof="example" id="{ex.id}" resource="#{ex.id}">\n'
-            f'  <h2 property="name">{escape(ex.name)}</h2>\n'
-            f"  <p>{escape(ex.description)} Tables: {tables}.</p>\n"
-            f'  <pre property="query">{escape(ex.query)}</pre>\n'
-            "</div>\n"
-        )
-    parts.append("</body>\n</html>\n")
-    return "".join(parts)
-
-
 @router.get("/tap/examples", summary="DALI example queries")
 async def examples(request: Request) -> Response:
-    body = examples_document(services(request).settings.title)
-    return Response(body, media_type="application/xhtml+xml")
+    body = examples_document(services(request).settings.title, EXAMPLES)
+    return Response(body, media_type=MEDIA_TYPE)

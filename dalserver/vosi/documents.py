@@ -69,10 +69,11 @@ class Capability:
     use: str = "full"
 
 
-def service_capabilities(service_url: str, capabilities: list[Capability]) -> bytes:
-    """VOSI capabilities of a DALI service at ``service_url``: its own, then VOSI's."""
+def service_capabilities(service_url: str, capabilities: list[Capability], examples: bool = False) -> bytes:
+    """VOSI capabilities of a DALI service at ``service_url``: its own, then VOSI's, then its DALI
+    examples at ``<service_url>/examples`` if it has them."""
     root = etree.Element(
-        f"{{{VOSI_CAPABILITIES}}}capabilities", nsmap={"vosi": VOSI_CAPABILITIES, "xsi": XSI, "vs": VS}
+        f"{{{VOSI_CAPABILITIES}}}capabilities", nsmap={"vosi": VOSI_CAPABILITIES, "xsi": XSI, "vr": VR, "vs": VS}
     )
     for capability in capabilities:
         cap = _sub(root, "capability", standardID=capability.standard_id)
@@ -84,6 +85,8 @@ def service_capabilities(service_url: str, capabilities: list[Capability]) -> by
         ("ivo://ivoa.net/std/VOSI#availability", "availability"),
     ):
         _vosi_capability(root, standard, f"{service_url}/{path}")
+    if examples:
+        _examples_capability(root, f"{service_url}/examples")
     return _serialise(root)
 
 
@@ -148,12 +151,16 @@ def tap_capabilities(base_url: str, output_formats: list[OutputFormat], limits: 
         ("ivo://ivoa.net/std/VOSI#tables", "tables"),
     ):
         _vosi_capability(root, standard, f"{base_url}/tap/{path}")
+    _examples_capability(root, f"{base_url}/tap/examples")
+    return _serialise(root)
+
+
+def _examples_capability(root: etree._Element, url: str) -> None:
     # DALI examples are read in a browser (TOPCAT too): a WebBrowser interface.
     examples = _sub(root, "capability", standardID="ivo://ivoa.net/std/DALI#examples")
     iface = _sub(examples, "interface")
     _xsi_type(iface, "vr:WebBrowser")
-    _sub(iface, "accessURL", f"{base_url}/tap/examples", use="full")
-    return _serialise(root)
+    _sub(iface, "accessURL", url, use="full")
 
 
 def tableset(schemas: list[dict[str, Any]], detail_min: bool = False) -> bytes:

@@ -23,14 +23,16 @@ async def availability_response(svc: Services) -> Response:
 
 def vosi_routes(service: str, label: str, standard_id: str, resource: str, **interface: str) -> APIRouter:
     """``/<service>/capabilities`` (the service's one standard capability at ``/<service>/<resource>``,
-    then VOSI's) and ``/<service>/availability``; ``interface``: version, use of its accessURL."""
+    then VOSI's, then its DALI examples) and ``/<service>/availability``; ``interface``: version,
+    use of its accessURL. Every such service has ``/<service>/examples`` (dalserver.dataset_examples)."""
     router = APIRouter()
 
     @router.get(f"/{service}/capabilities", summary=f"{label} VOSI capabilities")
     async def capabilities(request: Request) -> Response:
         base = f"{services(request).settings.public_url}/{service}"
         capability = documents.Capability(standard_id, f"{base}/{resource}", **interface)
-        return Response(documents.service_capabilities(base, [capability]), media_type=documents.XML_MEDIA_TYPE)
+        document = documents.service_capabilities(base, [capability], examples=True)
+        return Response(document, media_type=documents.XML_MEDIA_TYPE)
 
     @router.get(f"/{service}/availability", summary=f"{label} VOSI availability")
     async def availability(request: Request) -> Response:
