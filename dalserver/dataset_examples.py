@@ -10,7 +10,7 @@ withdrawn dataset).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -74,14 +74,12 @@ def sia_examples(s: Sample) -> list[Example]:
             "sia-pos",
             "Images covering a position",
             "Every image whose footprint overlaps a small circle (centre and radius in degrees).",
-            capability=SIA_STANDARD,
             params=(("POS", f"CIRCLE {_circle(s, 0.001)}"),),
         ),
         Example(
             "sia-range",
             "Images of one instrument in a coordinate box",
             "POS=RANGE takes RA and Dec limits in degrees; parameters of different names must all match.",
-            capability=SIA_STANDARD,
             params=(
                 ("POS", f"RANGE {_range(s, s.ra - s.fov / 4, s.ra + s.fov / 4, s.dec - s.fov / 4, s.dec + s.fov / 4)}"),
                 *((("INSTRUMENT", s.instrument),) if s.instrument else ()),
@@ -95,7 +93,6 @@ def sia_examples(s: Sample) -> list[Example]:
                 "sia-band",
                 "Images at a position taken in a band",
                 "BAND is a wavelength interval in metres (a single value: images whose band contains it).",
-                capability=SIA_STANDARD,
                 params=(("POS", f"CIRCLE {_circle(s, 0.001)}"), ("BAND", _num(middle))),
             )
         )
@@ -105,7 +102,6 @@ def sia_examples(s: Sample) -> list[Example]:
                 "sia-time",
                 "Images observed in a time range",
                 "TIME is an interval of MJD; -Inf or +Inf leave an end open.",
-                capability=SIA_STANDARD,
                 params=(("TIME", f"{_num(s.t_min - 1)} {_num(s.t_max + 1)}"), ("MAXREC", "10")),
             )
         )
@@ -114,7 +110,6 @@ def sia_examples(s: Sample) -> list[Example]:
             "sia-id",
             "One image by its identifier",
             "ID is the publisher DID (obs_publisher_did), compared without regard to case.",
-            capability=SIA_STANDARD,
             params=(("ID", s.did),),
         )
     )
@@ -127,14 +122,12 @@ def datalink_examples(s: Sample) -> list[Example]:
             "links",
             "Links of a dataset",
             "The file itself (#this), its preview, its provenance and a cutout service for it.",
-            capability=DATALINK_STANDARD,
             params=(("ID", s.did),),
         ),
         Example(
             "links-csv",
             "Links of a dataset as CSV",
             "RESPONSEFORMAT takes the output formats of TAP.",
-            capability=DATALINK_STANDARD,
             params=(("ID", s.did), ("RESPONSEFORMAT", "text/csv")),
         ),
     ]
@@ -146,21 +139,18 @@ def soda_examples(s: Sample) -> list[Example]:
             "cutout-circle",
             "A circular cutout",
             "The pixels of the image around a circle (centre and radius in degrees), as FITS with its WCS.",
-            capability=SODA_STANDARD,
             params=(("ID", s.did), ("CIRCLE", _circle(s, s.fov / 8))),
         ),
         Example(
             "cutout-polygon",
             "A polygon cutout",
             "POLYGON lists the vertices' RA and Dec in degrees; the cutout is the box around it.",
-            capability=SODA_STANDARD,
             params=(("ID", s.did), ("POLYGON", _triangle(s, s.fov / 4))),
         ),
         Example(
             "cutout-two",
             "Two cutouts in one request",
             "Several regions give a FITS file with one extension per region.",
-            capability=SODA_STANDARD,
             params=(
                 ("ID", s.did),
                 ("POS", f"CIRCLE {_circle(s, s.fov / 16)}"),
@@ -170,14 +160,14 @@ def soda_examples(s: Sample) -> list[Example]:
     ]
 
 
-def _route(service: str, label: str, build: Callable[[Sample], list[Example]]) -> APIRouter:
+def _route(service: str, label: str, standard_id: str, build: Callable[[Sample], list[Example]]) -> APIRouter:
     router = APIRouter()
 
     @router.get(f"/{service}/examples", summary=f"{label} DALI examples")
     async def examples(request: Request) -> Response:
         svc = services(request)
         sample = await sample_dataset(svc.pool)
-        found = build(sample) if sample else []
+        found = [replace(e, capability=standard_id) for e in build(sample)] if sample else []
         body = examples_document(f"{svc.settings.title}: {label}", found, _EMPTY)
         return Response(body, media_type=MEDIA_TYPE)
 
@@ -185,6 +175,6 @@ def _route(service: str, label: str, build: Callable[[Sample], list[Example]]) -
 
 
 router = APIRouter()
-router.include_router(_route("sia", "SIA", sia_examples))
-router.include_router(_route("datalink", "DataLink", datalink_examples))
-router.include_router(_route("soda", "SODA", soda_examples))
+router.include_router(_route("sia", "SIA", SIA_STANDARD, sia_examples))
+router.include_router(_route("datalink", "DataLink", DATALINK_STANDARD, datalink_examples))
+router.include_router(_route("soda", "SODA", SODA_STANDARD, soda_examples))
