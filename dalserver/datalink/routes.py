@@ -66,14 +66,20 @@ async def links(request: Request) -> StreamingResponse:
     return StreamingResponse(body, media_type=media)
 
 
-@router.get("/datalink/preview", summary="PNG quick-look of an image")
-async def preview(request: Request, ID: str | None = None) -> Response:  # noqa: N803 (DALI's name)
-    svc = services(request)
-    if not ID:
+def _required_id(params: DALIParams) -> str:
+    value = params.get("ID")
+    if value is None or not value.strip():
         raise DALIError("UsageFault: missing required parameter ID")
-    dataset = await find_dataset(svc.pool, ID, svc.settings.archive_root)
+    return value
+
+
+@router.get("/datalink/preview", summary="PNG quick-look of an image")
+async def preview(request: Request) -> Response:
+    svc = services(request)
+    did = _required_id(DALIParams(list(request.query_params.multi_items())))
+    dataset = await find_dataset(svc.pool, did, svc.settings.archive_root)
     if dataset is None or not dataset.is_image or dataset.path is None:
-        raise DALIError(f"NotFoundFault: {ID} is not an image of this archive", status_code=404)
+        raise DALIError(f"NotFoundFault: {did} is not an image of this archive", status_code=404)
     png = await to_thread.run_sync(
         cached_preview,
         dataset.path,
@@ -85,19 +91,16 @@ async def preview(request: Request, ID: str | None = None) -> Response:  # noqa:
 
 
 @router.get("/datalink/provenance", summary="Ingest provenance of a dataset (W3C PROV-JSON, PROV-N or PROV-XML)")
-async def provenance(
-    request: Request,
-    ID: str | None = None,  # noqa: N803 (DALI's names)
-    RESPONSEFORMAT: str = "PROV-JSON",  # noqa: N803
-) -> Response:
+async def provenance(request: Request) -> Response:
     svc = services(request)
-    if not ID:
-        raise DALIError("UsageFault: missing required parameter ID")
-    fmt = PROV_FORMATS.get(RESPONSEFORMAT.strip().lower())
+    params = DALIParams(list(request.query_params.multi_items()))
+    did = _required_id(params)
+    requested = params.get("RESPONSEFORMAT") or "PROV-JSON"
+    fmt = PROV_FORMATS.get(requested.strip().lower())
     if fmt is None:
         known = ", ".join(sorted({name.upper() for name in PROV_FORMATS if name.startswith("prov-")}))
-        raise DALIError(f"UsageFault: RESPONSEFORMAT {RESPONSEFORMAT!r} is not offered; use one of {known}")
-    document = await provenance_document(svc.pool, ID, svc.settings.public_url)
+        raise DALIError(f"UsageFault: RESPONSEFORMAT {requested!r} is not offered; use one of {known}")
+    document = await provenance_document(svc.pool, did, svc.settings.public_url)
     if document is None:
-        raise DALIError(f"NotFoundFault: no ingest provenance is known for {ID}", status_code=404)
+        raise DALIError(f"NotFoundFault: no ingest provenance is known for {did}", status_code=404)
     return Response(serialize(document, fmt), media_type=fmt.media_type)

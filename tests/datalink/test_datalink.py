@@ -133,7 +133,8 @@ def test_provenance_names_the_source_file_its_checksum_and_the_header_values(
     assert [v.uri for _, v in derived.formal_attributes[:2]] == [dids[0], source_uri]  # the DID itself
     (agent,) = document.get_records(ProvAgent)
     assert agent.label.startswith("dalserver")
-    provn = httpx.get(f"{server}/datalink/provenance", params={"ID": dids[0], "RESPONSEFORMAT": "PROV-N"}, timeout=30)
+    # DALI: parameter names, and here the format names, are case-insensitive.
+    provn = httpx.get(f"{server}/datalink/provenance", params={"id": dids[0], "responseformat": "prov-n"}, timeout=30)
     assert provn.headers["content-type"].startswith("text/provenance-notation")
     assert provn.text.startswith("document") and "wasDerivedFrom(" in provn.text
     missing = httpx.get(f"{server}/datalink/provenance", params={"ID": "ivo://x/y"}, timeout=30)
