@@ -4,14 +4,13 @@ VOSI tables documents are made from.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from adql.catalog import Catalog, ColumnMeta, TableMeta
+from dalserver.timed_value import TimedValue
 
 
 async def read_tap_schema(pool: AsyncConnectionPool) -> list[dict[str, Any]]:
@@ -119,21 +118,11 @@ def catalog_from_tap_schema(schemas: list[dict[str, Any]]) -> Catalog:
     return Catalog.of(tables)
 
 
-class CatalogCache:
+class CatalogCache(TimedValue[Catalog]):
     """The published tables as of at most ``ttl`` seconds ago; TAP_SCHEMA is the only source."""
 
     def __init__(self, pool: AsyncConnectionPool, ttl: float):
-        self.pool = pool
-        self.ttl = ttl
-        self._catalog: Catalog | None = None
-        self._loaded = 0.0
-        self._lock = asyncio.Lock()
+        async def load() -> Catalog:
+            return catalog_from_tap_schema(await read_tap_schema(pool))
 
-    async def get(self) -> Catalog:
-        if self._catalog is not None and time.monotonic() - self._loaded < self.ttl:
-            return self._catalog
-        async with self._lock:
-            if self._catalog is None or time.monotonic() - self._loaded >= self.ttl:
-                self._catalog = catalog_from_tap_schema(await read_tap_schema(self.pool))
-                self._loaded = time.monotonic()
-        return self._catalog
+        super().__init__(load, ttl)

@@ -4,14 +4,13 @@ its parameters, with the values present in the archive for the enumerated ones.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 
 from psycopg_pool import AsyncConnectionPool
 
 from dalserver.datalink.descriptors import SIA_STANDARD, InputParam, ServiceDescriptor
 from dalserver.sia.query import SIA_PRODUCT_TYPES
+from dalserver.timed_value import TimedValue
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def self_descriptor(query_url: str, options: Options) -> ServiceDescriptor:
     )
 
 
-class VocabularyCache:
+class VocabularyCache(TimedValue[Options]):
     """The distinct values of the enumerated columns, refreshed every ``ttl`` seconds.
 
     One scan of ObsCore per refresh, under a short statement timeout: if the table is too large
@@ -76,20 +75,8 @@ class VocabularyCache:
 
     def __init__(self, pool: AsyncConnectionPool, ttl: float = 300.0, timeout_ms: int = 2000):
         self.pool = pool
-        self.ttl = ttl
         self.timeout_ms = timeout_ms
-        self._options: Options = ()
-        self._loaded = -float("inf")
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> Options:
-        if time.monotonic() - self._loaded < self.ttl:
-            return self._options
-        async with self._lock:
-            if time.monotonic() - self._loaded >= self.ttl:
-                self._options = await self._read()
-                self._loaded = time.monotonic()
-        return self._options
+        super().__init__(self._read, ttl)
 
     async def _read(self) -> Options:
         columns = ", ".join(f"array_agg(DISTINCT {c}::text)" for c in ENUMERATED.values())
