@@ -4,7 +4,7 @@ a TAP query with its tables or the request's parameters as generic-parameter key
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lxml import etree
@@ -31,7 +31,7 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
     return element
 
 
-def examples_document(title: str, examples: Iterable[Example], empty_note: str = "") -> bytes:
+def examples_document(title: str, examples: Sequence[Example], empty_note: str = "") -> bytes:
     html = etree.Element(f"{{{XHTML}}}html", nsmap={None: XHTML})
     html.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
     head = _sub(html, "head")
@@ -39,9 +39,7 @@ def examples_document(title: str, examples: Iterable[Example], empty_note: str =
     _sub(head, "title", f"{title}: examples")
     body = _sub(html, "body", vocab=DALI_EXAMPLES_VOCABULARY)
     _sub(body, "h1", f"{title}: examples")
-    written = 0
     for example in examples:
-        written += 1
         div = _sub(body, "div", typeof="example", id=example.id, resource=f"#{example.id}")
         _sub(div, "h2", example.name, property="name")
         text = _sub(div, "p", example.description)
@@ -59,6 +57,6 @@ def examples_document(title: str, examples: Iterable[Example], empty_note: str =
                 pair = _sub(_sub(items, "li"), "span", property="generic-parameter", typeof="keyval")
                 _sub(pair, "code", key, property="key").tail = " = "
                 _sub(pair, "code", value, property="value")
-    if not written and empty_note:
+    if not examples and empty_note:
         _sub(body, "p", empty_note)
     return etree.tostring(html, xml_declaration=True, encoding="UTF-8", doctype="<!DOCTYPE html>", pretty_print=True)

@@ -25,31 +25,32 @@ _READ = (
 
 @dataclass(frozen=True)
 class ProvFormat:
+    name: str  # the short name ProvSAP uses for it
     media_type: str
     serializer: str  # the prov library's name for it
 
 
-# RESPONSEFORMAT values: the short names ProvSAP uses and the serialisations' media types.
-PROV_FORMATS: dict[str, ProvFormat] = {}
-for _names, _format in (
-    (("PROV-JSON", "application/json"), ProvFormat("application/json", "json")),
-    (("PROV-N", "text/provenance-notation"), ProvFormat("text/provenance-notation; charset=utf-8", "provn")),
-    (("PROV-XML", "application/provenance+xml"), ProvFormat("application/provenance+xml", "xml")),
-):
-    for _name in _names:
-        PROV_FORMATS[_name.lower()] = _format
+PROV_FORMATS = (
+    ProvFormat("PROV-JSON", "application/json", "json"),
+    ProvFormat("PROV-N", "text/provenance-notation; charset=utf-8", "provn"),
+    ProvFormat("PROV-XML", "application/provenance+xml", "xml"),
+)
+
+
+def prov_format(requested: str) -> ProvFormat | None:
+    """The format a RESPONSEFORMAT value names, by short name or media type, in any case."""
+    wanted = requested.strip().lower()
+    for fmt in PROV_FORMATS:
+        if wanted in (fmt.name.lower(), fmt.media_type.split(";")[0]):
+            return fmt
+    return None
 
 
 async def provenance_document(pool: AsyncConnectionPool, did: str, base_url: str) -> ProvDocument | None:
     async with pool.connection() as conn:
         row = await (await conn.execute(_READ, (did,))).fetchone()
         await conn.rollback()
-    if row is None:
-        return None
-    did, obs_id, access_url, path, size, checksum, modified, ingested, software, values = row
-    return _document(
-        did, obs_id, access_url, path, size, checksum, modified, ingested, software, values or {}, base_url
-    )
+    return None if row is None else _document(*row, base_url=base_url)
 
 
 def _document(
@@ -62,7 +63,7 @@ def _document(
     modified: datetime,
     ingested: datetime,
     software: str,
-    header: dict[str, Any],
+    header: dict[str, Any] | None,
     base_url: str,
 ) -> ProvDocument:
     doc = ProvDocument()
@@ -79,7 +80,7 @@ def _document(
             terms["bytes"]: Literal(str(size), XSD_LONG),  # mosaics pass 2 GB: not the default xsd:int
             terms["sha256"]: checksum,
             terms["modified"]: modified,
-            **{fits[keyword]: value for keyword, value in header.items() if value is not None},
+            **{fits[keyword]: value for keyword, value in (header or {}).items() if value is not None},
         },
     )
     dataset = doc.entity(

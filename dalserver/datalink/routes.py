@@ -13,7 +13,7 @@ from dalserver.datalink.datasets import find_dataset, find_datasets
 from dalserver.datalink.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
 from dalserver.datalink.links import LINK_COLUMNS, answer, links_batch, not_found
 from dalserver.datalink.preview import cached_preview
-from dalserver.datalink.provenance import PROV_FORMATS, provenance_document, serialize
+from dalserver.datalink.provenance import PROV_FORMATS, prov_format, provenance_document, serialize
 from dalserver.errors import DALIError
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
@@ -96,9 +96,9 @@ async def provenance(request: Request) -> Response:
     params = DALIParams(list(request.query_params.multi_items()))
     did = _required_id(params)
     requested = params.get("RESPONSEFORMAT") or "PROV-JSON"
-    fmt = PROV_FORMATS.get(requested.strip().lower())
+    fmt = prov_format(requested)
     if fmt is None:
-        known = ", ".join(sorted({name.upper() for name in PROV_FORMATS if name.startswith("prov-")}))
+        known = ", ".join(f.name for f in PROV_FORMATS)
         raise DALIError(f"UsageFault: RESPONSEFORMAT {requested!r} is not offered; use one of {known}")
     document = await provenance_document(svc.pool, did, svc.settings.public_url)
     if document is None:
