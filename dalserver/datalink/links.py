@@ -70,7 +70,7 @@ def cutout_descriptor(base_url: str, dataset: Dataset, xml_id: str) -> ServiceDe
     return soda_descriptor(base_url, inputs, xml_id, name=f"{xml_id}: cutout of {dataset.obs_id}")
 
 
-def dataset_links(base_url: str, given_id: str, dataset: Dataset, cutout_ref: str) -> list[Link]:
+def dataset_links(base_url: str, given_id: str, dataset: Dataset, cutout_ref: str, preview_pixels: int) -> list[Link]:
     """The links of one dataset, all under the ID as the client gave it (DataLink sec. 3.2.1)."""
     links = [
         Link(
@@ -101,7 +101,7 @@ def dataset_links(base_url: str, given_id: str, dataset: Dataset, cutout_ref: st
                 given_id,
                 "#preview",
                 access_url=f"{base_url}/datalink/preview?{urlencode({'ID': dataset.did})}",
-                description=f"Quick-look PNG of {dataset.obs_id} (zscale, at most 1024 pixels a side)",
+                description=f"Quick-look PNG of {dataset.obs_id} (zscale, at most {preview_pixels} pixels a side)",
                 content_type="image/png",
             )
         )
@@ -123,7 +123,7 @@ def not_found(given_id: str) -> Link:
 
 
 def answer(
-    base_url: str, ids: Sequence[str], datasets: Mapping[str, Dataset]
+    base_url: str, ids: Sequence[str], datasets: Mapping[str, Dataset], preview_pixels: int
 ) -> tuple[list[Link], list[ServiceDescriptor]]:
     """The links of ``ids`` in the order given (``datasets`` keyed by lower-cased ID) and the SODA
     descriptors their #cutout rows refer to. Reads file sizes: run it off the event loop."""
@@ -135,7 +135,7 @@ def answer(
             rows.append(not_found(given_id))
             continue
         ref = f"soda-{len(cutouts) + 1}"
-        found = dataset_links(base_url, given_id, dataset, ref)
+        found = dataset_links(base_url, given_id, dataset, ref, preview_pixels)
         if any(link.service_def == ref for link in found):
             cutouts.append(cutout_descriptor(base_url, dataset, ref))
         rows.extend(found)

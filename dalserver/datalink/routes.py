@@ -53,7 +53,7 @@ async def links(request: Request) -> StreamingResponse:
     answered = given[:limit]
     base = svc.settings.public_url
     datasets = await find_datasets(svc.pool, answered, svc.settings.archive_root)
-    rows, cutouts = await to_thread.run_sync(answer, base, answered, datasets)
+    rows, cutouts = await to_thread.run_sync(answer, base, answered, datasets, svc.settings.preview_max_pixels)
     descriptors = [_self_description(base), *(resource_xml(d) for d in cutouts)]
     maxrec = len(rows)
     if len(given) > limit:
