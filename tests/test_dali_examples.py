@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 
 import httpx
+import lxml.html
 import pytest
 from astropy.io import fits
 from lxml import etree
 
 from dalserver.dali_examples import examples_document
 from dalserver.dataset_examples import Sample, sia_examples
+from dalserver.landing import landing_page
 from tests.tap.helpers import query_status, rows
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -80,3 +82,16 @@ def test_examples_leave_out_what_the_dataset_does_not_describe() -> None:
     (box,) = [e for e in sia_examples(bare) if e.id == "sia-range"]
     ra_min, ra_max, dec_min, dec_max = (float(v) for v in dict(box.params)["POS"].split()[1:])
     assert ra_min > ra_max and dec_max == 90.0  # passes through RA 0; clamped at the pole
+
+
+@pytest.mark.parametrize("service", ["tap", "sia"])
+def test_landing_pages_link_the_examples(server: str, service: str) -> None:
+    response = httpx.get(f"{server}/{service}", timeout=30)
+    assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+    links = [a.get("href") for a in lxml.html.fromstring(response.text).iter("a")]
+    assert f"{server}/{service}/examples" in links and f"{server}/{service}/capabilities" in links
+
+
+def test_landing_page_escapes_what_the_operator_wrote() -> None:
+    page = landing_page("Q&A <archive>", "TAP", "a < b", ("http://x/?a=1&b=2", "x"), ()).body.decode()
+    assert "Q&amp;A &lt;archive&gt;" in page and "a &lt; b" in page and "?a=1&amp;b=2" in page

@@ -13,6 +13,7 @@ from dalserver.db.query import QueryStream, QueryTimeout
 from dalserver.errors import DALIError
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
+from dalserver.landing import landing_page
 from dalserver.params import DALIParams
 from dalserver.services import Services, services
 from dalserver.sia.describe import Options, self_descriptor
@@ -81,12 +82,13 @@ async def sia_query(request: Request) -> StreamingResponse:
 async def landing(request: Request) -> HTMLResponse:
     settings = services(request).settings
     base = settings.public_url
-    example = f"{base}/sia/query?POS=CIRCLE%2034.5%20-5.0%200.05&amp;BAND=6e-7%207e-7&amp;MAXREC=10"
-    return HTMLResponse(
-        f"<!DOCTYPE html><html><head><title>{settings.title}: SIA</title></head><body>"
-        f"<h1>{settings.title}</h1><p>Simple Image Access 2.0 at <code>{base}/sia</code> "
-        "(pyvo: <code>pyvo.dal.SIA2Service</code>).</p>"
-        f'<p>Example: <a href="{example}">images at RA 34.5, Dec -5.0 in 600-700 nm</a></p>'
-        f'<ul><li><a href="{base}/sia/capabilities">capabilities</a></li>'
-        f'<li><a href="{base}/sia/availability">availability</a></li></ul></body></html>'
+    return landing_page(
+        settings.title,
+        "SIA",
+        f"Simple Image Access 2.0 at {base}/sia (pyvo: pyvo.dal.SIA2Service).",
+        (
+            f"{base}/sia/query?POS=CIRCLE%2034.5%20-5.0%200.05&BAND=6e-7%207e-7&MAXREC=10",
+            "images at RA 34.5, Dec -5.0 in 600-700 nm",
+        ),
+        tuple((f"{base}/sia/{p}", p) for p in ("capabilities", "availability", "examples")),
     )

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from dalserver.db.metadata import read_tap_schema
 from dalserver.errors import DALIError
 from dalserver.formats.registry import FORMATS
+from dalserver.landing import landing_page
 from dalserver.services import services
 from dalserver.vosi import documents
 from dalserver.vosi.resources import availability_response
@@ -62,12 +63,10 @@ async def one_table(request: Request, name: str) -> Response:
 async def landing(request: Request) -> HTMLResponse:
     settings = services(request).settings
     base = settings.public_url
-    links = "".join(f'<li><a href="{base}/tap/{p}">{p}</a></li>' for p in ("capabilities", "availability", "tables"))
-    return HTMLResponse(
-        f"<!DOCTYPE html><html><head><title>{settings.title}: TAP</title></head><body>"
-        f"<h1>{settings.title}</h1><p>Table Access Protocol 1.1 service at <code>{base}/tap</code>. "
-        "Use it with pyvo, TOPCAT or astroquery.</p>"
-        f'<p>Example: <a href="{base}/tap/sync?LANG=ADQL&amp;QUERY=SELECT%20TOP%2010%20*%20FROM%20ivoa.obscore">'
-        "ten ObsCore rows</a></p>"
-        f"<ul>{links}</ul></body></html>"
+    return landing_page(
+        settings.title,
+        "TAP",
+        f"Table Access Protocol 1.1 service at {base}/tap. Use it with pyvo, TOPCAT or astroquery.",
+        (f"{base}/tap/sync?LANG=ADQL&QUERY=SELECT%20TOP%2010%20*%20FROM%20ivoa.obscore", "ten ObsCore rows"),
+        tuple((f"{base}/tap/{p}", p) for p in ("capabilities", "availability", "tables", "examples")),
     )
