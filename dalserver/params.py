@@ -7,6 +7,8 @@ from starlette.requests import Request
 
 from dalserver.errors import DALIError
 
+FORM_MAX_BYTES = 1 << 20  # the body of a request of short form values, no files (SIA, SODA)
+
 
 class DALIParams:
     """All parameters of a request, looked up by case-insensitive name."""

@@ -76,7 +76,7 @@ def _required_id(params: DALIParams) -> str:
 @router.get("/datalink/preview", summary="PNG quick-look of an image")
 async def preview(request: Request) -> Response:
     svc = services(request)
-    did = _required_id(DALIParams(list(request.query_params.multi_items())))
+    did = _required_id(await DALIParams.from_request(request))
     dataset = await find_dataset(svc.pool, did, svc.settings.archive_root)
     if dataset is None or not dataset.is_image or dataset.path is None:
         raise DALIError(f"NotFoundFault: {did} is not an image of this archive", status_code=404)
@@ -93,7 +93,7 @@ async def preview(request: Request) -> Response:
 @router.get("/datalink/provenance", summary="Ingest provenance of a dataset (W3C PROV-JSON, PROV-N or PROV-XML)")
 async def provenance(request: Request) -> Response:
     svc = services(request)
-    params = DALIParams(list(request.query_params.multi_items()))
+    params = await DALIParams.from_request(request)
     did = _required_id(params)
     requested = params.get("RESPONSEFORMAT") or "PROV-JSON"
     fmt = prov_format(requested)

@@ -14,7 +14,7 @@ from dalserver.errors import DALIError
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.landing import landing_page
-from dalserver.params import DALIParams
+from dalserver.params import FORM_MAX_BYTES, DALIParams
 from dalserver.services import Services, services
 from dalserver.sia.describe import Options, self_descriptor
 from dalserver.sia.query import QUERY_PARAMETERS, UsageFault, build_query, obscore_table
@@ -23,8 +23,6 @@ from dalserver.vosi.resources import vosi_routes
 router = APIRouter()
 # SIA 2.0 sec. 2.3's example capability: the query resource's URL as a base, interface version 2.0.
 router.include_router(vosi_routes("sia", "SIA", SIA_STANDARD, "query", version="2.0", use="base"))
-
-_MAX_BODY = 1 << 20  # an SIA request is a form of short values
 
 
 def _maxrec(params: DALIParams, svc: Services) -> int:
@@ -74,7 +72,7 @@ async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
 @router.api_route("/sia/query", methods=["GET", "POST"], summary="SIA 2.0 image search")
 async def sia_query(request: Request) -> StreamingResponse:
     svc = services(request)
-    params = await DALIParams.from_request(request, _MAX_BODY)
+    params = await DALIParams.from_request(request, FORM_MAX_BYTES)
     return await run_sia_query(params, svc)
 
 

@@ -15,7 +15,7 @@ from dalserver.dali_values import Shape, parse_circle, parse_interval, parse_pol
 from dalserver.datalink.datasets import Dataset, find_dataset
 from dalserver.datalink.descriptors import SODA_STANDARD
 from dalserver.errors import PlainTextError
-from dalserver.params import DALIParams
+from dalserver.params import FORM_MAX_BYTES, DALIParams
 from dalserver.services import services
 from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts
 from dalserver.vosi.resources import vosi_routes
@@ -60,7 +60,7 @@ def _in_band(params: DALIParams, dataset: Dataset) -> bool:
 @router.api_route("/soda/sync", methods=["GET", "POST"], summary="SODA synchronous cutout")
 async def soda_sync(request: Request) -> Response:
     svc = services(request)
-    params = await DALIParams.from_request(request, 1 << 20)
+    params = await DALIParams.from_request(request, FORM_MAX_BYTES)
     ids = [i for i in params.getall("ID") if i.strip()]
     if not ids:
         raise usage_error("missing required parameter ID (the dataset's publisher DID)")
