@@ -23,12 +23,14 @@ import httpx
 import psycopg
 import pytest
 from hypothesis import settings as hypothesis_settings
+from lxml import etree
 from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
 from dalserver.settings import Settings
+from tests.tap.helpers import stilts_schemas
 
 # The suite replays the same examples every run, so a red run always means a change broke
 # something (CI sets no variable we could rely on to tell it apart from a user's clone).
@@ -178,3 +180,9 @@ def load_catalog(url: str) -> Catalog:
 @pytest.fixture(scope="session")
 def catalog(archive: Archive) -> Catalog:
     return load_catalog(archive.url)
+
+
+@pytest.fixture(scope="session")
+def ivoa_schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
+    """The IVOA XML schemas STILTS ships (UWS, VOSI, VOResource, VODataService, TAPRegExt), as one."""
+    return stilts_schemas(tmp_path_factory.mktemp("xsd"))

@@ -14,7 +14,7 @@ import pyvo
 from lxml import etree
 
 from tests.conftest import Archive
-from tests.tap.helpers import query_status, rows, stilts_schemas, submit, wait_for_phase
+from tests.tap.helpers import query_status, rows, submit, wait_for_phase
 
 UWS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0", "xlink": "http://www.w3.org/1999/xlink"}
 
@@ -25,11 +25,6 @@ def slow_query(fourth: int = 40) -> str:
         "SELECT COUNT(*) AS n FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore AS c, "
         f"(SELECT TOP {fourth} obs_id FROM ivoa.obscore) AS d"
     )
-
-
-@pytest.fixture(scope="module")
-def uws_schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
-    return stilts_schemas(tmp_path_factory.mktemp("xsd"))
 
 
 def job_doc(job_url: str, **params: str) -> etree._Element:
@@ -73,11 +68,11 @@ def test_pyvo_reports_the_error_of_a_failed_job(tap_url: str) -> None:
 
 
 # --- UWS resources -------------------------------------------------------------------------------
-def test_job_creation_answers_303_and_the_job_waits_in_pending(tap_url: str, uws_schema: etree.XMLSchema) -> None:
+def test_job_creation_answers_303_and_the_job_waits_in_pending(tap_url: str, ivoa_schema: etree.XMLSchema) -> None:
     job_url = submit(tap_url, "SELECT TOP 1 obs_id FROM ivoa.obscore", run=False, RUNID="my-label")
     assert job_url.startswith(f"{tap_url}/async/")
     doc = job_doc(job_url)
-    uws_schema.assertValid(doc)
+    ivoa_schema.assertValid(doc)
     assert doc.get("version") == "1.1"
     assert text_of(doc, "uws:phase") == "PENDING"
     assert text_of(doc, "uws:runId") == "my-label"
@@ -88,11 +83,11 @@ def test_job_creation_answers_303_and_the_job_waits_in_pending(tap_url: str, uws
     assert httpx.get(f"{job_url}/phase").text == "PENDING"  # nothing runs it until PHASE=RUN
 
 
-def test_a_completed_job_lists_its_result_and_serves_it(tap_url: str, uws_schema: etree.XMLSchema) -> None:
+def test_a_completed_job_lists_its_result_and_serves_it(tap_url: str, ivoa_schema: etree.XMLSchema) -> None:
     job_url = submit(tap_url, "SELECT TOP 3 obs_id FROM ivoa.obscore ORDER BY obs_id")
     assert wait_for_phase(job_url, ("COMPLETED", "ERROR")) == "COMPLETED"
     doc = job_doc(job_url)
-    uws_schema.assertValid(doc)
+    ivoa_schema.assertValid(doc)
     for name in ("uws:creationTime", "uws:startTime", "uws:endTime", "uws:destruction"):
         assert datetime.fromisoformat(text_of(doc, name).replace("Z", "+00:00"))  # type: ignore[union-attr]
     (result,) = doc.findall("uws:results/uws:result", UWS)
@@ -105,7 +100,7 @@ def test_a_completed_job_lists_its_result_and_serves_it(tap_url: str, uws_schema
     assert int(result.get("size")) == len(response.content)
     assert len(rows(response)) == 3 and query_status(response)[0] == "OK"
     results = etree.fromstring(httpx.get(f"{job_url}/results").content)
-    uws_schema.assertValid(results)
+    ivoa_schema.assertValid(results)
 
 
 def test_the_result_comes_in_the_requested_format(tap_url: str) -> None:
@@ -123,11 +118,11 @@ def test_maxrec_cuts_an_async_result_and_says_overflow(tap_url: str) -> None:
     assert len(rows(response)) == 4 and query_status(response)[0] == "OVERFLOW"
 
 
-def test_a_bad_query_ends_in_error_with_its_position(tap_url: str, uws_schema: etree.XMLSchema) -> None:
+def test_a_bad_query_ends_in_error_with_its_position(tap_url: str, ivoa_schema: etree.XMLSchema) -> None:
     job_url = submit(tap_url, "SELECT raa FROM ivoa.obscore")
     assert wait_for_phase(job_url, ("COMPLETED", "ERROR")) == "ERROR"
     doc = job_doc(job_url)
-    uws_schema.assertValid(doc)
+    ivoa_schema.assertValid(doc)
     summary = doc.find("uws:errorSummary", UWS)
     assert summary is not None and summary.get("type") == "fatal" and summary.get("hasDetail") == "true"
     message = text_of(summary, "uws:message") or ""
@@ -155,12 +150,12 @@ def test_text_resources_answer_plain_text(tap_url: str) -> None:
     assert timedelta(days=6) < destruction - datetime.now(UTC) < timedelta(days=8)  # the 7-day default
 
 
-def test_parameters_change_while_pending_and_not_after(tap_url: str, uws_schema: etree.XMLSchema) -> None:
+def test_parameters_change_while_pending_and_not_after(tap_url: str, ivoa_schema: etree.XMLSchema) -> None:
     job_url = submit(tap_url, "SELECT TOP 1 obs_id FROM ivoa.obscore", run=False)
     changed = httpx.post(f"{job_url}/parameters", data={"QUERY": "SELECT TOP 2 obs_id FROM ivoa.obscore"})
     assert changed.status_code == 303 and changed.headers["location"] == job_url
     params = etree.fromstring(httpx.get(f"{job_url}/parameters").content)
-    uws_schema.assertValid(params)
+    ivoa_schema.assertValid(params)
     assert {p.get("id"): p.text for p in params} == {"lang": "ADQL", "query": "SELECT TOP 2 obs_id FROM ivoa.obscore"}
     httpx.post(f"{job_url}/phase", data={"PHASE": "RUN"})
     wait_for_phase(job_url, ("COMPLETED",))
@@ -186,12 +181,12 @@ def test_execution_duration_and_destruction_are_kept_within_the_limits(tap_url: 
     assert got - datetime.now(UTC) < timedelta(days=31)  # cut to the 30-day retention limit
 
 
-def test_job_list_filters_by_phase_after_and_last(tap_url: str, uws_schema: etree.XMLSchema) -> None:
+def test_job_list_filters_by_phase_after_and_last(tap_url: str, ivoa_schema: etree.XMLSchema) -> None:
     before = datetime.now(UTC)
     pending = [submit(tap_url, "SELECT TOP 1 obs_id FROM ivoa.obscore", run=False) for _ in range(3)]
     ids = [url.rsplit("/", 1)[1] for url in pending]
     listing = etree.fromstring(httpx.get(f"{tap_url}/async").content)
-    uws_schema.assertValid(listing)
+    ivoa_schema.assertValid(listing)
     assert set(ids) <= {ref.get("id") for ref in listing.findall("uws:jobref", UWS)}
     only_pending = etree.fromstring(httpx.get(f"{tap_url}/async", params={"PHASE": "PENDING"}).content)
     assert {text_of(ref, "uws:phase") for ref in only_pending.findall("uws:jobref", UWS)} == {"PENDING"}

@@ -7,14 +7,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from tests.tap.helpers import stilts_schemas
-
 SERVICES = ("tap", "sia", "soda", "datalink")
-
-
-@pytest.fixture(scope="module")
-def schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
-    return stilts_schemas(tmp_path_factory.mktemp("xsd"))
 
 
 @pytest.mark.parametrize(
@@ -22,11 +15,13 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
     [f"{s}/{r}" for s in SERVICES for r in ("capabilities", "availability")]
     + ["tap/tables", "tap/tables/ivoa.obscore", "tap/tables?detail=min"],
 )
-def test_vosi_documents_are_valid_against_the_ivoa_schemas(server: str, schema: etree.XMLSchema, path: str) -> None:
+def test_vosi_documents_are_valid_against_the_ivoa_schemas(
+    server: str, ivoa_schema: etree.XMLSchema, path: str
+) -> None:
     response = httpx.get(f"{server}/{path}", timeout=30)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/xml")
     document = etree.fromstring(response.content)
-    assert schema.validate(document), "\n".join(str(e) for e in schema.error_log)
+    assert ivoa_schema.validate(document), "\n".join(str(e) for e in ivoa_schema.error_log)
 
 
 @pytest.mark.parametrize("service", SERVICES)
