@@ -14,6 +14,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
+from adql.dialects.pgsphere import spoly_text
 from data_ingest.instruments import profile_for
 from data_ingest.provenance import WCS_KEYWORDS, HeaderReads
 
@@ -49,11 +50,6 @@ def image_hdu(hdul: fits.HDUList, path: Path) -> fits.ImageHDU | fits.PrimaryHDU
         if isinstance(hdu, fits.PrimaryHDU | fits.ImageHDU) and hdu.header.get("NAXIS", 0) >= 2:
             return hdu
     raise IngestError(f"{path}: no image extension with two or more axes")
-
-
-def spoly_text(corners: np.ndarray) -> str:
-    """A pgsphere polygon literal in degrees, with every digit of the float kept."""
-    return "{" + ",".join(f"({float(ra)!r}d,{float(dec)!r}d)" for ra, dec in corners) + "}"
 
 
 def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]:

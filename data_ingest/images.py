@@ -16,9 +16,9 @@ from typing import Any
 import psycopg
 from tqdm import tqdm
 
+from adql.dialects.sql_text import quote_ident
 from data_ingest.fits_images import ArchiveContext, IngestError, describe_fits
 from data_ingest.provenance import file_provenance, write_provenance
-from schemas.ddl import quote_ident
 from schemas.model import TableDef
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")

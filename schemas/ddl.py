@@ -5,11 +5,8 @@ Pure functions; executing the statements is the caller's business (dalserver.db.
 
 from __future__ import annotations
 
+from adql.dialects.sql_text import quote_ident
 from schemas.model import ColumnDef, IndexDef, TableDef
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def qualified(table: TableDef) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from adql.catalog import Catalog, ColumnMeta, TableMeta
+
 SCHEMAS_DIR = Path(__file__).resolve().parent
 
 # VOTable datatypes a TAP_SCHEMA column may declare (TAP 1.1 section 4.3, DALI 1.1).
@@ -73,6 +75,19 @@ class ColumnDef:
             return base + "[]"
         return base
 
+    def meta(self) -> ColumnMeta:
+        """What ADQL and the writers know of the column."""
+        return ColumnMeta(
+            self.name,
+            self.datatype,
+            self.arraysize,
+            self.xtype,
+            self.unit,
+            self.ucd,
+            self.utype,
+            self.description or None,
+        )
+
 
 @dataclass(frozen=True)
 class IndexDef:
@@ -117,6 +132,16 @@ class TableDef:
                 return col
         raise KeyError(name)
 
+    def meta(self, sql_name: str | None = None) -> TableMeta:
+        """The table as the ADQL resolver sees it (as published in TAP_SCHEMA)."""
+        return TableMeta(
+            self.schema,
+            self.name,
+            tuple(c.meta() for c in self.columns),
+            self.description or None,
+            sql_name=sql_name,
+        )
+
     def with_extra_columns(self, extra: tuple[ColumnDef, ...]) -> TableDef:
         known = {c.name for c in self.columns}
         for col in extra:
@@ -132,6 +157,11 @@ class SchemaDef:
     description: str = ""
     utype: str | None = None
     tables: tuple[TableDef, ...] = field(default_factory=tuple)
+
+
+def catalog_of(schemas: tuple[SchemaDef, ...]) -> Catalog:
+    """The ADQL catalogue of these schemas' tables, as TAP_SCHEMA would publish them (no database)."""
+    return Catalog.of(t.meta() for s in schemas for t in s.tables)
 
 
 def column_from_mapping(data: dict[str, Any], where: str) -> ColumnDef:

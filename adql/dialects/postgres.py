@@ -13,6 +13,8 @@ import operator
 from collections.abc import Callable
 
 from adql import ast
+from adql.dialects.pgsphere import spoly_literal
+from adql.dialects.sql_text import quote_ident, quote_string
 from adql.errors import ADQLError
 from adql.functions import result_meta, signature
 from adql.resolve import ResolvedQuery
@@ -92,18 +94,6 @@ _RENAMED = {
 }
 _ACCEPTED_FRAMES = ("", "ICRS")
 _BITWISE = {"&": "&", "|": "|", "^": "#"}  # PostgreSQL's ^ is exponentiation, # is xor
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_string(value: str) -> str:
-    # standard_conforming_strings is on for every connection dalserver opens, so only quotes
-    # need doubling; NUL cannot be stored in PostgreSQL text at all.
-    if "\x00" in value:
-        raise ADQLError("ADQL-SYNTAX", "string literals cannot contain the NUL character")
-    return "'" + value.replace("'", "''") + "'"
 
 
 class PostgresDialect:
@@ -530,8 +520,7 @@ class PostgresDialect:
             isinstance(p, tuple) and all(isinstance(c, ast.IntegerLiteral | ast.RealLiteral) for c in p) for p in points
         )
         if literal:
-            vertices = ",".join(f"({float(p[0].text)!r}d,{float(p[1].text)!r}d)" for p in points)  # type: ignore[index,union-attr]
-            return f"CAST('{{{vertices}}}' AS spoly)"
+            return spoly_literal((float(p[0].text), float(p[1].text)) for p in points)  # type: ignore[index,union-attr]
         # Vertices computed per row: build the polygon with pgsphere's ordered aggregate.
         rows = ", ".join(
             f"({i}, {self._spoint(*p) if isinstance(p, tuple) else self.sql(p)})" for i, p in enumerate(points)
@@ -590,8 +579,7 @@ class PostgresDialect:
             ]
         else:
             corners = [(n[i], n[i + 1]) for i in range(0, len(n), 2)]
-        vertices = ",".join(f"({x!r}d,{y!r}d)" for x, y in corners)
-        return f"CAST('{{{vertices}}}' AS spoly)"
+        return spoly_literal(corners)
 
     def _centroid(self, call: ast.FunctionCall) -> str:
         (arg,) = call.args

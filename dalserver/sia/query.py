@@ -15,7 +15,8 @@ from datetime import datetime
 
 from adql import ADQLError
 from adql.catalog import ColumnMeta, TableMeta
-from adql.dialects.postgres import quote_ident, quote_string
+from adql.dialects.pgsphere import scircle_literal, spoly_literal
+from adql.dialects.sql_text import float8, quote_ident, quote_string
 from dalserver.dali_values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
 from dalserver.errors import DALIError
 
@@ -77,23 +78,6 @@ def _column(name: str) -> str:
     return f"{ALIAS}.{quote_ident(name)}"
 
 
-def _number(value: float) -> str:
-    return f"CAST({value!r} AS double precision)"
-
-
-def _radians(degrees: float) -> str:
-    return f"radians({_number(degrees)})"
-
-
-def _spoint(ra: float, dec: float) -> str:
-    return f"spoint({_radians(ra)}, {_radians(dec)})"
-
-
-def _spoly(vertices: list[tuple[float, float]]) -> str:
-    text = "{" + ",".join(f"({ra!r}d,{dec!r}d)" for ra, dec in vertices) + "}"
-    return f"spoly({quote_string(text)})"
-
-
 def _steps(start: float, stop: float, most: float) -> list[float]:
     """``start`` to ``stop`` inclusive, in equal steps of at most ``most``."""
     count = max(1, math.ceil(abs(stop - start) / most))
@@ -117,7 +101,7 @@ def _range_piece(ra_low: float, ra_high: float, dec_low: float, dec_high: float)
 
 
 def _cap(pole: float, radius: float) -> str:
-    return f"scircle({_spoint(0.0, pole)}, {_radians(radius)})"
+    return scircle_literal(0.0, pole, radius)
 
 
 def _beyond(region: str, dec: float, northwards: bool) -> str:
@@ -138,9 +122,9 @@ def pos_condition(shape: Shape, region: str) -> str:
     long, thin box crosses a polygon with no corner of either inside the other.
     """
     if isinstance(shape, Circle):
-        return f"{region} && scircle({_spoint(shape.ra, shape.dec)}, {_radians(shape.radius)})"
+        return f"{region} && {scircle_literal(shape.ra, shape.dec, shape.radius)}"
     if isinstance(shape, Polygon):
-        return f"{region} && {_spoly(list(shape.vertices))}"
+        return f"{region} && {spoly_literal(list(shape.vertices))}"
     assert isinstance(shape, Range)
     south, north = shape.dec_min <= -90.0, shape.dec_max >= 90.0
     if shape.full_ra:
@@ -157,7 +141,7 @@ def pos_condition(shape: Shape, region: str) -> str:
     width = (shape.ra_max - shape.ra_min) % 360.0 or 1e-4
     edges = _steps(shape.ra_min, shape.ra_min + width, 90.0)  # pieces of at most 90 degrees
     pieces = [
-        f"{region} && {_spoly(_range_piece(a, b, shape.dec_min, shape.dec_max))}"
+        f"{region} && {spoly_literal(_range_piece(a, b, shape.dec_min, shape.dec_max))}"
         for a, b in zip(edges, edges[1:], strict=False)
     ]
     return pieces[0] if len(pieces) == 1 else "(" + " OR ".join(pieces) + ")"
@@ -182,8 +166,8 @@ def _overlaps(name: str, value: str) -> str:
     low_column, high_column = OVERLAP_PARAMETERS[name]
     interval = _interval(name, value)
     low, high = _column(low_column), _column(high_column)
-    upper = f"{low} <= {_number(interval.high)}" if math.isfinite(interval.high) else f"{low} IS NOT NULL"
-    lower = f"{high} >= {_number(interval.low)}" if math.isfinite(interval.low) else f"{high} IS NOT NULL"
+    upper = f"{low} <= {float8(interval.high)}" if math.isfinite(interval.high) else f"{low} IS NOT NULL"
+    lower = f"{high} >= {float8(interval.low)}" if math.isfinite(interval.low) else f"{high} IS NOT NULL"
     return f"({upper} AND {lower})"
 
 
@@ -192,9 +176,9 @@ def _contains(name: str, value: str) -> str:
     column = _column(CONTAINING_PARAMETERS[name])
     parts = []
     if math.isfinite(interval.low):
-        parts.append(f"{column} >= {_number(interval.low)}")
+        parts.append(f"{column} >= {float8(interval.low)}")
     if math.isfinite(interval.high):
-        parts.append(f"{column} <= {_number(interval.high)}")
+        parts.append(f"{column} <= {float8(interval.high)}")
     return "(" + " AND ".join(parts or [f"{column} IS NOT NULL"]) + ")"
 
 

@@ -21,12 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from adql.catalog import ColumnMeta, TableMeta
+from adql.catalog import TableMeta
+from adql.dialects.sql_text import quote_ident
 from adql.reserved import is_reserved
 from dalserver.errors import DALIError
 from dalserver.settings import Settings
 from data_ingest.catalogs.sources import CatalogSource, csv_source, duplicate_column, votable_source
-from schemas.ddl import column_ddl, quote_ident
+from schemas.ddl import column_ddl
 from schemas.model import ColumnDef
 
 UPLOAD_SCHEMA = "TAP_UPLOAD"
@@ -70,10 +71,7 @@ class UploadTable:
         return TableMeta(
             UPLOAD_SCHEMA,
             self.name,
-            tuple(
-                ColumnMeta(c.name, c.datatype, c.arraysize, c.xtype, c.unit, c.ucd, c.utype, c.description or None)
-                for c in self.columns
-            ),
+            tuple(c.meta() for c in self.columns),
             description="table uploaded with this query",
             sql_name=f"pg_temp.{quote_ident(self.sql_name)}",
         )

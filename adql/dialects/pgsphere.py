@@ -1,0 +1,40 @@
+"""pgsphere values written as SQL: the one place the translator, SIA's query builder and the
+ingest spell points, circles and polygons.
+
+pgsphere works in radians; its text input takes degrees with a ``d`` suffix, which keeps every
+digit of a float written with ``repr``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from adql.dialects.sql_text import float8, quote_string
+
+
+def spoly_text(vertices: Iterable[tuple[float, float]]) -> str:
+    """pgsphere's text form of a polygon, ``{(ra d, dec d), ...}``, vertices in degrees."""
+    return "{" + ",".join(f"({float(ra)!r}d,{float(dec)!r}d)" for ra, dec in vertices) + "}"
+
+
+def spoly_literal(vertices: Iterable[tuple[float, float]]) -> str:
+    """A constant polygon (degrees) as an SQL expression of type spoly."""
+    return f"CAST({quote_string(spoly_text(vertices))} AS spoly)"
+
+
+def spoint_sql(ra_sql: str, dec_sql: str) -> str:
+    """A point from two SQL expressions in degrees: the form the position indexes are built on."""
+    return f"spoint(radians({ra_sql}), radians({dec_sql}))"
+
+
+def spoint_literal(ra: float, dec: float) -> str:
+    return spoint_sql(float8(ra), float8(dec))
+
+
+def scircle_sql(centre_sql: str, radius_sql: str) -> str:
+    """A circle around an spoint expression, the radius an SQL expression in degrees."""
+    return f"scircle({centre_sql}, radians({radius_sql}))"
+
+
+def scircle_literal(ra: float, dec: float, radius: float) -> str:
+    return scircle_sql(spoint_literal(ra, dec), float8(radius))
