@@ -24,9 +24,9 @@ import pyarrow.parquet as pq
 from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
+from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import database_url
-from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
 from dalserver.settings import Settings
 
 SIDECAR = "position: [ra, dec]\ncolumns:\n  ra: {unit: deg}\n  dec: {unit: deg}\n"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import psycopg
 
+from archive_io.table_readers import CatalogError
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
 from data_ingest.catalogs.publish import drop_catalog, publish_catalog
-from data_ingest.catalogs.sources import CatalogError
 from data_ingest.fits_images import ArchiveContext
 from data_ingest.images import ingest_images
 from data_ingest.sample import write_sample

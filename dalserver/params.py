@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from dalserver.errors import DALIError
+from dalserver.faults import UsageFault
 
 FORM_MAX_BYTES = 1 << 20  # the body of a request of short form values, no files (SIA, SODA)
 
@@ -26,7 +26,7 @@ class DALIParams:
         if request.method == "POST":
             length = request.headers.get("content-length", "")
             if max_body_bytes is not None and length.isdigit() and int(length) > max_body_bytes:
-                raise DALIError(
+                raise UsageFault(
                     f"the request body has {length} bytes, more than this service accepts ({max_body_bytes}); "
                     "uploads are limited in size (see the capabilities' uploadLimit)",
                     status_code=413,
@@ -34,7 +34,7 @@ class DALIParams:
             try:
                 form = await request.form()
             except Exception as exc:  # malformed multipart or urlencoded body
-                raise DALIError(f"cannot read the POST body: {exc}") from exc
+                raise UsageFault(f"cannot read the POST body: {exc}") from exc
             for name, value in form.multi_items():
                 if isinstance(value, UploadFile):
                     files[name] = value  # read by the UPLOAD machinery, not as text
@@ -56,7 +56,7 @@ class DALIParams:
     def require(self, name: str) -> str:
         value = self.get(name)
         if value is None or not value.strip():
-            raise DALIError(f"missing required parameter {name}")
+            raise UsageFault(f"missing required parameter {name}")
         return value
 
     def integer(self, name: str, default: int, minimum: int = 0) -> int:
@@ -66,7 +66,7 @@ class DALIParams:
         try:
             value = int(raw.strip())
         except ValueError:
-            raise DALIError(f"{name} must be a non-negative integer, not {raw!r}") from None
+            raise UsageFault(f"{name} must be a non-negative integer, not {raw!r}") from None
         if value < minimum:
-            raise DALIError(f"{name} must be a non-negative integer, not {raw!r}")
+            raise UsageFault(f"{name} must be a non-negative integer, not {raw!r}")
         return value

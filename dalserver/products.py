@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import FileResponse
 
-from dalserver.errors import DALIError
+from dalserver.datasets import archive_file
+from dalserver.faults import ErrorStyle
+from dalserver.routing import protocol_router
 from dalserver.services import services
 
-router = APIRouter()
+router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Products"])
 
 _MEDIA_TYPES = {".fits": "application/fits", ".fit": "application/fits", ".fts": "application/fits"}
-
-
-def archive_file(root: Path, relative: str) -> Path:
-    """The file ``relative`` names under ``root``; refuse anything that would leave ``root``."""
-    root = root.resolve()
-    if "\x00" in relative or relative.startswith("/"):
-        raise DALIError("no such product", status_code=404)
-    candidate = (root / relative).resolve()
-    if not candidate.is_relative_to(root) or not candidate.is_file():
-        raise DALIError("no such product", status_code=404)
-    return candidate
 
 
 @router.get("/data/{relative:path}", summary="Download a data product")

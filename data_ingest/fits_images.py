@@ -15,6 +15,7 @@ from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
 from adql.dialects.pgsphere import spoly_text
+from archive_io.image_hdu import NoImageHDU, image_hdu
 from data_ingest.instruments import profile_for
 from data_ingest.provenance import WCS_KEYWORDS, HeaderReads
 
@@ -45,13 +46,6 @@ def _angular_separation(ra1: float, dec1: float, ra2: np.ndarray, dec2: np.ndarr
     return np.degrees(np.arctan2(num, den))
 
 
-def image_hdu(hdul: fits.HDUList, path: Path) -> fits.ImageHDU | fits.PrimaryHDU:
-    for hdu in hdul:
-        if isinstance(hdu, fits.PrimaryHDU | fits.ImageHDU) and hdu.header.get("NAXIS", 0) >= 2:
-            return hdu
-    raise IngestError(f"{path}: no image extension with two or more axes")
-
-
 def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]:
     """The ObsCore row for one FITS image; ``IngestError`` if it cannot be described."""
     return describe_fits(path, context)[0]
@@ -66,8 +60,8 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
                 hdu = image_hdu(hdul, path)
                 header = hdu.header.copy()
                 wcs = WCS(header, naxis=2)
-    except IngestError:
-        raise
+    except NoImageHDU as exc:
+        raise IngestError(str(exc)) from None
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IngestError(f"{path}: not a readable FITS file ({exc})") from exc
     if not wcs.has_celestial or not wcs.wcs.ctype[0]:

@@ -27,8 +27,8 @@ from lxml import etree
 from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
+from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
 from dalserver.db.location import database_url, managed_cluster
-from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
 from dalserver.settings import Settings
 from tests.tap.helpers import stilts_schemas
 

@@ -12,8 +12,9 @@ from astropy.io import fits
 from lxml import etree
 
 from dalserver.dali_examples import examples_document
-from dalserver.dataset_examples import Sample, sia_examples
+from dalserver.example_dataset import Sample
 from dalserver.landing import landing_page
+from dalserver.sia.examples import sia_examples
 from tests.tap.helpers import query_status, rows
 
 XHTML = "{http://www.w3.org/1999/xhtml}"

@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 import pyarrow as pa
 
 from adql.catalog import ColumnMeta
-from dalserver.datalink.datasets import Dataset
-from dalserver.datalink.descriptors import InputParam, ServiceDescriptor, soda_descriptor, soda_inputs
+from dalserver.datasets import Dataset
+from dalserver.descriptors import InputParam, ServiceDescriptor, soda_descriptor, soda_inputs
+from dalserver.faults import Fault
 
 LINK_COLUMNS = [
     ColumnMeta("ID", "char", "*", ucd="meta.id;meta.main", description="Input identifier"),
@@ -119,7 +120,9 @@ def dataset_links(base_url: str, given_id: str, dataset: Dataset, cutout_ref: st
 
 
 def not_found(given_id: str) -> Link:
-    return Link(given_id, "#this", error_message=f"NotFoundFault: {given_id} is not a dataset of this archive")
+    return Link(
+        given_id, "#this", error_message=f"{Fault.NOT_FOUND.dal_name}: {given_id} is not a dataset of this archive"
+    )
 
 
 def answer(

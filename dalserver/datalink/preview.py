@@ -30,7 +30,7 @@ from astropy.io import fits
 from astropy.visualization import ZScaleInterval
 from PIL import Image
 
-from data_ingest.fits_images import image_hdu
+from archive_io.image_hdu import image_hdu
 
 _VERSION = "1"  # part of the cache key: bump when the rendering changes
 _PRUNE_INTERVAL = 60.0  # seconds between two looks at the cache's size (per process)

@@ -6,23 +6,26 @@ from collections.abc import AsyncIterator
 
 import pyarrow as pa
 from anyio import to_thread
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from dalserver.datalink.datasets import find_dataset, find_datasets
-from dalserver.datalink.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
+from dalserver.datalink.examples import datalink_examples
 from dalserver.datalink.links import LINK_COLUMNS, answer, links_batch, not_found
 from dalserver.datalink.preview import cached_preview
 from dalserver.datalink.provenance import PROV_FORMATS, prov_format, provenance_document, serialize
-from dalserver.errors import DALIError
+from dalserver.datasets import find_dataset, find_datasets
+from dalserver.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
+from dalserver.example_dataset import examples_response, sample_dataset
+from dalserver.faults import ErrorStyle, NotFoundFault, UsageFault
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.params import DALIParams
+from dalserver.routing import protocol_router
 from dalserver.services import services
 from dalserver.vosi.resources import vosi_routes
 
-router = APIRouter()
-router.include_router(vosi_routes("datalink", "DataLink", DATALINK_STANDARD, "links"))
+router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["DataLink 1.1"])
+router.include_router(vosi_routes("datalink", "DataLink", DATALINK_STANDARD, "links", ErrorStyle.DAL_VOTABLE))
 _MAX_BODY = 4 << 20  # a POST of many IDs
 
 
@@ -47,7 +50,7 @@ async def links(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(request, _MAX_BODY)
     requested = params.get("RESPONSEFORMAT")
-    fmt = response_format(requested, fault="UsageFault: ")
+    fmt = response_format(requested)
     given = [i for i in params.getall("ID") if i.strip()]
     limit = svc.settings.datalink_max_ids
     answered = given[:limit]
@@ -69,7 +72,7 @@ async def links(request: Request) -> StreamingResponse:
 def _required_id(params: DALIParams) -> str:
     value = params.get("ID")
     if value is None or not value.strip():
-        raise DALIError("UsageFault: missing required parameter ID")
+        raise UsageFault("missing required parameter ID")
     return value
 
 
@@ -79,7 +82,7 @@ async def preview(request: Request) -> Response:
     did = _required_id(await DALIParams.from_request(request))
     dataset = await find_dataset(svc.pool, did, svc.settings.archive_root)
     if dataset is None or not dataset.is_image or dataset.path is None:
-        raise DALIError(f"NotFoundFault: {did} is not an image of this archive", status_code=404)
+        raise NotFoundFault(f"{did} is not an image of this archive")
     png = await to_thread.run_sync(
         cached_preview,
         dataset.path,
@@ -99,8 +102,15 @@ async def provenance(request: Request) -> Response:
     fmt = prov_format(requested)
     if fmt is None:
         known = ", ".join(f.name for f in PROV_FORMATS)
-        raise DALIError(f"UsageFault: RESPONSEFORMAT {requested!r} is not offered; use one of {known}")
+        raise UsageFault(f"RESPONSEFORMAT {requested!r} is not offered; use one of {known}")
     document = await provenance_document(svc.pool, did, svc.settings.public_url)
     if document is None:
-        raise DALIError(f"NotFoundFault: no ingest provenance is known for {did}", status_code=404)
+        raise NotFoundFault(f"no ingest provenance is known for {did}")
     return Response(serialize(document, fmt), media_type=fmt.media_type)
+
+
+@router.get("/datalink/examples", summary="DataLink DALI examples")
+async def examples(request: Request) -> Response:
+    svc = services(request)
+    title = f"{svc.settings.title}: DataLink"
+    return examples_response(title, await sample_dataset(svc.pool), DATALINK_STANDARD, datalink_examples)

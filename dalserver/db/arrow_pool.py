@@ -15,23 +15,13 @@ from typing import Any
 import adbc_driver_postgresql.dbapi as adbc
 from anyio import to_thread
 
-READ_ONLY = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
-_SETUP = (
-    # Geometry leaves the database as pgsphere text in degrees (turned into DALI by the writers);
-    # literals rely on standard_conforming_strings (see adql.dialects.postgres.quote_string).
-    "SELECT set_sphere_output('DEG')",
-    "SET standard_conforming_strings = on",
-    "SET application_name = 'dalserver-query'",
-    # If the server process dies mid-query (kill -9, OOM), PostgreSQL notices within seconds and
-    # stops the query instead of computing a result nobody will read.
-    "SET client_connection_check_interval = '2s'",
-)
+from dalserver.db.session import READ_ONLY, setup_statements
 
 
 def _connect(url: str, read_only: bool = True) -> Any:
     conn = adbc.connect(url, autocommit=True)
     with conn.cursor() as cur:
-        for statement in _SETUP:
+        for statement in setup_statements("dalserver-query", query_session=True):
             cur.execute(statement)
             if statement.startswith("SELECT"):
                 cur.fetchall()

@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 
 from adql.dialects.sql_text import quote_ident
+from archive_io.tap_schema import publish_schema, publish_table
 from dalserver.db.pgsphere import ensure_pgsphere
-from data_ingest.tap_schema import publish_schema, publish_table
 from schemas.ddl import add_missing_columns_sql, create_index_sql, create_table_sql
 from schemas.model import SchemaDef, builtin_schemas, private_schemas
 

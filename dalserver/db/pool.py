@@ -1,18 +1,17 @@
-"""The asynchronous connection pool the web tier queries through."""
+"""The asynchronous connection pool the web tier reads metadata, jobs and availability through."""
 
 from __future__ import annotations
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from dalserver.db.session import setup_statements
+
 
 async def _configure(conn: psycopg.AsyncConnection) -> None:
-    # Geometry leaves the database as pgsphere text in degrees (turned into DALI by the writer);
-    # literals rely on standard_conforming_strings (see adql.dialects.postgres.quote_string).
     await conn.set_autocommit(True)
-    await conn.execute("SELECT set_sphere_output('DEG')")
-    await conn.execute("SET standard_conforming_strings = on")
-    await conn.execute("SET application_name = 'dalserver'")
+    for statement in setup_statements("dalserver"):
+        await conn.execute(statement)  # type: ignore[arg-type]  # built from constants
     await conn.set_autocommit(False)
 
 

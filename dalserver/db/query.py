@@ -1,53 +1,44 @@
-"""Run one translated query safely and hand its rows out as Arrow record batches.
+"""Run one SQL statement safely and hand its rows out as Arrow record batches.
 
 Read-only session, statement timeout, results streamed by the database in batches of bounded
 size: memory per request is bounded by the batch, whatever the result's size. The first batch is
-fetched before any byte is sent, so database errors can still become a proper error document.
+fetched by ``open()``, before any byte is sent, so database errors can still become a proper
+error document. What the rows are for, and how they are written, is the caller's business.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pyarrow as pa
 from anyio import to_thread
 
-from dalserver.db.arrow_pool import READ_ONLY, ArrowPool
-from dalserver.errors import DALIError
-from dalserver.tap.upload import UploadTable, load_uploads
+from dalserver.db.arrow_pool import ArrowPool
+from dalserver.db.errors import QueryCancelled, database_fault
+from dalserver.db.session import READ_ONLY
 
-_PRIMARY = re.compile(r"ERROR:\s+(.*?)\s*(?:\n|$)")
-_TIMEOUT = "canceling statement due to statement timeout"
-
-
-class QueryTimeout(DALIError):
-    """The statement timeout ended the query."""
+# Prepares a session of its own before the query (e.g. loads TAP uploads into temporary tables),
+# on an ADBC cursor that may still write; the session is made read-only after it and not reused.
+SessionSetup = Callable[[Any], None]
 
 
-class QueryCancelled(DALIError):
-    """The query was cancelled on request (an async job's ABORT)."""
+def _error_reporting_reader(cursor: Any) -> pa.RecordBatchReader:
+    """The result's batches from a reader that raises ADBC errors with their SQLSTATE.
 
-
-def database_error_message(exc: Exception) -> DALIError:
-    """A client-facing message for an error PostgreSQL raised while running a user's query."""
-    text = str(exc)
-    if _TIMEOUT in text:
-        return QueryTimeout(
-            "the query ran longer than the service's time limit and was cancelled; "
-            "narrow it down, or use the asynchronous endpoint"
-        )
-    if "canceling statement due to user request" in text:
-        return QueryCancelled("the query was cancelled")
-    found = _PRIMARY.search(text)
-    primary = found.group(1) if found else text.strip().splitlines()[0]
-    return DALIError(f"the database could not run the query: {primary}")
+    ``fetch_record_batch()`` hands out the bare pyarrow reader (apache/arrow-adbc#1523), whose
+    errors after the first batch are plain OSErrors with only a message; the cursor's own
+    AdbcRecordBatchReader keeps the SQLSTATE, which dalserver.db.errors needs.
+    """
+    results = getattr(cursor, "_results", None)
+    reader = getattr(results, "reader", None)
+    return reader if isinstance(reader, pa.RecordBatchReader) else cursor.fetch_record_batch()
 
 
 class QueryStream:
-    """A running query: ``open()`` fetches the first batch; iterate for the rest; always ``close()``."""
+    """A running statement: ``open()`` fetches the first batch; iterate ``batches()``; always ``close()``."""
 
     def __init__(
         self,
@@ -55,11 +46,12 @@ class QueryStream:
         sql: str,
         timeout_seconds: float,
         batch_bytes: int,
-        uploads: list[UploadTable] | None = None,
+        setup: SessionSetup | None = None,
     ):
         self.pool = pool
         self.sql = sql
-        self.uploads = uploads or []
+        self.setup = setup
+        self.timeout_seconds = timeout_seconds
         self.timeout_ms = max(1, int(timeout_seconds * 1000))
         self.batch_bytes = batch_bytes
         self._conn: Any = None
@@ -68,18 +60,20 @@ class QueryStream:
         self._first: pa.RecordBatch | None = None
         self._finished = False
         self._cancelled = False
+        self._started = 0.0
 
     def _start(self) -> None:
         cursor = self._cursor = self._conn.cursor()
         cursor.execute(f"SET statement_timeout = {self.timeout_ms}")
-        if self.uploads:
-            load_uploads(cursor, self.uploads)
-            cursor.execute(READ_ONLY)  # before the user's query: from here on nothing can write
+        if self.setup is not None:
+            self.setup(cursor)
+            cursor.execute(READ_ONLY)  # before the query: from here on nothing can write
         if self._cancelled:
-            raise QueryCancelled("the query was cancelled")
+            raise QueryCancelled()
         cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(self.batch_bytes)})
+        self._started = time.monotonic()
         cursor.execute(self.sql)
-        self._reader = cursor.fetch_record_batch()
+        self._reader = _error_reporting_reader(cursor)
         self._first = self._next()
 
     def _next(self) -> pa.RecordBatch | None:
@@ -90,11 +84,18 @@ class QueryStream:
             self._finished = True
             return None
 
+    def _fault(self, exc: BaseException) -> Exception:
+        timed_out = self._started > 0 and time.monotonic() - self._started >= self.timeout_seconds * 0.95
+        return database_fault(exc, cancelled=self._cancelled, timed_out=timed_out)
+
     async def connect(self) -> int:
         """Take a connection (``open()`` does it if not done); returns its backend's process id."""
         if self._conn is None:
-            # A session that held uploads is never reused: its temporary tables go with it.
-            self._conn = await self.pool.acquire(writable_session=bool(self.uploads))
+            # A session prepared by ``setup`` is never reused: what it made (temporary tables) goes with it.
+            try:
+                self._conn = await self.pool.acquire(writable_session=self.setup is not None)
+            except Exception as exc:
+                raise self._fault(exc) from exc
         return int(self._conn.backend_pid)
 
     async def open(self) -> None:
@@ -104,9 +105,7 @@ class QueryStream:
         except Exception as exc:
             self._finished = True  # the database ended the statement itself
             await self.close()
-            if isinstance(exc, DALIError):
-                raise
-            raise database_error_message(exc) from exc
+            raise self._fault(exc) from exc
 
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:
         assert self._reader is not None, "open() first"
@@ -117,10 +116,10 @@ class QueryStream:
                 batch = await to_thread.run_sync(self._next)
             except Exception as exc:
                 self._finished = True
-                raise database_error_message(exc) from exc
+                raise self._fault(exc) from exc
 
     def cancel(self) -> None:
-        """Stop the query from another thread or task (an async job's ABORT)."""
+        """Stop the statement from another thread or task (a client gone, an async job's ABORT)."""
         self._cancelled = True
         cursor = self._cursor
         if cursor is not None and not self._finished:
@@ -131,7 +130,7 @@ class QueryStream:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        reusable = not self.uploads
+        reusable = self.setup is None
         try:
             if not self._finished and self._cursor is not None:
                 # The client went away, or a writer stopped early: stop the server's work now.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from adql.catalog import ColumnMeta
+from dalserver.faults import DALIError
 from dalserver.formats.columns import canonical_batch
 
 Batches = AsyncIterator[pa.RecordBatch]
@@ -24,8 +25,6 @@ async def limited(
 ) -> AsyncIterator[list[pa.Array]]:
     """The columns of at most ``maxrec`` rows, batch by batch, each in the type its metadata
     declares (see formats.columns); an overflow or a late failure is recorded in ``state``."""
-    from dalserver.errors import DALIError
-
     sent = 0
     try:
         async for batch in batches:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from adql.catalog import ColumnMeta
-from dalserver.errors import DALIError
+from dalserver.faults import UsageFault
 from dalserver.formats import fits, parquet, text, votable
 from dalserver.formats.limits import Batches
 
@@ -73,14 +73,12 @@ def find_format(value: str | None) -> OutputFormat | None:
     return _BY_NAME.get(_normal(value))
 
 
-def response_format(requested: str | None, fault: str = "") -> OutputFormat:
-    """The format a RESPONSEFORMAT value names; an error naming the choices if none.
-    ``fault`` prefixes the message, for protocols whose errors start with a code (SIA, DataLink)."""
+def response_format(requested: str | None) -> OutputFormat:
+    """The format a RESPONSEFORMAT value names; a UsageFault naming the choices if none."""
     fmt = find_format(requested)
     if fmt is None:
         known = ", ".join(a for f in FORMATS for a in f.aliases[:1])
-        raise DALIError(
-            f"{fault}output format {requested!r} (RESPONSEFORMAT) is not supported; "
-            f"use one of {known} (or their MIME types)"
+        raise UsageFault(
+            f"output format {requested!r} (RESPONSEFORMAT) is not supported; use one of {known} (or their MIME types)"
         )
     return fmt

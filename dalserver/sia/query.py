@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from adql import ADQLError
@@ -18,60 +17,12 @@ from adql.catalog import ColumnMeta, TableMeta
 from adql.dialects.pgsphere import scircle_literal, spoly_literal
 from adql.dialects.sql_text import float8, quote_ident, quote_string
 from dalserver.dali_values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
-from dalserver.errors import DALIError
+from dalserver.faults import TransientFault, UsageFault
+from dalserver.pipeline import PreparedQuery, row_limit
+from dalserver.sia.parameters import PARAMETERS, SIA_PRODUCT_TYPES, Constraint, SIAParameter
 
 OBSCORE = ("ivoa", "obscore")
 ALIAS = "o"
-
-# ObsCore 1.1 sec. 4.8 and 4.1: the only values these columns may hold.
-POL_STATES = ("I", "Q", "U", "V", "RR", "LL", "RL", "LR", "XX", "YY", "XY", "YX", "POLI", "POLA")
-PRODUCT_TYPES = ("image", "cube", "spectrum", "sed", "timeseries", "visibility", "event", "measurements")
-CALIB_LEVELS = (0, 1, 2, 3, 4)
-# SIA finds images and cubes only (SIA 2.0 sec. 2.1.12), whatever else ObsCore holds.
-SIA_PRODUCT_TYPES = ("image", "cube")
-
-# parameter -> (lower-bound column, upper-bound column): the interval must overlap [low, high].
-OVERLAP_PARAMETERS = {"BAND": ("em_min", "em_max"), "TIME": ("t_min", "t_max")}
-# parameter -> column: the interval must contain the column's value.
-CONTAINING_PARAMETERS = {
-    "FOV": "s_fov",
-    "SPATRES": "s_resolution",
-    "EXPTIME": "t_exptime",
-    "TIMERES": "t_resolution",
-    "SPECRP": "em_res_power",
-}
-# parameter -> column compared for exact (case-sensitive) equality.
-STRING_PARAMETERS = {
-    "COLLECTION": "obs_collection",
-    "FACILITY": "facility_name",
-    "INSTRUMENT": "instrument_name",
-    "DPTYPE": "dataproduct_type",
-    "TARGET": "target_name",
-    "FORMAT": "access_format",
-}
-QUERY_PARAMETERS = (
-    "POS",
-    *OVERLAP_PARAMETERS,
-    "POL",
-    *CONTAINING_PARAMETERS,
-    "ID",
-    *STRING_PARAMETERS,
-    "CALIB",
-    "RELEASEDATE",
-)
-
-
-class UsageFault(DALIError):
-    """SIA 2.0 sec. 4.2: an error message starts with the fault's name."""
-
-    def __init__(self, message: str):
-        super().__init__(f"UsageFault: {message}")
-
-
-@dataclass(frozen=True)
-class SIAQuery:
-    sql: str
-    columns: list[ColumnMeta]
 
 
 def _column(name: str) -> str:
@@ -147,33 +98,32 @@ def pos_condition(shape: Shape, region: str) -> str:
     return pieces[0] if len(pieces) == 1 else "(" + " OR ".join(pieces) + ")"
 
 
-def _pos(value: str) -> str:
+def _shape(parameter: SIAParameter, value: str) -> str:
     try:
         shape = parse_pos(value)
     except ValueError as exc:
         raise UsageFault(str(exc)) from None
-    return pos_condition(shape, _column("s_region"))
+    return pos_condition(shape, _column(parameter.column))
 
 
-def _interval(name: str, value: str) -> Interval:
+def _interval(parameter: SIAParameter, value: str) -> Interval:
     try:
-        return parse_interval(value, name)
+        return parse_interval(value, parameter.name)
     except ValueError as exc:
         raise UsageFault(str(exc)) from None
 
 
-def _overlaps(name: str, value: str) -> str:
-    low_column, high_column = OVERLAP_PARAMETERS[name]
-    interval = _interval(name, value)
-    low, high = _column(low_column), _column(high_column)
+def _overlaps(parameter: SIAParameter, value: str) -> str:
+    interval = _interval(parameter, value)
+    low, high = (_column(c) for c in parameter.columns)
     upper = f"{low} <= {float8(interval.high)}" if math.isfinite(interval.high) else f"{low} IS NOT NULL"
     lower = f"{high} >= {float8(interval.low)}" if math.isfinite(interval.low) else f"{high} IS NOT NULL"
     return f"({upper} AND {lower})"
 
 
-def _contains(name: str, value: str) -> str:
-    interval = _interval(name, value)
-    column = _column(CONTAINING_PARAMETERS[name])
+def _contains(parameter: SIAParameter, value: str) -> str:
+    interval = _interval(parameter, value)
+    column = _column(parameter.column)
     parts = []
     if math.isfinite(interval.low):
         parts.append(f"{column} >= {float8(interval.low)}")
@@ -189,75 +139,78 @@ def _string(value: str) -> str:
         raise UsageFault("parameter values cannot contain the NUL character") from None
 
 
-def _pol(value: str) -> str:
-    state = value.strip()
-    if state not in POL_STATES:
-        raise UsageFault(f"POL: {value!r} is not an ObsCore polarization state; use one of {', '.join(POL_STATES)}")
-    # ObsCore writes the states as a list between slashes: /I/Q/U/.
-    return f"strpos({_column('pol_states')}, {_string('/' + state + '/')}) > 0"
+def _in_vocabulary(parameter: SIAParameter, value: str) -> str:
+    if value not in parameter.vocabulary:
+        raise UsageFault(
+            f"{parameter.name}: {value!r} is not an {parameter.vocabulary_name}; "
+            f"use one of {', '.join(parameter.vocabulary)}"
+        )
+    return value
 
 
-def _calib(value: str) -> str:
+def _vocabulary(parameter: SIAParameter, value: str) -> str:
+    return f"{_column(parameter.column)} = {_string(_in_vocabulary(parameter, value))}"
+
+
+def _word(parameter: SIAParameter, value: str) -> str:
+    state = _in_vocabulary(parameter, value.strip())
+    # ObsCore writes the polarization states as a list between slashes: /I/Q/U/.
+    return f"strpos({_column(parameter.column)}, {_string('/' + state + '/')}) > 0"
+
+
+def _integer(parameter: SIAParameter, value: str) -> str:
     try:
         level = int(value.strip())
     except ValueError:
-        raise UsageFault(f"CALIB: {value!r} is not an integer calibration level (0 to 4)") from None
-    if level not in CALIB_LEVELS:
-        raise UsageFault(f"CALIB: {level} is not an ObsCore calibration level (0 to 4)")
-    return f"{_column('calib_level')} = {level}"
+        raise UsageFault(f"{parameter.name}: {value!r} is not an integer ({parameter.description})") from None
+    return f"{_column(parameter.column)} = {int(_in_vocabulary(parameter, str(level)))}"
 
 
-def _dptype(value: str) -> str:
-    if value not in PRODUCT_TYPES:
-        raise UsageFault(f"DPTYPE: {value!r} is not an ObsCore data product type; SIA finds 'image' and 'cube'")
-    return f"{_column('dataproduct_type')} = {_string(value)}"
-
-
-def _release_date(value: str, table: TableMeta) -> str:
+def _date_range(parameter: SIAParameter, value: str, table: TableMeta) -> str:
     bounds = value.split()
     if len(bounds) not in (1, 2):
-        raise UsageFault(f"RELEASEDATE: expected one ISO 8601 date or two, got {value!r}")
+        raise UsageFault(f"{parameter.name}: expected one ISO 8601 date or two, got {value!r}")
     for bound in bounds:
         try:
             datetime.fromisoformat(bound.replace("Z", "+00:00"))
         except ValueError:
-            raise UsageFault(f"RELEASEDATE: {bound!r} is not an ISO 8601 date") from None
-    if not any(c.name == "obs_release_date" for c in table.columns):
+            raise UsageFault(f"{parameter.name}: {bound!r} is not an ISO 8601 date") from None
+    if not any(c.name == parameter.column for c in table.columns):
         return "FALSE"  # SIA 2.0 sec. 2.1.18: no release dates here, so nothing matches
-    column = f"CAST({_column('obs_release_date')} AS timestamptz)"
+    column = f"CAST({_column(parameter.column)} AS timestamptz)"
     if len(bounds) == 1:
         return f"{column} = CAST({_string(bounds[0])} AS timestamptz)"
     return f"{column} BETWEEN CAST({_string(bounds[0])} AS timestamptz) AND CAST({_string(bounds[1])} AS timestamptz)"
 
 
-def _condition(name: str, value: str, table: TableMeta) -> str:
-    builders: dict[str, Callable[[], str]] = {
-        "POS": lambda: _pos(value),
-        "POL": lambda: _pol(value),
-        "CALIB": lambda: _calib(value),
-        "DPTYPE": lambda: _dptype(value),
-        # IVOIDs compare case-insensitively (SIA 2.0 sec. 2.1.11); obscore_did_lower serves this.
-        "ID": lambda: f"lower({_column('obs_publisher_did')}) = lower({_string(value)})",
-        "RELEASEDATE": lambda: _release_date(value, table),
-    }
-    if name in builders:
-        return builders[name]()
-    if name in OVERLAP_PARAMETERS:
-        return _overlaps(name, value)
-    if name in CONTAINING_PARAMETERS:
-        return _contains(name, value)
-    return f"{_column(STRING_PARAMETERS[name])} = {_string(value)}"
+_BUILDERS: dict[Constraint, Callable[[SIAParameter, str], str]] = {
+    Constraint.SHAPE: _shape,
+    Constraint.OVERLAPS: _overlaps,
+    Constraint.CONTAINS: _contains,
+    Constraint.EQUALS: lambda p, v: f"{_column(p.column)} = {_string(v)}",
+    # IVOIDs compare case-insensitively (SIA 2.0 sec. 2.1.11); obscore_did_lower serves this.
+    Constraint.EQUALS_NOCASE: lambda p, v: f"lower({_column(p.column)}) = lower({_string(v)})",
+    Constraint.VOCABULARY: _vocabulary,
+    Constraint.CONTAINS_WORD: _word,
+    Constraint.INTEGER_VOCABULARY: _integer,
+}
+
+
+def _condition(parameter: SIAParameter, value: str, table: TableMeta) -> str:
+    if parameter.constraint is Constraint.DATE_RANGE:
+        return _date_range(parameter, value, table)
+    return _BUILDERS[parameter.constraint](parameter, value)
 
 
 def where_clause(values: dict[str, list[str]], table: TableMeta) -> str:
     """The WHERE conditions for the parameters in ``values`` (upper-case name -> values)."""
     product_types = ", ".join(quote_string(t) for t in SIA_PRODUCT_TYPES)
     conditions = [f"{_column('dataproduct_type')} IN ({product_types})"]
-    for name in QUERY_PARAMETERS:
-        given = values.get(name, [])
+    for parameter in PARAMETERS:
+        given = values.get(parameter.name, [])
         if not given:
             continue
-        alternatives = [_condition(name, value, table) for value in given]
+        alternatives = [_condition(parameter, value, table) for value in given]
         conditions.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")
     return " AND ".join(conditions)
 
@@ -271,19 +224,19 @@ def select_list(columns: tuple[ColumnMeta, ...]) -> str:
     )
 
 
-def build_query(values: dict[str, list[str]], table: TableMeta, row_limit: int) -> SIAQuery:
-    """The SQL for one SIA request; ``row_limit`` rows at most (0: metadata only)."""
+def build_query(values: dict[str, list[str]], table: TableMeta, maxrec: int) -> PreparedQuery:
+    """The query for one SIA request, answering at most ``maxrec`` rows (0: metadata only)."""
     where = where_clause(values, table)
     schema, name = OBSCORE
     sql = (
         f"SELECT {select_list(table.columns)} FROM {quote_ident(schema)}.{quote_ident(name)} AS {ALIAS} "
-        f"WHERE {where} LIMIT {row_limit}"
+        f"WHERE {where} LIMIT {row_limit(maxrec)}"
     )
-    return SIAQuery(sql, list(table.columns))
+    return PreparedQuery(sql, list(table.columns), maxrec)
 
 
 def obscore_table(tables: list[TableMeta]) -> TableMeta:
     for table in tables:
         if (table.schema.lower(), table.name.lower()) == OBSCORE:
             return table
-    raise DALIError("TransientFault: this archive publishes no ivoa.obscore table yet", status_code=503)
+    raise TransientFault("this archive publishes no ivoa.obscore table yet")

@@ -1,72 +1,64 @@
-"""SIA 2.0 endpoints: /sia/query (DALI-sync, GET and POST), /sia/capabilities, /sia/availability."""
+"""SIA 2.0 endpoints: /sia/query (DALI-sync, GET and POST), its VOSI resources, examples and landing page."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from dalserver.datalink.descriptors import SIA_STANDARD, resource_xml
-from dalserver.datalink.discovery import ID_FIELD, discovery_extras
-from dalserver.db.query import QueryStream, QueryTimeout
-from dalserver.errors import DALIError
+from dalserver.db.errors import PGSPHERE_ERROR, QueryFailed
+from dalserver.descriptors import SIA_STANDARD, resource_xml
+from dalserver.discovery import ID_FIELD, discovery_extras
+from dalserver.example_dataset import examples_response, sample_dataset
+from dalserver.faults import ErrorStyle, UsageFault
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.landing import landing_page
+from dalserver.obscore_values import ObsCoreValues
 from dalserver.params import FORM_MAX_BYTES, DALIParams
+from dalserver.pipeline import Limits, ResultWriter, answer
+from dalserver.routing import protocol_router
 from dalserver.services import Services, services
-from dalserver.sia.describe import Options, self_descriptor
-from dalserver.sia.query import QUERY_PARAMETERS, UsageFault, build_query, obscore_table
+from dalserver.sia.describe import self_descriptor
+from dalserver.sia.examples import sia_examples
+from dalserver.sia.parameters import PARAMETERS
+from dalserver.sia.query import build_query, obscore_table
 from dalserver.vosi.resources import vosi_routes
 
-router = APIRouter()
+router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["SIA 2.0"])
 # SIA 2.0 sec. 2.3's example capability: the query resource's URL as a base, interface version 2.0.
-router.include_router(vosi_routes("sia", "SIA", SIA_STANDARD, "query", version="2.0", use="base"))
+router.include_router(
+    vosi_routes("sia", "SIA", SIA_STANDARD, "query", ErrorStyle.DAL_VOTABLE, version="2.0", use="base")
+)
 
 
 def _maxrec(params: DALIParams, svc: Services) -> int:
-    try:
-        requested = params.integer("MAXREC", svc.settings.maxrec_default)
-    except DALIError as exc:
-        raise UsageFault(exc.message) from None
-    return min(requested, svc.settings.maxrec_hard)
+    return min(params.integer("MAXREC", svc.settings.maxrec_default), svc.settings.maxrec_hard)
 
 
 @lru_cache(maxsize=8)
-def sia_extras(base_url: str, options: Options) -> VOTableExtras:
+def sia_extras(base_url: str, values: ObsCoreValues) -> VOTableExtras:
     """What an SIA answer carries besides its rows; the same until the archive's values change,
     so rendered once rather than per request."""
-    described = resource_xml(self_descriptor(f"{base_url}/sia/query", options))
+    described = resource_xml(self_descriptor(f"{base_url}/sia/query", values))
     return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", SIA_STANDARD),))
 
 
 async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
-    fmt = response_format(params.get("RESPONSEFORMAT"), fault="UsageFault: ")
+    fmt = response_format(params.get("RESPONSEFORMAT"))
     maxrec = _maxrec(params, svc)
-    values = {name: params.getall(name) for name in QUERY_PARAMETERS}
-    table = obscore_table((await svc.catalog.get()).tables)
-    # One row beyond MAXREC tells an overflow apart from an exact fit; MAXREC=0: metadata only.
-    query = build_query(values, table, maxrec + 1 if maxrec else 0)
-    stream = QueryStream(svc.queries, query.sql, svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
+    values = {p.name: params.getall(p.name) for p in PARAMETERS}
+    query = build_query(values, obscore_table((await svc.catalog.get()).tables), maxrec)
+    writer = ResultWriter(fmt, sia_extras(svc.settings.public_url, await svc.obscore_values.get()))
+    limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     try:
-        await stream.open()
-    except QueryTimeout as exc:
-        raise DALIError(f"FatalFault: {exc.message}") from None
-    except DALIError as exc:
-        if "spherepoly" in exc.message:  # the one input pgsphere judges, not the parser
+        chunks = await answer(query, writer, svc.queries, limits)
+    except QueryFailed as exc:
+        if exc.sqlstate == PGSPHERE_ERROR:  # the one input pgsphere judges, not our parser: POS POLYGON
             raise UsageFault(f"POS POLYGON is not a valid spherical polygon ({exc.message})") from None
-        raise DALIError(f"DefaultFault: {exc.message}", exc.status_code) from None
-    extras = sia_extras(svc.settings.public_url, await svc.vocabulary.get() if svc.vocabulary else ())
-
-    async def body():  # type: ignore[no-untyped-def]
-        try:
-            async for chunk in fmt.stream(query.columns, stream.batches(), maxrec, extras):
-                yield chunk
-        finally:
-            await stream.close()
-
-    return StreamingResponse(body(), media_type=fmt.mime)
+        raise
+    return StreamingResponse(chunks, media_type=fmt.mime)
 
 
 @router.api_route("/sia/query", methods=["GET", "POST"], summary="SIA 2.0 image search")
@@ -74,6 +66,12 @@ async def sia_query(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(request, FORM_MAX_BYTES)
     return await run_sia_query(params, svc)
+
+
+@router.get("/sia/examples", summary="SIA DALI examples")
+async def examples(request: Request) -> Response:
+    svc = services(request)
+    return examples_response(f"{svc.settings.title}: SIA", await sample_dataset(svc.pool), SIA_STANDARD, sia_examples)
 
 
 @router.get("/sia", response_class=HTMLResponse, summary="SIA service landing page")

@@ -20,8 +20,8 @@ from astropy.io import fits
 from astropy.nddata import Cutout2D
 from astropy.wcs import WCS, FITSFixedWarning
 
+from archive_io.image_hdu import image_hdu
 from dalserver.dali_values import Circle, Polygon, Range, Shape
-from data_ingest.fits_images import image_hdu
 
 _OUTLINE_POINTS = 720  # samples along a circle, a range, or all edges of a polygon
 _EDGE_POINTS = 512  # samples along each edge of the image (fewer if it has fewer pixels)

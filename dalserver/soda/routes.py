@@ -7,27 +7,26 @@ from __future__ import annotations
 import uuid
 
 from anyio import to_thread
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from dalserver.dali_values import Shape, parse_circle, parse_interval, parse_polygon, parse_pos
-from dalserver.datalink.datasets import Dataset, find_dataset
-from dalserver.datalink.descriptors import SODA_STANDARD
-from dalserver.errors import PlainTextError
+from dalserver.datasets import Dataset, find_dataset
+from dalserver.descriptors import SODA_STANDARD
+from dalserver.example_dataset import examples_response, sample_dataset
+from dalserver.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageFault
 from dalserver.params import FORM_MAX_BYTES, DALIParams
+from dalserver.routing import protocol_router
 from dalserver.services import services
 from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts
+from dalserver.soda.examples import soda_examples
 from dalserver.vosi.resources import vosi_routes
 
-router = APIRouter()
-router.include_router(vosi_routes("soda", "SODA", SODA_STANDARD, "sync"))
+router = protocol_router(ErrorStyle.SODA_TEXT, tags=["SODA 1.0"])
+router.include_router(vosi_routes("soda", "SODA", SODA_STANDARD, "sync", ErrorStyle.SODA_TEXT))
 _SPATIAL = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
 _UNSUPPORTED = ("TIME", "POL", "MOC")  # SODA parameters these (2-d, unpolarised) images cannot filter by
-
-
-def usage_error(message: str, status_code: int = 400) -> PlainTextError:
-    return PlainTextError(f"UsageError: {message}", status_code)
 
 
 def _regions(params: DALIParams) -> list[tuple[Shape, str]]:
@@ -37,7 +36,7 @@ def _regions(params: DALIParams) -> list[tuple[Shape, str]]:
             try:
                 regions.append((parse(value, name), f"{name}={value.strip()}"))
             except ValueError as exc:
-                raise usage_error(str(exc)) from None
+                raise UsageFault(str(exc)) from None
     return regions
 
 
@@ -51,7 +50,7 @@ def _in_band(params: DALIParams, dataset: Dataset) -> bool:
         try:
             band = parse_interval(value, "BAND")
         except ValueError as exc:
-            raise usage_error(str(exc)) from None
+            raise UsageFault(str(exc)) from None
         if dataset.em_min is not None and dataset.em_max is not None:
             overlaps |= band.low <= dataset.em_max and band.high >= dataset.em_min
     return overlaps
@@ -63,16 +62,16 @@ async def soda_sync(request: Request) -> Response:
     params = await DALIParams.from_request(request, FORM_MAX_BYTES)
     ids = [i for i in params.getall("ID") if i.strip()]
     if not ids:
-        raise usage_error("missing required parameter ID (the dataset's publisher DID)")
+        raise UsageFault("missing required parameter ID (the dataset's publisher DID)")
     if len(ids) > 1:
-        raise PlainTextError("MultiValuedParamNotSupported: one ID per request; several regions of it are fine")
+        raise DALIError(Fault.MULTI_VALUED, "one ID per request; several regions of it are fine")
     for name in _UNSUPPORTED:
         if params.getall(name):
-            raise usage_error(f"{name} is not supported by this service: its images have no {name} axis to cut")
+            raise UsageFault(f"{name} is not supported by this service: its images have no {name} axis to cut")
     regions = _regions(params)
     dataset = await find_dataset(svc.pool, ids[0], svc.settings.archive_root)
     if dataset is None or dataset.path is None or not dataset.is_image:
-        raise usage_error(f"{ids[0]} is not an image of this archive", status_code=404)
+        raise NotFoundFault(f"{ids[0]} is not an image of this archive")
     if not _in_band(params, dataset):
         return Response(status_code=204)  # SODA sec. 5.1: no pixels selected
     if not regions:
@@ -81,7 +80,7 @@ async def soda_sync(request: Request) -> Response:
     try:
         found = await to_thread.run_sync(cutouts, dataset.path, regions)
     except UnsupportedData as exc:
-        raise PlainTextError(f"Error: {exc}", status_code=501) from None
+        raise DALIError(Fault.NOT_IMPLEMENTED, str(exc)) from None
     if not found:
         # SODA sec. 5.1 (and DALI): a valid request that selects no pixels is 204 No Content.
         return Response(status_code=204, headers={"X-SODA-Reason": "the region(s) do not overlap the image"})
@@ -98,4 +97,12 @@ async def soda_sync(request: Request) -> Response:
         media_type="application/fits",
         filename=f"{dataset.obs_id}-cutout.fits",
         background=BackgroundTask(target.unlink, missing_ok=True),
+    )
+
+
+@router.get("/soda/examples", summary="SODA DALI examples")
+async def examples(request: Request) -> Response:
+    svc = services(request)
+    return examples_response(
+        f"{svc.settings.title}: SODA", await sample_dataset(svc.pool), SODA_STANDARD, soda_examples
     )

@@ -3,13 +3,15 @@ properties TOPCAT's examples menu and taplint read (name, query, table)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from dalserver.dali_examples import MEDIA_TYPE, Example, examples_document
+from dalserver.faults import ErrorStyle
+from dalserver.routing import protocol_router
 from dalserver.services import services
 
-router = APIRouter()
+router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
 
 EXAMPLES = (

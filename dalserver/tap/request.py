@@ -1,29 +1,28 @@
-"""A TAP query request checked and translated: shared by /tap/sync and the async job runner."""
+"""A TAP query request checked and translated into a prepared query: shared by /tap/sync and TAP async jobs."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from anyio import to_thread
 
 from adql import ADQLError, Catalog, to_postgres
-from adql.catalog import ColumnMeta
-from dalserver.errors import DALIError
+from dalserver.faults import UsageFault
 from dalserver.formats.registry import OutputFormat, response_format
 from dalserver.params import DALIParams
+from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.settings import Settings
-from dalserver.tap.upload import UploadTable, fetch_upload, parse_upload_parameter, read_upload
+from dalserver.tap.upload import UploadTable, fetch_upload, load_uploads, parse_upload_parameter, read_upload
 
 
-@dataclass
-class PreparedQuery:
+@dataclass(frozen=True)
+class TapQuery:
+    query: PreparedQuery
     fmt: OutputFormat
-    maxrec: int
-    sql: str
-    columns: list[ColumnMeta]
-    uploads: list[UploadTable]
 
 
 def output_format(params: DALIParams) -> OutputFormat:
@@ -34,12 +33,12 @@ def check_request_parameters(params: DALIParams) -> OutputFormat:
     request = params.get("REQUEST")
     # TAP 1.1 removed REQUEST from the interface; 1.0 clients still send doQuery.
     if request is not None and request.strip().lower() != "doquery":
-        raise DALIError(f"REQUEST must be doQuery (or left out), not {request!r}")
+        raise UsageFault(f"REQUEST must be doQuery (or left out), not {request!r}")
     lang = params.get("LANG")
     if lang is None or not lang.strip():
-        raise DALIError("missing required parameter LANG (use LANG=ADQL)")
+        raise UsageFault("missing required parameter LANG (use LANG=ADQL)")
     if lang.strip().upper() not in ("ADQL", "ADQL-2.0", "ADQL-2.1"):
-        raise DALIError(f"query language {lang!r} is not supported; use LANG=ADQL")
+        raise UsageFault(f"query language {lang!r} is not supported; use LANG=ADQL")
     return output_format(params)
 
 
@@ -57,27 +56,32 @@ async def read_uploads(
         elif spec.part in files:
             path = files[spec.part]
         else:
-            raise DALIError(
+            raise UsageFault(
                 f"UPLOAD {spec.name} refers to the part {spec.part!r}, but the request has no file part of that name"
             )
         tables.append(await to_thread.run_sync(read_upload, spec.name, path, settings))
     return tables
 
 
-def prepare_query(
-    params: DALIParams, catalog: Catalog, settings: Settings, uploads: list[UploadTable]
-) -> PreparedQuery:
+def _uploads_setup(uploads: list[UploadTable]) -> Callable[[Any], None] | None:
+    """Loads the uploads into temporary tables of the query's own session, before the query."""
+    if not uploads:
+        return None
+    return lambda cursor: load_uploads(cursor, uploads)
+
+
+def prepare_query(params: DALIParams, catalog: Catalog, settings: Settings, uploads: list[UploadTable]) -> TapQuery:
     fmt = check_request_parameters(params)
     query = params.require("QUERY")
     maxrec = min(params.integer("MAXREC", settings.maxrec_default), settings.maxrec_hard)
     if uploads:
         catalog = catalog.with_tables(u.meta() for u in uploads)
     try:
-        # One row beyond MAXREC tells an overflow apart from an exact fit; MAXREC=0: metadata only.
-        translation = to_postgres(query, catalog, row_limit=maxrec + 1 if maxrec else 0)
+        translation = to_postgres(query, catalog, row_limit=row_limit(maxrec))
     except ADQLError as exc:
-        raise DALIError(f"{exc.code}: {exc}") from exc
-    return PreparedQuery(fmt, maxrec, translation.sql, [out.meta for out in translation.output], uploads)
+        raise UsageFault(f"{exc.code}: {exc}") from exc
+    columns = [out.meta for out in translation.output]
+    return TapQuery(PreparedQuery(translation.sql, columns, maxrec, _uploads_setup(uploads)), fmt)
 
 
 async def save_parts(params: DALIParams, directory: Path, settings: Settings) -> dict[str, Path]:
@@ -92,7 +96,7 @@ async def save_parts(params: DALIParams, directory: Path, settings: Settings) ->
             while chunk := await upload.read(1 << 20):
                 written += len(chunk)
                 if written > settings.upload_max_bytes:
-                    raise DALIError(
+                    raise UsageFault(
                         f"the uploaded part {name!r} is larger than the limit of {settings.upload_max_bytes} bytes",
                         status_code=413,
                     )

@@ -6,16 +6,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import StreamingResponse
 
-from dalserver.datalink.discovery import result_extras
-from dalserver.db.query import QueryStream
+from dalserver.discovery import result_extras
+from dalserver.faults import ErrorStyle
 from dalserver.params import DALIParams
+from dalserver.pipeline import Limits, ResultWriter, answer
+from dalserver.routing import protocol_router
 from dalserver.services import Services, services
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
 
-router = APIRouter()
+router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
 
 async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse:
@@ -25,28 +27,14 @@ async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse
         if workdir is not None:
             files = await save_parts(params, workdir, svc.settings)
             uploads = await read_uploads(params, files, workdir, svc.settings)
-        prepared = prepare_query(params, await svc.catalog.get(), svc.settings, uploads)
+        tap = prepare_query(params, await svc.catalog.get(), svc.settings, uploads)
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)  # the tables are in memory (bounded by the limits) now
-    stream = QueryStream(
-        svc.queries,
-        prepared.sql,
-        svc.settings.statement_timeout_seconds,
-        svc.settings.fetch_batch_bytes,
-        prepared.uploads,
-    )
-    await stream.open()
-    extras = result_extras(prepared.columns, svc.settings.public_url)
-
-    async def body():  # type: ignore[no-untyped-def]
-        try:
-            async for chunk in prepared.fmt.stream(prepared.columns, stream.batches(), prepared.maxrec, extras):
-                yield chunk
-        finally:
-            await stream.close()
-
-    return StreamingResponse(body(), media_type=prepared.fmt.mime)
+    writer = ResultWriter(tap.fmt, result_extras(tap.query.columns, svc.settings.public_url))
+    limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
+    chunks = await answer(tap.query, writer, svc.queries, limits)
+    return StreamingResponse(chunks, media_type=tap.fmt.mime)
 
 
 @router.api_route("/tap/sync", methods=["GET", "POST"], summary="TAP synchronous query")

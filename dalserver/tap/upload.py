@@ -24,9 +24,9 @@ import pyarrow.csv as pa_csv
 from adql.catalog import TableMeta
 from adql.dialects.sql_text import quote_ident
 from adql.reserved import is_reserved
-from dalserver.errors import DALIError
+from archive_io.table_readers import CatalogSource, csv_source, duplicate_column, votable_source
+from dalserver.faults import UsageFault
 from dalserver.settings import Settings
-from data_ingest.catalogs.sources import CatalogSource, csv_source, duplicate_column, votable_source
 from schemas.ddl import column_ddl
 from schemas.model import ColumnDef
 
@@ -87,44 +87,44 @@ def parse_upload_parameter(values: list[str], settings: Settings) -> list[Upload
             name, sep, uri = item.partition(",")
             name, uri = name.strip(), uri.strip()
             if not sep or not uri:
-                raise DALIError(f"UPLOAD item {item!r} must be 'table_name,URI' (for example t1,param:t1)")
+                raise UsageFault(f"UPLOAD item {item!r} must be 'table_name,URI' (for example t1,param:t1)")
             if not _NAME.match(name) or is_reserved(name):
-                raise DALIError(
+                raise UsageFault(
                     f"UPLOAD table name {name!r} is not valid: use a letter followed by letters, digits or "
                     "underscores, and not an ADQL reserved word"
                 )
             if any(s.name.lower() == name.lower() for s in specs):
-                raise DALIError(f"UPLOAD names the table {name!r} twice")
+                raise UsageFault(f"UPLOAD names the table {name!r} twice")
             scheme = urlsplit(uri).scheme.lower()
             if scheme == "param":
                 if not uri[len("param:") :]:
-                    raise DALIError(f"UPLOAD item {item!r}: param: must name a part of the request")
+                    raise UsageFault(f"UPLOAD item {item!r}: param: must name a part of the request")
             elif scheme in ("http", "https"):
                 if not settings.upload_url_fetch:
-                    raise DALIError(
+                    raise UsageFault(
                         f"UPLOAD from a URL ({uri}) is switched off on this service; "
                         "send the table inline as a multipart part (UPLOAD=name,param:part)"
                     )
             else:
-                raise DALIError(f"UPLOAD URI {uri!r} is not supported; use param:<part> (or http(s) where enabled)")
+                raise UsageFault(f"UPLOAD URI {uri!r} is not supported; use param:<part> (or http(s) where enabled)")
             specs.append(UploadSpec(name, uri))
     if len(specs) > settings.upload_max_tables:
-        raise DALIError(f"at most {settings.upload_max_tables} tables can be uploaded with one query")
+        raise UsageFault(f"at most {settings.upload_max_tables} tables can be uploaded with one query")
     return specs
 
 
 def _check_public_host(url: str) -> None:
     host = urlsplit(url).hostname
     if not host:
-        raise DALIError(f"UPLOAD URL {url!r} has no host")
+        raise UsageFault(f"UPLOAD URL {url!r} has no host")
     try:
         infos = socket.getaddrinfo(host, None)
     except OSError as exc:
-        raise DALIError(f"UPLOAD URL {url!r}: cannot resolve {host}: {exc}") from None
+        raise UsageFault(f"UPLOAD URL {url!r}: cannot resolve {host}: {exc}") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
-            raise DALIError(f"UPLOAD URL {url!r} points to a private or local address ({address}); refused")
+            raise UsageFault(f"UPLOAD URL {url!r} points to a private or local address ({address}); refused")
 
 
 def fetch_upload(url: str, target: Path, settings: Settings) -> None:
@@ -136,15 +136,17 @@ def fetch_upload(url: str, target: Path, settings: Settings) -> None:
     try:
         with httpx.stream("GET", url, timeout=30, follow_redirects=False) as response:
             if response.status_code != 200:
-                raise DALIError(f"UPLOAD URL {url!r} answered HTTP {response.status_code}")
+                raise UsageFault(f"UPLOAD URL {url!r} answered HTTP {response.status_code}")
             with target.open("wb") as out:
                 for chunk in response.iter_bytes():
                     received += len(chunk)
                     if received > settings.upload_max_bytes:
-                        raise DALIError(f"upload {url!r} is larger than the limit of {settings.upload_max_bytes} bytes")
+                        raise UsageFault(
+                            f"upload {url!r} is larger than the limit of {settings.upload_max_bytes} bytes"
+                        )
                     out.write(chunk)
     except httpx.HTTPError as exc:
-        raise DALIError(f"UPLOAD URL {url!r} could not be fetched: {exc}") from None
+        raise UsageFault(f"UPLOAD URL {url!r} could not be fetched: {exc}") from None
 
 
 def _looks_like_xml(path: Path) -> bool:
@@ -158,22 +160,22 @@ def _source(path: Path) -> CatalogSource:
 
 
 def read_upload(name: str, path: Path, settings: Settings) -> UploadTable:
-    """The table in ``path`` as typed Arrow columns, or a DALIError naming what is wrong."""
+    """The table in ``path`` as typed Arrow columns, or a UsageFault naming what is wrong."""
     size = path.stat().st_size
     if size > settings.upload_max_bytes:
-        raise DALIError(f"upload {name!r} has {size} bytes, more than the limit of {settings.upload_max_bytes}")
+        raise UsageFault(f"upload {name!r} has {size} bytes, more than the limit of {settings.upload_max_bytes}")
     try:
         source = _source(path)
         columns = source.columns
         data = _read_csv(b"".join(source.chunks()), columns, source.header)
     except Exception as exc:  # CatalogError, or whatever else a malformed file trips over: the file's fault
-        raise DALIError(f"upload {name!r} cannot be read: {_without_path(str(exc), path)}") from None
+        raise UsageFault(f"upload {name!r} cannot be read: {_without_path(str(exc), path)}") from None
     if not columns:
-        raise DALIError(f"upload {name!r} has no columns")
+        raise UsageFault(f"upload {name!r} has no columns")
     if (twins := duplicate_column(columns)) is not None:
-        raise DALIError(f"upload {name!r} has two columns named {twins[1]!r}")
+        raise UsageFault(f"upload {name!r} has two columns named {twins[1]!r}")
     if data.num_rows > settings.upload_max_rows:
-        raise DALIError(f"upload {name!r} has {data.num_rows} rows, more than the limit of {settings.upload_max_rows}")
+        raise UsageFault(f"upload {name!r} has {data.num_rows} rows, more than the limit of {settings.upload_max_rows}")
     return UploadTable(name, columns, data)
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from dalserver.db.metadata import read_tap_schema
-from dalserver.errors import DALIError
+from archive_io.tap_schema import read_tap_schema
+from dalserver.faults import ErrorStyle, NotFoundFault
 from dalserver.formats.registry import FORMATS
 from dalserver.landing import landing_page
+from dalserver.routing import protocol_router
 from dalserver.services import services
 from dalserver.vosi import documents
 from dalserver.vosi.resources import availability_response
 
-router = APIRouter()
+router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
 OUTPUT_FORMATS = [documents.OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f in FORMATS]
 
@@ -56,7 +57,7 @@ async def one_table(request: Request, name: str) -> Response:
         for table in schema["tables"]:
             if table["name"].lower() == name.lower():
                 return Response(documents.single_table(table), media_type=documents.XML_MEDIA_TYPE)
-    raise DALIError(f"no published table is called {name!r}", status_code=404)
+    raise NotFoundFault(f"no published table is called {name!r}")
 
 
 @router.get("/tap", response_class=HTMLResponse, summary="TAP service landing page")

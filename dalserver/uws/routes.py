@@ -1,288 +1,307 @@
-"""TAP async: the UWS 1.1 job list and job resources at /tap/async."""
+"""The UWS 1.1 REST binding: a job list and job resources under a prefix, for any protocol.
+
+The protocol (TAP async, at ``/tap/async``) says what a job's files are and how its error is
+written (``JobProtocol``); this module knows the UWS resources, their parameters and phases.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from dalserver.errors import DALIError
-from dalserver.formats import votable
+from dalserver.faults import ErrorStyle, NotFoundFault, UsageFault
 from dalserver.params import DALIParams
-from dalserver.services import Services, services
-from dalserver.tap.request import max_body_bytes, save_parts
+from dalserver.routing import protocol_router
+from dalserver.settings import Settings
 from dalserver.uws import documents
 from dalserver.uws.jobs import ACTIVE, ERROR, PENDING, PHASES, Job
 from dalserver.uws.runner import JobRunner
 from dalserver.uws.store import new_job_id
 
-router = APIRouter(prefix="/tap/async", tags=["TAP async (UWS 1.1)"])
 TEXT = "text/plain; charset=utf-8"
-# Job attributes a client may set at creation; everything else is a parameter of the query.
-_CONTROLS = ("PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "ACTION")
+# Job attributes a client may set at creation; everything else is a parameter of the job.
+CONTROLS = ("PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "ACTION")
 
 
-def _jobs_url(svc: Services) -> str:
-    return f"{svc.settings.public_url}/tap/async"
+class JobProtocol(Protocol):
+    """What the protocol whose jobs these are tells the UWS binding."""
+
+    def max_body_bytes(self, settings: Settings) -> int:
+        """The largest request body worth reading (a job's parameters with its uploads)."""
+        ...
+
+    async def save_files(self, params: DALIParams, directory: Path, settings: Settings) -> dict[str, Path]:
+        """Store the request's file parts in the job's directory: part name -> file."""
+        ...
+
+    def error_document(self, job: Job) -> Response:
+        """The job's error resource (the message is ``job.error_message``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Binding:
+    prefix: str
+    runner_of: Callable[[Request], JobRunner]
+    protocol: JobProtocol
+
+    def runner(self, request: Request) -> JobRunner:
+        return self.runner_of(request)
+
+    def jobs_url(self, request: Request) -> str:
+        return f"{self.runner(request).settings.public_url}{self.prefix}"
+
+    async def params(self, request: Request) -> DALIParams:
+        return await DALIParams.from_request(request, self.protocol.max_body_bytes(self.runner(request).settings))
+
+    async def job(self, request: Request, job_id: str) -> Job:
+        job = await self.runner(request).store.get(job_id)
+        if job is None:
+            raise NotFoundFault(f"no job {job_id!r} (it may have been deleted or passed its destruction time)")
+        return job
 
 
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _runner(svc: Services) -> JobRunner:
-    assert svc.runner is not None
-    return svc.runner
-
-
-async def _job(svc: Services, job_id: str) -> Job:
-    job = await svc.jobs.get(job_id)
-    if job is None:
-        raise DALIError(f"no job {job_id!r} (it may have been deleted or passed its destruction time)", 404)
-    return job
-
-
 def _parse_time(name: str, value: str) -> datetime:
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise DALIError(f"{name} must be an ISO 8601 time such as 2030-01-01T00:00:00Z, not {value!r}") from None
+        raise UsageFault(f"{name} must be an ISO 8601 time such as 2030-01-01T00:00:00Z, not {value!r}") from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _execution_duration(svc: Services, value: str) -> int:
+def _execution_duration(settings: Settings, value: str) -> int:
     try:
         seconds = int(value.strip())
     except ValueError:
-        raise DALIError(f"EXECUTIONDURATION must be a whole number of seconds, not {value!r}") from None
+        raise UsageFault(f"EXECUTIONDURATION must be a whole number of seconds, not {value!r}") from None
     if seconds < 0:
-        raise DALIError(f"EXECUTIONDURATION must not be negative, not {value!r}")
-    hard = svc.settings.async_execution_max_seconds
+        raise UsageFault(f"EXECUTIONDURATION must not be negative, not {value!r}")
+    hard = settings.async_execution_max_seconds
     return hard if seconds == 0 else min(seconds, hard)  # 0, "unlimited", gets the hard limit
 
 
-def _destruction(svc: Services, value: str, created: datetime) -> datetime:
-    return min(_parse_time("DESTRUCTION", value), created + timedelta(seconds=svc.settings.job_retention_max_seconds))
+def _destruction(settings: Settings, value: str, created: datetime) -> datetime:
+    return min(_parse_time("DESTRUCTION", value), created + timedelta(seconds=settings.job_retention_max_seconds))
 
 
-async def _params(request: Request, svc: Services) -> DALIParams:
-    return await DALIParams.from_request(request, max_body_bytes(svc.settings))
-
-
-# --- the job list ---------------------------------------------------------------------------------
-@router.get("", summary="UWS job list")
-async def job_list(request: Request) -> Response:
-    svc = services(request)
-    params = await _params(request, svc)
-    phases = [p.strip().upper() for p in params.getall("PHASE")]
-    for phase in phases:
-        if phase not in PHASES:
-            raise DALIError(f"PHASE {phase!r} is not a UWS phase; use one of {', '.join(PHASES)}")
-    after = params.get("AFTER")
-    last = params.get("LAST")
-    if last is not None and (not last.strip().isdigit() or int(last) < 1):
-        raise DALIError(f"LAST must be a positive integer, not {last!r}")
-    jobs = await svc.jobs.list(
-        phases, _parse_time("AFTER", after) if after else None, int(last) if last is not None else None
-    )
-    return Response(documents.job_list(jobs, _jobs_url(svc)), media_type=documents.MEDIA_TYPE)
-
-
-@router.post("", summary="Create a job (PHASE=RUN to start it at once)")
-async def create_job(request: Request) -> Response:
-    svc = services(request)
-    params = await _params(request, svc)
-    job_id = new_job_id()
-    now = datetime.now(UTC)
-    duration = svc.settings.async_execution_default_seconds
-    if params.get("EXECUTIONDURATION"):
-        duration = _execution_duration(svc, params.get("EXECUTIONDURATION") or "")
-    destruction = now + timedelta(seconds=svc.settings.job_retention_default_seconds)
-    if params.get("DESTRUCTION"):
-        destruction = _destruction(svc, params.get("DESTRUCTION") or "", now)
-    phase = (params.get("PHASE") or "").strip().upper()
-    if phase not in ("", "RUN"):
-        raise DALIError(f"PHASE at job creation can only be RUN, not {phase!r}")
-    directory = _runner(svc).job_dir(job_id)
-    try:
-        files = await save_parts(params, directory, svc.settings)
-    except DALIError:
-        await _runner(svc).remove_files(job_id)
-        raise
-    parameters = [(n, v) for n, v in params.items() if n not in _CONTROLS]
-    uploads = {part: path.name for part, path in files.items()}
-    await svc.jobs.create(job_id, parameters, uploads, params.get("RUNID"), duration, destruction, queue=phase == "RUN")
-    return _see_other(f"{_jobs_url(svc)}/{job_id}")
-
-
-# --- one job --------------------------------------------------------------------------------------
-@router.get("/{job_id}", summary="UWS job document (WAIT and PHASE block until it changes)")
-async def get_job(request: Request, job_id: str) -> Response:
-    svc = services(request)
-    params = await _params(request, svc)
-    job = await _job(svc, job_id)
-    wait = params.get("WAIT")
-    if wait is not None and wait.strip():
-        job = await _wait(svc, job, wait, params.get("PHASE"))
-    url = f"{_jobs_url(svc)}/{job_id}"
-    return Response(documents.job_document(job, url), media_type=documents.MEDIA_TYPE)
-
-
-async def _wait(svc: Services, job: Job, wait: str, phase: str | None) -> Job:
+async def _wait(binding: _Binding, request: Request, job: Job, wait: str, phase: str | None) -> Job:
     """UWS 1.1 blocking: hold the request while the job stays in the phase it had (or in
     ``phase``, if given) and may still change by itself, for at most ``wait`` seconds."""
     try:
         seconds = int(wait.strip())
     except ValueError:
-        raise DALIError(f"WAIT must be a whole number of seconds (or -1), not {wait!r}") from None
-    limit = svc.settings.job_wait_max_seconds
+        raise UsageFault(f"WAIT must be a whole number of seconds (or -1), not {wait!r}") from None
+    runner = binding.runner(request)
+    limit = runner.settings.job_wait_max_seconds
     seconds = limit if seconds < 0 else min(seconds, limit)
     start = job.phase
     if start not in ACTIVE or (phase is not None and phase.strip().upper() != start) or seconds == 0:
         return job
-    async for _ in _runner(svc).changes(job.job_id, seconds):
-        job = await _job(svc, job.job_id)
+    async for _ in runner.changes(job.job_id, seconds):
+        job = await binding.job(request, job.job_id)
         if job.phase != start:
             break
     return job
 
 
-@router.post("/{job_id}", summary="ACTION=DELETE deletes the job")
-async def post_job(request: Request, job_id: str) -> Response:
-    svc = services(request)
-    params = await _params(request, svc)
-    action = (params.get("ACTION") or "").strip().upper()
-    if action != "DELETE":
-        raise DALIError(
-            "POST to a job takes ACTION=DELETE; parameters go to the job's /parameters, PHASE to its /phase"
+def job_routes(
+    prefix: str,
+    runner_of: Callable[[Request], JobRunner],
+    protocol: JobProtocol,
+    style: ErrorStyle = ErrorStyle.PLAIN_VOTABLE,
+    tag: str = "UWS 1.1",
+) -> APIRouter:
+    """The UWS job list at ``prefix`` and every job resource below it."""
+    b = _Binding(prefix, runner_of, protocol)
+    router = protocol_router(style, prefix=prefix, tags=[tag])
+
+    # --- the job list -----------------------------------------------------------------------------
+    @router.get("", summary="UWS job list")
+    async def job_list(request: Request) -> Response:
+        params = await b.params(request)
+        phases = [p.strip().upper() for p in params.getall("PHASE")]
+        for phase in phases:
+            if phase not in PHASES:
+                raise UsageFault(f"PHASE {phase!r} is not a UWS phase; use one of {', '.join(PHASES)}")
+        after = params.get("AFTER")
+        last = params.get("LAST")
+        if last is not None and (not last.strip().isdigit() or int(last) < 1):
+            raise UsageFault(f"LAST must be a positive integer, not {last!r}")
+        jobs = await b.runner(request).store.list(
+            phases, _parse_time("AFTER", after) if after else None, int(last) if last is not None else None
         )
-    return await _delete(svc, job_id)
+        return Response(documents.job_list(jobs, b.jobs_url(request)), media_type=documents.MEDIA_TYPE)
 
+    @router.post("", summary="Create a job (PHASE=RUN to start it at once)")
+    async def create_job(request: Request) -> Response:
+        runner = b.runner(request)
+        settings = runner.settings
+        params = await b.params(request)
+        job_id = new_job_id()
+        now = datetime.now(UTC)
+        duration = settings.async_execution_default_seconds
+        if params.get("EXECUTIONDURATION"):
+            duration = _execution_duration(settings, params.get("EXECUTIONDURATION") or "")
+        destruction = now + timedelta(seconds=settings.job_retention_default_seconds)
+        if params.get("DESTRUCTION"):
+            destruction = _destruction(settings, params.get("DESTRUCTION") or "", now)
+        phase = (params.get("PHASE") or "").strip().upper()
+        if phase not in ("", "RUN"):
+            raise UsageFault(f"PHASE at job creation can only be RUN, not {phase!r}")
+        try:
+            files = await protocol.save_files(params, runner.job_dir(job_id), settings)
+        except BaseException:
+            await runner.remove_files(job_id)
+            raise
+        parameters = [(n, v) for n, v in params.items() if n not in CONTROLS]
+        uploads = {part: path.name for part, path in files.items()}
+        await runner.store.create(
+            job_id, parameters, uploads, params.get("RUNID"), duration, destruction, queue=phase == "RUN"
+        )
+        return _see_other(f"{b.jobs_url(request)}/{job_id}")
 
-@router.delete("/{job_id}", summary="Delete the job and its results")
-async def delete_job(request: Request, job_id: str) -> Response:
-    return await _delete(services(request), job_id)
+    # --- one job ----------------------------------------------------------------------------------
+    @router.get("/{job_id}", summary="UWS job document (WAIT and PHASE block until it changes)")
+    async def get_job(request: Request, job_id: str) -> Response:
+        params = await b.params(request)
+        job = await b.job(request, job_id)
+        wait = params.get("WAIT")
+        if wait is not None and wait.strip():
+            job = await _wait(b, request, job, wait, params.get("PHASE"))
+        url = f"{b.jobs_url(request)}/{job_id}"
+        return Response(documents.job_document(job, url), media_type=documents.MEDIA_TYPE)
 
+    @router.post("/{job_id}", summary="ACTION=DELETE deletes the job")
+    async def post_job(request: Request, job_id: str) -> Response:
+        params = await b.params(request)
+        action = (params.get("ACTION") or "").strip().upper()
+        if action != "DELETE":
+            raise UsageFault(
+                "POST to a job takes ACTION=DELETE; parameters go to the job's /parameters, PHASE to its /phase"
+            )
+        return await _delete(request, job_id)
 
-async def _delete(svc: Services, job_id: str) -> Response:
-    await _job(svc, job_id)
-    await svc.jobs.delete(job_id)
-    await _runner(svc).remove_files(job_id)
-    return _see_other(_jobs_url(svc))
+    @router.delete("/{job_id}", summary="Delete the job and its results")
+    async def delete_job(request: Request, job_id: str) -> Response:
+        return await _delete(request, job_id)
 
+    async def _delete(request: Request, job_id: str) -> Response:
+        await b.job(request, job_id)
+        runner = b.runner(request)
+        await runner.store.delete(job_id)
+        await runner.remove_files(job_id)
+        return _see_other(b.jobs_url(request))
 
-@router.get("/{job_id}/phase", summary="The job's phase")
-async def get_phase(request: Request, job_id: str) -> Response:
-    return Response((await _job(services(request), job_id)).phase, media_type=TEXT)
+    @router.get("/{job_id}/phase", summary="The job's phase")
+    async def get_phase(request: Request, job_id: str) -> Response:
+        return Response((await b.job(request, job_id)).phase, media_type=TEXT)
 
+    @router.post("/{job_id}/phase", summary="PHASE=RUN queues the job, PHASE=ABORT stops it")
+    async def post_phase(request: Request, job_id: str) -> Response:
+        params = await b.params(request)
+        job = await b.job(request, job_id)
+        store = b.runner(request).store
+        phase = (params.get("PHASE") or "").strip().upper()
+        if phase == "RUN":
+            if job.phase == PENDING:
+                await store.queue(job_id)
+            # RUN on a job already on its way (or done) changes nothing; UWS allows ignoring it.
+        elif phase == "ABORT":
+            await store.abort(job_id)
+        else:
+            raise UsageFault(f"PHASE must be RUN or ABORT, not {params.get('PHASE')!r}")
+        return _see_other(f"{b.jobs_url(request)}/{job_id}")
 
-@router.post("/{job_id}/phase", summary="PHASE=RUN queues the job, PHASE=ABORT stops it")
-async def post_phase(request: Request, job_id: str) -> Response:
-    svc = services(request)
-    params = await _params(request, svc)
-    job = await _job(svc, job_id)
-    phase = (params.get("PHASE") or "").strip().upper()
-    if phase == "RUN":
-        if job.phase == PENDING:
-            await svc.jobs.queue(job_id)
-        # RUN on a job already on its way (or done) changes nothing; UWS allows ignoring it.
-    elif phase == "ABORT":
-        await svc.jobs.abort(job_id)
-    else:
-        raise DALIError(f"PHASE must be RUN or ABORT, not {params.get('PHASE')!r}")
-    return _see_other(f"{_jobs_url(svc)}/{job_id}")
+    @router.get("/{job_id}/executionduration", summary="Seconds the job may run")
+    async def get_execution_duration(request: Request, job_id: str) -> Response:
+        return Response(str((await b.job(request, job_id)).execution_duration), media_type=TEXT)
 
+    @router.post("/{job_id}/executionduration", summary="Change the execution duration (PENDING jobs)")
+    async def post_execution_duration(request: Request, job_id: str) -> Response:
+        params = await b.params(request)
+        await b.job(request, job_id)
+        runner = b.runner(request)
+        seconds = _execution_duration(runner.settings, params.require("EXECUTIONDURATION"))
+        if not await runner.store.set_execution_duration(job_id, seconds):
+            raise UsageFault("the execution duration can only be changed while the job is PENDING", 409)
+        return _see_other(f"{b.jobs_url(request)}/{job_id}")
 
-@router.get("/{job_id}/executionduration", summary="Seconds the job may run")
-async def get_execution_duration(request: Request, job_id: str) -> Response:
-    return Response(str((await _job(services(request), job_id)).execution_duration), media_type=TEXT)
+    @router.get("/{job_id}/destruction", summary="When the job and its results are removed")
+    async def get_destruction(request: Request, job_id: str) -> Response:
+        return Response(documents.iso((await b.job(request, job_id)).destruction), media_type=TEXT)
 
+    @router.post("/{job_id}/destruction", summary="Change the destruction time (within the retention limit)")
+    async def post_destruction(request: Request, job_id: str) -> Response:
+        params = await b.params(request)
+        job = await b.job(request, job_id)
+        runner = b.runner(request)
+        when = _destruction(runner.settings, params.require("DESTRUCTION"), job.creation_time)
+        await runner.store.set_destruction(job_id, when)
+        return _see_other(f"{b.jobs_url(request)}/{job_id}")
 
-@router.post("/{job_id}/executionduration", summary="Change the execution duration (PENDING jobs)")
-async def post_execution_duration(request: Request, job_id: str) -> Response:
-    svc = services(request)
-    params = await _params(request, svc)
-    await _job(svc, job_id)
-    seconds = _execution_duration(svc, params.require("EXECUTIONDURATION"))
-    if not await svc.jobs.set_execution_duration(job_id, seconds):
-        raise DALIError("the execution duration can only be changed while the job is PENDING", 409)
-    return _see_other(f"{_jobs_url(svc)}/{job_id}")
+    @router.get("/{job_id}/quote", summary="Estimated completion time (none is offered)")
+    async def get_quote(request: Request, job_id: str) -> Response:
+        await b.job(request, job_id)
+        return Response("", media_type=TEXT)
 
+    @router.get("/{job_id}/owner", summary="The job's owner (empty: no authentication)")
+    async def get_owner(request: Request, job_id: str) -> Response:
+        return Response((await b.job(request, job_id)).owner_id or "", media_type=TEXT)
 
-@router.get("/{job_id}/destruction", summary="When the job and its results are removed")
-async def get_destruction(request: Request, job_id: str) -> Response:
-    return Response(documents.iso((await _job(services(request), job_id)).destruction), media_type=TEXT)
+    @router.get("/{job_id}/error", summary="The error document of a failed job")
+    async def get_error(request: Request, job_id: str) -> Response:
+        job = await b.job(request, job_id)
+        if job.phase != ERROR:
+            raise NotFoundFault(f"job {job_id} has no error: it is {job.phase}")
+        return protocol.error_document(job)
 
+    @router.get("/{job_id}/parameters", summary="The job's parameters")
+    async def get_parameters(request: Request, job_id: str) -> Response:
+        job = await b.job(request, job_id)
+        return Response(documents.parameters_document(job), media_type=documents.MEDIA_TYPE)
 
-@router.post("/{job_id}/destruction", summary="Change the destruction time (within the retention limit)")
-async def post_destruction(request: Request, job_id: str) -> Response:
-    svc = services(request)
-    params = await _params(request, svc)
-    job = await _job(svc, job_id)
-    await svc.jobs.set_destruction(job_id, _destruction(svc, params.require("DESTRUCTION"), job.creation_time))
-    return _see_other(f"{_jobs_url(svc)}/{job_id}")
+    @router.post("/{job_id}/parameters", summary="Set parameters (and add uploads) while the job is PENDING")
+    async def post_parameters(request: Request, job_id: str) -> Response:
+        params = await b.params(request)
+        job = await b.job(request, job_id)
+        runner = b.runner(request)
+        if job.phase != PENDING:
+            raise UsageFault(f"parameters can only be changed while the job is PENDING; it is {job.phase}", 409)
+        given = {n for n, _ in params.items()}
+        parameters = [(n, v) for n, v in job.parameters if n not in given]
+        parameters += [(n, v) for n, v in params.items() if n not in CONTROLS]
+        files = await protocol.save_files(params, runner.job_dir(job_id), runner.settings)
+        if files:
+            await runner.store.set_uploads(job_id, {**job.uploads, **{part: path.name for part, path in files.items()}})
+        if not await runner.store.set_parameters(job_id, parameters):
+            raise UsageFault("parameters can only be changed while the job is PENDING", 409)
+        return _see_other(f"{b.jobs_url(request)}/{job_id}")
 
+    @router.get("/{job_id}/results", summary="The job's results")
+    async def get_results(request: Request, job_id: str) -> Response:
+        job = await b.job(request, job_id)
+        url = f"{b.jobs_url(request)}/{job_id}"
+        return Response(documents.results_document(job, url), media_type=documents.MEDIA_TYPE)
 
-@router.get("/{job_id}/quote", summary="Estimated completion time (none is offered)")
-async def get_quote(request: Request, job_id: str) -> Response:
-    await _job(services(request), job_id)
-    return Response("", media_type=TEXT)
+    @router.get("/{job_id}/results/{result_id}", summary="One result of the job")
+    async def get_result(request: Request, job_id: str, result_id: str) -> Response:
+        job = await b.job(request, job_id)
+        for result in job.results:
+            if result.id == result_id:
+                path = b.runner(request).job_dir(job_id) / result.file
+                if not path.is_file():
+                    raise NotFoundFault(f"the result file of job {job_id} is missing on the server")
+                return FileResponse(path, media_type=result.mime)
+        raise NotFoundFault(f"job {job_id} has no result {result_id!r} (it is {job.phase})")
 
-
-@router.get("/{job_id}/owner", summary="The job's owner (empty: no authentication)")
-async def get_owner(request: Request, job_id: str) -> Response:
-    return Response((await _job(services(request), job_id)).owner_id or "", media_type=TEXT)
-
-
-@router.get("/{job_id}/error", summary="The error document of a failed job")
-async def get_error(request: Request, job_id: str) -> Response:
-    job = await _job(services(request), job_id)
-    if job.phase != ERROR:
-        raise DALIError(f"job {job_id} has no error: it is {job.phase}", 404)
-    body = votable.error_document(job.error_message or "the job failed")
-    return Response(body, media_type=votable.MEDIA_TYPE)
-
-
-@router.get("/{job_id}/parameters", summary="The job's parameters")
-async def get_parameters(request: Request, job_id: str) -> Response:
-    job = await _job(services(request), job_id)
-    return Response(documents.parameters_document(job), media_type=documents.MEDIA_TYPE)
-
-
-@router.post("/{job_id}/parameters", summary="Set parameters (and add uploads) while the job is PENDING")
-async def post_parameters(request: Request, job_id: str) -> Response:
-    svc = services(request)
-    params = await _params(request, svc)
-    job = await _job(svc, job_id)
-    if job.phase != PENDING:
-        raise DALIError(f"parameters can only be changed while the job is PENDING; it is {job.phase}", 409)
-    given = {n for n, _ in params.items()}
-    parameters = [(n, v) for n, v in job.parameters if n not in given]
-    parameters += [(n, v) for n, v in params.items() if n not in _CONTROLS]
-    files = await save_parts(params, _runner(svc).job_dir(job_id), svc.settings)
-    if files:
-        await svc.jobs.set_uploads(job_id, {**job.uploads, **{part: path.name for part, path in files.items()}})
-    if not await svc.jobs.set_parameters(job_id, parameters):
-        raise DALIError("parameters can only be changed while the job is PENDING", 409)
-    return _see_other(f"{_jobs_url(svc)}/{job_id}")
-
-
-@router.get("/{job_id}/results", summary="The job's results")
-async def get_results(request: Request, job_id: str) -> Response:
-    svc = services(request)
-    job = await _job(svc, job_id)
-    return Response(documents.results_document(job, f"{_jobs_url(svc)}/{job_id}"), media_type=documents.MEDIA_TYPE)
-
-
-@router.get("/{job_id}/results/{result_id}", summary="One result (the query's table is 'result')")
-async def get_result(request: Request, job_id: str, result_id: str) -> Response:
-    svc = services(request)
-    job = await _job(svc, job_id)
-    for result in job.results:
-        if result.id == result_id:
-            path = _runner(svc).job_dir(job_id) / result.file
-            if not path.is_file():
-                raise DALIError(f"the result file of job {job_id} is missing on the server", 404)
-            return FileResponse(path, media_type=result.mime)
-    raise DALIError(f"job {job_id} has no result {result_id!r} (it is {job.phase})", 404)
+    return router

@@ -1,5 +1,6 @@
-"""The job runner every server process starts: claims queued jobs, runs them, writes their results,
-and keeps the store tidy (orphaned runs recovered, expired jobs removed with their files).
+"""The job runner every server process starts: claims queued jobs, hands each to the worker
+function the protocol gave it, records the outcome, and keeps the store tidy (orphaned runs
+recovered, expired jobs removed with their files). It knows jobs, not what a job computes.
 
 One dedicated database connection per process holds the worker's advisory lock (its proof of
 life, see dalserver.uws.store) and LISTENs for job changes; a notification wakes idle workers and
@@ -14,36 +15,72 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 from anyio import to_thread
 
-from dalserver.datalink.discovery import result_extras
-from dalserver.db.query import QueryCancelled, QueryStream, QueryTimeout
-from dalserver.errors import DALIError
-from dalserver.params import DALIParams
-from dalserver.services import Services
-from dalserver.tap.request import prepare_query, read_uploads
+from dalserver.faults import DALIError
+from dalserver.settings import Settings
 from dalserver.uws.jobs import EXECUTING, Job, Result
 from dalserver.uws.store import CHANNEL, JobStore, new_worker_key
 
 log = logging.getLogger(__name__)
-RESULT_ID = "result"  # TAP 1.1: the result of an async query is at results/result
+
+
+class JobAborted(Exception):
+    """The job was aborted or deleted while its worker ran: nothing more to record."""
+
+
+@dataclass
+class JobContext:
+    """What a worker gets: the job, its directory, and the means to make its work cancellable."""
+
+    job: Job
+    directory: Path
+    _runner: JobRunner = field(repr=False)
+
+    @contextlib.asynccontextmanager
+    async def cancellable(self, cancel: Callable[[], None], backend_pid: int | None = None) -> AsyncIterator[None]:
+        """While the block runs, an ABORT of the job calls ``cancel`` here and, from any other
+        server process, cancels the database backend ``backend_pid`` (pg_cancel_backend).
+        Raises ``JobAborted`` at once if the job was aborted before the block began."""
+        runner, job_id = self._runner, self.job.job_id
+        runner._cancels[job_id] = cancel
+        recorded = False
+        try:
+            if backend_pid is not None:
+                if not await runner.store.set_backend(job_id, backend_pid):
+                    raise JobAborted()
+                recorded = True
+            yield
+        finally:
+            runner._cancels.pop(job_id, None)
+            # Cleared before the backend's connection goes back to its pool, so that an ABORT
+            # arriving from now on cannot cancel somebody else's query on the same backend.
+            if recorded:
+                await runner.store.clear_backend(job_id)
+
+
+# Runs a job to its end: writes its result files into ``context.directory`` and returns them;
+# raises a DALIError (the job ends in ERROR with its message) or JobAborted.
+JobWorker = Callable[[JobContext], Awaitable[list[Result]]]
 
 
 class JobRunner:
-    def __init__(self, svc: Services, store: JobStore, database_url: str):
-        self.svc = svc
+    def __init__(self, store: JobStore, database_url: str, settings: Settings, worker: JobWorker):
         self.store = store
         self.url = database_url
+        self.settings = settings
+        self.worker = worker
         self.key = new_worker_key()
-        self.settings = svc.settings
         self._wake = asyncio.Event()
         self._ready = asyncio.Event()
         self._waiters: dict[str, set[asyncio.Event]] = {}
-        self._running: dict[str, QueryStream | None] = {}
+        self._running: set[str] = set()
+        self._cancels: dict[str, Callable[[], None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._jobs: set[asyncio.Task[None]] = set()
 
@@ -64,9 +101,8 @@ class JobRunner:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for stream in list(self._running.values()):
-            if stream is not None:
-                stream.cancel()
+        for cancel in list(self._cancels.values()):
+            cancel()
         jobs = list(self._jobs)
         for task in jobs:
             task.cancel()
@@ -107,9 +143,9 @@ class JobRunner:
 
     async def _check_aborted(self, job_id: str) -> None:
         job = await self.store.get(job_id)
-        stream = self._running.get(job_id)
-        if stream is not None and (job is None or job.phase != EXECUTING):
-            await to_thread.run_sync(stream.cancel)
+        cancel = self._cancels.get(job_id)
+        if cancel is not None and (job is None or job.phase != EXECUTING):
+            await to_thread.run_sync(cancel)
 
     async def changes(self, job_id: str, timeout: float) -> AsyncIterator[None]:
         """Yields whenever the job may have changed, until ``timeout`` seconds have passed."""
@@ -157,65 +193,29 @@ class JobRunner:
 
     async def _run(self, job: Job) -> None:
         log.info("job %s: running (attempt %d)", job.job_id, job.attempts)
-        self._running[job.job_id] = None
+        self._running.add(job.job_id)
+        directory = self.job_dir(job.job_id)
         try:
-            await self._execute(job)
+            directory.mkdir(parents=True, exist_ok=True)
+            results = await self.worker(JobContext(job, directory, self))
         except asyncio.CancelledError:
             raise
+        except JobAborted:
+            return  # ABORT or DELETE: the phase says so already
         except DALIError as exc:
             await self.store.fail(job.job_id, exc.message)
+            return
         except Exception:
             log.exception("job %s failed unexpectedly", job.job_id)
             await self.store.fail(job.job_id, "internal error in the service; the operator's log has the details")
+            return
         finally:
-            self._running.pop(job.job_id, None)
-
-    async def _execute(self, job: Job) -> None:
-        directory = self.job_dir(job.job_id)
-        directory.mkdir(parents=True, exist_ok=True)
-        params = DALIParams(job.parameters)
-        files = {part: directory / name for part, name in job.uploads.items()}
-        uploads = await read_uploads(params, files, directory, self.settings)
-        prepared = prepare_query(params, await self.svc.catalog.get(), self.settings, uploads)
-        seconds = job.execution_duration or self.settings.async_execution_max_seconds
-        stream = QueryStream(self.svc.queries, prepared.sql, seconds, self.settings.fetch_batch_bytes, uploads)
-        self._running[job.job_id] = stream
-        partial = directory / f"{RESULT_ID}.part"
-        target = directory / f"{RESULT_ID}.{prepared.fmt.extension}"
-        pid_recorded = False
-        try:
-            pid = await stream.connect()
-            if not await self.store.set_backend(job.job_id, pid):
-                return  # aborted (or deleted) before the query started
-            pid_recorded = True
-            await stream.open()
-            extras = result_extras(prepared.columns, self.settings.public_url)
-            with partial.open("wb") as out:
-                async for chunk in prepared.fmt.stream(prepared.columns, stream.batches(), prepared.maxrec, extras):
-                    await to_thread.run_sync(out.write, chunk)
-        except QueryTimeout:
-            raise DALIError(
-                f"the job ran longer than its execution duration ({seconds} s) and its query was cancelled; "
-                "narrow the query down, or ask for a longer EXECUTIONDURATION "
-                f"(at most {self.settings.async_execution_max_seconds} s)"
-            ) from None
-        except QueryCancelled:
-            return  # ABORT or DELETE: the phase says so already
-        finally:
-            # Cleared before the connection goes back to the pool, so that an ABORT arriving
-            # from now on cannot cancel somebody else's query on the same backend.
-            if pid_recorded:
-                await self.store.clear_backend(job.job_id)
-            await stream.close()
-        try:
-            partial.replace(target)
-        except FileNotFoundError:
-            return  # deleted while it ran: its directory went with it
-        result = Result(RESULT_ID, target.name, prepared.fmt.mime, target.stat().st_size)
-        if await self.store.complete(job.job_id, [result]):
-            log.info("job %s: completed, %d bytes", job.job_id, result.size)
+            self._running.discard(job.job_id)
+        if await self.store.complete(job.job_id, results):
+            log.info("job %s: completed, %d bytes", job.job_id, sum(r.size for r in results))
         else:
-            target.unlink(missing_ok=True)  # aborted while the last bytes were written
+            for result in results:  # aborted while the last bytes were written
+                (directory / result.file).unlink(missing_ok=True)
 
     # --- housekeeping ---------------------------------------------------------------------------
     async def _sweep_loop(self) -> None:

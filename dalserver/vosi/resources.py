@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from dalserver.faults import ErrorStyle
+from dalserver.routing import protocol_router
 from dalserver.services import Services, services
 from dalserver.vosi import documents
 
@@ -21,11 +23,14 @@ async def availability_response(svc: Services) -> Response:
     return Response(documents.availability(ok, note, svc.started), media_type=documents.XML_MEDIA_TYPE)
 
 
-def vosi_routes(service: str, label: str, standard_id: str, resource: str, **interface: str) -> APIRouter:
+def vosi_routes(
+    service: str, label: str, standard_id: str, resource: str, style: ErrorStyle, **interface: str
+) -> APIRouter:
     """``/<service>/capabilities`` (the service's one standard capability at ``/<service>/<resource>``,
     then VOSI's, then its DALI examples) and ``/<service>/availability``; ``interface``: version,
-    use of its accessURL. Every such service has ``/<service>/examples`` (dalserver.dataset_examples)."""
-    router = APIRouter()
+    use of its accessURL; ``style``: the service's error documents. Every such service has
+    ``/<service>/examples``."""
+    router = protocol_router(style)
 
     @router.get(f"/{service}/capabilities", summary=f"{label} VOSI capabilities")
     async def capabilities(request: Request) -> Response:

@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 from adql.dialects.sql_text import quote_ident
 from adql.reserved import adql_name, is_reserved
-from data_ingest.catalogs.sources import CatalogError, CatalogSource, duplicate_column, open_catalog
-from data_ingest.tap_schema import publish_schema, publish_table, unpublish_table
+from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
+from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
 from schemas.ddl import create_table_sql
 from schemas.model import ColumnDef, IndexDef, SchemaDef, TableDef, column_from_mapping
 

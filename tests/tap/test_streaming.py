@@ -12,7 +12,7 @@ import httpx
 import psycopg
 import pytest
 
-from data_ingest.tap_schema import publish_schema, publish_table, unpublish_table
+from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
 from schemas.model import ColumnDef, SchemaDef, TableDef
 from tests.conftest import Archive, RunningServer
 

@@ -221,7 +221,7 @@ def fits_source(path: Path) -> CatalogSource:
 
 def votable_source(path: Path) -> CatalogSource:
     """TABLEDATA, BINARY and BINARY2 stream; the rare FITS serialisation is read whole by astropy."""
-    from data_ingest.catalogs.votable_stream import (
+    from archive_io.votable_stream import (
         NotTableData,
         VOTableFormatError,
         column_defs,

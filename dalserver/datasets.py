@@ -1,4 +1,5 @@
-"""Find published datasets by their publisher DID, and the archive file behind each.
+"""Find published datasets by their publisher DID, and the archive file behind each (and nothing
+outside the archive directory).
 
 DataLink, the preview and SODA all start here: an ID is looked up in ivoa.obscore (compared
 case-insensitively, as IVOIDs are), and a product served from this archive's /data/ is mapped
@@ -15,8 +16,7 @@ from urllib.parse import unquote, urlparse
 
 from psycopg_pool import AsyncConnectionPool
 
-from dalserver.errors import DALIError
-from dalserver.products import archive_file
+from dalserver.faults import NotFoundFault, UsageFault
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -58,8 +58,19 @@ def local_file(access_url: str | None, archive_root: Path) -> Path | None:
         return None
     try:
         return archive_file(archive_root, unquote(path[len("/data/") :]))
-    except DALIError:  # published, but the file is gone: no links that need it
+    except NotFoundFault:  # published, but the file is gone: no links that need it
         return None
+
+
+def archive_file(root: Path, relative: str) -> Path:
+    """The file ``relative`` names under ``root``; refuse anything that would leave ``root``."""
+    root = root.resolve()
+    if "\x00" in relative or relative.startswith("/"):
+        raise NotFoundFault("no such product")
+    candidate = (root / relative).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file():
+        raise NotFoundFault("no such product")
+    return candidate
 
 
 _LOOKUP = (
@@ -75,7 +86,7 @@ async def find_datasets(pool: AsyncConnectionPool, ids: Sequence[str], archive_r
     if not ids:
         return {}
     if any("\x00" in i for i in ids):
-        raise DALIError("UsageFault: an ID cannot contain the NUL character")
+        raise UsageFault("an ID cannot contain the NUL character")
     async with pool.connection() as conn:
         cursor = await conn.execute(_LOOKUP, ([i.lower() for i in ids],))
         rows = await cursor.fetchall()

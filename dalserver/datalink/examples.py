@@ -1,0 +1,23 @@
+"""DataLink's DALI examples, written around a dataset of the archive (dalserver.example_dataset)."""
+
+from __future__ import annotations
+
+from dalserver.dali_examples import Example
+from dalserver.example_dataset import Sample
+
+
+def datalink_examples(s: Sample) -> list[Example]:
+    return [
+        Example(
+            "links",
+            "Links of a dataset",
+            "The file itself (#this), its preview, its provenance and a cutout service for it.",
+            params=(("ID", s.did),),
+        ),
+        Example(
+            "links-csv",
+            "Links of a dataset as CSV",
+            "RESPONSEFORMAT takes the output formats of TAP.",
+            params=(("ID", s.did), ("RESPONSEFORMAT", "text/csv")),
+        ),
+    ]

@@ -1,0 +1,134 @@
+"""What a database error means for the client, decided in one table keyed on SQLSTATE (PostgreSQL
+appendix A), never on message text.
+
+Errors a query's content causes (a division by zero, a value pgsphere refuses) are the client's:
+400 with PostgreSQL's own primary message. A database that cannot be reached or is shutting
+down is transient: 503 with Retry-After. Anything else is the service's failure: 500.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dalserver.faults import DALIError, FatalFault, Fault, TransientFault, UsageFault
+
+QUERY_CANCELED = "57014"  # statement timeout and pg_cancel_backend alike
+PGSPHERE_ERROR = "XX000"  # pgsphere reports bad values (radius > 90 deg, degenerate polygons) with elog(ERROR)
+RETRY_AFTER_SECONDS = 5
+
+
+class QueryTimeout(UsageFault):
+    """The statement timeout ended the query."""
+
+
+class QueryCancelled(DALIError):
+    """The query was cancelled on request (a client that went away, an async job's ABORT)."""
+
+    def __init__(self, message: str = "the query was cancelled"):
+        super().__init__(Fault.USAGE, message)
+
+
+class QueryFailed(UsageFault):
+    """The database refused to run the query on grounds of what it asks (SQLSTATE kept)."""
+
+    def __init__(self, message: str, sqlstate: str | None):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+class DatabaseUnavailable(TransientFault):
+    """The database cannot be reached now (down, restarting, out of connections)."""
+
+    def __init__(self, detail: str):
+        super().__init__(
+            f"the database is not available ({detail}); try again in a few seconds", retry_after=RETRY_AFTER_SECONDS
+        )
+
+
+class DatabaseFailure(FatalFault):
+    """The database failed in a way the client cannot mend (disk full, corruption, a bug)."""
+
+
+@dataclass(frozen=True)
+class _Meaning:
+    kind: type[DALIError]
+    what: str  # how the message begins
+
+
+# SQLSTATE (exact, or its two-character class) -> meaning. Checked exact first, then by class.
+_CLIENT = _Meaning(QueryFailed, "the database could not run the query")
+_GONE = _Meaning(DatabaseUnavailable, "")
+_BROKEN = _Meaning(DatabaseFailure, "the database failed while running the query")
+_BY_SQLSTATE: dict[str, _Meaning] = {
+    "22": _CLIENT,  # data exception: division by zero, invalid input syntax, numeric out of range
+    "42": _CLIENT,  # syntax error or access rule violation (a function/operator that does not apply)
+    "25006": _CLIENT,  # read-only transaction: the query tried to write
+    "54": _CLIENT,  # program limit exceeded: statement too complex
+    PGSPHERE_ERROR: _CLIENT,
+    "08": _GONE,  # connection exception
+    "57P01": _GONE,  # admin_shutdown
+    "57P02": _GONE,  # crash_shutdown
+    "57P03": _GONE,  # cannot_connect_now (starting up, recovery)
+    "53300": _GONE,  # too_many_connections
+    "53": _BROKEN,  # insufficient resources: disk full, out of memory
+    "58": _BROKEN,  # system error (I/O)
+    "XX": _BROKEN,  # internal error, data corrupted
+}
+_PRIMARY = re.compile(r"ERROR:\s+(.*?)\s*(?:\n|$)")
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE psycopg or ADBC attached to an error, if the server sent one."""
+    state = getattr(exc, "sqlstate", None)
+    return str(state) if state else None
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """The connection itself failed (no SQLSTATE: the server closed it or never answered)."""
+    import psycopg
+
+    if sqlstate_of(exc) is not None:
+        return (sqlstate_of(exc) or "")[:2] == "08" or sqlstate_of(exc) in ("57P01", "57P02", "57P03")
+    if isinstance(exc, psycopg.OperationalError):
+        return True
+    status = getattr(exc, "status_code", None)
+    return status is not None and getattr(status, "name", "") == "IO"
+
+
+def primary_message(exc: BaseException) -> str:
+    """PostgreSQL's primary message without the driver's wrapping."""
+    text = str(exc)
+    found = _PRIMARY.search(text)
+    if found:
+        return found.group(1)
+    lines = text.strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def database_fault(exc: BaseException, cancelled: bool = False, timed_out: bool = False) -> DALIError:
+    """The client-facing fault for an error raised while running a user's query.
+
+    ``cancelled``: the service itself cancelled the query; ``timed_out``: it ran at least as long as
+    its statement timeout. PostgreSQL gives both, and a cancel from another process, SQLSTATE 57014.
+    """
+    if isinstance(exc, DALIError):
+        return exc
+    state = sqlstate_of(exc)
+    if state == QUERY_CANCELED:
+        if timed_out and not cancelled:
+            return QueryTimeout(
+                "the query ran longer than the service's time limit and was cancelled; "
+                "narrow it down, or use the asynchronous endpoint"
+            )
+        return QueryCancelled()
+    if state is None:
+        if is_connection_lost(exc):
+            return DatabaseUnavailable("the connection to it was lost")
+        return DatabaseFailure(f"the database failed while running the query: {primary_message(exc)}")
+    meaning = _BY_SQLSTATE.get(state) or _BY_SQLSTATE.get(state[:2]) or _BROKEN
+    if meaning.kind is DatabaseUnavailable:
+        return DatabaseUnavailable(primary_message(exc))
+    if meaning.kind is QueryFailed:
+        return QueryFailed(f"{meaning.what}: {primary_message(exc)}", state)
+    return DatabaseFailure(f"{meaning.what}: {primary_message(exc)} (SQLSTATE {state})")

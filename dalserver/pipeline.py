@@ -1,0 +1,110 @@
+"""The one way a table answer is made: a prepared query and a writer in, the bytes of the answer out.
+
+TAP sync hands the bytes to the HTTP response, an async job writes them to its result file, SIA
+(and every later protocol that answers with a table) does as TAP sync. So MAXREC and OVERFLOW,
+statement timeouts, cancellation and a failure after the first byte behave the same everywhere:
+
+- ``start()`` fetches the first batch before any byte exists, so a query the database refuses is
+  still the protocol's error document (a fault from ``dalserver.db.errors``);
+- the SQL asks for one row beyond MAXREC; the writer stops at MAXREC and says OVERFLOW;
+- a failure after the first byte is written into the document by the writer (the status line is
+  gone) and kept in ``late_error`` for callers that can do better (an async job ends in ERROR);
+- ``cancel()`` stops the database's work from any task or thread; a reader that stops reading
+  (a client gone) stops it too, when the chunks are closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from adql.catalog import ColumnMeta
+from dalserver.db.arrow_pool import ArrowPool
+from dalserver.db.query import QueryStream, SessionSetup
+from dalserver.faults import DALIError
+from dalserver.formats.registry import OutputFormat
+from dalserver.formats.votable import VOTableExtras
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """SQL ready to run and what its answer is: the columns' metadata and the row limit."""
+
+    sql: str  # already limited to maxrec + 1 rows (0 for maxrec = 0: metadata only)
+    columns: list[ColumnMeta]
+    maxrec: int
+    setup: SessionSetup | None = None  # prepares a private session first (TAP uploads)
+
+
+@dataclass(frozen=True)
+class ResultWriter:
+    """The format of the answer and what it carries besides the rows (service descriptors)."""
+
+    fmt: OutputFormat
+    extras: VOTableExtras | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_seconds: float  # the statement timeout
+    batch_bytes: int  # rows leave the database in batches of about this size: memory per request
+
+
+def row_limit(maxrec: int) -> int:
+    """The LIMIT the SQL should have: one row beyond MAXREC tells an overflow apart from an exact fit."""
+    return maxrec + 1 if maxrec else 0
+
+
+class QueryRun:
+    """One query on its way to bytes: ``connect()`` (optional), ``start()``, then ``chunks()``."""
+
+    def __init__(self, query: PreparedQuery, writer: ResultWriter, pool: ArrowPool, limits: Limits):
+        self.query = query
+        self.writer = writer
+        self.stream = QueryStream(pool, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup)
+        self.late_error: DALIError | None = None
+
+    @property
+    def media_type(self) -> str:
+        return self.writer.fmt.mime
+
+    async def connect(self) -> int:
+        """Take the database session now; returns its backend process id (for a cancel from elsewhere)."""
+        return await self.stream.connect()
+
+    async def start(self) -> None:
+        """Run the query up to its first batch; a refusal is raised here, before any byte."""
+        await self.stream.open()
+
+    async def _batches(self) -> AsyncIterator[pa.RecordBatch]:
+        try:
+            async for batch in self.stream.batches():
+                yield batch
+        except DALIError as exc:
+            self.late_error = exc
+            raise
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The answer's bytes; the database session is given back when they end or are closed."""
+        fmt, extras = self.writer.fmt, self.writer.extras
+        try:
+            async for chunk in fmt.stream(self.query.columns, self._batches(), self.query.maxrec, extras):
+                yield chunk
+        finally:
+            await self.stream.close()
+
+    def cancel(self) -> None:
+        self.stream.cancel()
+
+    async def close(self) -> None:
+        """Give the session back (cancelling the query if it has not finished); safe to repeat."""
+        await self.stream.close()
+
+
+async def answer(query: PreparedQuery, writer: ResultWriter, pool: ArrowPool, limits: Limits) -> AsyncIterator[bytes]:
+    """The bytes of the answer to ``query``, started: faults before the first byte are raised here."""
+    run = QueryRun(query, writer, pool, limits)
+    await run.start()
+    return run.chunks()

@@ -1,0 +1,102 @@
+"""TAP async: what a TAP job is to the generic UWS layer. The worker runs the job's query through
+the one pipeline into its result file; the hooks store its uploads and write its error document.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from anyio import to_thread
+from fastapi import Request
+from fastapi.responses import Response
+
+from dalserver.db.arrow_pool import ArrowPool
+from dalserver.db.errors import QueryCancelled, QueryTimeout
+from dalserver.db.metadata import CatalogCache
+from dalserver.discovery import result_extras
+from dalserver.faults import UsageFault
+from dalserver.formats import votable
+from dalserver.params import DALIParams
+from dalserver.pipeline import Limits, QueryRun, ResultWriter
+from dalserver.services import services
+from dalserver.settings import Settings
+from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
+from dalserver.uws.jobs import Job, Result
+from dalserver.uws.routes import job_routes
+from dalserver.uws.runner import JobAborted, JobContext, JobRunner, JobWorker
+
+RESULT_ID = "result"  # TAP 1.1: the result of an async query is at results/result
+
+
+class TapJobs:
+    """The TAP side of /tap/async (``dalserver.uws.routes.JobProtocol``)."""
+
+    def max_body_bytes(self, settings: Settings) -> int:
+        return max_body_bytes(settings)
+
+    async def save_files(self, params: DALIParams, directory: Path, settings: Settings) -> dict[str, Path]:
+        return await save_parts(params, directory, settings)
+
+    def error_document(self, job: Job) -> Response:
+        body = votable.error_document(job.error_message or "the job failed")
+        return Response(body, media_type=votable.MEDIA_TYPE)
+
+
+def tap_worker(catalog: CatalogCache, queries: ArrowPool, settings: Settings) -> JobWorker:
+    """The function the job runner calls for each TAP job: query in, result file out."""
+
+    async def run(context: JobContext) -> list[Result]:
+        job, directory = context.job, context.directory
+        params = DALIParams(job.parameters)
+        files = {part: directory / name for part, name in job.uploads.items()}
+        uploads = await read_uploads(params, files, directory, settings)
+        tap = prepare_query(params, await catalog.get(), settings, uploads)
+        seconds = job.execution_duration or settings.async_execution_max_seconds
+        writer = ResultWriter(tap.fmt, result_extras(tap.query.columns, settings.public_url))
+        run = QueryRun(tap.query, writer, queries, Limits(seconds, settings.fetch_batch_bytes))
+        partial = directory / f"{RESULT_ID}.part"
+        target = directory / f"{RESULT_ID}.{tap.fmt.extension}"
+        try:
+            pid = await run.connect()
+            async with context.cancellable(run.cancel, backend_pid=pid):
+                await run.start()
+                with partial.open("wb") as out:
+                    async for chunk in run.chunks():
+                        await to_thread.run_sync(out.write, chunk)
+        except QueryTimeout:
+            raise _too_long(seconds, settings) from None
+        except QueryCancelled:
+            raise JobAborted() from None
+        finally:
+            await run.close()  # chunks() gave the session back, unless the run failed before them
+        late = run.late_error
+        if late is not None:
+            # A synchronous answer can only say so at its end; a job does better than a partial result.
+            partial.unlink(missing_ok=True)
+            if isinstance(late, QueryCancelled):
+                raise JobAborted()
+            if isinstance(late, QueryTimeout):
+                raise _too_long(seconds, settings)
+            raise late
+        try:
+            partial.replace(target)
+        except FileNotFoundError:
+            raise JobAborted() from None  # deleted while it ran: its directory went with it
+        return [Result(RESULT_ID, target.name, tap.fmt.mime, target.stat().st_size)]
+
+    return run
+
+
+def _too_long(seconds: int, settings: Settings) -> UsageFault:
+    return UsageFault(
+        f"the job ran longer than its execution duration ({seconds} s) and its query was cancelled; "
+        "narrow the query down, or ask for a longer EXECUTIONDURATION "
+        f"(at most {settings.async_execution_max_seconds} s)"
+    )
+
+
+def _runner(request: Request) -> JobRunner:
+    return services(request).runner
+
+
+router = job_routes("/tap/async", _runner, TapJobs(), tag="TAP async (UWS 1.1)")
