@@ -15,7 +15,8 @@ statement timeouts, cancellation and a failure after the first byte behave the s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -103,8 +104,28 @@ class QueryRun:
         await self.stream.close()
 
 
-async def answer(query: PreparedQuery, writer: ResultWriter, pool: ArrowPool, limits: Limits) -> AsyncIterator[bytes]:
-    """The bytes of the answer to ``query``, started: faults before the first byte are raised here."""
+async def answer(
+    query: PreparedQuery,
+    writer: ResultWriter,
+    pool: ArrowPool,
+    limits: Limits,
+    client_gone: Awaitable[None] | None = None,
+) -> AsyncIterator[bytes]:
+    """The bytes of the answer to ``query``, started: faults before the first byte are raised here.
+
+    ``client_gone`` completes when whoever asked has gone away: the query is then cancelled
+    even before its first row (once the bytes flow, the HTTP server notices by itself)."""
     run = QueryRun(query, writer, pool, limits)
-    await run.start()
+    if client_gone is None:
+        await run.start()
+        return run.chunks()
+    watcher = asyncio.ensure_future(client_gone)
+    starting = asyncio.ensure_future(run.start())
+    try:
+        await asyncio.wait((watcher, starting), return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            run.cancel()
+        await starting  # the query's fault, or QueryCancelled when the client went away
+    finally:
+        watcher.cancel()
     return run.chunks()

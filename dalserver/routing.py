@@ -71,3 +71,9 @@ def add_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
         return error_response(request, FatalFault("internal error in the service; the operator's log has the details"))
+
+
+async def client_gone(request: Request) -> None:
+    """Completes when the client of ``request`` disconnects (its body must have been read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass

@@ -18,7 +18,7 @@ from dalserver.landing import landing_page
 from dalserver.obscore_values import ObsCoreValues
 from dalserver.params import FORM_MAX_BYTES, DALIParams
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.routing import protocol_router
+from dalserver.routing import client_gone, protocol_router
 from dalserver.services import Services, services
 from dalserver.sia.describe import self_descriptor
 from dalserver.sia.examples import sia_examples
@@ -45,7 +45,7 @@ def sia_extras(base_url: str, values: ObsCoreValues) -> VOTableExtras:
     return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", SIA_STANDARD),))
 
 
-async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
+async def run_sia_query(params: DALIParams, svc: Services, request: Request) -> StreamingResponse:
     fmt = response_format(params.get("RESPONSEFORMAT"))
     maxrec = _maxrec(params, svc)
     values = {p.name: params.getall(p.name) for p in PARAMETERS}
@@ -53,7 +53,7 @@ async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
     writer = ResultWriter(fmt, sia_extras(svc.settings.public_url, await svc.obscore_values.get()))
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     try:
-        chunks = await answer(query, writer, svc.queries, limits)
+        chunks = await answer(query, writer, svc.queries, limits, client_gone(request))
     except QueryFailed as exc:
         if exc.sqlstate == PGSPHERE_ERROR:  # the one input pgsphere judges, not our parser: POS POLYGON
             raise UsageFault(f"POS POLYGON is not a valid spherical polygon ({exc.message})") from None
@@ -65,7 +65,7 @@ async def run_sia_query(params: DALIParams, svc: Services) -> StreamingResponse:
 async def sia_query(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(request, FORM_MAX_BYTES)
-    return await run_sia_query(params, svc)
+    return await run_sia_query(params, svc, request)
 
 
 @router.get("/sia/examples", summary="SIA DALI examples")

@@ -13,14 +13,14 @@ from dalserver.discovery import result_extras
 from dalserver.faults import ErrorStyle
 from dalserver.params import DALIParams
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.routing import protocol_router
+from dalserver.routing import client_gone, protocol_router
 from dalserver.services import Services, services
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
 
-async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse:
+async def run_sync_query(params: DALIParams, svc: Services, request: Request) -> StreamingResponse:
     workdir = Path(tempfile.mkdtemp(prefix="dalserver-upload-")) if params.getall("UPLOAD") else None
     try:
         uploads = []
@@ -33,7 +33,7 @@ async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse
             shutil.rmtree(workdir, ignore_errors=True)  # the tables are in memory (bounded by the limits) now
     writer = ResultWriter(tap.fmt, result_extras(tap.query.columns, svc.settings.public_url))
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
-    chunks = await answer(tap.query, writer, svc.queries, limits)
+    chunks = await answer(tap.query, writer, svc.queries, limits, client_gone(request))
     return StreamingResponse(chunks, media_type=tap.fmt.mime)
 
 
@@ -41,4 +41,4 @@ async def run_sync_query(params: DALIParams, svc: Services) -> StreamingResponse
 async def tap_sync(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(request, max_body_bytes(svc.settings))
-    return await run_sync_query(params, svc)
+    return await run_sync_query(params, svc, request)
