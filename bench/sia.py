@@ -64,7 +64,7 @@ def main() -> None:
         )
     table = obscore_table(load_catalog(url).tables)
     # As the service builds them: MAXREC (default 10,000) + 1 rows at most.
-    sqls = [build_query({k: [v] for k, v in s.items()}, table, 10_001).sql for s in searches]
+    sqls = [build_query({k: [v] for k, v in s.items()}, table, 10_000).sql for s in searches]
     try:
         with serving(env, base, url):
             timings = paired_latencies(
