@@ -5,32 +5,25 @@ HTTP server (uvicorn in a subprocess on a free port).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from hypothesis import settings as hypothesis_settings
 from lxml import etree
-from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
 from dalserver.db.location import database_url, managed_cluster
-from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
 from dalserver.settings import Settings
-from tests.tap.helpers import stilts_schemas
+from tests.support.archive import Archive, load_catalog
+from tests.support.schemas import stilts_schemas
+from tests.support.servers import RunningServer, free_port, start_server, stop_server
 
 # The suite replays the same examples every run, so a red run always means a change broke
 # something (CI sets no variable we could rely on to tell it apart from a user's clone).
@@ -40,19 +33,6 @@ from tests.tap.helpers import stilts_schemas
 hypothesis_settings.register_profile("replay", derandomize=True, print_blob=True, deadline=None)
 hypothesis_settings.register_profile("explore", max_examples=2000, print_blob=True, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "replay"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Archive:
-    settings: Settings
-    url: str  # database URL
-    env: dict[str, str]  # environment that points the dalserver command at this archive
 
 
 @pytest.fixture(scope="session")
@@ -87,59 +67,6 @@ def archive() -> Iterator[Archive]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-@dataclass
-class RunningServer:
-    base: str  # its public URL
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def start_server(env: dict[str, str], base: str, log_path: Path) -> RunningServer:
-    """Start ``dalserver serve`` (real uvicorn, real sockets) and wait until it answers."""
-    log = open(log_path, "w")  # noqa: SIM115  # kept open for the server's life
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dalserver", "--log-level", "warning", "serve"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/tap/availability", timeout=2).status_code == 200:
-                return RunningServer(base, proc, log_path)
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            raise RuntimeError("dalserver did not start:\n" + log_path.read_text())
-        time.sleep(0.2)
-
-
-def start_server_on_free_port(env: dict[str, str], log_path: Path, settings: dict[str, str]) -> RunningServer:
-    """Another server on the same archive, with ``settings`` (DALSERVER_* variables) changed."""
-    port = free_port()
-    return start_server({**env, "DALSERVER_PORT": str(port), **settings}, f"http://127.0.0.1:{port}", log_path)
-
-
-def stop_server(server: RunningServer, sig: int = signal.SIGTERM) -> None:
-    """SIGTERM shuts the app down cleanly; SIGKILL is a crash."""
-    server.process.send_signal(sig)
-    server.process.wait(timeout=30)
-
-
-@contextmanager
-def another_server(env: dict[str, str], log_path: Path, settings: dict[str, str]) -> Iterator[RunningServer]:
-    """A server on the same archive with ``settings`` changed, for the length of a block; stopped
-    cleanly afterwards."""
-    server = start_server_on_free_port(env, log_path, settings)
-    try:
-        yield server
-    finally:
-        stop_server(server)
-
-
 @pytest.fixture(scope="session")
 def running_server(archive: Archive) -> Iterator[RunningServer]:
     server = start_server(archive.env, archive.settings.public_url, archive.settings.home / "server.log")
@@ -165,16 +92,6 @@ def db(archive: Archive) -> Iterator[psycopg.Connection]:
     with psycopg.connect(archive.url, autocommit=True) as conn:
         conn.execute("SELECT set_sphere_output('DEG')")
         yield conn
-
-
-def load_catalog(url: str) -> Catalog:
-    """The ADQL catalogue as the service builds it from TAP_SCHEMA, as of now."""
-
-    async def load() -> Catalog:
-        async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
-            return catalog_from_tap_schema(await read_tap_schema(pool))
-
-    return asyncio.run(load())
 
 
 @pytest.fixture(scope="session")

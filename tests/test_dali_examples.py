@@ -14,7 +14,7 @@ from lxml import etree
 from dalserver.dali_examples import examples_document
 from dalserver.dataset_examples import Sample, sia_examples
 from dalserver.landing import landing_page
-from tests.tap.helpers import query_status, rows
+from tests.support.votable import query_status, rows
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 SERVICES = {
