@@ -1,6 +1,10 @@
 """Test fixtures: a real PostgreSQL + pgsphere (a throw-away managed cluster, or the server named by
 DALSERVER_DATABASE_URL), the sample archive ingested with the real command line, and the real
 HTTP server (uvicorn in a subprocess on a free port).
+
+Every test that uses one of them, directly or through a fixture built on them (in this file or in
+a test module), is marked ``db`` here at collection, so ``pytest -m "not db"`` runs the rest with
+no database and no server: the session fixtures start only when a db test asks for them.
 """
 
 from __future__ import annotations
@@ -34,9 +38,39 @@ hypothesis_settings.register_profile("replay", derandomize=True, print_blob=True
 hypothesis_settings.register_profile("explore", max_examples=2000, print_blob=True, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "replay"))
 
+# The fixtures that need PostgreSQL or a running server; every other such fixture is built on one
+# of them, so a test whose fixture closure holds none of them needs neither.
+DB_FIXTURES = frozenset({"archive", "running_server", "server", "tap_url", "db", "catalog"})
+_RUNNING = pytest.StashKey[pytest.Item]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if DB_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[_RUNNING] = item
+
+
+def _refuse_unmarked(config: pytest.Config) -> None:
+    """A test that reaches the database without naming a db fixture (request.getfixturevalue)
+    would start a cluster in the fast tier: it fails instead, saying how to mark it."""
+    item = config.stash.get(_RUNNING, None)
+    if item is not None and item.get_closest_marker("db") is None:
+        pytest.fail(
+            f"{item.nodeid} starts the test database without being marked db: "
+            "ask for the fixture as an argument (or mark the test @pytest.mark.db)",
+            pytrace=False,
+        )
+
 
 @pytest.fixture(scope="session")
-def archive() -> Iterator[Archive]:
+def archive(request: pytest.FixtureRequest) -> Iterator[Archive]:
+    _refuse_unmarked(request.config)
     home = Path(tempfile.mkdtemp(prefix="dalserver-test-"))
     home.chmod(0o755)  # when tests run as root, the 'postgres' account must reach the cluster
     port = free_port()
