@@ -1,36 +1,33 @@
 """Test fixtures: a real PostgreSQL + pgsphere (a throw-away managed cluster, or the server named by
 DALSERVER_DATABASE_URL), the sample archive ingested with the real command line, and the real
 HTTP server (uvicorn in a subprocess on a free port).
+
+Every test that uses one of them, directly or through a fixture built on them (in this file or in
+a test module), is marked ``db`` here at collection, so ``pytest -m "not db"`` runs the rest with
+no database and no server: the session fixtures start only when a db test asks for them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from hypothesis import settings as hypothesis_settings
 from lxml import etree
-from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
-from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
-from tests.tap.helpers import stilts_schemas
+from tests.support.archive import Archive, load_catalog
+from tests.support.schemas import stilts_schemas
+from tests.support.servers import RunningServer, free_port, start_server, stop_server
 
 # The suite replays the same examples every run, so a red run always means a change broke
 # something (CI sets no variable we could rely on to tell it apart from a user's clone).
@@ -41,22 +38,39 @@ hypothesis_settings.register_profile("replay", derandomize=True, print_blob=True
 hypothesis_settings.register_profile("explore", max_examples=2000, print_blob=True, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "replay"))
 
+# The fixtures that need PostgreSQL or a running server; every other such fixture is built on one
+# of them, so a test whose fixture closure holds none of them needs neither.
+DB_FIXTURES = frozenset({"archive", "running_server", "server", "tap_url", "db", "catalog"})
+_RUNNING = pytest.StashKey[pytest.Item]()
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if DB_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
 
 
-@dataclass
-class Archive:
-    settings: Settings
-    url: str  # database URL
-    env: dict[str, str]  # environment that points the dalserver command at this archive
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[_RUNNING] = item
+
+
+def _refuse_unmarked(config: pytest.Config) -> None:
+    """A test that reaches the database without naming a db fixture (request.getfixturevalue)
+    would start a cluster in the fast tier: it fails instead, saying how to mark it."""
+    item = config.stash.get(_RUNNING, None)
+    if item is not None and item.get_closest_marker("db") is None:
+        pytest.fail(
+            f"{item.nodeid} starts the test database without being marked db: "
+            "ask for the fixture as an argument (or mark the test @pytest.mark.db)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
-def archive() -> Iterator[Archive]:
+def archive(request: pytest.FixtureRequest) -> Iterator[Archive]:
+    _refuse_unmarked(request.config)
     home = Path(tempfile.mkdtemp(prefix="dalserver-test-"))
     home.chmod(0o755)  # when tests run as root, the 'postgres' account must reach the cluster
     port = free_port()
@@ -87,59 +101,6 @@ def archive() -> Iterator[Archive]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-@dataclass
-class RunningServer:
-    base: str  # its public URL
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def start_server(env: dict[str, str], base: str, log_path: Path) -> RunningServer:
-    """Start ``dalserver serve`` (real uvicorn, real sockets) and wait until it answers."""
-    log = open(log_path, "w")  # noqa: SIM115  # kept open for the server's life
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dalserver", "--log-level", "warning", "serve"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/tap/availability", timeout=2).status_code == 200:
-                return RunningServer(base, proc, log_path)
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            raise RuntimeError("dalserver did not start:\n" + log_path.read_text())
-        time.sleep(0.2)
-
-
-def start_server_on_free_port(env: dict[str, str], log_path: Path, settings: dict[str, str]) -> RunningServer:
-    """Another server on the same archive, with ``settings`` (DALSERVER_* variables) changed."""
-    port = free_port()
-    return start_server({**env, "DALSERVER_PORT": str(port), **settings}, f"http://127.0.0.1:{port}", log_path)
-
-
-def stop_server(server: RunningServer, sig: int = signal.SIGTERM) -> None:
-    """SIGTERM shuts the app down cleanly; SIGKILL is a crash."""
-    server.process.send_signal(sig)
-    server.process.wait(timeout=30)
-
-
-@contextmanager
-def another_server(env: dict[str, str], log_path: Path, settings: dict[str, str]) -> Iterator[RunningServer]:
-    """A server on the same archive with ``settings`` changed, for the length of a block; stopped
-    cleanly afterwards."""
-    server = start_server_on_free_port(env, log_path, settings)
-    try:
-        yield server
-    finally:
-        stop_server(server)
-
-
 @pytest.fixture(scope="session")
 def running_server(archive: Archive) -> Iterator[RunningServer]:
     server = start_server(archive.env, archive.settings.public_url, archive.settings.home / "server.log")
@@ -165,16 +126,6 @@ def db(archive: Archive) -> Iterator[psycopg.Connection]:
     with psycopg.connect(archive.url, autocommit=True) as conn:
         conn.execute("SELECT set_sphere_output('DEG')")
         yield conn
-
-
-def load_catalog(url: str) -> Catalog:
-    """The ADQL catalogue as the service builds it from TAP_SCHEMA, as of now."""
-
-    async def load() -> Catalog:
-        async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
-            return catalog_from_tap_schema(await read_tap_schema(pool))
-
-    return asyncio.run(load())
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from dalserver.dali_examples import examples_document
 from dalserver.example_dataset import Sample
 from dalserver.landing import landing_page
 from dalserver.sia.examples import sia_examples
-from tests.tap.helpers import query_status, rows
+from tests.support.votable import query_status, rows
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 SERVICES = {

@@ -21,8 +21,10 @@ import pytest
 from archive_io.tap_schema import publish_schema, publish_table
 from dalserver.db.bootstrap import bootstrap
 from schemas.model import ColumnDef, SchemaDef, TableDef
-from tests.conftest import Archive, RunningServer, start_server_on_free_port, stop_server
-from tests.tap.helpers import query_status, rows, submit, wait_for_phase
+from tests.support.archive import Archive
+from tests.support.servers import RunningServer, start_server_on_free_port, stop_server
+from tests.support.uws import submit, wait_for_phase
+from tests.support.votable import query_status, rows
 
 FOOTPRINTS = 60_000
 GENERATED = TableDef(

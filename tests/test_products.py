@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import Archive
+from tests.support.archive import Archive
 
 
 def test_a_product_downloads_with_fits_type_and_length(server: str, archive: Archive) -> None:

@@ -19,8 +19,9 @@ from lxml import etree
 from PIL import Image
 from prov.model import ProvAgent, ProvDerivation, ProvDocument, ProvEntity
 
-from tests.conftest import Archive, another_server
-from tests.tap.helpers import NS, fields, query_status, rows, votlint_messages
+from tests.support.archive import Archive
+from tests.support.servers import another_server
+from tests.support.votable import NS, fields, query_status, rows, votlint_messages
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pyvo
 from astropy.table import Table
 
 from adql import to_postgres
-from tests.conftest import Archive, load_catalog
+from tests.support.archive import Archive, load_catalog
 
 N = 20_000
 

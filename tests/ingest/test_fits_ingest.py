@@ -17,7 +17,7 @@ from data_ingest.fits_images import ArchiveContext
 from data_ingest.images import ingest_images
 from data_ingest.instruments.suprimecam import SUPRIMECAM
 from schemas.model import builtin_schemas
-from tests.conftest import Archive
+from tests.support.archive import Archive
 
 OBSCORE = next(t for s in builtin_schemas() for t in s.tables if t.name == "obscore")
 

@@ -21,7 +21,7 @@ from adql import Catalog
 from dalserver.sia.query import build_query, obscore_table
 from data_ingest.instruments.suprimecam import SUPRIMECAM
 from data_ingest.sample import StackSpec, stack_specs, tile_centres
-from tests.tap.helpers import NS, fields, query_status, rows, votlint_messages
+from tests.support.votable import NS, fields, query_status, rows, votlint_messages
 
 SPECS = stack_specs()
 

@@ -16,7 +16,7 @@ from astropy import units as u
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
-from tests.conftest import Archive
+from tests.support.archive import Archive
 
 PIXEL_DEG = 0.2 / 120  # the sample stacks have 6-arcsec pixels (0.2 arcmin)
 

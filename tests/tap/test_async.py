@@ -13,18 +13,11 @@ import pytest
 import pyvo
 from lxml import etree
 
-from tests.conftest import Archive
-from tests.tap.helpers import query_status, rows, submit, wait_for_phase
+from tests.support.archive import Archive
+from tests.support.uws import slow_query, submit, wait_for_phase
+from tests.support.votable import query_status, rows
 
 UWS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0", "xlink": "http://www.w3.org/1999/xlink"}
-
-
-def slow_query(fourth: int = 40) -> str:
-    """A COUNT over a four-way self-join of ObsCore: about 2.5 s for fourth=40 on a 2-core machine."""
-    return (
-        "SELECT COUNT(*) AS n FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore AS c, "
-        f"(SELECT TOP {fourth} obs_id FROM ivoa.obscore) AS d"
-    )
 
 
 def job_doc(job_url: str, **params: str) -> etree._Element:

@@ -18,9 +18,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import Archive, RunningServer, another_server, start_server_on_free_port, stop_server
-from tests.tap.helpers import query_status, rows, submit, wait_for_phase
-from tests.tap.test_async import slow_query
+from tests.support.archive import Archive
+from tests.support.servers import RunningServer, another_server, start_server_on_free_port, stop_server
+from tests.support.uws import slow_query, submit, wait_for_phase
+from tests.support.votable import query_status, rows
 
 
 @dataclass

@@ -7,7 +7,8 @@ import pytest
 from lxml import etree
 
 from dalserver.tap.examples import EXAMPLES
-from tests.tap.helpers import query_status, rows, sync
+from tests.support.tap import sync
+from tests.support.votable import query_status, rows
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from astropy.io.votable import parse_single_table
 
-from tests.tap.helpers import query_status, rows, sync
+from tests.support.tap import sync
+from tests.support.votable import query_status, rows
 
 QUERY = (
     "SELECT TOP 6 obs_id, s_ra, calib_level, t_resolution, pol_states, s_region, "

@@ -9,8 +9,10 @@ import httpx
 import pytest
 from lxml import etree
 
-from tests.conftest import Archive, another_server
-from tests.tap.helpers import query_status, rows, sync
+from tests.support.archive import Archive
+from tests.support.servers import another_server
+from tests.support.tap import sync
+from tests.support.votable import query_status, rows
 
 SLOW = "SELECT COUNT(*) FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore AS c, ivoa.obscore AS d"
 

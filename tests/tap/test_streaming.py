@@ -14,7 +14,8 @@ import pytest
 
 from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
 from schemas.model import ColumnDef, SchemaDef, TableDef
-from tests.conftest import Archive, RunningServer
+from tests.support.archive import Archive
+from tests.support.servers import RunningServer
 
 ROWS = 5_000_000
 VIEW = TableDef(

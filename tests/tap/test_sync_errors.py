@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.tap.helpers import query_status, sync
+from tests.support.tap import sync
+from tests.support.votable import query_status
 
 
 def _assert_error(response: httpx.Response, *fragments: str) -> str:

@@ -6,7 +6,8 @@ import httpx
 import psycopg
 import pyvo
 
-from tests.tap.helpers import fields, query_status, rows, sync
+from tests.support.tap import sync
+from tests.support.votable import fields, query_status, rows
 
 
 def test_fields_carry_datatype_unit_ucd_and_utype_from_the_metadata(tap_url: str) -> None:

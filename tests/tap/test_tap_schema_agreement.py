@@ -10,7 +10,8 @@ import psycopg
 import pytest
 from lxml import etree
 
-from tests.tap.helpers import fields, sync
+from tests.support.tap import sync
+from tests.support.votable import fields
 
 VS = "{http://www.ivoa.net/xml/VODataService/v1.1}"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"

@@ -22,8 +22,10 @@ from astropy.table import Table
 from adql import to_postgres
 from dalserver.settings import Settings
 from dalserver.tap.upload import read_upload
-from tests.conftest import Archive, another_server, load_catalog
-from tests.tap.helpers import query_status, rows, wait_for_phase
+from tests.support.archive import Archive, load_catalog
+from tests.support.servers import another_server
+from tests.support.uws import wait_for_phase
+from tests.support.votable import query_status, rows
 
 N_STARS = 20_000
 XMATCH = (

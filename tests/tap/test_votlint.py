@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tap.helpers import sync, votlint_messages
+from tests.support.tap import sync
+from tests.support.votable import votlint_messages
 
 QUERY = (
     "SELECT TOP 5 obs_id, obs_publisher_did, s_ra, calib_level, t_resolution, pol_states, s_region, access_estsize, "

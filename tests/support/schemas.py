@@ -1,0 +1,44 @@
+"""The IVOA XML schemas STILTS ships, compiled with lxml for offline validation."""
+
+from __future__ import annotations
+
+import glob
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+# The IVOA schemas STILTS ships for taplint, by namespace; each import among them is pointed at
+# the local copy so that validating needs no network.
+_STILTS_SCHEMAS = {
+    "http://www.w3.org/XML/1998/namespace": "xmlnamespace.xsd",
+    "http://www.w3.org/1999/xlink": "xlink.xsd",
+    "http://www.ivoa.net/xml/VOResource/v1.0": "VOResource-v1.1.xsd",
+    "http://www.ivoa.net/xml/STC/stc-v1.30.xsd": "stc-v1.30.xsd",
+    "http://www.ivoa.net/xml/VODataService/v1.1": "VODataService-v1.2.xsd",
+    "http://www.ivoa.net/xml/TAPRegExt/v1.0": "TAPRegExt-v1.0-Erratum1.xsd",
+    "http://www.ivoa.net/xml/VOSICapabilities/v1.0": "VOSICapabilities-v1.0.xsd",
+    "http://www.ivoa.net/xml/VOSIAvailability/v1.0": "VOSIAvailability-v1.0.xsd",
+    "http://www.ivoa.net/xml/VOSITables/v1.0": "VOSITables-v1.1.xsd",
+    "http://www.ivoa.net/xml/UWS/v1.0": "UWS-v1.1.xsd",
+}
+_XSD = "http://www.w3.org/2001/XMLSchema"
+
+
+def stilts_schemas(tmp: Path) -> etree.XMLSchema:
+    """One schema for every IVOA document STILTS has the schema of (UWS, VOSI capabilities,
+    availability and tables, VOResource, VODataService, TAPRegExt), read from the installed STILTS:
+    taplint validates with the same files."""
+    jars = sorted(glob.glob("/usr/share/java/starlink-ttools*.jar"))
+    assert jars, "Debian's stilts package (starlink-ttools) is not installed"
+    with zipfile.ZipFile(jars[0]) as jar:
+        for name in _STILTS_SCHEMAS.values():
+            tree = etree.fromstring(jar.read(f"uk/ac/starlink/ttools/taplint/{name}"))
+            for imported in tree.iter(f"{{{_XSD}}}import"):
+                imported.set("schemaLocation", _STILTS_SCHEMAS[imported.get("namespace")])
+            (tmp / name).write_bytes(etree.tostring(tree))
+    imports = "".join(
+        f'<xs:import namespace="{namespace}" schemaLocation="{name}"/>' for namespace, name in _STILTS_SCHEMAS.items()
+    )
+    (tmp / "all.xsd").write_text(f'<xs:schema xmlns:xs="{_XSD}">{imports}</xs:schema>')
+    return etree.XMLSchema(etree.parse(str(tmp / "all.xsd")))
