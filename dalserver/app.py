@@ -13,6 +13,7 @@ from adql.parser import warm_up as warm_up_parser
 from dalserver import products
 from dalserver.datalink import routes as datalink_routes
 from dalserver.db.arrow_pool import ArrowPool
+from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
 from dalserver.obscore_values import ObsCoreValuesCache
@@ -29,12 +30,20 @@ from dalserver.uws.store import JobStore
 
 def build_services(settings: Settings, database_url: str) -> Services:
     """Everything the handlers share, complete; pools are opened by the app's lifespan."""
-    pool = make_pool(database_url, settings.pool_max_size)
-    queries = ArrowPool(database_url, settings.pool_max_size)
+    health = DatabaseHealth(database_url)
+    pool = make_pool(database_url, settings.pool_max_size, health)
+    queries = ArrowPool(database_url, settings.pool_max_size, health)
+
+    async def replace_dead_connections() -> None:
+        queries.flush()
+        await pool.check()
+
+    health.on_recovery(replace_dead_connections)
     catalog = CatalogCache(pool, settings.catalog_ttl_seconds)
     worker = async_jobs.tap_worker(catalog, queries, settings)
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
-    return Services(settings, pool, queries, catalog, runner, ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES))
+    values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)
+    return Services(settings, health, pool, queries, catalog, runner, values)
 
 
 def create_app(settings: Settings, database_url: str) -> FastAPI:
@@ -44,6 +53,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = build_services(settings, database_url)
         await svc.pool.open(wait=True, timeout=30)
+        await svc.health.start()
         # Build the ADQL parser now, then take start-up objects out of the cyclic GC's scans:
         # collecting over lark's tables otherwise adds 20-30 ms pauses to random requests.
         warm_up_parser()
@@ -54,6 +64,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
             yield
         finally:
             await svc.runner.stop()
+            await svc.health.stop()
             await svc.queries.close()
             await svc.pool.close()
 

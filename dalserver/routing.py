@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dalserver.db.errors import database_fault, is_connection_lost
 from dalserver.faults import DALIError, ErrorStyle, FatalFault, NotFoundFault, UsageFault
 from dalserver.formats import votable
 
@@ -66,6 +68,15 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return error_response(request, UsageFault(f"invalid request: {exc.errors()}"))
+
+    @app.exception_handler(psycopg.Error)
+    async def database_error(request: Request, exc: psycopg.Error) -> Response:
+        # Metadata and job-store statements: a lost connection is the database's absence (503);
+        # anything else is the service's own failure.
+        fault = database_fault(exc)
+        if fault.status_code >= 500 and not is_connection_lost(exc):
+            log.exception("database error on %s", request.url.path)
+        return error_response(request, fault)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

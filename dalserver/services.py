@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
 from dalserver.db.arrow_pool import ArrowPool
+from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.obscore_values import ObsCoreValuesCache
 from dalserver.settings import Settings
@@ -19,6 +20,7 @@ from dalserver.uws.runner import JobRunner
 @dataclass
 class Services:
     settings: Settings
+    health: DatabaseHealth  # whether the database answers, without asking it
     pool: AsyncConnectionPool  # metadata, availability, job store
     queries: ArrowPool  # users' queries, read as Arrow batches
     catalog: CatalogCache

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import adbc_driver_postgresql.dbapi as adbc
 from anyio import to_thread
 
+from dalserver.db.errors import DatabaseUnavailable, primary_message
+from dalserver.db.health import DatabaseHealth
 from dalserver.db.session import READ_ONLY, setup_statements
 
 
@@ -34,26 +37,57 @@ def _connect(url: str, read_only: bool = True) -> Any:
     return conn
 
 
-class ArrowPool:
-    """At most ``max_size`` ADBC connections, opened on demand and reused; broken ones are dropped."""
+def with_connect_timeout(url: str, seconds: int) -> str:
+    """``url`` with libpq's connect_timeout, unless it sets one: a hung server must not hang us."""
+    if "connect_timeout=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}connect_timeout={seconds}"
 
-    def __init__(self, url: str, max_size: int):
-        self.url = url
+
+class ArrowPool:
+    """At most ``max_size`` ADBC connections, opened on demand and reused; broken ones are dropped.
+
+    ``health`` (when given) refuses at once while the database is known to be down; ``flush()``
+    closes the idle connections, which is what to do when the server they talked to went away.
+    """
+
+    def __init__(self, url: str, max_size: int, health: DatabaseHealth | None = None, connect_timeout: int = 5):
+        self.url = with_connect_timeout(url, connect_timeout)
+        self.health = health
         self._idle: list[Any] = []
         self._slots = asyncio.Semaphore(max_size)
+        # The driver blocks: each connection is used from a worker thread. Room for every
+        # connection, and for some abandoned to a hung server.
+        self.executor = ThreadPoolExecutor(max_workers=2 * max_size + 2, thread_name_prefix="dalserver-query")
 
     async def acquire(self, writable_session: bool = False) -> Any:
         """A connection whose session is read-only; or, with ``writable_session``, a new one that
         may still create temporary tables: the caller must make it read-only before running a
-        user's query on it, and release it with ``reusable=False``."""
+        user's query on it, and release it with ``reusable=False``. ``conn.reused`` tells a
+        connection that waited in the pool (and may have lost its server meanwhile)."""
+        if self.health is not None:
+            self.health.check()
         await self._slots.acquire()
         try:
             if self._idle and not writable_session:
-                return self._idle.pop()
-            return await to_thread.run_sync(_connect, self.url, not writable_session)
+                conn = self._idle.pop()
+                conn.reused = True
+                return conn
+            try:
+                conn = await to_thread.run_sync(_connect, self.url, not writable_session)
+            except Exception as exc:
+                raise DatabaseUnavailable(f"cannot connect: {primary_message(exc)}") from exc
+            conn.reused = False
+            return conn
         except BaseException:
             self._slots.release()
             raise
+
+    def flush(self) -> None:
+        """Close every idle connection (new ones are opened as needed)."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            _close_quietly(conn)
 
     def release(self, conn: Any, reusable: bool = True) -> None:
         try:
@@ -65,9 +99,8 @@ class ArrowPool:
             self._slots.release()
 
     async def close(self) -> None:
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            _close_quietly(conn)
+        self.flush()
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _close_quietly(conn: Any) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from psycopg_pool import AsyncConnectionPool
 
 from adql.catalog import Catalog
 from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
+from dalserver.db.errors import DatabaseUnavailable
 from dalserver.timed_value import TimedValue
+
+READ_TIMEOUT = 10.0  # seconds; a hung database must not hold every request waiting for the catalogue
 
 
 class CatalogCache(TimedValue[Catalog]):
@@ -14,6 +19,10 @@ class CatalogCache(TimedValue[Catalog]):
 
     def __init__(self, pool: AsyncConnectionPool, ttl: float):
         async def load() -> Catalog:
-            return catalog_from_tap_schema(await read_tap_schema(pool))
+            try:
+                schemas = await asyncio.wait_for(read_tap_schema(pool), READ_TIMEOUT)
+            except TimeoutError:
+                raise DatabaseUnavailable(f"TAP_SCHEMA could not be read within {READ_TIMEOUT:g} s") from None
+            return catalog_from_tap_schema(schemas)
 
         super().__init__(load, ttl)

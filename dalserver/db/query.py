@@ -8,18 +8,19 @@ error document. What the rows are for, and how they are written, is the caller's
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
-from anyio import to_thread
 
 from dalserver.db.arrow_pool import ArrowPool
-from dalserver.db.errors import QueryCancelled, database_fault
+from dalserver.db.errors import DatabaseUnavailable, QueryCancelled, database_fault, is_connection_lost
 from dalserver.db.session import READ_ONLY
 
+T = TypeVar("T")
 # Prepares a session of its own before the query (e.g. loads TAP uploads into temporary tables),
 # on an ADBC cursor that may still write; the session is made read-only after it and not reused.
 SessionSetup = Callable[[Any], None]
@@ -60,6 +61,8 @@ class QueryStream:
         self._first: pa.RecordBatch | None = None
         self._finished = False
         self._cancelled = False
+        self._broken = False  # the connection itself failed: never back into the pool
+        self._busy: asyncio.Future[Any] | None = None  # the worker thread's current call
         self._started = 0.0
 
     def _start(self) -> None:
@@ -99,13 +102,25 @@ class QueryStream:
         return int(self._conn.backend_pid)
 
     async def open(self) -> None:
-        await self.connect()
-        try:
-            await to_thread.run_sync(self._start)
-        except Exception as exc:
-            self._finished = True  # the database ended the statement itself
-            await self.close()
-            raise self._fault(exc) from exc
+        """Run the statement up to its first batch. A connection that waited in the pool and
+        finds its server gone is replaced once: after a database restart the first query works."""
+        for attempt in (1, 2):
+            await self.connect()
+            reused = bool(getattr(self._conn, "reused", False))
+            try:
+                await self._in_thread(self._start)
+                return
+            except Exception as exc:
+                self._finished = True  # the database ended the statement itself
+                lost = is_connection_lost(exc)
+                if lost:
+                    self._broken = True
+                    self.pool.flush()  # its idle siblings talked to the same server
+                await self.close()
+                if lost and reused and attempt == 1 and not self._cancelled:
+                    self._finished = self._broken = False
+                    continue
+                raise self._fault(exc) from exc
 
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:
         assert self._reader is not None, "open() first"
@@ -113,10 +128,37 @@ class QueryStream:
         while batch is not None:
             yield batch
             try:
-                batch = await to_thread.run_sync(self._next)
+                batch = await self._in_thread(self._next)
             except Exception as exc:
                 self._finished = True
+                self._broken = is_connection_lost(exc)
                 raise self._fault(exc) from exc
+
+    async def _in_thread(self, work: Callable[[], T]) -> T:
+        """``work`` on the connection, in a worker thread (the driver blocks).
+
+        If the task is cancelled (a client gone) or the database is found hung meanwhile, this
+        returns at once; the connection stays with the thread until the driver returns, and is
+        closed then (``close()``): it is never used from two threads at a time.
+        """
+        loop = asyncio.get_running_loop()
+        done = self._busy = loop.run_in_executor(self.pool.executor, work)
+        health = self.pool.health
+        gone = asyncio.ensure_future(health.down.wait()) if health is not None else None
+        try:
+            await asyncio.wait([f for f in (done, gone) if f is not None], return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+        finally:
+            if gone is not None:
+                gone.cancel()
+        if done.done():
+            return done.result()
+        self.cancel()
+        self._finished = self._broken = True
+        assert health is not None
+        raise DatabaseUnavailable(health.reason)
 
     def cancel(self) -> None:
         """Stop the statement from another thread or task (a client gone, an async job's ABORT)."""
@@ -127,10 +169,19 @@ class QueryStream:
                 cursor.adbc_cancel()
 
     async def close(self) -> None:
+        """Give the connection back (cancelling an unfinished statement); safe to repeat."""
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        reusable = self.setup is None
+        busy = self._busy
+        if busy is not None and not busy.done():
+            # A worker thread still holds the connection: finish when the driver lets go of it.
+            self.cancel()
+            busy.add_done_callback(lambda _: self._release(conn, False))
+            return
+        self._release(conn, self.setup is None and not self._broken)
+
+    def _release(self, conn: Any, reusable: bool) -> None:
         try:
             if not self._finished and self._cursor is not None:
                 # The client went away, or a writer stopped early: stop the server's work now.

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from anyio import to_thread
 
-from dalserver.faults import DALIError
+from dalserver.faults import DALIError, TransientFault
 from dalserver.settings import Settings
 from dalserver.uws.jobs import EXECUTING, Job, Result
 from dalserver.uws.store import CHANNEL, JobStore, new_worker_key
@@ -115,12 +115,18 @@ class JobRunner:
 
     # --- notifications --------------------------------------------------------------------------
     async def _listen(self) -> None:
+        interrupted = False
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-                    await conn.execute("SET application_name = 'dalserver-uws-worker'")
+                async with await psycopg.AsyncConnection.connect(
+                    self.url, autocommit=True, connect_timeout=5, application_name="dalserver-uws-worker"
+                ) as conn:
                     await conn.execute("SELECT pg_advisory_lock(%s)", (self.key,))
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    if interrupted:
+                        await self._reclaim_lost()
+                        log.warning("job notifications resumed")
+                        interrupted = False
                     self._ready.set()
                     self._wake.set()
                     async for note in conn.notifies():
@@ -129,8 +135,18 @@ class JobRunner:
                 raise
             except Exception as exc:  # the database went away: keep trying, polling meanwhile
                 self._ready.clear()
-                log.warning("job notifications interrupted (%s); reconnecting", exc)
+                if not interrupted:
+                    log.warning("job notifications interrupted (%s); reconnecting", exc)
+                interrupted = True
                 await asyncio.sleep(1)
+
+    async def _reclaim_lost(self) -> None:
+        """Jobs the store says this worker runs but it does not (their outcome could not be
+        recorded while the database was away) go back to the queue, unspent."""
+        lost = [j for j in await self.store.executing_by(self.key) if j not in self._running]
+        for job_id in lost:
+            await self.store.requeue_own(self.key, job_id)
+            log.warning("job %s: back to the queue (its run was interrupted by the database outage)", job_id)
 
     def _dispatch(self, job_id: str) -> None:
         self._wake.set()
@@ -202,6 +218,14 @@ class JobRunner:
             raise
         except JobAborted:
             return  # ABORT or DELETE: the phase says so already
+        except TransientFault as exc:
+            # The database went away under the job: not the job's fault. It goes back to the
+            # queue, unspent, as soon as the store can be written again, and runs then.
+            log.warning(
+                "job %s: interrupted (%s); back to the queue when the database answers", job.job_id, exc.message
+            )
+            self._hand_back_later(job.job_id)
+            return
         except DALIError as exc:
             await self.store.fail(job.job_id, exc.message)
             return
@@ -216,6 +240,21 @@ class JobRunner:
         else:
             for result in results:  # aborted while the last bytes were written
                 (directory / result.file).unlink(missing_ok=True)
+
+    def _hand_back_later(self, job_id: str) -> None:
+        async def hand_back() -> None:
+            while True:
+                try:
+                    await self.store.requeue_own(self.key, job_id)
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    await asyncio.sleep(self.settings.job_poll_seconds)
+
+        task = asyncio.create_task(hand_back(), name=f"uws-requeue-{job_id}")
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
 
     # --- housekeeping ---------------------------------------------------------------------------
     async def _sweep_loop(self) -> None:

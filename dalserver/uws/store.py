@@ -209,24 +209,38 @@ class JobStore:
         )
         return row is not None
 
-    async def requeue_own(self, worker_key: int) -> list[str]:
+    async def requeue_own(self, worker_key: int, job_id: str | None = None) -> list[str]:
+        """This worker's running jobs (or the one ``job_id``) back to QUEUED, the interrupted run
+        not counted as an attempt: a clean shutdown, or a database that went away under it."""
+        only = "" if job_id is None else " AND job_id = %s"
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 "UPDATE uws.job SET phase = 'QUEUED', queued_at = now(), start_time = NULL, worker_key = NULL, "
                 "backend_pid = NULL, attempts = greatest(attempts - 1, 0) "
-                "WHERE phase = 'EXECUTING' AND worker_key = %s RETURNING job_id",
-                (worker_key,),
+                f"WHERE phase = 'EXECUTING' AND worker_key = %s{only} RETURNING job_id",  # type: ignore[arg-type]
+                (worker_key,) if job_id is None else (worker_key, job_id),
             )
             ids = [r[0] for r in await cur.fetchall()]
             for job_id in ids:
                 await conn.execute(_NOTIFY, (job_id,))
             return ids
 
-    async def recover_orphans(self, max_attempts: int) -> list[tuple[str, str]]:
+    async def recover_orphans(self, max_attempts: int, grace_seconds: float = 30.0) -> list[tuple[str, str]]:
         """Jobs left in EXECUTING by a worker process that is gone: re-queued while they have
-        attempts left, otherwise failed with a message saying why. Returns (job_id, new phase)."""
+        attempts left, otherwise failed with a message saying why. Returns (job_id, new phase).
+
+        Not within ``grace_seconds`` of a database start: a restart drops every worker's lock, and
+        the living workers need a moment to take theirs again (and hand their jobs back unspent).
+        """
         changed: list[tuple[str, str]] = []
         async with self.pool.connection() as conn:
+            started = await conn.execute(
+                "SELECT now() - pg_postmaster_start_time() < make_interval(secs => %s)", (grace_seconds,)
+            )
+            row = await started.fetchone()
+            if row is not None and row[0]:
+                await conn.rollback()
+                return changed
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
                 f"SELECT job_id, attempts FROM uws.job j WHERE phase = %s AND NOT {_WORKER_ALIVE} "
@@ -269,6 +283,13 @@ class JobStore:
                 await conn.execute("DELETE FROM uws.job WHERE job_id = %s", (row["job_id"],))
                 await conn.execute(_NOTIFY, (row["job_id"],))
         return [r["job_id"] for r in rows]
+
+    async def executing_by(self, worker_key: int) -> list[str]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT job_id FROM uws.job WHERE phase = 'EXECUTING' AND worker_key = %s", (worker_key,)
+            )
+            return [r[0] for r in await cur.fetchall()]
 
     async def existing(self, job_ids: list[str]) -> set[str]:
         async with self.pool.connection() as conn:

@@ -1,0 +1,115 @@
+"""Whether the database answers, known without asking it on every request.
+
+A probe on a connection of its own runs ``SELECT 1`` every ``interval`` seconds, each with a short
+timeout, so a database that is down (refusing) or hung (a stopped process, a network partition)
+is noticed within a few seconds. While it is down, requests that need it get a 503 at once
+instead of hanging; when it answers again, the pools' idle connections, which died with the old
+server, are replaced before anyone meets them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import psycopg
+
+from dalserver.db.errors import DatabaseUnavailable, primary_message
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseHealth:
+    def __init__(self, url: str, interval: float = 1.0, timeout: float = 3.0):
+        self.url = url
+        self.interval = interval
+        self.timeout = timeout
+        self.up = True  # optimistic until the first probe: the app started against it
+        self.reason = ""
+        self.since = datetime.now(UTC)
+        self._down_at = 0.0
+        self.down = asyncio.Event()  # set while the database is known to be down
+        self._recovered: list[Callable[[], Awaitable[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._conn: psycopg.AsyncConnection | None = None
+
+    def on_recovery(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` whenever the database answers again after an outage."""
+        self._recovered.append(action)
+
+    def check(self) -> None:
+        """Raise ``DatabaseUnavailable`` at once while the database is known to be down."""
+        if not self.up:
+            raise DatabaseUnavailable(self.reason)
+
+    def lost(self, reason: str) -> None:
+        """A request met a broken connection: say so now rather than at the next probe."""
+        self._mark_down(reason)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="database-health")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._drop()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._probe(), self.timeout)
+            except asyncio.CancelledError:
+                raise
+            except TimeoutError:
+                await self._drop()
+                self._mark_down(f"it did not answer within {self.timeout:g} s")
+            except Exception as exc:
+                await self._drop()
+                self._mark_down(primary_message(exc))
+            else:
+                await self._mark_up()
+            await asyncio.sleep(self.interval)
+
+    async def _probe(self) -> None:
+        if self._conn is None or self._conn.closed:
+            self._conn = await psycopg.AsyncConnection.connect(
+                self.url,
+                autocommit=True,
+                connect_timeout=max(1, int(self.timeout)),
+                application_name="dalserver-health",
+            )
+        await self._conn.execute("SELECT 1")
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                # A hung server would hold a polite close: cut the socket instead.
+                conn.pgconn.finish()
+
+    def _mark_down(self, reason: str) -> None:
+        self.reason = reason
+        if self.up:
+            self.up = False
+            self.since = datetime.now(UTC)
+            self._down_at = time.monotonic()
+            self.down.set()
+            log.warning("the database is not available: %s", reason)
+
+    async def _mark_up(self) -> None:
+        if self.up:
+            return
+        log.warning("the database answers again after %.1f s", time.monotonic() - self._down_at)
+        for action in self._recovered:
+            try:
+                await action()
+            except Exception as exc:  # a pool that cannot be refreshed heals on its next use
+                log.warning("after the database came back: %s", exc)
+        self.up, self.reason, self.since = True, "", datetime.now(UTC)
+        self.down.clear()
