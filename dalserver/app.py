@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,7 +18,7 @@ from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
 from dalserver.obscore_values import ObsCoreValuesCache
-from dalserver.routing import add_error_handlers
+from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.services import Services
 from dalserver.settings import Settings
 from dalserver.sia import routes as sia_routes
@@ -44,6 +45,15 @@ def build_services(settings: Settings, database_url: str) -> Services:
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
     values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)
     return Services(settings, health, pool, queries, catalog, runner, values)
+
+
+RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"  # set by `dalserver serve` for its workers
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one server worker: settings from the environment, the database ``dalserver
+    serve`` resolved (and bootstrapped) before it started the workers."""
+    return create_app(Settings(), os.environ[RESOLVED_URL_VARIABLE])
 
 
 def create_app(settings: Settings, database_url: str) -> FastAPI:
@@ -81,6 +91,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     ):
         app.include_router(router)
     add_error_handlers(app)
+    app.add_middleware(AnswerWhenTheDatabaseHangs)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -13,6 +13,8 @@ import psycopg
 from archive_io.table_readers import CatalogError
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import database_url, managed_cluster
+from dalserver.db.sizing import max_connections, pool_size_per_worker
+from dalserver.db.watchdog import ClusterWatchdog
 from dalserver.settings import Settings
 from data_ingest.catalogs.publish import drop_catalog, publish_catalog
 from data_ingest.fits_images import ArchiveContext
@@ -49,13 +51,43 @@ def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = Tr
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from dalserver.app import create_app
+    from dalserver.app import RESOLVED_URL_VARIABLE
 
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)
+    workers = args.workers or settings.workers or os.cpu_count() or 1
+    try:
+        pool_size = pool_size_per_worker(settings.pool_max_size, workers, max_connections(url))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    # The workers are new processes: they read their settings from the environment.
+    os.environ[RESOLVED_URL_VARIABLE] = url
+    os.environ["DALSERVER_POOL_MAX_SIZE"] = str(pool_size)
+    watchdog = None
+    if not settings.database_url:
+        watchdog = ClusterWatchdog(managed_cluster(settings))  # the managed cluster is ours to keep running
+        watchdog.start()
     base = f"http://{settings.host}:{settings.port}"
-    print(f"serving {settings.title}: TAP {base}/tap, SIA {base}/sia, DataLink {base}/datalink (Ctrl-C to stop)")
-    uvicorn.run(create_app(settings, url), host=settings.host, port=settings.port, log_level=args.log_level)
+    print(
+        f"serving {settings.title}: TAP {base}/tap, SIA {base}/sia, DataLink {base}/datalink "
+        f"({workers} worker{'s' if workers > 1 else ''}, {pool_size}+{pool_size} database connections each; "
+        "Ctrl-C to stop)",
+        flush=True,
+    )
+    try:
+        uvicorn.run(
+            "dalserver.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level=args.log_level,
+            timeout_graceful_shutdown=30,
+        )
+    finally:
+        if watchdog is not None:
+            watchdog.stop()
     return 0
 
 
@@ -143,10 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dalserver", description=__doc__)
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="set up the demo archive (database, sample data) and serve it").set_defaults(
-        func=cmd_demo
-    )
-    sub.add_parser("serve", help="serve the archive").set_defaults(func=cmd_serve)
+    demo = sub.add_parser("demo", help="set up the demo archive (database, sample data) and serve it")
+    demo.add_argument("--workers", type=int, help="server processes (default: one per core)")
+    demo.set_defaults(func=cmd_demo)
+    serve = sub.add_parser("serve", help="serve the archive")
+    serve.add_argument("--workers", type=int, help="server processes (default: DALSERVER_WORKERS, or one per core)")
+    serve.set_defaults(func=cmd_serve)
     db = sub.add_parser("db", help="the archive database")
     db.add_argument("action", choices=["init", "start", "stop", "status", "url"])
     db.set_defaults(func=cmd_db)

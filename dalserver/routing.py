@@ -8,7 +8,10 @@ starts ``UsageFault: ...``; a path no route serves gets the plain VOTable.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import psycopg
 from fastapi import APIRouter, FastAPI, Request
@@ -17,7 +20,7 @@ from fastapi.responses import PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dalserver.db.errors import database_fault, is_connection_lost
+from dalserver.db.errors import DatabaseUnavailable, database_fault, is_connection_lost
 from dalserver.faults import DALIError, ErrorStyle, FatalFault, NotFoundFault, UsageFault
 from dalserver.formats import votable
 
@@ -88,3 +91,54 @@ async def client_gone(request: Request) -> None:
     """Completes when the client of ``request`` disconnects (its body must have been read)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+class AnswerWhenTheDatabaseHangs:
+    """ASGI middleware: a request still waiting for the database when the database is found
+    down (refusing, or hung: a stopped server answers nothing, not even a cancel) is answered at
+    once with 503 and Retry-After, in its protocol's error style. Its handler is cancelled and
+    left to unwind by itself; a response already on its way is left alone (the pipeline writes
+    the failure into the document)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]):
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        state = getattr(scope.get("app"), "state", None)
+        svc = getattr(state, "services", None)
+        if scope["type"] != "http" or svc is None:
+            await self.app(scope, receive, send)
+            return
+        started = False
+        taken_over = False
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            if taken_over:
+                return  # the client has its answer already
+            started = True
+            await send(message)
+
+        handler = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        gone = asyncio.ensure_future(svc.health.down.wait())
+        try:
+            await asyncio.wait((handler, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if handler.done():
+            handler.result()
+            return
+        if started:
+            await handler  # bytes are flowing: the pipeline reports the failure in the document
+            return
+        taken_over = True
+        handler.cancel()
+        handler.add_done_callback(_forget)
+        request = Request(scope)
+        response = error_response(request, DatabaseUnavailable(svc.health.reason))
+        await response(scope, receive, send)
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not report it; the handler was given up on

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int | None = None  # server processes; default: one per core (dalserver serve --workers)
     base_url: str | None = None  # public URL; default http://<host>:<port>
     ivoid_authority: str = "dalserver.demo"
     title: str = "dalserver demo archive"

@@ -84,6 +84,7 @@ def archive(request: pytest.FixtureRequest) -> Iterator[Archive]:
         "DALSERVER_CATALOG_TTL_SECONDS": "0",  # tables published by a test are queryable at once
         "DALSERVER_UPLOAD_URL_FETCH": "true",  # as the demo serves (TAP's mandatory upload-http)
         "DALSERVER_JOB_POLL_SECONDS": "0.5",
+        "DALSERVER_WORKERS": "1",  # one process per test server: its pid is the one that serves
     }
     sample = settings.archive_root / "suprimecam"
     subprocess.run([sys.executable, "-m", "dalserver", "sample", str(sample)], env=env, check=True, capture_output=True)

@@ -176,6 +176,15 @@ class LocalCluster:
         )
         return result.returncode == 0
 
+    def postmaster_alive(self) -> bool:
+        """Whether the postmaster named in postmaster.pid runs (cheap: no subprocess)."""
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return False
+        return b"postgres" in cmdline
+
     def start(self, timeout: float = 60.0) -> None:
         """Initialise if needed and start; a no-op when it is already running."""
         self.initialise()

@@ -62,16 +62,18 @@ class DatabaseHealth:
 
     async def _run(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._probe(), self.timeout)
-            except asyncio.CancelledError:
-                raise
-            except TimeoutError:
+            probe = asyncio.ensure_future(self._probe())
+            finished, _ = await asyncio.wait((probe,), timeout=self.timeout)
+            if not finished:
+                # Not wait_for: cancelling a query politely asks the server, which a hung server
+                # never answers. Cut the connection under the probe and leave it to unwind.
+                probe.add_done_callback(_retrieve)
                 await self._drop()
+                probe.cancel()
                 self._mark_down(f"it did not answer within {self.timeout:g} s")
-            except Exception as exc:
+            elif probe.exception() is not None:
                 await self._drop()
-                self._mark_down(primary_message(exc))
+                self._mark_down(primary_message(probe.exception()))  # type: ignore[arg-type]
             else:
                 await self._mark_up()
             await asyncio.sleep(self.interval)
@@ -113,3 +115,8 @@ class DatabaseHealth:
                 log.warning("after the database came back: %s", exc)
         self.up, self.reason, self.since = True, "", datetime.now(UTC)
         self.down.clear()
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
