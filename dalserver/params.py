@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from dalserver.faults import UsageFault
 
 FORM_MAX_BYTES = 1 << 20  # the body of a request of short form values, no files (SIA, SODA)
+BODY_TIMEOUT_SECONDS = 60.0
 
 
 class DALIParams:
@@ -20,7 +23,11 @@ class DALIParams:
         self.files = files or {}  # multipart file parts by name (UPLOAD=table,param:name)
 
     @classmethod
-    async def from_request(cls, request: Request, max_body_bytes: int | None = None) -> DALIParams:
+    async def from_request(
+        cls, request: Request, max_body_bytes: int | None = None, timeout: float = BODY_TIMEOUT_SECONDS
+    ) -> DALIParams:
+        """The parameters of a GET or POST; a body that takes longer than ``timeout`` seconds to
+        arrive (a client trickling it in) is refused with 408."""
         pairs = list(request.query_params.multi_items())
         files: dict[str, UploadFile] = {}
         if request.method == "POST":
@@ -32,7 +39,11 @@ class DALIParams:
                     status_code=413,
                 )
             try:
-                form = await request.form()
+                form = await asyncio.wait_for(request.form(), timeout)
+            except TimeoutError:
+                raise UsageFault(
+                    f"the request body did not arrive within {timeout:g} s; send it at once", status_code=408
+                ) from None
             except Exception as exc:  # malformed multipart or urlencoded body
                 raise UsageFault(f"cannot read the POST body: {exc}") from exc
             for name, value in form.multi_items():

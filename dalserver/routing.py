@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import anyio
 import psycopg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from dalserver.db.errors import DatabaseUnavailable, database_fault, is_connection_lost
 from dalserver.faults import DALIError, ErrorStyle, FatalFault, NotFoundFault, UsageFault
 from dalserver.formats import votable
+from dalserver.settings import Settings
+from dalserver.spool import spooled
 
 log = logging.getLogger(__name__)
 
@@ -142,3 +146,33 @@ class AnswerWhenTheDatabaseHangs:
 def _forget(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()  # retrieved, so asyncio does not report it; the handler was given up on
+
+
+class AnswerResponse(StreamingResponse):
+    """A streamed answer whose reader must make progress: one that takes no bytes for
+    ``send_timeout`` seconds is dropped, so a stuck client holds nothing for ever."""
+
+    def __init__(self, content: AsyncIterator[bytes], media_type: str, send_timeout: float):
+        super().__init__(content, media_type=media_type)
+        self.send_timeout = send_timeout
+
+    async def stream_response(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        try:
+            async for chunk in self.body_iterator:
+                with anyio.fail_after(self.send_timeout):
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except TimeoutError:
+            log.warning("a client read nothing for %g s; its answer is abandoned", self.send_timeout)
+            closing = getattr(self.body_iterator, "aclose", None)
+            if closing is not None:
+                await closing()
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def streamed_answer(chunks: AsyncIterator[bytes], media_type: str, settings: Settings) -> AnswerResponse:
+    """The HTTP response for a query's answer: spooled (the query does not wait for a slow reader)
+    and guarded against a reader that stops."""
+    body = spooled(chunks, settings.spool_memory_bytes, settings.spool_max_bytes)
+    return AnswerResponse(body, media_type, settings.send_timeout_seconds)

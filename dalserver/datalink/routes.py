@@ -48,7 +48,7 @@ async def _one_batch(batch: pa.RecordBatch) -> AsyncIterator[pa.RecordBatch]:
 @router.api_route("/datalink/links", methods=["GET", "POST"], summary="DataLink {links}")
 async def links(request: Request) -> StreamingResponse:
     svc = services(request)
-    params = await DALIParams.from_request(request, _MAX_BODY)
+    params = await DALIParams.from_request(request, _MAX_BODY, svc.settings.request_body_timeout_seconds)
     requested = params.get("RESPONSEFORMAT")
     fmt = response_format(requested)
     given = [i for i in params.getall("ID") if i.strip()]

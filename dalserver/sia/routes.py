@@ -18,7 +18,7 @@ from dalserver.landing import landing_page
 from dalserver.obscore_values import ObsCoreValues
 from dalserver.params import FORM_MAX_BYTES, DALIParams
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.routing import client_gone, protocol_router
+from dalserver.routing import client_gone, protocol_router, streamed_answer
 from dalserver.services import Services, services
 from dalserver.sia.describe import self_descriptor
 from dalserver.sia.examples import sia_examples
@@ -58,13 +58,13 @@ async def run_sia_query(params: DALIParams, svc: Services, request: Request) -> 
         if exc.sqlstate == PGSPHERE_ERROR:  # the one input pgsphere judges, not our parser: POS POLYGON
             raise UsageFault(f"POS POLYGON is not a valid spherical polygon ({exc.message})") from None
         raise
-    return StreamingResponse(chunks, media_type=fmt.mime)
+    return streamed_answer(chunks, fmt.mime, svc.settings)
 
 
 @router.api_route("/sia/query", methods=["GET", "POST"], summary="SIA 2.0 image search")
 async def sia_query(request: Request) -> StreamingResponse:
     svc = services(request)
-    params = await DALIParams.from_request(request, FORM_MAX_BYTES)
+    params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
     return await run_sia_query(params, svc, request)
 
 

@@ -59,7 +59,7 @@ def _in_band(params: DALIParams, dataset: Dataset) -> bool:
 @router.api_route("/soda/sync", methods=["GET", "POST"], summary="SODA synchronous cutout")
 async def soda_sync(request: Request) -> Response:
     svc = services(request)
-    params = await DALIParams.from_request(request, FORM_MAX_BYTES)
+    params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
     ids = [i for i in params.getall("ID") if i.strip()]
     if not ids:
         raise UsageFault("missing required parameter ID (the dataset's publisher DID)")

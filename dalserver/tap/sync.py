@@ -13,7 +13,7 @@ from dalserver.discovery import result_extras
 from dalserver.faults import ErrorStyle
 from dalserver.params import DALIParams
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.routing import client_gone, protocol_router
+from dalserver.routing import client_gone, protocol_router, streamed_answer
 from dalserver.services import Services, services
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
 
@@ -34,11 +34,13 @@ async def run_sync_query(params: DALIParams, svc: Services, request: Request) ->
     writer = ResultWriter(tap.fmt, result_extras(tap.query.columns, svc.settings.public_url))
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     chunks = await answer(tap.query, writer, svc.queries, limits, client_gone(request))
-    return StreamingResponse(chunks, media_type=tap.fmt.mime)
+    return streamed_answer(chunks, tap.fmt.mime, svc.settings)
 
 
 @router.api_route("/tap/sync", methods=["GET", "POST"], summary="TAP synchronous query")
 async def tap_sync(request: Request) -> StreamingResponse:
     svc = services(request)
-    params = await DALIParams.from_request(request, max_body_bytes(svc.settings))
+    params = await DALIParams.from_request(
+        request, max_body_bytes(svc.settings), svc.settings.request_body_timeout_seconds
+    )
     return await run_sync_query(params, svc, request)

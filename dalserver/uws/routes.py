@@ -6,7 +6,7 @@ written (``JobProtocol``); this module knows the UWS resources, their parameters
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Protocol
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from dalserver.faults import ErrorStyle, NotFoundFault, UsageFault
+from dalserver.faults import ErrorStyle, FatalFault, NotFoundFault, UsageFault
 from dalserver.params import DALIParams
 from dalserver.routing import protocol_router
 from dalserver.settings import Settings
@@ -58,13 +58,27 @@ class _Binding:
         return f"{self.runner(request).settings.public_url}{self.prefix}"
 
     async def params(self, request: Request) -> DALIParams:
-        return await DALIParams.from_request(request, self.protocol.max_body_bytes(self.runner(request).settings))
+        settings = self.runner(request).settings
+        return await DALIParams.from_request(
+            request, self.protocol.max_body_bytes(settings), settings.request_body_timeout_seconds
+        )
 
     async def job(self, request: Request, job_id: str) -> Job:
         job = await self.runner(request).store.get(job_id)
         if job is None:
             raise NotFoundFault(f"no job {job_id!r} (it may have been deleted or passed its destruction time)")
         return job
+
+
+async def _saved(saving: Awaitable[dict[str, Path]]) -> dict[str, Path]:
+    """The job's files stored, or a 5xx naming what failed: a full or read-only jobs directory
+    is the service's failure, not the client's."""
+    try:
+        return await saving
+    except OSError as exc:
+        raise FatalFault(
+            f"the job's files could not be stored on the server ({exc.strerror or exc}); the job was not changed"
+        ) from None
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -159,7 +173,7 @@ def job_routes(
         if phase not in ("", "RUN"):
             raise UsageFault(f"PHASE at job creation can only be RUN, not {phase!r}")
         try:
-            files = await protocol.save_files(params, runner.job_dir(job_id), settings)
+            files = await _saved(protocol.save_files(params, runner.job_dir(job_id), settings))
         except BaseException:
             await runner.remove_files(job_id)
             raise
@@ -280,7 +294,7 @@ def job_routes(
         given = {n for n, _ in params.items()}
         parameters = [(n, v) for n, v in job.parameters if n not in given]
         parameters += [(n, v) for n, v in params.items() if n not in CONTROLS]
-        files = await protocol.save_files(params, runner.job_dir(job_id), runner.settings)
+        files = await _saved(protocol.save_files(params, runner.job_dir(job_id), runner.settings))
         if files:
             await runner.store.set_uploads(job_id, {**job.uploads, **{part: path.name for part, path in files.items()}})
         if not await runner.store.set_parameters(job_id, parameters):

@@ -229,6 +229,11 @@ class JobRunner:
         except DALIError as exc:
             await self.store.fail(job.job_id, exc.message)
             return
+        except OSError as exc:  # the jobs directory: full, read-only, gone
+            log.error("job %s: cannot write its files in %s: %s", job.job_id, directory, exc)
+            message = f"the server could not write the job's result ({exc.strerror or exc}); the operator has been told"
+            await self.store.fail(job.job_id, message)
+            return
         except Exception:
             log.exception("job %s failed unexpectedly", job.job_id)
             await self.store.fail(job.job_id, "internal error in the service; the operator's log has the details")

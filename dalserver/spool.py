@@ -1,0 +1,128 @@
+"""Bytes on their way to a reader slower than the database: kept in memory up to a limit, then in
+a temporary file, so the query runs at its own pace and gives its connection back whatever the
+reader does. A reader that keeps up never touches the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import tempfile
+from collections import deque
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from anyio import to_thread
+
+log = logging.getLogger(__name__)
+
+
+class Spool:
+    """A queue of byte chunks: memory first, a temporary file for what does not fit."""
+
+    def __init__(self, memory_bytes: int, max_bytes: int, directory: Path | None = None):
+        self.memory_bytes = memory_bytes
+        self.max_bytes = max_bytes
+        self.directory = directory
+        self._memory: deque[bytes] = deque()
+        self._held = 0  # bytes in memory
+        self._fd: int | None = None
+        self._file_chunks: deque[tuple[int, int]] = deque()  # (offset, length) in the file, in order
+        self._file_end = 0
+        self._on_disk = 0  # bytes in the file not yet read
+        self._changed = asyncio.Event()
+        self._ended = False
+        self._error: BaseException | None = None
+
+    @property
+    def backlog(self) -> int:
+        return self._held + self._on_disk
+
+    async def put(self, chunk: bytes) -> None:
+        """Add a chunk; waits only when even the disk allowance is used up."""
+        while self.backlog + len(chunk) > self.max_bytes and self.backlog > 0:
+            self._changed.clear()
+            await self._changed.wait()  # the reader is that far behind: let the query wait
+        if not self._file_chunks and self._held + len(chunk) <= self.memory_bytes:
+            self._memory.append(chunk)
+            self._held += len(chunk)
+        else:
+            await self._to_disk(chunk)
+        self._changed.set()
+
+    async def _to_disk(self, chunk: bytes) -> None:
+        if self._fd is None:
+            self._fd, name = tempfile.mkstemp(prefix="dalserver-spool-", dir=self.directory)
+            os.unlink(name)  # the file lives as long as the descriptor
+        offset = self._file_end
+        self._file_end += len(chunk)
+        await to_thread.run_sync(os.pwrite, self._fd, chunk, offset)
+        self._file_chunks.append((offset, len(chunk)))
+        self._on_disk += len(chunk)
+
+    def end(self, error: BaseException | None = None) -> None:
+        self._ended, self._error = True, error
+        self._changed.set()
+
+    async def get(self) -> bytes | None:
+        """The next chunk, or None at the end."""
+        while True:
+            if self._memory:
+                chunk = self._memory.popleft()
+                self._held -= len(chunk)
+                self._changed.set()
+                return chunk
+            if self._file_chunks:
+                offset, length = self._file_chunks.popleft()
+                assert self._fd is not None
+                chunk = await to_thread.run_sync(os.pread, self._fd, length, offset)
+                self._on_disk -= length
+                self._changed.set()
+                return chunk
+            if self._ended:
+                if self._error is not None:
+                    raise self._error
+                return None
+            self._changed.clear()
+            await self._changed.wait()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+
+async def spooled(
+    source: AsyncIterator[bytes], memory_bytes: int, max_bytes: int, directory: Path | None = None
+) -> AsyncIterator[bytes]:
+    """``source``'s chunks, read from it as fast as it gives them, whatever the pace of whoever
+    iterates this. Closing this closes ``source`` (a client gone stops the query)."""
+    spool = Spool(memory_bytes, max_bytes, directory)
+
+    async def fill() -> None:
+        try:
+            async for chunk in source:
+                await spool.put(chunk)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            spool.end(exc)
+            return
+        finally:
+            with contextlib.suppress(Exception):
+                await source.aclose()  # type: ignore[attr-defined]
+        spool.end()
+
+    producer = asyncio.ensure_future(fill())
+    try:
+        while (chunk := await spool.get()) is not None:
+            yield chunk
+    finally:
+        if not producer.done():
+            producer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await producer
+        spool.close()
