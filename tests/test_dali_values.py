@@ -40,7 +40,8 @@ def test_pos_shapes_are_parsed_in_any_case_and_spacing(text: str, shape: object)
 
 
 def test_a_full_range_of_right_ascension_is_known_as_such() -> None:
-    assert parse_pos("RANGE -Inf +Inf -1 1").full_ra and not parse_pos("RANGE 0 359 -1 1").full_ra  # type: ignore[union-attr]
+    full, partial = parse_pos("RANGE -Inf +Inf -1 1"), parse_pos("RANGE 0 359 -1 1")
+    assert isinstance(full, Range) and isinstance(partial, Range) and full.full_ra and not partial.full_ra
 
 
 @pytest.mark.parametrize(

@@ -43,18 +43,18 @@ def rdfa(document: bytes) -> list[dict[str, object]]:
         if div.get("typeof") != "example":
             continue
         props: dict[str, object] = {"id": div.get("id"), "resource": div.get("resource")}
+        tables: list[str] = []
+        params: list[tuple[str, str]] = []
         for element in div.iter():
             name = element.get("property")
             if name in ("name", "capability", "query"):
                 props[name] = element.text
             elif name == "table":
-                props.setdefault("tables", []).append(element.text)  # type: ignore[union-attr]
+                tables.append(element.text)
             elif name == "generic-parameter":
                 assert element.get("typeof") == "keyval"
-                key = element.find("*[@property='key']").text
-                value = element.find("*[@property='value']").text
-                props.setdefault("params", []).append((key, value))  # type: ignore[union-attr]
-        found.append(props)
+                params.append((element.find("*[@property='key']").text, element.find("*[@property='value']").text))
+        found.append({**props, "tables": tables, "params": params})
     return found
 
 
@@ -75,7 +75,7 @@ def test_examples_documents_carry_every_example_in_rdfa(label: str, examples: li
     for props, example in zip(found, examples, strict=True):
         assert props["resource"] == f"#{example.id}" and props["name"] == example.name
         assert props.get("capability") == example.capability and props.get("query") == example.query
-        assert props.get("tables", []) == list(example.tables) and props.get("params", []) == list(example.params)
+        assert props["tables"] == list(example.tables) and props["params"] == list(example.params)
     title = etree.fromstring(document).findtext(f"{XHTML}head/{XHTML}title")
     assert title == 'Archive <&> "x": examples'
 

@@ -5,6 +5,7 @@ first batch, many batches, column metadata. No database: the batches are the wri
 
 from __future__ import annotations
 
+import datetime
 import math
 import struct
 from typing import Any
@@ -265,8 +266,6 @@ CARRIED = {
 
 
 def test_column_metadata_is_carried_where_the_format_has_a_place_for_it(name: str) -> None:
-    import datetime
-
     arrays = [pa.array([1.0]), pa.array(["(1d , 2d)"]), pa.array([datetime.datetime(2020, 1, 1)], pa.timestamp("us"))]
     result = written(name, COLUMN_METADATA, [batch(COLUMN_METADATA, *arrays)])
     assert result.names == ["ra", "p", "t"]

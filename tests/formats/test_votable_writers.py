@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from astropy.io.votable import parse
+from astropy.io.votable.tree import Field
 from lxml import etree
 
 from adql.catalog import ColumnMeta
@@ -226,7 +227,7 @@ def test_binary2_flags_every_null_text_included() -> None:
     assert raw[first_row_bytes : first_row_bytes + 2] == bytes([0xFF, 0xFE])
 
 
-def _null_row_length(fields: list) -> int:  # type: ignore[type-arg]
+def _null_row_length(fields: list[Field]) -> int:
     """Bytes of a BINARY2 row of nulls: flags, then every value at its smallest."""
     sizes = {"short": 2, "int": 4, "long": 8, "float": 4, "double": 8, "boolean": 1}
     length = 2
