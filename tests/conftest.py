@@ -26,7 +26,7 @@ from adql import Catalog
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
 from tests.support.archive import Archive, load_catalog
-from tests.support.schemas import stilts_schemas
+from tests.support.schemas import stilts_schemas, votable_schema
 from tests.support.servers import RunningServer, free_port, start_server, stop_server
 
 # The suite replays the same examples every run, so a red run always means a change broke
@@ -138,3 +138,9 @@ def catalog(archive: Archive) -> Catalog:
 def ivoa_schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
     """The IVOA XML schemas STILTS ships (UWS, VOSI, VOResource, VODataService, TAPRegExt), as one."""
     return stilts_schemas(tmp_path_factory.mktemp("xsd"))
+
+
+@pytest.fixture(scope="session")
+def votable_xsd() -> etree.XMLSchema:
+    """The VOTable 1.4 schema, as STILTS ships it."""
+    return votable_schema()

@@ -42,3 +42,19 @@ def stilts_schemas(tmp: Path) -> etree.XMLSchema:
     )
     (tmp / "all.xsd").write_text(f'<xs:schema xmlns:xs="{_XSD}">{imports}</xs:schema>')
     return etree.XMLSchema(etree.parse(str(tmp / "all.xsd")))
+
+
+def votable_schema() -> etree.XMLSchema:
+    """The VOTable 1.4 schema STILTS ships (in starlink-util), which needs no other file."""
+    jars = sorted(glob.glob("/usr/share/java/starlink-util*.jar"))
+    assert jars, "Debian's stilts package (starlink-util) is not installed"
+    with zipfile.ZipFile(jars[0]) as jar:
+        return etree.XMLSchema(etree.fromstring(jar.read("uk/ac/starlink/util/text/VOTable1.4.xsd")))
+
+
+def schema_errors(schema: etree.XMLSchema, document: bytes | etree._Element) -> str:
+    """What ``schema`` finds wrong with ``document``, one line per error ('' when valid)."""
+    tree = etree.fromstring(document) if isinstance(document, bytes) else document
+    if schema.validate(tree):
+        return ""
+    return "\n".join(f"{e.line}: {e.message}" for e in schema.error_log)

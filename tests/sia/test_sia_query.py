@@ -1,0 +1,118 @@
+"""SIA 2.0 parameters to SQL (dalserver.sia.query.build_query), over the ObsCore table as the
+builtin schemas define it (catalog_of, no database): the fragments each parameter gives, how
+values combine, and the UsageFaults. That the SQL finds the right images is tested on the
+database in test_sia."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from adql.catalog import ColumnMeta
+from dalserver.errors import DALIError
+from dalserver.sia.query import UsageFault, build_query, obscore_table, select_list
+from schemas.model import builtin_schemas, catalog_of
+
+OBSCORE = obscore_table(catalog_of(builtin_schemas()).tables)
+ALWAYS = "o.\"dataproduct_type\" IN ('image', 'cube')"
+
+
+def where(**values: list[str]) -> str:
+    sql = build_query(values, OBSCORE, 100).sql
+    clause = sql.split(" WHERE ", 1)[1]
+    assert clause.startswith(ALWAYS) and clause.endswith(" LIMIT 100")
+    return clause[len(ALWAYS) : -len(" LIMIT 100")].removeprefix(" AND ")
+
+
+def deg(value: float) -> str:
+    return f"radians(CAST({value!r} AS double precision))"
+
+
+def test_no_parameters_select_every_image_and_cube_up_to_the_limit() -> None:
+    query = build_query({}, OBSCORE, 0)
+    assert query.sql.endswith(f'FROM "ivoa"."obscore" AS o WHERE {ALWAYS} LIMIT 0')
+    assert query.columns == list(OBSCORE.columns)
+
+
+def test_geometry_columns_are_selected_as_their_text_and_the_rest_as_they_are() -> None:
+    columns = select_list(OBSCORE.columns)
+    assert 'CAST(o."s_region" AS text) AS "s_region"' in columns and 'o."s_ra", o."s_dec"' in columns
+
+
+def test_pos_circle_and_polygon_overlap_the_footprint_through_its_index() -> None:
+    circle = f'o."s_region" && scircle(spoint({deg(34.5)}, {deg(-5.0)}), {deg(0.1)})'
+    assert where(POS=["CIRCLE 34.5 -5 0.1"]) == circle
+    assert (
+        where(POS=["POLYGON 1 2 3 4 5 6"]) == "o.\"s_region\" && CAST('{(1.0d,2.0d),(3.0d,4.0d),(5.0d,6.0d)}' AS spoly)"
+    )
+
+
+def test_pos_range_is_polygons_pieces_and_caps_never_an_sbox() -> None:
+    assert where(POS=["RANGE -Inf +Inf -90 90"]) == 'o."s_region" IS NOT NULL'
+    band = where(POS=["RANGE 0 360 -10 10"])
+    assert band.startswith('(NOT (o."s_region" <@ scircle(') and " AND NOT (" in band and "sbox" not in band
+    wrapped = where(POS=["RANGE 350 10 -1 1"])
+    assert wrapped.startswith('o."s_region" && CAST(\'{(350.0d,-1.0d),(351.0d,-1.0d)') and "(0.0d,-1.0d)" in wrapped
+    wide = where(POS=["RANGE 0 300 -1 1"])  # pieces of at most 90 degrees, OR-ed
+    assert wide.startswith("(") and wide.count(" OR ") == 3 and wide.count("AS spoly)") == 4
+
+
+def test_values_of_one_parameter_are_or_ed_and_different_parameters_and_ed() -> None:
+    clause = where(INSTRUMENT=["A", "B"], CALIB=["2"])
+    assert clause == '(o."instrument_name" = \'A\' OR o."instrument_name" = \'B\') AND o."calib_level" = 2'
+
+
+def test_overlap_intervals_compare_the_bounds_with_open_ends_as_not_null() -> None:
+    assert where(BAND=["-Inf 5e-7"]) == '(o."em_min" <= CAST(5e-07 AS double precision) AND o."em_max" IS NOT NULL)'
+    assert where(TIME=["55000"]) == (
+        '(o."t_min" <= CAST(55000.0 AS double precision) AND o."t_max" >= CAST(55000.0 AS double precision))'
+    )
+
+
+def test_containing_intervals_bound_the_column_and_a_fully_open_one_asks_for_a_value() -> None:
+    assert where(FOV=["1 +Inf"]) == '(o."s_fov" >= CAST(1.0 AS double precision))'
+    assert where(EXPTIME=["-Inf +Inf"]) == '(o."t_exptime" IS NOT NULL)'
+    assert where(SPATRES=["0.5 1"]) == (
+        '(o."s_resolution" >= CAST(0.5 AS double precision) AND o."s_resolution" <= CAST(1.0 AS double precision))'
+    )
+
+
+def test_string_values_are_quoted_so_they_cannot_become_sql() -> None:
+    assert where(TARGET=["x' OR '1'='1"]) == "o.\"target_name\" = 'x'' OR ''1''=''1'"
+    assert where(ID=["IVO://Example/X?1"]) == "lower(o.\"obs_publisher_did\") = lower('IVO://Example/X?1')"
+    assert where(POL=["I"]) == "strpos(o.\"pol_states\", '/I/') > 0"
+
+
+def test_release_dates_match_nothing_where_obscore_has_no_release_date_column() -> None:
+    assert where(RELEASEDATE=["2020-01-01"]) == "FALSE"
+    dated = replace(OBSCORE, columns=(*OBSCORE.columns, ColumnMeta("obs_release_date", "char", "*", xtype="timestamp")))
+    sql = build_query({"RELEASEDATE": ["2020-01-01T00:00:00Z 2021-01-01"]}, dated, 5).sql
+    assert "CAST(o.\"obs_release_date\" AS timestamptz) BETWEEN CAST('2020-01-01T00:00:00Z' AS timestamptz)" in sql
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"POS": ["CIRCLE 1 2"]}, "UsageFault: POS CIRCLE: a circle is 'ra dec radius'"),
+        ({"BAND": ["2 1"]}, "UsageFault: BAND: the lower bound 2 is greater than the upper bound 1"),
+        ({"POL": ["Z"]}, "UsageFault: POL: 'Z' is not an ObsCore polarization state"),
+        ({"CALIB": ["5"]}, "UsageFault: CALIB: 5 is not an ObsCore calibration level"),
+        ({"CALIB": ["two"]}, "UsageFault: CALIB: 'two' is not an integer"),
+        ({"DPTYPE": ["picture"]}, "UsageFault: DPTYPE: 'picture' is not an ObsCore data product type"),
+        ({"RELEASEDATE": ["yesterday"]}, "UsageFault: RELEASEDATE: 'yesterday' is not an ISO 8601 date"),
+        ({"RELEASEDATE": ["2020 2021 2022"]}, "UsageFault: RELEASEDATE: expected one ISO 8601 date or two"),
+        ({"TARGET": ["a\x00b"]}, "UsageFault: parameter values cannot contain the NUL character"),
+    ],
+)
+def test_bad_values_are_usage_faults_naming_the_parameter(values: dict[str, list[str]], message: str) -> None:
+    with pytest.raises(UsageFault) as refused:
+        build_query(values, OBSCORE, 10)
+    assert refused.value.message.startswith(message)
+
+
+def test_an_archive_without_obscore_is_a_transient_fault() -> None:
+    others = [t for t in catalog_of(builtin_schemas()).tables if t.name != "obscore"]
+    with pytest.raises(DALIError) as refused:
+        obscore_table(others)
+    assert refused.value.status_code == 503 and refused.value.message.startswith("TransientFault: ")
