@@ -17,8 +17,11 @@ _ARITHMETIC: dict[str, Callable[[float, float], float]] = {
 
 
 def constant_value(expr: ast.Expr) -> float | None:
-    """The value of an arithmetic expression over numeric literals, else None."""
-    if isinstance(expr, ast.IntegerLiteral | ast.RealLiteral):
+    """The value of an arithmetic expression over numeric literals, else None. Integers stay
+    integers, so that their division truncates as in ADQL (and PostgreSQL): 180/2 + 1 is 91."""
+    if isinstance(expr, ast.IntegerLiteral):
+        return int(expr.text)
+    if isinstance(expr, ast.RealLiteral):
         return float(expr.text)
     if isinstance(expr, ast.Unary) and expr.op == "-":
         value = constant_value(expr.operand)
@@ -27,7 +30,8 @@ def constant_value(expr: ast.Expr) -> float | None:
         left, right = constant_value(expr.left), constant_value(expr.right)
         if left is None or right is None or (expr.op == "/" and right == 0):
             return None
-        if expr.op == "/" and isinstance(expr.left, ast.IntegerLiteral) and isinstance(expr.right, ast.IntegerLiteral):
-            return None  # ADQL's integer division truncates; not worth modelling here
+        if expr.op == "/" and isinstance(left, int) and isinstance(right, int):
+            quotient = abs(left) // abs(right)
+            return quotient if (left < 0) == (right < 0) else -quotient
         return _ARITHMETIC[expr.op](left, right)
     return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from adql import ast
 from adql.catalog import ColumnMeta
 from adql.kinds import Arg
-from adql.udf import UserFunction
+from adql.udf import UserFunction, find_user_function
 
 A = Arg
 
@@ -182,3 +182,10 @@ def udf_signature(udf: UserFunction) -> Signature:
 
 
 AGGREGATES = frozenset(name for name, sig in SIGNATURES.items() if sig.aggregate)
+
+
+def is_aggregate(call: ast.FunctionCall) -> bool:
+    if call.user_defined:
+        udf = find_user_function(call.name)
+        return udf is not None and udf.aggregate
+    return call.name in AGGREGATES

@@ -12,6 +12,7 @@ from typing import cast
 from adql import ast, typecheck
 from adql.catalog import Catalog, ColumnMeta
 from adql.errors import ADQLCode, ADQLError, suggestion
+from adql.functions import is_aggregate
 
 MAX_NESTING = 32
 _QUERIES = (ast.Query, ast.SetQuery)
@@ -181,12 +182,21 @@ class _Resolver:
                 order_by.append(sort)
             else:
                 order_by.append(replace(sort, expr=self.grouping_expr(sort.expr, scope, aliases)))
+        group_by = tuple(self.grouping_expr(g, scope, aliases) for g in node.group_by)
+        for term in group_by:
+            if isinstance(term, ast.OutputRef) and _has_aggregate(items[term.position - 1].expr):
+                raise ADQLError.at(
+                    ADQLCode.TYPE,
+                    f"GROUP BY {term.name}: that is the select list's {term.name}, an aggregate, and groups "
+                    "cannot be formed by an aggregate; to group by a table's column of that name, qualify it",
+                    term,
+                )
         query = replace(
             node,
             select=tuple(replace(i, alias=ast.Identifier(n, True)) for i, n in zip(items, names, strict=True)),
             from_=from_,
             where=self.condition(node.where, scope) if node.where else None,
-            group_by=tuple(self.grouping_expr(g, scope, aliases) for g in node.group_by),
+            group_by=group_by,
             having=self.condition(node.having, scope) if node.having else None,
             order_by=tuple(order_by),
         )
@@ -464,6 +474,10 @@ def _unique_names(names: list[str]) -> list[str]:
 def resolve(query: ast.Query | ast.SetQuery, catalog: Catalog) -> ResolvedQuery:
     """Resolve every name in ``query`` against ``catalog``; raise ``ADQLError`` if one is unknown."""
     return _Resolver(catalog).query_expr(query, None)
+
+
+def _has_aggregate(expr: ast.Expr) -> bool:
+    return any(isinstance(n, ast.FunctionCall) and is_aggregate(n) for n in ast.walk(expr, leaves=_QUERIES))
 
 
 def _written(schema: ast.Identifier | None) -> str:

@@ -373,8 +373,6 @@ def _canonical_centroid(call: ast.FunctionCall, form: Form) -> ast.Expr:
     kind = expr_kind(arg)
     if kind is Kind.POINT:
         return arg
-    if kind is not Kind.CIRCLE:
-        raise ADQLError.at(ADQLCode.UNSUPPORTED, "CENTROID is supported for points and circles, not polygons", call)
     return _with(call, POINT_META)
 
 

@@ -12,8 +12,10 @@ from collections.abc import Callable
 
 from adql import ast
 from adql.constant import constant_value
-from adql.dialects.pgsphere import scircle_sql, spoint_sql, spoly_literal, spoly_of_points_sql
+from adql.dialects.pgsphere import scircle_sql, spoint_literal, spoint_sql, spoly_literal, spoly_of_points_sql
+from adql.dialects.sql_text import quote_string
 from adql.kinds import Kind, expr_kind
+from adql.spherical import polygon_centroid
 
 Render = Callable[[ast.Node], str]
 
@@ -33,7 +35,17 @@ def point(sql: Render, call: ast.FunctionCall) -> str:
 
 def circle(sql: Render, call: ast.FunctionCall) -> str:
     centre, radius = call.args
-    return scircle_sql(sql(centre), sql(radius))
+    if constant_value(radius) is not None:
+        return scircle_sql(sql(centre), sql(radius))  # checked to be 0-90 by the type checker
+    # A radius known only per row: outside 0-90 degrees, stop the query with a message that says
+    # so rather than pgsphere's. The message must depend on the row: a constant would be
+    # evaluated, and fail, when PostgreSQL plans the query.
+    r = sql(radius)
+    stop = f"CAST({quote_string(RADIUS_GUARD)} || CAST({r} AS text) AS double precision)"
+    return scircle_sql(sql(centre), f"(CASE WHEN {r} < 0 OR {r} > 90 THEN {stop} ELSE {r} END)")
+
+
+RADIUS_GUARD = "ADQL: CIRCLE radii must be 0 to 90 degrees; this query computed "
 
 
 def polygon(sql: Render, call: ast.FunctionCall) -> str:
@@ -83,7 +95,54 @@ def coord2(sql: Render, call: ast.FunctionCall) -> str:
 
 def centroid(sql: Render, call: ast.FunctionCall) -> str:
     (arg,) = call.args
-    return f"center({sql(arg)})"
+    if expr_kind(arg) is Kind.CIRCLE:
+        return f"center({sql(arg)})"
+    vertices = _literal_vertices(arg)
+    if vertices is not None:
+        return spoint_literal(*polygon_centroid(vertices))
+    return _polygon_centroid_sql(sql(arg))
+
+
+def _literal_vertices(expr: ast.Expr) -> list[tuple[float, float]] | None:
+    if not (isinstance(expr, ast.FunctionCall) and expr.name == "POLYGON"):
+        return None
+    vertices = [_literal_point(v) for v in expr.args]
+    return None if any(v is None for v in vertices) else [v for v in vertices if v is not None]
+
+
+# adql/spherical.py's polygon_centroid in SQL, for polygons known only per row (and region
+# columns, which this archive stores as polygons: ObsCore's s_region). pgsphere 1.2 has
+# no accessor for a polygon's vertices: they are read from its text form, which is in degrees
+# ("{(34.5d , -5d),...}") on every connection dalserver opens (set_sphere_output('DEG')).
+_VERTICES = (
+    "SELECT o.i, cos(radians(CAST(o.m[2] AS float8))) * cos(radians(CAST(o.m[1] AS float8))) AS x, "
+    "cos(radians(CAST(o.m[2] AS float8))) * sin(radians(CAST(o.m[1] AS float8))) AS y, "
+    "sin(radians(CAST(o.m[2] AS float8))) AS z "
+    "FROM regexp_matches(CAST({polygon} AS text), '\\(([^ ,()]+)d , ([^ ,()]+)d\\)', 'g') WITH ORDINALITY AS o(m, i)"
+)
+_EDGES = (
+    "SELECT v.x, v.y, v.z, coalesce(lead(v.x) OVER w, first_value(v.x) OVER w) AS bx, "
+    "coalesce(lead(v.y) OVER w, first_value(v.y) OVER w) AS by, "
+    "coalesce(lead(v.z) OVER w, first_value(v.z) OVER w) AS bz FROM ({vertices}) AS v WINDOW w AS (ORDER BY v.i)"
+)
+_NORMALS = (
+    "SELECT e.x, e.y, e.z, e.y * e.bz - e.z * e.by AS cx, e.z * e.bx - e.x * e.bz AS cy, "
+    "e.x * e.by - e.y * e.bx AS cz, e.x * e.bx + e.y * e.by + e.z * e.bz AS d FROM ({edges}) AS e"
+)
+_MOMENTS = (
+    "SELECT sum(atan2(c.n, c.d) * c.cx / c.n) AS mx, sum(atan2(c.n, c.d) * c.cy / c.n) AS my, "
+    "sum(atan2(c.n, c.d) * c.cz / c.n) AS mz, sum(c.x) AS sx, sum(c.y) AS sy, sum(c.z) AS sz "
+    "FROM (SELECT n.*, nullif(sqrt(n.cx * n.cx + n.cy * n.cy + n.cz * n.cz), 0) AS n FROM ({normals}) AS n) AS c"
+)
+
+
+def _polygon_centroid_sql(polygon: str) -> str:
+    vertices = _VERTICES.format(polygon=polygon)
+    moments = _MOMENTS.format(normals=_NORMALS.format(edges=_EDGES.format(vertices=vertices)))
+    return (
+        "(SELECT spoint(atan2(s.k * s.my, s.k * s.mx), atan2(s.k * s.mz, sqrt(s.mx * s.mx + s.my * s.my))) "
+        f"FROM (SELECT m.*, sign(m.mx * m.sx + m.my * m.sy + m.mz * m.sz) AS k FROM ({moments}) AS m) AS s)"
+    )
 
 
 def area(sql: Render, call: ast.FunctionCall) -> str:

@@ -65,9 +65,20 @@ def _mod(d: PostgresDialect, call: ast.FunctionCall) -> str:
     a, b = (d.sql(x) for x in call.args)
     if call.meta is not None and call.meta.datatype == "long":
         return f"mod({a}, {b})"
-    # PostgreSQL has no mod(float8, float8); numeric's is exact for the operands' decimal
-    # digits and, like ADQL's (C's fmod), takes the sign of the dividend.
-    return f"CAST(mod(CAST({a} AS numeric), CAST({b} AS numeric)) AS double precision)"
+    # PostgreSQL has no mod(float8, float8), and numeric's would round the operands to 15
+    # digits. a - b * trunc(a / b) is C's fmod (the sign of the dividend) in float8, exact
+    # unless a / b rounds up to a whole number; then the remainder comes out on the wrong side
+    # of zero, and one b puts it back.
+    if any(isinstance(n, ast.FunctionCall) and n.name == "RAND" for x in call.args for n in ast.walk(x)):
+        # A random operand must be drawn once, not at each use in _fmod: numeric's mod, whose
+        # 15 digits are plenty for a random number.
+        return f"CAST(mod(CAST({a} AS numeric), CAST({b} AS numeric)) AS double precision)"
+    return _fmod(a, b)
+
+
+def _fmod(a: str, b: str) -> str:
+    r = f"({a} - {b} * trunc({a} / {b}))"
+    return f"(CASE WHEN {r} * {a} < 0 THEN {r} + sign({a}) * abs({b}) ELSE {r} END)"
 
 
 def _geometry(render: Callable[[pg_geometry.Render, ast.FunctionCall], str]) -> FunctionRenderer:

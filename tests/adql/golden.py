@@ -78,11 +78,19 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("LOG(ra)", 'ln(t0."ra")'),
     ("LOG10(ra)", 'log(t0."ra")'),
     ("MOD(n, 3)", 'mod(t0."n", 3)'),
-    ("MOD(ra, 10)", 'CAST(mod(CAST(t0."ra" AS numeric), CAST(10 AS numeric)) AS double precision)'),
+    (
+        "MOD(ra, 10)",
+        '(CASE WHEN (t0."ra" - 10 * trunc(t0."ra" / 10)) * t0."ra" < 0 THEN (t0."ra" - 10 * trunc(t0."ra" / 10)) + sign(t0."ra") * abs(10) ELSE (t0."ra" - 10 * trunc(t0."ra" / 10)) END)',
+    ),
     (
         "MOD(7.14, 4)",
-        "CAST(mod(CAST(CAST(7.14 AS double precision) AS numeric), CAST(4 AS numeric)) AS double precision)",
+        "(CASE WHEN (CAST(7.14 AS double precision) - 4 * trunc(CAST(7.14 AS double precision) / 4)) * CAST(7.14 AS double precision) < 0 THEN (CAST(7.14 AS double precision) - 4 * trunc(CAST(7.14 AS double precision) / 4)) + sign(CAST(7.14 AS double precision)) * abs(4) ELSE (CAST(7.14 AS double precision) - 4 * trunc(CAST(7.14 AS double precision) / 4)) END)",
     ),
+    (
+        "MOD(-7, 2.5)",
+        "(CASE WHEN (-7 - CAST(2.5 AS double precision) * trunc(-7 / CAST(2.5 AS double precision))) * -7 < 0 THEN (-7 - CAST(2.5 AS double precision) * trunc(-7 / CAST(2.5 AS double precision))) + sign(-7) * abs(CAST(2.5 AS double precision)) ELSE (-7 - CAST(2.5 AS double precision) * trunc(-7 / CAST(2.5 AS double precision))) END)",
+    ),
+    ("MOD(RAND(), n)", 'CAST(mod(CAST(random() AS numeric), CAST(t0."n" AS numeric)) AS double precision)'),
     ("PI()", "pi()"),
     ("POWER(ra, 2)", 'power(t0."ra", 2)'),
     ("RADIANS(ra)", 'radians(t0."ra")'),
@@ -123,7 +131,10 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("POINT('', 1, 2)", "CAST(spoint(radians(1), radians(2)) AS text)"),
     ("CIRCLE('ICRS', ra, dec, 1)", 'CAST(scircle(spoint(radians(t0."ra"), radians(t0."dec")), radians(1)) AS text)'),
     ("CIRCLE(pos, 0.5)", 'CAST(scircle(t0."pos", radians(CAST(0.5 AS double precision))) AS text)'),
-    ("CIRCLE(POINT(1, 2), n)", 'CAST(scircle(spoint(radians(1), radians(2)), radians(t0."n")) AS text)'),
+    (
+        "CIRCLE(POINT(1, 2), n)",
+        'CAST(scircle(spoint(radians(1), radians(2)), radians((CASE WHEN t0."n" < 0 OR t0."n" > 90 THEN CAST(\'ADQL: CIRCLE radii must be 0 to 90 degrees; this query computed \' || CAST(t0."n" AS text) AS double precision) ELSE t0."n" END))) AS text)',
+    ),
     (
         "BOX('ICRS', 10, 20, 2, 1)",
         "CAST(CAST('{(9.0d,19.5d),(11.0d,19.5d),(11.0d,20.5d),(9.0d,20.5d)}' AS spoly) AS text)",
@@ -160,6 +171,18 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("REGION('Polygon ICRS 0 0 1 0 1 1')", "CAST(CAST('{(0.0d,0.0d),(1.0d,0.0d),(1.0d,1.0d)}' AS spoly) AS text)"),
     ("CENTROID(circ)", 'CAST(center(t0."circ") AS text)'),
     ("CENTROID(pos)", 'CAST(t0."pos" AS text)'),
+    (
+        "CENTROID(footprint)",
+        "CAST((SELECT spoint(atan2(s.k * s.my, s.k * s.mx), atan2(s.k * s.mz, sqrt(s.mx * s.mx + s.my * s.my))) FROM (SELECT m.*, sign(m.mx * m.sx + m.my * m.sy + m.mz * m.sz) AS k FROM (SELECT sum(atan2(c.n, c.d) * c.cx / c.n) AS mx, sum(atan2(c.n, c.d) * c.cy / c.n) AS my, sum(atan2(c.n, c.d) * c.cz / c.n) AS mz, sum(c.x) AS sx, sum(c.y) AS sy, sum(c.z) AS sz FROM (SELECT n.*, nullif(sqrt(n.cx * n.cx + n.cy * n.cy + n.cz * n.cz), 0) AS n FROM (SELECT e.x, e.y, e.z, e.y * e.bz - e.z * e.by AS cx, e.z * e.bx - e.x * e.bz AS cy, e.x * e.by - e.y * e.bx AS cz, e.x * e.bx + e.y * e.by + e.z * e.bz AS d FROM (SELECT v.x, v.y, v.z, coalesce(lead(v.x) OVER w, first_value(v.x) OVER w) AS bx, coalesce(lead(v.y) OVER w, first_value(v.y) OVER w) AS by, coalesce(lead(v.z) OVER w, first_value(v.z) OVER w) AS bz FROM (SELECT o.i, cos(radians(CAST(o.m[2] AS float8))) * cos(radians(CAST(o.m[1] AS float8))) AS x, cos(radians(CAST(o.m[2] AS float8))) * sin(radians(CAST(o.m[1] AS float8))) AS y, sin(radians(CAST(o.m[2] AS float8))) AS z FROM regexp_matches(CAST(t0.\"footprint\" AS text), '\\(([^ ,()]+)d , ([^ ,()]+)d\\)', 'g') WITH ORDINALITY AS o(m, i)) AS v WINDOW w AS (ORDER BY v.i)) AS e) AS n) AS c) AS m) AS s) AS text)",
+    ),
+    (
+        "CENTROID(POLYGON(10, 0, 14, 1, 13, 5, 9.5, 3))",
+        "CAST(spoint(radians(CAST(11.727819601480244 AS double precision)), radians(CAST(2.2696805934887836 AS double precision))) AS text)",
+    ),
+    (
+        "CENTROID(POLYGON(POINT(ra, dec), POINT(1, 0), POINT(1, 1)))",
+        "CAST((SELECT spoint(atan2(s.k * s.my, s.k * s.mx), atan2(s.k * s.mz, sqrt(s.mx * s.mx + s.my * s.my))) FROM (SELECT m.*, sign(m.mx * m.sx + m.my * m.sy + m.mz * m.sz) AS k FROM (SELECT sum(atan2(c.n, c.d) * c.cx / c.n) AS mx, sum(atan2(c.n, c.d) * c.cy / c.n) AS my, sum(atan2(c.n, c.d) * c.cz / c.n) AS mz, sum(c.x) AS sx, sum(c.y) AS sy, sum(c.z) AS sz FROM (SELECT n.*, nullif(sqrt(n.cx * n.cx + n.cy * n.cy + n.cz * n.cz), 0) AS n FROM (SELECT e.x, e.y, e.z, e.y * e.bz - e.z * e.by AS cx, e.z * e.bx - e.x * e.bz AS cy, e.x * e.by - e.y * e.bx AS cz, e.x * e.bx + e.y * e.by + e.z * e.bz AS d FROM (SELECT v.x, v.y, v.z, coalesce(lead(v.x) OVER w, first_value(v.x) OVER w) AS bx, coalesce(lead(v.y) OVER w, first_value(v.y) OVER w) AS by, coalesce(lead(v.z) OVER w, first_value(v.z) OVER w) AS bz FROM (SELECT o.i, cos(radians(CAST(o.m[2] AS float8))) * cos(radians(CAST(o.m[1] AS float8))) AS x, cos(radians(CAST(o.m[2] AS float8))) * sin(radians(CAST(o.m[1] AS float8))) AS y, sin(radians(CAST(o.m[2] AS float8))) AS z FROM regexp_matches(CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(t0.\"ra\"), radians(t0.\"dec\"))), (1, spoint(radians(1), radians(0))), (2, spoint(radians(1), radians(1)))) AS v(i, p)) AS text), '\\(([^ ,()]+)d , ([^ ,()]+)d\\)', 'g') WITH ORDINALITY AS o(m, i)) AS v WINDOW w AS (ORDER BY v.i)) AS e) AS n) AS c) AS m) AS s) AS text)",
+    ),
     ("AREA(footprint)", 'degrees(degrees(area(t0."footprint")))'),
     ("AREA(pos)", "CAST(0.0 AS double precision)"),
     ("COORD1(pos)", 'degrees(long(t0."pos"))'),
@@ -406,6 +429,63 @@ QUERIES: list[tuple[str, str]] = [
         'SELECT abs(t0."n") AS "abs", abs(t0."n") AS "abs_2", (CASE WHEN to_tsvector(\'simple\', t0."name") @@ plainto_tsquery(\'simple\', \'x\') THEN 1 ELSE 0 END) AS "ivo_hasword" FROM "g"."t" AS t0',
     ),
     ("SELECT n, n FROM g.t", 'SELECT t0."n" AS "n", t0."n" AS "n_2" FROM "g"."t" AS t0'),
+    (
+        "SELECT MAX(k) FROM (SELECT COUNT(*) AS k, ROUND(ra) AS ra FROM g.t GROUP BY ra) AS s",
+        'SELECT max(t1."k") AS "max" FROM (SELECT count(*) AS "k", CAST(round(CAST(t0."ra" AS numeric), 0) AS double precision) AS "ra" FROM "g"."t" AS t0 GROUP BY 2) AS t1',
+    ),
+    (
+        "SELECT ROUND(ra) AS ra FROM g.t UNION SELECT ra FROM g.t ORDER BY ra",
+        '(SELECT CAST(round(CAST(t0."ra" AS numeric), 0) AS double precision) AS "ra" FROM "g"."t" AS t0) UNION (SELECT t1."ra" AS "ra" FROM "g"."t" AS t1) ORDER BY 1 ASC',
+    ),
+    ("SELECT -n AS n FROM g.t ORDER BY n", 'SELECT (- t0."n") AS "n" FROM "g"."t" AS t0 ORDER BY 1 ASC'),
+    ("SELECT -n AS n FROM g.t ORDER BY n + 1", 'SELECT (- t0."n") AS "n" FROM "g"."t" AS t0 ORDER BY (t0."n" + 1) ASC'),
+    (
+        "SELECT ROUND(ra) AS ra, COUNT(*) FROM g.t GROUP BY ra HAVING COUNT(*) > 1",
+        'SELECT CAST(round(CAST(t0."ra" AS numeric), 0) AS double precision) AS "ra", count(*) AS "count" FROM "g"."t" AS t0 GROUP BY 1 HAVING (count(*) > 1)',
+    ),
+    (
+        "SELECT ROUND(ra) AS dec FROM g.t GROUP BY dec",
+        'SELECT CAST(round(CAST(t0."ra" AS numeric), 0) AS double precision) AS "dec" FROM "g"."t" AS t0 GROUP BY 1',
+    ),
+    (
+        "SELECT n FROM g.t GROUP BY n ORDER BY n",
+        'SELECT t0."n" AS "n" FROM "g"."t" AS t0 GROUP BY t0."n" ORDER BY t0."n" ASC',
+    ),
+    ('SELECT "size" AS n FROM g.t ORDER BY n', 'SELECT t0."size" AS "n" FROM "g"."t" AS t0 ORDER BY 1 ASC'),
+    ('SELECT n AS "N" FROM g.t ORDER BY N', 'SELECT t0."n" AS "N" FROM "g"."t" AS t0 ORDER BY 1 ASC'),
+    (
+        "SELECT n FROM g.t WHERE n IN (SELECT ROUND(ra) AS ra FROM g.u AS u, g.t AS t GROUP BY ra)",
+        'SELECT t0."n" AS "n" FROM "g"."t" AS t0 WHERE (t0."n" IN (SELECT CAST(round(CAST(t2."ra" AS numeric), 0) AS double precision) AS "ra" FROM "g"."u" AS t1, "g"."t" AS t2 GROUP BY 1))',
+    ),
+    (
+        "SELECT u.n FROM g.u AS u WHERE EXISTS (SELECT COUNT(*) AS n FROM g.t AS t GROUP BY t.n HAVING COUNT(*) > u.n)",
+        'SELECT t0."n" AS "n" FROM "g"."u" AS t0 WHERE (EXISTS (SELECT count(*) AS "n" FROM "g"."t" AS t1 GROUP BY t1."n" HAVING (count(*) > t0."n")))',
+    ),
+    (
+        "SELECT n FROM g.t WHERE name = 'a' -- first part\n  -- and a note\n  'b'",
+        'SELECT t0."n" AS "n" FROM "g"."t" AS t0 WHERE (t0."name" = \'ab\')',
+    ),
+    ("SELECT n FROM g.t WHERE name = 'a--b'", 'SELECT t0."n" AS "n" FROM "g"."t" AS t0 WHERE (t0."name" = \'a--b\')'),
+    (
+        "SELECT n FROM g.t WHERE name = 'a' -- 'not' a piece",
+        'SELECT t0."n" AS "n" FROM "g"."t" AS t0 WHERE (t0."name" = \'a\')',
+    ),
+    (
+        "SELECT pos FROM g.t WHERE CONTAINS(CIRCLE(ra, dec, 0), POINT(ra, dec)) = 1",
+        'SELECT CAST(t0."pos" AS text) AS "pos" FROM "g"."t" AS t0 WHERE (scircle(spoint(radians(t0."ra"), radians(t0."dec")), radians(0)) <@ scircle(spoint(radians(t0."ra"), radians(t0."dec"))))',
+    ),
+    (
+        "SELECT ivo_healpix_index(29, ra, dec) AS h FROM g.t ORDER BY h",
+        'SELECT healpix_nest(CAST(29 AS integer), spoint(radians(t0."ra"), radians(t0."dec"))) AS "h" FROM "g"."t" AS t0 ORDER BY 1 ASC',
+    ),
+    (
+        "((SELECT n FROM g.t) UNION (SELECT n FROM g.u)) ORDER BY n",
+        '(SELECT t0."n" AS "n" FROM "g"."t" AS t0) UNION (SELECT t1."n" AS "n" FROM "g"."u" AS t1) ORDER BY 1 ASC',
+    ),
+    (
+        "SELECT n FROM g.t INTERSECT (SELECT n FROM g.u UNION SELECT n FROM g.t)",
+        '(SELECT t0."n" AS "n" FROM "g"."t" AS t0) INTERSECT ((SELECT t1."n" AS "n" FROM "g"."u" AS t1) UNION (SELECT t2."n" AS "n" FROM "g"."t" AS t2))',
+    ),
 ]
 ERRORS: list[tuple[str, str, int, int]] = [
     ("SELECT distance FROM g.t", "ADQL-SYNTAX", 1, 8),
@@ -474,8 +554,27 @@ ERRORS: list[tuple[str, str, int, int]] = [
     ("SELECT n FROM g.t; SELECT 1", "ADQL-SYNTAX", 1, 18),
     ("SELECT 'open FROM g.t", "ADQL-SYNTAX", 1, 8),
     ("SELECT SUM(*) FROM g.t", "ADQL-SYNTAX", 1, 8),
-    ("SELECT CENTROID(footprint) FROM g.t", "ADQL-UNSUPPORTED", 1, 8),
     ("SELECT CAST(ts AS INTEGER) FROM g.t", "ADQL-TYPE", 1, 13),
+    ("SELECT n FROM g.t WHERE size > 1", "ADQL-SYNTAX", 1, 25),
+    ("SELECT n FROM c.g.t AS x", "ADQL-UNKNOWN-TABLE", 1, 15),
+    ("WITH w AS (WITH v AS (SELECT n FROM g.t) SELECT n FROM v) SELECT n FROM w", "ADQL-SYNTAX", 1, 17),
+    ("SELECT n FROM g.t WHERE EXISTS (WITH w AS (SELECT n FROM g.t) SELECT n FROM w)", "ADQL-SYNTAX", 1, 38),
+    ("(WITH w AS (SELECT n FROM g.t) SELECT n FROM w)", "ADQL-SYNTAX", 1, 7),
+    (
+        "SELECT n FROM g.t AS t JOIN g.u AS u ON t.n = u.n JOIN g.u AS v ON t.name = w.name, g.u AS w",
+        "ADQL-UNKNOWN-TABLE",
+        1,
+        77,
+    ),
+    ("SELECT ivo_healpix_index(5.5, ra, dec) FROM g.t", "ADQL-TYPE", 1, 26),
+    ("SELECT ivo_healpix_center(5, ra) FROM g.t", "ADQL-TYPE", 1, 30),
+    ("SELECT CIRCLE(1, 2, 180/2 + 1) FROM g.t", "ADQL-UNSUPPORTED", 1, 27),
+    ("SELECT CIRCLE(1, 2, 90.0000001) FROM g.t", "ADQL-UNSUPPORTED", 1, 21),
+    ("SELECT * FROM value", "ADQL-SYNTAX", 1, 15),
+    ("SELECT COUNT(*) AS n FROM g.t GROUP BY n", "ADQL-TYPE", 1, 40),
+    ("SELECT ra + SUM(n) AS ra FROM g.t GROUP BY ra", "ADQL-TYPE", 1, 44),
+    ("SELECT n AS select FROM g.t", "ADQL-SYNTAX", 1, 13),
+    ("SELECT n FROM g.t ORDER BY size", "ADQL-SYNTAX", 1, 28),
     ("SELECT name FROM g.t WHERE name LIKE 'a' ESCAPE 'xy'", "ADQL-TYPE", 1, 49),
     ("SELECT flag + 1 FROM g.t", "ADQL-TYPE", 1, 8),
     ("SELECT n FROM g.t WHERE flag = 1", "ADQL-TYPE", 1, 30),
