@@ -85,7 +85,7 @@ class Arg(Enum):
     NUMBER = "a number"
     INTEGER = "an integer"
     STRING = "a string"
-    VALUE = "a value"  # anything but a geometry
+    VALUE = "a number, a string or a timestamp"  # anything but a geometry
     ANY = "any value"
     GEOMETRY = "a geometry"
     POINT = "a point"

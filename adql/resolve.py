@@ -98,7 +98,7 @@ class _Resolver:
             scope = _Scope(parent)
             with_ = self.common_tables(node.with_, scope)
             resolved = self.set_query(node, scope) if isinstance(node, ast.SetQuery) else self.query(node, scope)
-            return ResolvedQuery(replace(resolved.query, with_=with_), resolved.output)
+            return ResolvedQuery(ast.copy_with(resolved.query, with_=with_), resolved.output)
         finally:
             self.depth -= 1
 
@@ -110,7 +110,7 @@ class _Resolver:
             inner = self.query_expr(cte.query, scope)
             columns = self._renamed(inner.output, cte.column_names, cte)
             scope.ctes[cte.name.name] = columns
-            result.append(replace(cte, query=inner.query))
+            result.append(ast.copy_with(cte, query=inner.query))
         return tuple(result)
 
     def _renamed(
@@ -133,7 +133,7 @@ class _Resolver:
             )
         typecheck.check_set_columns(node.op, [o.meta for o in left.output], [o.meta for o in right.output], node)
         order_by = tuple(self.sort_by_output(s, left.output) for s in node.order_by)
-        query = replace(node, left=left.query, right=right.query, order_by=order_by)
+        query = ast.copy_with(node, left=left.query, right=right.query, order_by=order_by)
         return ResolvedQuery(query, left.output)
 
     def sort_by_output(self, sort: ast.SortItem, output: tuple[OutputColumn, ...]) -> ast.SortItem:
@@ -145,7 +145,7 @@ class _Resolver:
             for position, out in enumerate(output, start=1):
                 if sort.expr.parts[0].matches(out.name):
                     ref = ast.OutputRef(out.name, position, pos=sort.expr.pos, meta=out.meta)
-                    return replace(sort, expr=ref)
+                    return ast.copy_with(sort, expr=ref)
         raise ADQLError.at(
             ADQLCode.UNKNOWN_COLUMN,
             "ORDER BY of UNION/EXCEPT/INTERSECT takes output column names or positions",
@@ -181,7 +181,7 @@ class _Resolver:
                 self._check_position(sort, len(items))
                 order_by.append(sort)
             else:
-                order_by.append(replace(sort, expr=self.grouping_expr(sort.expr, scope, aliases)))
+                order_by.append(ast.copy_with(sort, expr=self.grouping_expr(sort.expr, scope, aliases)))
         group_by = tuple(self.grouping_expr(g, scope, aliases) for g in node.group_by)
         for term in group_by:
             if isinstance(term, ast.OutputRef) and _has_aggregate(items[term.position - 1].expr):
@@ -191,9 +191,9 @@ class _Resolver:
                     "cannot be formed by an aggregate; to group by a table's column of that name, qualify it",
                     term,
                 )
-        query = replace(
+        query = ast.copy_with(
             node,
-            select=tuple(replace(i, alias=ast.Identifier(n, True)) for i, n in zip(items, names, strict=True)),
+            select=tuple(ast.copy_with(i, alias=ast.Identifier(n, True)) for i, n in zip(items, names, strict=True)),
             from_=from_,
             where=self.condition(node.where, scope) if node.where else None,
             group_by=group_by,
@@ -221,7 +221,7 @@ class _Resolver:
             columns = self._renamed(inner.output, item.column_names, item)
             alias = f"t{next(self.aliases)}"
             self._add_source(scope, _Source(columns, alias, item.alias.name, alias=item.alias), item)
-            return replace(item, query=inner.query, sql_alias=alias)
+            return ast.copy_with(item, query=inner.query, sql_alias=alias)
         if isinstance(item, ast.Join):
             return self.join(item, scope)
         raise ADQLError.at(ADQLCode.UNSUPPORTED, f"unsupported FROM item {type(item).__name__}", item)
@@ -311,7 +311,7 @@ class _Resolver:
                 hidden=[s for s in scope.sources if s.sql_alias not in aliases],
             )
             on = self.condition(node.on, own)
-        return replace(
+        return ast.copy_with(
             node,
             left=left,
             right=right,
@@ -418,7 +418,7 @@ class _Resolver:
                 result.extend(expanded)
             else:
                 written.append(item)
-                result.append(replace(item, expr=self.expr(item.expr, scope)))
+                result.append(ast.copy_with(item, expr=self.expr(item.expr, scope)))
         return written, result
 
     def star(self, item: ast.SelectStar, scope: _Scope) -> list[ast.SelectItem]:
