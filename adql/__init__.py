@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from adql.catalog import Catalog, ColumnMeta, TableMeta
 from adql.dialects.postgres import PostgresDialect
-from adql.errors import ADQLError
+from adql.errors import ADQLCode, ADQLError
 from adql.parser import parse
 from adql.resolve import OutputColumn, ResolvedQuery, resolve
 
 __all__ = [
+    "ADQLCode",
     "ADQLError",
     "Catalog",
     "ColumnMeta",
@@ -37,9 +38,10 @@ class Translation:
 
 def to_postgres(text: str, catalog: Catalog, row_limit: int | None = None) -> Translation:
     """Parse, resolve and translate one ADQL query; every failure is an ``ADQLError``."""
-    resolved = resolve(parse(text), catalog)
+    tree = parse(text)
     try:
+        resolved = resolve(tree, catalog)
         sql = _POSTGRES.translate(resolved, row_limit)
     except RecursionError:
-        raise ADQLError("ADQL-LIMIT", "query nested too deeply") from None
+        raise ADQLError(ADQLCode.LIMIT, "query nested too deeply") from None
     return Translation(sql, resolved.output)

@@ -1,12 +1,17 @@
 """The typed, immutable ADQL syntax tree; every node knows where it came from in the query text.
 
 Nodes are frozen dataclasses. The resolver returns a new tree in which column references are
-replaced by ``ResolvedColumn`` and ``*`` is expanded; dialects only ever see resolved trees.
+replaced by ``ResolvedColumn``, ``*`` is expanded and every expression carries its VO type
+(``Expr.meta``); dialects only ever see resolved trees. ``children``, ``walk`` and ``transform``
+are the one generic way through a tree: the resolver and the rewrites use them instead of a
+recursion per node type.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar, cast
 
 from adql.catalog import ColumnMeta
 
@@ -35,7 +40,8 @@ class Identifier(Node):
 # --- value expressions ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Expr(Node):
-    pass
+    # The value's VO type (datatype, xtype, unit, UCD), set by the resolver's type checker.
+    meta: ColumnMeta | None = field(default=None, compare=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -98,16 +104,16 @@ class MergedColumn(Expr):
 
 @dataclass(frozen=True)
 class OutputRef(Expr):
-    """A reference to an output column of the same query (ORDER BY alias, set operations)."""
+    """A reference to an output column of the same query (GROUP BY or ORDER BY of a select-list
+    name, ORDER BY of a set operation): ``position`` counts from 1 in the select list."""
 
     name: str
-    meta: ColumnMeta
+    position: int
 
 
 @dataclass(frozen=True)
 class ScalarSubquery(Expr):
-    query: QueryExpr
-    meta: ColumnMeta | None = None  # type of its one output column, once resolved
+    query: QueryExpr  # its one output column's type is the node's meta, once resolved
 
 
 @dataclass(frozen=True)
@@ -205,6 +211,16 @@ class Not(Condition):
     operand: Condition
 
 
+@dataclass(frozen=True)
+class GeometryTest(Condition):
+    """``CONTAINS(a, b) = 1`` or ``INTERSECTS(a, b) = 1`` as a bare predicate (what a spatial
+    index can serve); only made by the dialects' index rewrites, never by the parser."""
+
+    op: str  # CONTAINS or INTERSECTS
+    left: Expr
+    right: Expr
+
+
 # --- query structure ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SelectItem(Node):
@@ -224,6 +240,7 @@ class TableRef(Node):
     schema: Identifier | None
     name: Identifier
     alias: Identifier | None = None
+    catalog: Identifier | None = None  # catalog.schema.table: parsed, refused by the resolver
 
 
 @dataclass(frozen=True)
@@ -296,3 +313,94 @@ class SetQuery(Node):
 
 
 QueryExpr = Query | SetQuery
+
+
+# --- generic traversal ----------------------------------------------------------------------------
+N = TypeVar("N", bound=Node)
+
+# Field annotations that never hold sub-trees: names, flags, types, positions.
+_LEAF_ANNOTATIONS = frozenset(
+    {
+        "str",
+        "str | None",
+        "bool",
+        "int",
+        "int | None",
+        "Pos",
+        "ColumnMeta",
+        "ColumnMeta | None",
+        "Identifier",
+        "Identifier | None",
+        "tuple[Identifier, ...]",
+        "tuple[Identifier, ...] | None",
+        "tuple[str, ...]",
+    }
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in fields(cls) if str(f.type) not in _LEAF_ANNOTATIONS)
+        _CHILD_FIELDS[cls] = names
+    return names
+
+
+def _flatten(value: Any) -> Iterator[Node]:
+    if isinstance(value, Node):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _flatten(item)
+
+
+def children(node: Node) -> Iterator[Node]:
+    """The sub-trees of ``node`` (expressions, conditions, queries, FROM items), in field order."""
+    for name in _child_fields(type(node)):
+        yield from _flatten(node.__dict__[name])
+
+
+def walk(node: Node, leaves: tuple[type, ...] = ()) -> Iterator[Node]:
+    """``node`` and everything below it, parents first; nodes of a ``leaves`` type are yielded
+    but not entered."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if not isinstance(current, leaves):
+            stack.extend(reversed(list(children(current))))
+
+
+def copy_with(node: N, **changes: Any) -> N:
+    """``dataclasses.replace`` without re-running ``__init__``: the tree is rebuilt often."""
+    new = object.__new__(type(node))
+    new.__dict__.update(node.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
+def transform(node: N, fn: Callable[[Node], Node], leaves: tuple[type, ...] = ()) -> N:
+    """Rebuild ``node`` bottom-up: each node's children first, then ``fn`` of the node with its
+    new children. Nodes of a ``leaves`` type are kept as they are, ``fn`` is not called on them
+    (the resolver passes queries so: a subquery needs its own scope). Unchanged sub-trees are
+    shared, not copied."""
+
+    def visit(value: Any) -> Any:
+        if isinstance(value, Node):
+            return value if isinstance(value, leaves) else rebuild(value)
+        if isinstance(value, tuple):
+            new = tuple(visit(v) for v in value)
+            return value if all(a is b for a, b in zip(new, value, strict=True)) else new
+        return value
+
+    def rebuild(current: Node) -> Node:
+        changes: dict[str, Any] = {}
+        for name in _child_fields(type(current)):
+            old = current.__dict__[name]
+            new = visit(old)
+            if new is not old:
+                changes[name] = new
+        return fn(copy_with(current, **changes) if changes else current)
+
+    return cast(N, rebuild(node))

@@ -4,17 +4,39 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Any
 
 
+class ADQLCode(StrEnum):
+    """The stable codes of ``ADQLError``; ``str(code)`` is what clients see (``ADQL-SYNTAX``)."""
+
+    SYNTAX = "ADQL-SYNTAX"
+    """The text is not ADQL 2.1: a misspelt keyword, an unterminated string, a reserved word used
+    as an undelimited name, a clause in the wrong place."""
+    UNKNOWN_TABLE = "ADQL-UNKNOWN-TABLE"
+    """A table (or a qualifier in ``t.column``) that this service does not publish or that the
+    FROM clause does not name."""
+    UNKNOWN_COLUMN = "ADQL-UNKNOWN-COLUMN"
+    """A column that none of the tables in scope has, or an ORDER BY position out of range."""
+    AMBIGUOUS = "ADQL-AMBIGUOUS"
+    """A name that fits more than one table or column; qualifying it (``t.name``) resolves it."""
+    UNKNOWN_FUNCTION = "ADQL-UNKNOWN-FUNCTION"
+    """A user-defined function that this service does not offer (see its TAP capabilities)."""
+    TYPE = "ADQL-TYPE"
+    """Well-formed ADQL whose values do not fit: a string where a number is needed, a wrong
+    number of arguments, incompatible units or set-operation columns."""
+    UNSUPPORTED = "ADQL-UNSUPPORTED"
+    """Valid ADQL this service refuses on purpose rather than answer wrongly: coordinate frames
+    other than ICRS, STC-S beyond Position/Circle/Box/Polygon, circles over 90 degrees."""
+    LIMIT = "ADQL-LIMIT"
+    """A query too long or nested too deeply to be translated safely."""
+
+
 class ADQLError(Exception):
-    """Any failure to parse, resolve or translate a query.
+    """Any failure to parse, resolve or translate a query; ``code`` is an ``ADQLCode``."""
 
-    ``code`` is stable and searchable: ADQL-SYNTAX, ADQL-UNKNOWN-TABLE, ADQL-UNKNOWN-COLUMN,
-    ADQL-AMBIGUOUS, ADQL-TYPE, ADQL-UNSUPPORTED, ADQL-LIMIT.
-    """
-
-    def __init__(self, code: str, message: str, line: int | None = None, column: int | None = None):
+    def __init__(self, code: ADQLCode, message: str, line: int | None = None, column: int | None = None):
         self.code = code
         self.message = message
         self.line = line
@@ -22,7 +44,7 @@ class ADQLError(Exception):
         super().__init__(str(self))
 
     @classmethod
-    def at(cls, code: str, message: str, node: Any) -> ADQLError:
+    def at(cls, code: ADQLCode, message: str, node: Any) -> ADQLError:
         """An error positioned at ``node`` (anything with a ``pos`` of line and column)."""
         return cls(code, message, node.pos.line or None, node.pos.column or None)
 
@@ -33,8 +55,8 @@ class ADQLError(Exception):
 
 def suggestion(name: str, candidates: Iterable[str]) -> str:
     """A "did you mean" clause, or nothing when no candidate is close."""
-    close = difflib.get_close_matches(name.lower(), {c.lower(): c for c in candidates}, n=3, cutoff=0.5)
+    names = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.5)
     if not close:
         return ""
-    names = {c.lower(): c for c in candidates}
     return "; did you mean " + " or ".join(f"'{names[c]}'" for c in close) + "?"

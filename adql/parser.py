@@ -7,19 +7,21 @@ and column; nothing else escapes ``parse``.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from adql import ast
-from adql.errors import ADQLError
+from adql.errors import ADQLCode, ADQLError
+from adql.reserved import is_reserved
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
-_STRING_PIECE = re.compile(r"'((?:[^']|'')*)'")
+# A piece of a string literal, or a comment between pieces (whose quotes are not pieces).
+_STRING_PIECE = re.compile(r"--[^\n]*|'((?:[^']|'')*)'")
 MAX_QUERY_CHARS = 100_000
 
 # Readable names for the terminals lark reports in "expected ..." lists.
@@ -44,12 +46,9 @@ _TERMINAL_NAMES = {
 
 @cache
 def _lark() -> Lark:
-    return Lark(
-        GRAMMAR.read_text(),
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-    )
+    # The transformer runs inside the LALR parser (no parse tree is built, then walked): the
+    # parser is most of the translation time. Positions come from the tokens.
+    return Lark(GRAMMAR.read_text(), parser="lalr", transformer=_ToAst(), maybe_placeholders=True)
 
 
 def warm_up() -> None:
@@ -57,57 +56,93 @@ def warm_up() -> None:
     _lark()
 
 
-def _pos(meta_or_token: Any) -> ast.Pos:
-    line = getattr(meta_or_token, "line", 0) or 0
-    column = getattr(meta_or_token, "column", 0) or 0
-    return ast.Pos(line, column)
+def _pos(item: Any) -> ast.Pos:
+    """Where ``item`` starts: a token's position, a node's, or that of a tuple's first item."""
+    if isinstance(item, Token):
+        return ast.Pos(item.line or 0, item.column or 0)
+    if isinstance(item, ast.Node):
+        return item.pos
+    if isinstance(item, tuple) and item:
+        return _pos(item[0])
+    if isinstance(item, dict) and "pos" in item:
+        return cast(ast.Pos, item["pos"])
+    return ast.Pos()
+
+
+def _first_pos(children: list[Any]) -> ast.Pos:
+    for child in children:
+        if child is not None:
+            pos = _pos(child)
+            if pos.line:
+                return pos
+    return ast.Pos()
+
+
+def _syntax(message: str, pos: ast.Pos) -> ADQLError:
+    return ADQLError(ADQLCode.SYNTAX, message, pos.line or None, pos.column or None)
 
 
 def _unquote_identifier(text: str) -> str:
     return text[1:-1].replace('""', '"')
 
 
-@v_args(meta=True)
+def _no_with(query: ast.QueryExpr) -> ast.QueryExpr:
+    if query.with_:
+        raise _syntax("WITH is allowed only before the whole query, not in a subquery (ADQL 2.1)", query.with_[0].pos)
+    return query
+
+
 class _ToAst(Transformer):
-    """Turns lark's parse tree into adql.ast nodes, one method per grammar rule."""
+    """Builds adql.ast nodes as the parser reduces, one method per grammar rule."""
 
     # --- leaves ---------------------------------------------------------------------------------
-    def identifier(self, meta: Any, children: list[Token]) -> ast.Identifier:
+    def identifier(self, children: list[Token]) -> ast.Identifier:
         tok = children[0]
         if tok.type == "DELIMITED_IDENTIFIER":
             return ast.Identifier(_unquote_identifier(str(tok)), delimited=True, pos=_pos(tok))
-        return ast.Identifier(str(tok), pos=_pos(tok))
+        name = str(tok)
+        if is_reserved(name):
+            raise _syntax(
+                f"'{name}' is a reserved word in ADQL; as a name it must be delimited: write \"{name}\" "
+                "(in double quotes, with the exact case of the published name)",
+                _pos(tok),
+            )
+        return ast.Identifier(name, pos=_pos(tok))
 
-    def integer_literal(self, meta: Any, children: list[Token]) -> ast.IntegerLiteral:
+    def integer_literal(self, children: list[Token]) -> ast.IntegerLiteral:
         return ast.IntegerLiteral(str(children[0]), pos=_pos(children[0]))
 
-    def real_literal(self, meta: Any, children: list[Token]) -> ast.RealLiteral:
+    def real_literal(self, children: list[Token]) -> ast.RealLiteral:
         return ast.RealLiteral(str(children[0]), pos=_pos(children[0]))
 
-    def string_literal(self, meta: Any, children: list[Token]) -> ast.StringLiteral:
-        pieces = _STRING_PIECE.findall(str(children[0]))  # 'a' 'b' is one literal: 'ab'
-        return ast.StringLiteral("".join(p.replace("''", "'") for p in pieces), pos=_pos(children[0]))
+    def string_literal(self, children: list[Token]) -> ast.StringLiteral:
+        # 'a' 'b' (or 'a' -- note, then 'b' on the next line) is one literal: 'ab'.
+        pieces = _STRING_PIECE.findall(str(children[0]))
+        value = "".join(p.replace("''", "'") for p in pieces)
+        if "\x00" in value:
+            raise _syntax("string literals cannot contain the NUL character", _pos(children[0]))
+        return ast.StringLiteral(value, pos=_pos(children[0]))
 
-    def hex_literal(self, meta: Any, children: list[Token]) -> ast.IntegerLiteral:
+    def hex_literal(self, children: list[Token]) -> ast.IntegerLiteral:
         return ast.IntegerLiteral(str(int(str(children[0]), 16)), pos=_pos(children[0]))
 
-    def null_literal(self, meta: Any, children: list[Token]) -> ast.NullLiteral:
+    def null_literal(self, children: list[Token]) -> ast.NullLiteral:
         return ast.NullLiteral(pos=_pos(children[0]))
 
-    def identifier_chain(self, meta: Any, children: list[Any]) -> tuple[ast.Identifier, ...]:
+    def identifier_chain(self, children: list[Any]) -> tuple[ast.Identifier, ...]:
         if len(children) == 1:
             return (children[0],)
         return (*children[0], children[1])
 
-    def column_reference(self, meta: Any, children: list[Any]) -> ast.ColumnRef:
-        return ast.ColumnRef(children[0], pos=_pos(meta))
+    def column_reference(self, children: list[Any]) -> ast.ColumnRef:
+        return ast.ColumnRef(children[0], pos=_pos(children[0]))
 
     # --- expressions ----------------------------------------------------------------------------
-    def binary(self, meta: Any, children: list[Any]) -> ast.Binary:
+    def binary(self, children: list[Any]) -> ast.Binary:
         left, op, right = children
         return ast.Binary(str(op), left, right, pos=_pos(op))
 
-    def unary(self, meta: Any, children: list[Any]) -> ast.Expr:
+    def unary(self, children: list[Any]) -> ast.Expr:
         op, operand = children
         if str(op) == "+":
             return operand
@@ -115,51 +150,51 @@ class _ToAst(Transformer):
             return replace(operand, text="-" + operand.text)
         return ast.Unary(str(op), operand, pos=_pos(op))
 
-    def star_arg(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def star_arg(self, children: list[Any]) -> dict[str, Any]:
         return {"star": True, "args": (), "distinct": False}
 
-    def function_args(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def function_args(self, children: list[Any]) -> dict[str, Any]:
         quantifier, *args = children
         return {"star": False, "args": tuple(args), "distinct": quantifier == "DISTINCT"}
 
-    def function_call(self, meta: Any, children: list[Any]) -> ast.FunctionCall:
+    def function_call(self, children: list[Any]) -> ast.FunctionCall:
         name, args = children
         args = args or {"star": False, "args": (), "distinct": False}
         return ast.FunctionCall(str(name).upper(), pos=_pos(name), **args)
 
-    def udf_call(self, meta: Any, children: list[Any]) -> ast.FunctionCall:
+    def udf_call(self, children: list[Any]) -> ast.FunctionCall:
         name, args = children
         args = args or {"star": False, "args": (), "distinct": False}
         return ast.FunctionCall(name.name, user_defined=True, pos=name.pos, **args)
 
     # --- predicates -----------------------------------------------------------------------------
-    def comparison_predicate(self, meta: Any, children: list[Any]) -> ast.Comparison:
+    def comparison_predicate(self, children: list[Any]) -> ast.Comparison:
         left, op, right = children
         op_text = "<>" if str(op) == "!=" else str(op)
         return ast.Comparison(op_text, left, right, pos=_pos(op))
 
-    def between_predicate(self, meta: Any, children: list[Any]) -> ast.Between:
+    def between_predicate(self, children: list[Any]) -> ast.Between:
         value, negated, _between, low, _and, high = children
-        return ast.Between(value, low, high, negated=negated is not None, pos=_pos(meta))
+        return ast.Between(value, low, high, negated=negated is not None, pos=_pos(value))
 
-    def in_list(self, meta: Any, children: list[Any]) -> ast.InList:
+    def in_list(self, children: list[Any]) -> ast.InList:
         value, negated, _in, *items = children
-        return ast.InList(value, tuple(items), negated=negated is not None, pos=_pos(meta))
+        return ast.InList(value, tuple(items), negated=negated is not None, pos=_pos(value))
 
-    def in_subquery(self, meta: Any, children: list[Any]) -> ast.InSubquery:
+    def in_subquery(self, children: list[Any]) -> ast.InSubquery:
         value, negated, _in, query = children
-        return ast.InSubquery(value, query, negated=negated is not None, pos=_pos(meta))
+        return ast.InSubquery(value, query, negated=negated is not None, pos=_pos(value))
 
-    def exists_predicate(self, meta: Any, children: list[Any]) -> ast.Exists:
-        return ast.Exists(children[1], pos=_pos(meta))
+    def exists_predicate(self, children: list[Any]) -> ast.Exists:
+        return ast.Exists(children[1], pos=_pos(children[0]))
 
-    def subquery(self, meta: Any, children: list[Any]) -> ast.Node:
-        return children[0]
+    def subquery(self, children: list[Any]) -> ast.QueryExpr:
+        return _no_with(children[0])
 
-    def scalar_subquery(self, meta: Any, children: list[Any]) -> ast.ScalarSubquery:
-        return ast.ScalarSubquery(children[0], pos=_pos(meta))
+    def scalar_subquery(self, children: list[Any]) -> ast.ScalarSubquery:
+        return ast.ScalarSubquery(children[0], pos=_pos(children[0]))
 
-    def like_predicate(self, meta: Any, children: list[Any]) -> ast.Like:
+    def like_predicate(self, children: list[Any]) -> ast.Like:
         value, negated, op, pattern, _escape, escape = children
         return ast.Like(
             value,
@@ -167,192 +202,220 @@ class _ToAst(Transformer):
             negated=negated is not None,
             case_insensitive=op.type == "ILIKE",
             escape=escape,
-            pos=_pos(meta),
+            pos=_pos(value),
         )
 
     # --- CASE and CAST --------------------------------------------------------------------------
-    def searched_when(self, meta: Any, children: list[Any]) -> tuple[Any, Any]:
+    def searched_when(self, children: list[Any]) -> tuple[Any, Any]:
         return (children[1], children[3])
 
     simple_when = searched_when
 
-    def else_clause(self, meta: Any, children: list[Any]) -> Any:
+    def else_clause(self, children: list[Any]) -> Any:
         return children[1]
 
-    def searched_case(self, meta: Any, children: list[Any]) -> ast.Case:
-        _case, *whens, otherwise, _end = children
-        return ast.Case(None, tuple(whens), otherwise, pos=_pos(meta))
+    def searched_case(self, children: list[Any]) -> ast.Case:
+        case, *whens, otherwise, _end = children
+        return ast.Case(None, tuple(whens), otherwise, pos=_pos(case))
 
-    def simple_case(self, meta: Any, children: list[Any]) -> ast.Case:
-        _case, operand, *whens, otherwise, _end = children
-        return ast.Case(operand, tuple(whens), otherwise, pos=_pos(meta))
+    def simple_case(self, children: list[Any]) -> ast.Case:
+        case, operand, *whens, otherwise, _end = children
+        return ast.Case(operand, tuple(whens), otherwise, pos=_pos(case))
 
-    def cast_target(self, meta: Any, children: list[Token]) -> tuple[str, int | None]:
+    def cast_target(self, children: list[Token]) -> tuple[str, int | None]:
         return (str(children[0]).upper(), None)
 
-    def double_precision(self, meta: Any, children: list[Token]) -> tuple[str, int | None]:
+    def double_precision(self, children: list[Token]) -> tuple[str, int | None]:
         return ("DOUBLE PRECISION", None)
 
-    def char_type(self, meta: Any, children: list[Any]) -> tuple[str, int | None]:
+    def char_type(self, children: list[Any]) -> tuple[str, int | None]:
         kind, length = children
         return (str(kind).upper(), int(length) if length is not None else None)
 
-    def cast_specification(self, meta: Any, children: list[Any]) -> ast.Cast:
-        _cast, expr, _as, (target, length) = children
-        return ast.Cast(expr, target, length, pos=_pos(meta))
+    def cast_specification(self, children: list[Any]) -> ast.Cast:
+        cast_, expr, _as, (target, length) = children
+        return ast.Cast(expr, target, length, pos=_pos(cast_))
 
-    def null_predicate(self, meta: Any, children: list[Any]) -> ast.IsNull:
+    def null_predicate(self, children: list[Any]) -> ast.IsNull:
         value, _is, negated, _null = children
-        return ast.IsNull(value, negated=negated is not None, pos=_pos(meta))
+        return ast.IsNull(value, negated=negated is not None, pos=_pos(value))
 
-    def or_(self, meta: Any, children: list[Any]) -> ast.Or:
-        return ast.Or(children[0], children[2], pos=_pos(meta))
+    def or_(self, children: list[Any]) -> ast.Or:
+        return ast.Or(children[0], children[2], pos=_pos(children[0]))
 
-    def and_(self, meta: Any, children: list[Any]) -> ast.And:
-        return ast.And(children[0], children[2], pos=_pos(meta))
+    def and_(self, children: list[Any]) -> ast.And:
+        return ast.And(children[0], children[2], pos=_pos(children[0]))
 
-    def not_(self, meta: Any, children: list[Any]) -> ast.Not:
-        return ast.Not(children[1], pos=_pos(meta))
+    def not_(self, children: list[Any]) -> ast.Not:
+        return ast.Not(children[1], pos=_pos(children[0]))
 
     # --- clauses --------------------------------------------------------------------------------
-    def set_quantifier(self, meta: Any, children: list[Token]) -> str:
+    def set_quantifier(self, children: list[Token]) -> str:
         return str(children[0]).upper()
 
-    def top_clause(self, meta: Any, children: list[Token]) -> int:
+    def top_clause(self, children: list[Token]) -> int:
         return int(children[1])
 
-    def select_all(self, meta: Any, children: list[Any]) -> tuple[ast.SelectStar, ...]:
-        return (ast.SelectStar(None, pos=_pos(meta)),)
+    def select_all(self, children: list[Any]) -> tuple[ast.SelectStar, ...]:
+        return (ast.SelectStar(None, pos=_pos(children[0])),)
 
-    def select_list(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
+    def select_list(self, children: list[Any]) -> tuple[Any, ...]:
         return tuple(children)
 
-    def qualified_asterisk(self, meta: Any, children: list[Any]) -> ast.SelectStar:
-        return ast.SelectStar(children[0], pos=_pos(meta))
+    def qualified_asterisk(self, children: list[Any]) -> ast.SelectStar:
+        return ast.SelectStar(children[0], pos=_pos(children[0]))
 
-    def derived_column(self, meta: Any, children: list[Any]) -> ast.SelectItem:
+    def derived_column(self, children: list[Any]) -> ast.SelectItem:
         alias = children[-1] if isinstance(children[-1], ast.Identifier) else None
-        return ast.SelectItem(children[0], alias, pos=_pos(meta))
+        return ast.SelectItem(children[0], alias, pos=_pos(children[0]))
 
-    def column_name(self, meta: Any, children: list[Any]) -> ast.Identifier:
+    def column_name(self, children: list[Any]) -> ast.Identifier:
         return children[0]
 
-    def correlation_name(self, meta: Any, children: list[Any]) -> ast.Identifier:
+    def correlation_name(self, children: list[Any]) -> ast.Identifier:
         return children[0]
 
-    def select_clause(self, meta: Any, children: list[Any]) -> dict[str, Any]:
-        _select, quantifier, top, items = children
-        return {"distinct": quantifier == "DISTINCT", "top": top, "select": items}
+    def select_clause(self, children: list[Any]) -> dict[str, Any]:
+        select, quantifier, top, items = children
+        return {"distinct": quantifier == "DISTINCT", "top": top, "select": items, "pos": _pos(select)}
 
-    def table_name(self, meta: Any, children: list[Any]) -> tuple[ast.Identifier | None, ast.Identifier]:
-        first, second = children
-        return (first, second) if second is not None else (None, first)
+    def table_name(self, children: list[Any]) -> tuple[ast.Identifier | None, ...]:
+        parts = [c for c in children if c is not None]
+        return (None,) * (3 - len(parts)) + tuple(parts)  # (catalog, schema, table)
 
-    def table_ref(self, meta: Any, children: list[Any]) -> ast.TableRef:
-        schema, name = children[0]
+    def table_ref(self, children: list[Any]) -> ast.TableRef:
+        catalog, schema, name = children[0]
         alias = children[-1] if isinstance(children[-1], ast.Identifier) else None
-        return ast.TableRef(schema, name, alias, pos=_pos(meta))
+        return ast.TableRef(schema, name, alias, catalog, pos=_pos(catalog or schema or name))
 
-    def derived_table(self, meta: Any, children: list[Any]) -> ast.DerivedTable:
+    def derived_table(self, children: list[Any]) -> ast.DerivedTable:
         query = children[0]
         names = children[-1] if isinstance(children[-1], tuple) else ()
         alias = next(c for c in children[1:] if isinstance(c, ast.Identifier))
-        return ast.DerivedTable(query, alias, names, pos=_pos(meta))
+        return ast.DerivedTable(query, alias, names, pos=_pos(query))
 
-    def table_primary(self, meta: Any, children: list[Any]) -> Any:
+    def table_primary(self, children: list[Any]) -> Any:
         return children[0]  # a parenthesised join
 
-    def column_name_list(self, meta: Any, children: list[Any]) -> tuple[ast.Identifier, ...]:
+    def column_name_list(self, children: list[Any]) -> tuple[ast.Identifier, ...]:
         return tuple(children)
 
-    def join_type(self, meta: Any, children: list[Any]) -> str:
+    def join_type(self, children: list[Any]) -> str:
         return str(children[0]).upper()
 
-    def join_on(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def join_on(self, children: list[Any]) -> dict[str, Any]:
         return {"on": children[1]}
 
-    def join_using(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def join_using(self, children: list[Any]) -> dict[str, Any]:
         return {"using": children[1]}
 
-    def qualified_join(self, meta: Any, children: list[Any]) -> ast.Join:
-        left, natural, kind, _join, right, spec = children
+    def qualified_join(self, children: list[Any]) -> ast.Join:
+        left, natural, kind, join, right, spec = children
         spec = spec or {}
         if natural is None and not spec:
-            raise ADQLError("ADQL-SYNTAX", "JOIN needs ON or USING (or NATURAL JOIN)", meta.line, meta.column)
+            raise _syntax(
+                "JOIN needs ON or USING (or NATURAL JOIN); for every pair of rows write CROSS JOIN", _pos(join)
+            )
         if natural is not None and spec:
-            raise ADQLError("ADQL-SYNTAX", "NATURAL JOIN takes no ON or USING", meta.line, meta.column)
-        return ast.Join(left, right, kind or "INNER", natural is not None, pos=_pos(meta), **spec)
+            raise _syntax("NATURAL JOIN takes no ON or USING", _pos(natural))
+        return ast.Join(left, right, kind or "INNER", natural is not None, pos=_pos(left), **spec)
 
-    def cross_join(self, meta: Any, children: list[Any]) -> ast.Join:
-        return ast.Join(children[0], children[3], "CROSS", pos=_pos(meta))
+    def cross_join(self, children: list[Any]) -> ast.Join:
+        return ast.Join(children[0], children[3], "CROSS", pos=_pos(children[0]))
 
     # --- query expressions ----------------------------------------------------------------------
-    def with_query(self, meta: Any, children: list[Any]) -> ast.CommonTable:
+    def with_query(self, children: list[Any]) -> ast.CommonTable:
         name, columns, _as, query = children
-        return ast.CommonTable(name, query, columns or (), pos=_pos(meta))
+        return ast.CommonTable(name, query, columns or (), pos=_pos(name))
 
-    def with_clause(self, meta: Any, children: list[Any]) -> tuple[ast.CommonTable, ...]:
+    def with_clause(self, children: list[Any]) -> tuple[ast.CommonTable, ...]:
         return tuple(children[1:])
 
-    def _set(self, op: str, meta: Any, children: list[Any]) -> ast.SetQuery:
-        left, _op, quantifier, right = children
-        return ast.SetQuery(op, quantifier is not None, left, right, pos=_pos(meta))
+    def parenthesised(self, children: list[Any]) -> _Parenthesised:
+        return _Parenthesised(children[0])
 
-    def union(self, meta: Any, children: list[Any]) -> ast.SetQuery:
-        return self._set("UNION", meta, children)
+    def _set(self, op: str, children: list[Any]) -> ast.SetQuery:
+        left, _op, quantifier, right = (_unwrapped(c) for c in children)
+        return ast.SetQuery(op, quantifier is not None, left, right, pos=_pos(left))
 
-    def except_(self, meta: Any, children: list[Any]) -> ast.SetQuery:
-        return self._set("EXCEPT", meta, children)
+    def union(self, children: list[Any]) -> ast.SetQuery:
+        return self._set("UNION", children)
 
-    def intersect(self, meta: Any, children: list[Any]) -> ast.SetQuery:
-        return self._set("INTERSECT", meta, children)
+    def except_(self, children: list[Any]) -> ast.SetQuery:
+        return self._set("EXCEPT", children)
 
-    def query_expression(self, meta: Any, children: list[Any]) -> ast.Query | ast.SetQuery:
+    def intersect(self, children: list[Any]) -> ast.SetQuery:
+        return self._set("INTERSECT", children)
+
+    def query_expression(self, children: list[Any]) -> ast.QueryExpr:
         with_, body, order, offset = children
         fields: dict[str, Any] = {}
-        if with_:
-            fields["with_"] = with_
         if order:
             fields.update(order)
         if offset:
             fields.update(offset)
-        if not fields:
-            return body
-        if (body.order_by and "order_by" in fields) or (body.offset is not None and "offset" in fields):
-            raise ADQLError("ADQL-SYNTAX", "ORDER BY or OFFSET given twice", meta.line, meta.column)
-        return replace(body, **fields)
+        if isinstance(body, _Parenthesised):
+            inner = body.query
+            limited = inner.order_by or inner.offset is not None or getattr(inner, "top", None) is not None
+            # (SELECT TOP 5 ... ORDER BY a) ORDER BY b: the outer clauses apply to the
+            # parenthesised query's rows, so it becomes a derived table.
+            body = _wrapped(inner) if fields and limited else inner
+        if with_:
+            fields["with_"] = with_
+        return replace(body, **fields) if fields else body
 
-    def from_clause(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def from_clause(self, children: list[Any]) -> dict[str, Any]:
         return {"from_": tuple(children[1:])}
 
-    def where_clause(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def where_clause(self, children: list[Any]) -> dict[str, Any]:
         return {"where": children[1]}
 
-    def group_by_clause(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def group_by_clause(self, children: list[Any]) -> dict[str, Any]:
         return {"group_by": tuple(children[2:])}
 
-    def having_clause(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def having_clause(self, children: list[Any]) -> dict[str, Any]:
         return {"having": children[1]}
 
-    def ordering_specification(self, meta: Any, children: list[Token]) -> bool:
+    def ordering_specification(self, children: list[Token]) -> bool:
         return str(children[0]).upper() == "DESC"
 
-    def sort_specification(self, meta: Any, children: list[Any]) -> ast.SortItem:
+    def sort_specification(self, children: list[Any]) -> ast.SortItem:
         expr, descending = children
-        return ast.SortItem(expr, bool(descending), pos=_pos(meta))
+        return ast.SortItem(expr, bool(descending), pos=_pos(expr))
 
-    def order_by_clause(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def order_by_clause(self, children: list[Any]) -> dict[str, Any]:
         return {"order_by": tuple(children[2:])}
 
-    def offset_clause(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def offset_clause(self, children: list[Any]) -> dict[str, Any]:
         return {"offset": int(children[1])}
 
-    def query_specification(self, meta: Any, children: list[Any]) -> ast.Query:
+    def query_specification(self, children: list[Any]) -> ast.Query:
         fields: dict[str, Any] = {}
         for part in children:
             if part is not None:
                 fields.update(part)
-        return ast.Query(pos=_pos(meta), **fields)
+        pos = fields.pop("pos")
+        return ast.Query(pos=pos, **fields)
+
+
+_PARENTHESISED = ast.Identifier("parenthesised query", delimited=True)
+
+
+@dataclass(frozen=True)
+class _Parenthesised:
+    """A set operand or whole query written in parentheses, until its context is known."""
+
+    query: ast.QueryExpr
+
+
+def _unwrapped(item: Any) -> Any:
+    return item.query if isinstance(item, _Parenthesised) else item
+
+
+def _wrapped(query: ast.QueryExpr) -> ast.Query:
+    """``SELECT * FROM (query)``: a parenthesised query whose rows outer clauses then order."""
+    derived = ast.DerivedTable(query, replace(_PARENTHESISED, pos=query.pos), pos=query.pos)
+    return ast.Query((ast.SelectStar(None, pos=query.pos),), (derived,), pos=query.pos)
 
 
 def _describe_expected(expected: set[str]) -> str:
@@ -368,7 +431,7 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> ADQLError:
         expected = getattr(exc, "expected", None) or getattr(exc, "accepts", set())
         lines = text.splitlines() or [""]
         return ADQLError(
-            "ADQL-SYNTAX",
+            ADQLCode.SYNTAX,
             f"query ends too early; expected {_describe_expected(set(expected))}",
             len(lines),
             len(lines[-1]) + 1,
@@ -376,7 +439,7 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> ADQLError:
     if isinstance(exc, UnexpectedToken):
         found = str(exc.token)
         return ADQLError(
-            "ADQL-SYNTAX",
+            ADQLCode.SYNTAX,
             f"unexpected '{found}'; expected {_describe_expected(set(exc.accepts or exc.expected))}",
             line,
             column,
@@ -388,31 +451,23 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> ADQLError:
             hint = " (unterminated string?)"
         elif char == '"':
             hint = " (unterminated quoted name?)"
-        return ADQLError("ADQL-SYNTAX", f"unexpected character '{char}'{hint}", line, column)
-    return ADQLError("ADQL-SYNTAX", "syntax error", line, column)
+        return ADQLError(ADQLCode.SYNTAX, f"unexpected character '{char}'{hint}", line, column)
+    return ADQLError(ADQLCode.SYNTAX, "syntax error", line, column)
 
 
 def parse(text: str) -> ast.Query | ast.SetQuery:
     """Parse one ADQL query; raise ``ADQLError`` for anything that is not valid ADQL."""
     if not isinstance(text, str):
-        raise ADQLError("ADQL-SYNTAX", "the query must be text")
+        raise ADQLError(ADQLCode.SYNTAX, "the query must be text")
     if len(text) > MAX_QUERY_CHARS:
-        raise ADQLError("ADQL-LIMIT", f"query longer than {MAX_QUERY_CHARS} characters")
+        raise ADQLError(ADQLCode.LIMIT, f"query longer than {MAX_QUERY_CHARS} characters")
     if not text.strip():
-        raise ADQLError("ADQL-SYNTAX", "the query is empty")
+        raise ADQLError(ADQLCode.SYNTAX, "the query is empty")
     try:
-        tree: Tree = _lark().parse(text)
+        result = _unwrapped(_lark().parse(text))
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text) from None
     except RecursionError:
-        raise ADQLError("ADQL-LIMIT", "query nested too deeply") from None
-    try:
-        result = _ToAst().transform(tree)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, ADQLError):
-            raise exc.orig_exc from None
-        raise ADQLError("ADQL-SYNTAX", f"cannot read query: {exc.orig_exc}") from None
-    except RecursionError:
-        raise ADQLError("ADQL-LIMIT", "query nested too deeply") from None
+        raise ADQLError(ADQLCode.LIMIT, "query nested too deeply") from None
     assert isinstance(result, ast.Query | ast.SetQuery)
     return result

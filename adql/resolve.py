@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
+from typing import cast
 
-from adql import ast
+from adql import ast, typecheck
 from adql.catalog import Catalog, ColumnMeta
-from adql.errors import ADQLError, suggestion
-from adql.functions import result_meta
+from adql.errors import ADQLCode, ADQLError, suggestion
+from adql.functions import is_aggregate
 
 MAX_NESTING = 32
+_QUERIES = (ast.Query, ast.SetQuery)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class _Scope:
     # Columns named once for NATURAL/USING joins: lower-case name -> (aliases, meta)
     merged: dict[str, tuple[tuple[str, ...], ColumnMeta]] = field(default_factory=dict)
     ctes: dict[str, tuple[ColumnMeta, ...]] = field(default_factory=dict)  # name -> output columns
+    # Tables of the same FROM that an ON condition may not name (only for the error message).
+    hidden: list[_Source] = field(default_factory=list)
 
     def find_cte(self, ident: ast.Identifier) -> tuple[str, tuple[ColumnMeta, ...]] | None:
         scope: _Scope | None = self
@@ -89,12 +93,12 @@ class _Resolver:
     def query_expr(self, node: ast.Query | ast.SetQuery, parent: _Scope | None) -> ResolvedQuery:
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise ADQLError.at("ADQL-LIMIT", f"queries nested more than {MAX_NESTING} deep", node)
+            raise ADQLError.at(ADQLCode.LIMIT, f"queries nested more than {MAX_NESTING} deep", node)
         try:
             scope = _Scope(parent)
             with_ = self.common_tables(node.with_, scope)
             resolved = self.set_query(node, scope) if isinstance(node, ast.SetQuery) else self.query(node, scope)
-            return ResolvedQuery(replace(resolved.query, with_=with_), resolved.output)
+            return ResolvedQuery(ast.copy_with(resolved.query, with_=with_), resolved.output)
         finally:
             self.depth -= 1
 
@@ -102,18 +106,18 @@ class _Resolver:
         result = []
         for cte in ctes:
             if any(cte.name.matches(n) for n in scope.ctes):
-                raise ADQLError.at("ADQL-AMBIGUOUS", f"WITH defines '{cte.name.name}' twice", cte)
+                raise ADQLError.at(ADQLCode.AMBIGUOUS, f"WITH defines '{cte.name.name}' twice", cte)
             inner = self.query_expr(cte.query, scope)
             columns = self._renamed(inner.output, cte.column_names, cte)
             scope.ctes[cte.name.name] = columns
-            result.append(replace(cte, query=inner.query))
+            result.append(ast.copy_with(cte, query=inner.query))
         return tuple(result)
 
     def _renamed(
         self, output: tuple[OutputColumn, ...], names: tuple[ast.Identifier, ...], node: ast.Node
     ) -> tuple[ColumnMeta, ...]:
         if names and len(names) != len(output):
-            raise ADQLError.at("ADQL-TYPE", f"{len(names)} column names given for {len(output)} columns", node)
+            raise ADQLError.at(ADQLCode.TYPE, f"{len(names)} column names given for {len(output)} columns", node)
         if names:
             return tuple(replace(o.meta, name=n.name) for o, n in zip(output, names, strict=True))
         return tuple(o.meta for o in output)
@@ -123,12 +127,13 @@ class _Resolver:
         right = self.query_expr(node.right, scope)
         if len(left.output) != len(right.output):
             raise ADQLError.at(
-                "ADQL-TYPE",
+                ADQLCode.TYPE,
                 f"{node.op} of queries with {len(left.output)} and {len(right.output)} columns",
                 node,
             )
+        typecheck.check_set_columns(node.op, [o.meta for o in left.output], [o.meta for o in right.output], node)
         order_by = tuple(self.sort_by_output(s, left.output) for s in node.order_by)
-        query = replace(node, left=left.query, right=right.query, order_by=order_by)
+        query = ast.copy_with(node, left=left.query, right=right.query, order_by=order_by)
         return ResolvedQuery(query, left.output)
 
     def sort_by_output(self, sort: ast.SortItem, output: tuple[OutputColumn, ...]) -> ast.SortItem:
@@ -137,11 +142,14 @@ class _Resolver:
             self._check_position(sort, len(output))
             return sort
         if isinstance(sort.expr, ast.ColumnRef) and len(sort.expr.parts) == 1:
-            for out in output:
+            for position, out in enumerate(output, start=1):
                 if sort.expr.parts[0].matches(out.name):
-                    return replace(sort, expr=ast.OutputRef(out.name, out.meta, pos=sort.expr.pos))
+                    ref = ast.OutputRef(out.name, position, pos=sort.expr.pos, meta=out.meta)
+                    return ast.copy_with(sort, expr=ref)
         raise ADQLError.at(
-            "ADQL-UNKNOWN-COLUMN", "ORDER BY of UNION/EXCEPT/INTERSECT takes output column names or positions", sort
+            ADQLCode.UNKNOWN_COLUMN,
+            "ORDER BY of UNION/EXCEPT/INTERSECT takes output column names or positions",
+            sort,
         )
 
     @staticmethod
@@ -149,31 +157,59 @@ class _Resolver:
         assert isinstance(sort.expr, ast.IntegerLiteral)
         position = int(sort.expr.text)
         if not 1 <= position <= count:
-            raise ADQLError.at("ADQL-UNKNOWN-COLUMN", f"ORDER BY {position}: the select list has {count} columns", sort)
+            raise ADQLError.at(
+                ADQLCode.UNKNOWN_COLUMN, f"ORDER BY {position}: the select list has {count} columns", sort
+            )
 
     def query(self, node: ast.Query, scope: _Scope) -> ResolvedQuery:
         from_ = tuple(self.from_item(item, scope) for item in node.from_)
-        items = self.select_items(node.select, scope)
-        names = _unique_names([_output_name(i) for i in items])
-        output = tuple(OutputColumn(n, replace(result_meta(i.expr), name=n)) for i, n in zip(items, names, strict=True))
-        aliases = {i.alias.name: o for i, o in zip(items, output, strict=True) if i.alias is not None}
+        written, items = self.select_items(node.select, scope)
+        names = _unique_names([_output_name(w, i) for w, i in zip(written, items, strict=True)])
+        output = tuple(
+            OutputColumn(n, replace(i.expr.meta or typecheck.strip(None), name=n))
+            for i, n in zip(items, names, strict=True)
+        )
+        # Select-list names GROUP BY and ORDER BY may use: name -> (position, output column)
+        aliases = {
+            i.alias.name: (position, o)
+            for position, (i, o) in enumerate(zip(items, output, strict=True), start=1)
+            if i.alias is not None
+        }
         order_by = []
         for sort in node.order_by:
             if isinstance(sort.expr, ast.IntegerLiteral):
                 self._check_position(sort, len(items))
                 order_by.append(sort)
             else:
-                order_by.append(replace(sort, expr=self.expr(sort.expr, scope, aliases)))
-        query = replace(
+                order_by.append(ast.copy_with(sort, expr=self.grouping_expr(sort.expr, scope, aliases)))
+        group_by = tuple(self.grouping_expr(g, scope, aliases) for g in node.group_by)
+        for term in group_by:
+            if isinstance(term, ast.OutputRef) and _has_aggregate(items[term.position - 1].expr):
+                raise ADQLError.at(
+                    ADQLCode.TYPE,
+                    f"GROUP BY {term.name}: that is the select list's {term.name}, an aggregate, and groups "
+                    "cannot be formed by an aggregate; to group by a table's column of that name, qualify it",
+                    term,
+                )
+        query = ast.copy_with(
             node,
-            select=tuple(replace(i, alias=ast.Identifier(n, True)) for i, n in zip(items, names, strict=True)),
+            select=tuple(ast.copy_with(i, alias=ast.Identifier(n, True)) for i, n in zip(items, names, strict=True)),
             from_=from_,
             where=self.condition(node.where, scope) if node.where else None,
-            group_by=tuple(self.expr(g, scope, aliases) for g in node.group_by),
+            group_by=group_by,
             having=self.condition(node.having, scope) if node.having else None,
             order_by=tuple(order_by),
         )
         return ResolvedQuery(query, output)
+
+    def grouping_expr(self, node: ast.Expr, scope: _Scope, aliases: dict[str, tuple[int, OutputColumn]]) -> ast.Expr:
+        """A GROUP BY or ORDER BY term: a bare name that a select-list alias has means that
+        output column (even where a table column has the same name), else an expression."""
+        if isinstance(node, ast.ColumnRef) and len(node.parts) == 1:
+            for key, (position, out) in aliases.items():
+                if node.parts[0].matches(key):
+                    return ast.OutputRef(out.name, position, pos=node.pos, meta=out.meta)
+        return self.expr(node, scope)
 
     # --- FROM -----------------------------------------------------------------------------------
     def from_item(self, item: ast.Node, scope: _Scope) -> ast.Node:
@@ -185,10 +221,10 @@ class _Resolver:
             columns = self._renamed(inner.output, item.column_names, item)
             alias = f"t{next(self.aliases)}"
             self._add_source(scope, _Source(columns, alias, item.alias.name, alias=item.alias), item)
-            return replace(item, query=inner.query, sql_alias=alias)
+            return ast.copy_with(item, query=inner.query, sql_alias=alias)
         if isinstance(item, ast.Join):
             return self.join(item, scope)
-        raise ADQLError.at("ADQL-UNSUPPORTED", f"unsupported FROM item {type(item).__name__}", item)
+        raise ADQLError.at(ADQLCode.UNSUPPORTED, f"unsupported FROM item {type(item).__name__}", item)
 
     def _add_source(self, scope: _Scope, source: _Source, node: ast.Node) -> None:
         for other in scope.sources:
@@ -196,13 +232,20 @@ class _Resolver:
                 other.alias or source.alias or other.schema == source.schema
             ):
                 raise ADQLError.at(
-                    "ADQL-AMBIGUOUS",
+                    ADQLCode.AMBIGUOUS,
                     f"'{source.label}' appears twice in FROM; give one of them a correlation name (AS x)",
                     node,
                 )
         scope.sources.append(source)
 
     def table(self, ref: ast.TableRef, scope: _Scope) -> ast.ResolvedTable:
+        if ref.catalog is not None:
+            raise ADQLError.at(
+                ADQLCode.UNKNOWN_TABLE,
+                f"'{ref.catalog.name}' would be a catalog name; this service has no catalogs: "
+                f"write the table as {_written(ref.schema)}.{ref.name.name}",
+                ref.catalog,
+            )
         alias = f"t{next(self.aliases)}"
         if ref.schema is None:
             cte = scope.find_cte(ref.name)
@@ -219,22 +262,23 @@ class _Resolver:
         if not matches:
             known = self.catalog.table_names() + [t.name for t in self.catalog.tables]
             raise ADQLError.at(
-                "ADQL-UNKNOWN-TABLE",
+                ADQLCode.UNKNOWN_TABLE,
                 f"table '{written}' is not published by this service" + suggestion(written, known),
                 ref,
             )
         if len(matches) > 1:
             names = ", ".join(sorted(t.qualified_name for t in matches))
-            raise ADQLError.at("ADQL-AMBIGUOUS", f"table '{written}' is ambiguous: qualify it as one of {names}", ref)
+            raise ADQLError.at(ADQLCode.AMBIGUOUS, f"table '{written}' is ambiguous: qualify it as one of {names}", ref)
         table = matches[0]
         self._add_source(scope, _Source(table.columns, alias, table.name, table.schema, ref.alias), ref)
         return ast.ResolvedTable(table.schema, table.name, alias, table.sql_name, pos=ref.pos)
 
     def join(self, node: ast.Join, scope: _Scope) -> ast.Join:
+        first = len(scope.sources)
         left = self.from_item(node.left, scope)
         before = len(scope.sources)
         right = self.from_item(node.right, scope)
-        left_sources, right_sources = scope.sources[:before], scope.sources[before:]
+        left_sources, right_sources = scope.sources[first:before], scope.sources[before:]
         using = node.using
         if node.natural:
             left_names = {c.name.lower() for s in left_sources for c in s.columns}
@@ -250,12 +294,24 @@ class _Resolver:
                 hits = [(s, c) for s in sources for c in [s.find(ident)] if c is not None]
                 if not hits:
                     raise ADQLError.at(
-                        "ADQL-UNKNOWN-COLUMN", f"USING column '{ident.name}' is not in both joined tables", ident
+                        ADQLCode.UNKNOWN_COLUMN, f"USING column '{ident.name}' is not in both joined tables", ident
                     )
                 sides.append(hits[0])
             scope.merged[sides[0][1].name.lower()] = ((sides[0][0].sql_alias, sides[1][0].sql_alias), sides[0][1])
-        on = self.condition(node.on, scope) if node.on is not None else None
-        return replace(
+        on = None
+        if node.on is not None:
+            # SQL: an ON condition sees the tables of its own join (and outer queries), not the
+            # other tables of the same FROM.
+            joined = left_sources + right_sources
+            aliases = {s.sql_alias for s in joined}
+            own = _Scope(
+                scope.parent,
+                joined,
+                {k: v for k, v in scope.merged.items() if set(v[0]) <= aliases},
+                hidden=[s for s in scope.sources if s.sql_alias not in aliases],
+            )
+            on = self.condition(node.on, own)
+        return ast.copy_with(
             node,
             left=left,
             right=right,
@@ -274,10 +330,18 @@ class _Resolver:
             level = level.parent
         # Not found anywhere: explain against the innermost scope.
         sources = [s for s in scope.sources if not qualifier or s.answers_to(tuple(qualifier))]
+        outside = [s for s in scope.hidden if not qualifier or s.answers_to(tuple(qualifier))]
+        if outside and (qualifier or any(s.find(name) for s in outside)):
+            raise ADQLError.at(
+                ADQLCode.UNKNOWN_COLUMN if not qualifier else ADQLCode.UNKNOWN_TABLE,
+                f"'{ref.text}' belongs to '{outside[0].label}', which is not part of this JOIN: "
+                "an ON condition can only name the tables it joins",
+                ref,
+            )
         if qualifier and not sources:
             q = ".".join(p.name for p in qualifier)
             raise ADQLError.at(
-                "ADQL-UNKNOWN-TABLE",
+                ADQLCode.UNKNOWN_TABLE,
                 f"'{q}' in '{ref.text}' does not name a table of the FROM clause"
                 + suggestion(q, [s.label for s in scope.sources]),
                 ref,
@@ -285,7 +349,7 @@ class _Resolver:
         candidates = [c.name for s in sources for c in s.columns]
         tables = " or ".join(f"'{s.label}'" for s in sources) or "the FROM clause"
         raise ADQLError.at(
-            "ADQL-UNKNOWN-COLUMN",
+            ADQLCode.UNKNOWN_COLUMN,
             f"column '{name.name}' not found in table {tables}" + suggestion(name.name, candidates),
             ref,
         )
@@ -296,102 +360,66 @@ class _Resolver:
         if not qualifier:
             for key, (aliases, meta) in scope.merged.items():
                 if name.matches(key):
-                    return ast.MergedColumn(aliases, meta, pos=ref.pos)
+                    return ast.MergedColumn(aliases, meta, pos=ref.pos, meta=meta)
         sources = [s for s in scope.sources if not qualifier or s.answers_to(qualifier)]
         found = [(s, c) for s in sources for c in [s.find(name)] if c is not None]
         if len(found) > 1:
             tables = ", ".join(s.label for s, _ in found)
             raise ADQLError.at(
-                "ADQL-AMBIGUOUS", f"column '{name.name}' is ambiguous: it exists in {tables}; qualify it", ref
+                ADQLCode.AMBIGUOUS, f"column '{name.name}' is ambiguous: it exists in {tables}; qualify it", ref
             )
         if found:
             source, column = found[0]
-            return ast.ResolvedColumn(source.sql_alias, column, pos=ref.pos)
+            return ast.ResolvedColumn(source.sql_alias, column, pos=ref.pos, meta=column)
         return None
 
-    # --- generic tree walk ----------------------------------------------------------------------
-    def expr(self, node: ast.Expr, scope: _Scope, aliases: dict[str, OutputColumn] | None = None) -> ast.Expr:
-        if isinstance(node, ast.ColumnRef):
-            if aliases and len(node.parts) == 1:
-                for key, out in aliases.items():
-                    if node.parts[0].matches(key):
-                        return ast.OutputRef(out.name, out.meta, pos=node.pos)
-            return self.column(node, scope)
-        if isinstance(node, ast.Unary):
-            return replace(node, operand=self.expr(node.operand, scope))
-        if isinstance(node, ast.Binary):
-            return replace(node, left=self.expr(node.left, scope), right=self.expr(node.right, scope))
-        if isinstance(node, ast.FunctionCall):
-            return replace(node, args=tuple(self.expr(a, scope) for a in node.args))
-        if isinstance(node, ast.Case):
-            whens = tuple(
-                (self.condition(w, scope) if isinstance(w, ast.Condition) else self.expr(w, scope), self.expr(r, scope))
-                for w, r in node.whens
-            )
-            return replace(
-                node,
-                operand=self.expr(node.operand, scope) if node.operand is not None else None,
-                whens=whens,
-                otherwise=self.expr(node.otherwise, scope) if node.otherwise is not None else None,
-            )
-        if isinstance(node, ast.Cast):
-            return replace(node, expr=self.expr(node.expr, scope))
-        if isinstance(node, ast.ScalarSubquery):
-            inner = self.query_expr(node.query, scope)
-            if len(inner.output) != 1:
-                raise ADQLError.at(
-                    "ADQL-TYPE", f"a subquery used as a value must return one column, not {len(inner.output)}", node
-                )
-            return ast.ScalarSubquery(inner.query, inner.output[0].meta, pos=node.pos)
-        return node
+    # --- expressions and conditions ------------------------------------------------------------
+    def expr(self, node: ast.Expr, scope: _Scope) -> ast.Expr:
+        return cast(ast.Expr, self._bind(node, scope))
 
     def condition(self, node: ast.Condition, scope: _Scope) -> ast.Condition:
-        if isinstance(node, ast.Comparison):
-            return replace(node, left=self.expr(node.left, scope), right=self.expr(node.right, scope))
-        if isinstance(node, ast.Between):
-            return replace(
-                node,
-                value=self.expr(node.value, scope),
-                low=self.expr(node.low, scope),
-                high=self.expr(node.high, scope),
-            )
-        if isinstance(node, ast.InList):
-            return replace(
-                node, value=self.expr(node.value, scope), items=tuple(self.expr(i, scope) for i in node.items)
-            )
-        if isinstance(node, ast.InSubquery):
-            inner = self.query_expr(node.query, scope)
-            if len(inner.output) != 1:
-                raise ADQLError.at(
-                    "ADQL-TYPE", f"the subquery of IN must return one column, not {len(inner.output)}", node
-                )
-            return replace(node, value=self.expr(node.value, scope), query=inner.query)
+        return cast(ast.Condition, self._bind(node, scope))
+
+    def _bind(self, node: ast.Node, scope: _Scope) -> ast.Node:
+        """Names bound and types checked bottom-up; each subquery resolved in its own scope."""
+
+        def bind(current: ast.Node) -> ast.Node:
+            if isinstance(current, ast.ColumnRef):
+                return self.column(current, scope)
+            if isinstance(current, ast.ScalarSubquery | ast.InSubquery | ast.Exists):
+                return self.subquery(current, scope)
+            return typecheck.check(current)
+
+        return ast.transform(node, bind, leaves=_QUERIES)
+
+    def subquery(self, node: ast.ScalarSubquery | ast.InSubquery | ast.Exists, scope: _Scope) -> ast.Node:
+        inner = self.query_expr(node.query, scope)
         if isinstance(node, ast.Exists):
-            return replace(node, query=self.query_expr(node.query, scope).query)
-        if isinstance(node, ast.Like):
-            return replace(
-                node,
-                value=self.expr(node.value, scope),
-                pattern=self.expr(node.pattern, scope),
-                escape=self.expr(node.escape, scope) if node.escape is not None else None,
-            )
-        if isinstance(node, ast.IsNull):
-            return replace(node, value=self.expr(node.value, scope))
-        if isinstance(node, ast.And | ast.Or):
-            return replace(node, left=self.condition(node.left, scope), right=self.condition(node.right, scope))
-        if isinstance(node, ast.Not):
-            return replace(node, operand=self.condition(node.operand, scope))
-        raise ADQLError.at("ADQL-UNSUPPORTED", f"unsupported condition {type(node).__name__}", node)
+            return ast.copy_with(node, query=inner.query)
+        if len(inner.output) != 1:
+            what = "a subquery used as a value" if isinstance(node, ast.ScalarSubquery) else "the subquery of IN"
+            raise ADQLError.at(ADQLCode.TYPE, f"{what} must return one column, not {len(inner.output)}", node)
+        if isinstance(node, ast.InSubquery):
+            typecheck.check_subquery_value(node.value, inner.output[0].meta, node)
+            return ast.copy_with(node, query=inner.query)
+        return ast.copy_with(node, query=inner.query, meta=inner.output[0].meta)
 
     # --- select list ----------------------------------------------------------------------------
-    def select_items(self, items: tuple[ast.SelectItem | ast.SelectStar, ...], scope: _Scope) -> list[ast.SelectItem]:
+    def select_items(
+        self, items: tuple[ast.SelectItem | ast.SelectStar, ...], scope: _Scope
+    ) -> tuple[list[ast.SelectItem], list[ast.SelectItem]]:
+        """The select list as written (stars expanded) and resolved, item by item."""
+        written: list[ast.SelectItem] = []
         result: list[ast.SelectItem] = []
         for item in items:
             if isinstance(item, ast.SelectStar):
-                result.extend(self.star(item, scope))
+                expanded = self.star(item, scope)
+                written.extend(expanded)
+                result.extend(expanded)
             else:
-                result.append(replace(item, expr=self.expr(item.expr, scope)))
-        return result
+                written.append(item)
+                result.append(ast.copy_with(item, expr=self.expr(item.expr, scope)))
+        return written, result
 
     def star(self, item: ast.SelectStar, scope: _Scope) -> list[ast.SelectItem]:
         sources = scope.sources
@@ -401,29 +429,31 @@ class _Resolver:
             sources = [s for s in scope.sources if s.answers_to(item.qualifier)]
             if not sources:
                 q = ".".join(p.name for p in item.qualifier)
-                raise ADQLError.at("ADQL-UNKNOWN-TABLE", f"'{q}.*' does not name a table of the FROM clause", item)
+                raise ADQLError.at(ADQLCode.UNKNOWN_TABLE, f"'{q}.*' does not name a table of the FROM clause", item)
         else:
             # SQL: the columns of NATURAL/USING joins come first, once.
             for key, (aliases, meta) in scope.merged.items():
-                result.append(ast.SelectItem(ast.MergedColumn(aliases, meta, pos=item.pos), pos=item.pos))
+                merged = ast.MergedColumn(aliases, meta, pos=item.pos, meta=meta)
+                result.append(ast.SelectItem(merged, pos=item.pos))
                 merged_done.add(key)
         for source in sources:
             for column in source.columns:
                 if column.name.lower() in merged_done and source.sql_alias in scope.merged[column.name.lower()][0]:
                     continue
-                result.append(ast.SelectItem(ast.ResolvedColumn(source.sql_alias, column, pos=item.pos), pos=item.pos))
+                resolved = ast.ResolvedColumn(source.sql_alias, column, pos=item.pos, meta=column)
+                result.append(ast.SelectItem(resolved, pos=item.pos))
         return result
 
 
-def _output_name(item: ast.SelectItem) -> str:
-    if item.alias is not None:
-        return item.alias.name
-    if isinstance(item.expr, ast.ResolvedColumn | ast.MergedColumn):
-        return item.expr.column.name
-    if isinstance(item.expr, ast.OutputRef):
-        return item.expr.name
-    if isinstance(item.expr, ast.FunctionCall):
-        return item.expr.name.lower()
+def _output_name(written: ast.SelectItem, resolved: ast.SelectItem) -> str:
+    """The alias, a column's own name, a function's name (as written: the checker may have put
+    the call in another form), else "expr"."""
+    if written.alias is not None:
+        return written.alias.name
+    if isinstance(written.expr, ast.FunctionCall):
+        return written.expr.name.lower()
+    if isinstance(resolved.expr, ast.ResolvedColumn | ast.MergedColumn):
+        return resolved.expr.column.name
     return "expr"
 
 
@@ -444,3 +474,11 @@ def _unique_names(names: list[str]) -> list[str]:
 def resolve(query: ast.Query | ast.SetQuery, catalog: Catalog) -> ResolvedQuery:
     """Resolve every name in ``query`` against ``catalog``; raise ``ADQLError`` if one is unknown."""
     return _Resolver(catalog).query_expr(query, None)
+
+
+def _has_aggregate(expr: ast.Expr) -> bool:
+    return any(isinstance(n, ast.FunctionCall) and is_aggregate(n) for n in ast.walk(expr, leaves=_QUERIES))
+
+
+def _written(schema: ast.Identifier | None) -> str:
+    return schema.name if schema is not None else "schema"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adql import ast
-from adql.errors import ADQLError
+from adql.errors import ADQLCode, ADQLError
 
 _SHAPES = {
     "POSITION": ("point", 2, 2),
@@ -28,7 +28,7 @@ def parse_stcs(text: str, node: ast.Node) -> Shape:
     """Parse ``text``; raise an ADQLError naming what is wrong or unsupported."""
 
     def fail(message: str) -> ADQLError:
-        return ADQLError.at("ADQL-UNSUPPORTED", f"REGION('{text}'): {message}", node)
+        return ADQLError.at(ADQLCode.UNSUPPORTED, f"REGION('{text}'): {message}", node)
 
     words = text.split()
     if not words:

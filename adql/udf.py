@@ -1,5 +1,6 @@
-"""User-defined functions: each declared once (name, signature, result, SQL template) and used by
-the translator and by the TAP capabilities (TAPRegExt ``features-udf``).
+"""User-defined functions: each declared once (name, typed parameters, result, description) for
+the type checker and for the TAP capabilities (TAPRegExt ``features-udf``). How each is written
+in SQL is the dialect's business (adql/dialects/postgres.py).
 """
 
 from __future__ import annotations
@@ -7,73 +8,96 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adql.catalog import ColumnMeta
+from adql.kinds import Arg
 
 UDF_FEATURE_TYPE = "ivo://ivoa.net/std/TAPRegExt#features-udf"
 
 
 @dataclass(frozen=True)
+class Param:
+    name: str
+    arg: Arg
+    adql_type: str | None = None  # the type the capabilities name, when not the Arg's own
+
+    @property
+    def type_name(self) -> str:
+        return self.adql_type or self.arg.adql_type
+
+
+@dataclass(frozen=True)
 class UserFunction:
     name: str  # lower case; ADQL regular identifiers are case-insensitive
-    params: tuple[tuple[str, str], ...]  # (parameter name, ADQL type) for the capabilities
+    params: tuple[Param, ...]
     returns: str  # ADQL type for the capabilities
     result: ColumnMeta
-    sql: str  # PostgreSQL with {0}, {1}, ... standing for the rendered arguments
     description: str
     aggregate: bool = False
 
     @property
     def form(self) -> str:
         """The signature as TAPRegExt wants it in <form>."""
-        params = ", ".join(f"{name} {kind}" for name, kind in self.params)
+        params = ", ".join(f"{p.name} {p.type_name}" for p in self.params)
         return f"{self.name}({params}) -> {self.returns}"
 
 
 _INT = ColumnMeta("", "int")
+_LONG = ColumnMeta("", "long")
 _TEXT = ColumnMeta("", "char", arraysize="*")
+_POINT = ColumnMeta("", "double", arraysize="2", xtype="point", unit="deg")
+_TEXT_ARGS = (Param("value", Arg.STRING), Param("pattern", Arg.STRING))
 
 USER_FUNCTIONS: dict[str, UserFunction] = {
     f.name: f
     for f in (
         UserFunction(
             "ivo_nocasematch",
-            (("value", "VARCHAR(*)"), ("pattern", "VARCHAR(*)")),
+            _TEXT_ARGS,
             "INTEGER",
             _INT,
-            "(CASE WHEN {0} ILIKE {1} ESCAPE '' THEN 1 ELSE 0 END)",
             "1 if value matches the LIKE pattern ignoring case, 0 otherwise.",
         ),
         UserFunction(
             "ivo_hasword",
-            (("haystack", "VARCHAR(*)"), ("needle", "VARCHAR(*)")),
+            (Param("haystack", Arg.STRING), Param("needle", Arg.STRING)),
             "INTEGER",
             _INT,
-            "(CASE WHEN to_tsvector('simple', {0}) @@ plainto_tsquery('simple', {1}) THEN 1 ELSE 0 END)",
             "1 if every word of needle occurs as a whole word in haystack, ignoring case; 0 otherwise.",
         ),
         UserFunction(
             "ivo_hashlist_has",
-            (("hashlist", "VARCHAR(*)"), ("item", "VARCHAR(*)")),
+            (Param("hashlist", Arg.STRING), Param("item", Arg.STRING)),
             "INTEGER",
             _INT,
-            "(CASE WHEN lower({1}) = ANY(string_to_array(lower({0}), '#')) THEN 1 ELSE 0 END)",
             "1 if item is one of the #-separated words of hashlist, ignoring case; 0 otherwise.",
         ),
         UserFunction(
             "ivo_string_agg",
-            (("expr", "VARCHAR(*)"), ("deli", "VARCHAR(*)")),
+            (Param("expr", Arg.STRING), Param("deli", Arg.STRING)),
             "VARCHAR(*)",
             _TEXT,
-            "string_agg(CAST({0} AS text), {1})",
             "Aggregate: the values of expr in a group, joined by deli.",
             aggregate=True,
         ),
         UserFunction(
             "ivo_interval_overlaps",
-            (("l1", "DOUBLE"), ("h1", "DOUBLE"), ("l2", "DOUBLE"), ("h2", "DOUBLE")),
+            (Param("l1", Arg.NUMBER), Param("h1", Arg.NUMBER), Param("l2", Arg.NUMBER), Param("h2", Arg.NUMBER)),
             "INTEGER",
             _INT,
-            "(CASE WHEN {0} <= {3} AND {2} <= {1} THEN 1 ELSE 0 END)",
             "1 if the closed intervals [l1, h1] and [l2, h2] overlap, 0 otherwise.",
+        ),
+        UserFunction(
+            "ivo_healpix_index",
+            (Param("order", Arg.INTEGER), Param("ra", Arg.NUMBER), Param("dec", Arg.NUMBER)),
+            "BIGINT",
+            _LONG,
+            "The nested HEALPix index at order (0 to 29) of the ICRS position ra, dec (degrees).",
+        ),
+        UserFunction(
+            "ivo_healpix_center",
+            (Param("order", Arg.INTEGER), Param("hpx", Arg.INTEGER, "BIGINT")),
+            "POINT",
+            _POINT,
+            "The centre of the nested HEALPix cell hpx at order (0 to 29), as an ICRS point.",
         ),
     )
 }

@@ -1,4 +1,5 @@
-"""Unit conversion for IN_UNIT, with astropy.units reading VO unit strings."""
+"""Units for IN_UNIT, with astropy.units reading VO unit strings: the unit a computed value has
+(products, quotients, powers of its operands) and the factor from one unit to another."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from functools import cache
 import astropy.units as u
 
 from adql import ast
-from adql.errors import ADQLError
+from adql.errors import ADQLCode, ADQLError
 
 
 @cache
@@ -25,26 +26,48 @@ def _parse_or_none(text: str) -> u.UnitBase | None:
     return None
 
 
-def _parse(text: str) -> u.UnitBase:
-    unit = _parse_or_none(text)
-    if unit is None:
-        raise ValueError(text)
-    return unit
+def _text(unit: u.UnitBase) -> str | None:
+    try:
+        return str(unit.to_string("vounit"))
+    except ValueError:
+        return None
+
+
+@cache
+def combined(op: str, left: str | None, right: str | None) -> str | None:
+    """The unit of ``left op right`` for * and /, or None when it does not follow."""
+    a = _parse_or_none(left) if left else u.dimensionless_unscaled
+    b = _parse_or_none(right) if right else u.dimensionless_unscaled
+    if a is None or b is None or (not left and not right):
+        return None
+    result = a * b if op == "*" else a / b
+    if result == u.dimensionless_unscaled:
+        return None
+    return _text(result)
+
+
+@cache
+def powered(unit: str | None, exponent: float) -> str | None:
+    """The unit of a value in ``unit`` raised to ``exponent``, or None."""
+    base = _parse_or_none(unit) if unit else None
+    if base is None:
+        return None
+    try:
+        return _text(base**exponent)
+    except (ValueError, TypeError):
+        return None
 
 
 def unit_factor(source: str, target: str, node: ast.Node) -> float:
     """The factor taking a value in ``source`` to ``target``; an ADQLError if they are incompatible."""
-    try:
-        src = _parse(source)
-    except ValueError:
-        raise ADQLError.at("ADQL-TYPE", f"IN_UNIT: the value's unit {source!r} is not a VO unit", node) from None
-    try:
-        dst = _parse(target)
-    except ValueError:
-        raise ADQLError.at("ADQL-TYPE", f"IN_UNIT: {target!r} is not a VO unit", node) from None
+    src, dst = _parse_or_none(source), _parse_or_none(target)
+    if src is None:
+        raise ADQLError.at(ADQLCode.TYPE, f"IN_UNIT: the value's unit {source!r} is not a VO unit", node)
+    if dst is None:
+        raise ADQLError.at(ADQLCode.TYPE, f"IN_UNIT: {target!r} is not a VO unit", node)
     try:
         return float(src.to(dst))
     except u.UnitConversionError:
         raise ADQLError.at(
-            "ADQL-TYPE", f"IN_UNIT: cannot convert {source!r} to {target!r}: incompatible units", node
+            ADQLCode.TYPE, f"IN_UNIT: cannot convert {source!r} to {target!r}: incompatible units", node
         ) from None

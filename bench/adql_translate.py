@@ -11,32 +11,38 @@ import argparse
 import ast as pyast
 import contextlib
 import gc
+import importlib.util
 import statistics
 import time
 from pathlib import Path
+from types import ModuleType
 
-from adql import ADQLError, Catalog, ColumnMeta, TableMeta, to_postgres
-from schemas.model import builtin_schemas
+from adql import ADQLError, Catalog, to_postgres
+from schemas.model import builtin_schemas, catalog_of
 
 ROOT = Path(__file__).resolve().parent.parent
+# The golden tables hold translated SQL beside the ADQL: only their ADQL is taken.
+GOLDEN = ROOT / "tests" / "adql" / "golden.py"
+
+
+def _golden() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("golden", GOLDEN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def catalog() -> Catalog:
-    tables = []
-    for schema in builtin_schemas():
-        for t in schema.tables:
-            cols = tuple(
-                ColumnMeta(c.name, c.datatype, c.arraysize, c.xtype, c.unit, c.ucd, c.utype, c.description)
-                for c in t.columns
-            )
-            tables.append(TableMeta(t.schema, t.name, cols, t.description))
-    return Catalog.of(tables)
+    return catalog_of(builtin_schemas()).with_tables(_golden().CATALOG.tables)
 
 
 def corpus() -> list[str]:
-    """Every string literal in tests/ that looks like an ADQL query."""
-    queries: list[str] = []
+    """Every string literal in tests/ that looks like an ADQL query, and the golden tables'."""
+    queries: list[str] = _golden().adql_queries()
     for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path == GOLDEN:
+            continue
         for node in pyast.walk(pyast.parse(path.read_text())):
             if isinstance(node, pyast.Constant) and isinstance(node.value, str):
                 text = node.value.strip()

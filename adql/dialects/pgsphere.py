@@ -38,3 +38,10 @@ def scircle_sql(centre_sql: str, radius_sql: str) -> str:
 
 def scircle_literal(ra: float, dec: float, radius: float) -> str:
     return scircle_sql(spoint_literal(ra, dec), float8(radius))
+
+
+def spoly_of_points_sql(points_sql: Iterable[str]) -> str:
+    """A polygon whose vertices (spoint expressions) are known only when the query runs, built
+    with pgsphere's ordered aggregate."""
+    rows = ", ".join(f"({i}, {p})" for i, p in enumerate(points_sql))
+    return f"(SELECT spoly(v.p ORDER BY v.i) FROM (VALUES {rows}) AS v(i, p))"

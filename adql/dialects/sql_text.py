@@ -4,7 +4,7 @@ string literals escaped, for the ADQL translator, SIA's query builder, the DDL a
 
 from __future__ import annotations
 
-from adql.errors import ADQLError
+from adql.errors import ADQLCode, ADQLError
 
 
 def quote_ident(name: str) -> str:
@@ -16,7 +16,7 @@ def quote_string(value: str) -> str:
     """A string literal. Every connection dalserver opens sets ``standard_conforming_strings``,
     so only quotes need doubling; NUL cannot be stored in PostgreSQL text at all."""
     if "\x00" in value:
-        raise ADQLError("ADQL-SYNTAX", "string literals cannot contain the NUL character")
+        raise ADQLError(ADQLCode.SYNTAX, "string literals cannot contain the NUL character")
     return "'" + value.replace("'", "''") + "'"
 
 

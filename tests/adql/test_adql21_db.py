@@ -754,7 +754,6 @@ ERROR_CASES = [
     ("SELECT REGION(em_band_name) FROM ivoa.obscore", "ADQL-TYPE"),
     ("SELECT POLYGON('ICRS', 1, 2, 3, 4) FROM ivoa.obscore", "ADQL-TYPE"),
     ("SELECT POLYGON('ICRS', 1, 2, 3, 4, 5) FROM ivoa.obscore", "ADQL-TYPE"),
-    ("SELECT CENTROID(s_region) FROM ivoa.obscore", "ADQL-UNSUPPORTED"),
     ("SELECT AREA(s_ra) FROM ivoa.obscore", "ADQL-TYPE"),
     ("SELECT COORD1(s_ra) FROM ivoa.obscore", "ADQL-TYPE"),
     ("SELECT DISTANCE(s_ra, s_dec) FROM ivoa.obscore", "ADQL-TYPE"),

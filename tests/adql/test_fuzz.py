@@ -9,7 +9,8 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adql import ADQLError, Catalog, to_postgres
+from adql import ADQLCode, ADQLError, Catalog, to_postgres
+from tests.adql import golden
 from tests.adql.test_adql21_db import JOIN_CASES, ORDER_CASES, SUBQUERY_CASES, TUTORIAL_CASES
 
 CORPUS = [adql for adql, _ in JOIN_CASES + SUBQUERY_CASES + ORDER_CASES + TUTORIAL_CASES]
@@ -141,3 +142,24 @@ def test_translated_mutants_are_single_statements_the_database_accepts_or_reject
             cur.fetchmany(5)
     except psycopg.errors.Error as exc:
         assert not isinstance(exc, psycopg.errors.SyntaxError), (sql, exc)
+
+
+GOLDEN_QUERIES = golden.adql_queries()
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.sampled_from(GOLDEN_QUERIES),
+    st.integers(min_value=0, max_value=400),
+    st.integers(min_value=0, max_value=8),
+    st.text(alphabet="()',.*=<>-+|&~^\"; \n0123456789abcdefnpqrstxyz_SELCTFROMWHERUNIOJ", max_size=5),
+)
+def test_mutated_golden_queries_translate_or_raise_adql_errors_only(base: str, at: int, cut: int, insert: str) -> None:
+    at = at % (len(base) + 1)
+    text = base[:at] + insert + base[at + cut :]
+    try:
+        sql = to_postgres(text, golden.CATALOG, row_limit=10).sql
+    except ADQLError as exc:
+        assert exc.code in set(ADQLCode) and exc.message
+        return
+    assert sql.startswith(("SELECT", "WITH", "(")), sql

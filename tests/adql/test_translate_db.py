@@ -193,7 +193,7 @@ def test_group_by_and_having(db: psycopg.Connection, catalog: Catalog) -> None:
             "ADQL-UNSUPPORTED",
             "GALACTIC",
         ),
-        ("SELECT * FROM ivoa.obscore WHERE CONTAINS(s_ra, s_region) = 1", "ADQL-TYPE", "geometries"),
+        ("SELECT * FROM ivoa.obscore WHERE CONTAINS(s_ra, s_region) = 1", "ADQL-TYPE", "must be a geometry"),
         ("SELECT * FROM ivoa.obscore ORDER BY 99", "ADQL-UNKNOWN-COLUMN", "99"),
     ],
 )
