@@ -13,10 +13,13 @@ from lxml import etree
 from adql import to_postgres
 from dalserver.dali_examples import Example, examples_document
 from dalserver.dali_values import parse_circle, parse_polygon, parse_pos
-from dalserver.datalink.descriptors import DATALINK_STANDARD, SIA_STANDARD, SODA_STANDARD
-from dalserver.dataset_examples import Sample, datalink_examples, sia_examples, soda_examples
+from dalserver.datalink.examples import datalink_examples
+from dalserver.descriptors import DATALINK_STANDARD, SIA_STANDARD, SODA_STANDARD
+from dalserver.example_dataset import Sample
 from dalserver.formats.registry import find_format
+from dalserver.sia.examples import sia_examples
 from dalserver.sia.query import build_query, obscore_table
+from dalserver.soda.examples import soda_examples
 from dalserver.tap.examples import EXAMPLES
 from schemas.model import builtin_schemas, catalog_of
 
@@ -100,7 +103,7 @@ def test_every_sia_example_builds_a_query(sample: Sample) -> None:
 
 NEAR_THE_POLE = pytest.mark.xfail(
     strict=True,
-    reason="dataset_examples._triangle does not keep the cutout-polygon example's vertices on the sky: for a "
+    reason="example_dataset.triangle_text does not keep the cutout-polygon example's vertices on the sky: for a "
     "dataset within s_fov/8 of a pole a vertex has |Dec| > 90, which SODA refuses (POLYGON: declination 90.0025)",
 )
 

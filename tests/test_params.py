@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from starlette.requests import Request
 
-from dalserver.errors import DALIError
+from dalserver.faults import DALIError
 from dalserver.params import DALIParams
 
 

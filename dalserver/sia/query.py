@@ -163,7 +163,11 @@ def _integer(parameter: SIAParameter, value: str) -> str:
         level = int(value.strip())
     except ValueError:
         raise UsageFault(f"{parameter.name}: {value!r} is not an integer ({parameter.description})") from None
-    return f"{_column(parameter.column)} = {int(_in_vocabulary(parameter, str(level)))}"
+    if str(level) not in parameter.vocabulary:
+        raise UsageFault(
+            f"{parameter.name}: {level} is not an {parameter.vocabulary_name}; use one of {', '.join(parameter.vocabulary)}"
+        )
+    return f"{_column(parameter.column)} = {level}"
 
 
 def _date_range(parameter: SIAParameter, value: str, table: TableMeta) -> str:

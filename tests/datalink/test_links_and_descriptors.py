@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from dalserver.datalink.datasets import Dataset, local_file, polygon_vertices
-from dalserver.datalink.descriptors import (
+from dalserver.datalink.links import LINK_COLUMNS, answer, cutout_descriptor, links_batch, not_found
+from dalserver.datasets import Dataset, local_file, polygon_vertices
+from dalserver.descriptors import (
     DATALINK_MIME,
     DATALINK_STANDARD,
     SIA_STANDARD,
@@ -26,9 +27,8 @@ from dalserver.datalink.descriptors import (
     soda_descriptor,
     soda_inputs,
 )
-from dalserver.datalink.discovery import ID_FIELD, discovery_extras, result_extras
-from dalserver.datalink.links import LINK_COLUMNS, answer, cutout_descriptor, links_batch, not_found
-from dalserver.errors import DALIError
+from dalserver.discovery import ID_FIELD, discovery_extras, result_extras
+from dalserver.faults import DALIError
 from dalserver.formats.votable import VOTableExtras
 from dalserver.products import archive_file
 from dalserver.sia.describe import self_descriptor
@@ -92,7 +92,12 @@ def test_soda_descriptors_are_valid_with_the_cutout_parameters_and_the_dataset_e
 
 
 def test_the_sia_self_descriptor_is_valid_and_lists_the_values_present(votable_xsd: etree.XMLSchema) -> None:
-    options = (("INSTRUMENT", ("Suprime-Cam", "a<b&c")), ("CALIB", ("2", "3")), ("DPTYPE", ("image",)))
+    # The values present, by ObsCore column (dalserver.obscore_values).
+    options = (
+        ("instrument_name", ("Suprime-Cam", "a<b&c")),
+        ("calib_level", ("2", "3")),
+        ("dataproduct_type", ("image",)),
+    )
     xml = resource_xml(self_descriptor(f"{BASE}/sia/query", options))
     assert schema_errors(votable_xsd, in_votable(xml)) == ""
     resource = etree.fromstring(in_votable(xml)).findall("v:RESOURCE", NS)[1]

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from adql.catalog import ColumnMeta
-from dalserver.errors import DALIError
+from dalserver.faults import DALIError, Fault
 from dalserver.formats.columns import arrow_type, canonical
 from dalserver.formats.registry import FORMATS, find_format, response_format
 from tests.support.results import numeric, scircle, spoint, spoly
@@ -106,9 +106,10 @@ def test_a_format_is_found_by_its_name_or_mime_type_in_any_case_and_spacing(valu
 def test_an_unknown_format_is_refused_naming_the_choices() -> None:
     assert find_format("text/html") is None
     with pytest.raises(DALIError) as refused:
-        response_format("text/html", fault="UsageFault: ")
+        response_format("text/html")
     message = refused.value.message
-    assert message.startswith("UsageFault: output format 'text/html' (RESPONSEFORMAT) is not supported")
+    assert refused.value.fault is Fault.USAGE
+    assert message.startswith("output format 'text/html' (RESPONSEFORMAT) is not supported")
     assert all(f.aliases[0] in message for f in FORMATS)
 
 

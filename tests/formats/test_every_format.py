@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from adql.catalog import ColumnMeta
-from dalserver.errors import DALIError
+from dalserver.faults import UsageFault
 from dalserver.formats.registry import FORMATS
 from tests.support.readers import WITH_STATUS, read, same_float
 from tests.support.results import (
@@ -228,7 +228,7 @@ def test_many_batches_of_uneven_sizes_keep_every_row_in_order(name: str) -> None
     "failure, message",
     [
         (QueryFailed("canceling statement due to user request"), "canceling statement due to user request"),
-        (DALIError("the query ran longer than 60 s"), "the query ran longer than 60 s"),
+        (UsageFault("the query ran longer than 60 s"), "the query ran longer than 60 s"),
     ],
     ids=["database-error", "dali-error"],
 )

@@ -20,8 +20,8 @@ from astropy.io.votable import from_table
 from astropy.table import MaskedColumn, Table
 
 from adql.catalog import ColumnMeta
+from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
 from data_ingest.catalogs.publish import Sidecar, describe_table, parse_table_name
-from data_ingest.catalogs.sources import CatalogError, CatalogSource, duplicate_column, open_catalog
 from schemas.model import ColumnDef
 from tests.support.results import batch, format_named, write
 

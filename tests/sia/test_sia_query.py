@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 
 from adql.catalog import ColumnMeta
-from dalserver.errors import DALIError
-from dalserver.sia.query import UsageFault, build_query, obscore_table, select_list
+from dalserver.faults import DALIError, ErrorStyle, Fault, UsageFault
+from dalserver.sia.query import build_query, obscore_table, select_list
 from schemas.model import builtin_schemas, catalog_of
 
 OBSCORE = obscore_table(catalog_of(builtin_schemas()).tables)
@@ -21,8 +21,8 @@ ALWAYS = "o.\"dataproduct_type\" IN ('image', 'cube')"
 def where(**values: list[str]) -> str:
     sql = build_query(values, OBSCORE, 100).sql
     clause = sql.split(" WHERE ", 1)[1]
-    assert clause.startswith(ALWAYS) and clause.endswith(" LIMIT 100")
-    return clause[len(ALWAYS) : -len(" LIMIT 100")].removeprefix(" AND ")
+    assert clause.startswith(ALWAYS) and clause.endswith(" LIMIT 101")
+    return clause[len(ALWAYS) : -len(" LIMIT 101")].removeprefix(" AND ")
 
 
 def deg(value: float) -> str:
@@ -108,11 +108,12 @@ def test_release_dates_match_nothing_where_obscore_has_no_release_date_column() 
 def test_bad_values_are_usage_faults_naming_the_parameter(values: dict[str, list[str]], message: str) -> None:
     with pytest.raises(UsageFault) as refused:
         build_query(values, OBSCORE, 10)
-    assert refused.value.message.startswith(message)
+    # The fault's name is written by the error handler, in SIA's style (SIA 2.0 sec. 4.2).
+    assert ErrorStyle.DAL_VOTABLE.message(refused.value).startswith(message)
 
 
 def test_an_archive_without_obscore_is_a_transient_fault() -> None:
     others = [t for t in catalog_of(builtin_schemas()).tables if t.name != "obscore"]
     with pytest.raises(DALIError) as refused:
         obscore_table(others)
-    assert refused.value.status_code == 503 and refused.value.message.startswith("TransientFault: ")
+    assert refused.value.status_code == 503 and refused.value.fault is Fault.TRANSIENT

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
-from dalserver.db.metadata import catalog_from_tap_schema, read_tap_schema
+from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
 from dalserver.settings import Settings
 
 
