@@ -18,9 +18,9 @@ def _covers(moc, ra: float, dec: float) -> bool:  # type: ignore[no-untyped-def]
 def test_a_footprint_moc_covers_the_footprint_and_not_its_surroundings() -> None:
     moc = footprints_moc([SQUARE])
     assert _covers(moc, 34.1, -5.4) and not _covers(moc, 34.5, -5.4) and not _covers(moc, 200, 60)
-    # a square of 0.2 deg: its MOC at order 10 (3.4 arcmin cells) is not much bigger than it
+    # a square of 0.2 deg (0.04 deg2): its MOC at order 10 adds at most a ring of 3.4 arcmin cells
     area = moc.sky_fraction * 4 * np.pi * (180 / np.pi) ** 2
-    assert 0.04 <= area < 0.08
+    assert 0.04 <= area < 0.1
 
 
 def test_the_moc_of_several_footprints_is_their_union_and_wraps_through_ra_zero() -> None:
