@@ -6,9 +6,12 @@ RegTAP's coverage and the HiPS surveys' Moc.fits all come from this one function
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from mocpy import MOC
+
+if TYPE_CHECKING:
+    from mocpy import MOC
 
 # HEALPix order 10 cells are 3.4 arcmin across: finer than a Suprime-Cam stack (34 x 27 arcmin),
 # coarse enough that an archive's MOC stays a few kilobytes. Registries take order <= 10 well.
@@ -19,6 +22,8 @@ Footprint = Sequence[tuple[float, float]]  # vertices (ra, dec) in degrees, ICRS
 
 def footprints_moc(footprints: Iterable[Footprint], max_order: int = DEFAULT_ORDER) -> MOC:
     """The union of the footprints at HEALPix ``max_order`` (a cell counts when it overlaps one)."""
+    from mocpy import MOC
+
     vertices = [np.asarray(f, dtype=float) for f in footprints if len(f) >= 3]
     if not vertices:
         return MOC.new_empty(max_order)

@@ -61,7 +61,14 @@ def bench_database() -> str:
 def server_env(url: str, **settings: str) -> tuple[dict[str, str], str]:
     """The environment of a bench server on ``url`` (a free port, DALSERVER_* ``settings``) and its base URL."""
     port = free_port()
-    env = {**os.environ, "DALSERVER_DATABASE_URL": url, "DALSERVER_PORT": str(port), **settings}
+    # One worker unless asked: figures per process, and the pid serving is the pid started.
+    env = {
+        **os.environ,
+        "DALSERVER_DATABASE_URL": url,
+        "DALSERVER_PORT": str(port),
+        "DALSERVER_WORKERS": "1",
+        **settings,
+    }
     return env, f"http://127.0.0.1:{port}"
 
 

@@ -17,6 +17,7 @@ from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
+from dalserver.memory import use_frugal_allocators
 from dalserver.obscore_values import ObsCoreValuesCache
 from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.services import Services
@@ -61,6 +62,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        use_frugal_allocators()
         svc = build_services(settings, database_url)
         await svc.pool.open(wait=True, timeout=30)
         await svc.health.start()

@@ -26,10 +26,10 @@ class Settings(BaseSettings):
     maxrec_default: int = 10_000
     maxrec_hard: int = 10_000_000
     statement_timeout_seconds: float = 60.0
-    fetch_batch_bytes: int = 4 << 20  # results leave the database in batches of about this size
+    fetch_batch_bytes: int = 1 << 20  # results leave the database in batches of about this size
     # An answer goes to its reader through a spool (memory, then a temporary file), so a slow
     # reader never holds the query's database connection; one that reads nothing is dropped.
-    spool_memory_bytes: int = 8 << 20
+    spool_memory_bytes: int = 2 << 20
     spool_max_bytes: int = 2 << 30
     send_timeout_seconds: float = 300.0
     request_body_timeout_seconds: float = 60.0  # a request body that trickles in longer is refused

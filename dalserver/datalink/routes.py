@@ -11,8 +11,6 @@ from fastapi.responses import Response, StreamingResponse
 
 from dalserver.datalink.examples import datalink_examples
 from dalserver.datalink.links import LINK_COLUMNS, answer, links_batch, not_found
-from dalserver.datalink.preview import cached_preview
-from dalserver.datalink.provenance import PROV_FORMATS, prov_format, provenance_document, serialize
 from dalserver.datasets import find_dataset, find_datasets
 from dalserver.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
 from dalserver.example_dataset import examples_response, sample_dataset
@@ -78,6 +76,8 @@ def _required_id(params: DALIParams) -> str:
 
 @router.get("/datalink/preview", summary="PNG quick-look of an image")
 async def preview(request: Request) -> Response:
+    from dalserver.datalink.preview import cached_preview  # astropy.visualization and Pillow: ~25 MB, on demand
+
     svc = services(request)
     did = _required_id(await DALIParams.from_request(request))
     dataset = await find_dataset(svc.pool, did, svc.settings.archive_root)
@@ -95,6 +95,13 @@ async def preview(request: Request) -> Response:
 
 @router.get("/datalink/provenance", summary="Ingest provenance of a dataset (W3C PROV-JSON, PROV-N or PROV-XML)")
 async def provenance(request: Request) -> Response:
+    from dalserver.datalink.provenance import (  # prov, on demand
+        PROV_FORMATS,
+        prov_format,
+        provenance_document,
+        serialize,
+    )
+
     svc = services(request)
     params = await DALIParams.from_request(request)
     did = _required_id(params)

@@ -19,7 +19,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from anyio import to_thread
-from astropy.io import fits
 
 from adql.catalog import ColumnMeta
 from dalserver.formats.cells import scalar
@@ -69,6 +68,8 @@ def _format(meta: ColumnMeta, kind: pa.DataType, extent: _Extent) -> str:
 
 
 def _header(spool: _Spool, state: ResultState) -> bytes:
+    from astropy.io import fits  # ~15 MB, for FITS answers only
+
     columns = []
     for meta, kind, extent in zip(spool.columns, spool.schema.types, spool.extents, strict=True):
         null = _NULLS.get(meta.datatype) if extent.has_nulls and not pa.types.is_list(kind) else None

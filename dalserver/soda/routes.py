@@ -19,7 +19,6 @@ from dalserver.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageF
 from dalserver.params import FORM_MAX_BYTES, DALIParams
 from dalserver.routing import protocol_router
 from dalserver.services import services
-from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts
 from dalserver.soda.examples import soda_examples
 from dalserver.vosi.resources import vosi_routes
 
@@ -58,6 +57,8 @@ def _in_band(params: DALIParams, dataset: Dataset) -> bool:
 
 @router.api_route("/soda/sync", methods=["GET", "POST"], summary="SODA synchronous cutout")
 async def soda_sync(request: Request) -> Response:
+    from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts  # astropy WCS and nddata, on demand
+
     svc = services(request)
     params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
     ids = [i for i in params.getall("ID") if i.strip()]
