@@ -26,6 +26,7 @@ from adql import Catalog
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
 from tests.support.archive import Archive, load_catalog
+from tests.support.generated import five_million_view
 from tests.support.schemas import stilts_schemas, votable_schema
 from tests.support.servers import RunningServer, free_port, start_server, stop_server
 
@@ -144,3 +145,10 @@ def ivoa_schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
 def votable_xsd() -> etree.XMLSchema:
     """The VOTable 1.4 schema, as STILTS ships it."""
     return votable_schema()
+
+
+@pytest.fixture(scope="module")
+def five_million(archive: Archive) -> Iterator[str]:
+    """A published view of five million generated rows (tests/support/generated.py)."""
+    with five_million_view(archive.url) as name:
+        yield name

@@ -170,6 +170,8 @@ class LocalCluster:
     def is_running(self) -> bool:
         if not self.is_initialised():
             return False
+        if Path("/proc/self/stat").exists():
+            return self.postmaster_alive()
         result = subprocess.run(
             self._command(str(find_pg_bindir() / "pg_ctl"), "status", "-D", str(self.data_dir)),
             capture_output=True,
@@ -177,13 +179,30 @@ class LocalCluster:
         return result.returncode == 0
 
     def postmaster_alive(self) -> bool:
-        """Whether the postmaster named in postmaster.pid runs (cheap: no subprocess)."""
+        """Whether the postmaster named in postmaster.pid runs (cheap: no subprocess). A killed
+        postmaster not yet reaped by its parent is a zombie: dead, though its pid still answers."""
         try:
             pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            stat = Path(f"/proc/{pid}/stat").read_text()
         except (OSError, ValueError):
             return False
-        return b"postgres" in cmdline
+        name, _, rest = stat.partition(" (")[2].rpartition(") ")
+        return name.startswith("postgres") and rest.split()[0] not in ("Z", "X")
+
+    def _remove_stale_locks(self) -> None:
+        """After the postmaster was killed, its lock files name it until its parent reaps it
+        (seconds, on some systems), and PostgreSQL refuses to start meanwhile. They are removed
+        here only when the old postmaster is dead and no process is attached to its shared memory
+        any more: exactly when PostgreSQL itself would call them stale."""
+        lock = self.data_dir / "postmaster.pid"
+        try:
+            lines = lock.read_text().splitlines()
+        except OSError:
+            return
+        if self.postmaster_alive() or len(lines) < 7 or not _shared_memory_free(lines[6]):
+            return
+        lock.unlink(missing_ok=True)
+        (self.socket_dir / f".s.PGSQL.{SOCKET_PORT}.lock").unlink(missing_ok=True)
 
     def start(self, timeout: float = 60.0) -> None:
         """Initialise if needed and start; a no-op when it is already running."""
@@ -191,6 +210,7 @@ class LocalCluster:
         self._prepare_dirs()
         if self.is_running():
             return
+        self._remove_stale_locks()
         log.info("starting PostgreSQL (socket in %s)", self.socket_dir)
         self._run(
             str(find_pg_bindir() / "pg_ctl"),
@@ -199,6 +219,10 @@ class LocalCluster:
             str(self.data_dir),
             "-l",
             str(self.log_file),
+            # After a crash PostgreSQL first fsyncs every file of the data directory, one by one
+            # (seconds here); one syncfs of the file system is as durable and takes milliseconds.
+            "-o",
+            "-c recovery_init_sync_method=syncfs",
             "-w",
             "-t",
             str(int(timeout)),
@@ -239,6 +263,20 @@ class LocalCluster:
             if self.log_file.exists():
                 tail = "\n" + "\n".join(self.log_file.read_text(errors="replace").splitlines()[-15:])
             raise ClusterError(f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr.strip()}{tail}")
+
+
+def _shared_memory_free(lock_line: str) -> bool:
+    """Whether the System V segment a postmaster.pid names (line 7: key and id) has nobody attached."""
+    try:
+        shmid = int(lock_line.split()[1])
+        table = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except (OSError, ValueError, IndexError):
+        return False
+    for row in table:
+        fields = row.split()
+        if len(fields) > 6 and fields[1] == str(shmid):
+            return fields[6] == "0"
+    return True  # the segment is gone
 
 
 def _reachable_by(account: str, path: Path) -> bool:

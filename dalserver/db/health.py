@@ -76,7 +76,8 @@ class DatabaseHealth:
                 self._mark_down(primary_message(probe.exception()))  # type: ignore[arg-type]
             else:
                 await self._mark_up()
-            await asyncio.sleep(self.interval)
+            # While it is down, look more often: the first request after its return should work.
+            await asyncio.sleep(self.interval if self.up else self.interval / 4)
 
     async def _probe(self) -> None:
         if self._conn is None or self._conn.closed:

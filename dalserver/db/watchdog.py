@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 class ClusterWatchdog(threading.Thread):
-    def __init__(self, cluster: LocalCluster, interval: float = 1.0):
+    def __init__(self, cluster: LocalCluster, interval: float = 0.5):
         super().__init__(name="postgresql-watchdog", daemon=True)
         self.cluster = cluster
         self.interval = interval
@@ -44,5 +44,5 @@ class ClusterWatchdog(threading.Thread):
                 if time.monotonic() > deadline:
                     log.error("PostgreSQL could not be started again: %s", exc)
                     return False
-                self._stop.wait(1.0)
+                self._stop.wait(0.2)
         return False

@@ -28,3 +28,16 @@ def load_catalog(url: str) -> Catalog:
             return catalog_from_tap_schema(await read_tap_schema(pool))
 
     return asyncio.run(load())
+
+
+def fresh_database(archive: Archive, name: str) -> str:
+    """A new, empty database beside the test archive's (dropped first if a run left it): for
+    servers whose jobs no other test server may claim. Its URL; a server bootstraps it."""
+    import psycopg
+
+    with psycopg.connect(archive.url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = archive.url.replace(f"/{archive.settings.database_name}?", f"/{name}?")
+    assert url != archive.url
+    return url

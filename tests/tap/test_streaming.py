@@ -5,50 +5,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
-from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
-from schemas.model import ColumnDef, SchemaDef, TableDef
 from tests.support.archive import Archive
+from tests.support.generated import ROWS
 from tests.support.servers import RunningServer
-
-ROWS = 5_000_000
-VIEW = TableDef(
-    schema="stream_test",
-    name="five_million",
-    description="5 million generated rows (a view: nothing stored)",
-    table_type="view",
-    columns=(
-        ColumnDef("id", "long"),
-        ColumnDef("x", "double", unit="deg"),
-        ColumnDef("k", "int"),
-        ColumnDef("label", "char", arraysize="*"),
-    ),
-)
-
-
-@pytest.fixture(scope="module")
-def five_million(archive: Archive) -> Iterator[str]:
-    with psycopg.connect(archive.url, autocommit=True) as conn:
-        conn.execute("CREATE SCHEMA IF NOT EXISTS stream_test")
-        conn.execute(
-            "CREATE OR REPLACE VIEW stream_test.five_million AS SELECT g::bigint AS id, g * 0.001 AS x, "
-            f"(g % 1000)::int AS k, 'row ' || g AS label FROM generate_series(1, {ROWS}) AS g"
-        )
-        publish_schema(conn, SchemaDef("stream_test", "generated rows for the streaming test"))
-        publish_table(conn, VIEW)
-    try:
-        yield VIEW.qualified_name
-    finally:
-        with psycopg.connect(archive.url, autocommit=True) as conn:
-            unpublish_table(conn, VIEW.qualified_name)
-            conn.execute("DELETE FROM tap_schema.schemas WHERE schema_name = 'stream_test'")
-            conn.execute("DROP SCHEMA stream_test CASCADE")
 
 
 def _rss_mb(pid: int) -> float:

@@ -1,0 +1,259 @@
+"""How the server holds up as an operator runs it: several workers on one port sharing the jobs,
+a clean SIGTERM, a jobs directory that cannot be written, and clients that read slowly, not at
+all, or send their request a byte at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from tests.support.archive import Archive, fresh_database
+from tests.support.servers import RunningServer, start_server_on_free_port, stop_server
+from tests.support.uws import submit, wait_for_phase
+from tests.support.votable import query_status
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _worker_pids(server: RunningServer, count: int) -> list[int]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        # uvicorn's parent has the workers (and, with spawn, a resource tracker) as children
+        workers = [p for p in _children(server.process.pid) if b"multiprocessing.resource_tracker" not in _cmdline(p)]
+        if len(workers) >= count:
+            return workers
+        time.sleep(0.2)
+    raise AssertionError("the workers did not start")
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@dataclass
+class OwnServer:
+    server: RunningServer
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def two_workers(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
+    home = tmp_path_factory.mktemp("two-workers")
+    url = fresh_database(archive, "dalserver_workers_test")  # no other test server claims its jobs
+    server = start_server_on_free_port(
+        {**archive.env, "DALSERVER_DATABASE_URL": url},
+        home / "server.log",
+        {"DALSERVER_WORKERS": "2", "DALSERVER_ASYNC_WORKERS": "1", "DALSERVER_JOBS_DIR": str(home / "jobs")},
+    )
+    try:
+        yield OwnServer(server, url)
+    finally:
+        stop_server(server)
+
+
+def test_two_workers_serve_one_port_and_share_the_jobs(two_workers: OwnServer) -> None:
+    server = two_workers.server
+    assert len(_worker_pids(server, 2)) == 2
+    with httpx.Client(timeout=30) as client:
+        for _ in range(20):
+            # a new connection each time, so the kernel spreads them over both workers
+            response = httpx.post(
+                f"{server.base}/tap/sync",
+                data={"LANG": "ADQL", "QUERY": "SELECT TOP 1 table_name FROM tap_schema.tables"},
+                headers={"Connection": "close"},
+            )
+            assert response.status_code == 200
+        jobs = [submit(f"{server.base}/tap", "SELECT COUNT(*) AS n FROM tap_schema.tables") for _ in range(8)]
+        for job in jobs:
+            assert wait_for_phase(job, ("COMPLETED", "ERROR"), timeout=60) == "COMPLETED"
+            assert client.get(f"{job}/results/result").status_code == 200
+    with psycopg.connect(two_workers.database_url) as conn:
+        ids = [j.rsplit("/", 1)[1] for j in jobs]
+        rows = conn.execute("SELECT DISTINCT worker_key FROM uws.job WHERE job_id = ANY(%s)", (ids,)).fetchall()
+        backends = {r[0] for r in rows}
+    # Each worker process claims under its own key: both took jobs from the one queue.
+    assert len(backends) == 2, backends
+
+
+def test_sigterm_stops_every_worker_cleanly(archive: Archive, tmp_path: Path) -> None:
+    server = start_server_on_free_port(archive.env, tmp_path / "server.log", {"DALSERVER_WORKERS": "2"})
+    workers = _worker_pids(server, 2)
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=30) == 0
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or _cmdline(pid) == b""
+    assert "Traceback" not in server.log.read_text()
+
+
+# --- a jobs directory the server cannot write ------------------------------------------------------
+@contextlib.contextmanager
+def _read_only(directory: Path) -> Iterator[None]:
+    """``directory`` read-only, for root too (a read-only bind mount), or by its mode otherwise."""
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "--bind", str(directory), str(directory)], check=True)
+        try:
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(directory), str(directory)], check=True)
+            yield
+        finally:
+            subprocess.run(["umount", str(directory)], check=True)
+    else:
+        directory.chmod(0o555)
+        try:
+            yield
+        finally:
+            directory.chmod(0o755)
+
+
+def test_a_read_only_jobs_directory_is_a_server_error_and_ends_jobs_in_error(archive: Archive, tmp_path: Path) -> None:
+    jobs_dir = tmp_path / "jobs"
+    jobs_dir.mkdir()
+    url = fresh_database(archive, "dalserver_readonly_test")  # no other test server claims its jobs
+    server = start_server_on_free_port(
+        {**archive.env, "DALSERVER_DATABASE_URL": url}, tmp_path / "server.log", {"DALSERVER_JOBS_DIR": str(jobs_dir)}
+    )
+    try:
+        tap = f"{server.base}/tap"
+        pending = submit(tap, "SELECT TOP 3 table_name FROM tap_schema.tables", run=False)
+        with _read_only(jobs_dir):
+            created = httpx.post(
+                f"{tap}/async",
+                data={"LANG": "ADQL", "QUERY": "SELECT * FROM TAP_UPLOAD.t", "UPLOAD": "t,param:t"},
+                files={"t": ("t.csv", b"a\n1\n", "text/csv")},
+            )
+            assert created.status_code == 500
+            status, message = query_status(created)
+            assert status == "ERROR" and "could not be stored on the server" in message and "Traceback" not in message
+            httpx.post(f"{pending}/phase", data={"PHASE": "RUN"})
+            assert wait_for_phase(pending, ("COMPLETED", "ERROR"), timeout=30) == "ERROR"
+            error = query_status(httpx.get(f"{pending}/error"))[1]
+            assert "could not write the job's result" in error and str(jobs_dir) not in error
+    finally:
+        stop_server(server)
+
+
+# --- slow, stuck and trickling clients --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def patient_server(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server that drops a reader after 3 s without progress and a body after 2 s."""
+    home = tmp_path_factory.mktemp("patient")
+    server = start_server_on_free_port(
+        archive.env,
+        home / "server.log",
+        {
+            "DALSERVER_SEND_TIMEOUT_SECONDS": "3",
+            "DALSERVER_REQUEST_BODY_TIMEOUT_SECONDS": "2",
+            "DALSERVER_MAXREC_HARD": "10000000",
+        },
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def _query_running(url: str, fragment: str) -> bool:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dalserver-query' "
+            "AND state = 'active' AND query LIKE %s",
+            (f"%{fragment}%",),
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def _quick_answer(base: str) -> float:
+    start = time.monotonic()
+    response = httpx.post(
+        f"{base}/tap/sync", data={"LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore"}, timeout=30
+    )
+    assert response.status_code == 200
+    return time.monotonic() - start
+
+
+def test_a_slow_reader_holds_no_database_connection_and_still_gets_everything(
+    patient_server: RunningServer, five_million: str, archive: Archive
+) -> None:
+    params = {"LANG": "ADQL", "QUERY": f"SELECT * FROM {five_million}", "MAXREC": "1000000", "RESPONSEFORMAT": "csv"}
+    lines = 0
+    with httpx.stream("POST", f"{patient_server.base}/tap/sync", data=params, timeout=60) as response:
+        chunks = response.iter_raw(1 << 16)
+        lines += next(chunks).count(b"\n")
+        # The reader dawdles (but keeps reading, so it is not dropped): the query finishes anyway,
+        # its rows waiting in the spool, and its connection is free long before the reader is done.
+        assert _wait(lambda: not _query_running(archive.url, "five_million"), 20), "the query waited for its reader"
+        for chunk in chunks:
+            lines += chunk.count(b"\n")
+            time.sleep(0.001)
+    assert lines == 1_000_000 + 1
+
+
+def test_a_stuck_reader_is_dropped_and_blocks_nobody(
+    patient_server: RunningServer, five_million: str, archive: Archive
+) -> None:
+    params = {"LANG": "ADQL", "QUERY": f"SELECT * FROM {five_million}", "MAXREC": "5000000", "RESPONSEFORMAT": "csv"}
+    with httpx.stream("POST", f"{patient_server.base}/tap/sync", data=params, timeout=60) as response:
+        chunks = response.iter_raw(1 << 16)
+        next(chunks)
+        assert _quick_answer(patient_server.base) < 5  # others are served while it sits there
+        time.sleep(6)  # reads nothing: the server gives up on it after 3 s
+        with pytest.raises(httpx.HTTPError):
+            for _ in chunks:
+                pass
+    assert _wait(lambda: not _query_running(archive.url, "five_million"), 10)
+    assert "read nothing for 3 s" in patient_server.log.read_text()
+
+
+def test_a_trickled_request_body_is_refused_and_blocks_nobody(patient_server: RunningServer) -> None:
+    host, port = patient_server.base.removeprefix("http://").split(":")
+    body = b"LANG=ADQL&QUERY=SELECT+TOP+1+obs_id+FROM+ivoa.obscore"
+    with socket.create_connection((host, int(port)), timeout=30) as raw:
+        raw.sendall(
+            b"POST /tap/sync HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        )
+        answer = b""
+
+        def trickle() -> None:
+            for byte in body:
+                try:
+                    raw.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.3)
+
+        sender = threading.Thread(target=trickle, daemon=True)
+        sender.start()
+        assert _quick_answer(patient_server.base) < 5
+        while b"\r\n\r\n" not in answer:
+            data = raw.recv(4096)
+            if not data:
+                break
+            answer += data
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+
+
+def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
