@@ -144,15 +144,16 @@ def load_catalog(url: str) -> Catalog:
 
 
 @contextmanager
-def serving(env: dict[str, str], base: str, url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A real server for a benchmark; afterwards it is stopped and the bench schema dropped."""
+def serving(env: dict[str, str], base: str, url: str, drop: bool = True) -> Iterator[subprocess.Popen[bytes]]:
+    """A real server for a benchmark; afterwards it is stopped and (with ``drop``) the bench schema dropped."""
     server = start_server(env, base)
     try:
         yield server
     finally:
         server.terminate()
         server.wait(timeout=30)
-        drop_bench_schema(url)
+        if drop:
+            drop_bench_schema(url)
 
 
 def start_server(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:

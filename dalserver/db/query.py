@@ -59,6 +59,7 @@ class QueryStream:
         self._cursor: Any = None
         self._reader: pa.RecordBatchReader | None = None
         self._first: pa.RecordBatch | None = None
+        self._second: pa.RecordBatch | None = None  # read with the first when that was small
         self._finished = False
         self._cancelled = False
         self._broken = False  # the connection itself failed: never back into the pool
@@ -67,7 +68,9 @@ class QueryStream:
 
     def _start(self) -> None:
         cursor = self._cursor = self._conn.cursor()
-        cursor.execute(f"SET statement_timeout = {self.timeout_ms}")
+        if getattr(self._conn, "statement_timeout_ms", None) != self.timeout_ms:
+            cursor.execute(f"SET statement_timeout = {self.timeout_ms}")
+            self._conn.statement_timeout_ms = self.timeout_ms  # a session setting: the same next time
         if self.setup is not None:
             self.setup(cursor)
             cursor.execute(READ_ONLY)  # before the query: from here on nothing can write
@@ -78,6 +81,10 @@ class QueryStream:
         cursor.execute(self.sql)
         self._reader = _error_reporting_reader(cursor)
         self._first = self._next()
+        if self._first is not None and self._first.nbytes < self.batch_bytes // 2:
+            # The driver fills a batch up to the size hint unless the rows end first: a small
+            # first batch is all there is, and the end is known now, saving a thread hop.
+            self._second = self._next()
 
     def _next(self) -> pa.RecordBatch | None:
         assert self._reader is not None
@@ -127,6 +134,9 @@ class QueryStream:
         batch, self._first = self._first, None
         while batch is not None:
             yield batch
+            if self._second is not None or self._finished:
+                batch, self._second = self._second, None
+                continue
             try:
                 batch = await self._in_thread(self._next)
             except Exception as exc:
