@@ -110,7 +110,9 @@ def main() -> None:
                 direct, trivial, service = latency(url, base, queries)
                 floor = direct + trivial
                 print(f"{args.queries} cones of 0.25 deg over {args.rows:,} rows, 1 worker, one client:")
-                print(f"  PostgreSQL direct p50 {direct:.2f} ms + trivial HTTP p50 {trivial:.2f} ms = floor {floor:.2f} ms")
+                print(
+                    f"  PostgreSQL direct p50 {direct:.2f} ms + trivial HTTP p50 {trivial:.2f} ms = floor {floor:.2f} ms"
+                )
                 print(f"  /tap/sync cone    p50 {service:.2f} ms = {service / floor:.2f} x floor (goal <= 1.5)")
             cones = asyncio.run(_hammer(base, 8, args.seconds, True, queries))
             plain = asyncio.run(_hammer(base, 8, args.seconds, False, queries))

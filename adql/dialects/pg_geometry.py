@@ -14,6 +14,7 @@ from adql import ast
 from adql.constant import constant_value
 from adql.dialects.pgsphere import scircle_sql, spoint_literal, spoint_sql, spoly_literal, spoly_of_points_sql
 from adql.dialects.sql_text import quote_string
+from adql.dialects.support import refusal_sql
 from adql.kinds import Kind, expr_kind
 from adql.spherical import polygon_centroid
 
@@ -38,14 +39,14 @@ def circle(sql: Render, call: ast.FunctionCall) -> str:
     if constant_value(radius) is not None:
         return scircle_sql(sql(centre), sql(radius))  # checked to be 0-90 by the type checker
     # A radius known only per row: outside 0-90 degrees, stop the query with a message that says
-    # so rather than pgsphere's. The message must depend on the row: a constant would be
-    # evaluated, and fail, when PostgreSQL plans the query.
+    # so rather than pgsphere's (the support function is volatile, so PostgreSQL does not
+    # evaluate it while planning).
     r = sql(radius)
-    stop = f"CAST({quote_string(RADIUS_GUARD)} || CAST({r} AS text) AS double precision)"
+    stop = refusal_sql(f"{quote_string(RADIUS_GUARD)} || CAST({r} AS text)")
     return scircle_sql(sql(centre), f"(CASE WHEN {r} < 0 OR {r} > 90 THEN {stop} ELSE {r} END)")
 
 
-RADIUS_GUARD = "ADQL: CIRCLE radii must be 0 to 90 degrees; this query computed "
+RADIUS_GUARD = "CIRCLE radii must be 0 to 90 degrees; this query computed "
 
 
 def polygon(sql: Render, call: ast.FunctionCall) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 
 from adql.dialects.sql_text import quote_ident
+from adql.dialects.support import SUPPORT_SQL
 from archive_io.tap_schema import publish_schema, publish_table
 from dalserver.db.pgsphere import ensure_pgsphere
 from schemas.ddl import add_missing_columns_sql, create_index_sql, create_table_sql
@@ -37,6 +38,8 @@ def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDe
         with conn.transaction():
             # One writer at a time: two servers starting together must not race on DDL.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.bootstrap'))")
+            for statement in SUPPORT_SQL:
+                conn.execute(statement)  # type: ignore[arg-type]  # constants of the dialect
             for schema in (*schemas, *private_schemas()):
                 create_tables(conn, schema)
             for s_index, schema in enumerate(schemas):

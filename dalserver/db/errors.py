@@ -1,8 +1,8 @@
 """What a database error means for the client, decided in one table keyed on SQLSTATE (PostgreSQL
 appendix A), never on message text.
 
-Errors a query's content causes (a division by zero, a value pgsphere refuses) are the client's:
-400 with PostgreSQL's own primary message. A database that cannot be reached or is shutting
+Errors a query's content causes (a division by zero, a value pgsphere refuses, the translator's
+own refusals) are the client's: 400 with PostgreSQL's own primary message. A database that cannot be reached or is shutting
 down is transient: 503 with Retry-After. Anything else is the service's failure: 500.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from adql.dialects.support import REFUSAL_SQLSTATE
 from dalserver.faults import DALIError, FatalFault, Fault, TransientFault, UsageFault
 
 QUERY_CANCELED = "57014"  # statement timeout and pg_cancel_backend alike
@@ -61,8 +62,11 @@ _CLIENT = _Meaning(QueryFailed, "the database could not run the query")
 _GONE = _Meaning(DatabaseUnavailable, "")
 _BROKEN = _Meaning(DatabaseFailure, "the database failed while running the query")
 _BY_SQLSTATE: dict[str, _Meaning] = {
+    REFUSAL_SQLSTATE: _Meaning(QueryFailed, ""),  # the translator's own refusal: its message alone
     "22": _CLIENT,  # data exception: division by zero, invalid input syntax, numeric out of range
-    "42": _CLIENT,  # syntax error or access rule violation (a function/operator that does not apply)
+    # 42xxx (syntax, undefined function or table, privileges) cannot come from a query the ADQL
+    # type checker let through unless the translator or the configuration is wrong: the service's fault.
+    "42": _BROKEN,
     "25006": _CLIENT,  # read-only transaction: the query tried to write
     "54": _CLIENT,  # program limit exceeded: statement too complex
     PGSPHERE_ERROR: _CLIENT,
@@ -130,5 +134,6 @@ def database_fault(exc: BaseException, cancelled: bool = False, timed_out: bool 
     if meaning.kind is DatabaseUnavailable:
         return DatabaseUnavailable(primary_message(exc))
     if meaning.kind is QueryFailed:
-        return QueryFailed(f"{meaning.what}: {primary_message(exc)}", state)
+        prefix = f"{meaning.what}: " if meaning.what else ""
+        return QueryFailed(f"{prefix}{primary_message(exc)}", state)
     return DatabaseFailure(f"{meaning.what}: {primary_message(exc)} (SQLSTATE {state})")

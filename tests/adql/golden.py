@@ -133,7 +133,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("CIRCLE(pos, 0.5)", 'CAST(scircle(t0."pos", radians(CAST(0.5 AS double precision))) AS text)'),
     (
         "CIRCLE(POINT(1, 2), n)",
-        'CAST(scircle(spoint(radians(1), radians(2)), radians((CASE WHEN t0."n" < 0 OR t0."n" > 90 THEN CAST(\'ADQL: CIRCLE radii must be 0 to 90 degrees; this query computed \' || CAST(t0."n" AS text) AS double precision) ELSE t0."n" END))) AS text)',
+        'CAST(scircle(spoint(radians(1), radians(2)), radians((CASE WHEN t0."n" < 0 OR t0."n" > 90 THEN dalserver.refuse(\'CIRCLE radii must be 0 to 90 degrees; this query computed \' || CAST(t0."n" AS text)) ELSE t0."n" END))) AS text)',
     ),
     (
         "BOX('ICRS', 10, 20, 2, 1)",

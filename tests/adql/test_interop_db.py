@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adql import Catalog, to_postgres
+from adql.dialects.support import REFUSAL_SQLSTATE
 
 TOTAL = 132  # rows of ivoa.obscore in the test archive
 
@@ -259,8 +260,9 @@ def test_centroid_of_an_irregular_polygon_constant_or_computed(db: psycopg.Conne
 def test_a_computed_circle_radius_over_90_degrees_stops_the_query_with_an_adql_message(
     db: psycopg.Connection, catalog: Catalog
 ) -> None:
-    with pytest.raises(psycopg.errors.InvalidTextRepresentation, match="CIRCLE radii must be 0 to 90 degrees"):
+    with pytest.raises(psycopg.Error, match="CIRCLE radii must be 0 to 90 degrees") as refused:
         rows(db, catalog, "SELECT CIRCLE(POINT(s_ra, s_dec), s_fov * 1000) FROM ivoa.obscore")
+    assert refused.value.sqlstate == REFUSAL_SQLSTATE  # mapped to a client error by the service
     db.rollback()
     got = rows(
         db, catalog, "SELECT COUNT(*) FROM ivoa.obscore WHERE CONTAINS(POINT(s_ra, s_dec), CIRCLE(34.5, -5, s_fov)) = 1"

@@ -75,3 +75,10 @@ def test_statements_other_than_select_are_syntax_errors(tap_url: str) -> None:
         "UPDATE ivoa.obscore SET s_ra=0",
     ):
         _assert_error(sync(tap_url, text), "ADQL-SYNTAX")
+
+
+def test_a_computed_circle_radius_over_90_degrees_is_a_400_with_the_translators_message(tap_url: str) -> None:
+    response = sync(tap_url, "SELECT CIRCLE(POINT(s_ra, s_dec), s_fov * 1000) FROM ivoa.obscore")
+    status, message = query_status(response)
+    assert response.status_code == 400 and status == "ERROR"
+    assert message.startswith("CIRCLE radii must be 0 to 90 degrees; this query computed ")
