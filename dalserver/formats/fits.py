@@ -3,9 +3,9 @@
 A FITS header states the row count and every column's width before the first row, which a stream
 cannot know. So rows are spooled to a temporary Arrow IPC file as they arrive (memory stays at
 one batch) while the row count, the longest text and the longest array are noted; then the header
-is written (by astropy, with TUNIT/TUCD/TUTYP/TCOMM and TNULL for integer nulls), and the spool
-is read back batch by batch into fixed-width big-endian rows. The query status goes into the
-header as QUERY_STATUS, since nothing can follow the data.
+is written (by astropy, with TUNIT/TUCD/TUTYP/TCOMM, long values in CONTINUE cards, and TNULL for
+integer nulls), and the spool is read back batch by batch into fixed-width big-endian rows. The
+query status goes into the header as QUERY_STATUS, since nothing can follow the data.
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def _header(spool: _Spool, state: ResultState) -> bytes:
         for i, meta in enumerate(spool.columns, start=1):
             for key, value in (("TUCD", meta.ucd), ("TUTYP", meta.utype), ("TCOMM", meta.description)):
                 if value:
-                    header.set(f"{key}{i}", _ascii(value)[:68], after=f"TFORM{i}")
+                    # A value longer than one card goes on in CONTINUE cards (FITS 4.0 sec. 4.2.1.2),
+                    # which astropy writes by itself: ObsCore's utypes are up to 69 characters.
+                    header.set(f"{key}{i}", _ascii(value), after=f"TFORM{i}")
         status = "ERROR" if state.error else ("OVERFLOW" if state.overflow else "OK")
         header["HIERARCH QUERY_STATUS"] = status
         if state.error:
