@@ -92,6 +92,8 @@ def xml_escaped(text: pa.Array) -> pa.Array:
     text = pc.replace_substring(text, "&", "&amp;")
     text = pc.replace_substring(text, "<", "&lt;")
     text = pc.replace_substring(text, ">", "&gt;")
+    # A raw carriage return reaches the reader as a line feed (XML 1.0 sec. 2.11); a reference does not.
+    text = pc.replace_substring(text, "\r", "&#13;")
     return pc.replace_substring_regex(text, XML_ILLEGAL, "\ufffd")
 
 

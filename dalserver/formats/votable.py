@@ -44,7 +44,7 @@ class VOTableExtras:
 
 
 def _text(value: str) -> str:
-    return escape(_XML_ILLEGAL.sub("\ufffd", value))
+    return escape(_XML_ILLEGAL.sub("\ufffd", value), {"\r": "&#13;"})  # see cells.xml_escaped
 
 
 def field_element(meta: ColumnMeta, binary2: bool = False, xml_id: str | None = None) -> str:

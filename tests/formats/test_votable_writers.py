@@ -152,15 +152,19 @@ def test_a_null_element_of_an_integer_array_reads_back_as_null(name: str) -> Non
     assert list(cell.data[[0, 2]]) == [1, 3] and cell.mask[1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TABLEDATA writes a carriage return raw, and every XML parser turns it into a line feed "
-    "(XML 1.0 sec. 2.11); it must be written &#13;",
-)
 def test_tabledata_keeps_carriage_returns_in_text() -> None:
     columns = [ColumnMeta("s", "char", "*")]
     data = write(format_named("votable"), columns, [batch(columns, pa.array(["a\r\nb", "c\rd"]))])
     assert [td.text for td in etree.fromstring(data).iter(f"{V}TD")] == ["a\r\nb", "c\rd"]
+
+
+@pytest.mark.parametrize("name", VOTABLES)
+def test_descriptions_and_late_error_messages_keep_carriage_returns(name: str) -> None:
+    columns = [ColumnMeta("n", "long", description="line one\r\nline two")]
+    data = write(format_named(name), columns, [counting(1)], failure=QueryFailed("first\rsecond"))
+    doc = etree.fromstring(data)
+    assert doc.findtext(f".//{V}FIELD/{V}DESCRIPTION") == "line one\r\nline two"
+    assert doc.findall(".//v:INFO[@value='ERROR']", NS)[0].text.endswith("first\rsecond")
 
 
 def test_tabledata_replaces_the_characters_xml_cannot_carry_and_keeps_the_rest() -> None:
