@@ -128,11 +128,18 @@ async def tabledata_stream(
     yield _tail("</TABLEDATA>", state, extras)
 
 
+# Text whose xtype makes it ASCII: DALI timestamps (ISO 8601, which DALI declares char) and STC-S.
+_ASCII_XTYPES = frozenset({"timestamp", "adql:timestamp", "adql:region"})
+
+
 def binary2_columns(columns: list[ColumnMeta]) -> list[ColumnMeta]:
-    # VOTable char is ASCII; text may not be, so BINARY2 sends it as unicodeChar (UTF-16BE).
-    # A REGION stays char: STC-S is ASCII by definition.
+    # VOTable char is ASCII; text may not be, so BINARY2 sends it as unicodeChar (UTF-16BE),
+    # except where the xtype says the text is ASCII.
     return [
-        replace(c, datatype="unicodeChar") if c.datatype == "char" and c.xtype != "adql:REGION" else c for c in columns
+        replace(c, datatype="unicodeChar")
+        if c.datatype == "char" and (c.xtype or "").lower() not in _ASCII_XTYPES
+        else c
+        for c in columns
     ]
 
 

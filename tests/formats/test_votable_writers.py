@@ -111,8 +111,7 @@ def test_votlint_is_silent_on_tabledata_of_every_type_with_nulls(tmp_path: Path)
 
 
 def test_votlint_is_silent_on_binary2_of_every_type_with_nulls(tmp_path: Path) -> None:
-    # obs_date: see test_votlint_accepts_timestamps_in_binary2
-    columns, data = _without(every_type_batch(2), "footprint", "obs_date")
+    columns, data = _without(every_type_batch(2), "footprint")
     assert votlint_messages(write(format_named("votable/b2"), columns, [data]), tmp_path) == ""
 
 
@@ -127,11 +126,6 @@ def test_votlint_accepts_null_points_and_circles_in_tabledata(tmp_path: Path) ->
     assert votlint_messages(write(format_named("votable"), columns, [data]), tmp_path) == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BINARY2 declares every char column unicodeChar but REGIONs (votable.binary2_columns), timestamps "
-    "included; votlint: xtype='timestamp' for non-string-type value (DALI timestamps are char)",
-)
 def test_votlint_accepts_timestamps_in_binary2(tmp_path: Path) -> None:
     columns = [ColumnMeta("t", "char", "*", xtype="timestamp")]
     data = batch(columns, pa.array([datetime.datetime(2021, 3, 4, 5, 6, 7), None], pa.timestamp("us")))
@@ -192,17 +186,26 @@ def test_field_attributes_and_descriptions_are_escaped() -> None:
         assert f.findtext(f"{V}DESCRIPTION") == "<&>\"' ünïcode 😀"
 
 
-def test_binary2_declares_text_unicodechar_of_any_length_and_regions_char() -> None:
+def test_binary2_declares_text_unicodechar_of_any_length_and_regions_and_timestamps_char() -> None:
     columns = [
         ColumnMeta("s", "char", "*"),
         ColumnMeta("code", "char", "8"),
         ColumnMeta("s_region", "char", "*", xtype="adql:REGION"),
+        ColumnMeta("t", "char", "*", xtype="timestamp"),
     ]
-    data = write(format_named("votable/b2"), columns, [batch(columns, *(pa.array(["x"]) for _ in columns))])
+    values = [pa.array(["x"])] * 3 + [pa.array([datetime.datetime(2021, 3, 4, 5, 6, 7)], pa.timestamp("us"))]
+    data = write(format_named("votable/b2"), columns, [batch(columns, *values)])
     declared = {
         f.get("name"): (f.get("datatype"), f.get("arraysize")) for f in etree.fromstring(data).iter(f"{V}FIELD")
     }
-    assert declared == {"s": ("unicodeChar", "*"), "code": ("unicodeChar", "*"), "s_region": ("char", "*")}
+    assert declared == {
+        "s": ("unicodeChar", "*"),
+        "code": ("unicodeChar", "*"),
+        "s_region": ("char", "*"),
+        "t": ("char", "*"),
+    }
+    table = parse(io.BytesIO(data), verify="exception").get_first_table()
+    assert table.array["t"][0] == "2021-03-04T05:06:07"
 
 
 def _stream_bytes(data: bytes) -> bytes:
