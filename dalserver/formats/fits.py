@@ -24,13 +24,12 @@ from astropy.io import fits
 from adql.catalog import ColumnMeta
 from dalserver.formats.cells import scalar
 from dalserver.formats.columns import arrow_type
-from dalserver.formats.fixed import BIG_ENDIAN, fixed_arrays, fixed_bytes
+from dalserver.formats.fixed import BIG_ENDIAN, INTEGER_NULLS, fixed_arrays, fixed_bytes
 from dalserver.formats.limits import Batches, ResultState, limited
 
 MEDIA_TYPE = "application/fits"
 BLOCK = 2880
 _CODES = {"boolean": "L", "unsignedByte": "B", "short": "I", "int": "J", "long": "K", "float": "E", "double": "D"}
-_NULLS = {"short": -(2**15), "int": -(2**31), "long": -(2**63), "unsignedByte": 255}
 
 
 @dataclass
@@ -71,7 +70,7 @@ def _format(meta: ColumnMeta, kind: pa.DataType, extent: _Extent) -> str:
 def _header(spool: _Spool, state: ResultState) -> bytes:
     columns = []
     for meta, kind, extent in zip(spool.columns, spool.schema.types, spool.extents, strict=True):
-        null = _NULLS.get(meta.datatype) if extent.has_nulls and not pa.types.is_list(kind) else None
+        null = INTEGER_NULLS.get(meta.datatype) if extent.has_nulls and not pa.types.is_list(kind) else None
         columns.append(
             fits.Column(name=meta.name, format=_format(meta, kind, extent), unit=meta.unit or None, null=null)
         )
@@ -114,7 +113,7 @@ def _row_bytes(batch: pa.RecordBatch, spool: _Spool) -> bytes:
             pieces.append(fixed_arrays(array, BIG_ENDIAN[meta.datatype], extent.width, rows))
         else:
             dtype = BIG_ENDIAN[meta.datatype]
-            fill = np.nan if dtype[1] == "f" else _NULLS.get(meta.datatype, 0)
+            fill = np.nan if dtype[1] == "f" else INTEGER_NULLS.get(meta.datatype, 0)
             pieces.append(fixed_bytes(pc.fill_null(array, fill).to_numpy(zero_copy_only=False), dtype, rows))
     return np.concatenate(pieces, axis=1).tobytes()
 

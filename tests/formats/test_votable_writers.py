@@ -85,16 +85,6 @@ def test_the_error_after_the_first_batch_is_told_in_the_document_escaped() -> No
     assert len(doc.findall(".//v:TR", NS)) == 3
 
 
-def every_type_but_null_fixed_size_geometry() -> pa.RecordBatch:
-    """every_type_batch with a point and a circle in the row of nulls (see the xfail below)."""
-    whole = every_type_batch(2)
-    arrays = list(whole.columns)
-    for column in ("pos", "cone"):
-        i = whole.schema.get_field_index(column)
-        arrays[i] = pa.array([arrays[i][0].as_py()] * 2)
-    return pa.record_batch(arrays, schema=whole.schema)
-
-
 # STILTS 3.4.7's votlint misreads any BINARY2 column with xtype="polygon" (it reports a negative
 # element count where STILTS's own reader, astropy and the identical document without the xtype
 # are fine), and takes no null polygon in TABLEDATA, for which VOTable has no other spelling than
@@ -106,7 +96,7 @@ def _without(whole: pa.RecordBatch, *names: str) -> tuple[list[ColumnMeta], pa.R
 
 
 def test_votlint_is_silent_on_tabledata_of_every_type_with_nulls(tmp_path: Path) -> None:
-    columns, data = _without(every_type_but_null_fixed_size_geometry(), "footprint")
+    columns, data = _without(every_type_batch(2), "footprint")
     assert votlint_messages(write(format_named("votable"), columns, [data]), tmp_path) == ""
 
 
@@ -115,11 +105,6 @@ def test_votlint_is_silent_on_binary2_of_every_type_with_nulls(tmp_path: Path) -
     assert votlint_messages(write(format_named("votable/b2"), columns, [data]), tmp_path) == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TABLEDATA writes a null point or circle (fixed arraysize) as an empty TD, which votlint rejects "
-    "(0 elements where 2 or 3 are declared); BINARY2 and FITS write NaN for each element, which votlint takes",
-)
 def test_votlint_accepts_null_points_and_circles_in_tabledata(tmp_path: Path) -> None:
     columns = [ColumnMeta("p", "double", "2", xtype="point"), ColumnMeta("c", "double", "3", xtype="circle")]
     data = batch(columns, pa.array([spoint(1.0, 2.0), None]), pa.array([scircle(1.0, 2.0, 0.5), None]))
@@ -132,11 +117,6 @@ def test_votlint_accepts_timestamps_in_binary2(tmp_path: Path) -> None:
     assert votlint_messages(write(format_named("votable/b2"), columns, [data]), tmp_path) == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a null element of an integer array is written as NaN in TABLEDATA (not an integer: astropy W31, "
-    "votlint 'Bad integer string') and as 0 in BINARY2; no VALUES null is declared for it",
-)
 @pytest.mark.parametrize("name", VOTABLES)
 def test_a_null_element_of_an_integer_array_reads_back_as_null(name: str) -> None:
     columns = [ColumnMeta("a", "int", "*")]
@@ -144,6 +124,33 @@ def test_a_null_element_of_an_integer_array_reads_back_as_null(name: str) -> Non
     table = parse(io.BytesIO(data), verify="exception").get_first_table()
     cell = table.array["a"][0]
     assert list(cell.data[[0, 2]]) == [1, 3] and cell.mask[1]
+
+
+@pytest.mark.parametrize("name", VOTABLES)
+def test_votlint_accepts_integer_arrays_with_null_elements_and_null_fixed_size_cells(name: str, tmp_path: Path) -> None:
+    columns = [ColumnMeta("a", "short", "*"), ColumnMeta("triple", "long", "3")]
+    data = batch(
+        columns,
+        pa.array([[1, None], None, []], pa.list_(pa.int16())),
+        pa.array([[1, None, 3], None, [2**62, 0, -1]], pa.list_(pa.int64())),
+    )
+    document = write(format_named(name), columns, [data])
+    assert votlint_messages(document, tmp_path) == ""
+    fields = etree.fromstring(document).findall(f".//{V}FIELD")
+    assert [f.find(f"{V}VALUES").get("null") for f in fields] == [str(-(2**15)), str(-(2**63))]
+    triples = parse(io.BytesIO(document), verify="exception").get_first_table().array["triple"]
+    assert list(triples[0].mask) == [False, True, False] and triples[1].mask.all()
+    assert list(triples[2]) == [2**62, 0, -1]
+
+
+@pytest.mark.parametrize("name", VOTABLES)
+def test_an_integer_array_element_equal_to_the_declared_null_is_refused_not_sent_as_null(name: str) -> None:
+    columns = [ColumnMeta("a", "int", "*")]
+    rows = [batch(columns, pa.array([[1, 2]], pa.list_(pa.int32()))), batch(columns, pa.array([[-(2**31)]]))]
+    doc = etree.fromstring(write(format_named(name), columns, rows))
+    (error,) = doc.findall(".//v:INFO[@value='ERROR']", NS)
+    assert "column 'a' has an array element -2147483648" in error.text and "parquet or json" in error.text
+    assert len(parse(io.BytesIO(etree.tostring(doc)), verify="exception").get_first_table().array) == 1
 
 
 def test_tabledata_keeps_carriage_returns_in_text() -> None:
