@@ -8,7 +8,6 @@ import math
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 from astropy.io import fits
 from astropy.table import Table
 
