@@ -18,6 +18,7 @@ Batches = AsyncIterator[pa.RecordBatch]
 class ResultState:
     overflow: bool = False  # rows were cut at MAXREC
     error: str | None = None  # the query failed after the first bytes were sent
+    failure: Exception | None = None  # what failed, for formats that cannot say so in the document
 
 
 Prepare = Callable[[list[pa.Array]], list[pa.Array]]
@@ -47,3 +48,4 @@ async def limited(
                 return
     except Exception as exc:  # the status line is gone: the document itself must say it
         state.error = exc.message if isinstance(exc, DALIError) else f"the query failed while sending results: {exc}"
+        state.failure = exc
