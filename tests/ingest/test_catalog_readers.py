@@ -15,9 +15,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
+from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.io.votable import from_table
-from astropy.table import MaskedColumn, Table
+from astropy.table import MaskedColumn, QTable, Table
+from astropy.time import Time
+from astropy.utils.masked import Masked
 
 from adql.catalog import ColumnMeta
 from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
@@ -109,11 +112,6 @@ def test_parquet_field_metadata_wins_over_astropys(tmp_path: Path) -> None:
     assert copied(source) == [{"x": 1.5}, {"x": None}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources._astropy_yaml: astropy writes the table meta as a YAML !!omap, which yaml.safe_load turns "
-    "into a list, so the table description astropy stores is never found",
-)
 def test_parquet_keeps_the_table_description_astropy_writes(tmp_path: Path) -> None:
     path = tmp_path / "cat.parquet"
     table = stars()
@@ -122,12 +120,6 @@ def test_parquet_keeps_the_table_description_astropy_writes(tmp_path: Path) -> N
     assert open_catalog(path).description == "Synthetic stars"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="astropy writes a masked column as <name> and <name>.mask, with !astropy.table.SerializedColumn tags "
-    "that yaml.safe_load refuses: the ingest publishes the .mask columns, masked values as data, and loses every "
-    "unit and description",
-)
 def test_parquet_of_a_masked_astropy_table_gives_nulls_and_keeps_the_metadata(tmp_path: Path) -> None:
     path = tmp_path / "cat.parquet"
     table = stars()
@@ -136,6 +128,42 @@ def test_parquet_of_a_masked_astropy_table_gives_nulls_and_keeps_the_metadata(tm
     source = open_catalog(path)
     assert list(described(source)) == ["id", "ra", "mag", "flag", "name"]
     assert described(source)["ra"][1] == "deg" and [r["flag"] for r in copied(source)] == [1, None, 3]
+
+
+def test_parquet_of_a_masked_quantity_and_masked_text_gives_nulls_and_column_meta(tmp_path: Path) -> None:
+    path = tmp_path / "cat.parquet"
+    table = QTable()
+    table["flux"] = Masked([1.5, 2.5, 3.5] * u.mJy, mask=[False, True, False])
+    table["flux"].info.description = "Flux density"
+    table["flux"].info.meta = {"ucd": "phot.flux.density", "utype": "x:flux"}
+    table["name"] = MaskedColumn(["a", "", "c"], mask=[True, False, False])
+    table.write(path)
+    source = open_catalog(path)
+    assert described(source) == {
+        "flux": ("double", "mJy", "phot.flux.density", "Flux density"),
+        "name": ("char", None, None, ""),
+    }
+    assert source.columns[0].utype == "x:flux"
+    assert copied(source) == [{"flux": 1.5, "name": None}, {"flux": None, "name": ""}, {"flux": 3.5, "name": "c"}]
+
+
+def test_parquet_of_astropy_time_and_skycoord_keeps_the_columns_astropy_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "cat.parquet"
+    table = QTable()
+    table["when"] = Time([59000.5, 59001.25], format="mjd")
+    table["where"] = SkyCoord([10.0, 20.0] * u.deg, [-5.0, 5.0] * u.deg)
+    table.write(path)
+    source = open_catalog(path)
+    assert list(described(source)) == ["when.jd1", "when.jd2", "where.ra", "where.dec"]
+    assert described(source)["where.ra"][1] == "deg" and [r["where.dec"] for r in copied(source)] == [-5.0, 5.0]
+
+
+def test_parquet_whose_astropy_header_cannot_be_read_is_refused_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cat.parquet"
+    schema = pa.schema([pa.field("x", pa.float64())], metadata={"table_meta_yaml": "datatype: [\n- {name: x"})
+    pq.write_table(pa.table({"x": [1.0]}, schema=schema), path)
+    with pytest.raises(CatalogError, match=f"{path}: cannot read the astropy table description"):
+        open_catalog(path)
 
 
 # --- FITS ----------------------------------------------------------------------------------------
