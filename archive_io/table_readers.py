@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-import yaml
 
+from archive_io.astropy_parquet import astropy_meta, published_batch
 from schemas.model import ColumnDef
 
 BATCH_ROWS = 100_000
@@ -122,40 +122,36 @@ def csv_source(path: Path) -> CatalogSource:
 
 
 # --- Parquet ---------------------------------------------------------------------------------------
-def _astropy_yaml(schema: pa.Schema) -> dict[str, Any]:
-    """What astropy's Parquet writer keeps in 'table_meta_yaml': column units, descriptions, meta."""
-    raw = (schema.metadata or {}).get(b"table_meta_yaml")
-    if not raw:
-        return {}
-    try:
-        data = yaml.safe_load("\n".join(x for x in raw.decode().splitlines() if not x.startswith("#")))
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def parquet_source(path: Path) -> CatalogSource:
     try:
         parquet = pq.ParquetFile(path)
+        astropy = astropy_meta(parquet.schema_arrow)
     except (pa.ArrowInvalid, OSError) as exc:
         raise CatalogError(f"{path}: cannot read as Parquet: {exc}") from None
+    except ValueError as exc:
+        raise CatalogError(f"{path}: {exc}") from None
     schema = parquet.schema_arrow
-    astropy = _astropy_yaml(schema)
-    astropy_meta = {c["name"]: c for c in astropy.get("datatype", []) if isinstance(c, dict) and "name" in c}
+    hidden = astropy.mask_columns
+    names = [name for name in schema.names if name not in hidden]
     columns = []
-    for f in schema:
+    for name in names:
+        f = schema.field(name)
         meta = {k.decode(): v.decode() for k, v in (f.metadata or {}).items()}
-        meta = {**astropy_meta.get(f.name, {}), **meta}
-        columns.append(_column(f.name, f.type, meta, str(path)))
+        meta = {**astropy.columns.get(name, {}), **meta}  # the field's own metadata wins
+        columns.append(_column(name, f.type, meta, str(path)))
 
     def chunks() -> Iterator[bytes]:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
-            yield _csv_bytes(batch)
+            yield _csv_bytes(published_batch(batch, astropy, names) if hidden else batch)
 
-    meta = astropy.get("meta") if isinstance(astropy.get("meta"), dict) else {}
-    description = str(meta.get("description", ""))
     return CatalogSource(
-        path, columns, chunks, header=False, total=parquet.metadata.num_rows, unit="rows", description=description
+        path,
+        columns,
+        chunks,
+        header=False,
+        total=parquet.metadata.num_rows,
+        unit="rows",
+        description=astropy.description,
     )
 
 

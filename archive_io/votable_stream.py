@@ -163,11 +163,29 @@ def _parse_in_batches(path: Path, parser: expat.XMLParserType, rows: list[str], 
             raise VOTableFormatError(f"not well-formed XML (truncated?): {exc}") from None
 
 
+def _float_or_none(text: str | None) -> float | None:
+    try:
+        return None if text is None else float(text.strip().replace("Inf", "inf"))
+    except ValueError:
+        return None
+
+
+def _is_float_null(number: float, null: float | None) -> bool:
+    """Whether a float equals the FIELD's VALUES null (deprecated for floats, but to be respected)."""
+    if null is None:
+        return False
+    return number == null or (number != number and null != null)
+
+
 def _csv_cell(value: str | None, f: _Field) -> str:
     if value is None:
         return ""
     if f.null is not None and value.strip() == f.null:
         return ""
+    if f.datatype in ("float", "double") and f.null is not None:
+        number = _float_or_none(value)
+        if number is not None and _is_float_null(number, _float_or_none(f.null)):
+            return ""
     if f.datatype in ("char", "unicodeChar"):
         return '"' + value.replace('"', '""') + '"' if value != "" else ""
     stripped = value.strip()
@@ -240,9 +258,13 @@ class _RowDecoder:
         self.struct = struct
         self.fields = fields
         self.flag_bytes = (len(fields) + 7) // 8 if binary2 else 0
+        # BINARY has no null flags: a NaN float is its only null (astropy and STILTS write a null
+        # float so). BINARY2 flags nulls, so a NaN there is a NaN, as in TABLEDATA (VOTable 1.4 sec. 5.5).
+        self.nan_is_null = not binary2
+        self.float_nulls = [_float_or_none(f.null) if f.datatype in ("float", "double") else None for f in fields]
         self.buffer = bytearray()
 
-    def _cell(self, f: _Field, data: bytearray, at: int) -> tuple[str | None, int] | None:
+    def _cell(self, f: _Field, data: bytearray, at: int, float_null: float | None) -> tuple[str | None, int] | None:
         kind = f.datatype
         if kind in ("char", "unicodeChar"):
             width = 2 if kind == "unicodeChar" else 1
@@ -274,9 +296,9 @@ class _RowDecoder:
             return ({"T": "true", "1": "true", "F": "false", "0": "false"}.get(flag)), end
         number = self.struct.unpack_from(_STRUCT[kind], data, at)[0]
         if kind in ("float", "double"):
-            if number != number:
+            if (number != number and self.nan_is_null) or _is_float_null(number, float_null):
                 return None, end
-            return repr(float(number)), end
+            return repr(float(number)), end  # 'nan' and 'inf' are floats to PostgreSQL
         return str(number), end
 
     def rows(self, chunk: bytes) -> list[str]:
@@ -291,7 +313,7 @@ class _RowDecoder:
             cells: list[str] = []
             complete = True
             for i, f in enumerate(self.fields):
-                decoded = self._cell(f, data, at)
+                decoded = self._cell(f, data, at, self.float_nulls[i])
                 if decoded is None:
                     complete = False
                     break

@@ -8,6 +8,7 @@ rarely; a cache would show a withdrawn dataset).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -58,10 +59,23 @@ def range_text(s: Sample, ra_min: float, ra_max: float, dec_min: float, dec_max:
     return f"{number(ra_min % 360.0)} {number(ra_max % 360.0)} {number(dec_min)} {number(dec_max)}"
 
 
+def offset(ra: float, dec: float, distance: float, angle: float) -> tuple[float, float]:
+    """The point ``distance`` degrees from (ra, dec) at position angle ``angle`` (degrees east of
+    north), along a great circle: on the sphere wherever the start is, poles included."""
+    ra0, dec0, r, theta = (math.radians(v) for v in (ra, dec, distance, angle))
+    sin_dec = math.sin(dec0) * math.cos(r) + math.cos(dec0) * math.sin(r) * math.cos(theta)
+    dec1 = math.asin(max(-1.0, min(1.0, sin_dec)))
+    if math.cos(dec0) < 1e-12:  # at a pole every direction is south (or north): the angle picks the meridian
+        return (ra + (180.0 - angle if dec > 0 else angle)) % 360.0, math.degrees(dec1)
+    east = math.atan2(math.sin(theta) * math.sin(r) * math.cos(dec0), math.cos(r) - math.sin(dec0) * sin_dec)
+    return (ra + math.degrees(east)) % 360.0, math.degrees(dec1)
+
+
 def triangle_text(s: Sample, size: float) -> str:
-    """A triangle around the centre, ``size`` degrees across, as POLYGON's flat vertex list."""
-    corners = ((s.ra, s.dec + size / 2), (s.ra - size / 2, s.dec - size / 2), (s.ra + size / 2, s.dec - size / 2))
-    return " ".join(f"{number(ra % 360.0)} {number(dec)}" for ra, dec in corners)
+    """An equilateral triangle around the centre, its vertices ``size / 2`` degrees from it (north,
+    then south-east and south-west), as POLYGON's flat vertex list; it stays on the sky near a pole."""
+    corners = [offset(s.ra, s.dec, size / 2, angle) for angle in (0.0, 120.0, 240.0)]
+    return " ".join(f"{number(ra)} {number(dec)}" for ra, dec in corners)
 
 
 def examples_response(

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import astropy.units as u
 import pytest
+from astropy.coordinates import SkyCoord
 from lxml import etree
 
 from adql import to_postgres
@@ -15,7 +17,7 @@ from dalserver.dali_examples import Example, examples_document
 from dalserver.dali_values import parse_circle, parse_polygon, parse_pos
 from dalserver.datalink.examples import datalink_examples
 from dalserver.descriptors import DATALINK_STANDARD, SIA_STANDARD, SODA_STANDARD
-from dalserver.example_dataset import Sample
+from dalserver.example_dataset import Sample, triangle_text
 from dalserver.formats.registry import find_format
 from dalserver.sia.examples import sia_examples
 from dalserver.sia.query import build_query, obscore_table
@@ -101,24 +103,25 @@ def test_every_sia_example_builds_a_query(sample: Sample) -> None:
         assert "WHERE" in build_query(values, obscore, 10).sql, example.id
 
 
-NEAR_THE_POLE = pytest.mark.xfail(
-    strict=True,
-    reason="example_dataset.triangle_text does not keep the cutout-polygon example's vertices on the sky: for a "
-    "dataset within s_fov/8 of a pole a vertex has |Dec| > 90, which SODA refuses (POLYGON: declination 90.0025)",
-)
-
-
-@pytest.mark.parametrize(
-    "sample",
-    [SAMPLES["sample"], pytest.param(SAMPLES["at-ra-0-near-the-pole"], marks=NEAR_THE_POLE)],
-    ids=list(SAMPLES),
-)
+@pytest.mark.parametrize("sample", list(SAMPLES.values()), ids=list(SAMPLES))
 def test_every_soda_example_has_parameters_the_service_accepts(sample: Sample) -> None:
     for example in soda_examples(sample):
         params = list(example.params)
         assert params[0] == ("ID", sample.did), example.id
         for key, value in params[1:]:
             {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}[key](value)
+
+
+@pytest.mark.parametrize("ra, dec", [(34.5, -5.0), (359.99, 89.99), (0.0, 90.0), (180.0, -90.0), (0.001, -89.9999)])
+def test_the_polygon_example_is_a_triangle_around_the_centre_on_the_sky_even_at_a_pole(ra: float, dec: float) -> None:
+    sample = Sample("ivo://x/y?1", ra, dec, 0.1, None, None, None, None, None)
+    polygon = parse_polygon(triangle_text(sample, 0.025))
+    centre = SkyCoord(ra * u.deg, dec * u.deg)
+    corners = SkyCoord([v[0] for v in polygon.vertices] * u.deg, [v[1] for v in polygon.vertices] * u.deg)
+    # The examples print 7 significant digits: 1e-5 degrees near Dec 90.
+    assert all(abs(d - 0.0125) < 1e-5 for d in centre.separation(corners).deg)
+    sides = [corners[i].separation(corners[(i + 1) % 3]).deg for i in range(3)]
+    assert max(sides) - min(sides) < 2e-5  # equilateral: no vertex folded over the pole
 
 
 @pytest.mark.parametrize("sample", list(SAMPLES.values()), ids=list(SAMPLES))

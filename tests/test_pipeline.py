@@ -252,6 +252,33 @@ def test_tap_async_failure_after_the_first_byte_ends_the_job_in_error(pipeline: 
     assert httpx.get(f"{job}/results").text.count("uws:result ") == 0  # no partial result is offered
 
 
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_tap_sync_csv_and_tsv_failing_after_the_first_byte_are_cut_off_not_ended(
+    pipeline: PipelineArchive, fmt: str
+) -> None:
+    # Neither has a place for ERROR: the response must break off, or the rows would pass for all of them.
+    received = bytearray()
+    params = {"LANG": "ADQL", "QUERY": LATE_ZERO, "MAXREC": "100000", "RESPONSEFORMAT": fmt}
+    with (
+        pytest.raises(httpx.RemoteProtocolError, match="incomplete"),
+        httpx.stream("POST", f"{pipeline.patient.base}/tap/sync", data=params, timeout=60) as response,
+    ):
+        assert response.status_code == 200
+        for chunk in response.iter_bytes():
+            received += chunk
+    lines = received.decode().splitlines()
+    assert lines[0].replace("\t", ",") == "id,x" and 1 < len(lines) < 40000
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_tap_async_csv_and_tsv_failing_after_the_first_byte_end_the_job_in_error(
+    pipeline: PipelineArchive, fmt: str
+) -> None:
+    phase, job = _async(pipeline.patient, LATE_ZERO, MAXREC="100000", RESPONSEFORMAT=fmt)
+    assert phase == "ERROR" and "division by zero" in query_status(httpx.get(f"{job}/error"))[1]
+    assert httpx.get(f"{job}/results").text.count("uws:result ") == 0
+
+
 def test_sia_failure_after_the_first_byte_ends_the_document_with_an_error(pipeline: PipelineArchive) -> None:
     # The reader pauses longer than the statement timeout after the first bytes: the database
     # cancels the query while the answer is on its way, and the document has to say so.

@@ -63,7 +63,7 @@ def number_text(array: pa.Array, style: TextStyle) -> pa.Array:
 def list_text(array: pa.Array, style: TextStyle) -> pa.Array:
     """Lists of numbers (DALI geometry, arrays) as their elements joined by the style's separator."""
     text = pc.fill_null(number_text(pc.list_flatten(array), style), scalar(style.nan))
-    rebuilt = pa.ListArray.from_arrays(_offsets(pc.list_value_length(array)), text, mask=pc.is_null(array))
+    rebuilt = pa.ListArray.from_arrays(offsets_of(pc.list_value_length(array)), text, mask=pc.is_null(array))
     return pc.binary_join_element_wise(
         scalar(style.list_open),
         pc.binary_join(rebuilt, scalar(style.list_separator)),
@@ -83,7 +83,8 @@ def cell_text(array: pa.Array, style: TextStyle) -> pa.Array:
     return style.escape(array)
 
 
-def _offsets(lengths: pa.Array) -> pa.Array:
+def offsets_of(lengths: pa.Array) -> pa.Array:
+    """The offsets of a list array whose lists have these lengths (a null length is an empty list)."""
     counts = np.asarray(pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False), dtype=np.int32)
     return pa.array(np.concatenate([[0], np.cumsum(counts, dtype=np.int32)]), pa.int32())
 
@@ -92,6 +93,8 @@ def xml_escaped(text: pa.Array) -> pa.Array:
     text = pc.replace_substring(text, "&", "&amp;")
     text = pc.replace_substring(text, "<", "&lt;")
     text = pc.replace_substring(text, ">", "&gt;")
+    # A raw carriage return reaches the reader as a line feed (XML 1.0 sec. 2.11); a reference does not.
+    text = pc.replace_substring(text, "\r", "&#13;")
     return pc.replace_substring_regex(text, XML_ILLEGAL, "\ufffd")
 
 

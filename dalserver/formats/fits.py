@@ -3,9 +3,9 @@
 A FITS header states the row count and every column's width before the first row, which a stream
 cannot know. So rows are spooled to a temporary Arrow IPC file as they arrive (memory stays at
 one batch) while the row count, the longest text and the longest array are noted; then the header
-is written (by astropy, with TUNIT/TUCD/TUTYP/TCOMM and TNULL for integer nulls), and the spool
-is read back batch by batch into fixed-width big-endian rows. The query status goes into the
-header as QUERY_STATUS, since nothing can follow the data.
+is written (by astropy, with TUNIT/TUCD/TUTYP/TCOMM, long values in CONTINUE cards, and TNULL for
+integer nulls), and the spool is read back batch by batch into fixed-width big-endian rows. The
+query status goes into the header as QUERY_STATUS, since nothing can follow the data.
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ from anyio import to_thread
 from adql.catalog import ColumnMeta
 from dalserver.formats.cells import scalar
 from dalserver.formats.columns import arrow_type
-from dalserver.formats.fixed import BIG_ENDIAN, fixed_arrays, fixed_bytes
+from dalserver.formats.fixed import BIG_ENDIAN, INTEGER_NULLS, fixed_arrays, fixed_bytes
 from dalserver.formats.limits import Batches, ResultState, limited
 
 MEDIA_TYPE = "application/fits"
 BLOCK = 2880
 _CODES = {"boolean": "L", "unsignedByte": "B", "short": "I", "int": "J", "long": "K", "float": "E", "double": "D"}
-_NULLS = {"short": -(2**15), "int": -(2**31), "long": -(2**63), "unsignedByte": 255}
 
 
 @dataclass
@@ -72,7 +71,7 @@ def _header(spool: _Spool, state: ResultState) -> bytes:
 
     columns = []
     for meta, kind, extent in zip(spool.columns, spool.schema.types, spool.extents, strict=True):
-        null = _NULLS.get(meta.datatype) if extent.has_nulls and not pa.types.is_list(kind) else None
+        null = INTEGER_NULLS.get(meta.datatype) if extent.has_nulls and not pa.types.is_list(kind) else None
         columns.append(
             fits.Column(name=meta.name, format=_format(meta, kind, extent), unit=meta.unit or None, null=null)
         )
@@ -85,7 +84,9 @@ def _header(spool: _Spool, state: ResultState) -> bytes:
         for i, meta in enumerate(spool.columns, start=1):
             for key, value in (("TUCD", meta.ucd), ("TUTYP", meta.utype), ("TCOMM", meta.description)):
                 if value:
-                    header.set(f"{key}{i}", _ascii(value)[:68], after=f"TFORM{i}")
+                    # A value longer than one card goes on in CONTINUE cards (FITS 4.0 sec. 4.2.1.2),
+                    # which astropy writes by itself: ObsCore's utypes are up to 69 characters.
+                    header.set(f"{key}{i}", _ascii(value), after=f"TFORM{i}")
         status = "ERROR" if state.error else ("OVERFLOW" if state.overflow else "OK")
         header["HIERARCH QUERY_STATUS"] = status
         if state.error:
@@ -113,7 +114,7 @@ def _row_bytes(batch: pa.RecordBatch, spool: _Spool) -> bytes:
             pieces.append(fixed_arrays(array, BIG_ENDIAN[meta.datatype], extent.width, rows))
         else:
             dtype = BIG_ENDIAN[meta.datatype]
-            fill = np.nan if dtype[1] == "f" else _NULLS.get(meta.datatype, 0)
+            fill = np.nan if dtype[1] == "f" else INTEGER_NULLS.get(meta.datatype, 0)
             pieces.append(fixed_bytes(pc.fill_null(array, fill).to_numpy(zero_copy_only=False), dtype, rows))
     return np.concatenate(pieces, axis=1).tobytes()
 

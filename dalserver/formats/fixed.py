@@ -11,6 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 BIG_ENDIAN = {"unsignedByte": ">u1", "short": ">i2", "int": ">i4", "long": ">i8", "float": ">f4", "double": ">f8"}
+# The magic null of each integer type, where a format needs one (FITS TNULLn, VOTable VALUES null):
+# the type's most negative value, as FITS writers use, and 255 for the unsigned byte.
+INTEGER_NULLS = {"unsignedByte": 255, "short": -(2**15), "int": -(2**31), "long": -(2**63)}
 
 
 def fixed_bytes(values: np.ndarray, dtype: str, rows: int) -> np.ndarray:

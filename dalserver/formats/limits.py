@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -18,13 +18,22 @@ Batches = AsyncIterator[pa.RecordBatch]
 class ResultState:
     overflow: bool = False  # rows were cut at MAXREC
     error: str | None = None  # the query failed after the first bytes were sent
+    failure: Exception | None = None  # what failed, for formats that cannot say so in the document
+
+
+Prepare = Callable[[list[pa.Array]], list[pa.Array]]
+
+
+def _unchanged(arrays: list[pa.Array]) -> list[pa.Array]:
+    return arrays
 
 
 async def limited(
-    batches: Batches, maxrec: int, state: ResultState, columns: list[ColumnMeta]
+    batches: Batches, maxrec: int, state: ResultState, columns: list[ColumnMeta], prepare: Prepare = _unchanged
 ) -> AsyncIterator[list[pa.Array]]:
     """The columns of at most ``maxrec`` rows, batch by batch, each in the type its metadata
-    declares (see formats.columns); an overflow or a late failure is recorded in ``state``."""
+    declares (see formats.columns) and then as ``prepare`` makes them for one format; an overflow
+    or a late failure (of the query, or of ``prepare`` refusing a value) is recorded in ``state``."""
     sent = 0
     try:
         async for batch in batches:
@@ -34,8 +43,9 @@ async def limited(
                 state.overflow = True
             if batch.num_rows:
                 sent += batch.num_rows
-                yield canonical_batch(batch, columns)
+                yield prepare(canonical_batch(batch, columns))
             if state.overflow:
                 return
     except Exception as exc:  # the status line is gone: the document itself must say it
         state.error = exc.message if isinstance(exc, DALIError) else f"the query failed while sending results: {exc}"
+        state.failure = exc

@@ -6,6 +6,13 @@ empty string is ""), written by Arrow's CSV writer; TSV is the IANA text/tab-sep
 (the FIELD attributes) and ``data`` (rows as arrays), the shape the ESA and CDS TAP services use,
 plus ``overflow`` and ``error`` as DALI states. Geometry is written as DALI (numbers separated by
 blanks; arrays in JSON), REGIONs as STC-S.
+
+CSV and TSV have no place for a query status (DALI 1.1 sec. 4.4 defines the trailing status for
+VOTable only; the DALI 1.2 draft, sec. 5.4.1, says text/csv and TSV cannot carry one), and a last
+line saying ERROR would be read as a row by every CSV reader. So when the query fails after the
+first rows, their stream raises the failure instead of ending: the HTTP response is cut off without
+its last chunk, which every client reports as an incomplete transfer, and an async job ends in
+ERROR. A result cut at MAXREC ends normally, as DALI allows.
 """
 
 from __future__ import annotations
@@ -38,6 +45,12 @@ def _csv_column(array: pa.Array) -> pa.Array:
     return array  # numbers, booleans (true/false) and text as Arrow writes them
 
 
+def _fail_unless_complete(state: ResultState) -> None:
+    """A document without a status must not end like a complete one when the query failed."""
+    if state.failure is not None:
+        raise state.failure
+
+
 async def csv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
     yield (",".join(_csv_field(c.name) for c in columns) + "\r\n").encode()
     names = [f"c{i}" for i in range(len(columns))]  # Arrow needs unique names; the header is ours
@@ -46,6 +59,7 @@ async def csv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -
         sink = io.BytesIO()
         pa_csv.write_csv(pa.table([_csv_column(a) for a in arrays], names=names), sink, _CSV_OPTIONS)
         yield sink.getvalue()
+    _fail_unless_complete(state)
 
 
 def _tsv_text(array: pa.Array) -> pa.Array:
@@ -60,6 +74,7 @@ async def tsv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -
     state = ResultState()
     async for arrays in limited(batches, maxrec, state, columns):
         yield join_rows([pc.fill_null(cell_text(a, TSV), scalar("")) for a in arrays], "\t", "", "\n")
+    _fail_unless_complete(state)
 
 
 _JSON_CONTROL = "[\x00-\x1f]"

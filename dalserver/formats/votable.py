@@ -21,6 +21,7 @@ from adql.catalog import ColumnMeta
 from dalserver.formats.cells import XML_ILLEGAL, TextStyle, cell_text, is_list, join_rows, scalar, xml_escaped
 from dalserver.formats.fixed import BIG_ENDIAN, fixed_arrays, fixed_bytes
 from dalserver.formats.limits import Batches, ResultState, limited
+from dalserver.formats.votable_nulls import NullElementMarker, null_cell, values_element
 
 VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"  # VOTable 1.4 keeps the 1.3 namespace
 MEDIA_TYPE = "application/x-votable+xml"
@@ -44,7 +45,7 @@ class VOTableExtras:
 
 
 def _text(value: str) -> str:
-    return escape(_XML_ILLEGAL.sub("\ufffd", value))
+    return escape(_XML_ILLEGAL.sub("\ufffd", value), {"\r": "&#13;"})  # see cells.xml_escaped
 
 
 def field_element(meta: ColumnMeta, binary2: bool = False, xml_id: str | None = None) -> str:
@@ -66,7 +67,7 @@ def field_element(meta: ColumnMeta, binary2: bool = False, xml_id: str | None = 
         if value:
             attrs.append(f"{key}={quoteattr(value)}")
     description = f"<DESCRIPTION>{_text(meta.description)}</DESCRIPTION>" if meta.description else ""
-    return f"<FIELD {' '.join(attrs)}>{description}</FIELD>\n"
+    return f"<FIELD {' '.join(attrs)}>{description}{values_element(meta)}</FIELD>\n"
 
 
 def info(name: str, value: str, text: str = "") -> str:
@@ -107,14 +108,15 @@ def _tail(closing: str, state: ResultState, extras: VOTableExtras) -> bytes:
 TABLEDATA = TextStyle(escape=xml_escaped)
 
 
-def td_cells(array: pa.Array) -> pa.Array:
-    """One column of canonical values as TABLEDATA cells; a null is the empty cell."""
+def td_cells(array: pa.Array, null: str = "<TD/>") -> pa.Array:
+    """One column of canonical values as TABLEDATA cells; a null is the empty cell, or ``null``."""
     cells = pc.binary_join_element_wise(scalar("<TD>"), cell_text(array, TABLEDATA), scalar("</TD>"), scalar(""))
-    return pc.fill_null(cells, scalar("<TD/>"))
+    return pc.fill_null(cells, scalar(null))
 
 
-def encode_tabledata(arrays: list[pa.Array]) -> bytes:
-    return join_rows([td_cells(a) for a in arrays], "", "<TR>", "</TR>\n")
+def encode_tabledata(arrays: list[pa.Array], null_cells: list[str]) -> bytes:
+    cells = [td_cells(a, null) for a, null in zip(arrays, null_cells, strict=True)]
+    return join_rows(cells, "", "<TR>", "</TR>\n")
 
 
 async def tabledata_stream(
@@ -123,16 +125,24 @@ async def tabledata_stream(
     """A VOTable (TABLEDATA) for the rows of ``batches``, cut at ``maxrec`` with OVERFLOW after."""
     yield _head(columns, "<TABLEDATA>\n", extras)
     state = ResultState()
-    async for arrays in limited(batches, maxrec, state, columns):
-        yield encode_tabledata(arrays)
+    null_cells = [null_cell(c) for c in columns]
+    async for arrays in limited(batches, maxrec, state, columns, NullElementMarker(columns)):
+        yield encode_tabledata(arrays, null_cells)
     yield _tail("</TABLEDATA>", state, extras)
 
 
+# Text whose xtype makes it ASCII: DALI timestamps (ISO 8601, which DALI declares char) and STC-S.
+_ASCII_XTYPES = frozenset({"timestamp", "adql:timestamp", "adql:region"})
+
+
 def binary2_columns(columns: list[ColumnMeta]) -> list[ColumnMeta]:
-    # VOTable char is ASCII; text may not be, so BINARY2 sends it as unicodeChar (UTF-16BE).
-    # A REGION stays char: STC-S is ASCII by definition.
+    # VOTable char is ASCII; text may not be, so BINARY2 sends it as unicodeChar (UTF-16BE),
+    # except where the xtype says the text is ASCII.
     return [
-        replace(c, datatype="unicodeChar") if c.datatype == "char" and c.xtype != "adql:REGION" else c for c in columns
+        replace(c, datatype="unicodeChar")
+        if c.datatype == "char" and (c.xtype or "").lower() not in _ASCII_XTYPES
+        else c
+        for c in columns
     ]
 
 
@@ -145,7 +155,7 @@ async def binary2_stream(
     encoder = Binary2Encoder(columns)
     state = ResultState()
     carry = b""  # base64 works on 3-byte groups; keep the remainder for the next batch
-    async for arrays in limited(batches, maxrec, state, columns):
+    async for arrays in limited(batches, maxrec, state, columns, NullElementMarker(columns)):
         raw = carry + encoder.encode(arrays)
         cut = len(raw) - len(raw) % 3
         carry = raw[cut:]

@@ -63,10 +63,14 @@ def tap_worker(catalog: CatalogCache, queries: ArrowPool, settings: Settings) ->
                 with partial.open("wb") as out:
                     async for chunk in run.chunks():
                         await to_thread.run_sync(out.write, chunk)
-        except QueryTimeout:
-            raise _too_long(seconds, settings) from None
-        except QueryCancelled:
-            raise JobAborted() from None
+        except BaseException as exc:
+            # No partial result is kept, whatever stopped the run (CSV and TSV raise a late failure).
+            partial.unlink(missing_ok=True)
+            if isinstance(exc, QueryTimeout):
+                raise _too_long(seconds, settings) from None
+            if isinstance(exc, QueryCancelled):
+                raise JobAborted() from None
+            raise
         finally:
             await run.close()  # chunks() gave the session back, unless the run failed before them
         late = run.late_error

@@ -8,7 +8,6 @@ import math
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 from astropy.io import fits
 from astropy.table import Table
 
@@ -101,17 +100,21 @@ def test_fits_says_overflow_and_error_in_the_header() -> None:
     assert "out of memory ?" in " ".join(str(c) for c in failed["COMMENT"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fits._header cuts TUCD/TUTYP/TCOMM values at 68 characters instead of continuing them "
-    "(astropy writes CONTINUE cards): ObsCore's s_ra and s_dec utypes (69 characters) both come out as "
-    "'obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C'",
-)
 def test_fits_keeps_the_whole_obscore_utypes_of_s_ra_and_s_dec() -> None:
     (obscore,) = [t for s in builtin_schemas() for t in s.tables if t.name == "obscore"]
     columns = [obscore.column("s_ra").meta(), obscore.column("s_dec").meta()]
     header = header_of(write(FITS, columns, [batch(columns, pa.array([1.0]), pa.array([2.0]))]))
     assert [header["TUTYP1"], header["TUTYP2"]] == [c.utype for c in columns]
+
+
+def test_fits_continues_a_description_longer_than_a_card_and_the_header_still_verifies() -> None:
+    description = "The 'exposure' time summed over every frame of the stack, " * 4
+    columns = [ColumnMeta("t", "double", description=description), ColumnMeta("n", "long", description="short")]
+    data = write(FITS, columns, [batch(columns, pa.array([1.0]), pa.array([2], pa.int64()))])
+    with fits.open(io.BytesIO(data)) as hdus:
+        hdus.verify("exception")
+        assert hdus[1].header["TCOMM1"] == description.rstrip() and hdus[1].header["TCOMM2"] == "short"
+        assert hdus[1].data["n"][0] == 2
 
 
 # --- Parquet -------------------------------------------------------------------------------------

@@ -85,16 +85,6 @@ def test_the_error_after_the_first_batch_is_told_in_the_document_escaped() -> No
     assert len(doc.findall(".//v:TR", NS)) == 3
 
 
-def every_type_but_null_fixed_size_geometry() -> pa.RecordBatch:
-    """every_type_batch with a point and a circle in the row of nulls (see the xfail below)."""
-    whole = every_type_batch(2)
-    arrays = list(whole.columns)
-    for column in ("pos", "cone"):
-        i = whole.schema.get_field_index(column)
-        arrays[i] = pa.array([arrays[i][0].as_py()] * 2)
-    return pa.record_batch(arrays, schema=whole.schema)
-
-
 # STILTS 3.4.7's votlint misreads any BINARY2 column with xtype="polygon" (it reports a negative
 # element count where STILTS's own reader, astropy and the identical document without the xtype
 # are fine), and takes no null polygon in TABLEDATA, for which VOTable has no other spelling than
@@ -106,43 +96,27 @@ def _without(whole: pa.RecordBatch, *names: str) -> tuple[list[ColumnMeta], pa.R
 
 
 def test_votlint_is_silent_on_tabledata_of_every_type_with_nulls(tmp_path: Path) -> None:
-    columns, data = _without(every_type_but_null_fixed_size_geometry(), "footprint")
+    columns, data = _without(every_type_batch(2), "footprint")
     assert votlint_messages(write(format_named("votable"), columns, [data]), tmp_path) == ""
 
 
 def test_votlint_is_silent_on_binary2_of_every_type_with_nulls(tmp_path: Path) -> None:
-    # obs_date: see test_votlint_accepts_timestamps_in_binary2
-    columns, data = _without(every_type_batch(2), "footprint", "obs_date")
+    columns, data = _without(every_type_batch(2), "footprint")
     assert votlint_messages(write(format_named("votable/b2"), columns, [data]), tmp_path) == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TABLEDATA writes a null point or circle (fixed arraysize) as an empty TD, which votlint rejects "
-    "(0 elements where 2 or 3 are declared); BINARY2 and FITS write NaN for each element, which votlint takes",
-)
 def test_votlint_accepts_null_points_and_circles_in_tabledata(tmp_path: Path) -> None:
     columns = [ColumnMeta("p", "double", "2", xtype="point"), ColumnMeta("c", "double", "3", xtype="circle")]
     data = batch(columns, pa.array([spoint(1.0, 2.0), None]), pa.array([scircle(1.0, 2.0, 0.5), None]))
     assert votlint_messages(write(format_named("votable"), columns, [data]), tmp_path) == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BINARY2 declares every char column unicodeChar but REGIONs (votable.binary2_columns), timestamps "
-    "included; votlint: xtype='timestamp' for non-string-type value (DALI timestamps are char)",
-)
 def test_votlint_accepts_timestamps_in_binary2(tmp_path: Path) -> None:
     columns = [ColumnMeta("t", "char", "*", xtype="timestamp")]
     data = batch(columns, pa.array([datetime.datetime(2021, 3, 4, 5, 6, 7), None], pa.timestamp("us")))
     assert votlint_messages(write(format_named("votable/b2"), columns, [data]), tmp_path) == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a null element of an integer array is written as NaN in TABLEDATA (not an integer: astropy W31, "
-    "votlint 'Bad integer string') and as 0 in BINARY2; no VALUES null is declared for it",
-)
 @pytest.mark.parametrize("name", VOTABLES)
 def test_a_null_element_of_an_integer_array_reads_back_as_null(name: str) -> None:
     columns = [ColumnMeta("a", "int", "*")]
@@ -152,15 +126,46 @@ def test_a_null_element_of_an_integer_array_reads_back_as_null(name: str) -> Non
     assert list(cell.data[[0, 2]]) == [1, 3] and cell.mask[1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TABLEDATA writes a carriage return raw, and every XML parser turns it into a line feed "
-    "(XML 1.0 sec. 2.11); it must be written &#13;",
-)
+@pytest.mark.parametrize("name", VOTABLES)
+def test_votlint_accepts_integer_arrays_with_null_elements_and_null_fixed_size_cells(name: str, tmp_path: Path) -> None:
+    columns = [ColumnMeta("a", "short", "*"), ColumnMeta("triple", "long", "3")]
+    data = batch(
+        columns,
+        pa.array([[1, None], None, []], pa.list_(pa.int16())),
+        pa.array([[1, None, 3], None, [2**62, 0, -1]], pa.list_(pa.int64())),
+    )
+    document = write(format_named(name), columns, [data])
+    assert votlint_messages(document, tmp_path) == ""
+    fields = etree.fromstring(document).findall(f".//{V}FIELD")
+    assert [f.find(f"{V}VALUES").get("null") for f in fields] == [str(-(2**15)), str(-(2**63))]
+    triples = parse(io.BytesIO(document), verify="exception").get_first_table().array["triple"]
+    assert list(triples[0].mask) == [False, True, False] and triples[1].mask.all()
+    assert list(triples[2]) == [2**62, 0, -1]
+
+
+@pytest.mark.parametrize("name", VOTABLES)
+def test_an_integer_array_element_equal_to_the_declared_null_is_refused_not_sent_as_null(name: str) -> None:
+    columns = [ColumnMeta("a", "int", "*")]
+    rows = [batch(columns, pa.array([[1, 2]], pa.list_(pa.int32()))), batch(columns, pa.array([[-(2**31)]]))]
+    doc = etree.fromstring(write(format_named(name), columns, rows))
+    (error,) = doc.findall(".//v:INFO[@value='ERROR']", NS)
+    assert "column 'a' has an array element -2147483648" in error.text and "parquet or json" in error.text
+    assert len(parse(io.BytesIO(etree.tostring(doc)), verify="exception").get_first_table().array) == 1
+
+
 def test_tabledata_keeps_carriage_returns_in_text() -> None:
     columns = [ColumnMeta("s", "char", "*")]
     data = write(format_named("votable"), columns, [batch(columns, pa.array(["a\r\nb", "c\rd"]))])
     assert [td.text for td in etree.fromstring(data).iter(f"{V}TD")] == ["a\r\nb", "c\rd"]
+
+
+@pytest.mark.parametrize("name", VOTABLES)
+def test_descriptions_and_late_error_messages_keep_carriage_returns(name: str) -> None:
+    columns = [ColumnMeta("n", "long", description="line one\r\nline two")]
+    data = write(format_named(name), columns, [counting(1)], failure=QueryFailed("first\rsecond"))
+    doc = etree.fromstring(data)
+    assert doc.findtext(f".//{V}FIELD/{V}DESCRIPTION") == "line one\r\nline two"
+    assert doc.findall(".//v:INFO[@value='ERROR']", NS)[0].text.endswith("first\rsecond")
 
 
 def test_tabledata_replaces_the_characters_xml_cannot_carry_and_keeps_the_rest() -> None:
@@ -188,17 +193,26 @@ def test_field_attributes_and_descriptions_are_escaped() -> None:
         assert f.findtext(f"{V}DESCRIPTION") == "<&>\"' ünïcode 😀"
 
 
-def test_binary2_declares_text_unicodechar_of_any_length_and_regions_char() -> None:
+def test_binary2_declares_text_unicodechar_of_any_length_and_regions_and_timestamps_char() -> None:
     columns = [
         ColumnMeta("s", "char", "*"),
         ColumnMeta("code", "char", "8"),
         ColumnMeta("s_region", "char", "*", xtype="adql:REGION"),
+        ColumnMeta("t", "char", "*", xtype="timestamp"),
     ]
-    data = write(format_named("votable/b2"), columns, [batch(columns, *(pa.array(["x"]) for _ in columns))])
+    values = [pa.array(["x"])] * 3 + [pa.array([datetime.datetime(2021, 3, 4, 5, 6, 7)], pa.timestamp("us"))]
+    data = write(format_named("votable/b2"), columns, [batch(columns, *values)])
     declared = {
         f.get("name"): (f.get("datatype"), f.get("arraysize")) for f in etree.fromstring(data).iter(f"{V}FIELD")
     }
-    assert declared == {"s": ("unicodeChar", "*"), "code": ("unicodeChar", "*"), "s_region": ("char", "*")}
+    assert declared == {
+        "s": ("unicodeChar", "*"),
+        "code": ("unicodeChar", "*"),
+        "s_region": ("char", "*"),
+        "t": ("char", "*"),
+    }
+    table = parse(io.BytesIO(data), verify="exception").get_first_table()
+    assert table.array["t"][0] == "2021-03-04T05:06:07"
 
 
 def _stream_bytes(data: bytes) -> bytes:

@@ -15,9 +15,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
+from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.io.votable import from_table
-from astropy.table import MaskedColumn, Table
+from astropy.table import MaskedColumn, QTable, Table
+from astropy.time import Time
+from astropy.utils.masked import Masked
 
 from adql.catalog import ColumnMeta
 from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
@@ -109,11 +112,6 @@ def test_parquet_field_metadata_wins_over_astropys(tmp_path: Path) -> None:
     assert copied(source) == [{"x": 1.5}, {"x": None}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources._astropy_yaml: astropy writes the table meta as a YAML !!omap, which yaml.safe_load turns "
-    "into a list, so the table description astropy stores is never found",
-)
 def test_parquet_keeps_the_table_description_astropy_writes(tmp_path: Path) -> None:
     path = tmp_path / "cat.parquet"
     table = stars()
@@ -122,12 +120,6 @@ def test_parquet_keeps_the_table_description_astropy_writes(tmp_path: Path) -> N
     assert open_catalog(path).description == "Synthetic stars"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="astropy writes a masked column as <name> and <name>.mask, with !astropy.table.SerializedColumn tags "
-    "that yaml.safe_load refuses: the ingest publishes the .mask columns, masked values as data, and loses every "
-    "unit and description",
-)
 def test_parquet_of_a_masked_astropy_table_gives_nulls_and_keeps_the_metadata(tmp_path: Path) -> None:
     path = tmp_path / "cat.parquet"
     table = stars()
@@ -136,6 +128,42 @@ def test_parquet_of_a_masked_astropy_table_gives_nulls_and_keeps_the_metadata(tm
     source = open_catalog(path)
     assert list(described(source)) == ["id", "ra", "mag", "flag", "name"]
     assert described(source)["ra"][1] == "deg" and [r["flag"] for r in copied(source)] == [1, None, 3]
+
+
+def test_parquet_of_a_masked_quantity_and_masked_text_gives_nulls_and_column_meta(tmp_path: Path) -> None:
+    path = tmp_path / "cat.parquet"
+    table = QTable()
+    table["flux"] = Masked([1.5, 2.5, 3.5] * u.mJy, mask=[False, True, False])
+    table["flux"].info.description = "Flux density"
+    table["flux"].info.meta = {"ucd": "phot.flux.density", "utype": "x:flux"}
+    table["name"] = MaskedColumn(["a", "", "c"], mask=[True, False, False])
+    table.write(path)
+    source = open_catalog(path)
+    assert described(source) == {
+        "flux": ("double", "mJy", "phot.flux.density", "Flux density"),
+        "name": ("char", None, None, ""),
+    }
+    assert source.columns[0].utype == "x:flux"
+    assert copied(source) == [{"flux": 1.5, "name": None}, {"flux": None, "name": ""}, {"flux": 3.5, "name": "c"}]
+
+
+def test_parquet_of_astropy_time_and_skycoord_keeps_the_columns_astropy_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "cat.parquet"
+    table = QTable()
+    table["when"] = Time([59000.5, 59001.25], format="mjd")
+    table["where"] = SkyCoord([10.0, 20.0] * u.deg, [-5.0, 5.0] * u.deg)
+    table.write(path)
+    source = open_catalog(path)
+    assert list(described(source)) == ["when.jd1", "when.jd2", "where.ra", "where.dec"]
+    assert described(source)["where.ra"][1] == "deg" and [r["where.dec"] for r in copied(source)] == [-5.0, 5.0]
+
+
+def test_parquet_whose_astropy_header_cannot_be_read_is_refused_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cat.parquet"
+    schema = pa.schema([pa.field("x", pa.float64())], metadata={"table_meta_yaml": "datatype: [\n- {name: x"})
+    pq.write_table(pa.table({"x": [1.0]}, schema=schema), path)
+    with pytest.raises(CatalogError, match=f"{path}: cannot read the astropy table description"):
+        open_catalog(path)
 
 
 # --- FITS ----------------------------------------------------------------------------------------
@@ -207,11 +235,6 @@ def test_votable_nulls_come_from_values_null_flags_and_empty_cells(tmp_path: Pat
     assert [r["s"] for r in rows] == ["a", "b", None]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="votable_stream: a NaN float is loaded as NaN from TABLEDATA but as NULL from BINARY and BINARY2 "
-    "(_RowDecoder._cell), so the same table ingests differently by serialisation",
-)
 def test_a_nan_float_ingests_alike_from_every_votable_serialisation(tmp_path: Path) -> None:
     table = Table()
     table["x"] = np.array([np.nan, 1.0])
@@ -219,7 +242,28 @@ def test_a_nan_float_ingests_alike_from_every_votable_serialisation(tmp_path: Pa
     for serialisation in ("tabledata", "binary2"):
         rows = copied(open_catalog(votable(table, tmp_path / f"{serialisation}.vot", serialisation)))
         loaded.append(["NaN" if isinstance(r["x"], float) and r["x"] != r["x"] else r["x"] for r in rows])
-    assert loaded[0] == loaded[1]
+    assert loaded[0] == loaded[1] == ["NaN", 1.0]
+
+
+def test_a_nan_float_in_binary_is_a_null_because_binary_has_no_other(tmp_path: Path) -> None:
+    # BINARY has no null flags; a null float is written as NaN there (astropy, STILTS).
+    table = Table()
+    table["x"] = MaskedColumn([np.nan, 1.0, 2.0], mask=[False, False, True])
+    rows = copied(open_catalog(votable(table, tmp_path / "binary.vot", "binary")))
+    assert [r["x"] for r in rows] == [None, 1.0, None]
+
+
+@pytest.mark.parametrize("serialisation", ["tabledata", "binary", "binary2"])
+def test_a_float_values_null_is_honoured_as_a_number(tmp_path: Path, serialisation: str) -> None:
+    path = tmp_path / f"{serialisation}.vot"
+    votable(Table({"x": np.array([-99.0, 1.5, -99.5])}), path, serialisation)
+    path.write_text(
+        path.read_text().replace(
+            'datatype="double" name="x"/>', 'datatype="double" name="x"><VALUES null="-99"/></FIELD>'
+        )
+    )
+    assert '<VALUES null="-99"/>' in path.read_text()
+    assert [r["x"] for r in copied(open_catalog(path))] == [None, 1.5, -99.5]
 
 
 def test_votables_this_service_writes_ingest_back_to_the_same_rows(tmp_path: Path) -> None:
