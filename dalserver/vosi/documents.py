@@ -25,7 +25,7 @@ TR = "http://www.ivoa.net/xml/TAPRegExt/v1.0"
 # namespaces on a column (BaseParam's anyAttribute) only with their schema, which taplint does not
 # fetch (E-TMV-BENV): the attributes go only to TapPlus (tap/vosi.py says how it is told apart).
 ESATAPPLUS = "http://esa.int/xml/EsaTapPlus"
-_TAPPLUS_FLAGS = (("pos.eq.ra;meta.main", 1), ("pos.eq.dec;meta.main", 2), ("phot.flux", 4), ("phot.mag", 8))
+_TAPPLUS_FLAGS = (("pos.eq.ra", 1), ("pos.eq.dec", 2), ("phot.flux", 4), ("phot.mag", 8))
 _TAPPLUS_INDEXED = 32
 ESATAPPLUS_XSD = Path(__file__).parent / "xsd" / "esatapplus.xsd"  # served at /tap/esatapplus.xsd
 XML_MEDIA_TYPE = "text/xml"
@@ -177,9 +177,9 @@ _TAPPLUS_NSMAP = {**_TABLES_NSMAP, "esatapplus": ESATAPPLUS}
 
 
 def tapplus_flags(column: dict[str, Any]) -> int:
-    """ESA TAP+'s column flags: 1 RA, 2 Dec, 4 flux, 8 magnitude (main positions by UCD), +32 indexed."""
-    ucd = (column.get("ucd") or "").lower()
-    flags = next((bit for prefix, bit in _TAPPLUS_FLAGS if ucd.startswith(prefix)), 0)
+    """ESA TAP+'s column flags, from the UCD's first word: 1 RA, 2 Dec, 4 flux, 8 magnitude; +32 indexed."""
+    primary = (column.get("ucd") or "").lower().split(";")[0].strip()
+    flags = next((bit for word, bit in _TAPPLUS_FLAGS if primary == word or primary.startswith(word + ".")), 0)
     return flags | (_TAPPLUS_INDEXED if column.get("indexed") else 0)
 
 
