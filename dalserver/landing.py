@@ -40,20 +40,19 @@ def landing_page(
 
 
 def wants_html(accept: str | None) -> bool:
-    """Whether an Accept header is a browser's: it names text/html (q > 0) and no VOTable or XML
-    type (clients that want the error document say so, or send */*)."""
+    """Whether an Accept header is a browser's: it prefers text/html to any VOTable or XML type
+    (browsers list application/xml at q=0.9; clients that want the error document name it, or
+    send */*)."""
     if not accept:
         return False
-    html = False
+    html = document = 0.0
     for item in accept.lower().split(","):
         media, *params = (part.strip() for part in item.split(";"))
-        if _quality(params) <= 0:
-            continue  # q=0: not acceptable
         if media in ("text/html", "application/xhtml+xml"):
-            html = True
+            html = max(html, _quality(params))
         elif "votable" in media or media in ("text/xml", "application/xml"):
-            return False
-    return html
+            document = max(document, _quality(params))
+    return html > 0 and html > document
 
 
 def _quality(params: list[str]) -> float:

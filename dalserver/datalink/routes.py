@@ -58,11 +58,11 @@ async def _one_batch(batch: pa.RecordBatch) -> AsyncIterator[pa.RecordBatch]:
     yield batch
 
 
-@router.get(
-    "/datalink/links", summary="DataLink {links}", openapi_extra=dali_get(LINKS_PARAMETERS), responses=LINKS_ANSWERS
-)
 @router.post(
     "/datalink/links", summary="DataLink {links}", openapi_extra=dali_post(LINKS_PARAMETERS), responses=LINKS_ANSWERS
+)
+@router.get(
+    "/datalink/links", summary="DataLink {links}", openapi_extra=dali_get(LINKS_PARAMETERS), responses=LINKS_ANSWERS
 )
 async def links(request: Request) -> StreamingResponse:
     svc = services(request)

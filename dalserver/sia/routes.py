@@ -88,10 +88,10 @@ async def run_sia_query(params: DALIParams, svc: Services, request: Request) -> 
     return streamed_answer(chunks, fmt.mime, svc.settings)
 
 
-@router.get("/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_get(SIA_PARAMETERS), responses=SIA_ANSWERS)
 @router.post(
     "/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_post(SIA_PARAMETERS), responses=SIA_ANSWERS
 )
+@router.get("/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_get(SIA_PARAMETERS), responses=SIA_ANSWERS)
 async def sia_query(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)

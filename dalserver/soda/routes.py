@@ -84,11 +84,11 @@ def _in_band(params: DALIParams, dataset: Dataset) -> bool:
     return overlaps
 
 
-@router.get(
-    "/soda/sync", summary="SODA synchronous cutout", openapi_extra=dali_get(SODA_PARAMETERS), responses=SODA_ANSWERS
-)
 @router.post(
     "/soda/sync", summary="SODA synchronous cutout", openapi_extra=dali_post(SODA_PARAMETERS), responses=SODA_ANSWERS
+)
+@router.get(
+    "/soda/sync", summary="SODA synchronous cutout", openapi_extra=dali_get(SODA_PARAMETERS), responses=SODA_ANSWERS
 )
 async def soda_sync(request: Request) -> Response:
     svc = services(request)

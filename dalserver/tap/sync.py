@@ -39,13 +39,13 @@ async def run_sync_query(params: DALIParams, svc: Services, request: Request) ->
     return streamed_answer(chunks, tap.fmt.mime, svc.settings)
 
 
-@router.get("/tap/sync", summary="TAP synchronous query", openapi_extra=dali_get(TAP_PARAMETERS), responses=TAP_ANSWERS)
 @router.post(
     "/tap/sync",
     summary="TAP synchronous query (form, or multipart with uploads)",
     openapi_extra=dali_post(TAP_PARAMETERS, multipart=True),
     responses=TAP_ANSWERS,
 )
+@router.get("/tap/sync", summary="TAP synchronous query", openapi_extra=dali_get(TAP_PARAMETERS), responses=TAP_ANSWERS)
 async def tap_sync(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(
