@@ -53,10 +53,31 @@ class ADQLError(Exception):
         return f"{self.message}{where}"
 
 
-def suggestion(name: str, candidates: Iterable[str]) -> str:
-    """A "did you mean" clause, or nothing when no candidate is close."""
-    names = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.5)
+CLOSE = 0.75  # difflib ratio a candidate (or one of its words) needs to be suggested
+MARGIN = 0.1  # and it must be within this of the closest candidate's
+
+
+def _closeness(written: str, candidate: str) -> float:
+    """How alike two names are: the whole names, or the written name and one word of the
+    candidate's about as long (``raa`` is close to ``s_ra`` through ``ra``), case-insensitively."""
+    written, candidate = written.lower(), candidate.lower()
+    words = [w for w in candidate.replace(".", "_").split("_") if len(w) > 1 and len(w) >= len(written) - 1]
+    return max(difflib.SequenceMatcher(None, written, c).ratio() for c in (candidate, *words))
+
+
+def suggestion(name: str, candidates: Iterable[str | tuple[str, str]]) -> str:
+    """A "did you mean" clause naming up to three close candidates, closest first and each once,
+    or nothing when none is close. A candidate is a name, or (name compared, name shown): a bare
+    table name compared, its qualified name shown."""
+    scores: dict[str, tuple[float, str]] = {}
+    for candidate in candidates:
+        compared, shown = (candidate, candidate) if isinstance(candidate, str) else candidate
+        score = _closeness(name, compared)
+        key = shown.lower()
+        if score >= CLOSE and score > scores.get(key, (0.0, ""))[0]:
+            scores[key] = (score, shown)
+    close = sorted(scores.values(), key=lambda s: (-s[0], s[1].lower()))[:3]
     if not close:
         return ""
-    return "; did you mean " + " or ".join(f"'{names[c]}'" for c in close) + "?"
+    close = [(score, shown) for score, shown in close if score >= close[0][0] - MARGIN]
+    return "; did you mean " + " or ".join(f"'{shown}'" for _, shown in close) + "?"

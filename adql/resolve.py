@@ -260,7 +260,9 @@ class _Resolver:
         ]
         written = f"{ref.schema.name}.{ref.name.name}" if ref.schema else ref.name.name
         if not matches:
-            known = self.catalog.table_names() + [t.name for t in self.catalog.tables]
+            # A qualified name is compared with qualified names, a bare one with bare names;
+            # either way the qualified name is shown, once.
+            known = [(t.qualified_name if ref.schema else t.name, t.qualified_name) for t in self.catalog.tables]
             raise ADQLError.at(
                 ADQLCode.UNKNOWN_TABLE,
                 f"table '{written}' is not published by this service" + suggestion(written, known),

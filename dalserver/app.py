@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi_offline import FastAPIOffline
 
 from adql.parser import warm_up as warm_up_parser
 from dalserver import products
+from dalserver.compression import Compress
 from dalserver.datalink import routes as datalink_routes
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
@@ -19,6 +21,7 @@ from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
 from dalserver.memory import use_frugal_allocators
 from dalserver.obscore_values import ObsCoreValuesCache
+from dalserver.paths import TidyPaths
 from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.services import Services
 from dalserver.settings import Settings
@@ -80,7 +83,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
             await svc.queries.close()
             await svc.pool.close()
 
-    app = FastAPI(title=settings.title, lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    # Swagger UI from the files fastapi-offline packages: /docs works with no internet access.
+    app = FastAPIOffline(title=settings.title, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     for router in (
         sync.router,
         async_jobs.router,
@@ -94,6 +98,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         app.include_router(router)
     add_error_handlers(app)
     app.add_middleware(AnswerWhenTheDatabaseHangs)
+    app.add_middleware(Compress, level=settings.gzip_level)
+    app.add_middleware(TidyPaths)  # outermost: every route sees the tidied path
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

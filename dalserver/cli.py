@@ -40,11 +40,7 @@ def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = Tr
             progress=progress,
             warn=lambda msg: print(f"skipped: {msg}", file=sys.stderr),
         )
-    rate = report.ingested / report.seconds if report.seconds else 0.0
-    print(
-        f"ingested {report.ingested} images into ivoa.obscore in {report.seconds:.1f} s "
-        f"({rate:.0f} files/s); {len(report.skipped)} skipped"
-    )
+    print("\n".join(report.summary()))
     return 1 if report.skipped and not report.ingested else 0
 
 

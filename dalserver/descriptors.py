@@ -111,8 +111,16 @@ def datalink_descriptor(base_url: str, id_field: str, example_id: str | None = N
     )
 
 
-def soda_inputs(id_param: InputParam, *, circle: str | None = None, polygon: str | None = None) -> list[InputParam]:
-    """SODA's spatial cutout parameters (SODA 1.0 sec. 3.3), with the dataset's extent if known."""
+def soda_inputs(
+    id_param: InputParam,
+    *,
+    circle: str | None = None,
+    polygon: str | None = None,
+    em_min: float | None = None,
+    em_max: float | None = None,
+) -> list[InputParam]:
+    """SODA's cutout parameters (SODA 1.0 sec. 3.3): the spatial ones and BAND, with the dataset's
+    extent where known."""
     return [
         id_param,
         InputParam(
@@ -139,6 +147,20 @@ def soda_inputs(id_param: InputParam, *, circle: str | None = None, polygon: str
             "POS",
             ucd="pos.outline;obs",
             description="A region to cut out: CIRCLE ra dec r, RANGE ra1 ra2 dec1 dec2 or POLYGON ra1 dec1 ...",
+        ),
+        InputParam(
+            "BAND",
+            datatype="double",
+            arraysize="2",
+            xtype="interval",
+            unit="m",
+            ucd="em.wl;stat.interval",
+            description=(
+                "Wavelength interval (low high, metres): a cube is cut to it; an image, which has one band, "
+                "is kept whole when its band overlaps, otherwise the answer is empty (204)"
+            ),
+            minimum=None if em_min is None else repr(em_min),
+            maximum=None if em_max is None else repr(em_max),
         ),
     ]
 

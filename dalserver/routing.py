@@ -25,6 +25,7 @@ from starlette.types import Send
 from dalserver.db.errors import DatabaseUnavailable, database_fault, is_connection_lost
 from dalserver.faults import DALIError, ErrorStyle, FatalFault, NotFoundFault, UsageFault
 from dalserver.formats import votable
+from dalserver.landing import not_found_page, wants_html
 from dalserver.settings import Settings
 from dalserver.spool import spooled
 
@@ -39,7 +40,9 @@ _ROUTE_CLASSES = {style: _route_class(style) for style in ErrorStyle}
 
 
 def protocol_router(style: ErrorStyle, **kwargs: object) -> APIRouter:
-    """An APIRouter whose routes write errors in ``style``."""
+    """An APIRouter whose routes write errors in ``style``. No route answers JSON unless it says
+    so (the OpenAPI description would otherwise claim application/json for every answer)."""
+    kwargs.setdefault("default_response_class", Response)
     return APIRouter(route_class=_ROUTE_CLASSES[style], **kwargs)  # type: ignore[arg-type]
 
 
@@ -69,7 +72,9 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return error_response(request, NotFoundFault("no such resource"))
+            if request.scope.get("route") is None and wants_html(request.headers.get("accept")):
+                return _not_found_page(request)  # a person in a browser, at a path no service has
+            return error_response(request, NotFoundFault(f"no such resource: {request.url.path}"))
         return error_response(request, UsageFault(str(exc.detail), exc.status_code))
 
     @app.exception_handler(RequestValidationError)
@@ -89,6 +94,13 @@ def add_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
         return error_response(request, FatalFault("internal error in the service; the operator's log has the details"))
+
+
+def _not_found_page(request: Request) -> Response:
+    svc = getattr(request.app.state, "services", None)
+    title = svc.settings.title if svc is not None else request.app.title
+    base = svc.settings.public_url if svc is not None else str(request.base_url).rstrip("/")
+    return not_found_page(title, base, request.url.path)
 
 
 async def client_gone(request: Request) -> None:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     spool_max_bytes: int = 2 << 30
     send_timeout_seconds: float = 300.0
     request_body_timeout_seconds: float = 60.0  # a request body that trickles in longer is refused
+    # gzip level (1-9) for text answers to clients that accept gzip; 0 turns compression off.
+    gzip_level: int = 1
     catalog_ttl_seconds: float = 5.0
     pool_max_size: int = 10
 

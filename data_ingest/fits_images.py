@@ -16,7 +16,7 @@ from astropy.wcs import WCS, FITSFixedWarning
 
 from adql.dialects.pgsphere import spoly_text
 from archive_io.image_hdu import NoImageHDU, image_hdu
-from data_ingest.instruments import profile_for
+from data_ingest.instruments import FILTER_KEYWORDS, profile_for
 from data_ingest.provenance import WCS_KEYWORDS, HeaderReads
 
 
@@ -78,7 +78,7 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
     radius = float(np.max(_angular_separation(s_ra, s_dec, corners[:, 0], corners[:, 1])))
 
     profile = profile_for(cards.get("INSTRUME"))
-    band_name = cards.get(profile.filter_keyword if profile else "FILTER")
+    band_name = _filter_name(cards, profile.filter_keyword if profile else None)
     band = profile.filter(band_name) if profile else None
     if profile and band_name and band is None:
         raise IngestError(f"{path}: filter {band_name!r} is not in the {profile.instrument_name} profile")
@@ -127,6 +127,15 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
         "em_band_name": band.name if band else band_name,
     }
     return row, cards.read
+
+
+def _filter_name(cards: HeaderReads, keyword: str | None) -> str | None:
+    """The filter's name: from the profile's keyword, else the first of the usual keywords set."""
+    for key in (keyword, *FILTER_KEYWORDS) if keyword else FILTER_KEYWORDS:
+        value = cards.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def _float(value: Any) -> float | None:

@@ -30,6 +30,26 @@ class IngestReport:
     ingested: int = 0
     skipped: list[str] = field(default_factory=list)  # one message per file, naming it
     seconds: float = 0.0
+    # Rows written without em_min/em_max (no instrument profile knows their filter), one line
+    # per file saying which filter and instrument: SIA's BAND cannot find them.
+    no_spectral_coverage: list[str] = field(default_factory=list)
+
+    def summary(self, listed: int = 5) -> list[str]:
+        """What to tell the operator after an ingest, line by line."""
+        rate = self.ingested / self.seconds if self.seconds else 0.0
+        lines = [
+            f"ingested {self.ingested} images into ivoa.obscore in {self.seconds:.1f} s "
+            f"({rate:.0f} files/s); {len(self.skipped)} skipped"
+        ]
+        if self.no_spectral_coverage:
+            lines.append(
+                f"{len(self.no_spectral_coverage)} of them have no spectral coverage (em_min, em_max), so SIA's BAND "
+                "does not find them: no instrument profile (data_ingest/instruments/) describes their filters"
+            )
+            lines += [f"  {line}" for line in self.no_spectral_coverage[:listed]]
+            if len(self.no_spectral_coverage) > listed:
+                lines.append(f"  ... and {len(self.no_spectral_coverage) - listed} more")
+        return lines
 
 
 def find_fits(paths: Iterable[Path]) -> list[Path]:
@@ -80,6 +100,11 @@ def ingest_images(
             row, values = describe_fits(path, context)
             sources.append(file_provenance(path, root, row["obs_publisher_did"], values))
             rows.append(row)
+            if row["em_min"] is None or row["em_max"] is None:
+                filter_name = row["em_band_name"] or "none named"
+                report.no_spectral_coverage.append(
+                    f"{path}: instrument {row['instrument_name'] or 'not named'}, filter {filter_name}"
+                )
         except IngestError as exc:
             report.skipped.append(str(exc))
             if warn:

@@ -53,21 +53,9 @@ def cutout_descriptor(base_url: str, dataset: Dataset, xml_id: str) -> ServiceDe
     if None not in (dataset.s_ra, dataset.s_dec, dataset.s_fov):
         circle = f"{dataset.s_ra!r} {dataset.s_dec!r} {dataset.s_fov / 2!r}"  # type: ignore[operator]
     id_param = InputParam("ID", value=dataset.did, ucd="meta.id;meta.main", description="The dataset to cut from")
-    inputs = soda_inputs(id_param, circle=circle, polygon=_footprint_text(dataset))
-    if dataset.dataproduct_type == "cube":
-        inputs.append(
-            InputParam(
-                "BAND",
-                datatype="double",
-                arraysize="2",
-                xtype="interval",
-                unit="m",
-                ucd="em.wl;stat.interval",
-                description="Wavelength interval to cut out of the cube",
-                minimum=None if dataset.em_min is None else repr(dataset.em_min),
-                maximum=None if dataset.em_max is None else repr(dataset.em_max),
-            )
-        )
+    inputs = soda_inputs(
+        id_param, circle=circle, polygon=_footprint_text(dataset), em_min=dataset.em_min, em_max=dataset.em_max
+    )
     return soda_descriptor(base_url, inputs, xml_id, name=f"{xml_id}: cutout of {dataset.obs_id}")
 
 

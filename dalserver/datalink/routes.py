@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import pyarrow as pa
 from anyio import to_thread
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from dalserver.datalink.examples import datalink_examples
 from dalserver.datalink.links import LINK_COLUMNS, answer, links_batch, not_found
+from dalserver.datalink.provenance import PROV_FORMATS, prov_format, provenance_document, serialize
 from dalserver.datasets import find_dataset, find_datasets
 from dalserver.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
 from dalserver.example_dataset import examples_response, sample_dataset
 from dalserver.faults import ErrorStyle, NotFoundFault, UsageFault
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
+from dalserver.landing import landing_page
+from dalserver.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.params import DALIParams
 from dalserver.routing import protocol_router
 from dalserver.services import services
@@ -25,6 +29,16 @@ from dalserver.vosi.resources import vosi_routes
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["DataLink 1.1"])
 router.include_router(vosi_routes("datalink", "DataLink", DATALINK_STANDARD, "links", ErrorStyle.DAL_VOTABLE))
 _MAX_BODY = 4 << 20  # a POST of many IDs
+LINKS_PARAMETERS = (
+    ApiParam("ID", "Publisher DID of a dataset; repeat for several", True, repeatable=True),
+    ApiParam("RESPONSEFORMAT", "Output format (default: the DataLink VOTable)"),
+)
+LINKS_ANSWERS = answers(
+    "the {links} table: each dataset's file, preview, provenance and cutout service",
+    [DATALINK_MIME, "application/x-votable+xml"],
+    "a VOTable whose QUERY_STATUS message starts UsageFault:",
+)
+ID_ONLY = (ApiParam("ID", "Publisher DID of the dataset", True),)
 
 
 def _self_description(base_url: str) -> str:
@@ -43,7 +57,12 @@ async def _one_batch(batch: pa.RecordBatch) -> AsyncIterator[pa.RecordBatch]:
     yield batch
 
 
-@router.api_route("/datalink/links", methods=["GET", "POST"], summary="DataLink {links}")
+@router.post(
+    "/datalink/links", summary="DataLink {links}", openapi_extra=dali_post(LINKS_PARAMETERS), responses=LINKS_ANSWERS
+)
+@router.get(
+    "/datalink/links", summary="DataLink {links}", openapi_extra=dali_get(LINKS_PARAMETERS), responses=LINKS_ANSWERS
+)
 async def links(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(request, _MAX_BODY, svc.settings.request_body_timeout_seconds)
@@ -74,7 +93,12 @@ def _required_id(params: DALIParams) -> str:
     return value
 
 
-@router.get("/datalink/preview", summary="PNG quick-look of an image")
+@router.get(
+    "/datalink/preview",
+    summary="PNG quick-look of an image",
+    openapi_extra=dali_get(ID_ONLY),
+    responses=answers("a PNG of the image, ZScale-stretched", ["image/png"]),
+)
 async def preview(request: Request) -> Response:
     from dalserver.datalink.preview import cached_preview  # astropy.visualization and Pillow: ~25 MB, on demand
 
@@ -93,13 +117,20 @@ async def preview(request: Request) -> Response:
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/datalink/provenance", summary="Ingest provenance of a dataset (W3C PROV-JSON, PROV-N or PROV-XML)")
+@router.get(
+    "/datalink/provenance",
+    summary="Ingest provenance of a dataset (W3C PROV-JSON, PROV-N or PROV-XML)",
+    openapi_extra=dali_get(
+        (
+            *ID_ONLY,
+            ApiParam("RESPONSEFORMAT", "PROV-JSON (default), PROV-N or PROV-XML", enum=[f.name for f in PROV_FORMATS]),
+        )
+    ),
+    responses=answers("the W3C PROV document", [f.media_type for f in PROV_FORMATS]),
+)
 async def provenance(request: Request) -> Response:
     from dalserver.datalink.provenance import (  # prov, on demand
         PROV_FORMATS,
-        prov_format,
-        provenance_document,
-        serialize,
     )
 
     svc = services(request)
@@ -121,3 +152,26 @@ async def examples(request: Request) -> Response:
     svc = services(request)
     title = f"{svc.settings.title}: DataLink"
     return examples_response(title, await sample_dataset(svc.pool), DATALINK_STANDARD, datalink_examples)
+
+
+@router.get("/datalink", response_class=HTMLResponse, summary="DataLink service landing page")
+async def landing(request: Request) -> Response:
+    """The page for a browser; with parameters, a {links} request as at /datalink/links."""
+    if request.query_params:
+        return await links(request)
+    svc = services(request)
+    base = svc.settings.public_url
+    dataset = await sample_dataset(svc.pool)
+    example = (f"{base}/datalink/examples", "example requests")
+    if dataset is not None:
+        example = (f"{base}/datalink/links?{urlencode({'ID': dataset.did})}", f"the links of {dataset.did}")
+    return landing_page(
+        svc.settings.title,
+        "DataLink",
+        f"DataLink 1.1 at {base}/datalink/links: for each dataset (ID, its publisher DID) the file, a PNG "
+        "preview, its ingest provenance and a SODA cutout service. pyvo reaches it from any SIA or TAP "
+        "result row with getdatalink().",
+        example,
+        tuple((f"{base}/datalink/{p}", p) for p in ("capabilities", "availability", "examples")),
+        clients=f"The {{links}} URL to give a client (datalinklint, TOPCAT) is {base}/datalink/links.",
+    )

@@ -39,7 +39,16 @@ FORMATS: list[OutputFormat] = [
     OutputFormat(
         "application/x-votable+xml",
         _TAPREGEXT + "output-votable-td",
-        ("votable", "votable/td", "text/xml", "application/x-votable+xml;serialization=tabledata"),
+        # votable_plain and votable_gzip: ESA TAP+'s names, which astroquery's TapPlus sends
+        # (it reads a gzip'ed answer or a plain one alike).
+        (
+            "votable",
+            "votable/td",
+            "text/xml",
+            "application/x-votable+xml;serialization=tabledata",
+            "votable_plain",
+            "votable_gzip",
+        ),
         votable.tabledata_stream,
         "vot",
     ),

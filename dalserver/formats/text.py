@@ -27,7 +27,6 @@ import pyarrow.csv as pa_csv
 
 from adql.catalog import ColumnMeta
 from dalserver.formats.cells import TextStyle, cell_text, is_list, join_rows, list_text, scalar
-from dalserver.formats.columns import described
 from dalserver.formats.limits import Batches, ResultState, limited
 
 _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
@@ -102,7 +101,8 @@ JSON = TextStyle(  # JSON has no NaN or Inf: they become null
 
 async def json_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
     keys = ("name", "datatype", "arraysize", "xtype", "unit", "ucd", "utype", "description")
-    metadata = [described(c, keys) for c in columns]
+    # Every key, null when unset: readers such as astroquery's TapPlus index them all.
+    metadata = [{key: getattr(c, key) or None for key in keys} for c in columns]
     yield ('{"metadata": ' + json.dumps(metadata, ensure_ascii=False) + ', "data": [').encode()
     state = ResultState()
     first = True

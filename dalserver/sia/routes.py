@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from dalserver.db.errors import PGSPHERE_ERROR, QueryFailed
 from dalserver.descriptors import SIA_STANDARD, resource_xml
@@ -16,13 +16,14 @@ from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.landing import landing_page
 from dalserver.obscore_values import ObsCoreValues
+from dalserver.openapi import ApiParam, answers, dali_get, dali_post, html_answer
 from dalserver.params import FORM_MAX_BYTES, DALIParams
 from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.routing import client_gone, protocol_router, streamed_answer
 from dalserver.services import Services, services
 from dalserver.sia.describe import self_descriptor
 from dalserver.sia.examples import sia_examples
-from dalserver.sia.parameters import PARAMETERS
+from dalserver.sia.parameters import PARAMETERS, SIAParameter
 from dalserver.sia.query import build_query, obscore_table
 from dalserver.vosi.resources import vosi_routes
 
@@ -31,6 +32,32 @@ router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["SIA 2.0"])
 router.include_router(
     vosi_routes("sia", "SIA", SIA_STANDARD, "query", ErrorStyle.DAL_VOTABLE, version="2.0", use="base")
 )
+
+
+def _api_parameter(p: SIAParameter) -> ApiParam:
+    unit = f" ({p.unit})" if p.unit else ""
+    return ApiParam(p.name, f"{p.description}{unit}; repeat for several (OR-ed)", repeatable=True, enum=p.vocabulary)
+
+
+# The OpenAPI description derives from the one table of SIA's parameters.
+SIA_PARAMETERS = (
+    *(_api_parameter(p) for p in PARAMETERS),
+    ApiParam("MAXREC", "Most rows to return; beyond it the answer says OVERFLOW", kind="integer"),
+    ApiParam("RESPONSEFORMAT", "Output format, by TAP name or MIME type (default: VOTable)"),
+)
+SIA_ANSWERS = answers(
+    "the ObsCore rows of the matching images (VOTable with DataLink and SODA descriptors)",
+    ["application/x-votable+xml"],
+    "a VOTable whose QUERY_STATUS message starts UsageFault:",
+)
+
+SIA_ROOT_ANSWERS = {
+    **SIA_ANSWERS,
+    200: {
+        "description": "without parameters, the service's HTML page; with them, the query's answer",
+        "content": {**html_answer("")[200]["content"], **SIA_ANSWERS[200]["content"]},
+    },
+}
 
 
 def _maxrec(params: DALIParams, svc: Services) -> int:
@@ -61,7 +88,10 @@ async def run_sia_query(params: DALIParams, svc: Services, request: Request) -> 
     return streamed_answer(chunks, fmt.mime, svc.settings)
 
 
-@router.api_route("/sia/query", methods=["GET", "POST"], summary="SIA 2.0 image search")
+@router.post(
+    "/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_post(SIA_PARAMETERS), responses=SIA_ANSWERS
+)
+@router.get("/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_get(SIA_PARAMETERS), responses=SIA_ANSWERS)
 async def sia_query(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
@@ -74,12 +104,23 @@ async def examples(request: Request) -> Response:
     return examples_response(f"{svc.settings.title}: SIA", await sample_dataset(svc.pool), SIA_STANDARD, sia_examples)
 
 
-@router.get("/sia", response_class=HTMLResponse, summary="SIA service landing page")
-async def landing(request: Request) -> HTMLResponse:
-    settings = services(request).settings
-    base = settings.public_url
+@router.get(
+    "/sia",
+    summary="SIA service landing page; with SIA parameters, a query as at /sia/query",
+    openapi_extra=dali_get(SIA_PARAMETERS),
+    responses=SIA_ROOT_ANSWERS,
+)
+@router.post("/sia", summary="SIA query at the service's base URL", include_in_schema=False)
+async def landing(request: Request) -> Response:
+    """The page for a browser; a request with parameters is a query (TOPCAT and STILTS are often
+    given the service's base URL rather than its query URL)."""
+    svc = services(request)
+    if request.method == "POST" or request.query_params:
+        params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
+        return await run_sia_query(params, svc, request)
+    base = svc.settings.public_url
     return landing_page(
-        settings.title,
+        svc.settings.title,
         "SIA",
         f"Simple Image Access 2.0 at {base}/sia (pyvo: pyvo.dal.SIA2Service).",
         (
@@ -87,4 +128,8 @@ async def landing(request: Request) -> HTMLResponse:
             "images at RA 34.5, Dec -5.0 in 600-700 nm",
         ),
         tuple((f"{base}/sia/{p}", p) for p in ("capabilities", "availability", "examples")),
+        clients=(
+            f"Give pyvo and TOPCAT {base}/sia; STILTS and other clients that want the query URL "
+            f"{base}/sia/query. Both answer SIA 2.0 parameters (POS, BAND, TIME, ID, ...)."
+        ),
     )

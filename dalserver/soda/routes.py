@@ -5,17 +5,20 @@ VOSI resources. Errors are text/plain documents starting with SODA's error code 
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from anyio import to_thread
 from fastapi import Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 
 from dalserver.dali_values import Shape, parse_circle, parse_interval, parse_polygon, parse_pos
 from dalserver.datasets import Dataset, find_dataset
 from dalserver.descriptors import SODA_STANDARD
-from dalserver.example_dataset import examples_response, sample_dataset
+from dalserver.example_dataset import circle_text, examples_response, sample_dataset
 from dalserver.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageFault
+from dalserver.landing import landing_page
+from dalserver.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.params import FORM_MAX_BYTES, DALIParams
 from dalserver.routing import protocol_router
 from dalserver.services import services
@@ -25,7 +28,32 @@ from dalserver.vosi.resources import vosi_routes
 router = protocol_router(ErrorStyle.SODA_TEXT, tags=["SODA 1.0"])
 router.include_router(vosi_routes("soda", "SODA", SODA_STANDARD, "sync", ErrorStyle.SODA_TEXT))
 _SPATIAL = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
-_UNSUPPORTED = ("TIME", "POL", "MOC")  # SODA parameters these (2-d, unpolarised) images cannot filter by
+_UNSUPPORTED = ("TIME", "POL", "MOC")
+SODA_PARAMETERS = (
+    ApiParam(
+        "ID",
+        "The dataset's publisher DID (one per request)",
+        True,
+        example="ivo://dalserver.demo/subaru-suprime-cam?SXDS-...",
+    ),
+    ApiParam(
+        "CIRCLE", "ra dec radius (ICRS degrees); repeat for several cutouts", repeatable=True, example="34.5 -5.0 0.01"
+    ),
+    ApiParam("POLYGON", "ra1 dec1 ra2 dec2 ... (ICRS degrees)", repeatable=True),
+    ApiParam("POS", "CIRCLE ra dec r, RANGE ra1 ra2 dec1 dec2 or POLYGON ra1 dec1 ...", repeatable=True),
+    ApiParam(
+        "BAND", "Wavelength interval (low high, metres): an image is kept whole if its band overlaps", repeatable=True
+    ),
+)
+SODA_ANSWERS = {
+    **answers(
+        "the cutout: a FITS file, one image extension per region",
+        ["application/fits"],
+        "text/plain starting with SODA's code (UsageError:, MultiValuedParamNotSupported:, ...)",
+        ["text/plain"],
+    ),
+    204: {"description": "no pixel of the image is in the region(s) or band (X-SODA-Reason says which)"},
+}  # SODA parameters these (2-d, unpolarised) images cannot filter by
 
 
 def _regions(params: DALIParams) -> list[tuple[Shape, str]]:
@@ -55,7 +83,12 @@ def _in_band(params: DALIParams, dataset: Dataset) -> bool:
     return overlaps
 
 
-@router.api_route("/soda/sync", methods=["GET", "POST"], summary="SODA synchronous cutout")
+@router.post(
+    "/soda/sync", summary="SODA synchronous cutout", openapi_extra=dali_post(SODA_PARAMETERS), responses=SODA_ANSWERS
+)
+@router.get(
+    "/soda/sync", summary="SODA synchronous cutout", openapi_extra=dali_get(SODA_PARAMETERS), responses=SODA_ANSWERS
+)
 async def soda_sync(request: Request) -> Response:
     from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts  # astropy WCS and nddata, on demand
 
@@ -106,4 +139,28 @@ async def examples(request: Request) -> Response:
     svc = services(request)
     return examples_response(
         f"{svc.settings.title}: SODA", await sample_dataset(svc.pool), SODA_STANDARD, soda_examples
+    )
+
+
+@router.get("/soda", response_class=HTMLResponse, summary="SODA service landing page")
+async def landing(request: Request) -> Response:
+    """The page for a browser; with parameters, a cutout request as at /soda/sync."""
+    if request.query_params:
+        return await soda_sync(request)
+    svc = services(request)
+    base = svc.settings.public_url
+    dataset = await sample_dataset(svc.pool)
+    example = (f"{base}/soda/examples", "example cutouts")
+    if dataset is not None:
+        query = urlencode({"ID": dataset.did, "CIRCLE": circle_text(dataset, 0.01)})
+        example = (f"{base}/soda/sync?{query}", f"a 0.01-degree cutout of {dataset.did}")
+    return landing_page(
+        svc.settings.title,
+        "SODA",
+        f"Server-side Operations for Data Access 1.0 at {base}/soda/sync: cutouts of the archive's images "
+        "by CIRCLE, POLYGON or POS (ICRS degrees), and BAND (metres). Usually reached through DataLink "
+        "(pyvo: getdatalink().get_first_proc().process(circle=...)).",
+        example,
+        tuple((f"{base}/soda/{p}", p) for p in ("capabilities", "availability", "examples")),
+        clients=f"The cutout URL to give a client is {base}/soda/sync.",
     )

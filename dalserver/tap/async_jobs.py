@@ -20,6 +20,7 @@ from dalserver.params import DALIParams
 from dalserver.pipeline import Limits, QueryRun, ResultWriter
 from dalserver.services import services
 from dalserver.settings import Settings
+from dalserver.tap.parameters import TAP_PARAMETERS
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
 from dalserver.uws.jobs import Job, Result
 from dalserver.uws.routes import job_routes
@@ -103,4 +104,4 @@ def _runner(request: Request) -> JobRunner:
     return services(request).runner
 
 
-router = job_routes("/tap/async", _runner, TapJobs(), tag="TAP async (UWS 1.1)")
+router = job_routes("/tap/async", _runner, TapJobs(), tag="TAP async (UWS 1.1)", parameters=TAP_PARAMETERS)

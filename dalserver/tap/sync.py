@@ -11,10 +11,12 @@ from fastapi.responses import StreamingResponse
 
 from dalserver.discovery import result_extras
 from dalserver.faults import ErrorStyle
+from dalserver.openapi import dali_get, dali_post
 from dalserver.params import DALIParams
 from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.routing import client_gone, protocol_router, streamed_answer
 from dalserver.services import Services, services
+from dalserver.tap.parameters import TAP_ANSWERS, TAP_PARAMETERS
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
@@ -37,7 +39,13 @@ async def run_sync_query(params: DALIParams, svc: Services, request: Request) ->
     return streamed_answer(chunks, tap.fmt.mime, svc.settings)
 
 
-@router.api_route("/tap/sync", methods=["GET", "POST"], summary="TAP synchronous query")
+@router.post(
+    "/tap/sync",
+    summary="TAP synchronous query (form, or multipart with uploads)",
+    openapi_extra=dali_post(TAP_PARAMETERS, multipart=True),
+    responses=TAP_ANSWERS,
+)
+@router.get("/tap/sync", summary="TAP synchronous query", openapi_extra=dali_get(TAP_PARAMETERS), responses=TAP_ANSWERS)
 async def tap_sync(request: Request) -> StreamingResponse:
     svc = services(request)
     params = await DALIParams.from_request(

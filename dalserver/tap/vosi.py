@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -9,6 +11,7 @@ from archive_io.tap_schema import read_tap_schema
 from dalserver.faults import ErrorStyle, NotFoundFault
 from dalserver.formats.registry import FORMATS
 from dalserver.landing import landing_page
+from dalserver.openapi import xml_answer
 from dalserver.routing import protocol_router
 from dalserver.services import services
 from dalserver.vosi import documents
@@ -19,12 +22,12 @@ router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 OUTPUT_FORMATS = [documents.OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f in FORMATS]
 
 
-@router.get("/tap/availability", summary="VOSI availability")
+@router.get("/tap/availability", summary="VOSI availability", responses=xml_answer("VOSI availability"))
 async def availability(request: Request) -> Response:
     return await availability_response(services(request))
 
 
-@router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)")
+@router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)", responses=xml_answer("VOSI capabilities"))
 async def capabilities(request: Request) -> Response:
     settings = services(request).settings
     limits = documents.TapLimits(
@@ -43,20 +46,62 @@ async def capabilities(request: Request) -> Response:
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 
-@router.get("/tap/tables", summary="VOSI tables (VODataService tableset)")
-async def tables(request: Request, detail: str | None = None) -> Response:
+def _only_tables(schemas: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
+    """The schemas with just the tables named in ``wanted`` (comma-separated, any case), in that order."""
+    names = [n.strip().lower() for n in wanted.split(",") if n.strip()]
+    by_name = {t["name"].lower(): (s, t) for s in schemas for t in s["tables"]}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise NotFoundFault(f"no published table is called {', '.join(repr(n) for n in missing)}")
+    kept: dict[str, dict[str, Any]] = {}
+    for name in names:
+        schema, table = by_name[name]
+        entry = kept.setdefault(schema["name"], {**schema, "tables": []})
+        if table not in entry["tables"]:
+            entry["tables"].append(table)
+    return list(kept.values())
+
+
+_TAPPLUS_PARAMETERS = ("tables", "only_tables", "share_accessible", "share_info")
+
+
+def _tapplus_schema(request: Request) -> str | None:
+    """Where the TAP+ attributes' schema is, if this request is astroquery's TapPlus: it sends
+    ESA TAP+'s own parameters (``tables=``) or, on GET, no User-Agent at all (pyvo, STILTS,
+    TOPCAT, browsers and curl all send one). Everyone else gets plain VODataService."""
+    if request.headers.get("user-agent") and not any(p in request.query_params for p in _TAPPLUS_PARAMETERS):
+        return None
+    return f"{services(request).settings.public_url}/tap/esatapplus.xsd"
+
+
+@router.get("/tap/tables", summary="VOSI tables (VODataService tableset)", responses=xml_answer("VOSI tableset"))
+async def tables(request: Request, detail: str | None = None, tables: str | None = None) -> Response:
+    """``detail=min``: names and descriptions only. ``tables=schema.name,...``: just those tables
+    (astroquery's TapPlus ``load_table`` asks this way; ESA's TAP+ and others offer it)."""
     schemas = await read_tap_schema(services(request).pool)
-    body = documents.tableset(schemas, detail_min=(detail or "").lower() == "min")
+    if tables is not None and tables.strip():
+        schemas = _only_tables(schemas, tables)
+    body = documents.tableset(
+        schemas, detail_min=(detail or "").lower() == "min", esatapplus_xsd=_tapplus_schema(request)
+    )
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 
-@router.get("/tap/tables/{name}", summary="VOSI tables: one table")
+@router.get("/tap/esatapplus.xsd", summary="XML schema of the TAP+ column attributes in /tap/tables")
+async def esatapplus_schema() -> Response:
+    """The tables documents carry ESA TAP+'s column flags (for astroquery's TapPlus); VODataService
+    admits foreign attributes only with a schema, and this is it."""
+    return Response(documents.ESATAPPLUS_XSD.read_bytes(), media_type="application/xml")
+
+
+@router.get("/tap/tables/{name}", summary="VOSI tables: one table", responses=xml_answer("VOSI table"))
 async def one_table(request: Request, name: str) -> Response:
     schemas = await read_tap_schema(services(request).pool)
     for schema in schemas:
         for table in schema["tables"]:
             if table["name"].lower() == name.lower():
-                return Response(documents.single_table(table), media_type=documents.XML_MEDIA_TYPE)
+                body = documents.single_table(table, _tapplus_schema(request))
+                return Response(body, media_type=documents.XML_MEDIA_TYPE)
     raise NotFoundFault(f"no published table is called {name!r}")
 
 

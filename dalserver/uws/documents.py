@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from dalserver.uws.jobs import Job
+from dalserver.uws.jobs import ABORTED, ERROR, Job
 
 UWS = "http://www.ivoa.net/xml/UWS/v1.0"  # UWS 1.1 keeps the 1.0 namespace
 XLINK = "http://www.w3.org/1999/xlink"
@@ -73,7 +73,8 @@ def job_document(job: Job, job_url: str) -> bytes:
     _time(root, "destruction", job.destruction)
     _fill_parameters(_el(root, "parameters"), job)
     _fill_results(_el(root, "results"), job, job_url)
-    if job.phase == "ERROR" and job.error_message:
+    # UWS 1.1 (sec. 2.2.3.4) allows an error summary in ABORTED too: who stopped the job, and when.
+    if job.phase in (ERROR, ABORTED) and job.error_message:
         summary = _el(root, "errorSummary")
         summary.set("type", job.error_type or "fatal")
         summary.set("hasDetail", "true")  # the error VOTable at /error

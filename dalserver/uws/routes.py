@@ -6,8 +6,8 @@ written (``JobProtocol``); this module knows the UWS resources, their parameters
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -16,17 +16,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from dalserver.faults import ErrorStyle, FatalFault, NotFoundFault, UsageFault
+from dalserver.openapi import ApiParam, dali_post, xml_answer
 from dalserver.params import DALIParams
 from dalserver.routing import protocol_router
 from dalserver.settings import Settings
 from dalserver.uws import documents
-from dalserver.uws.jobs import ACTIVE, ERROR, PENDING, PHASES, Job
+from dalserver.uws.jobs import ABORTED, ACTIVE, ERROR, PENDING, PHASES, Job
 from dalserver.uws.runner import JobRunner
 from dalserver.uws.store import new_job_id
 
 TEXT = "text/plain; charset=utf-8"
 # Job attributes a client may set at creation; everything else is a parameter of the job.
 CONTROLS = ("PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "ACTION")
+CONTROL_PARAMETERS = (
+    ApiParam("PHASE", "RUN to start the job at once (otherwise it waits in PENDING)", enum=["RUN"]),
+    ApiParam("RUNID", "A label of the client's for the job"),
+    ApiParam("EXECUTIONDURATION", "Seconds the job may run (0: the service's limit)", kind="integer"),
+    ApiParam("DESTRUCTION", "When the job and its results are removed (ISO 8601)", example="2030-01-01T00:00:00Z"),
+)
 
 
 class JobProtocol(Protocol):
@@ -134,8 +141,10 @@ def job_routes(
     protocol: JobProtocol,
     style: ErrorStyle = ErrorStyle.PLAIN_VOTABLE,
     tag: str = "UWS 1.1",
+    parameters: Sequence[ApiParam] = (),
 ) -> APIRouter:
-    """The UWS job list at ``prefix`` and every job resource below it."""
+    """The UWS job list at ``prefix`` and every job resource below it; ``parameters``: the job
+    parameters the protocol takes, for the OpenAPI description of job creation."""
     b = _Binding(prefix, runner_of, protocol)
     router = protocol_router(style, prefix=prefix, tags=[tag])
 
@@ -156,7 +165,13 @@ def job_routes(
         )
         return Response(documents.job_list(jobs, b.jobs_url(request)), media_type=documents.MEDIA_TYPE)
 
-    @router.post("", summary="Create a job (PHASE=RUN to start it at once)")
+    @router.post(
+        "",
+        summary="Create a job (PHASE=RUN to start it at once)",
+        status_code=303,
+        openapi_extra=dali_post([*parameters, *CONTROL_PARAMETERS], multipart=any(p.file for p in parameters)),
+        responses={303: {"description": "the job was created: Location is its URL"}},
+    )
     async def create_job(request: Request) -> Response:
         runner = b.runner(request)
         settings = runner.settings
@@ -185,7 +200,11 @@ def job_routes(
         return _see_other(f"{b.jobs_url(request)}/{job_id}")
 
     # --- one job ----------------------------------------------------------------------------------
-    @router.get("/{job_id}", summary="UWS job document (WAIT and PHASE block until it changes)")
+    @router.get(
+        "/{job_id}",
+        summary="UWS job document (WAIT and PHASE block until it changes)",
+        responses=xml_answer("the UWS 1.1 job document"),
+    )
     async def get_job(request: Request, job_id: str) -> Response:
         params = await b.params(request)
         job = await b.job(request, job_id)
@@ -275,7 +294,7 @@ def job_routes(
     @router.get("/{job_id}/error", summary="The error document of a failed job")
     async def get_error(request: Request, job_id: str) -> Response:
         job = await b.job(request, job_id)
-        if job.phase != ERROR:
+        if job.phase not in (ERROR, ABORTED) or not job.error_message:
             raise NotFoundFault(f"job {job_id} has no error: it is {job.phase}")
         return protocol.error_document(job)
 
@@ -316,6 +335,13 @@ def job_routes(
                 if not path.is_file():
                     raise NotFoundFault(f"the result file of job {job_id} is missing on the server")
                 return FileResponse(path, media_type=result.mime)
+        if job.phase in (ERROR, ABORTED) and job.error_message:
+            # Clients that read the result without looking at the phase first (astroquery's
+            # TapPlus) get the reason in the protocol's error document, not a bare 404.
+            reason = replace(job, error_message=f"job {job_id} is {job.phase} and has no result: {job.error_message}")
+            failed = protocol.error_document(reason)
+            failed.status_code = 404
+            return failed
         raise NotFoundFault(f"job {job_id} has no result {result_id!r} (it is {job.phase})")
 
     return router

@@ -21,6 +21,9 @@ from psycopg_pool import AsyncConnectionPool
 from dalserver.uws.jobs import ACTIVE, EXECUTING, Job, Result
 
 CHANNEL = "dalserver_uws"
+# Who stops a job, as its error summary says (there is no authentication yet to name a user).
+ABORTED_BY_CLIENT = "a client, by PHASE=ABORT"
+ABORTED_BY_DELETE = "a client, by deleting the job"
 _NOTIFY = f"SELECT pg_notify('{CHANNEL}', %s)"
 # pg_locks spells a bigint advisory key as classid (high 32 bits) and objid (low 32 bits).
 _WORKER_ALIVE = (
@@ -143,14 +146,18 @@ class JobStore:
         )
         return row is not None
 
-    async def abort(self, job_id: str) -> bool:
-        """Any unfinished phase -> ABORTED, cancelling the job's query wherever it runs."""
+    async def abort(self, job_id: str, by: str = ABORTED_BY_CLIENT) -> bool:
+        """Any unfinished phase -> ABORTED, cancelling the job's query wherever it runs. The
+        job's error summary says ``by`` whom and when (UWS 1.1 allows one in ABORTED), so a
+        client is not left with an ABORTED job and no reason."""
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
-                "UPDATE uws.job SET phase = 'ABORTED', end_time = now() WHERE job_id = %s AND phase = ANY(%s) "
-                "RETURNING backend_pid",
-                (job_id, list(ACTIVE)),
+                "UPDATE uws.job SET phase = 'ABORTED', end_time = now(), error_type = 'transient', "
+                "error_message = 'aborted by ' || %s || ' at ' || "
+                "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                "WHERE job_id = %s AND phase = ANY(%s) RETURNING backend_pid",
+                (by, job_id, list(ACTIVE)),
             )
             row = await cur.fetchone()
             if row is None:
@@ -163,7 +170,7 @@ class JobStore:
             return True
 
     async def delete(self, job_id: str) -> bool:
-        await self.abort(job_id)
+        await self.abort(job_id, ABORTED_BY_DELETE)
         row = await self._one("DELETE FROM uws.job WHERE job_id = %s RETURNING job_id", (job_id,), notify=True)
         return row is not None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -19,6 +20,14 @@ VOSI_TABLES = "http://www.ivoa.net/xml/VOSITables/v1.0"
 VR = "http://www.ivoa.net/xml/VOResource/v1.0"
 VS = "http://www.ivoa.net/xml/VODataService/v1.1"
 TR = "http://www.ivoa.net/xml/TAPRegExt/v1.0"
+# ESA's TAP+ extension: astroquery's TapPlus (load_tables, load_table) reads a column's
+# esatapplus:flags attribute and fails without it. VODataService admits attributes of other
+# namespaces on a column (BaseParam's anyAttribute) only with their schema, which taplint does not
+# fetch (E-TMV-BENV): the attributes go only to TapPlus (tap/vosi.py says how it is told apart).
+ESATAPPLUS = "http://esa.int/xml/EsaTapPlus"
+_TAPPLUS_FLAGS = (("pos.eq.ra", 1), ("pos.eq.dec", 2), ("phot.flux", 4), ("phot.mag", 8))
+_TAPPLUS_INDEXED = 32
+ESATAPPLUS_XSD = Path(__file__).parent / "xsd" / "esatapplus.xsd"  # served at /tap/esatapplus.xsd
 XML_MEDIA_TYPE = "text/xml"
 
 
@@ -163,9 +172,30 @@ def _examples_capability(root: etree._Element, url: str) -> None:
     _sub(iface, "accessURL", url, use="full")
 
 
-def tableset(schemas: list[dict[str, Any]], detail_min: bool = False) -> bytes:
-    """VODataService tableset from TAP_SCHEMA rows: schemas with tables with columns and keys."""
-    root = etree.Element(f"{{{VOSI_TABLES}}}tableset", nsmap={"vosi": VOSI_TABLES, "xsi": XSI, "vs": VS})
+_TABLES_NSMAP = {"vosi": VOSI_TABLES, "xsi": XSI, "vs": VS}
+_TAPPLUS_NSMAP = {**_TABLES_NSMAP, "esatapplus": ESATAPPLUS}
+
+
+def tapplus_flags(column: dict[str, Any]) -> int:
+    """ESA TAP+'s column flags, from the UCD's first word: 1 RA, 2 Dec, 4 flux, 8 magnitude; +32 indexed."""
+    primary = (column.get("ucd") or "").lower().split(";")[0].strip()
+    flags = next((bit for word, bit in _TAPPLUS_FLAGS if primary == word or primary.startswith(word + ".")), 0)
+    return flags | (_TAPPLUS_INDEXED if column.get("indexed") else 0)
+
+
+def _tables_root(tag: str, esatapplus_xsd: str | None) -> etree._Element:
+    if esatapplus_xsd is None:
+        return etree.Element(f"{{{VOSI_TABLES}}}{tag}", nsmap=_TABLES_NSMAP)
+    root = etree.Element(f"{{{VOSI_TABLES}}}{tag}", nsmap=_TAPPLUS_NSMAP)
+    root.set(f"{{{XSI}}}schemaLocation", f"{ESATAPPLUS} {esatapplus_xsd}")
+    return root
+
+
+def tableset(schemas: list[dict[str, Any]], detail_min: bool = False, esatapplus_xsd: str | None = None) -> bytes:
+    """VODataService tableset from TAP_SCHEMA rows: schemas with tables with columns and keys.
+    With ``esatapplus_xsd`` (where the schema of ESA TAP+'s column attributes is served), every
+    column carries its TAP+ flags, for astroquery's TapPlus."""
+    root = _tables_root("tableset", esatapplus_xsd)
     for schema in schemas:
         s_el = _sub(root, "schema")
         _sub(s_el, "name", schema["name"])
@@ -174,21 +204,21 @@ def tableset(schemas: list[dict[str, Any]], detail_min: bool = False) -> bytes:
         if schema.get("utype"):
             _sub(s_el, "utype", schema["utype"])
         for table in schema["tables"]:
-            append_table(s_el, table, detail_min)
+            append_table(s_el, table, detail_min, tapplus=esatapplus_xsd is not None)
     return _serialise(root)
 
 
-def single_table(table: dict[str, Any]) -> bytes:
-    root = etree.Element(f"{{{VOSI_TABLES}}}table", nsmap={"vosi": VOSI_TABLES, "xsi": XSI, "vs": VS})
-    _fill_table(root, table, detail_min=False)
+def single_table(table: dict[str, Any], esatapplus_xsd: str | None = None) -> bytes:
+    root = _tables_root("table", esatapplus_xsd)
+    _fill_table(root, table, detail_min=False, tapplus=esatapplus_xsd is not None)
     return _serialise(root)
 
 
-def append_table(parent: etree._Element, table: dict[str, Any], detail_min: bool) -> None:
-    _fill_table(_sub(parent, "table"), table, detail_min)
+def append_table(parent: etree._Element, table: dict[str, Any], detail_min: bool, tapplus: bool = False) -> None:
+    _fill_table(_sub(parent, "table"), table, detail_min, tapplus)
 
 
-def _fill_table(t_el: etree._Element, table: dict[str, Any], detail_min: bool) -> None:
+def _fill_table(t_el: etree._Element, table: dict[str, Any], detail_min: bool, tapplus: bool = False) -> None:
     t_el.set("type", table.get("table_type") or "table")
     _sub(t_el, "name", table["name"])
     if table.get("description"):
@@ -199,6 +229,8 @@ def _fill_table(t_el: etree._Element, table: dict[str, Any], detail_min: bool) -
         return
     for column in table["columns"]:
         c_el = _sub(t_el, "column")
+        if tapplus:
+            c_el.set(f"{{{ESATAPPLUS}}}flags", str(tapplus_flags(column)))
         _sub(c_el, "name", column["column_name"])
         for key in ("description", "unit", "ucd", "utype"):
             if column.get(key):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dalserver.faults import ErrorStyle
+from dalserver.openapi import xml_answer
 from dalserver.routing import protocol_router
 from dalserver.services import Services, services
 from dalserver.vosi import documents
@@ -31,14 +32,18 @@ def vosi_routes(
     ``/<service>/examples``."""
     router = protocol_router(style)
 
-    @router.get(f"/{service}/capabilities", summary=f"{label} VOSI capabilities")
+    @router.get(
+        f"/{service}/capabilities", summary=f"{label} VOSI capabilities", responses=xml_answer("VOSI capabilities")
+    )
     async def capabilities(request: Request) -> Response:
         base = f"{services(request).settings.public_url}/{service}"
         capability = documents.Capability(standard_id, f"{base}/{resource}", **interface)
         document = documents.service_capabilities(base, [capability], examples=True)
         return Response(document, media_type=documents.XML_MEDIA_TYPE)
 
-    @router.get(f"/{service}/availability", summary=f"{label} VOSI availability")
+    @router.get(
+        f"/{service}/availability", summary=f"{label} VOSI availability", responses=xml_answer("VOSI availability")
+    )
     async def availability(request: Request) -> Response:
         return await availability_response(services(request))
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from data_ingest.instruments.base import Filter, InstrumentProfile
+from data_ingest.instruments.base import Filter, InstrumentProfile, instrument_key
 from data_ingest.instruments.suprimecam import SUPRIMECAM
 
-PROFILES: dict[str, InstrumentProfile] = {SUPRIMECAM.instrume.upper(): SUPRIMECAM}
+PROFILES: dict[str, InstrumentProfile] = {instrument_key(p.instrume): p for p in (SUPRIMECAM,)}
+# Where a header names its filter when no profile says: the keywords instruments commonly use.
+FILTER_KEYWORDS = ("FILTER", "FILTER01", "FILTNAME")
 
 
-def profile_for(instrume: str | None) -> InstrumentProfile | None:
-    """The profile for a FITS INSTRUME value, or None when the instrument is unknown."""
-    if not instrume:
+def profile_for(instrume: object) -> InstrumentProfile | None:
+    """The profile for a FITS INSTRUME value (in any of its spellings), or None when unknown."""
+    if not instrume or not isinstance(instrume, str):
         return None
-    return PROFILES.get(instrume.strip().upper())
+    return PROFILES.get(instrument_key(instrume))
 
 
-__all__ = ["Filter", "InstrumentProfile", "PROFILES", "profile_for"]
+__all__ = ["FILTER_KEYWORDS", "Filter", "InstrumentProfile", "PROFILES", "instrument_key", "profile_for"]

@@ -20,9 +20,15 @@ class Filter:
         return self.centre / (self.em_max - self.em_min)
 
 
+def instrument_key(instrume: str) -> str:
+    """An INSTRUME value with case, blanks, hyphens and underscores taken out: the spellings one
+    instrument's headers really carry (Subaru writes 'SuprimeCam', others 'Suprime-Cam') meet."""
+    return "".join(ch for ch in instrume.upper() if ch.isalnum())
+
+
 @dataclass(frozen=True)
 class InstrumentProfile:
-    instrume: str  # the FITS INSTRUME value
+    instrume: str  # the FITS INSTRUME value (any spelling with the same instrument_key matches)
     instrument_name: str  # ObsCore instrument_name
     facility_name: str  # ObsCore facility_name
     collection: str  # ObsCore obs_collection

@@ -185,11 +185,14 @@ def test_stilts_datalinklint_finds_no_error_or_warning_in_a_links_document(image
     assert "Totals: Errors: 0; Warnings: 0;" in report, report
 
 
-def test_a_cube_gets_a_band_parameter_with_its_wavelength_extent(image: Dataset) -> None:
-    cube = cutout_descriptor(BASE, replace(image, dataproduct_type="cube"), "soda-1")
-    (band,) = [p for p in cube.inputs if p.name == "BAND"]
-    assert (band.minimum, band.maximum, band.xtype) == ("4.5e-07", "5.5e-07", "interval")
-    assert "BAND" not in [p.name for p in cutout_descriptor(BASE, image, "soda-1").inputs]
+@pytest.mark.parametrize("product", ["image", "cube"])
+def test_every_cutout_descriptor_advertises_band_with_the_dataset_wavelength_extent(
+    image: Dataset, product: str
+) -> None:
+    # /soda/sync takes BAND for images too (kept whole or dropped): the descriptor must say so.
+    descriptor = cutout_descriptor(BASE, replace(image, dataproduct_type=product), "soda-1")
+    (band,) = [p for p in descriptor.inputs if p.name == "BAND"]
+    assert (band.minimum, band.maximum, band.xtype, band.unit) == ("4.5e-07", "5.5e-07", "interval", "m")
 
 
 def test_a_dataset_without_a_local_file_gets_only_its_own_link(image: Dataset) -> None:

@@ -77,12 +77,17 @@ def test_json_is_one_object_of_metadata_data_and_overflow() -> None:
     doc = json.loads(write(format_named("json"), EVERY_TYPE, [every_type_batch(2)]))
     assert list(doc) == ["metadata", "data", "overflow"] and doc["overflow"] is False
     assert [m["name"] for m in doc["metadata"]] == [c.name for c in EVERY_TYPE]
+    # Every key is present, null when the column has no value for it: astroquery's TapPlus
+    # reads metadata["unit"] and metadata["description"] without checking.
     assert doc["metadata"][9] == {
         "name": "pos",
         "datatype": "double",
         "arraysize": "2",
         "xtype": "point",
         "unit": "deg",
+        "ucd": None,
+        "utype": None,
+        "description": None,
     }
     assert doc["data"][0][9:12] == [[10, -5], [10, -5, 0.5], [10, -5, 10.5, -5, 10.25, -4.5]]
     assert doc["data"][1] == [None] * len(EVERY_TYPE)

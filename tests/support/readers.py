@@ -165,7 +165,7 @@ def read_json(data: bytes, columns: list[ColumnMeta]) -> ReadBack:
     names = [m["name"] for m in doc["metadata"]]
     rows = [{c.name: _json_value(v, c) for c, v in zip(columns, row, strict=True)} for row in doc["data"]]
     status = "ERROR" if "error" in doc else ("OVERFLOW" if doc["overflow"] else "OK")
-    meta = {m["name"]: {k: m[k] for k in META_KEYS if k in m} for m in doc["metadata"]}
+    meta = {m["name"]: {k: m[k] for k in META_KEYS if m.get(k) is not None} for m in doc["metadata"]}
     return ReadBack(names, rows, status, doc.get("error"), meta)
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from dalserver.vosi.documents import ESATAPPLUS, ESATAPPLUS_XSD
+
 # The IVOA schemas STILTS ships for taplint, by namespace; each import among them is pointed at
 # the local copy so that validating needs no network.
 _STILTS_SCHEMAS = {
@@ -37,8 +39,12 @@ def stilts_schemas(tmp: Path) -> etree.XMLSchema:
             for imported in tree.iter(f"{{{_XSD}}}import"):
                 imported.set("schemaLocation", _STILTS_SCHEMAS[imported.get("namespace")])
             (tmp / name).write_bytes(etree.tostring(tree))
+    # The schema the tables documents name (xsi:schemaLocation) for ESA TAP+'s column attributes,
+    # which VODataService admits only when declared.
+    (tmp / "esatapplus.xsd").write_bytes(ESATAPPLUS_XSD.read_bytes())
+    located = {**_STILTS_SCHEMAS, ESATAPPLUS: "esatapplus.xsd"}
     imports = "".join(
-        f'<xs:import namespace="{namespace}" schemaLocation="{name}"/>' for namespace, name in _STILTS_SCHEMAS.items()
+        f'<xs:import namespace="{namespace}" schemaLocation="{name}"/>' for namespace, name in located.items()
     )
     (tmp / "all.xsd").write_text(f'<xs:schema xmlns:xs="{_XSD}">{imports}</xs:schema>')
     return etree.XMLSchema(etree.parse(str(tmp / "all.xsd")))

@@ -41,10 +41,16 @@ def test_five_million_rows_stream_within_200_mb_and_50_mb_over_idle(
     lines = records = 0
     tail = b""
     params = {"LANG": "ADQL", "QUERY": f"SELECT * FROM {five_million}", "MAXREC": str(ROWS), "RESPONSEFORMAT": fmt}
+    # CSV goes gzip'ed (httpx asks for it, and decodes): compression must stream in bounded
+    # memory too. TABLEDATA goes as it is, as to a client that does not ask.
+    encoding = "gzip" if fmt == "csv" else "identity"
     try:
-        with httpx.stream("POST", f"{running_server.base}/tap/sync", data=params, timeout=300) as response:
+        with httpx.stream(
+            "POST", f"{running_server.base}/tap/sync", data=params, headers={"Accept-Encoding": encoding}, timeout=300
+        ) as response:
             assert response.status_code == 200
-            for block in response.iter_raw(1 << 20):
+            assert response.headers.get("content-encoding", "identity") == encoding
+            for block in response.iter_bytes(1 << 20):
                 lines += block.count(b"\n")
                 records += (tail[-4:] + block).count(b"</TR>")  # 4 bytes cannot hold a whole </TR>
                 tail = (tail + block)[-400:]

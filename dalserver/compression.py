@@ -1,0 +1,136 @@
+"""gzip for clients that ask for it (``Accept-Encoding``): STILTS, browsers and pyvo (through
+requests) do; a VOTable TABLEDATA result shrinks several times, which is what a WAN user waits
+for. Only text-like answers are compressed (VOTable, CSV, TSV, JSON, XML, HTML, JavaScript):
+FITS, Parquet and PNG are binary and gain little for the CPU.
+
+Each chunk is compressed as it passes and flushed (``Z_SYNC_FLUSH``), so an answer streams as
+before, with memory bounded by one chunk; nothing is buffered to the end. Large chunks are
+compressed in a worker thread (zlib releases the GIL), so other requests are not held up. A
+client that does not ask gets the bytes as they are, at no cost. The level is
+``DALSERVER_GZIP_LEVEL``, chosen by ``bench/compression.py``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from anyio import to_thread
+from starlette.datastructures import Headers, MutableHeaders
+
+# Bases of media types worth compressing, besides text/* and any +xml or +json type.
+_COMPRESSIBLE = frozenset({"application/json", "application/xml", "application/javascript"})
+MIN_BYTES = 500  # a whole answer smaller than this goes as it is
+_THREAD_BYTES = 128 << 10  # chunks at least this large are compressed off the event loop
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+
+
+def compressible(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    base = content_type.split(";", 1)[0].strip().lower()
+    return base.startswith("text/") or base in _COMPRESSIBLE or base.endswith(("+xml", "+json"))
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an Accept-Encoding value allows gzip (explicitly, as x-gzip, or by ``*``), q > 0."""
+    if not accept_encoding:
+        return False
+    allowed: dict[str, bool] = {}
+    for item in accept_encoding.split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        allowed[coding.strip().lower()] = quality > 0
+    for name in ("gzip", "x-gzip"):
+        if name in allowed:
+            return allowed[name]
+    return allowed.get("*", False)
+
+
+class _Gzip:
+    def __init__(self, level: int):
+        self._z = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WBITS)
+
+    def chunk(self, data: bytes, last: bool) -> bytes:
+        out = self._z.compress(data)
+        return out + self._z.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+    async def compress(self, data: bytes, last: bool) -> bytes:
+        if len(data) >= _THREAD_BYTES:
+            return await to_thread.run_sync(self.chunk, data, last)
+        return self.chunk(data, last)
+
+
+class Compress:
+    """ASGI middleware: gzip compressible answers for requests that accept it."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], level: int = 1):
+        self.app = app
+        self.level = level
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if (
+            scope["type"] != "http"
+            or self.level <= 0
+            or scope.get("method") == "HEAD"
+            or not accepts_gzip(Headers(scope=scope).get("accept-encoding"))
+        ):
+            await self.app(scope, receive, send)
+            return
+        extensions = scope.get("extensions") or {}
+        if "http.response.pathsend" in extensions:  # a file sent by path would bypass the compressor
+            scope = dict(scope, extensions={k: v for k, v in extensions.items() if k != "http.response.pathsend"})
+        start: dict[str, Any] | None = None
+        gzip: _Gzip | None = None
+        passing = False  # the answer goes as it is
+
+        async def compressing_send(message: dict[str, Any]) -> None:
+            nonlocal start, gzip, passing
+            kind = message["type"]
+            if kind == "http.response.start":
+                headers = Headers(raw=message["headers"])
+                length = headers.get("content-length")
+                passing = (
+                    message["status"] in (204, 206, 304)
+                    or message["status"] < 200
+                    or "content-encoding" in headers
+                    or not compressible(headers.get("content-type"))
+                    or (length is not None and length.isdigit() and int(length) < MIN_BYTES)
+                )
+                if passing:
+                    await send(message)
+                else:
+                    start = message  # held until the first body shows whether it is worth it
+                return
+            if kind != "http.response.body" or passing:
+                await send(message)
+                return
+            body: bytes = message.get("body", b"")
+            more = bool(message.get("more_body", False))
+            if start is not None:
+                held, start = start, None
+                if not more and len(body) < MIN_BYTES:
+                    passing = True
+                    await send(held)
+                    await send(message)
+                    return
+                headers = MutableHeaders(raw=list(held["headers"]))
+                del headers["content-length"]
+                headers["content-encoding"] = "gzip"
+                headers.add_vary_header("Accept-Encoding")
+                await send({**held, "headers": headers.raw})
+                gzip = _Gzip(self.level)
+            assert gzip is not None
+            data = await gzip.compress(body, last=not more)
+            if data or not more:
+                await send({"type": "http.response.body", "body": data, "more_body": more})
+
+        await self.app(scope, receive, compressing_send)
