@@ -54,7 +54,9 @@ async def sia(client: httpx.AsyncClient, base: str, rng: random.Random) -> None:
 async def download(client: httpx.AsyncClient, base: str, rng: random.Random) -> None:
     data = {"LANG": "ADQL", "QUERY": DOWNLOAD, "RESPONSEFORMAT": "csv", "MAXREC": "100000"}
     lines = 0
-    async with client.stream("POST", f"{base}/tap/sync", data=data) as response:
+    async with client.stream(
+        "POST", f"{base}/tap/sync", data=data, headers={"Accept-Encoding": "identity"}
+    ) as response:
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code}")
         async for block in response.aiter_raw():

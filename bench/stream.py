@@ -69,7 +69,9 @@ def download(base: str, fmt: str, rows: int) -> tuple[float, int]:
     params = {"LANG": "ADQL", "QUERY": QUERY, "MAXREC": str(rows + 10), "RESPONSEFORMAT": fmt}
     start = time.perf_counter()
     size = 0
-    with httpx.stream("POST", f"{base}/tap/sync", data=params, timeout=600) as response:
+    # Uncompressed: this measures writing the format (bench/compression.py measures gzip).
+    headers = {"Accept-Encoding": "identity"}
+    with httpx.stream("POST", f"{base}/tap/sync", data=params, timeout=600, headers=headers) as response:
         if response.status_code != 200:
             raise SystemExit(f"{fmt}: HTTP {response.status_code}: {response.read()[:500]!r}")
         for block in response.iter_raw(1 << 20):
