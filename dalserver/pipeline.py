@@ -16,7 +16,7 @@ statement timeouts, cancellation and a failure after the first byte behave the s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -24,7 +24,7 @@ import pyarrow as pa
 from adql.catalog import ColumnMeta
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.query import QueryStream, SessionSetup
-from dalserver.faults import DALIError
+from dalserver.faults import DALIError, FatalFault
 from dalserver.formats.registry import OutputFormat
 from dalserver.formats.votable import VOTableExtras
 
@@ -58,6 +58,27 @@ def row_limit(maxrec: int) -> int:
     return maxrec + 1 if maxrec else 0
 
 
+class _ReportedBatches:
+    """The query's batches, for a writer; a failure, raised by the query while it iterates or
+    reported by the writer through ``failed()``, is remembered by the run."""
+
+    def __init__(self, batches: AsyncIterator[pa.RecordBatch], failed: Callable[[Exception], None]):
+        self._batches = batches
+        self.failed = failed
+
+    def __aiter__(self) -> _ReportedBatches:
+        return self
+
+    async def __anext__(self) -> pa.RecordBatch:
+        try:
+            return await self._batches.__anext__()
+        except StopAsyncIteration:
+            raise
+        except Exception as exc:
+            self.failed(exc)
+            raise
+
+
 class QueryRun:
     """One query on its way to bytes: ``connect()`` (optional), ``start()``, then ``chunks()``."""
 
@@ -79,19 +100,19 @@ class QueryRun:
         """Run the query up to its first batch; a refusal is raised here, before any byte."""
         await self.stream.open()
 
-    async def _batches(self) -> AsyncIterator[pa.RecordBatch]:
-        try:
-            async for batch in self.stream.batches():
-                yield batch
-        except DALIError as exc:
-            self.late_error = exc
-            raise
+    def failed(self, exc: Exception) -> None:
+        """A failure after the first byte, whether of the query or of the writer refusing a value."""
+        if self.late_error is None:
+            self.late_error = (
+                exc if isinstance(exc, DALIError) else FatalFault(f"the answer could not be written: {exc}")
+            )
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The answer's bytes; the database session is given back when they end or are closed."""
         fmt, extras = self.writer.fmt, self.writer.extras
         try:
-            async for chunk in fmt.stream(self.query.columns, self._batches(), self.query.maxrec, extras):
+            batches = _ReportedBatches(self.stream.batches(), self.failed)
+            async for chunk in fmt.stream(self.query.columns, batches, self.query.maxrec, extras):
                 yield chunk
         finally:
             await self.stream.close()

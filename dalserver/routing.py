@@ -176,11 +176,20 @@ class AnswerResponse(StreamingResponse):
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except TimeoutError:
             log.warning("a client read nothing for %g s; its answer is abandoned", self.send_timeout)
-            closing = getattr(self.body_iterator, "aclose", None)
-            if closing is not None:
-                await closing()
+            await self._close_body()
+            return
+        except DALIError as exc:
+            # A format with no place for a late failure (CSV, TSV) raises it: the answer is cut off
+            # without its last chunk, so the client sees an incomplete transfer, not a short result.
+            log.warning("an answer was cut off: %s", exc.message)
+            await self._close_body()
             return
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _close_body(self) -> None:
+        closing = getattr(self.body_iterator, "aclose", None)
+        if closing is not None:
+            await closing()
 
 
 def streamed_answer(chunks: AsyncIterator[bytes], media_type: str, settings: Settings) -> AnswerResponse:

@@ -25,7 +25,6 @@ from tests.support.servers import RunningServer, start_server_on_free_port, stop
 from tests.support.uws import submit, wait_for_phase
 from tests.support.votable import query_status
 
-
 PLAIN = {"Accept-Encoding": "identity"}  # bytes as the server writes them, not gzip'ed
 
 

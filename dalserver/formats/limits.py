@@ -49,3 +49,8 @@ async def limited(
     except Exception as exc:  # the status line is gone: the document itself must say it
         state.error = exc.message if isinstance(exc, DALIError) else f"the query failed while sending results: {exc}"
         state.failure = exc
+        # Whoever feeds the batches may want to know too (an async job ends in ERROR rather than
+        # COMPLETED with a document that says ERROR): dalserver.pipeline's batches take failed().
+        report = getattr(batches, "failed", None)
+        if report is not None:
+            report(exc)
