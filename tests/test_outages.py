@@ -31,6 +31,7 @@ from tests.support.archive import Archive
 from tests.support.servers import RunningServer, free_port, start_server, stop_server
 from tests.support.uws import submit, wait_for_phase
 from tests.support.votable import query_status
+from tests.support.waiting import eventually
 
 LOCKED = TableDef("outage", "t", "a table the tests lock", columns=(ColumnDef("x", "int"),))
 QUICK = "SELECT TOP 1 table_name FROM tap_schema.tables"
@@ -101,15 +102,6 @@ def _first_success_after(base: str, start: float, limit: float = 20) -> tuple[fl
     raise AssertionError(f"no success within {limit} s: {seen}")
 
 
-def _wait_until(condition, seconds: float = 10) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.fixture
 def locked(managed: ManagedArchive) -> Iterator[None]:
     """outage.t locked against reading, by a session that dies with the postmaster."""
@@ -152,7 +144,7 @@ def test_a_sync_query_cut_off_by_a_dying_database_is_a_503_and_the_next_works(
     answers: list[httpx.Response] = []
     client = threading.Thread(target=lambda: answers.append(_sync(managed.server.base, "SELECT x FROM outage.t")))
     client.start()
-    assert _wait_until(lambda: _waiting_on_lock(managed.url) == 1), "the query never started"
+    assert eventually(lambda: _waiting_on_lock(managed.url) == 1), "the query never started"
     os.kill(managed.postmaster(), signal.SIGKILL)
     start = time.monotonic()
     client.join(timeout=10)
@@ -166,7 +158,7 @@ def test_a_sync_query_cut_off_by_a_dying_database_is_a_503_and_the_next_works(
 
 def test_an_async_job_interrupted_by_the_database_is_not_spent(managed: ManagedArchive, locked: None) -> None:
     job = submit(f"{managed.server.base}/tap", "SELECT x FROM outage.t")
-    assert _wait_until(lambda: _waiting_on_lock(managed.url) == 1), "the job's query never started"
+    assert eventually(lambda: _waiting_on_lock(managed.url) == 1), "the job's query never started"
     os.kill(managed.postmaster(), signal.SIGKILL)
     # The lock went with the old server: once the database is back, the job runs again, to the end.
     assert wait_for_phase(job, ("COMPLETED", "ERROR", "ABORTED"), timeout=60) == "COMPLETED"

@@ -21,10 +21,11 @@ import pytest
 from archive_io.tap_schema import publish_schema, publish_table
 from dalserver.db.bootstrap import bootstrap
 from schemas.model import ColumnDef, SchemaDef, TableDef
-from tests.support.archive import Archive
+from tests.support.archive import Archive, fresh_database
 from tests.support.servers import RunningServer, start_server_on_free_port, stop_server
 from tests.support.uws import submit, wait_for_phase
 from tests.support.votable import query_status, rows
+from tests.support.waiting import eventually
 
 FOOTPRINTS = 60_000
 GENERATED = TableDef(
@@ -73,11 +74,7 @@ def _fill(url: str) -> None:
 @pytest.fixture(scope="module")
 def pipeline(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineArchive]:
     name = "dalserver_pipeline_test"
-    with psycopg.connect(archive.url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    url = archive.url.replace(f"/{archive.settings.database_name}?", f"/{name}?")
-    assert url != archive.url
+    url = fresh_database(archive, name)  # no other test server claims its jobs
     _fill(url)
     home = tmp_path_factory.mktemp("pipeline")
     env = {
@@ -196,15 +193,6 @@ def _waiting_queries(url: str) -> int:
     return int(count)
 
 
-def _eventually(condition, seconds: float = 10) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def _ask_and_leave(url: str, params: dict[str, str]) -> None:
     """Send a request and go away after a second, before any answer."""
     with contextlib.suppress(httpx.TimeoutException):
@@ -220,17 +208,17 @@ def test_a_client_that_leaves_cancels_its_query(pipeline: PipelineArchive, obsco
         url, params = f"{base}/sia/query", {"POS": "CIRCLE 12 -19 0.1"}
     client = threading.Thread(target=_ask_and_leave, args=(url, params))
     client.start()
-    assert _eventually(lambda: _waiting_queries(pipeline.url) == 1), "the query never started"
+    assert eventually(lambda: _waiting_queries(pipeline.url) == 1), "the query never started"
     client.join()
     # The server's timeout is two minutes: only the cancel ends the query this soon.
-    assert _eventually(lambda: _waiting_queries(pipeline.url) == 0, 5), "the query ran on after its client left"
+    assert eventually(lambda: _waiting_queries(pipeline.url) == 0, 5), "the query ran on after its client left"
 
 
 def test_abort_cancels_an_async_query(pipeline: PipelineArchive, obscore_locked: None) -> None:
     job = submit(f"{pipeline.patient.base}/tap", "SELECT obs_id FROM ivoa.obscore")
-    assert _eventually(lambda: _waiting_queries(pipeline.url) == 1), "the job's query never started"
+    assert eventually(lambda: _waiting_queries(pipeline.url) == 1), "the job's query never started"
     httpx.post(f"{job}/phase", data={"PHASE": "ABORT"})
-    assert _eventually(lambda: _waiting_queries(pipeline.url) == 0, 5), "the job's query ran on after ABORT"
+    assert eventually(lambda: _waiting_queries(pipeline.url) == 0, 5), "the job's query ran on after ABORT"
     assert httpx.get(f"{job}/phase").text == "ABORTED"
 
 

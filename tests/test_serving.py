@@ -24,6 +24,7 @@ from tests.support.archive import Archive, fresh_database
 from tests.support.servers import RunningServer, start_server_on_free_port, stop_server
 from tests.support.uws import submit, wait_for_phase
 from tests.support.votable import query_status
+from tests.support.waiting import eventually
 
 PLAIN = {"Accept-Encoding": "identity"}  # bytes as the server writes them, not gzip'ed
 
@@ -200,7 +201,9 @@ def test_a_slow_reader_holds_no_database_connection_and_still_gets_everything(
         lines += next(chunks).count(b"\n")
         # The reader dawdles (but keeps reading, so it is not dropped): the query finishes anyway,
         # its rows waiting in the spool, and its connection is free long before the reader is done.
-        assert _wait(lambda: not _query_running(archive.url, "five_million"), 20), "the query waited for its reader"
+        assert eventually(lambda: not _query_running(archive.url, "five_million"), 20), (
+            "the query waited for its reader"
+        )
         for chunk in chunks:
             lines += chunk.count(b"\n")
             time.sleep(0.001)
@@ -219,7 +222,7 @@ def test_a_stuck_reader_is_dropped_and_blocks_nobody(
         with pytest.raises(httpx.HTTPError):
             for _ in chunks:
                 pass
-    assert _wait(lambda: not _query_running(archive.url, "five_million"), 10)
+    assert eventually(lambda: not _query_running(archive.url, "five_million"), 10)
     assert "read nothing for 3 s" in patient_server.log.read_text()
 
 
@@ -250,12 +253,3 @@ def test_a_trickled_request_body_is_refused_and_blocks_nobody(patient_server: Ru
                 break
             answer += data
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
-
-
-def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False

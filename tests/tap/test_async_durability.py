@@ -18,7 +18,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.archive import Archive
+from tests.support.archive import Archive, fresh_database
 from tests.support.servers import RunningServer, another_server, start_server_on_free_port, stop_server
 from tests.support.uws import slow_query, submit, wait_for_phase
 from tests.support.votable import query_status, rows
@@ -46,11 +46,7 @@ class JobsArchive:
 @pytest.fixture(scope="module")
 def jobs_archive(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobsArchive]:
     name = "dalserver_jobs_test"
-    with psycopg.connect(archive.url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    url = archive.url.replace(f"/{archive.settings.database_name}?", f"/{name}?")
-    assert url != archive.url
+    url = fresh_database(archive, name)  # no other test server claims its jobs
     home = tmp_path_factory.mktemp("jobs-archive")
     env = {
         **archive.env,
