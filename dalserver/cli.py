@@ -80,6 +80,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             workers=workers,
             log_level=args.log_level,
             timeout_graceful_shutdown=30,
+            # A worker that does not answer the supervisor's ping in time is killed and replaced.
+            # Starting (imports, pools, the parser) takes seconds, more on a busy machine: 5 s
+            # (uvicorn's default) had workers killed in a loop under load.
+            timeout_worker_healthcheck=30,
         )
     finally:
         if watchdog is not None:
