@@ -45,9 +45,8 @@ def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = Tr
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from dalserver.app import RESOLVED_URL_VARIABLE
+    from dalserver.serving import serve
 
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)
@@ -72,19 +71,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
-        uvicorn.run(
-            "dalserver.app:app_from_environment",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            log_level=args.log_level,
-            timeout_graceful_shutdown=30,
-            # A worker that does not answer the supervisor's ping in time is killed and replaced.
-            # Starting (imports, pools, the parser) takes seconds, more on a busy machine: 5 s
-            # (uvicorn's default) had workers killed in a loop under load.
-            timeout_worker_healthcheck=30,
-        )
+        serve(settings.host, settings.port, workers, args.log_level)
     finally:
         if watchdog is not None:
             watchdog.stop()
