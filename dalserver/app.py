@@ -18,6 +18,8 @@ from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
 from dalserver.obscore_values import ObsCoreValuesCache
+from dalserver.records.state import ensure_service_rows
+from dalserver.registry import routes as registry_routes
 from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.services import Services
 from dalserver.settings import Settings
@@ -64,6 +66,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         svc = build_services(settings, database_url)
         await svc.pool.open(wait=True, timeout=30)
         await svc.health.start()
+        await ensure_service_rows(svc.pool)  # the services' records date from the first start
         # Build the ADQL parser now, then take start-up objects out of the cyclic GC's scans:
         # collecting over lark's tables otherwise adds 20-30 ms pauses to random requests.
         warm_up_parser()
@@ -88,6 +91,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         sia_routes.router,
         datalink_routes.router,
         soda_routes.router,
+        registry_routes.router,
     ):
         app.include_router(router)
     add_error_handlers(app)

@@ -134,7 +134,9 @@ def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_drop_catalog(settings: Settings, args: argparse.Namespace) -> int:
-    with psycopg.connect(database_url(settings)) as conn:
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)  # the registry's state table, on archives made before it
+    with psycopg.connect(url) as conn:
         try:
             drop_catalog(conn, args.table)
         except CatalogError as exc:
@@ -142,6 +144,16 @@ def cmd_drop_catalog(settings: Settings, args: argparse.Namespace) -> int:
             return 1
     print(f"dropped {args.table}")
     return 0
+
+
+def cmd_registry(settings: Settings, args: argparse.Namespace) -> int:
+    from dalserver.registry import commands
+
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)
+    if args.action == "show":
+        return commands.show(url, settings, full=args.xml)
+    return 2
 
 
 def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
@@ -201,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     drop_catalog_parser = drop_sub.add_parser("catalog", help="drop a published catalogue and its metadata")
     drop_catalog_parser.add_argument("table")
     drop_catalog_parser.set_defaults(func=cmd_drop_catalog)
+    registry = sub.add_parser("registry", help="the archive's registry records")
+    registry_sub = registry.add_subparsers(dest="action", required=True)
+    show = registry_sub.add_parser("show", help="list the resource records the archive publishes at /oai")
+    show.add_argument("--xml", action="store_true", help="print the records themselves (VOResource XML)")
+    show.set_defaults(func=cmd_registry)
     sample = sub.add_parser("sample", help="write the synthetic Suprime-Cam sample")
     sample.add_argument("directory", nargs="?")
     sample.set_defaults(func=cmd_sample)

@@ -26,7 +26,7 @@ from adql import Catalog
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
 from tests.support.archive import Archive, load_catalog
-from tests.support.schemas import stilts_schemas, votable_schema
+from tests.support.schemas import registry_schemas, stilts_schemas, votable_schema
 from tests.support.servers import RunningServer, free_port, start_server, stop_server
 
 # The suite replays the same examples every run, so a red run always means a change broke
@@ -144,3 +144,10 @@ def ivoa_schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
 def votable_xsd() -> etree.XMLSchema:
     """The VOTable 1.4 schema, as STILTS ships it."""
     return votable_schema()
+
+
+@pytest.fixture(scope="session")
+def registry_xsd(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
+    """OAI-PMH, VOResource 1.1, VODataService 1.2, VORegistry, TAPRegExt, SIA and ConeSearch
+    registry extensions and Dublin Core, as Debian's python3-gavo ships them."""
+    return registry_schemas(tmp_path_factory.mktemp("registry-xsd"))
