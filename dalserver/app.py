@@ -17,6 +17,7 @@ from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
+from dalserver.moc import routes as moc_routes
 from dalserver.obscore_values import ObsCoreValuesCache
 from dalserver.records.state import ensure_service_rows
 from dalserver.registry import routes as registry_routes
@@ -92,6 +93,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         datalink_routes.router,
         soda_routes.router,
         registry_routes.router,
+        moc_routes.router,
     ):
         app.include_router(router)
     add_error_handlers(app)

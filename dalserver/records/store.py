@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
+from starlette.requests import Request
 
 from dalserver.records.build import Record, build_records
 from dalserver.records.config import RegistryConfig, RegistryConfigError, config_fault, load_config
 from dalserver.records.state import ArchiveState, read_state
+from dalserver.services import services
 from dalserver.settings import Settings
 from dalserver.timed_value import TimedValue
 
@@ -37,3 +39,13 @@ async def published(pool: AsyncConnectionPool, settings: Settings) -> Published:
 class RecordsCache(TimedValue[Published]):
     def __init__(self, pool: AsyncConnectionPool, settings: Settings):
         super().__init__(lambda: published(pool, settings), settings.catalog_ttl_seconds)
+
+
+async def published_records(request: Request) -> Published:
+    """This app's records, rebuilt when stale (one cache per app, made on first use)."""
+    state = request.app.state
+    cache = getattr(state, "registry_records", None)
+    if cache is None:
+        svc = services(request)
+        cache = state.registry_records = RecordsCache(svc.pool, svc.settings)
+    return await cache.get()

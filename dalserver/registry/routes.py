@@ -8,23 +8,13 @@ from fastapi.responses import Response
 
 from dalserver.faults import ErrorStyle, UsageFault
 from dalserver.params import FORM_MAX_BYTES
-from dalserver.records.store import Published, RecordsCache
+from dalserver.records.store import published_records
 from dalserver.registry.oai import MEDIA_TYPE, Repository, Responder
 from dalserver.routing import protocol_router
 from dalserver.services import services
 from data_ingest.registry_state import REGISTRY
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Registry"])
-
-
-async def published_records(request: Request) -> Published:
-    """This app's records, rebuilt when stale (one cache per app, made on first use)."""
-    state = request.app.state
-    cache = getattr(state, "registry_records", None)
-    if cache is None:
-        svc = services(request)
-        cache = state.registry_records = RecordsCache(svc.pool, svc.settings)
-    return await cache.get()
 
 
 async def _arguments(request: Request) -> dict[str, list[str]]:
