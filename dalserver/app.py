@@ -22,6 +22,7 @@ from dalserver.obscore_values import ObsCoreValuesCache
 from dalserver.records.state import ensure_service_rows
 from dalserver.registry import routes as registry_routes
 from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
+from dalserver.scs import routes as scs_routes
 from dalserver.services import Services
 from dalserver.settings import Settings
 from dalserver.sia import routes as sia_routes
@@ -94,6 +95,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         soda_routes.router,
         registry_routes.router,
         moc_routes.router,
+        scs_routes.router,
     ):
         app.include_router(router)
     add_error_handlers(app)
