@@ -265,8 +265,9 @@ def private_schemas() -> tuple[SchemaDef, ...]:
 
 
 def builtin_schemas(extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDef, ...]:
-    """The schemas every dalserver archive publishes: TAP_SCHEMA and ivoa (ObsCore)."""
+    """The schemas every dalserver archive publishes: TAP_SCHEMA, ivoa (ObsCore) and rr (RegTAP)."""
     return (
         load_schema(SCHEMAS_DIR / "tap_schema.yaml", extension_dirs),
         load_schema(SCHEMAS_DIR / "obscore.yaml", extension_dirs),
+        load_schema(SCHEMAS_DIR / "regtap.yaml", extension_dirs),
     )

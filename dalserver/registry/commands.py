@@ -11,6 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from dalserver.db.session import setup_statements
 from dalserver.records.build import record_xml
+from dalserver.records.publish import publish_local
 from dalserver.records.store import Published, published
 from dalserver.settings import Settings
 
@@ -25,6 +26,16 @@ async def _configure(conn: object) -> None:
 async def read_published(url: str, settings: Settings) -> Published:
     async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False, configure=_configure) as pool:
         return await published(pool, settings)
+
+
+def refresh(url: str, settings: Settings) -> int:
+    """Load this archive's changed records into its relational registry; how many changed."""
+
+    async def run() -> int:
+        async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False, configure=_configure) as pool:
+            return await publish_local(pool, url, settings)
+
+    return asyncio.run(run())
 
 
 def show(url: str, settings: Settings, full: bool, out: TextIO = sys.stdout) -> int:
@@ -42,4 +53,32 @@ def show(url: str, settings: Settings, full: bool, out: TextIO = sys.stdout) -> 
         out.write(f"{record.ivoid}\t{kind}\t{record.datestamp:%Y-%m-%dT%H:%M:%SZ}\t{record.title}\n")
     if not full:
         out.write(f"{len(records)} records; OAI-PMH at {settings.public_url}/oai\n")
+    return 0
+
+
+def harvest(url: str, settings: Settings, source: str, full: bool = False, progress: bool = True) -> int:
+    """Harvest ``source`` into the relational registry; prints a summary; 1 if it could not finish."""
+    from dalserver.records.validation import RecordValidator
+    from dalserver.registry.harvest import HarvestError
+    from dalserver.registry.harvest import harvest as run
+
+    validator = RecordValidator(settings.registry_schema_dir)
+    if not validator.full:
+        print(
+            "note: the IVOA schemas are not on this machine (install python3-gavo or set "
+            "DALSERVER_REGISTRY_SCHEMA_DIR); records are checked for VOResource's required parts only",
+            file=sys.stderr,
+        )
+    try:
+        report = run(
+            url, source, full=full, progress=progress, validator=validator, warn=lambda m: print(m, file=sys.stderr)
+        )
+    except HarvestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    how = "resumed, " if report.resumed else ""
+    print(
+        f"harvested {source}: {how}{report.loaded} records loaded, {report.deleted} removed, "
+        f"{len(report.skipped)} skipped, {report.pages} pages in {report.seconds:.1f} s"
+    )
     return 0

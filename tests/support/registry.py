@@ -50,12 +50,20 @@ def sample_state(dropped: bool = False) -> ArchiveState:
     return ArchiveState(rows, collections, tap_schema_rows(schemas))
 
 
-def write_sxds_catalog(directory: Path, sources: int = 500, seed: int = 3) -> tuple[Path, Path]:
-    """A catalogue of sources inside the sample's SXDS field (CSV) and its YAML sidecar: ids,
-    positions with main-position UCDs, a magnitude."""
+def write_catalog(
+    directory: Path,
+    name: str,
+    centre: tuple[float, float],
+    description: str,
+    sources: int = 500,
+    seed: int = 3,
+    half_width: float = 0.45,
+) -> tuple[Path, Path]:
+    """A catalogue of sources in a square around ``centre`` (CSV) and its YAML sidecar: ids,
+    positions with main-position UCDs, an R magnitude."""
     rng = np.random.default_rng(seed)
-    ra = rng.uniform(34.05, 34.95, sources)
-    dec = rng.uniform(-5.45, -4.55, sources)
+    ra = rng.uniform(centre[0] - half_width, centre[0] + half_width, sources)
+    dec = rng.uniform(centre[1] - half_width, centre[1] + half_width, sources)
     table = Table(
         {
             "source_id": np.arange(1, sources + 1),
@@ -64,11 +72,11 @@ def write_sxds_catalog(directory: Path, sources: int = 500, seed: int = 3) -> tu
             "mag": rng.uniform(18, 26, sources).astype(np.float32),
         }
     )
-    data = directory / "sxds_sources.csv"
+    data = directory / f"{name}.csv"
     table.write(data, format="ascii.csv", overwrite=True)
-    meta = directory / "sxds_sources.yaml"
+    meta = directory / f"{name}.yaml"
     meta.write_text(
-        "description: Photometric catalogue of galaxies in the Subaru XMM-Newton Deep Survey field\n"
+        f"description: {description}\n"
         "position: [ra, dec]\n"
         "columns:\n"
         "  source_id: {ucd: meta.id;meta.main, description: Source number}\n"
@@ -77,3 +85,15 @@ def write_sxds_catalog(directory: Path, sources: int = 500, seed: int = 3) -> tu
         "  mag: {unit: mag, ucd: phot.mag;em.opt.R, description: R magnitude}\n"
     )
     return data, meta
+
+
+def write_sxds_catalog(directory: Path, sources: int = 500, seed: int = 3) -> tuple[Path, Path]:
+    """A catalogue of galaxies inside the sample's SXDS field."""
+    return write_catalog(
+        directory,
+        "sxds_sources",
+        (34.5, -5.0),
+        "Photometric catalogue of galaxies in the Subaru XMM-Newton Deep Survey field",
+        sources,
+        seed,
+    )
