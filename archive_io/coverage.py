@@ -14,6 +14,9 @@ from mocpy import MOC
 # HEALPix order 10 cells are 3.4 arcmin across: finer than a Suprime-Cam stack (34 x 27 arcmin),
 # coarse enough that an archive's MOC stays a few kilobytes. Registries take order <= 10 well.
 DEFAULT_ORDER = 10
+# Registry records carry coverage at about a degree (VODataService 1.2 suggests order 6, and
+# pyvo's Spatial compares at order 6): kilobytes even for an all-sky catalogue.
+REGISTRY_ORDER = 6
 
 Footprint = Sequence[tuple[float, float]]  # vertices (ra, dec) in degrees, ICRS
 

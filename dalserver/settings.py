@@ -63,7 +63,6 @@ class Settings(BaseSettings):
     # The registry: resource records, OAI-PMH, RegTAP, Simple Cone Search
     registry_file: Path | None = None  # the operator's publisher/contact/subjects; default: <home>/registry.yaml
     oai_page_size: int = 100  # records per OAI-PMH ListRecords/ListIdentifiers answer (then a resumption token)
-    registry_moc_order: int = 6  # HEALPix order of the coverage in resource records (about a degree)
     scs_max_sr: float = 10.0  # largest cone search radius (degrees)
     registry_schema_dir: Path | None = None  # IVOA XSDs for checking harvested records; default: python3-gavo's copies
 

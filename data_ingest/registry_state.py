@@ -15,7 +15,15 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from adql.dialects.sql_text import quote_ident
-from archive_io.coverage import DEFAULT_ORDER, cells_moc, footprints_moc, moc_to_ascii, spoly_vertices
+from archive_io.coverage import (
+    DEFAULT_ORDER,
+    REGISTRY_ORDER,
+    cells_moc,
+    degraded,
+    footprints_moc,
+    moc_to_ascii,
+    spoly_vertices,
+)
 from schemas.model import TableDef
 
 AUTHORITY = "authority"
@@ -24,7 +32,7 @@ TAP = "service:tap"
 SIA = "service:sia"
 OBSCORE = "table:ivoa.obscore"
 SERVICES = (AUTHORITY, REGISTRY, TAP, SIA, OBSCORE)
-_FIELDS = ("moc", "t_min", "t_max", "em_min", "em_max", "row_count", "position")
+_FIELDS = ("moc", "registry_moc", "t_min", "t_max", "em_min", "em_max", "row_count", "position")
 NOW = "date_trunc('second', now())"
 
 
@@ -105,6 +113,7 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
         t_min, t_max, em_min, em_max, count = stats
         values = {
             "moc": moc_to_ascii(moc),
+            "registry_moc": degraded(moc_to_ascii(moc), REGISTRY_ORDER),
             "t_min": t_min,
             "t_max": t_max,
             "em_min": em_min,
@@ -120,7 +129,7 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
 def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
     """A published catalogue's record: its coverage is the HEALPix cells holding its sources.
     TAP, whose tableset lists it, changes with it."""
-    values: dict[str, Any] = {"row_count": rows, "position": None, "moc": None}
+    values: dict[str, Any] = {"row_count": rows, "position": None, "moc": None, "registry_moc": None}
     if table.position:
         ra, dec = (quote_ident(c) for c in table.position)
         qualified = f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
@@ -129,6 +138,7 @@ def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
             f"WHERE {ra} IS NOT NULL AND {dec} IS NOT NULL AND {dec} BETWEEN -90 AND 90"
         ).fetchall()
         values["moc"] = moc_to_ascii(cells_moc((c for (c,) in cells), DEFAULT_ORDER))
+        values["registry_moc"] = degraded(values["moc"], REGISTRY_ORDER)
         values["position"] = json.dumps(list(table.position))
     # A catalogue published again is a new version of its record even when the values agree:
     # its columns' metadata may have changed, and the record lists them.

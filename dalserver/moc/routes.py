@@ -23,8 +23,10 @@ from mocpy import MOC
 from archive_io.coverage import moc_from_ascii, moc_to_ascii
 from dalserver.faults import ErrorStyle, NotFoundFault
 from dalserver.records.build import OBSCORE_TABLE
+from dalserver.records.state import read_full_mocs
 from dalserver.records.store import Published, published_records
 from dalserver.routing import protocol_router
+from dalserver.services import services
 from data_ingest import registry_state as keys
 from data_ingest.fits_images import collection_key
 
@@ -60,30 +62,32 @@ def _answer(moc: MOC, suffix: str, name: str) -> Response:
     return Response(body, media_type=MEDIA_TYPES[suffix], headers=headers)
 
 
-def _collection_moc(records: Published, wanted: str) -> MOC | None:
+async def _mocs(request: Request, keys_wanted: list[str]) -> MOC | None:
+    return _union(await read_full_mocs(services(request).pool, keys_wanted))
+
+
+def _collection_key(records: Published, wanted: str) -> str:
     for name in records.state.collections:
         if wanted in (name, collection_key(name)):
-            row = records.state.resources.get(keys.collection_key(name))
-            return _union([row.moc] if row and row.moc else [])
+            return keys.collection_key(name)
     raise NotFoundFault(f"this archive has no collection {wanted!r}")
 
 
-def _table_moc(records: Published, wanted: str) -> MOC | None:
+def _table_keys(records: Published, wanted: str) -> list[str]:
     if wanted.lower() == OBSCORE_TABLE:
-        rows = [records.state.resources.get(keys.collection_key(c)) for c in records.state.collections]
-        return _union([r.moc for r in rows if r and r.moc])
+        return [keys.collection_key(c) for c in records.state.collections]
     row = records.state.resources.get(keys.catalog_key(wanted.lower()))
     if row is None or row.deleted or records.state.table(wanted) is None:
         raise NotFoundFault(f"this archive publishes no catalogue {wanted!r}")
-    if row.moc is None:
+    if row.position is None:
         raise NotFoundFault(f"the catalogue {wanted} has no positions, so no coverage")
-    return moc_from_ascii(row.moc)
+    return [keys.catalog_key(wanted.lower())]
 
 
 @router.get("/moc/collection/{name:path}", summary="Coverage (MOC 2.0) of an ObsCore collection")
 async def collection_moc(request: Request, name: str) -> Response:
     stem, suffix = _split(name)
-    moc = _collection_moc(await published_records(request), stem)
+    moc = await _mocs(request, [_collection_key(await published_records(request), stem)])
     if moc is None:
         raise NotFoundFault(f"the collection {stem!r} has no footprints yet")
     return _answer(moc, suffix, name.replace("/", "-"))
@@ -92,7 +96,7 @@ async def collection_moc(request: Request, name: str) -> Response:
 @router.get("/moc/table/{name}", summary="Coverage (MOC 2.0) of a published table")
 async def table_moc(request: Request, name: str) -> Response:
     stem, suffix = _split(name)
-    moc = _table_moc(await published_records(request), stem)
+    moc = await _mocs(request, _table_keys(await published_records(request), stem))
     if moc is None:
         raise NotFoundFault(f"the table {stem!r} has no coverage yet")
     return _answer(moc, suffix, name)
@@ -104,7 +108,8 @@ async def archive_moc(request: Request, name: str) -> Response:
     if stem != "all":
         raise NotFoundFault(f"no MOC {name!r}: see /moc/all, /moc/collection/<name>, /moc/table/<schema.table>")
     records = await published_records(request)
-    moc = _union([r.moc for r in records.state.resources.values() if r.moc and not r.deleted])
+    data = [k for k in records.state.resources if k.startswith(("collection:", "catalog:"))]
+    moc = await _mocs(request, data)
     if moc is None:
         raise NotFoundFault("the archive holds no data with positions yet")
     return _answer(moc, suffix, name)

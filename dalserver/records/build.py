@@ -10,7 +10,8 @@ One record per resource:
   SODA capabilities, which act on the datasets SIA finds);
 * the ObsCore table, each ObsCore collection and each published catalogue
   (``vs:CatalogResource``, with auxiliary TAP and SIA capabilities, a cone search where the
-  table has positions, a MOC coverage, time and energy ranges, wavebands);
+  table has positions, a MOC coverage at order 6 with a footprint link to the full one, time
+  and energy ranges, wavebands);
 
 linked by ``IsServiceFor``/``IsServedBy`` relationships (the DataCite terms VOResource 1.1's
 vocabulary prefers to the older ``service-for``/``served-by``).
@@ -26,7 +27,7 @@ import numpy as np
 from lxml import etree
 from mocpy import MOC
 
-from archive_io.coverage import degraded, moc_from_ascii, moc_to_ascii
+from archive_io.coverage import moc_from_ascii, moc_to_ascii
 from dalserver.records.config import RegistryConfig, ResourceOverride
 from dalserver.records.state import ArchiveState, ResourceState
 from dalserver.settings import Settings
@@ -257,7 +258,7 @@ class _Builder:
         if mocs:
             union = mocs[0].union(*mocs[1:]) if len(mocs) > 1 else mocs[0]
             if not union.empty():
-                _sub(coverage, "spatial", degraded(moc_to_ascii(union), self.settings.registry_moc_order))
+                _sub(coverage, "spatial", moc_to_ascii(union))
         for t_min, t_max in _merged(times):
             _sub(coverage, "temporal", f"{t_min!r} {t_max!r}")
         for em_min, em_max in _merged(spectra):

@@ -21,7 +21,7 @@ class ResourceState:
     created: datetime
     updated: datetime
     deleted: bool = False
-    moc: str | None = None  # ASCII MOC at the archive's full order
+    moc: str | None = None  # ASCII MOC at the registry's order (6); /moc reads the full one
     t_min: float | None = None
     t_max: float | None = None
     em_min: float | None = None
@@ -77,7 +77,7 @@ async def read_state(pool: AsyncConnectionPool) -> ArchiveState:
         cur = conn.cursor(row_factory=dict_row)
         rows = await (
             await cur.execute(
-                "SELECT resource_key, created, updated, deleted, moc, t_min, t_max, em_min, em_max, row_count, "
+                "SELECT resource_key, created, updated, deleted, registry_moc, t_min, t_max, em_min, em_max, row_count, "
                 "position FROM registry.resource_state ORDER BY resource_key"
             )
         ).fetchall()
@@ -96,7 +96,7 @@ async def read_state(pool: AsyncConnectionPool) -> ArchiveState:
             _utc(r["created"]),
             _utc(r["updated"]),
             r["deleted"],
-            r["moc"],
+            r["registry_moc"],
             r["t_min"],
             r["t_max"],
             r["em_min"],
@@ -128,3 +128,15 @@ async def ensure_service_rows(pool: AsyncConnectionPool) -> None:
                     (key,),
                 )
         await conn.commit()
+
+
+async def read_full_mocs(pool: AsyncConnectionPool, keys: list[str]) -> list[str]:
+    """The full-order ASCII MOCs of these resources (those that have one and are not deleted)."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT moc FROM registry.resource_state WHERE resource_key = ANY(%s) AND moc IS NOT NULL AND NOT deleted",
+            (keys,),
+        )
+        found = [text for (text,) in await cur.fetchall()]
+        await conn.rollback()
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from anyio import to_thread
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
@@ -33,7 +34,9 @@ async def published(pool: AsyncConnectionPool, settings: Settings) -> Published:
     except RegistryConfigError as exc:
         raise config_fault(exc) from None
     state = await read_state(pool)
-    return Published(build_records(state, settings, config), config, state)
+    # Building the records is pure CPU work: in a thread, so requests on this worker go on.
+    records = await to_thread.run_sync(build_records, state, settings, config)
+    return Published(records, config, state)
 
 
 class RecordsCache(TimedValue[Published]):

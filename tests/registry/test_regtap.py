@@ -200,3 +200,12 @@ def test_pyvos_query_shapes_use_the_indexes(archive: Archive, db: psycopg.Connec
 
 def test_the_capabilities_declare_moc_for_pyvo(tap_url: str) -> None:
     assert b"ivo://org.gavo.dc/std/exts#extra-adql-keywords" in httpx.get(f"{tap_url}/capabilities", timeout=30).content
+
+
+def test_hasword_of_a_null_is_a_non_match_in_every_form(tap_url: str) -> None:
+    """ivo_hasword(NULL, w) is 0, so 0 = ivo_hasword(...) holds for rows without the text."""
+    total = rows(sync(tap_url, "SELECT COUNT(*) FROM rr.res_role"))
+    assert rows(sync(tap_url, "SELECT COUNT(*) FROM rr.res_role WHERE 0 = ivo_hasword(email, 'nothing')")) == total
+    (with_null,) = rows(sync(tap_url, "SELECT COUNT(*) FROM rr.res_role WHERE email IS NULL"))
+    (misses,) = rows(sync(tap_url, "SELECT SUM(1 - ivo_hasword(email, 'example')) FROM rr.res_role"))
+    assert int(misses[0]) >= int(with_null[0]) > 0

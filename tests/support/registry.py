@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
-from archive_io.coverage import footprints_moc, moc_to_ascii
+from archive_io.coverage import REGISTRY_ORDER, degraded, footprints_moc, moc_to_ascii
 from dalserver.records.state import ArchiveState, Collection, ResourceState
 from data_ingest import registry_state as keys
 from schemas.model import ColumnDef, SchemaDef, TableDef, builtin_schemas
@@ -34,7 +34,7 @@ CATALOG = TableDef(
 
 def sample_state(dropped: bool = False) -> ArchiveState:
     """The demo archive: one Suprime-Cam collection and one catalogue (or its deleted record)."""
-    moc = moc_to_ascii(footprints_moc([SQUARE]))
+    moc = degraded(moc_to_ascii(footprints_moc([SQUARE])), REGISTRY_ORDER)  # as the state holds it
     schemas = (
         *builtin_schemas(),
         SchemaDef("sxds", "Catalogues published in sxds", tables=() if dropped else (CATALOG,)),
