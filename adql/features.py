@@ -21,4 +21,13 @@ LANGUAGE_FEATURES: dict[str, list[tuple[str, str | None]]] = {
     _TAPREGEXT + "features-adql-unit": [("IN_UNIT", None)],
     _TAPREGEXT + "features-adql-offset": [("OFFSET", None)],
     UDF_FEATURE_TYPE: [(f.form, f.description) for f in USER_FUNCTIONS.values()],
+    # DaCHS's extension, which pyvo.registry.Spatial looks for before it writes MOC(...).
+    "ivo://org.gavo.dc/std/exts#extra-adql-keywords": [
+        (
+            "MOC",
+            "MOC(order, geometry) is the coverage map of a point, circle or polygon at a HEALPix order; "
+            "MOC('ASCII MOC') reads one. CONTAINS and INTERSECTS compare MOCs with each other and with "
+            "points, circles and polygons (rr.stc_spatial.coverage).",
+        )
+    ],
 }

@@ -68,6 +68,7 @@ DEG = ColumnMeta("", "double", unit="deg")
 POINT_META = ColumnMeta("", "double", arraysize="2", xtype="point", unit="deg")
 CIRCLE_META = ColumnMeta("", "double", arraysize="3", xtype="circle", unit="deg")
 POLYGON_META = ColumnMeta("", "double", arraysize="*", xtype="polygon", unit="deg")
+MOC_META = ColumnMeta("", "char", arraysize="*", xtype="moc")
 
 
 def strip(meta: ColumnMeta | None) -> ColumnMeta:
@@ -174,6 +175,8 @@ SIGNATURES: dict[str, Signature] = {
     "COORD1": Signature((Form((A.POINT,)),), DEG),
     "COORD2": Signature((Form((A.POINT,)),), DEG),
     "COORDSYS": Signature((Form((A.GEOMETRY,)),), TEXT),
+    # MOC('ASCII MOC') or MOC(order, geometry): a coverage map (RegTAP 1.2's rr.stc_spatial)
+    "MOC": Signature((Form((A.STRING,)), Form((A.INTEGER, A.GEOMETRY))), MOC_META),
 }
 
 

@@ -5,6 +5,7 @@ RegTAP's coverage and the HiPS surveys' Moc.fits all come from this one function
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 # HEALPix order 10 cells are 3.4 arcmin across: finer than a Suprime-Cam stack (34 x 27 arcmin),
 # coarse enough that an archive's MOC stays a few kilobytes. Registries take order <= 10 well.
 DEFAULT_ORDER = 10
+# Registry records carry coverage at about a degree (VODataService 1.2 suggests order 6, and
+# pyvo's Spatial compares at order 6): kilobytes even for an all-sky catalogue.
+REGISTRY_ORDER = 6
 
 Footprint = Sequence[tuple[float, float]]  # vertices (ra, dec) in degrees, ICRS
 
@@ -35,3 +39,38 @@ def footprints_moc(footprints: Iterable[Footprint], max_order: int = DEFAULT_ORD
     if len(mocs) > 1:
         union = union.union(*mocs[1:])
     return union
+
+
+def cells_moc(cells: Iterable[int], order: int = DEFAULT_ORDER) -> MOC:
+    """The MOC of nested HEALPix cells at ``order``: a catalogue's coverage is the cells that hold
+    its sources (the database counts them, ``healpix_nest(order, position)``)."""
+    ipix = np.fromiter((int(c) for c in cells), dtype=np.uint64)
+    if not ipix.size:
+        return MOC.new_empty(order)
+    return MOC.from_healpix_cells(ipix, np.full(ipix.size, order, dtype=np.uint8), order)
+
+
+def moc_to_ascii(moc: MOC) -> str:
+    """The MOC 2.0 ASCII serialisation (``10/4525557-4525559``); an empty MOC is ``<order>/``."""
+    return str(moc.to_string(format="ascii")).strip()
+
+
+def moc_from_ascii(text: str) -> MOC:
+    return MOC.from_string(text, format="ascii")
+
+
+def degraded(text: str, order: int) -> str:
+    """An ASCII MOC at no finer than ``order`` (each coarser cell that any finer one touches):
+    registry records carry about a degree's resolution (VODataService 1.2 suggests order 6)."""
+    moc = moc_from_ascii(text)
+    if moc.max_order <= order:
+        return moc_to_ascii(moc)
+    return moc_to_ascii(moc.degrade_to_order(order))
+
+
+_VERTEX = re.compile(r"\(\s*([-+0-9.eE]+)d\s*,\s*([-+0-9.eE]+)d\s*\)")
+
+
+def spoly_vertices(text: str) -> list[tuple[float, float]]:
+    """The vertices of a pgsphere polygon in its degree text form ``{(34.5d , -5d),...}``."""
+    return [(float(ra), float(dec)) for ra, dec in _VERTEX.findall(text)]

@@ -40,8 +40,24 @@ def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = Tr
             progress=progress,
             warn=lambda msg: print(f"skipped: {msg}", file=sys.stderr),
         )
+    if report.ingested:
+        _refresh_registry(settings, url)
     print("\n".join(report.summary()))
     return 1 if report.skipped and not report.ingested else 0
+
+
+def _refresh_registry(settings: Settings, url: str) -> None:
+    """The archive's records in its relational registry follow what was just ingested or dropped."""
+    from dalserver.registry import commands
+
+    try:
+        commands.refresh(url, settings)
+    except Exception as exc:  # the data are in; their records can be loaded again later
+        message = getattr(exc, "message", None) or str(exc)
+        print(
+            f"warning: the registry records were not updated ({message}); run `dalserver registry refresh`",
+            file=sys.stderr,
+        )
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -113,6 +129,7 @@ def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
         except CatalogError as exc:
             print(f"error: {exc}; nothing was published", file=sys.stderr)
             return 1
+    _refresh_registry(settings, url)
     print(
         f"published {report.table}: {report.rows} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s; "
         f"loading {report.load_seconds:.1f} s, indexing and swapping {report.seconds - report.load_seconds:.1f} s)"
@@ -121,14 +138,31 @@ def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_drop_catalog(settings: Settings, args: argparse.Namespace) -> int:
-    with psycopg.connect(database_url(settings)) as conn:
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)  # the registry's state table, on archives made before it
+    with psycopg.connect(url) as conn:
         try:
             drop_catalog(conn, args.table)
         except CatalogError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+    _refresh_registry(settings, url)
     print(f"dropped {args.table}")
     return 0
+
+
+def cmd_registry(settings: Settings, args: argparse.Namespace) -> int:
+    from dalserver.registry import commands
+
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)
+    if args.action == "show":
+        return commands.show(url, settings, full=args.xml)
+    if args.action == "refresh":
+        changed = commands.refresh(url, settings)
+        print(f"relational registry: {changed} of this archive's records written or removed")
+        return 0
+    return commands.harvest(url, settings, args.url, full=args.full, progress=not args.quiet)
 
 
 def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
@@ -188,6 +222,20 @@ def build_parser() -> argparse.ArgumentParser:
     drop_catalog_parser = drop_sub.add_parser("catalog", help="drop a published catalogue and its metadata")
     drop_catalog_parser.add_argument("table")
     drop_catalog_parser.set_defaults(func=cmd_drop_catalog)
+    registry = sub.add_parser("registry", help="the archive's registry records")
+    registry_sub = registry.add_subparsers(dest="action", required=True)
+    show = registry_sub.add_parser("show", help="list the resource records the archive publishes at /oai")
+    show.add_argument("--xml", action="store_true", help="print the records themselves (VOResource XML)")
+    show.set_defaults(func=cmd_registry)
+    refresh = registry_sub.add_parser("refresh", help="load this archive's records into its relational registry (rr)")
+    refresh.set_defaults(func=cmd_registry)
+    harvest = registry_sub.add_parser(
+        "harvest", help="harvest another registry (OAI-PMH) into the relational registry, incrementally"
+    )
+    harvest.add_argument("url", help="the OAI-PMH base URL, e.g. https://dc.g-vo.org/rr/q/pmh/pubreg.xml")
+    harvest.add_argument("--full", action="store_true", help="harvest everything again, not only what changed")
+    harvest.add_argument("--quiet", action="store_true", help="no progress bar")
+    harvest.set_defaults(func=cmd_registry)
     sample = sub.add_parser("sample", help="write the synthetic Suprime-Cam sample")
     sample.add_argument("directory", nargs="?")
     sample.set_defaults(func=cmd_sample)

@@ -41,9 +41,12 @@ class ErrorStyle(Enum):
     PLAIN_VOTABLE = "plain"  # TAP, UWS, VOSI: a DALI error VOTable with the message alone
     DAL_VOTABLE = "dal"  # SIA, DataLink: the message starts with the fault's name
     SODA_TEXT = "soda"  # SODA: text/plain starting with SODA's code
+    # Simple Cone Search 1.03: an error VOTable (INFO name="Error" and QUERY_STATUS=ERROR) with
+    # HTTP 200 for a request the client got wrong; the message alone
+    SCS_VOTABLE = "scs"
 
     def message(self, error: DALIError) -> str:
-        if self is ErrorStyle.PLAIN_VOTABLE:
+        if self in (ErrorStyle.PLAIN_VOTABLE, ErrorStyle.SCS_VOTABLE):
             return error.message
         name = error.fault.soda_name if self is ErrorStyle.SODA_TEXT else error.fault.dal_name
         return f"{name}: {error.message}"

@@ -56,6 +56,12 @@ def error_response(request: Request, error: DALIError) -> Response:
     message = style.message(error)
     if style is ErrorStyle.SODA_TEXT:
         return PlainTextResponse(message, status_code=error.status_code, headers=error.headers)
+    if style is ErrorStyle.SCS_VOTABLE:
+        # SCS 1.03 answers the client's mistakes with HTTP 200 and an error VOTable; the
+        # service's own failures keep their 5xx status.
+        status = error.status_code if error.status_code >= 500 else 200
+        body = votable.scs_error_document(message)
+        return Response(body, status_code=status, media_type=votable.MEDIA_TYPE, headers=error.headers)
     body = votable.error_document(message)
     return Response(body, status_code=error.status_code, media_type=votable.MEDIA_TYPE, headers=error.headers)
 

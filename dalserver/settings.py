@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     preview_cache_mb: int = 1024  # previews beyond this are removed, least recently used first
     datalink_max_ids: int = 1000  # IDs one {links} request answers; more are cut with an overflow
 
+    # The registry: resource records, OAI-PMH, RegTAP, Simple Cone Search
+    registry_file: Path | None = None  # the operator's publisher/contact/subjects; default: <home>/registry.yaml
+    oai_page_size: int = 100  # records per OAI-PMH ListRecords/ListIdentifiers answer (then a resumption token)
+    scs_max_sr: float = 10.0  # largest cone search radius (degrees)
+    registry_schema_dir: Path | None = None  # IVOA XSDs for checking harvested records; default: python3-gavo's copies
+
     @property
     def public_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
@@ -77,6 +83,10 @@ class Settings(BaseSettings):
     @property
     def cache_root(self) -> Path:
         return (self.cache_dir or self.home / "cache").absolute()
+
+    @property
+    def registry_path(self) -> Path:
+        return (self.registry_file or self.home / "registry.yaml").absolute()
 
     @property
     def schema_extension_dirs(self) -> tuple[Path, ...]:

@@ -51,6 +51,12 @@ def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]
     return describe_fits(path, context)[0]
 
 
+def collection_key(collection: str) -> str:
+    """The collection's name as it appears in IVOIDs and URLs: its registry record is
+    ``ivo://AUTHORITY/<key>`` and its datasets' publisher DIDs ``ivo://AUTHORITY/<key>?obs_id``."""
+    return collection.lower().replace("/", "-").replace(" ", "-")
+
+
 def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ObsCore row for one FITS image and the header values it was derived from."""
     try:
@@ -90,7 +96,6 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
         t_max = t_min + exptime / 86400.0
     obs_id = str(cards.get("FRAMEID") or cards.get("DATA-ID") or path.stem)
     collection = profile.collection if profile else str(cards.get("INSTRUME") or "images")
-    collection_key = collection.lower().replace("/", "-").replace(" ", "-")
     size = path.stat().st_size
 
     row = {
@@ -98,7 +103,7 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
         "calib_level": 3 if cards.get("NCOMBINE", 2) != 1 else 2,
         "obs_collection": collection,
         "obs_id": obs_id,
-        "obs_publisher_did": f"ivo://{context.authority}/{collection_key}?{obs_id}",
+        "obs_publisher_did": f"ivo://{context.authority}/{collection_key(collection)}?{obs_id}",
         "access_url": context.access_url(path),
         "access_format": "image/fits",
         "access_estsize": max(1, math.ceil(size / 1024)),

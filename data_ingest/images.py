@@ -19,6 +19,7 @@ from tqdm import tqdm
 from adql.dialects.sql_text import quote_ident
 from data_ingest.fits_images import ArchiveContext, IngestError, describe_fits
 from data_ingest.provenance import file_provenance, write_provenance
+from data_ingest.registry_state import record_collections
 from schemas.model import TableDef
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
@@ -119,6 +120,7 @@ def ingest_images(
             ):
                 cur.executemany(sql, [{c: r.get(c) for c in columns} for r in rows[start : start + 500]])  # type: ignore[arg-type]
             write_provenance(cur, sources)
+            record_collections(cur, {r["obs_collection"] for r in rows})
         report.ingested = len(rows)
     report.seconds = time.monotonic() - started
     return report

@@ -255,13 +255,19 @@ def load_schema(path: Path, extension_dirs: tuple[Path, ...] = ()) -> SchemaDef:
 
 
 def private_schemas() -> tuple[SchemaDef, ...]:
-    """Schemas the service keeps for itself and never publishes: the UWS job store, ingest provenance."""
-    return (load_schema(SCHEMAS_DIR / "uws.yaml"), load_schema(SCHEMAS_DIR / "provenance.yaml"))
+    """Schemas the service keeps for itself and never publishes: the UWS job store, ingest
+    provenance, the registry records' dates and coverage."""
+    return (
+        load_schema(SCHEMAS_DIR / "uws.yaml"),
+        load_schema(SCHEMAS_DIR / "provenance.yaml"),
+        load_schema(SCHEMAS_DIR / "registry.yaml"),
+    )
 
 
 def builtin_schemas(extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDef, ...]:
-    """The schemas every dalserver archive publishes: TAP_SCHEMA and ivoa (ObsCore)."""
+    """The schemas every dalserver archive publishes: TAP_SCHEMA, ivoa (ObsCore) and rr (RegTAP)."""
     return (
         load_schema(SCHEMAS_DIR / "tap_schema.yaml", extension_dirs),
         load_schema(SCHEMAS_DIR / "obscore.yaml", extension_dirs),
+        load_schema(SCHEMAS_DIR / "regtap.yaml", extension_dirs),
     )

@@ -27,7 +27,7 @@ from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
 from tests.support.archive import Archive, load_catalog
 from tests.support.generated import five_million_view
-from tests.support.schemas import stilts_schemas, votable_schema
+from tests.support.schemas import registry_schemas, stilts_schemas, votable_schema
 from tests.support.servers import RunningServer, free_port, start_server, stop_server
 
 # The suite replays the same examples every run, so a red run always means a change broke
@@ -152,3 +152,10 @@ def five_million(archive: Archive) -> Iterator[str]:
     """A published view of five million generated rows (tests/support/generated.py)."""
     with five_million_view(archive.url) as name:
         yield name
+
+
+@pytest.fixture(scope="session")
+def registry_xsd(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
+    """OAI-PMH, VOResource 1.1, VODataService 1.2, VORegistry, TAPRegExt, SIA and ConeSearch
+    registry extensions and Dublin Core, as Debian's python3-gavo ships them."""
+    return registry_schemas(tmp_path_factory.mktemp("registry-xsd"))

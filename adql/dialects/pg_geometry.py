@@ -150,8 +150,51 @@ def area(sql: Render, call: ast.FunctionCall) -> str:
     return f"degrees(degrees(area({sql(call.args[0])})))"  # steradians to square degrees
 
 
+# The order a circle or polygon is turned into a MOC at when compared with one: finer than any
+# coverage a registry record gives (about order 6), so the comparison is made at the MOC's
+# own resolution.
+MOC_COMPARISON_ORDER = 10
+
+
+def is_moc(expr: ast.Expr) -> bool:
+    return expr.meta is not None and expr.meta.xtype == "moc"
+
+
+def moc(sql: Render, call: ast.FunctionCall) -> str:
+    """MOC('ASCII MOC') as pgsphere's smoc; MOC(order, geometry): the geometry's cells at
+    ``order`` (pgsphere counts every cell the shape touches), a MOC degraded to ``order``."""
+    if len(call.args) == 1:
+        return f"CAST({sql(call.args[0])} AS smoc)"
+    order, shape = call.args
+    level = f"CAST({sql(order)} AS integer)"
+    if is_moc(shape):
+        return f"smoc_degrade({level}, {sql(shape)})"
+    # pgsphere's smoc of a circle at a low order takes cells the circle does not touch (five at
+    # order 6 for a 0.1 degree circle); made at order 10 or finer and degraded, it takes the
+    # cells the shape is really in.
+    return f"smoc_degrade({level}, smoc(GREATEST({level}, {MOC_COMPARISON_ORDER}), {sql(shape)}))"
+
+
+def _moc_predicate(sql: Render, op: str, left: ast.Expr, right: ast.Expr) -> str:
+    def as_moc(side: ast.Expr) -> str:
+        return sql(side) if is_moc(side) else f"smoc({MOC_COMPARISON_ORDER}, {sql(side)})"
+
+    left_point, right_point = expr_kind(left) is Kind.POINT, expr_kind(right) is Kind.POINT
+    if left_point:
+        return f"({sql(left)} <@ {sql(right)})"  # a point in a MOC: pgsphere's own test
+    if right_point:
+        if op == "CONTAINS":
+            return f"({as_moc(left)} <@ smoc(29, {sql(right)}))"
+        return f"({sql(right)} <@ {sql(left)})"
+    if op == "CONTAINS":
+        return f"({as_moc(left)} <@ {as_moc(right)})"
+    return f"({as_moc(left)} && {as_moc(right)})"
+
+
 def predicate(sql: Render, op: str, left: ast.Expr, right: ast.Expr) -> str:
     """CONTAINS(left, right) or INTERSECTS(left, right) as a boolean pgsphere expression."""
+    if is_moc(left) or is_moc(right):
+        return _moc_predicate(sql, op, left, right)
     a, b = sql(left), sql(right)
     left_point, right_point = expr_kind(left) is Kind.POINT, expr_kind(right) is Kind.POINT
     if left_point and right_point:
@@ -187,4 +230,5 @@ RENDERERS: dict[str, Callable[[Render, ast.FunctionCall], str]] = {
     "AREA": area,
     "CONTAINS": predicate_value,
     "INTERSECTS": predicate_value,
+    "MOC": moc,
 }

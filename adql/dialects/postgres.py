@@ -127,10 +127,15 @@ FUNCTIONS: dict[str, FunctionRenderer] = {
     **{name: _geometry(render) for name, render in pg_geometry.RENDERERS.items()},
 }
 
+# ivo_hasword's test: the stemmed words of the needle all among those of the haystack.
+HASWORD = "to_tsvector('english', {0}) @@ plainto_tsquery('english', {1})"
+
 # User-defined functions (adql/udf.py declares them) as PostgreSQL + pgsphere.
 USER_FUNCTIONS_SQL: dict[str, str] = {
     "ivo_nocasematch": "(CASE WHEN {0} ILIKE {1} ESCAPE '' THEN 1 ELSE 0 END)",
-    "ivo_hasword": "(CASE WHEN to_tsvector('simple', {0}) @@ plainto_tsquery('simple', {1}) THEN 1 ELSE 0 END)",
+    # Words match by their English stems ("galaxies" finds "galaxy"), as RegTAP allows; the
+    # comparison "1 = ivo_hasword(...)" is written so that a text-search index serves it.
+    "ivo_hasword": "(CASE WHEN " + HASWORD + " THEN 1 ELSE 0 END)",
     "ivo_hashlist_has": "(CASE WHEN lower({1}) = ANY(string_to_array(lower({0}), '#')) THEN 1 ELSE 0 END)",
     "ivo_string_agg": "string_agg(CAST({0} AS text), {1})",
     "ivo_interval_overlaps": "(CASE WHEN {0} <= {3} AND {2} <= {1} THEN 1 ELSE 0 END)",
@@ -333,7 +338,31 @@ class PostgresDialect:
 
     # --- conditions -----------------------------------------------------------------------------
     def _comparison(self, node: ast.Comparison) -> str:
+        hasword = self._hasword_test(node)
+        if hasword is not None:
+            return hasword
         return f"({self.sql(node.left)} {node.op} {self.sql(node.right)})"
+
+    def _hasword_test(self, node: ast.Comparison) -> str | None:
+        """``1 = ivo_hasword(h, n)`` (and ``0 =``, ``<>``) as a bare text-search condition, which
+        a GIN index on ``to_tsvector('english', h)`` serves. Exactly the CASE form's truth: a
+        NULL haystack or needle is a non-match (0), not an unknown."""
+        call, other = node.left, node.right
+        if not (isinstance(call, ast.FunctionCall) and call.user_defined):
+            call, other = node.right, node.left
+        if not (
+            isinstance(call, ast.FunctionCall)
+            and call.user_defined
+            and call.name.lower() == "ivo_hasword"
+            and isinstance(other, ast.IntegerLiteral)
+            and other.text in ("0", "1")
+            and node.op in ("=", "<>")
+        ):
+            return None
+        haystack, needle = (self.sql(a) for a in call.args)
+        test = f"({haystack} IS NOT NULL AND {needle} IS NOT NULL AND {HASWORD.format(haystack, needle)})"
+        matches = (other.text == "1") == (node.op == "=")
+        return test if matches else f"(NOT {test})"
 
     def _between(self, node: ast.Between) -> str:
         neg = "NOT " if node.negated else ""

@@ -81,6 +81,19 @@ def error_document(message: str) -> bytes:
     ).encode()
 
 
+def scs_error_document(message: str) -> bytes:
+    """Simple Cone Search 1.03's error document (sec. 2.3: an INFO named and identified Error
+    whose value is the message), which also says QUERY_STATUS=ERROR for DALI-aware clients."""
+    value = quoteattr(_XML_ILLEGAL.sub("\ufffd", message))
+    return (
+        _HEAD
+        + '<RESOURCE type="results">\n'
+        + info("QUERY_STATUS", "ERROR", message)
+        + f'<INFO ID="Error" name="Error" value={value}/>\n'
+        + "</RESOURCE>\n</VOTABLE>\n"
+    ).encode()
+
+
 _NO_EXTRAS = VOTableExtras()
 
 

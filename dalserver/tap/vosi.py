@@ -9,17 +9,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from archive_io.tap_schema import read_tap_schema
 from dalserver.faults import ErrorStyle, NotFoundFault
-from dalserver.formats.registry import FORMATS
 from dalserver.landing import landing_page
 from dalserver.openapi import xml_answer
 from dalserver.routing import protocol_router
 from dalserver.services import services
 from dalserver.vosi import documents
-from dalserver.vosi.resources import availability_response
+from dalserver.vosi.resources import OUTPUT_FORMATS, availability_response, tap_limits
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
-
-OUTPUT_FORMATS = [documents.OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f in FORMATS]
 
 
 @router.get("/tap/availability", summary="VOSI availability", responses=xml_answer("VOSI availability"))
@@ -30,19 +27,7 @@ async def availability(request: Request) -> Response:
 @router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)", responses=xml_answer("VOSI capabilities"))
 async def capabilities(request: Request) -> Response:
     settings = services(request).settings
-    limits = documents.TapLimits(
-        maxrec_default=settings.maxrec_default,
-        maxrec_hard=settings.maxrec_hard,
-        # TAPRegExt's executionDuration is the async jobs' limit; sync queries have their own,
-        # shorter statement timeout (DALSERVER_STATEMENT_TIMEOUT_SECONDS).
-        execution_default=settings.async_execution_default_seconds,
-        execution_hard=settings.async_execution_max_seconds,
-        retention_default=settings.job_retention_default_seconds,
-        retention_hard=settings.job_retention_max_seconds,
-        upload_bytes=settings.upload_max_bytes,
-        upload_url=settings.upload_url_fetch,
-    )
-    body = documents.tap_capabilities(settings.public_url, OUTPUT_FORMATS, limits)
+    body = documents.tap_capabilities(settings.public_url, OUTPUT_FORMATS, tap_limits(settings))
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 

@@ -6,10 +6,31 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dalserver.faults import ErrorStyle
+from dalserver.formats.registry import FORMATS
 from dalserver.openapi import xml_answer
 from dalserver.routing import protocol_router
 from dalserver.services import Services, services
+from dalserver.settings import Settings
 from dalserver.vosi import documents
+
+OUTPUT_FORMATS = [documents.OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f in FORMATS]
+
+
+def tap_limits(settings: Settings) -> documents.TapLimits:
+    """What TAPRegExt says of this service's limits; the VOSI capabilities and the registry
+    record say the same."""
+    return documents.TapLimits(
+        maxrec_default=settings.maxrec_default,
+        maxrec_hard=settings.maxrec_hard,
+        # TAPRegExt's executionDuration is the async jobs' limit; sync queries have their own,
+        # shorter statement timeout (DALSERVER_STATEMENT_TIMEOUT_SECONDS).
+        execution_default=settings.async_execution_default_seconds,
+        execution_hard=settings.async_execution_max_seconds,
+        retention_default=settings.job_retention_default_seconds,
+        retention_hard=settings.job_retention_max_seconds,
+        upload_bytes=settings.upload_max_bytes,
+        upload_url=settings.upload_url_fetch,
+    )
 
 
 async def availability_response(svc: Services) -> Response:

@@ -23,6 +23,7 @@ from adql.dialects.sql_text import quote_ident
 from adql.reserved import adql_name, is_reserved
 from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
 from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
+from data_ingest.registry_state import record_catalog, record_catalog_dropped
 from schemas.ddl import create_table_sql
 from schemas.model import ColumnDef, IndexDef, SchemaDef, TableDef, column_from_mapping
 
@@ -193,6 +194,7 @@ def publish_catalog(
             conn.execute(f"ALTER TABLE {qualified_staging} RENAME TO {quote_ident(table)}")  # type: ignore[arg-type]
             publish_schema(conn, SchemaDef(schema, f"Catalogues published in {schema}"))
             publish_table(conn, definition)
+            record_catalog(conn, definition, rows)
     except (psycopg.errors.DataError, psycopg.errors.BadCopyFileFormat, psycopg.errors.UntranslatableCharacter) as exc:
         raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
     return PublishReport(f"{schema}.{table}", rows, time.monotonic() - started, load_seconds, notes)
@@ -274,6 +276,7 @@ def drop_catalog(conn: psycopg.Connection, table_name: str) -> None:
             raise CatalogError(f"no published catalogue is called {schema}.{table}")
         conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")  # type: ignore[arg-type]
         unpublish_table(conn, f"{schema}.{table}")
+        record_catalog_dropped(conn, f"{schema}.{table}")
         left = conn.execute("SELECT count(*) FROM tap_schema.tables WHERE schema_name = %s", (schema,)).fetchone()
         if left and left[0] == 0:
             conn.execute("DELETE FROM tap_schema.schemas WHERE schema_name = %s", (schema,))

@@ -203,7 +203,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("ivo_nocasematch(name, 'a%')", "(CASE WHEN t0.\"name\" ILIKE 'a%' ESCAPE '' THEN 1 ELSE 0 END)"),
     (
         "ivo_hasword(name, 'x')",
-        "(CASE WHEN to_tsvector('simple', t0.\"name\") @@ plainto_tsquery('simple', 'x') THEN 1 ELSE 0 END)",
+        "(CASE WHEN to_tsvector('english', t0.\"name\") @@ plainto_tsquery('english', 'x') THEN 1 ELSE 0 END)",
     ),
     (
         "ivo_hashlist_has(name, 'x')",
@@ -426,7 +426,7 @@ QUERIES: list[tuple[str, str]] = [
     ),
     (
         "SELECT ABS(n), abs(n), ivo_HASWORD(name, 'x') FROM g.t",
-        'SELECT abs(t0."n") AS "abs", abs(t0."n") AS "abs_2", (CASE WHEN to_tsvector(\'simple\', t0."name") @@ plainto_tsquery(\'simple\', \'x\') THEN 1 ELSE 0 END) AS "ivo_hasword" FROM "g"."t" AS t0',
+        'SELECT abs(t0."n") AS "abs", abs(t0."n") AS "abs_2", (CASE WHEN to_tsvector(\'english\', t0."name") @@ plainto_tsquery(\'english\', \'x\') THEN 1 ELSE 0 END) AS "ivo_hasword" FROM "g"."t" AS t0',
     ),
     ("SELECT n, n FROM g.t", 'SELECT t0."n" AS "n", t0."n" AS "n_2" FROM "g"."t" AS t0'),
     (

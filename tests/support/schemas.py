@@ -64,3 +64,40 @@ def schema_errors(schema: etree.XMLSchema, document: bytes | etree._Element) -> 
     if schema.validate(tree):
         return ""
     return "\n".join(f"{e.line}: {e.message}" for e in schema.error_log)
+
+
+# The registry's schemas (OAI-PMH, Dublin Core, RegistryInterface, VORegistry, SimpleDALRegExt's
+# SIA and ConeSearch, and VOResource/VODataService 1.2/TAPRegExt again) as Debian's python3-gavo
+# (DaCHS) ships them; STILTS has no OAI-PMH or VORegistry schema.
+DACHS_SCHEMATA = Path("/usr/lib/python3/dist-packages/gavo/resources/schemata")
+_DACHS_SCHEMAS = {
+    "http://www.w3.org/XML/1998/namespace": "xml.xsd",
+    "http://www.w3.org/1999/xlink": "xlink.xsd",
+    "http://www.ivoa.net/xml/STC/stc-v1.30.xsd": "stc.xsd",
+    "http://www.ivoa.net/xml/VOResource/v1.0": "VOResource.xsd",
+    "http://www.ivoa.net/xml/VODataService/v1.1": "VODataService.xsd",
+    "http://www.ivoa.net/xml/TAPRegExt/v1.0": "TAPRegExt.xsd",
+    "http://www.ivoa.net/xml/VORegistry/v1.0": "VORegistry.xsd",
+    "http://www.ivoa.net/xml/RegistryInterface/v1.0": "RegistryInterface.xsd",
+    "http://www.ivoa.net/xml/SIA/v1.1": "SIA.xsd",
+    "http://www.ivoa.net/xml/ConeSearch/v1.0": "ConeSearch.xsd",
+    "http://www.openarchives.org/OAI/2.0/": "OAI-PMH.xsd",
+    "http://purl.org/dc/elements/1.1/": "simpledc20021212.xsd",
+    "http://www.openarchives.org/OAI/2.0/oai_dc/": "oai_dc.xsd",
+}
+
+
+def registry_schemas(tmp: Path) -> etree.XMLSchema:
+    """One schema for OAI-PMH responses carrying VOResource records (ivo_vor) or Dublin Core
+    (oai_dc), with every import pointed at the local copies: validating needs no network."""
+    assert DACHS_SCHEMATA.is_dir(), "Debian's python3-gavo package (DaCHS's schemata) is not installed"
+    for name in _DACHS_SCHEMAS.values():
+        tree = etree.parse(str(DACHS_SCHEMATA / name)).getroot()
+        for imported in tree.iter(f"{{{_XSD}}}import"):
+            imported.set("schemaLocation", _DACHS_SCHEMAS[imported.get("namespace")])
+        (tmp / name).write_bytes(etree.tostring(tree))
+    imports = "".join(
+        f'<xs:import namespace="{namespace}" schemaLocation="{name}"/>' for namespace, name in _DACHS_SCHEMAS.items()
+    )
+    (tmp / "registry-all.xsd").write_text(f'<xs:schema xmlns:xs="{_XSD}">{imports}</xs:schema>')
+    return etree.XMLSchema(etree.parse(str(tmp / "registry-all.xsd")))

@@ -22,7 +22,7 @@ STORAGE = {
     "long": {"bigint"},
     "float": {"real"},
     "double": {"double precision", "spoint", "scircle", "spoly"},
-    "char": {"text", "character varying", "character", "spoly", "timestamp without time zone"},
+    "char": {"text", "character varying", "character", "spoly", "smoc", "timestamp without time zone"},
     "unicodeChar": {"text", "character varying"},
     "boolean": {"boolean"},
 }

@@ -36,5 +36,8 @@ def test_taplint_reports_no_errors(taplint_report: list[str]) -> None:
 
 
 def test_taplint_warnings_are_listed(taplint_report: list[str]) -> None:
-    warnings = [line for line in taplint_report if line.startswith("W-")]
+    # pyvo.registry.Spatial writes MOC(...) only for services that declare DaCHS's MOC feature,
+    # a feature type taplint does not know: the one warning a RegTAP service cannot avoid.
+    expected = 'W-CAP-CULF-1 Custom feature type "ivo://org.gavo.dc/std/exts#extra-adql-keywords" for language ADQL'
+    warnings = [line for line in taplint_report if line.startswith("W-") and line != expected]
     assert warnings == [], "\n".join(warnings)

@@ -1,0 +1,1 @@
+"""Coverage maps (MOC 2.0) of the collections and catalogues, as FITS, ASCII and JSON."""

@@ -1,0 +1,142 @@
+"""The archive as the registry records describe it, read in one go: the published tables
+(TAP_SCHEMA), the ObsCore collections with their facilities and instruments, and each resource's
+dates and coverage (``registry.resource_state``, written by the ingest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from archive_io.tap_schema import read_tap_schema
+from data_ingest.registry_state import SERVICES
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    key: str
+    created: datetime
+    updated: datetime
+    deleted: bool = False
+    moc: str | None = None  # ASCII MOC at the registry's order (6); /moc reads the full one
+    t_min: float | None = None
+    t_max: float | None = None
+    em_min: float | None = None
+    em_max: float | None = None
+    row_count: int | None = None
+    position: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str  # obs_collection
+    facilities: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
+    product_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArchiveState:
+    resources: dict[str, ResourceState]
+    collections: dict[str, Collection]
+    tap_schema: list[dict[str, Any]] = field(default_factory=list)  # as read_tap_schema gives it
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def resource(self, key: str) -> ResourceState:
+        """The state row of ``key``; one the ingest has not written yet dates from now."""
+        found = self.resources.get(key)
+        if found is not None:
+            return found
+        now = self.read_at.replace(microsecond=0)
+        return ResourceState(key, now, now)
+
+    def table(self, qualified_name: str) -> dict[str, Any] | None:
+        for schema in self.tap_schema:
+            for table in schema["tables"]:
+                if table["name"].lower() == qualified_name.lower():
+                    return table
+        return None
+
+    def schema_of(self, qualified_name: str) -> dict[str, Any] | None:
+        for schema in self.tap_schema:
+            if any(t["name"].lower() == qualified_name.lower() for t in schema["tables"]):
+                return schema
+        return None
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+async def read_state(pool: AsyncConnectionPool) -> ArchiveState:
+    tap_schema = await read_tap_schema(pool)
+    async with pool.connection() as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        rows = await (
+            await cur.execute(
+                "SELECT resource_key, created, updated, deleted, registry_moc, t_min, t_max, em_min, em_max, row_count, "
+                "position FROM registry.resource_state ORDER BY resource_key"
+            )
+        ).fetchall()
+        groups = await (
+            await cur.execute(
+                "SELECT obs_collection, array_remove(array_agg(DISTINCT facility_name), NULL) AS facilities, "
+                "array_remove(array_agg(DISTINCT instrument_name), NULL) AS instruments, "
+                "array_remove(array_agg(DISTINCT dataproduct_type), NULL) AS product_types "
+                "FROM ivoa.obscore GROUP BY obs_collection ORDER BY obs_collection"
+            )
+        ).fetchall()
+        await conn.rollback()
+    resources = {
+        r["resource_key"]: ResourceState(
+            r["resource_key"],
+            _utc(r["created"]),
+            _utc(r["updated"]),
+            r["deleted"],
+            r["registry_moc"],
+            r["t_min"],
+            r["t_max"],
+            r["em_min"],
+            r["em_max"],
+            r["row_count"],
+            (r["position"][0], r["position"][1]) if r["position"] else None,
+        )
+        for r in rows
+    }
+    collections = {
+        g["obs_collection"]: Collection(
+            g["obs_collection"], tuple(g["facilities"]), tuple(g["instruments"]), tuple(g["product_types"])
+        )
+        for g in groups
+    }
+    return ArchiveState(resources, collections, tap_schema)
+
+
+async def ensure_service_rows(pool: AsyncConnectionPool) -> None:
+    """Give the services' records their creation date the first time a server runs on the archive."""
+    async with pool.connection() as conn:
+        async with conn.cursor() as cur:
+            await cur.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.registry'))")
+            for key in SERVICES:
+                await cur.execute(
+                    "INSERT INTO registry.resource_state (resource_key, created, updated, deleted) "
+                    "VALUES (%s, date_trunc('second', now()), date_trunc('second', now()), false) "
+                    "ON CONFLICT (resource_key) DO NOTHING",
+                    (key,),
+                )
+        await conn.commit()
+
+
+async def read_full_mocs(pool: AsyncConnectionPool, keys: list[str]) -> list[str]:
+    """The full-order ASCII MOCs of these resources (those that have one and are not deleted)."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT moc FROM registry.resource_state WHERE resource_key = ANY(%s) AND moc IS NOT NULL AND NOT deleted",
+            (keys,),
+        )
+        found = [text for (text,) in await cur.fetchall()]
+        await conn.rollback()
+    return found

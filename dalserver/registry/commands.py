@@ -1,0 +1,84 @@
+"""What the ``dalserver registry`` command does: show the archive's records (and, with
+``harvest``, fill the local RegTAP from another registry)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from psycopg_pool import AsyncConnectionPool
+
+from dalserver.db.session import setup_statements
+from dalserver.records.build import record_xml
+from dalserver.records.publish import publish_local
+from dalserver.records.store import Published, published
+from dalserver.settings import Settings
+
+
+async def _configure(conn: object) -> None:
+    await conn.set_autocommit(True)  # type: ignore[attr-defined]
+    for statement in setup_statements("dalserver-registry"):
+        await conn.execute(statement)  # type: ignore[attr-defined]
+    await conn.set_autocommit(False)  # type: ignore[attr-defined]
+
+
+async def read_published(url: str, settings: Settings) -> Published:
+    async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False, configure=_configure) as pool:
+        return await published(pool, settings)
+
+
+def refresh(url: str, settings: Settings) -> int:
+    """Load this archive's changed records into its relational registry; how many changed."""
+
+    async def run() -> int:
+        async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False, configure=_configure) as pool:
+            return await publish_local(pool, url, settings)
+
+    return asyncio.run(run())
+
+
+def show(url: str, settings: Settings, full: bool, out: TextIO = sys.stdout) -> int:
+    """A line per record (identifier, type, datestamp, title); with ``full``, the records' XML."""
+    records = asyncio.run(read_published(url, settings)).records
+    for record in records:
+        if full and record.resource is not None:
+            out.write(record_xml(record).decode())
+            continue
+        kind = (
+            "deleted"
+            if record.resource is None
+            else record.resource.get("{http://www.w3.org/2001/XMLSchema-instance}type")
+        )
+        out.write(f"{record.ivoid}\t{kind}\t{record.datestamp:%Y-%m-%dT%H:%M:%SZ}\t{record.title}\n")
+    if not full:
+        out.write(f"{len(records)} records; OAI-PMH at {settings.public_url}/oai\n")
+    return 0
+
+
+def harvest(url: str, settings: Settings, source: str, full: bool = False, progress: bool = True) -> int:
+    """Harvest ``source`` into the relational registry; prints a summary; 1 if it could not finish."""
+    from dalserver.records.validation import RecordValidator
+    from dalserver.registry.harvest import HarvestError
+    from dalserver.registry.harvest import harvest as run
+
+    validator = RecordValidator(settings.registry_schema_dir)
+    if not validator.full:
+        print(
+            "note: the IVOA schemas are not on this machine (install python3-gavo or set "
+            "DALSERVER_REGISTRY_SCHEMA_DIR); records are checked for VOResource's required parts only",
+            file=sys.stderr,
+        )
+    try:
+        report = run(
+            url, source, full=full, progress=progress, validator=validator, warn=lambda m: print(m, file=sys.stderr)
+        )
+    except HarvestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    how = "resumed, " if report.resumed else ""
+    print(
+        f"harvested {source}: {how}{report.loaded} records loaded, {report.deleted} removed, "
+        f"{len(report.skipped)} skipped, {report.pages} pages in {report.seconds:.1f} s"
+    )
+    return 0

@@ -1,0 +1,92 @@
+"""Simple Cone Search 1.03 at ``/scs/<schema.table>`` for every published catalogue with a
+position, and for ``ivoa.obscore`` by ``s_ra``/``s_dec``; each endpoint with its VOSI
+capabilities and availability. The answer goes through the one pipeline (MAXREC, OVERFLOW,
+timeouts, streaming as everywhere); errors are SCS's error VOTable with HTTP 200."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from dalserver.faults import ErrorStyle, NotFoundFault
+from dalserver.formats.registry import response_format
+from dalserver.landing import landing_page
+from dalserver.params import FORM_MAX_BYTES, DALIParams
+from dalserver.pipeline import Limits, ResultWriter, answer
+from dalserver.records.build import OBSCORE_TABLE, SCS_STANDARD
+from dalserver.records.store import Published, published_records
+from dalserver.routing import client_gone, protocol_router, streamed_answer
+from dalserver.scs.query import ConeTable, cone_table, parse_cone, prepare_cone
+from dalserver.services import services
+from dalserver.vosi import documents
+from dalserver.vosi.resources import availability_response
+
+router = protocol_router(ErrorStyle.SCS_VOTABLE, tags=["Simple Cone Search"])
+
+
+def cone_tables(records: Published) -> dict[str, ConeTable]:
+    """The tables cone search serves, by lower-case name."""
+    found: dict[str, ConeTable] = {}
+    obscore = records.state.table(OBSCORE_TABLE)
+    if obscore is not None:
+        found[OBSCORE_TABLE] = cone_table(OBSCORE_TABLE, ("s_ra", "s_dec"), obscore)
+    for key, row in records.state.resources.items():
+        if not key.startswith("catalog:") or row.deleted or row.position is None:
+            continue
+        name = key.partition(":")[2]
+        table = records.state.table(name)
+        if table is not None:
+            found[name.lower()] = cone_table(table["name"], row.position, table)
+    return found
+
+
+async def _table(request: Request, name: str) -> ConeTable:
+    tables = cone_tables(await published_records(request))
+    table = tables.get(name.lower())
+    if table is None:
+        known = ", ".join(sorted(tables)) or "none yet"
+        raise NotFoundFault(f"no cone search for {name!r}: this archive has one for {known}")
+    return table
+
+
+@router.api_route("/scs/{name}", methods=["GET", "POST"], summary="Simple Cone Search 1.03")
+async def cone_search(request: Request, name: str) -> StreamingResponse:
+    svc = services(request)
+    table = await _table(request, name)
+    params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
+    fmt = response_format(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
+    cone = parse_cone(params, svc.settings.scs_max_sr, svc.settings.maxrec_default, svc.settings.maxrec_hard)
+    query = prepare_cone(table, cone, await svc.catalog.get())
+    limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
+    chunks = await answer(query, ResultWriter(fmt), svc.queries, limits, client_gone(request))
+    return streamed_answer(chunks, fmt.mime, svc.settings)
+
+
+@router.get("/scs/{name}/capabilities", summary="Cone search VOSI capabilities")
+async def capabilities(request: Request, name: str) -> Response:
+    table = await _table(request, name)
+    base = f"{services(request).settings.public_url}/scs/{table.name}"
+    capability = documents.Capability(SCS_STANDARD, f"{base}?", use="base")
+    body = documents.service_capabilities(base, [capability])
+    return Response(body, media_type=documents.XML_MEDIA_TYPE)
+
+
+@router.get("/scs/{name}/availability", summary="Cone search VOSI availability")
+async def availability(request: Request, name: str) -> Response:
+    await _table(request, name)
+    return await availability_response(services(request))
+
+
+@router.get("/scs", response_class=HTMLResponse, summary="Cone search landing page")
+async def landing(request: Request) -> HTMLResponse:
+    settings = services(request).settings
+    base = settings.public_url
+    tables = sorted(cone_tables(await published_records(request)).values(), key=lambda t: t.name)
+    first = tables[0].name if tables else OBSCORE_TABLE
+    return landing_page(
+        settings.title,
+        "Simple Cone Search",
+        f"Simple Cone Search 1.03 (pyvo.dal.SCSService) over {len(tables)} table(s): RA, DEC, SR in degrees.",
+        (f"{base}/scs/{first}?RA=34.5&DEC=-5.0&SR=0.05", f"sources within 3 arcmin of RA 34.5, Dec -5.0 in {first}"),
+        tuple((f"{base}/scs/{t.name}?", t.name) for t in tables),
+    )
