@@ -17,6 +17,7 @@ from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
+from dalserver.hips import routes as hips_routes
 from dalserver.obscore_values import ObsCoreValuesCache
 from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.services import Services
@@ -88,6 +89,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         sia_routes.router,
         datalink_routes.router,
         soda_routes.router,
+        hips_routes.router,
     ):
         app.include_router(router)
     add_error_handlers(app)

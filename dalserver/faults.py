@@ -41,9 +41,10 @@ class ErrorStyle(Enum):
     PLAIN_VOTABLE = "plain"  # TAP, UWS, VOSI: a DALI error VOTable with the message alone
     DAL_VOTABLE = "dal"  # SIA, DataLink: the message starts with the fault's name
     SODA_TEXT = "soda"  # SODA: text/plain starting with SODA's code
+    PLAIN_TEXT = "text"  # HiPS (static files, no error document of its own): text/plain, the message alone
 
     def message(self, error: DALIError) -> str:
-        if self is ErrorStyle.PLAIN_VOTABLE:
+        if self in (ErrorStyle.PLAIN_VOTABLE, ErrorStyle.PLAIN_TEXT):
             return error.message
         name = error.fault.soda_name if self is ErrorStyle.SODA_TEXT else error.fault.dal_name
         return f"{name}: {error.message}"

@@ -51,7 +51,7 @@ def error_style(request: Request) -> ErrorStyle:
 def error_response(request: Request, error: DALIError) -> Response:
     style = error_style(request)
     message = style.message(error)
-    if style is ErrorStyle.SODA_TEXT:
+    if style in (ErrorStyle.SODA_TEXT, ErrorStyle.PLAIN_TEXT):
         return PlainTextResponse(message, status_code=error.status_code, headers=error.headers)
     body = votable.error_document(message)
     return Response(body, status_code=error.status_code, media_type=votable.MEDIA_TYPE, headers=error.headers)

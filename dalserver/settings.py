@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     preview_cache_mb: int = 1024  # previews beyond this are removed, least recently used first
     datalink_max_ids: int = 1000  # IDs one {links} request answers; more are cut with an overflow
 
+    # HiPS surveys: written by `dalserver hips build`, served under /hips
+    hips_dir: Path | None = None  # default: <home>/hips
+
     @property
     def public_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
@@ -75,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def cache_root(self) -> Path:
         return (self.cache_dir or self.home / "cache").absolute()
+
+    @property
+    def hips_root(self) -> Path:
+        return (self.hips_dir or self.home / "hips").absolute()
 
     @property
     def schema_extension_dirs(self) -> tuple[Path, ...]:
