@@ -73,7 +73,10 @@ def _survey_file(store: HipsStore, survey: str, relative: str) -> Path:
 
 
 def _file_response(request: Request, path: Path, cache: str) -> Response:
-    response = FileResponse(path, media_type=_media_type(path), headers={**CORS, "Cache-Control": cache})
+    # With the stat given, FileResponse sets its ETag and Last-Modified now, so they can be compared.
+    response = FileResponse(
+        path, media_type=_media_type(path), headers={**CORS, "Cache-Control": cache}, stat_result=path.stat()
+    )
     etag = response.headers.get("etag")
     wanted = request.headers.get("if-none-match")
     if etag and wanted and etag in [t.strip().removeprefix("W/") for t in wanted.split(",")]:
