@@ -21,9 +21,10 @@ from data_ingest.fits_images import ArchiveContext
 from data_ingest.images import ingest_images
 from data_ingest.sample import write_sample
 from hips_build.build import BuildOptions, Site
+from hips_build.obscore_images import obscore_images
 from hips_build.provenance import builder_name
 from hips_build.publish import published_surveys
-from hips_build.run import RunReport, build_archive_surveys
+from hips_build.run import RunReport, build_surveys
 
 log = logging.getLogger("dalserver")
 
@@ -108,19 +109,24 @@ def _build_hips(settings: Settings, url: str, args: argparse.Namespace | None = 
         cut=tuple(args.cut) if args and args.cut else None,  # type: ignore[arg-type]  # nargs=2
         progress=not (args and args.quiet),
     )
+
+    def warn(message: str) -> None:
+        print(message, file=sys.stderr)
+
     with psycopg.connect(url) as conn:
-        report = build_archive_surveys(
-            conn,
-            settings.archive_root,
-            settings.hips_root,
-            Site(settings.ivoid_authority, builder_name()),
-            options,
-            bands=args.band if args else (),
-            collections=args.collection if args else (),
-            colours=colours,
-            workers=args.workers if args else None,
-            warn=lambda msg: print(msg, file=sys.stderr),
-        )
+        images = obscore_images(conn, settings.archive_root, warn)
+    # The connection is closed before the worker processes are forked: none of them shares it.
+    report = build_surveys(
+        images,
+        settings.hips_root,
+        Site(settings.ivoid_authority, builder_name()),
+        options,
+        bands=args.band if args else (),
+        collections=args.collection if args else (),
+        colours=colours,
+        workers=args.workers if args else None,
+        warn=warn,
+    )
     for note in report.notes:
         print(note, file=sys.stderr)
     for result in report.results:
@@ -173,12 +179,21 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     _ingest(settings, url, [sample_dir])
     # The first start builds the sample's surveys; later starts find them up to date in a second.
     print(f"HiPS surveys of the archive's images (Aladin: {settings.public_url}/hips/hipslist)")
-    _build_hips(settings, url)
+    try:
+        _build_hips(settings, url)
+    except Exception as exc:  # the archive is served all the same, with the surveys it had
+        log.exception("the HiPS build failed")
+        print(f"warning: the HiPS build failed ({exc}); serving the surveys built before", file=sys.stderr)
     return cmd_serve(settings, args)
 
 
 def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
-    return _ingest(settings, database_url(settings), [Path(p) for p in args.paths], progress=not args.quiet)
+    code = _ingest(settings, database_url(settings), [Path(p) for p in args.paths], progress=not args.quiet)
+    if published_surveys(settings.hips_root):
+        # Surveys are rebuilt on request, not here: a build can take long, and only the operator
+        # knows when the ingests of a night are done.
+        print("the HiPS surveys do not show these images yet: run dalserver hips build (it redoes only their tiles)")
+    return code
 
 
 def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
