@@ -539,7 +539,8 @@ def build_colour_survey(
                 "obs_title": f"{survey.collection} colour ({survey.red.band}, {survey.green.band}, {survey.blue.band})",
                 "obs_description": (
                     f"Colour composite of the {survey.collection} surveys in {survey.red.band} (red), "
-                    f"{survey.green.band} (green) and {survey.blue.band} (blue), each scaled linearly between its pixel cut"
+                    f"{survey.green.band} (green) and {survey.blue.band} (blue), each scaled linearly between the cut "
+                    "hips_rgb_red, hips_rgb_green and hips_rgb_blue give"
                 ),
                 "obs_regime": _regime(min(lows) if lows else None, max(highs) if highs else None),
                 "dataproduct_type": "image",
