@@ -511,16 +511,17 @@ def build_colour_survey(
 
         _run_orders(executor, work, survey.name, options.progress, submit, order)
         if order >= ALLSKY_ORDER:
-            mosaics = []
+            mosaics: list[np.ndarray | None] = []
             for directory in directories:
-                path = directory / f"Norder{ALLSKY_ORDER}" / "Allsky.fits"
-                mosaics.append(tile_files.read_fits_tile(path)[::-1] if path.is_file() else None)  # type: ignore[index]
+                values = tile_files.read_fits_tile(directory / f"Norder{ALLSKY_ORDER}" / "Allsky.fits")
+                mosaics.append(values[::-1] if values is not None else None)  # FITS rows bottom up
             shape = next(m.shape for m in mosaics if m is not None)
             rgb, covered = tile_files.colour_levels(mosaics, cuts, shape)
             folder = staged / f"Norder{ALLSKY_ORDER}"
             folder.mkdir(parents=True, exist_ok=True)
             tile_files.write_allsky_colour(folder / "Allsky.png", folder / "Allsky.jpg", rgb, covered)
-        images = [i for s in survey.bands for i in s.images if i.did in {d for m in manifests for d in m.images}]
+        used = {did for m in manifests for did in m.images}
+        images = [i for s in survey.bands for i in s.images if i.did in used]
         footprints = [i.footprint for i in images]
         sky_fraction = _write_moc(staged, footprints)
         created = old.created if old is not None else hips_date()
