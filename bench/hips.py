@@ -30,8 +30,8 @@ from astropy.io import fits
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from data_ingest.sample import write_sample  # noqa: E402
-from hips_build.build import BuildOptions, Site  # noqa: E402
 from hips_build.run import build_surveys  # noqa: E402
+from hips_build.survey_steps import BuildOptions, Site  # noqa: E402
 from tests.support.hips import source_images  # noqa: E402
 
 ALADIN = Path("/usr/share/java/aladin.jar")

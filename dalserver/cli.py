@@ -20,11 +20,11 @@ from data_ingest.catalogs.publish import drop_catalog, publish_catalog
 from data_ingest.fits_images import ArchiveContext
 from data_ingest.images import ingest_images
 from data_ingest.sample import write_sample
-from hips_build.build import BuildOptions, Site
 from hips_build.builder import builder_name
 from hips_build.obscore_images import obscore_images
 from hips_build.publish import published_surveys
 from hips_build.run import RunReport, build_surveys
+from hips_build.survey_steps import BuildOptions, Site
 
 log = logging.getLogger("dalserver")
 

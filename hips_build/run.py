@@ -15,12 +15,14 @@ from typing import Any
 
 import psycopg
 
-from hips_build.build import BuildOptions, Site, SurveyResult, build_band_survey, build_colour_survey
+from hips_build.build import build_band_survey
+from hips_build.colour import build_colour_survey
 from hips_build.images import SourceImage
 from hips_build.manifest import Manifest
 from hips_build.obscore_images import obscore_images
 from hips_build.plan import plan_surveys
 from hips_build.publish import HipsStore
+from hips_build.survey_steps import BuildOptions, Site, SurveyResult
 
 DEFAULT_OPTIONS = BuildOptions()
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hips_build.build import BuildOptions, Site
 from hips_build.images import SourceImage
 from hips_build.run import RunReport, build_surveys
+from hips_build.survey_steps import BuildOptions, Site
 from tests.support.hips import sample_images
 
 BANDS = ("I-A-L598", "N-A-L503", "N-B-L497")

@@ -15,11 +15,11 @@ from astropy.wcs import WCS
 from data_ingest.sample import make_wcs
 from hips_build import build as build_module
 from hips_build import properties as props
-from hips_build.build import BuildOptions, Site
 from hips_build.images import SourceImage
 from hips_build.plan import plan_surveys, slug
 from hips_build.publish import HipsStore
 from hips_build.run import build_surveys
+from hips_build.survey_steps import BuildOptions, Site
 from tests.hips.conftest import BANDS
 
 SITE = Site("dalserver.test")
