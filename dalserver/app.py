@@ -20,6 +20,7 @@ from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
+from dalserver.hips import routes as hips_routes
 from dalserver.memory import use_frugal_allocators
 from dalserver.moc import routes as moc_routes
 from dalserver.obscore_values import ObsCoreValuesCache
@@ -117,6 +118,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         registry_routes.router,
         moc_routes.router,
         scs_routes.router,
+        hips_routes.router,
     ):
         app.include_router(router)
     add_error_handlers(app)

@@ -20,6 +20,11 @@ from data_ingest.catalogs.publish import drop_catalog, publish_catalog
 from data_ingest.fits_images import ArchiveContext
 from data_ingest.images import ingest_images
 from data_ingest.sample import write_sample
+from hips_build.builder import builder_name
+from hips_build.obscore_images import obscore_images
+from hips_build.publish import published_surveys
+from hips_build.run import RunReport, build_surveys
+from hips_build.survey_steps import BuildOptions, Site
 
 log = logging.getLogger("dalserver")
 
@@ -94,6 +99,75 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_hips(settings: Settings, url: str, args: argparse.Namespace | None = None) -> RunReport:
+    colours: list[tuple[str, str, str]] | None = None
+    if args is not None and args.no_color:
+        colours = []
+    elif args is not None and args.color:
+        colours = [tuple(c.split(",")) for c in args.color]  # type: ignore[misc]  # checked by the parser
+    options = BuildOptions(
+        order=args.order if args else None,
+        tile_width=args.tile_width if args else 512,
+        full=bool(args and args.full),
+        cut=tuple(args.cut) if args and args.cut else None,  # type: ignore[arg-type]  # nargs=2
+        progress=not (args and args.quiet),
+    )
+
+    def warn(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    with psycopg.connect(url) as conn:
+        images = obscore_images(conn, settings.archive_root, warn)
+    # The connection is closed before the worker processes are forked: none of them shares it.
+    report = build_surveys(
+        images,
+        settings.hips_root,
+        Site(settings.ivoid_authority, builder_name()),
+        options,
+        bands=args.band if args else (),
+        collections=args.collection if args else (),
+        colours=colours,
+        workers=args.workers if args else None,
+        warn=warn,
+    )
+    for note in report.notes:
+        print(note, file=sys.stderr)
+    for result in report.results:
+        print(f"{result.name}: {result.status}{f' ({result.message})' if result.message else ''}")
+    print(
+        f"HiPS surveys under {settings.hips_root}: {report.tiles_written} tiles written in {report.seconds:.1f} s; "
+        f"served at {settings.public_url}/hips (list: {settings.public_url}/hips/hipslist)"
+    )
+    return report
+
+
+def cmd_hips_build(settings: Settings, args: argparse.Namespace) -> int:
+    for triple in args.color or ():
+        if len(triple.split(",")) != 3:
+            print(f"error: --color takes three bands, red,green,blue: not {triple!r}", file=sys.stderr)
+            return 2
+    if args.tile_width < 2 or args.tile_width & (args.tile_width - 1):
+        print(f"error: --tile-width must be a power of two, not {args.tile_width}", file=sys.stderr)
+        return 2
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)
+    report = _build_hips(settings, url, args)
+    usable = [r for r in report.results if r.status in ("built", "updated", "up to date")]
+    return 0 if usable else 1
+
+
+def cmd_hips_list(settings: Settings, args: argparse.Namespace) -> int:
+    surveys = published_surveys(settings.hips_root)
+    for survey in surveys:
+        p = survey.properties
+        print(
+            f"{survey.name}\t{survey.title}\torder {p.get('hips_order')}\t{p.get('hips_tile_format')}\t{survey.service_url(settings.public_url)}"
+        )
+    if not surveys:
+        print(f"no HiPS surveys under {settings.hips_root}: run dalserver hips build", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     if "DALSERVER_UPLOAD_URL_FETCH" not in os.environ:
         # TAP requires upload by http(s) URL of services that take uploads; the library default
@@ -106,11 +180,23 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"writing synthetic Suprime-Cam SXDS stacks into {sample_dir}")
         write_sample(sample_dir)
     _ingest(settings, url, [sample_dir])
+    # The first start builds the sample's surveys; later starts find them up to date in a second.
+    print(f"HiPS surveys of the archive's images (Aladin: {settings.public_url}/hips/hipslist)")
+    try:
+        _build_hips(settings, url)
+    except Exception as exc:  # the archive is served all the same, with the surveys it had
+        log.exception("the HiPS build failed")
+        print(f"warning: the HiPS build failed ({exc}); serving the surveys built before", file=sys.stderr)
     return cmd_serve(settings, args)
 
 
 def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
-    return _ingest(settings, database_url(settings), [Path(p) for p in args.paths], progress=not args.quiet)
+    code = _ingest(settings, database_url(settings), [Path(p) for p in args.paths], progress=not args.quiet)
+    if published_surveys(settings.hips_root):
+        # Surveys are rebuilt on request, not here: a build can take long, and only the operator
+        # knows when the ingests of a night are done.
+        print("the HiPS surveys do not show these images yet: run dalserver hips build (it redoes only their tiles)")
+    return code
 
 
 def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
@@ -236,6 +322,40 @@ def build_parser() -> argparse.ArgumentParser:
     harvest.add_argument("--full", action="store_true", help="harvest everything again, not only what changed")
     harvest.add_argument("--quiet", action="store_true", help="no progress bar")
     harvest.set_defaults(func=cmd_registry)
+    hips = sub.add_parser("hips", help="HiPS surveys of the archive's images")
+    hips_sub = hips.add_subparsers(dest="action", required=True)
+    build = hips_sub.add_parser(
+        "build",
+        help="build or bring up to date a HiPS survey per collection and band, and a colour one (only the tiles of new or changed images are redone)",
+    )
+    build.add_argument("--band", action="append", default=[], help="only this em_band_name (repeatable)")
+    build.add_argument("--collection", action="append", default=[], help="only this obs_collection (repeatable)")
+    build.add_argument(
+        "--color",
+        action="append",
+        metavar="RED,GREEN,BLUE",
+        help="a colour survey of these three bands (repeatable; default: three per collection)",
+    )
+    build.add_argument("--no-color", action="store_true", help="no colour survey")
+    build.add_argument(
+        "--order", type=int, help="deepest HiPS order (default: the one matching the images' pixel scale)"
+    )
+    build.add_argument("--tile-width", type=int, default=512, help="tile side in pixels, a power of two (default 512)")
+    build.add_argument(
+        "--cut",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help="display cut of the PNG tiles (default: 1st and 99th percentiles of the pixels)",
+    )
+    build.add_argument(
+        "--full", action="store_true", help="rebuild every tile, not only those of new or changed images"
+    )
+    build.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.set_defaults(func=cmd_hips_build)
+    hips_list = hips_sub.add_parser("list", help="the published surveys")
+    hips_list.set_defaults(func=cmd_hips_list)
     sample = sub.add_parser("sample", help="write the synthetic Suprime-Cam sample")
     sample.add_argument("directory", nargs="?")
     sample.set_defaults(func=cmd_sample)

@@ -44,9 +44,10 @@ class ErrorStyle(Enum):
     # Simple Cone Search 1.03: an error VOTable (INFO name="Error" and QUERY_STATUS=ERROR) with
     # HTTP 200 for a request the client got wrong; the message alone
     SCS_VOTABLE = "scs"
+    PLAIN_TEXT = "text"  # HiPS (static files, no error document of its own): text/plain, the message alone
 
     def message(self, error: DALIError) -> str:
-        if self in (ErrorStyle.PLAIN_VOTABLE, ErrorStyle.SCS_VOTABLE):
+        if self in (ErrorStyle.PLAIN_VOTABLE, ErrorStyle.SCS_VOTABLE, ErrorStyle.PLAIN_TEXT):
             return error.message
         name = error.fault.soda_name if self is ErrorStyle.SODA_TEXT else error.fault.dal_name
         return f"{name}: {error.message}"

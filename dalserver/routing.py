@@ -54,7 +54,7 @@ def error_style(request: Request) -> ErrorStyle:
 def error_response(request: Request, error: DALIError) -> Response:
     style = error_style(request)
     message = style.message(error)
-    if style is ErrorStyle.SODA_TEXT:
+    if style in (ErrorStyle.SODA_TEXT, ErrorStyle.PLAIN_TEXT):
         return PlainTextResponse(message, status_code=error.status_code, headers=error.headers)
     if style is ErrorStyle.SCS_VOTABLE:
         # SCS 1.03 answers the client's mistakes with HTTP 200 and an error VOTable; the

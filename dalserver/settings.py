@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     oai_page_size: int = 100  # records per OAI-PMH ListRecords/ListIdentifiers answer (then a resumption token)
     scs_max_sr: float = 10.0  # largest cone search radius (degrees)
     registry_schema_dir: Path | None = None  # IVOA XSDs for checking harvested records; default: python3-gavo's copies
+    # HiPS surveys: written by `dalserver hips build`, served under /hips
+    hips_dir: Path | None = None  # default: <home>/hips
 
     @property
     def public_url(self) -> str:
@@ -87,6 +89,10 @@ class Settings(BaseSettings):
     @property
     def registry_path(self) -> Path:
         return (self.registry_file or self.home / "registry.yaml").absolute()
+
+    @property
+    def hips_root(self) -> Path:
+        return (self.hips_dir or self.home / "hips").absolute()
 
     @property
     def schema_extension_dirs(self) -> tuple[Path, ...]:

@@ -1,0 +1,139 @@
+"""The HiPS node: every published survey's files under ``/hips/<survey>/``, the HiPS list at
+``/hips/hipslist`` (HiPS 1.0 sec. 5.2) and a page listing them at ``/hips``.
+
+Everything here may be read by Aladin Lite from pages of other sites, so every answer, a 404
+included, carries ``Access-Control-Allow-Origin: *``. Tiles are cached by clients for an hour and
+revalidated by their ETag (a rebuild changes them in place); properties and the list for a minute.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from dalserver.faults import ErrorStyle, NotFoundFault
+from dalserver.routing import protocol_router
+from dalserver.services import services
+from hips_build import properties as props
+from hips_build.publish import HipsStore, PublishedSurvey
+
+router = protocol_router(ErrorStyle.PLAIN_TEXT, tags=["HiPS"])
+
+CORS = {"Access-Control-Allow-Origin": "*"}
+TILE_CACHE = "public, max-age=3600"
+METADATA_CACHE = "public, max-age=60"
+
+# Tiles and Allsky files are FITS images (RFC 4047: image/fits for an image in the primary HDU);
+# the MOC is a binary table (application/fits).
+_MEDIA_TYPES = {
+    ".fits": "image/fits",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/x-votable+xml",
+    ".tsv": "text/tab-separated-values; charset=utf-8",
+}
+
+
+def _store(request: Request) -> HipsStore:
+    return HipsStore(services(request).settings.hips_root)
+
+
+def _not_found(message: str) -> NotFoundFault:
+    fault = NotFoundFault(message)
+    fault.headers.update(CORS)
+    return fault
+
+
+def _media_type(path: Path) -> str:
+    if path.name == "properties":
+        return "text/plain; charset=utf-8"
+    if path.name == "Moc.fits":
+        return "application/fits"
+    return _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def _survey_file(store: HipsStore, survey: str, relative: str) -> Path:
+    """The file ``relative`` of a published survey; nothing hidden, nothing outside it."""
+    if survey.startswith(".") or survey not in store.names():
+        raise _not_found(f"no HiPS survey {survey!r} here; /hips/hipslist lists them")
+    root = store.current(survey)
+    parts = Path(relative).parts
+    if root is None or not parts or "\x00" in relative or any(p.startswith(".") or p in ("..", "/") for p in parts):
+        raise _not_found(f"no file {relative!r} in the HiPS survey {survey}")
+    candidate = (root / relative).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file():
+        raise _not_found(f"no file {relative!r} in the HiPS survey {survey}")
+    return candidate
+
+
+def _file_response(request: Request, path: Path, cache: str) -> Response:
+    # With the stat given, FileResponse sets its ETag and Last-Modified now, so they can be compared.
+    response = FileResponse(
+        path, media_type=_media_type(path), headers={**CORS, "Cache-Control": cache}, stat_result=path.stat()
+    )
+    etag = response.headers.get("etag")
+    wanted = request.headers.get("if-none-match")
+    if etag and wanted and etag in [t.strip().removeprefix("W/") for t in wanted.split(",")]:
+        return Response(status_code=304, headers={**CORS, "Cache-Control": cache, "ETag": etag})
+    return response
+
+
+@router.api_route("/hips/hipslist", methods=["GET", "HEAD"], summary="The HiPS list of this node (HiPS 1.0 sec. 5.2)")
+async def hipslist(request: Request) -> PlainTextResponse:
+    settings = services(request).settings
+    records = [s.hipslist_record(settings.public_url) for s in _store(request).published()]
+    text = props.hipslist(records, f"{settings.public_url}/hips ({settings.title})")
+    return PlainTextResponse(text, headers={**CORS, "Cache-Control": METADATA_CACHE})
+
+
+def _row(survey: PublishedSurvey) -> str:
+    p = survey.properties
+    name = html.escape(survey.name)
+    return (
+        f'<tr><td><a href="/hips/{name}/properties">{name}</a></td><td>{html.escape(survey.title)}</td>'
+        f"<td>{html.escape(p.get('hips_order', ''))}</td><td>{html.escape(p.get('hips_tile_format', ''))}</td>"
+        f"<td>{html.escape(p.get('hips_release_date', ''))}</td></tr>"
+    )
+
+
+@router.api_route("/hips", methods=["GET", "HEAD"], summary="The HiPS surveys of this archive, as a page")
+async def index(request: Request) -> HTMLResponse:
+    settings = services(request).settings
+    surveys = _store(request).published()
+    rows = (
+        "\n".join(_row(s) for s in surveys)
+        or '<tr><td colspan="5">none yet: run <code>dalserver hips build</code></td></tr>'
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>HiPS surveys of {html.escape(settings.title)}</title></head>
+<body><h1>HiPS surveys of {html.escape(settings.title)}</h1>
+<p>Give Aladin a survey's URL (<code>{html.escape(settings.public_url)}/hips/&lt;survey&gt;</code>), or this node's
+<a href="/hips/hipslist">HiPS list</a> as a HiPS server.</p>
+<table><tr><th>survey</th><th>title</th><th>order</th><th>tiles</th><th>released</th></tr>
+{rows}
+</table></body></html>
+"""
+    return HTMLResponse(page, headers={**CORS, "Cache-Control": METADATA_CACHE})
+
+
+@router.api_route("/hips/{survey}", methods=["GET", "HEAD"], include_in_schema=False)
+async def survey_root(request: Request, survey: str) -> RedirectResponse:
+    _survey_file(_store(request), survey, "properties")
+    return RedirectResponse(f"/hips/{survey}/properties", headers=CORS)
+
+
+@router.api_route("/hips/{survey}/{relative:path}", methods=["GET", "HEAD"], summary="A file of a HiPS survey")
+async def survey_file(request: Request, survey: str, relative: str) -> Response:
+    store = _store(request)
+    if relative in ("", "/"):
+        _survey_file(store, survey, "properties")
+        return RedirectResponse(f"/hips/{survey}/properties", headers=CORS)
+    path = _survey_file(store, survey, relative)
+    cache = METADATA_CACHE if path.name in ("properties", "index.html") else TILE_CACHE
+    return _file_response(request, path, cache)
