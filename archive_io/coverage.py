@@ -24,10 +24,16 @@ REGISTRY_ORDER = 6
 Footprint = Sequence[tuple[float, float]]  # vertices (ra, dec) in degrees, ICRS
 
 
-def footprints_moc(footprints: Iterable[Footprint], max_order: int = DEFAULT_ORDER) -> MOC:
-    """The union of the footprints at HEALPix ``max_order`` (a cell counts when it overlaps one)."""
+def _moc_class() -> type[MOC]:
+    """mocpy's MOC, imported on first use: 29 MB a server worker only pays when it makes a MOC."""
     from mocpy import MOC
 
+    return MOC
+
+
+def footprints_moc(footprints: Iterable[Footprint], max_order: int = DEFAULT_ORDER) -> MOC:
+    """The union of the footprints at HEALPix ``max_order`` (a cell counts when it overlaps one)."""
+    MOC = _moc_class()  # noqa: N806
     vertices = [np.asarray(f, dtype=float) for f in footprints if len(f) >= 3]
     if not vertices:
         return MOC.new_empty(max_order)
@@ -44,6 +50,7 @@ def footprints_moc(footprints: Iterable[Footprint], max_order: int = DEFAULT_ORD
 def cells_moc(cells: Iterable[int], order: int = DEFAULT_ORDER) -> MOC:
     """The MOC of nested HEALPix cells at ``order``: a catalogue's coverage is the cells that hold
     its sources (the database counts them, ``healpix_nest(order, position)``)."""
+    MOC = _moc_class()  # noqa: N806
     ipix = np.fromiter((int(c) for c in cells), dtype=np.uint64)
     if not ipix.size:
         return MOC.new_empty(order)
@@ -56,7 +63,7 @@ def moc_to_ascii(moc: MOC) -> str:
 
 
 def moc_from_ascii(text: str) -> MOC:
-    return MOC.from_string(text, format="ascii")
+    return _moc_class().from_string(text, format="ascii")
 
 
 def degraded(text: str, order: int) -> str:

@@ -25,8 +25,6 @@ from dalserver.memory import use_frugal_allocators
 from dalserver.moc import routes as moc_routes
 from dalserver.obscore_values import ObsCoreValuesCache
 from dalserver.paths import TidyPaths
-from dalserver.records.publish import publish_local
-from dalserver.records.state import ensure_service_rows
 from dalserver.registry import routes as registry_routes
 from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.scs import routes as scs_routes
@@ -60,17 +58,6 @@ def build_services(settings: Settings, database_url: str) -> Services:
     return Services(settings, health, pool, queries, catalog, runner, values)
 
 
-async def publish_records(svc: Services, database_url: str) -> None:
-    """The services' records date from the first start, and the archive's records are in its
-    relational registry. A wrong registry file must not keep the data from being served: it is
-    reported, and /oai says what is wrong."""
-    try:
-        await ensure_service_rows(svc.pool)
-        await publish_local(svc.pool, database_url, svc.settings)
-    except Exception:
-        log.exception("the archive's registry records could not be loaded into its relational registry")
-
-
 RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"  # set by `dalserver serve` for its workers
 
 
@@ -89,7 +76,6 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         svc = build_services(settings, database_url)
         await svc.pool.open(wait=True, timeout=30)
         await svc.health.start()
-        await publish_records(svc, database_url)
         # Build the ADQL parser now, then take start-up objects out of the cyclic GC's scans:
         # collecting over lark's tables otherwise adds 20-30 ms pauses to random requests.
         warm_up_parser()

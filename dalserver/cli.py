@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -65,12 +66,23 @@ def _refresh_registry(settings: Settings, url: str) -> None:
         )
 
 
+def _records_at_start(settings: Settings) -> None:
+    """The archive's registry records into its relational registry, once per start, by a process
+    of its own: building them loads mocpy and astropy (some 40 MB), which no worker should carry
+    for the one job. A wrong registry file must not keep the data from being served: it is
+    reported, and /oai says what is wrong."""
+    done = subprocess.run([sys.executable, "-m", "dalserver", "registry", "refresh"], capture_output=True, text=True)
+    if done.returncode != 0:
+        log.error("the registry records could not be loaded into the relational registry: %s", done.stderr.strip())
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from dalserver.app import RESOLVED_URL_VARIABLE
     from dalserver.serving import serve
 
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)
+    _records_at_start(settings)
     workers = args.workers or settings.workers or os.cpu_count() or 1
     try:
         pool_size = pool_size_per_worker(settings.pool_max_size, workers, max_connections(url))
@@ -153,6 +165,8 @@ def cmd_hips_build(settings: Settings, args: argparse.Namespace) -> int:
     bootstrap(url, settings.schema_extension_dirs)
     report = _build_hips(settings, url, args)
     usable = [r for r in report.results if r.status in ("built", "updated", "up to date")]
+    if usable:
+        _refresh_registry(settings, url)  # each survey is a record of its own (HiPS capability)
     return 0 if usable else 1
 
 

@@ -16,6 +16,7 @@ from astropy.wcs import WCS, FITSFixedWarning
 
 from adql.dialects.pgsphere import spoly_text
 from archive_io.image_hdu import NoImageHDU, image_hdu
+from data_ingest.identifiers import collection_key
 from data_ingest.instruments import FILTER_KEYWORDS, profile_for
 from data_ingest.provenance import WCS_KEYWORDS, HeaderReads
 
@@ -49,12 +50,6 @@ def _angular_separation(ra1: float, dec1: float, ra2: np.ndarray, dec2: np.ndarr
 def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]:
     """The ObsCore row for one FITS image; ``IngestError`` if it cannot be described."""
     return describe_fits(path, context)[0]
-
-
-def collection_key(collection: str) -> str:
-    """The collection's name as it appears in IVOIDs and URLs: its registry record is
-    ``ivo://AUTHORITY/<key>`` and its datasets' publisher DIDs ``ivo://AUTHORITY/<key>?obs_id``."""
-    return collection.lower().replace("/", "-").replace(" ", "-")
 
 
 def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], dict[str, Any]]:

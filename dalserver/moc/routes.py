@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import io
 import json
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from fastapi.responses import Response
-from mocpy import MOC
+
+if TYPE_CHECKING:
+    from mocpy import MOC  # loaded by archive_io.coverage when a MOC is first made
 
 from archive_io.coverage import moc_from_ascii, moc_to_ascii
 from dalserver.faults import ErrorStyle, NotFoundFault
@@ -28,7 +31,7 @@ from dalserver.records.store import Published, published_records
 from dalserver.routing import protocol_router
 from dalserver.services import services
 from data_ingest import registry_state as keys
-from data_ingest.fits_images import collection_key
+from data_ingest.identifiers import collection_key
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["MOC"])
 

@@ -21,20 +21,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from lxml import etree
-from mocpy import MOC
 
-from archive_io.coverage import moc_from_ascii, moc_to_ascii
+if TYPE_CHECKING:
+    from mocpy import MOC
+
+from archive_io.coverage import REGISTRY_ORDER, degraded, moc_from_ascii, moc_to_ascii
 from dalserver.records.config import RegistryConfig, ResourceOverride
 from dalserver.records.state import ArchiveState, ResourceState
 from dalserver.settings import Settings
 from dalserver.vosi import documents
 from dalserver.vosi.resources import OUTPUT_FORMATS, tap_limits
 from data_ingest import registry_state as keys
-from data_ingest.fits_images import collection_key
+from data_ingest.identifiers import collection_key
+from hips_build.publish import PublishedSurvey, published_surveys
 
 RI = "http://www.ivoa.net/xml/RegistryInterface/v1.0"
 VR = documents.VR
@@ -116,6 +120,8 @@ class Naming:
             return f"{base}/{collection_key(name)}"
         if kind == "catalog":
             return f"{base}/{name.replace('.', '/')}"
+        if kind == "hips":
+            return name  # a survey's key is its creator_did, an IVOID under this authority already
         raise ValueError(f"unknown resource key {resource_key!r}")
 
 
@@ -516,6 +522,49 @@ class _Builder:
         self.tableset(root, [name])
         return root
 
+    def hips(self, survey: PublishedSurvey) -> etree._Element:
+        """A HiPS survey as its own resource (HiPS 1.0 sec. 4.5): the survey's base URL is the
+        capability's access URL, its properties the source of title and coverage."""
+        p = survey.properties
+        key = hips_key(survey)
+        when = _hips_date(survey, self.state.read_at.replace(microsecond=0))
+        moc = None
+        if survey.moc is not None:
+            from mocpy import MOC  # noqa: N814  # imported when a record is built, not at start-up
+
+            moc = degraded(moc_to_ascii(MOC.from_fits(survey.moc)), REGISTRY_ORDER)
+        row = ResourceState(
+            key,
+            when,
+            when,
+            moc=moc,
+            t_min=_float(p.get("t_min")),
+            t_max=_float(p.get("t_max")),
+            em_min=_float(p.get("em_min")),
+            em_max=_float(p.get("em_max")),
+        )
+        root = etree.Element(f"{{{RI}}}Resource", nsmap=NSMAP)
+        _typed(root, "vs:CatalogService")
+        root.set("created", _utc(when))
+        root.set("updated", _utc(when))
+        root.set("status", "active")
+        _sub(root, "title", survey.title)
+        _sub(root, "identifier", survey.creator_did)
+        self.curation(root, row)
+        description = p.get("obs_description") or (
+            f"HiPS survey {survey.title} of {self.config.publisher}, built from the images of the "
+            f"{p.get('obs_collection', 'archive')} collection; view it in Aladin at {survey.service_url(self.base)}."
+        )
+        collection = p.get("obs_collection")
+        related = [keys.collection_key(collection)] if collection in self.state.collections else []
+        self.content(root, description, "Survey", relationships=[("IsDerivedFrom", related)])
+        self.rights(root)
+        cap = _sub(root, "capability", standardID=HIPS_STANDARD)
+        iface = _typed(_sub(cap, "interface", role="std", version="1.0"), "vs:ParamHTTP")
+        _sub(iface, "accessURL", survey.service_url(self.base), use="base")
+        self.coverage(root, [row], f"{survey.service_url(self.base)}/Moc.fits", ())
+        return root
+
     def cone_capability(self, root: etree._Element, table: str) -> None:
         url = f"{self.base}/scs/{table}"
         cap = self.param_capability(
@@ -555,9 +604,35 @@ class _Builder:
         return self._collection_rows() + [self.state.resource(keys.catalog_key(c)) for c in self.catalogs()]
 
 
+HIPS_STANDARD = "ivo://ivoa.net/std/hips#hips-1.0"
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def hips_key(survey: PublishedSurvey) -> str:
+    return f"hips:{survey.creator_did}"
+
+
+def _hips_date(survey: PublishedSurvey, fallback: datetime) -> datetime:
+    """The survey's release date (HiPS properties write ISO 8601 to the minute, UTC)."""
+    text = survey.properties.get("hips_release_date", "").replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return fallback
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
+
+
 def _first_cell_centre(moc: MOC) -> tuple[float, float]:
     """The centre of the MOC's first cell: a position that certainly has data (the barycentre of
     a whole MOC need not lie in it)."""
+    from mocpy import MOC  # noqa: N814  # imported when a record is built, not at start-up
+
     first = moc.flatten()[:1]
     cell = MOC.from_healpix_cells(first, np.full(1, moc.max_order, dtype=np.uint8), moc.max_order)
     centre = cell.barycenter()
@@ -600,6 +675,13 @@ def build_records(state: ArchiveState, settings: Settings, config: RegistryConfi
             etree.indent(element)
         row = state.resource(key)
         records.append(Record(key, builder.names.of(key), row.updated, element is None, element))
+    for survey in published_surveys(settings.hips_root):
+        if not survey.creator_did:
+            continue
+        element = builder.hips(survey)
+        etree.indent(element)
+        when = _hips_date(survey, state.read_at.replace(microsecond=0))
+        records.append(Record(hips_key(survey), survey.creator_did, when, False, element))
     return records
 
 

@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from dalserver.db.session import setup_statements
 from dalserver.records.build import record_xml
 from dalserver.records.publish import publish_local
+from dalserver.records.state import ensure_service_rows
 from dalserver.records.store import Published, published
 from dalserver.settings import Settings
 
@@ -33,6 +34,7 @@ def refresh(url: str, settings: Settings) -> int:
 
     async def run() -> int:
         async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False, configure=_configure) as pool:
+            await ensure_service_rows(pool)
             return await publish_local(pool, url, settings)
 
     return asyncio.run(run())

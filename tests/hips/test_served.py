@@ -11,11 +11,13 @@ import httpx
 import psycopg
 import pytest
 from astropy.io import fits
+from lxml import etree
 
 from hips_build import properties as props
 from hips_build.obscore_images import obscore_images
 from tests.hips.conftest import BANDS
 from tests.support.archive import Archive
+from tests.support.schemas import schema_errors
 
 NAME = "subaru-suprime-cam-n-b-l497"
 
@@ -175,3 +177,28 @@ def test_after_ingesting_new_images_a_rebuild_redoes_only_their_tiles(
         assert int(props.parse((survey / "properties").read_text())["hips_nb_tiles"]) == 2 * len(after)
     finally:
         db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_every_survey_is_a_registry_record_with_the_hips_capability(
+    hips_built: object, server: str, archive: Archive, registry_xsd: etree.XMLSchema, db: psycopg.Connection
+) -> None:
+    from tests.registry.test_oai_server import oai
+
+    hipslist = [props.parse(b) for b in httpx.get(f"{server}/hips/hipslist").text.split("\n\n")]
+    surveys = {b["creator_did"]: b["hips_service_url"] for b in hipslist if b}
+    assert len(surveys) == 4
+    ri = "http://www.ivoa.net/xml/RegistryInterface/v1.0"
+    for ivoid, url in surveys.items():
+        document = oai(server, verb="GetRecord", metadataPrefix="ivo_vor", identifier=ivoid)
+        assert schema_errors(registry_xsd, document) == ""
+        resource = document.find(f".//{{{ri}}}Resource")
+        assert resource is not None and resource.findtext("identifier") == ivoid
+        capability = resource.find("capability[@standardID='ivo://ivoa.net/std/hips#hips-1.0']")
+        assert capability is not None and capability.findtext("interface/accessURL") == url
+        assert resource.findtext("coverage/spatial")  # the survey's MOC, at the registry's order
+    # `hips build` refreshed the relational registry: pyvo's RegTAP queries find the surveys too.
+    found = db.execute(
+        "SELECT ivoid, access_url FROM rr.capability NATURAL JOIN rr.interface "
+        "WHERE standard_id = 'ivo://ivoa.net/std/hips#hips-1.0'"
+    ).fetchall()
+    assert {i: u for i, u in found} == {i.lower(): u for i, u in surveys.items()}
