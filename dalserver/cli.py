@@ -99,6 +99,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"writing synthetic Suprime-Cam SXDS stacks into {sample_dir}")
         write_sample(sample_dir)
     _ingest(settings, url, [sample_dir])
+    print(f"the portal: {settings.public_url}/ (open it in a browser)", flush=True)
     return cmd_serve(settings, args)
 
 
