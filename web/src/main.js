@@ -17,7 +17,7 @@ const initial = readState();
 
 // ------------------------------------------------------------------ tabs (WAI-ARIA tabs pattern)
 const tabs = [...document.querySelectorAll('[role="tab"]')];
-function showTab(name, { focus = false } = {}) {
+function showTab(name, { focus = false, record = true } = {}) {
   for (const tab of tabs) {
     const on = tab.dataset.tab === name;
     tab.setAttribute("aria-selected", String(on));
@@ -25,7 +25,7 @@ function showTab(name, { focus = false } = {}) {
     $(tab.getAttribute("aria-controls")).hidden = !on;
     if (on && focus) tab.focus();
   }
-  writeState({ tab: name });
+  if (record) writeState({ tab: name });
 }
 for (const tab of tabs) {
   tab.addEventListener("click", () => showTab(tab.dataset.tab));
@@ -243,11 +243,16 @@ searchForm.addEventListener("submit", (event) => {
   event.preventDefault();
   searchImages();
 });
+// An error shows on submit; it goes as soon as the field is mended (checking on blur instead
+// would move the button away under a click that is in progress).
 for (const [input, parse] of [
   [fields.pos, parsePosition],
   [fields.radius, parseRadius],
+  [fields.band, (t) => parseBand(t, bandNames)],
 ]) {
-  input.addEventListener("change", () => checked(input, parse));
+  input.addEventListener("input", () => {
+    if (input.getAttribute("aria-invalid") === "true") checked(input, parse);
+  });
 }
 
 async function loadSiaChoices() {
@@ -390,7 +395,7 @@ for (const [key, input] of Object.entries(fields)) if (initial[key] !== undefine
 if (initial.maxrec) ($("image-maxrec").value = initial.maxrec), ($("adql-maxrec").value = initial.maxrec);
 if (initial.mode === "async") $("mode-async").checked = true;
 $("image-maxrec").placeholder = $("adql-maxrec").placeholder = String(config.maxrec_default);
-showTab(initial.tab || (initial.search === "adql" ? "adql" : "images"));
+showTab(initial.tab || (initial.search === "adql" ? "adql" : "images"), { record: false });
 await Promise.all([loadSiaChoices(), loadTables(), loadExamples()]);
 for (const key of ["instrument", "collection"]) if (initial[key]) fields[key].value = initial[key];
 results.clear("Search images or run a query: the rows appear here.");
