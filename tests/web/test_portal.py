@@ -18,7 +18,9 @@ from astropy.io.votable import parse_single_table
 from PIL import Image, ImageStat
 from playwright.sync_api import Browser, Page
 
+from tests.support.archive import Archive, fresh_database
 from tests.support.browser import GuardedPage
+from tests.support.servers import another_server
 from tests.web.conftest import open_portal
 
 OBSCORE_QUERY = "SELECT TOP 20 obs_id, s_ra, s_dec, em_band_name, t_exptime FROM ivoa.obscore ORDER BY obs_id"
@@ -462,3 +464,28 @@ def test_100000_rows_scroll_with_a_bounded_dom(portal: GuardedPage, five_million
     )
     assert rendered_rows(page)[0][2] == "0"
     portal.expect_clean()
+
+
+def test_a_server_failure_shows_its_message_not_a_trace(
+    archive: Archive, browser: Browser, shots: Path, tmp_path: Path
+) -> None:
+    """A real failure of the service: a server whose jobs directory was replaced by a file cannot
+    store a job (a 500); the page shows the service's message."""
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    url = fresh_database(archive, "dalserver_portal_failure_test")  # no other server claims its jobs
+    with another_server(
+        {**archive.env, "DALSERVER_DATABASE_URL": url}, tmp_path / "server.log", {"DALSERVER_JOBS_DIR": str(jobs)}
+    ) as failing:
+        jobs.rmdir()
+        jobs.write_text("not a directory")
+        for opened in open_portal(browser, shots, f"{failing.base}/"):
+            page = opened.page
+            run_adql(page, "SELECT TOP 3 table_name FROM tap_schema.tables", mode="async")
+            page.wait_for_selector("#results-error:not([hidden])", timeout=60_000)
+            message = page.locator("#results-error").inner_text()
+            assert message.startswith("The service failed (500): ") and "could not be stored on the server" in message
+            assert "Traceback" not in message and str(jobs) not in message
+            assert page.get_by_role("button", name="Run query").is_enabled()
+            opened.screenshot("server-failure")
+            opened.expect_clean(allowed_errors=("status of 500",))
