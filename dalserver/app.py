@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from adql.parser import warm_up as warm_up_parser
@@ -36,6 +35,7 @@ from dalserver.soda import routes as soda_routes
 from dalserver.tap import async_jobs, examples, sync, vosi
 from dalserver.uws.runner import JobRunner
 from dalserver.uws.store import JobStore
+from dalserver.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +105,12 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         moc_routes.router,
         scs_routes.router,
         hips_routes.router,
+        web_routes.router,
     ):
         app.include_router(router)
     add_error_handlers(app)
     app.add_middleware(AnswerWhenTheDatabaseHangs)
     app.add_middleware(Compress, level=settings.gzip_level)
     app.add_middleware(TidyPaths)  # outermost: every route sees the tidied path
-
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/tap")
 
     return app

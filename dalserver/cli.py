@@ -96,9 +96,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.database_url:
         watchdog = ClusterWatchdog(managed_cluster(settings))  # the managed cluster is ours to keep running
         watchdog.start()
-    base = f"http://{settings.host}:{settings.port}"
+    base = settings.public_url
+    print(f"the portal: {base}/ (open it in a browser)", flush=True)
     print(
-        f"serving {settings.title}: TAP {base}/tap, SIA {base}/sia, DataLink {base}/datalink "
+        f"serving {settings.title}: TAP {base}/tap, SIA {base}/sia, DataLink {base}/datalink, SODA {base}/soda, "
+        f"cone search {base}/scs, HiPS {base}/hips/hipslist, OAI-PMH {base}/oai "
         f"({workers} worker{'s' if workers > 1 else ''}, {pool_size}+{pool_size} database connections each; "
         "Ctrl-C to stop)",
         flush=True,

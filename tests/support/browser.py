@@ -1,0 +1,81 @@
+"""Debian's Chromium driven by Playwright (never a downloaded browser): headless, WebGL 2 through
+SwiftShader (Aladin Lite needs it), and pages that fail their test if they ask for anything off
+this machine or log a console error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@dataclass
+class GuardedPage:
+    """A page with what it asked of other hosts and what it logged as errors."""
+
+    page: Page
+    shots: Path
+    outside: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    step: int = 0
+
+    def screenshot(self, name: str) -> Path:
+        self.step += 1
+        path = self.shots / f"{self.step:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def expect_clean(self, allowed_errors: tuple[str, ...] = ()) -> None:
+        """Nothing fetched from elsewhere; no console error but the browser's report of a request
+        the test made fail on purpose (``allowed_errors``: substrings of such messages)."""
+        assert self.outside == [], f"the page asked for {self.outside}"
+        unexpected = [e for e in self.errors if not any(a in e for a in allowed_errors)]
+        assert unexpected == [], f"console errors: {unexpected}"
+        self.errors.clear()
+
+
+@contextmanager
+def guarded_page(browser: Browser, shots: Path, viewport: tuple[int, int] = (1400, 1000)) -> Iterator[GuardedPage]:
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True)
+    page = context.new_page()
+    guarded = GuardedPage(page, shots)
+
+    def only_this_machine(route: Route) -> None:
+        host = urlparse(route.request.url).hostname
+        if host in LOCAL_HOSTS or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            guarded.outside.append(route.request.url)
+            route.abort()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            guarded.errors.append(f"{message.text} ({message.location.get('url', '')})")
+
+    page.route("**/*", only_this_machine)
+    page.on("console", console)
+    page.on("pageerror", lambda error: guarded.errors.append(f"uncaught: {error}"))
+    try:
+        yield guarded
+    finally:
+        context.close()
