@@ -27,6 +27,7 @@ from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
 from tests.support.archive import Archive, load_catalog
 from tests.support.generated import five_million_view
+from tests.support.hips import SERVED_BANDS
 from tests.support.schemas import registry_schemas, stilts_schemas, votable_schema
 from tests.support.servers import RunningServer, free_port, start_server, stop_server
 
@@ -159,3 +160,19 @@ def registry_xsd(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
     """OAI-PMH, VOResource 1.1, VODataService 1.2, VORegistry, TAPRegExt, SIA and ConeSearch
     registry extensions and Dublin Core, as Debian's python3-gavo ships them."""
     return registry_schemas(tmp_path_factory.mktemp("registry-xsd"))
+
+
+@pytest.fixture(scope="session")
+def served_surveys(archive: Archive) -> subprocess.CompletedProcess[str]:
+    """HiPS surveys of three bands and a colour one, built on the session's archive by the real
+    command (64-pixel tiles, so it takes seconds) and served by the session's server."""
+    bands = [a for b in SERVED_BANDS for a in ("--band", b)]
+    done = subprocess.run(
+        [sys.executable, "-m", "dalserver", "hips", "build", *bands, "--tile-width", "64", "--quiet"],
+        env=archive.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return done

@@ -9,7 +9,7 @@ from hashlib import sha256
 from html import escape
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from adql.functions import SIGNATURES
@@ -24,9 +24,6 @@ router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Portal"])
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=3600"
-# Optional services the page uses when this server has them (a site without HiPS or MOC, or a
-# build without those packages, has no such route): the page then says so instead of asking.
-OPTIONAL = {"hipslist": ("/hips/hipslist", "hips/hipslist"), "moc": ("/moc/{name}", "moc/all.json")}
 
 
 def _not_modified(request: Request, etag: str, headers: dict[str, str]) -> Response | None:
@@ -58,13 +55,8 @@ async def portal_page(request: Request) -> Response:
     )
 
 
-def _paths(app: FastAPI) -> set[str]:
-    return {getattr(route, "path", "") for route in app.router.routes}
-
-
 def portal_config(request: Request) -> dict[str, Any]:
     settings = services(request).settings
-    paths = _paths(request.app)
     config: dict[str, Any] = {
         "title": settings.title,
         "maxrec_default": settings.maxrec_default,
@@ -74,13 +66,14 @@ def portal_config(request: Request) -> dict[str, Any]:
         "sia": "sia/query",
         "datalink": "datalink/links",
         "soda": "soda/sync",
+        # An archive with no survey built answers an empty list: the page then says so.
+        "hipslist": "hips/hipslist",
+        "moc": "moc/all.json",
         "adql": {
             "keywords": sorted(RESERVED_WORDS),
             "functions": sorted({*SIGNATURES, *(name.upper() for name in USER_FUNCTIONS)}),
         },
     }
-    for key, (route, url) in OPTIONAL.items():
-        config[key] = url if route in paths else None
     return config
 
 

@@ -15,8 +15,8 @@ from lxml import etree
 
 from hips_build import properties as props
 from hips_build.obscore_images import obscore_images
-from tests.hips.conftest import BANDS
 from tests.support.archive import Archive
+from tests.support.hips import SERVED_BANDS as BANDS
 from tests.support.schemas import schema_errors
 
 NAME = "subaru-suprime-cam-n-b-l497"
@@ -29,11 +29,8 @@ def _cli(archive: Archive, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def hips_built(archive: Archive) -> subprocess.CompletedProcess[str]:
-    bands = [a for b in BANDS for a in ("--band", b)]
-    done = _cli(archive, "build", *bands, "--tile-width", "64", "--quiet")
-    assert done.returncode == 0, done.stderr
-    return done
+def hips_built(served_surveys: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    return served_surveys
 
 
 def test_obscore_lists_every_sample_image_with_its_file_and_checksum(archive: Archive, db: psycopg.Connection) -> None:

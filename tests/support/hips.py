@@ -42,3 +42,8 @@ def sample_images(directory: Path, bands: Iterable[str]) -> list[SourceImage]:
     paths = write_sample(directory / "suprimecam")
     images = source_images(paths, directory)
     return [i for i in images if i.band in wanted]
+
+
+# The bands of the surveys the session's server publishes (``served_surveys`` in tests/conftest.py):
+# the four central stacks of three narrow and intermediate bands, so the build takes seconds.
+SERVED_BANDS = ("I-A-L598", "N-A-L503", "N-B-L497")

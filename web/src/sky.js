@@ -114,7 +114,8 @@ export class SkyView {
     };
     this.aladin.on("positionChanged", changed);
     this.aladin.on("zoomChanged", changed);
-    await Promise.all([this.loadSurveys(view.survey), this.loadMoc()]);
+    await this.loadSurveys(view.survey);
+    await this.loadMoc();
     this.container.dataset.ready = "true";
   }
 
@@ -177,7 +178,9 @@ export class SkyView {
   }
 
   async loadMoc() {
-    if (!this.config.moc) return;
+    // Aladin Lite draws a MOC over a base survey, and with none it fetches its default (DSS, from
+    // CDS): the coverage is shown only over the archive's own surveys.
+    if (!this.config.moc || !this.surveys.length) return;
     try {
       const json = await (await request(serviceUrl(this.config.moc))).json();
       this.aladin.addMOC(this.A.MOCFromJSON(json, { name: "Coverage", color: "#6699ff", opacity: 0.15, lineWidth: 1, fill: true }));
