@@ -4,8 +4,6 @@ FITS, ASCII and JSON (MOC 2.0), readable by mocpy and astropy."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import astropy.units as u
@@ -19,7 +17,7 @@ from mocpy import MOC
 from archive_io.coverage import footprints_moc, spoly_vertices
 from data_ingest.sample import stack_specs
 from tests.support.archive import Archive
-from tests.support.registry import write_sxds_catalog
+from tests.support.registry import drop_catalog, publish_catalog, write_sxds_catalog
 
 COLLECTION = "subaru-suprime-cam"
 
@@ -32,27 +30,10 @@ def _covers(moc: MOC, ra: float, dec: float) -> bool:
 def sources(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[np.ndarray]:
     directory = tmp_path_factory.mktemp("moc")
     data, meta = write_sxds_catalog(directory, sources=200, seed=5)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dalserver",
-            "ingest",
-            "catalog",
-            str(data),
-            "--table",
-            "mocs.sources",
-            "--meta",
-            str(meta),
-            "--quiet",
-        ],
-        env=archive.env,
-        check=True,
-        capture_output=True,
-    )
+    publish_catalog(archive.env, data, "mocs.sources", meta)
     table = np.genfromtxt(data, delimiter=",", names=True)
     yield np.column_stack([table["ra"], table["dec"]])
-    subprocess.run([sys.executable, "-m", "dalserver", "drop", "catalog", "mocs.sources"], env=archive.env)
+    drop_catalog(archive.env, "mocs.sources")
 
 
 @pytest.mark.parametrize("suffix", ["fits", "txt", "json"])

@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 
 from tests.support.archive import Archive
-from tests.support.registry import write_sxds_catalog
+from tests.support.registry import drop_catalog, write_sxds_catalog
 from tests.support.schemas import schema_errors
 
 NS = {"o": "http://www.openarchives.org/OAI/2.0/", "ri": "http://www.ivoa.net/xml/RegistryInterface/v1.0"}
@@ -44,7 +44,7 @@ def sxds(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     data, meta = write_sxds_catalog(tmp_path_factory.mktemp("sxds"))
     dalserver(archive, "ingest", "catalog", str(data), "--table", "sxds.sources", "--meta", str(meta), "--quiet")
     yield "sxds.sources"
-    subprocess.run([sys.executable, "-m", "dalserver", "drop", "catalog", "sxds.sources"], env=archive.env)
+    drop_catalog(archive.env, "sxds.sources")
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pyvo
 from pyvo.registry import regtap
 
 from tests.support.archive import Archive
-from tests.support.registry import write_sxds_catalog
+from tests.support.registry import drop_catalog, publish_catalog, write_sxds_catalog
 from tests.support.tap import sync
 from tests.support.votable import rows
 
@@ -25,27 +25,9 @@ TABLE = "sxds.galaxies"
 @pytest.fixture(scope="module")
 def galaxies(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data, meta = write_sxds_catalog(tmp_path_factory.mktemp("regtap"), sources=300, seed=21)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dalserver",
-            "ingest",
-            "catalog",
-            str(data),
-            "--table",
-            TABLE,
-            "--meta",
-            str(meta),
-            "--quiet",
-        ],
-        env=archive.env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    publish_catalog(archive.env, data, TABLE, meta)
     yield TABLE
-    subprocess.run([sys.executable, "-m", "dalserver", "drop", "catalog", TABLE], env=archive.env)
+    drop_catalog(archive.env, TABLE)
 
 
 @pytest.fixture

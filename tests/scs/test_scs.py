@@ -4,8 +4,6 @@ error VOTable with HTTP 200, one RESOURCE with one TABLE, the position index, VO
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from dalserver.pipeline import row_limit
 from dalserver.scs.query import Cone, ConeTable, prepare_cone
 from data_ingest.sample import stack_specs
 from tests.support.archive import Archive, load_catalog
-from tests.support.registry import write_sxds_catalog
+from tests.support.registry import drop_catalog, publish_catalog, write_sxds_catalog
 from tests.support.votable import NS, votlint_messages
 
 TABLE = "scs.sources"
@@ -35,27 +33,9 @@ def _separation(ra: np.ndarray, dec: np.ndarray, ra0: float, dec0: float) -> np.
 @pytest.fixture(scope="module")
 def sources(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[np.ndarray]:
     data, meta = write_sxds_catalog(tmp_path_factory.mktemp("scs"), sources=2000, seed=11)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dalserver",
-            "ingest",
-            "catalog",
-            str(data),
-            "--table",
-            TABLE,
-            "--meta",
-            str(meta),
-            "--quiet",
-        ],
-        env=archive.env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    publish_catalog(archive.env, data, TABLE, meta)
     yield np.genfromtxt(data, delimiter=",", names=True)
-    subprocess.run([sys.executable, "-m", "dalserver", "drop", "catalog", TABLE], env=archive.env)
+    drop_catalog(archive.env, TABLE)
 
 
 def _url(server: str, table: str = TABLE) -> str:

@@ -97,3 +97,22 @@ def write_sxds_catalog(directory: Path, sources: int = 500, seed: int = 3) -> tu
         sources,
         seed,
     )
+
+
+def publish_catalog(env: dict[str, str], data: Path, table: str, meta: Path | None = None) -> None:
+    """``dalserver ingest catalog`` as an operator runs it (the records and coverage follow)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "dalserver", "ingest", "catalog", str(data), "--table", table, "--quiet"]
+    if meta is not None:
+        command += ["--meta", str(meta)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def drop_catalog(env: dict[str, str], table: str) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "dalserver", "drop", "catalog", table], env=env, capture_output=True)

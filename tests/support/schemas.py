@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from dalserver.records.validation import DEFAULT_SCHEMA_DIR, SCHEMA_FILES
 from dalserver.vosi.documents import ESATAPPLUS, ESATAPPLUS_XSD
 
 # The IVOA schemas STILTS ships for taplint, by namespace; each import among them is pointed at
@@ -69,18 +70,10 @@ def schema_errors(schema: etree.XMLSchema, document: bytes | etree._Element) -> 
 # The registry's schemas (OAI-PMH, Dublin Core, RegistryInterface, VORegistry, SimpleDALRegExt's
 # SIA and ConeSearch, and VOResource/VODataService 1.2/TAPRegExt again) as Debian's python3-gavo
 # (DaCHS) ships them; STILTS has no OAI-PMH or VORegistry schema.
-DACHS_SCHEMATA = Path("/usr/lib/python3/dist-packages/gavo/resources/schemata")
+DACHS_SCHEMATA = DEFAULT_SCHEMA_DIR
+# The schemas harvested records are checked against (dalserver.records.validation), and OAI-PMH's.
 _DACHS_SCHEMAS = {
-    "http://www.w3.org/XML/1998/namespace": "xml.xsd",
-    "http://www.w3.org/1999/xlink": "xlink.xsd",
-    "http://www.ivoa.net/xml/STC/stc-v1.30.xsd": "stc.xsd",
-    "http://www.ivoa.net/xml/VOResource/v1.0": "VOResource.xsd",
-    "http://www.ivoa.net/xml/VODataService/v1.1": "VODataService.xsd",
-    "http://www.ivoa.net/xml/TAPRegExt/v1.0": "TAPRegExt.xsd",
-    "http://www.ivoa.net/xml/VORegistry/v1.0": "VORegistry.xsd",
-    "http://www.ivoa.net/xml/RegistryInterface/v1.0": "RegistryInterface.xsd",
-    "http://www.ivoa.net/xml/SIA/v1.1": "SIA.xsd",
-    "http://www.ivoa.net/xml/ConeSearch/v1.0": "ConeSearch.xsd",
+    **SCHEMA_FILES,
     "http://www.openarchives.org/OAI/2.0/": "OAI-PMH.xsd",
     "http://purl.org/dc/elements/1.1/": "simpledc20021212.xsd",
     "http://www.openarchives.org/OAI/2.0/oai_dc/": "oai_dc.xsd",
