@@ -8,33 +8,36 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 
-from archive_io.table_readers import CatalogError
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.db.sizing import max_connections, pool_size_per_worker
 from dalserver.db.watchdog import ClusterWatchdog
 from dalserver.settings import Settings
-from data_ingest.catalogs.publish import drop_catalog, publish_catalog
-from data_ingest.fits_images import ArchiveContext
-from data_ingest.images import ingest_images
-from data_ingest.sample import write_sample
-from hips_build.builder import builder_name
-from hips_build.obscore_images import obscore_images
-from hips_build.publish import published_surveys
-from hips_build.run import RunReport, build_surveys
-from hips_build.survey_steps import BuildOptions, Site
+
+if TYPE_CHECKING:
+    from data_ingest.fits_images import ArchiveContext
+    from hips_build.run import RunReport
+
+# The ingest and the HiPS builder (astropy, Pillow, scipy, cdshealpix: some 70 MB) are imported by
+# the commands that run them, not here: `dalserver serve` runs its worker in this process, and an
+# idle worker should carry only what serving needs.
 
 log = logging.getLogger("dalserver")
 
 
 def _context(settings: Settings) -> ArchiveContext:
+    from data_ingest.fits_images import ArchiveContext
+
     return ArchiveContext(settings.archive_root, settings.public_url, settings.ivoid_authority)
 
 
 def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = True) -> int:
+    from data_ingest.images import ingest_images
+
     schemas = bootstrap(url, settings.schema_extension_dirs)
     obscore = next(t for s in schemas for t in s.tables if t.qualified_name == "ivoa.obscore")
     with psycopg.connect(url) as conn:
@@ -114,6 +117,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _build_hips(settings: Settings, url: str, args: argparse.Namespace | None = None) -> RunReport:
+    from hips_build.builder import builder_name
+    from hips_build.obscore_images import obscore_images
+    from hips_build.run import build_surveys
+    from hips_build.survey_steps import BuildOptions, Site
+
     colours: list[tuple[str, str, str]] | None = None
     if args is not None and args.no_color:
         colours = []
@@ -173,6 +181,8 @@ def cmd_hips_build(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_hips_list(settings: Settings, args: argparse.Namespace) -> int:
+    from hips_build.publish import published_surveys
+
     surveys = published_surveys(settings.hips_root)
     for survey in surveys:
         p = survey.properties
@@ -185,6 +195,8 @@ def cmd_hips_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from data_ingest.sample import write_sample
+
     if "DALSERVER_UPLOAD_URL_FETCH" not in os.environ:
         # TAP requires upload by http(s) URL of services that take uploads; the library default
         # is off (a server fetching URLs for anyone needs the operator's consent), the demo shows
@@ -207,6 +219,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
+    from hips_build.publish import published_surveys
+
     code = _ingest(settings, database_url(settings), [Path(p) for p in args.paths], progress=not args.quiet)
     if published_surveys(settings.hips_root):
         # Surveys are rebuilt on request, not here: a build can take long, and only the operator
@@ -216,6 +230,9 @@ def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
+    from archive_io.table_readers import CatalogError
+    from data_ingest.catalogs.publish import publish_catalog
+
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)
     with psycopg.connect(url) as conn:
@@ -240,6 +257,9 @@ def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_drop_catalog(settings: Settings, args: argparse.Namespace) -> int:
+    from archive_io.table_readers import CatalogError
+    from data_ingest.catalogs.publish import drop_catalog
+
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)  # the registry's state table, on archives made before it
     with psycopg.connect(url) as conn:
@@ -268,6 +288,8 @@ def cmd_registry(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
+    from data_ingest.sample import write_sample
+
     target = Path(args.directory) if args.directory else settings.archive_root / "suprimecam"
     paths = write_sample(target)
     print(f"wrote {len(paths)} FITS files into {target}")

@@ -3,6 +3,8 @@ the records back: for the record and OAI-PMH tests of the fast tier."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,9 +103,6 @@ def write_sxds_catalog(directory: Path, sources: int = 500, seed: int = 3) -> tu
 
 def publish_catalog(env: dict[str, str], data: Path, table: str, meta: Path | None = None) -> None:
     """``dalserver ingest catalog`` as an operator runs it (the records and coverage follow)."""
-    import subprocess
-    import sys
-
     command = [sys.executable, "-m", "dalserver", "ingest", "catalog", str(data), "--table", table, "--quiet"]
     if meta is not None:
         command += ["--meta", str(meta)]
@@ -112,7 +111,13 @@ def publish_catalog(env: dict[str, str], data: Path, table: str, meta: Path | No
 
 
 def drop_catalog(env: dict[str, str], table: str) -> None:
-    import subprocess
-    import sys
-
     subprocess.run([sys.executable, "-m", "dalserver", "drop", "catalog", table], env=env, capture_output=True)
+
+
+def refresh_records(env: dict[str, str]) -> None:
+    """``dalserver registry refresh`` for the server ``env`` describes: the RegTAP records name its
+    URLs again (another server started on the same archive, since stopped, wrote its own)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "dalserver", "registry", "refresh"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
