@@ -19,13 +19,30 @@ from anyio import to_thread
 log = logging.getLogger(__name__)
 
 
-class Spool:
-    """A queue of byte chunks: memory first, a temporary file for what does not fit."""
+# How long a full memory waits for the reader before the next chunk goes to the file. A reader
+# that keeps up takes a chunk within moments; only one that lags this long costs disk writes.
+SPILL_AFTER_SECONDS = 0.5
 
-    def __init__(self, memory_bytes: int, max_bytes: int, directory: Path | None = None):
+
+class Spool:
+    """A queue of byte chunks: memory first, a temporary file for what does not fit.
+
+    Memory holds up to ``memory_bytes``, or one chunk of any size when it holds nothing else (the
+    chunk is in memory already; a TABLEDATA chunk of a 1 MiB batch is some 5 MB). When memory is
+    full, the next chunk waits for the reader up to ``spill_after`` seconds, then goes to the file.
+    """
+
+    def __init__(
+        self,
+        memory_bytes: int,
+        max_bytes: int,
+        directory: Path | None = None,
+        spill_after: float = SPILL_AFTER_SECONDS,
+    ):
         self.memory_bytes = memory_bytes
         self.max_bytes = max_bytes
         self.directory = directory
+        self.spill_after = spill_after
         self._memory: deque[bytes] = deque()
         self._held = 0  # bytes in memory
         self._fd: int | None = None
@@ -45,12 +62,30 @@ class Spool:
         while self.backlog + len(chunk) > self.max_bytes and self.backlog > 0:
             self._changed.clear()
             await self._changed.wait()  # the reader is that far behind: let the query wait
-        if not self._file_chunks and self._held + len(chunk) <= self.memory_bytes:
+        if await self._room_in_memory(len(chunk)):
             self._memory.append(chunk)
             self._held += len(chunk)
         else:
             await self._to_disk(chunk)
         self._changed.set()
+
+    def _fits_in_memory(self, size: int) -> bool:
+        return not self._file_chunks and (self._held == 0 or self._held + size <= self.memory_bytes)
+
+    async def _room_in_memory(self, size: int) -> bool:
+        """Whether the chunk can stay in memory, after waiting a moment for the reader if need be.
+        Once anything is in the file, chunks follow it there: the order is the file's first."""
+        if self._file_chunks:
+            return False
+        deadline = asyncio.get_running_loop().time() + self.spill_after
+        while not self._fits_in_memory(size):
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0 or self._file_chunks:
+                return False
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+        return True
 
     async def _to_disk(self, chunk: bytes) -> None:
         if self._fd is None:
@@ -96,11 +131,15 @@ class Spool:
 
 
 async def spooled(
-    source: AsyncIterator[bytes], memory_bytes: int, max_bytes: int, directory: Path | None = None
+    source: AsyncIterator[bytes],
+    memory_bytes: int,
+    max_bytes: int,
+    directory: Path | None = None,
+    spill_after: float = SPILL_AFTER_SECONDS,
 ) -> AsyncIterator[bytes]:
     """``source``'s chunks, read from it as fast as it gives them, whatever the pace of whoever
     iterates this. Closing this closes ``source`` (a client gone stops the query)."""
-    spool = Spool(memory_bytes, max_bytes, directory)
+    spool = Spool(memory_bytes, max_bytes, directory, spill_after)
 
     async def fill() -> None:
         try:

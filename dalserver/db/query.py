@@ -130,29 +130,39 @@ class QueryStream:
                 raise self._fault(exc) from exc
 
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:
+        """The result's batches. While the caller writes one, the next is already being read in
+        the query's thread, so reading and writing overlap (one batch ahead, no more)."""
         assert self._reader is not None, "open() first"
         batch, self._first = self._first, None
         while batch is not None:
-            yield batch
-            if self._second is not None or self._finished:
+            known = self._second is not None or self._finished
+            ahead = None if known else self._submit(self._next)
+            yield batch  # closed here early, close() waits for the thread to let go of the connection
+            if ahead is None:
                 batch, self._second = self._second, None
                 continue
             try:
-                batch = await self._in_thread(self._next)
+                batch = await self._completion(ahead)
             except Exception as exc:
                 self._finished = True
                 self._broken = is_connection_lost(exc)
                 raise self._fault(exc) from exc
 
+    def _submit(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        """``work`` on the connection, started now in the query's worker thread (the driver blocks)."""
+        self._busy = asyncio.get_running_loop().run_in_executor(self.pool.executor, work)
+        return self._busy
+
     async def _in_thread(self, work: Callable[[], T]) -> T:
-        """``work`` on the connection, in a worker thread (the driver blocks).
+        return await self._completion(self._submit(work))
+
+    async def _completion(self, done: asyncio.Future[T]) -> T:
+        """The result of work in the query's thread.
 
         If the task is cancelled (a client gone) or the database is found hung meanwhile, this
         returns at once; the connection stays with the thread until the driver returns, and is
         closed then (``close()``): it is never used from two threads at a time.
         """
-        loop = asyncio.get_running_loop()
-        done = self._busy = loop.run_in_executor(self.pool.executor, work)
         health = self.pool.health
         gone = asyncio.ensure_future(health.down.wait()) if health is not None else None
         try:
@@ -187,9 +197,14 @@ class QueryStream:
         if busy is not None and not busy.done():
             # A worker thread still holds the connection: finish when the driver lets go of it.
             self.cancel()
-            busy.add_done_callback(lambda _: self._release(conn, False))
+            busy.add_done_callback(lambda work: self._release_after(work, conn))
             return
         self._release(conn, self.setup is None and not self._broken)
+
+    def _release_after(self, work: asyncio.Future[Any], conn: Any) -> None:
+        if not work.cancelled():
+            work.exception()  # the cancelled statement's error is expected: nobody waits for it
+        self._release(conn, False)
 
     def _release(self, conn: Any, reusable: bool) -> None:
         try:
