@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import statistics
@@ -161,11 +162,29 @@ def start_server(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "dalserver", "--log-level", "warning", "serve"], env=env, stdout=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 60
+    workers = int(env.get("DALSERVER_WORKERS", "1"))
+    port = int(base.rsplit(":", 1)[1])
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/tap/availability", timeout=2).status_code == 200:
+            # Every worker listens on its own socket: clients that connect before the last one
+            # is up would all stay with the first (keep-alive), and the figures be one worker's.
+            ready = httpx.get(f"{base}/tap/availability", timeout=2).status_code == 200
+            if ready and listeners(port) >= workers:
                 return proc
         except httpx.TransportError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     proc.kill()
     raise SystemExit("the server did not start")
+
+
+def listeners(port: int) -> int:
+    """How many sockets listen on ``port`` (IPv4 and IPv6), from /proc/net."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            next(lines)
+            for line in lines:
+                local, state = line.split()[1], line.split()[3]
+                count += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return count
