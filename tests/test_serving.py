@@ -96,6 +96,51 @@ def test_two_workers_serve_one_port_and_share_the_jobs(two_workers: OwnServer) -
     assert len(backends) == 2, backends
 
 
+def _established_connections(pid: int, port: int) -> int:
+    """The TCP connections to ``port`` that process ``pid`` holds open (its fds and /proc/net/tcp)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            count += fields[3] == "01" and local_port == port and fields[9] in inodes
+    return count
+
+
+def test_keep_alive_clients_connecting_at_once_are_spread_over_the_workers(two_workers: OwnServer) -> None:
+    server = two_workers.server
+    workers = _worker_pids(server, 2)
+    port = int(server.base.rsplit(":", 1)[1])
+    # Both listening: each worker has a socket of its own on the port (SO_REUSEPORT).
+    assert eventually(lambda: _listening(port) == 2)
+    before = [_established_connections(w, port) for w in workers]
+    clients = [httpx.Client(timeout=30) for _ in range(16)]
+    try:
+        for client in clients:  # 16 connections, each kept open
+            assert client.get(f"{server.base}/tap/availability").status_code == 200
+        held = [_established_connections(w, port) - b for w, b in zip(workers, before, strict=True)]
+        # All 16 on one worker would happen 2 times in 65,536 if the kernel spreads them evenly.
+        assert sum(held) == 16 and min(held) >= 1, held
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _listening(port: int) -> int:
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            count += fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
+    return count
+
+
 def test_sigterm_stops_every_worker_cleanly(archive: Archive, tmp_path: Path) -> None:
     server = start_server_on_free_port(archive.env, tmp_path / "server.log", {"DALSERVER_WORKERS": "2"})
     workers = _worker_pids(server, 2)
