@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import random
 import statistics
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -139,11 +140,23 @@ def main() -> None:
     with serving(env, base, url) as server:
         workers = workers_of(server.pid)
         asyncio.run(run(base, 4, 5))  # warm every worker's caches
-        before = {pid: rss_mb(pid) for pid in workers}
+        series: dict[int, list[float]] = {pid: [rss_mb(pid)] for pid in workers}
+        stop = threading.Event()
+
+        def sample() -> None:  # ten more samples over the run: flat, or growing all along?
+            while not stop.wait(args.seconds / 10):
+                for pid in workers:
+                    series[pid].append(rss_mb(pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         start = time.perf_counter()
         tally = asyncio.run(run(base, args.clients, args.seconds))
         elapsed = time.perf_counter() - start
-        after = {pid: rss_mb(pid) for pid in workers}
+        stop.set()
+        sampler.join()
+        for pid in workers:
+            series[pid].append(rss_mb(pid))
     total = sum(len(v) for v in tally.latencies.values())
     failed = sum(len(v) for v in tally.errors.values())
     print(
@@ -158,7 +171,9 @@ def main() -> None:
         for error in tally.errors.get(kind.__name__, [])[:3]:
             print(f"    error: {error}")
     for pid in workers:
-        print(f"  worker {pid}: RSS {before[pid]:.0f} MB at start, {after[pid]:.0f} MB at the end")
+        rss = series[pid]
+        print(f"  worker {pid}: RSS {rss[0]:.0f} MB at start, {rss[-1]:.0f} MB at the end")
+        print(f"    every {args.seconds / 10:g} s: {' '.join(f'{r:.0f}' for r in rss)} MB")
     if failed:
         raise SystemExit(1)
 

@@ -12,16 +12,41 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+from functools import cache
 
 import pyarrow as pa
 
 _M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+# An answer this large leaves freed heap pages behind that glibc keeps (it returns only the top of
+# each arena by itself); after it, they are handed back to the system.
+LARGE_ANSWER_BYTES = 16 << 20
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    # find_library runs ldconfig: once per process
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        return ctypes.CDLL(name)
+    except OSError:
+        return None
 
 
 def use_frugal_allocators() -> None:
     """At most two malloc arenas, and Arrow's buffers from the system allocator."""
-    name = ctypes.util.find_library("c")
-    if name:
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(name).mallopt(_M_ARENA_MAX, 2)  # not glibc: nothing to do
+    libc = _libc()
+    if libc is not None:
+        with contextlib.suppress(AttributeError):
+            libc.mallopt(_M_ARENA_MAX, 2)  # not glibc: nothing to do
     pa.set_memory_pool(pa.system_memory_pool())
+
+
+def release_freed_memory() -> None:
+    """Give the pages malloc holds free back to the system (glibc's malloc_trim; elsewhere nothing),
+    so a worker's resident size after a large answer is what it was before."""
+    libc = _libc()
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)  # ctypes releases the GIL for the call: a few milliseconds for a heap of 100 MB

@@ -27,6 +27,7 @@ from dalserver.db.query import QueryStream, SessionSetup
 from dalserver.faults import DALIError, FatalFault
 from dalserver.formats.registry import OutputFormat
 from dalserver.formats.votable import VOTableExtras
+from dalserver.memory import LARGE_ANSWER_BYTES, release_freed_memory
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,16 @@ class QueryRun:
     async def chunks(self) -> AsyncIterator[bytes]:
         """The answer's bytes; the database session is given back when they end or are closed."""
         fmt, extras = self.writer.fmt, self.writer.extras
+        sent = 0
         try:
             batches = _ReportedBatches(self.stream.batches(), self.failed)
             async for chunk in fmt.stream(self.query.columns, batches, self.query.maxrec, extras):
+                sent += len(chunk)
                 yield chunk
         finally:
             await self.stream.close()
+            if sent >= LARGE_ANSWER_BYTES:
+                release_freed_memory()
 
     def cancel(self) -> None:
         self.stream.cancel()

@@ -13,13 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from hips_build.build import build_band_survey
 from hips_build.colour import build_colour_survey
 from hips_build.images import SourceImage
 from hips_build.manifest import Manifest
-from hips_build.obscore_images import obscore_images
 from hips_build.plan import plan_surveys
 from hips_build.publish import HipsStore
 from hips_build.survey_steps import BuildOptions, Site, SurveyResult
@@ -109,20 +106,3 @@ def _published(store: HipsStore, name: str) -> SurveyResult:
     if directory is None or manifest is None:
         return SurveyResult(name, "skipped", "not built")
     return SurveyResult(name, "up to date", directory=directory, manifest=manifest)
-
-
-def build_archive_surveys(
-    conn: psycopg.Connection,
-    archive_root: Path,
-    hips_root: Path,
-    site: Site,
-    options: BuildOptions = DEFAULT_OPTIONS,
-    bands: Sequence[str] = (),
-    collections: Sequence[str] = (),
-    colours: Sequence[tuple[str, str, str]] | None = None,
-    workers: int | None = None,
-    warn: Callable[[str], None] = print,
-) -> RunReport:
-    """The surveys of the images ``ivoa.obscore`` publishes (files under ``archive_root``)."""
-    images = obscore_images(conn, archive_root, warn)
-    return build_surveys(images, hips_root, site, options, bands, collections, colours, workers, warn)
