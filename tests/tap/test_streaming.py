@@ -24,11 +24,12 @@ def _rss_mb(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fresh_server(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A worker that has answered nothing else: the session's server has loaded the libraries of
-    SODA cutouts, previews and coverage maps by now (tens of MB each, loaded on first use), which
-    a worker that streams tables never needs."""
+    """A worker that has answered nothing else, for each format: the session's server has loaded
+    the libraries of SODA cutouts, previews and coverage maps by now (tens of MB each, loaded on
+    first use), which a worker that streams tables never needs, and the growth over idle is
+    measured from a worker's idle, not from what an earlier download left behind."""
     server = start_server_on_free_port(archive.env, tmp_path_factory.mktemp("fresh") / "server.log", {})
     try:
         yield server
