@@ -83,7 +83,14 @@ def pipeline(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "DALSERVER_JOBS_DIR": str(home / "jobs"),
         "DALSERVER_FETCH_BATCH_BYTES": BATCH_BYTES,
     }
-    quick = start_server_on_free_port(env, home / "quick.log", {"DALSERVER_STATEMENT_TIMEOUT_SECONDS": "2"})
+    # The quick server's spool takes 1 MiB at most: a reader that pauses then holds the query up
+    # (the default 2 GiB would let a fast query finish whatever its reader does).
+    quick_settings = {
+        "DALSERVER_STATEMENT_TIMEOUT_SECONDS": "2",
+        "DALSERVER_SPOOL_MEMORY_BYTES": str(256 << 10),
+        "DALSERVER_SPOOL_MAX_BYTES": str(1 << 20),
+    }
+    quick = start_server_on_free_port(env, home / "quick.log", quick_settings)
     patient = start_server_on_free_port(env, home / "patient.log", {"DALSERVER_STATEMENT_TIMEOUT_SECONDS": "120"})
     try:
         yield PipelineArchive(url, quick, patient)
@@ -268,8 +275,9 @@ def test_tap_async_csv_and_tsv_failing_after_the_first_byte_end_the_job_in_error
 
 
 def test_sia_failure_after_the_first_byte_ends_the_document_with_an_error(pipeline: PipelineArchive) -> None:
-    # The reader pauses longer than the statement timeout after the first bytes: the database
-    # cancels the query while the answer is on its way, and the document has to say so.
+    # The reader pauses longer than the statement timeout after the first bytes, and the quick
+    # server's spool is full long before: the database cancels the query while the answer is on
+    # its way, and the document has to say so.
     with httpx.stream(
         "GET", f"{pipeline.quick.base}/sia/query", params={"POS": ALL_OF_THEM, "MAXREC": "100000"}, timeout=60
     ) as response:
