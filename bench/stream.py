@@ -6,8 +6,8 @@ ingest command, starts a real server on a free port, then for each output format
 ``SELECT * FROM bench.stream`` (MAXREC above N) with httpx and reports rows/s, the ratio to
 ``COPY (same SQL) TO STDOUT`` on one connection (the floor), and the server's peak RSS while it
 sent that format. Every format is first asked for once on 1,000 rows, untimed: the steady state
-of a worker is measured, not its first use of a format. Uses the managed cluster under $DALSERVER_HOME (default .dalserver), or
-DALSERVER_DATABASE_URL, in a database of its own.
+of a worker is measured, not its first use of a format. Uses the managed cluster under
+$DALSERVER_HOME (default .dalserver), or DALSERVER_DATABASE_URL, in a database of its own.
 """
 
 from __future__ import annotations

@@ -70,22 +70,22 @@ class Spool:
         self._changed.set()
 
     def _fits_in_memory(self, size: int) -> bool:
-        return not self._file_chunks and (self._held == 0 or self._held + size <= self.memory_bytes)
+        return self._held == 0 or self._held + size <= self.memory_bytes
 
     async def _room_in_memory(self, size: int) -> bool:
         """Whether the chunk can stay in memory, after waiting a moment for the reader if need be.
         Once anything is in the file, chunks follow it there: the order is the file's first."""
-        if self._file_chunks:
-            return False
         deadline = asyncio.get_running_loop().time() + self.spill_after
-        while not self._fits_in_memory(size):
+        while not self._file_chunks:
+            if self._fits_in_memory(size):
+                return True
             remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0 or self._file_chunks:
+            if remaining <= 0:
                 return False
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
-        return True
+        return False
 
     async def _to_disk(self, chunk: bytes) -> None:
         if self._fd is None:
@@ -131,15 +131,11 @@ class Spool:
 
 
 async def spooled(
-    source: AsyncIterator[bytes],
-    memory_bytes: int,
-    max_bytes: int,
-    directory: Path | None = None,
-    spill_after: float = SPILL_AFTER_SECONDS,
+    source: AsyncIterator[bytes], memory_bytes: int, max_bytes: int, directory: Path | None = None
 ) -> AsyncIterator[bytes]:
     """``source``'s chunks, read from it as fast as it gives them, whatever the pace of whoever
     iterates this. Closing this closes ``source`` (a client gone stops the query)."""
-    spool = Spool(memory_bytes, max_bytes, directory, spill_after)
+    spool = Spool(memory_bytes, max_bytes, directory)
 
     async def fill() -> None:
         try:

@@ -96,6 +96,15 @@ def test_two_workers_serve_one_port_and_share_the_jobs(two_workers: OwnServer) -
     assert len(backends) == 2, backends
 
 
+def _tcp_sockets(port: int) -> Iterator[tuple[str, str]]:
+    """(state, inode) of every TCP socket whose local port is ``port``, from /proc/net."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()  # sl, local_address, rem_address, st, ..., inode (the tenth)
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                yield fields[3], fields[9]
+
+
 def _established_connections(pid: int, port: int) -> int:
     """The TCP connections to ``port`` that process ``pid`` holds open (its fds and /proc/net/tcp)."""
     inodes = set()
@@ -104,13 +113,11 @@ def _established_connections(pid: int, port: int) -> int:
             target = os.readlink(fd)
             if target.startswith("socket:["):
                 inodes.add(target[8:-1])
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            count += fields[3] == "01" and local_port == port and fields[9] in inodes
-    return count
+    return sum(state == "01" and inode in inodes for state, inode in _tcp_sockets(port))
+
+
+def _listening(port: int) -> int:
+    return sum(state == "0A" for state, _ in _tcp_sockets(port))
 
 
 def test_keep_alive_clients_connecting_at_once_are_spread_over_the_workers(two_workers: OwnServer) -> None:
@@ -130,15 +137,6 @@ def test_keep_alive_clients_connecting_at_once_are_spread_over_the_workers(two_w
     finally:
         for client in clients:
             client.close()
-
-
-def _listening(port: int) -> int:
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            count += fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
-    return count
 
 
 def test_sigterm_stops_every_worker_cleanly(archive: Archive, tmp_path: Path) -> None:
