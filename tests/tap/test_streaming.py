@@ -30,7 +30,10 @@ def fresh_server(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> 
     the libraries of SODA cutouts, previews and coverage maps by now (tens of MB each, loaded on
     first use), which a worker that streams tables never needs, and the growth over idle is
     measured from a worker's idle, not from what an earlier download left behind."""
-    server = start_server_on_free_port(archive.env, tmp_path_factory.mktemp("fresh") / "server.log", {})
+    # It runs no async jobs: the session's archive has a queue other tests' servers left jobs in
+    # (handed back at a stop, or orphaned by a kill), which a new worker would otherwise take up.
+    log = tmp_path_factory.mktemp("fresh") / "server.log"
+    server = start_server_on_free_port(archive.env, log, {"DALSERVER_ASYNC_WORKERS": "0"})
     try:
         yield server
     finally:
