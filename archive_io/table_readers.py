@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from archive_io.astropy_parquet import astropy_meta, published_batch
 from schemas.model import ColumnDef
@@ -123,6 +122,10 @@ def csv_source(path: Path) -> CatalogSource:
 
 # --- Parquet ---------------------------------------------------------------------------------------
 def parquet_source(path: Path) -> CatalogSource:
+    # Imported here: TAP uploads read VOTables through this module in every worker, and pyarrow's
+    # Parquet module loads its file-system libraries (S3 among them), several MB.
+    import pyarrow.parquet as pq
+
     try:
         parquet = pq.ParquetFile(path)
         astropy = astropy_meta(parquet.schema_arrow)

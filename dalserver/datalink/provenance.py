@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prov.model import PROV, PROV_LABEL, PROV_LOCATION, PROV_TYPE, XSD_LONG, Literal, ProvDocument
 from psycopg_pool import AsyncConnectionPool
+
+if TYPE_CHECKING:
+    from prov.model import ProvDocument
 
 _READ = (
     "SELECT o.obs_publisher_did, o.obs_id, o.access_url, p.source_path, p.source_bytes, p.source_sha256, "
@@ -66,6 +68,9 @@ def _document(
     header: dict[str, Any] | None,
     base_url: str,
 ) -> ProvDocument:
+    # prov is imported when a provenance document is asked for, not by every worker at start.
+    from prov.model import PROV, PROV_LABEL, PROV_LOCATION, PROV_TYPE, XSD_LONG, Literal, ProvDocument
+
     doc = ProvDocument()
     # An ivo:// identifier splits into the scheme's namespace and the rest as the local part.
     ivo = doc.add_namespace("ivo", "ivo://")

@@ -129,10 +129,6 @@ async def preview(request: Request) -> Response:
     responses=answers("the W3C PROV document", [f.media_type for f in PROV_FORMATS]),
 )
 async def provenance(request: Request) -> Response:
-    from dalserver.datalink.provenance import (  # prov, on demand
-        PROV_FORMATS,
-    )
-
     svc = services(request)
     params = await DALIParams.from_request(request)
     did = _required_id(params)

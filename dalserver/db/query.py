@@ -16,26 +16,15 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
+from dalserver.db.adbc import ArrowConnection, ArrowStatement
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.errors import DatabaseUnavailable, QueryCancelled, database_fault, is_connection_lost
 from dalserver.db.session import READ_ONLY
 
 T = TypeVar("T")
 # Prepares a session of its own before the query (e.g. loads TAP uploads into temporary tables),
-# on an ADBC cursor that may still write; the session is made read-only after it and not reused.
-SessionSetup = Callable[[Any], None]
-
-
-def _error_reporting_reader(cursor: Any) -> pa.RecordBatchReader:
-    """The result's batches from a reader that raises ADBC errors with their SQLSTATE.
-
-    ``fetch_record_batch()`` hands out the bare pyarrow reader (apache/arrow-adbc#1523), whose
-    errors after the first batch are plain OSErrors with only a message; the cursor's own
-    AdbcRecordBatchReader keeps the SQLSTATE, which dalserver.db.errors needs.
-    """
-    results = getattr(cursor, "_results", None)
-    reader = getattr(results, "reader", None)
-    return reader if isinstance(reader, pa.RecordBatchReader) else cursor.fetch_record_batch()
+# on a connection that may still write; the session is made read-only after it and not reused.
+SessionSetup = Callable[[ArrowConnection], None]
 
 
 class QueryStream:
@@ -55,8 +44,8 @@ class QueryStream:
         self.timeout_seconds = timeout_seconds
         self.timeout_ms = max(1, int(timeout_seconds * 1000))
         self.batch_bytes = batch_bytes
-        self._conn: Any = None
-        self._cursor: Any = None
+        self._conn: ArrowConnection | None = None
+        self._statement: ArrowStatement | None = None
         self._reader: pa.RecordBatchReader | None = None
         self._first: pa.RecordBatch | None = None
         self._second: pa.RecordBatch | None = None  # read with the first when that was small
@@ -67,19 +56,20 @@ class QueryStream:
         self._started = 0.0
 
     def _start(self) -> None:
-        cursor = self._cursor = self._conn.cursor()
-        if getattr(self._conn, "statement_timeout_ms", None) != self.timeout_ms:
-            cursor.execute(f"SET statement_timeout = {self.timeout_ms}")
-            self._conn.statement_timeout_ms = self.timeout_ms  # a session setting: the same next time
+        conn = self._conn
+        assert conn is not None
+        statement = self._statement = conn.statement()
+        if conn.statement_timeout_ms != self.timeout_ms:
+            statement.run(f"SET statement_timeout = {self.timeout_ms}")
+            conn.statement_timeout_ms = self.timeout_ms  # a session setting: the same next time
         if self.setup is not None:
-            self.setup(cursor)
-            cursor.execute(READ_ONLY)  # before the query: from here on nothing can write
+            self.setup(conn)
+            statement.run(READ_ONLY)  # before the query: from here on nothing can write
         if self._cancelled:
             raise QueryCancelled()
-        cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(self.batch_bytes)})
+        statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(self.batch_bytes)})
         self._started = time.monotonic()
-        cursor.execute(self.sql)
-        self._reader = _error_reporting_reader(cursor)
+        self._reader = statement.query(self.sql)
         self._first = self._next()
         if self._first is not None and self._first.nbytes < self.batch_bytes // 2:
             # The driver fills a batch up to the size hint unless the rows end first: a small
@@ -113,7 +103,8 @@ class QueryStream:
         finds its server gone is replaced once: after a database restart the first query works."""
         for attempt in (1, 2):
             await self.connect()
-            reused = bool(getattr(self._conn, "reused", False))
+            assert self._conn is not None
+            reused = self._conn.reused
             try:
                 await self._in_thread(self._start)
                 return
@@ -183,10 +174,10 @@ class QueryStream:
     def cancel(self) -> None:
         """Stop the statement from another thread or task (a client gone, an async job's ABORT)."""
         self._cancelled = True
-        cursor = self._cursor
-        if cursor is not None and not self._finished:
+        statement = self._statement
+        if statement is not None and not self._finished:
             with contextlib.suppress(Exception):
-                cursor.adbc_cancel()
+                statement.cancel()
 
     async def close(self) -> None:
         """Give the connection back (cancelling an unfinished statement); safe to repeat."""
@@ -201,19 +192,19 @@ class QueryStream:
             return
         self._release(conn, self.setup is None and not self._broken)
 
-    def _release_after(self, work: asyncio.Future[Any], conn: Any) -> None:
+    def _release_after(self, work: asyncio.Future[Any], conn: ArrowConnection) -> None:
         if not work.cancelled():
             work.exception()  # the cancelled statement's error is expected: nobody waits for it
         self._release(conn, False)
 
-    def _release(self, conn: Any, reusable: bool) -> None:
+    def _release(self, conn: ArrowConnection, reusable: bool) -> None:
         try:
-            if not self._finished and self._cursor is not None:
+            if not self._finished and self._statement is not None:
                 # The client went away, or a writer stopped early: stop the server's work now.
-                self._cursor.adbc_cancel()
+                self._statement.cancel()
                 reusable = False
-            if self._cursor is not None:
-                self._cursor.close()
+            if self._statement is not None:
+                self._statement.close()
         except Exception:
             reusable = False
         finally:

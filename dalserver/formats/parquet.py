@@ -7,7 +7,6 @@ import io
 from collections.abc import AsyncIterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from adql.catalog import ColumnMeta
 from dalserver.formats.columns import arrow_type, described
@@ -24,6 +23,10 @@ def _field(meta: ColumnMeta) -> pa.Field:
 async def parquet_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
     schema = pa.schema([_field(c) for c in columns])
     sink = io.BytesIO()
+    # Imported here: pyarrow's Parquet module loads its file-system libraries (S3 among them),
+    # several MB a worker carries only once someone asks for Parquet.
+    import pyarrow.parquet as pq
+
     writer = pq.ParquetWriter(sink, schema)
     state = ResultState()
 

@@ -67,7 +67,7 @@ def _uploads_setup(uploads: list[UploadTable]) -> Callable[[Any], None] | None:
     """Loads the uploads into temporary tables of the query's own session, before the query."""
     if not uploads:
         return None
-    return lambda cursor: load_uploads(cursor, uploads)
+    return lambda conn: load_uploads(conn, uploads)
 
 
 def prepare_query(params: DALIParams, catalog: Catalog, settings: Settings, uploads: list[UploadTable]) -> TapQuery:

@@ -25,6 +25,7 @@ from adql.catalog import TableMeta
 from adql.dialects.sql_text import quote_ident
 from adql.reserved import is_reserved
 from archive_io.table_readers import CatalogSource, csv_source, duplicate_column, votable_source
+from dalserver.db.adbc import ArrowConnection
 from dalserver.faults import UsageFault
 from dalserver.settings import Settings
 from schemas.ddl import column_ddl
@@ -216,12 +217,12 @@ def create_sql(table: UploadTable) -> str:
     return f"CREATE TEMP TABLE {quote_ident(table.sql_name)} ({columns})"
 
 
-def load_uploads(cursor: Any, tables: list[UploadTable]) -> None:
-    """Create and fill the temporary tables on an ADBC cursor whose session may still write."""
+def load_uploads(conn: ArrowConnection, tables: list[UploadTable]) -> None:
+    """Create and fill the temporary tables on a connection whose session may still write."""
     for table in tables:
-        cursor.execute(create_sql(table))
+        conn.run(create_sql(table))
         if table.data.num_rows:
-            cursor.adbc_ingest(table.sql_name, table.data, mode="append", temporary=True)
+            conn.append(table.sql_name, table.data, temporary=True)
         # Temporary tables get no autovacuum statistics; the planner needs the row count to pick
         # an index nested loop for a cross-match.
-        cursor.execute(f"ANALYZE {quote_ident(table.sql_name)}")
+        conn.run(f"ANALYZE {quote_ident(table.sql_name)}")
