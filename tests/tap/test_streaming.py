@@ -18,6 +18,10 @@ from tests.support.servers import RunningServer, start_server_on_free_port, stop
 
 
 def _rss_mb(pid: int) -> float:
+    """VmRSS, as an operator reads it. It counts the mapped pages of the libraries too, and that
+    part depends on the page cache: libraries just installed (a fresh clone, CI) sit in large
+    folios that a process maps whole, so the same worker idles at 164 MB there and about 125 MB
+    on an older install (pyarrow's libarrow alone: 30 MB against 14)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
