@@ -84,7 +84,11 @@ def test_two_workers_serve_one_port_and_share_the_jobs(two_workers: OwnServer) -
                 headers={"Connection": "close"},
             )
             assert response.status_code == 200
-        jobs = [submit(f"{server.base}/tap", "SELECT COUNT(*) AS n FROM tap_schema.tables") for _ in range(8)]
+        # Each worker runs one job at a time, and each job lasts a while (a count over a cross
+        # join, about 0.2 s): while one worker is busy, the queued jobs can only go to the other.
+        # With a job of a few milliseconds one worker could take all eight, one after the other.
+        slow = "SELECT COUNT(*) AS n FROM tap_schema.columns AS a, tap_schema.columns AS b, tap_schema.columns AS c"
+        jobs = [submit(f"{server.base}/tap", slow) for _ in range(8)]
         for job in jobs:
             assert wait_for_phase(job, ("COMPLETED", "ERROR"), timeout=60) == "COMPLETED"
             assert client.get(f"{job}/results/result").status_code == 200
