@@ -25,6 +25,7 @@ from adbc_driver_manager import (
     AdbcConnection,
     AdbcDatabase,
     AdbcStatement,
+    ArrowArrayStreamHandle,
     StatementOptions,
 )
 from adbc_driver_manager._reader import AdbcRecordBatchReader
@@ -87,22 +88,17 @@ class ArrowStatement:
         self._statement = statement
         self._reader: AdbcRecordBatchReader | None = None
 
-    def set_options(self, **options: str) -> None:
-        self._statement.set_options(**options)
-
     def run(self, sql: str) -> None:
         """A statement whose result is not read (SET, CREATE, ANALYZE; a SELECT's rows are dropped)."""
-        self._close_reader()
-        self._statement.set_sql_query(sql)
-        handle, _ = self._statement.execute_query()
-        handle.release()
+        self._execute(sql).release()
 
-    def query(self, sql: str) -> pa.RecordBatchReader:
-        """The result's batches. The reader raises ADBC's own errors, with their SQLSTATE, after the
-        first batch as well (the bare pyarrow reader would raise OSErrors with only a message)."""
-        self._close_reader()
-        self._statement.set_sql_query(sql)
-        handle, _ = self._statement.execute_query()
+    def query(self, sql: str, batch_bytes: int | None = None) -> pa.RecordBatchReader:
+        """The result's batches, of about ``batch_bytes`` each (the driver's default otherwise).
+        The reader raises ADBC's own errors, with their SQLSTATE, after the first batch as well
+        (the bare pyarrow reader would raise OSErrors with only a message)."""
+        if batch_bytes is not None:
+            self._statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(batch_bytes)})
+        handle = self._execute(sql)  # held until imported: a freed handle releases its stream
         self._reader = AdbcRecordBatchReader._import_from_c(handle.address)
         return self._reader
 
@@ -115,6 +111,12 @@ class ArrowStatement:
             self._close_reader()
         finally:
             self._statement.close()
+
+    def _execute(self, sql: str) -> ArrowArrayStreamHandle:
+        self._close_reader()  # a statement has one result at a time
+        self._statement.set_sql_query(sql)
+        handle, _ = self._statement.execute_query()
+        return handle
 
     def _close_reader(self) -> None:
         reader, self._reader = self._reader, None

@@ -67,9 +67,8 @@ class QueryStream:
             statement.run(READ_ONLY)  # before the query: from here on nothing can write
         if self._cancelled:
             raise QueryCancelled()
-        statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(self.batch_bytes)})
         self._started = time.monotonic()
-        self._reader = statement.query(self.sql)
+        self._reader = statement.query(self.sql, self.batch_bytes)
         self._first = self._next()
         if self._first is not None and self._first.nbytes < self.batch_bytes // 2:
             # The driver fills a batch up to the size hint unless the rows end first: a small

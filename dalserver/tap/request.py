@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from anyio import to_thread
 
 from adql import ADQLError, Catalog, to_postgres
+from dalserver.db.query import SessionSetup
 from dalserver.faults import UsageFault
 from dalserver.formats.registry import OutputFormat, response_format
 from dalserver.params import DALIParams
@@ -63,7 +62,7 @@ async def read_uploads(
     return tables
 
 
-def _uploads_setup(uploads: list[UploadTable]) -> Callable[[Any], None] | None:
+def _uploads_setup(uploads: list[UploadTable]) -> SessionSetup | None:
     """Loads the uploads into temporary tables of the query's own session, before the query."""
     if not uploads:
         return None
