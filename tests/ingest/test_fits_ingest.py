@@ -15,9 +15,11 @@ from astropy.io import fits
 
 from data_ingest.fits_images import ArchiveContext
 from data_ingest.images import ingest_images
-from data_ingest.instruments.suprimecam import SUPRIMECAM
+from data_ingest.instruments import shipped_profile
 from schemas.model import builtin_schemas
 from tests.support.archive import Archive
+
+SUPRIMECAM = shipped_profile("Suprime-Cam")
 
 OBSCORE = next(t for s in builtin_schemas() for t in s.tables if t.name == "obscore")
 

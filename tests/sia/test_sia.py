@@ -19,9 +19,11 @@ from astropy.time import Time
 
 from adql import Catalog
 from dalserver.sia.query import build_query, obscore_table
-from data_ingest.instruments.suprimecam import SUPRIMECAM
+from data_ingest.instruments import shipped_profile
 from data_ingest.sample import StackSpec, stack_specs, tile_centres
 from tests.support.votable import NS, fields, query_status, rows, votlint_messages
+
+SUPRIMECAM = shipped_profile("Suprime-Cam")
 
 SPECS = stack_specs()
 
