@@ -66,7 +66,7 @@ def test_values_of_one_parameter_are_or_ed_and_different_parameters_and_ed() -> 
 @pytest.mark.parametrize(("parameter", "column"), [("INSTRUMENT", "instrument_name"), ("FACILITY", "facility_name")])
 def test_instrument_and_facility_match_the_name_or_a_spelling_the_ingest_recorded(parameter: str, column: str) -> None:
     assert where(**{parameter: ["SuprimeCam"]}) == (
-        f'o."{column}" IN (SELECT \'SuprimeCam\' UNION SELECT s.published FROM ingest.spellings AS s '
+        f"o.\"{column}\" IN (SELECT 'SuprimeCam' UNION SELECT s.published FROM ingest.spellings AS s "
         f"WHERE s.column_name = '{column}' AND s.spelling = 'SuprimeCam')"
     )
 
