@@ -1,8 +1,9 @@
 """Catalogue files as a column description plus a stream of CSV bytes for PostgreSQL COPY.
 
-A CSV file is passed through untouched (its types inferred from the first megabyte); Parquet,
-FITS binary tables and VOTables are converted batch by batch with pyarrow's CSV writer, so
-memory stays bounded by the batch size.
+A CSV file is passed through untouched (its types inferred from the first megabyte), unless it
+marks nulls with texts of its own (the sidecar's ``nulls``): then pyarrow reads it block by block
+as text and writes it again with those cells empty. Parquet, FITS binary tables and VOTables are
+converted batch by batch with pyarrow's CSV writer, so memory stays bounded by the batch size.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class CatalogSource:
     total: int | None  # for the progress bar: bytes for CSV, rows otherwise (None: unknown)
     unit: str  # "B" or "rows"
     description: str = ""
+    null_markers: tuple[str, ...] = ()  # CSV cell texts read as NULL besides an empty cell
 
 
 def duplicate_column(columns: list[ColumnDef]) -> tuple[str, str] | None:
@@ -96,7 +98,10 @@ def _csv_bytes(batch: pa.RecordBatch | pa.Table) -> bytes:
 
 
 # --- CSV -------------------------------------------------------------------------------------------
-def csv_source(path: Path) -> CatalogSource:
+def csv_source(path: Path, nulls: tuple[str, ...] = ()) -> CatalogSource:
+    """A CSV file with a header line; ``nulls`` are cell texts that mean NULL (unquoted, as
+    COPY's own NULL marker: a quoted "-99" is the text -99), besides an empty cell."""
+    convert = pa_csv.ConvertOptions(null_values=["", *nulls], strings_can_be_null=True) if nulls else None
     try:
         # Inference only: malformed rows are skipped here so that COPY, which knows line
         # numbers, is the one to report them.
@@ -104,6 +109,7 @@ def csv_source(path: Path) -> CatalogSource:
             path,
             read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK, use_threads=False),
             parse_options=pa_csv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+            convert_options=convert,
         )
         schema = reader.schema
         reader.close()
@@ -111,6 +117,16 @@ def csv_source(path: Path) -> CatalogSource:
         raise CatalogError(f"{path}: cannot read as CSV: {exc}") from None
     # Text that is not UTF-8 comes back as binary; COPY will name the line it is on.
     columns = [_column(f.name, pa.string() if pa.types.is_binary(f.type) else f.type, where=str(path)) for f in schema]
+    if nulls:
+        return CatalogSource(
+            path,
+            columns,
+            lambda: _csv_without_markers(path, schema.names, nulls),
+            header=False,
+            total=None,
+            unit="rows",
+            null_markers=nulls,
+        )
 
     def chunks() -> Iterator[bytes]:
         with path.open("rb") as fh:
@@ -118,6 +134,25 @@ def csv_source(path: Path) -> CatalogSource:
                 yield block
 
     return CatalogSource(path, columns, chunks, header=True, total=path.stat().st_size, unit="B")
+
+
+def _csv_without_markers(path: Path, names: list[str], nulls: tuple[str, ...]) -> Iterator[bytes]:
+    """The file's rows as CSV with every null marker an empty cell. Cells are read as text and
+    written back as they were, so PostgreSQL parses the values as it would the file's own."""
+    convert = pa_csv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        null_values=["", *nulls],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,  # "" stays an empty text, "-99" the text -99
+    )
+    try:
+        reader = pa_csv.open_csv(
+            path, read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK, use_threads=False), convert_options=convert
+        )
+        for batch in reader:
+            yield _csv_bytes(batch)
+    except pa.ArrowInvalid as exc:  # a malformed row or text that is not UTF-8
+        raise CatalogError(f"{path}: {exc}") from None
 
 
 # --- Parquet ---------------------------------------------------------------------------------------
@@ -302,11 +337,15 @@ READERS: dict[str, Callable[[Path], CatalogSource]] = {
 }
 
 
-def open_catalog(path: Path) -> CatalogSource:
+def open_catalog(path: Path, csv_nulls: tuple[str, ...] = ()) -> CatalogSource:
+    """The catalogue in ``path``, by its suffix; ``csv_nulls`` are a CSV file's null markers
+    (the other formats mark nulls their own way)."""
     name = path.name.lower()
     reader = next((r for suffix, r in READERS.items() if name.endswith(suffix)), None)
     if reader is None:
         raise CatalogError(f"{path}: unknown catalogue format; use .csv, .parquet, .fits or .vot")
     if not path.is_file():
         raise CatalogError(f"{path}: no such file")
+    if reader is csv_source:
+        return csv_source(path, csv_nulls)
     return reader(path)

@@ -35,9 +35,17 @@ def _context(settings: Settings) -> ArchiveContext:
     return ArchiveContext(settings.archive_root, settings.public_url, settings.ivoid_authority)
 
 
-def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = True) -> int:
-    from data_ingest.images import ingest_images
+def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = True, allow_skips: bool = False) -> int:
+    """Ingest the images under ``paths``: 0 when every FITS file found went in (or skips are
+    allowed), 1 when one was skipped or none was found, 2 when an instrument profile is wrong."""
+    from data_ingest.images import FITS_SUFFIXES, ingest_images
+    from data_ingest.instruments import ProfileError, load_profiles
 
+    try:
+        profiles = load_profiles(settings.instrument_profile_dirs)
+    except ProfileError as exc:
+        print(f"error: instrument profile {exc}; nothing was ingested", file=sys.stderr)
+        return 2
     schemas = bootstrap(url, settings.schema_extension_dirs)
     obscore = next(t for s in schemas for t in s.tables if t.qualified_name == "ivoa.obscore")
     with psycopg.connect(url) as conn:
@@ -47,12 +55,32 @@ def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = Tr
             _context(settings),
             obscore,
             progress=progress,
-            warn=lambda msg: print(f"skipped: {msg}", file=sys.stderr),
+            warn=lambda msg: _say(f"skipped: {msg}"),
+            profiles=profiles,
         )
     if report.ingested:
         _refresh_registry(settings, url)
     print("\n".join(report.summary()))
-    return 1 if report.skipped and not report.ingested else 0
+    for line in report.warning_lines():
+        print(line, file=sys.stderr)
+    if not report.files:
+        print(f"error: no FITS files ({', '.join(FITS_SUFFIXES)}) in {', '.join(map(str, paths))}", file=sys.stderr)
+        return 1
+    if report.skipped and not allow_skips:
+        print(
+            f"error: {len(report.skipped)} of {report.files} files skipped (listed above); "
+            "the others are ingested (--allow-skips: exit status 0 all the same)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _say(line: str) -> None:
+    """A line on stderr that leaves a progress bar whole."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)
 
 
 def _refresh_registry(settings: Settings, url: str) -> None:
@@ -221,7 +249,15 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
     from hips_build.publish import published_surveys
 
-    code = _ingest(settings, database_url(settings), [Path(p) for p in args.paths], progress=not args.quiet)
+    code = _ingest(
+        settings,
+        database_url(settings),
+        [Path(p) for p in args.paths],
+        progress=not args.quiet,
+        allow_skips=args.allow_skips,
+    )
+    if code == 2:  # nothing was ingested
+        return code
     if published_surveys(settings.hips_root):
         # Surveys are rebuilt on request, not here: a build can take long, and only the operator
         # knows when the ingests of a night are done.
@@ -334,6 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
     images = ingest_sub.add_parser("images", help="FITS images (files or directories) into ivoa.obscore")
     images.add_argument("paths", nargs="+")
     images.add_argument("--quiet", action="store_true", help="no progress bar")
+    images.add_argument(
+        "--allow-skips",
+        action="store_true",
+        help="exit status 0 even when files were skipped (each is still listed, saying why)",
+    )
     images.set_defaults(func=cmd_ingest_images)
     catalog = ingest_sub.add_parser("catalog", help="a catalogue (CSV, FITS, VOTable, Parquet) as a published table")
     catalog.add_argument("file")

@@ -98,3 +98,9 @@ class Settings(BaseSettings):
     def schema_extension_dirs(self) -> tuple[Path, ...]:
         extra = self.home / "schemas"
         return (extra,) if extra.is_dir() else ()
+
+    @property
+    def instrument_profile_dirs(self) -> tuple[Path, ...]:
+        """The site's instrument profiles (<home>/instruments/*.yaml), beside the shipped ones."""
+        extra = self.home / "instruments"
+        return (extra,) if extra.is_dir() else ()

@@ -17,7 +17,8 @@ from astropy.wcs import WCS, FITSFixedWarning
 from adql.dialects.pgsphere import spoly_text
 from archive_io.image_hdu import NoImageHDU, image_hdu
 from data_ingest.identifiers import collection_key
-from data_ingest.instruments import FILTER_KEYWORDS, profile_for
+from data_ingest.instruments import FILTER_KEYWORDS, InstrumentProfiles, shipped_profiles
+from data_ingest.observation_time import observation_time
 from data_ingest.provenance import WCS_KEYWORDS, HeaderReads
 
 
@@ -47,13 +48,18 @@ def _angular_separation(ra1: float, dec1: float, ra2: np.ndarray, dec2: np.ndarr
     return np.degrees(np.arctan2(num, den))
 
 
-def obscore_row_from_fits(path: Path, context: ArchiveContext) -> dict[str, Any]:
+def obscore_row_from_fits(
+    path: Path, context: ArchiveContext, profiles: InstrumentProfiles | None = None
+) -> dict[str, Any]:
     """The ObsCore row for one FITS image; ``IngestError`` if it cannot be described."""
-    return describe_fits(path, context)[0]
+    return describe_fits(path, context, profiles)[0]
 
 
-def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ObsCore row for one FITS image and the header values it was derived from."""
+def describe_fits(
+    path: Path, context: ArchiveContext, profiles: InstrumentProfiles | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ObsCore row for one FITS image and the header values it was derived from, its
+    instrument described by ``profiles`` (default: the shipped ones)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
@@ -78,17 +84,16 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
         raise IngestError(f"{path}: the WCS does not give finite sky coordinates")
     radius = float(np.max(_angular_separation(s_ra, s_dec, corners[:, 0], corners[:, 1])))
 
-    profile = profile_for(cards.get("INSTRUME"))
-    band_name = _filter_name(cards, profile.filter_keyword if profile else None)
+    profile = (profiles or shipped_profiles()).profile_for(cards.get("INSTRUME"))
+    # The profile's keywords first, then the usual ones: a header that names its filter elsewhere keeps it.
+    band_name = _filter_name(cards, (*profile.filter_keywords, *FILTER_KEYWORDS) if profile else FILTER_KEYWORDS)
     band = profile.filter(band_name) if profile else None
     if profile and band_name and band is None:
-        raise IngestError(f"{path}: filter {band_name!r} is not in the {profile.instrument_name} profile")
+        where = f" ({profile.source})" if profile.source else ""
+        raise IngestError(f"{path}: filter {band_name!r} is not in the {profile.instrument_name} profile{where}")
 
     exptime = _float(cards.get("EXPTIME"))
-    t_min = _float(cards.get("MJD-OBS"))
-    t_max = _float(cards.get("MJD-END"))
-    if t_max is None and t_min is not None and exptime is not None:
-        t_max = t_min + exptime / 86400.0
+    t_min, t_max = observation_time(cards, exptime)
     obs_id = str(cards.get("FRAMEID") or cards.get("DATA-ID") or path.stem)
     collection = profile.collection if profile else str(cards.get("INSTRUME") or "images")
     size = path.stat().st_size
@@ -129,9 +134,9 @@ def describe_fits(path: Path, context: ArchiveContext) -> tuple[dict[str, Any], 
     return row, cards.read
 
 
-def _filter_name(cards: HeaderReads, keyword: str | None) -> str | None:
-    """The filter's name: from the profile's keyword, else the first of the usual keywords set."""
-    for key in (keyword, *FILTER_KEYWORDS) if keyword else FILTER_KEYWORDS:
+def _filter_name(cards: HeaderReads, keywords: tuple[str, ...]) -> str | None:
+    """The filter's name: from the first of ``keywords`` the header sets."""
+    for key in dict.fromkeys(keywords):
         value = cards.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()

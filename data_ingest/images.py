@@ -18,8 +18,11 @@ from tqdm import tqdm
 
 from adql.dialects.sql_text import quote_ident
 from data_ingest.fits_images import ArchiveContext, IngestError, describe_fits
+from data_ingest.image_warnings import ImageWarning, Missing, image_warnings
+from data_ingest.instruments import InstrumentProfiles, shipped_profiles
 from data_ingest.provenance import file_provenance, write_provenance
 from data_ingest.registry_state import record_collections
+from data_ingest.spellings import Spelling, profile_spellings, record_spellings
 from schemas.model import TableDef
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
@@ -29,27 +32,32 @@ PGSPHERE_TYPES = ("spoint", "scircle", "spoly", "sbox")
 @dataclass
 class IngestReport:
     ingested: int = 0
-    skipped: list[str] = field(default_factory=list)  # one message per file, naming it
+    skipped: list[str] = field(default_factory=list)  # one line per file, naming it and saying why
     seconds: float = 0.0
-    # Rows written without em_min/em_max (no instrument profile knows their filter), one line
-    # per file saying which filter and instrument: SIA's BAND cannot find them.
-    no_spectral_coverage: list[str] = field(default_factory=list)
+    files: int = 0  # FITS files found under the paths given
+    # What ingested images lack that users will miss (no profile, filter or time), per file.
+    warnings: list[ImageWarning] = field(default_factory=list)
 
-    def summary(self, listed: int = 5) -> list[str]:
+    def summary(self) -> list[str]:
         """What to tell the operator after an ingest, line by line."""
         rate = self.ingested / self.seconds if self.seconds else 0.0
-        lines = [
+        return [
             f"ingested {self.ingested} images into ivoa.obscore in {self.seconds:.1f} s "
             f"({rate:.0f} files/s); {len(self.skipped)} skipped"
         ]
-        if self.no_spectral_coverage:
-            lines.append(
-                f"{len(self.no_spectral_coverage)} of them have no spectral coverage (em_min, em_max), so SIA's BAND "
-                "does not find them: no instrument profile (data_ingest/instruments/) describes their filters"
-            )
-            lines += [f"  {line}" for line in self.no_spectral_coverage[:listed]]
-            if len(self.no_spectral_coverage) > listed:
-                lines.append(f"  ... and {len(self.no_spectral_coverage) - listed} more")
+
+    def warning_lines(self, listed: int = 5) -> list[str]:
+        """The warnings, grouped by what is missing: a headline saying what follows, then the
+        first ``listed`` files."""
+        lines: list[str] = []
+        for missing in Missing:
+            details = [w.detail for w in self.warnings if w.missing is missing]
+            if not details:
+                continue
+            lines.append(f"warning: {missing.headline(len(details))}")
+            lines += [f"  {line}" for line in details[:listed]]
+            if len(details) > listed:
+                lines.append(f"  ... and {len(details) - listed} more")
         return lines
 
 
@@ -84,13 +92,19 @@ def ingest_images(
     obscore: TableDef,
     progress: bool = True,
     warn: Callable[[str], None] | None = None,
+    profiles: InstrumentProfiles | None = None,
 ) -> IngestReport:
-    """Describe every FITS file under ``paths`` and upsert the rows into ``obscore``."""
+    """Describe every FITS file under ``paths`` and upsert the rows into ``obscore``; instruments
+    are described by ``profiles`` (default: the shipped ones). ``warn`` hears of each skipped
+    file as it is skipped, in one line naming it and saying why."""
     started = time.monotonic()
+    profiles = profiles or shipped_profiles()
     report = IngestReport()
     files = find_fits(paths)
+    report.files = len(files)
     rows: list[dict[str, Any]] = []
     sources: list[dict[str, Any]] = []
+    spellings: set[Spelling] = set()
     root = context.archive_root.resolve()
     for path in tqdm(files, desc="reading FITS headers", unit="file", disable=not progress):
         try:
@@ -98,18 +112,19 @@ def ingest_images(
                 raise IngestError(
                     f"{path}: outside the archive directory {root}; move it there or set DALSERVER_ARCHIVE_DIR"
                 )
-            row, values = describe_fits(path, context)
-            sources.append(file_provenance(path, root, row["obs_publisher_did"], values))
-            rows.append(row)
-            if row["em_min"] is None or row["em_max"] is None:
-                filter_name = row["em_band_name"] or "none named"
-                report.no_spectral_coverage.append(
-                    f"{path}: instrument {row['instrument_name'] or 'not named'}, filter {filter_name}"
-                )
+            row, values = describe_fits(path, context, profiles)
         except IngestError as exc:
-            report.skipped.append(str(exc))
+            line = " ".join(str(exc).splitlines())
+            report.skipped.append(line)
             if warn:
-                warn(str(exc))
+                warn(line)
+            continue
+        sources.append(file_provenance(path, root, row["obs_publisher_did"], values))
+        rows.append(row)
+        profile = profiles.profile_for(values.get("INSTRUME"))
+        if profile is not None:
+            spellings |= profile_spellings(profile, values.get("INSTRUME"))
+        report.warnings += image_warnings(path, row, values, profile)
     known = {c.name for c in obscore.columns}
     if rows:
         columns = [c for c in rows[0] if c in known]
@@ -120,6 +135,7 @@ def ingest_images(
             ):
                 cur.executemany(sql, [{c: r.get(c) for c in columns} for r in rows[start : start + 500]])  # type: ignore[arg-type]
             write_provenance(cur, sources)
+            record_spellings(cur, spellings)
             record_collections(cur, {r["obs_collection"] for r in rows})
         report.ingested = len(rows)
     report.seconds = time.monotonic() - started

@@ -18,7 +18,7 @@ from astropy.io import fits
 from astropy.time import Time
 from astropy.wcs import WCS
 
-from data_ingest.instruments.suprimecam import SUPRIMECAM
+from data_ingest.instruments import shipped_profile
 
 RA_RANGE = (34.0, 35.0)
 DEC_RANGE = (-5.5, -4.5)
@@ -26,6 +26,7 @@ GRID = 6
 TILE_SIZE_DEG = 11 / 60
 ALL_TILE_BANDS = ("W-J-V", "W-C-RC", "W-S-I+")
 CENTRAL_TILE_BANDS = ("W-J-B", "W-S-Z+", "N-B-L497", "N-A-L503", "I-A-L598", "N-B-1010")
+SUPRIMECAM = shipped_profile("Suprime-Cam")
 _FIRST_NIGHT = Time("2002-09-29T10:30:00", scale="utc")
 
 

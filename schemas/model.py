@@ -256,10 +256,11 @@ def load_schema(path: Path, extension_dirs: tuple[Path, ...] = ()) -> SchemaDef:
 
 def private_schemas() -> tuple[SchemaDef, ...]:
     """Schemas the service keeps for itself and never publishes: the UWS job store, ingest
-    provenance, the registry records' dates and coverage."""
+    provenance and name spellings, the registry records' dates and coverage."""
     return (
         load_schema(SCHEMAS_DIR / "uws.yaml"),
         load_schema(SCHEMAS_DIR / "provenance.yaml"),
+        load_schema(SCHEMAS_DIR / "spellings.yaml"),
         load_schema(SCHEMAS_DIR / "registry.yaml"),
     )
 

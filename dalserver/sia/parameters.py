@@ -19,6 +19,7 @@ class Constraint(Enum):
     CONTAINS = "contains"  # an interval that must contain the column's value
     EQUALS = "equals"  # a string equal to the column's value (case-sensitive)
     EQUALS_NOCASE = "equals-nocase"  # a string equal to the column's value, ignoring case (IVOIDs)
+    EQUALS_OR_SPELLING = "equals-or-spelling"  # the column's value, or a spelling of it the ingest recorded
     VOCABULARY = "vocabulary"  # one of a fixed list of values, equal to the column's value
     CONTAINS_WORD = "contains-word"  # one of a fixed list, among the column's /-separated words
     INTEGER_VOCABULARY = "integer-vocabulary"  # one of a fixed list of integers
@@ -103,13 +104,17 @@ PARAMETERS: tuple[SIAParameter, ...] = (
     ),
     SIAParameter(
         "FACILITY",
-        Constraint.EQUALS,
+        Constraint.EQUALS_OR_SPELLING,
         ("facility_name",),
-        "Facility (telescope), exact match",
+        "Facility (telescope), exact match, or a spelling of it the instrument profiles list (e.g. SUBARU)",
         options_from_archive=True,
     ),
     SIAParameter(
-        "INSTRUMENT", Constraint.EQUALS, ("instrument_name",), "Instrument, exact match", options_from_archive=True
+        "INSTRUMENT",
+        Constraint.EQUALS_OR_SPELLING,
+        ("instrument_name",),
+        "Instrument, exact match, or a spelling of it the headers or instrument profiles use (e.g. SuprimeCam)",
+        options_from_archive=True,
     ),
     SIAParameter(
         "DPTYPE",

@@ -23,6 +23,9 @@ from dalserver.sia.parameters import PARAMETERS, SIA_PRODUCT_TYPES, Constraint, 
 
 OBSCORE = ("ivoa", "obscore")
 ALIAS = "o"
+# Other spellings of instrument and facility names, recorded by the ingest from its instrument
+# profiles and headers (schemas/spellings.yaml): the server never reads the profiles themselves.
+SPELLINGS = "ingest.spellings"
 
 
 def _column(name: str) -> str:
@@ -148,6 +151,16 @@ def _in_vocabulary(parameter: SIAParameter, value: str) -> str:
     return value
 
 
+def _name_or_spelling(parameter: SIAParameter, value: str) -> str:
+    """The column equals ``value``, or a name the ingest recorded ``value`` as a spelling of
+    (a header's SuprimeCam for the published Suprime-Cam)."""
+    given = _string(value)
+    return (
+        f"{_column(parameter.column)} IN (SELECT {given} UNION SELECT s.published FROM {SPELLINGS} AS s "
+        f"WHERE s.column_name = {_string(parameter.column)} AND s.spelling = {given})"
+    )
+
+
 def _vocabulary(parameter: SIAParameter, value: str) -> str:
     return f"{_column(parameter.column)} = {_string(_in_vocabulary(parameter, value))}"
 
@@ -194,6 +207,7 @@ _BUILDERS: dict[Constraint, Callable[[SIAParameter, str], str]] = {
     Constraint.EQUALS: lambda p, v: f"{_column(p.column)} = {_string(v)}",
     # IVOIDs compare case-insensitively (SIA 2.0 sec. 2.1.11); obscore_did_lower serves this.
     Constraint.EQUALS_NOCASE: lambda p, v: f"lower({_column(p.column)}) = lower({_string(v)})",
+    Constraint.EQUALS_OR_SPELLING: _name_or_spelling,
     Constraint.VOCABULARY: _vocabulary,
     Constraint.CONTAINS_WORD: _word,
     Constraint.INTEGER_VOCABULARY: _integer,

@@ -23,6 +23,7 @@ from adql.dialects.sql_text import quote_ident
 from adql.reserved import adql_name, is_reserved
 from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
 from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
+from data_ingest.catalogs.position_hints import no_position_note
 from data_ingest.registry_state import record_catalog, record_catalog_dropped
 from schemas.ddl import create_table_sql
 from schemas.model import ColumnDef, IndexDef, SchemaDef, TableDef, column_from_mapping
@@ -40,6 +41,7 @@ class Sidecar:
     columns: dict[str, dict[str, Any]] = field(default_factory=dict)
     position: tuple[str, str] | None = None
     indexes: list[dict[str, Any]] = field(default_factory=list)
+    nulls: tuple[str, ...] = ()  # CSV cells (unquoted) that mean NULL, besides an empty one
 
     @classmethod
     def load(cls, path: Path | None) -> Sidecar:
@@ -59,7 +61,22 @@ class Sidecar:
             columns={str(k): dict(v or {}) for k, v in columns.items()},
             position=(str(position[0]), str(position[1])) if position else None,
             indexes=list(data.get("indexes") or []),
+            nulls=_null_markers(data.get("nulls"), path),
         )
+
+
+def _null_markers(value: Any, path: Path) -> tuple[str, ...]:
+    """The sidecar's ``nulls``: a list of cell texts (a lone one is a list of one). YAML reads
+    -99 as a number: it stands for the text -99, as in the file."""
+    if value is None:
+        return ()
+    markers = value if isinstance(value, list) else [value]
+    for marker in markers:
+        if isinstance(marker, bool) or not isinstance(marker, str | int | float):
+            raise CatalogError(
+                f'{path}: nulls: {marker!r} is not a cell text; write the markers in quotes, e.g. nulls: ["-99", "NaN"]'
+            )
+    return tuple(dict.fromkeys(str(m) for m in markers))
 
 
 @dataclass
@@ -112,6 +129,8 @@ def describe_table(source: CatalogSource, schema: str, table: str, sidecar: Side
     if unknown:
         raise CatalogError(f"the metadata file describes columns the file does not have: {', '.join(sorted(unknown))}")
     position = sidecar.position or _position_from_ucds(columns)
+    if not position:
+        notes.append(no_position_note(columns))
     if position:
         names = {c.name for c in columns}
         missing = [p for p in position if p not in names]
@@ -163,8 +182,11 @@ def publish_catalog(
     """Load ``path`` as ``table_name`` (replacing it if it exists) and publish it in TAP_SCHEMA."""
     started = time.monotonic()
     schema, table = parse_table_name(table_name)
-    source = open_catalog(path)
-    definition, notes = describe_table(source, schema, table, Sidecar.load(sidecar_path))
+    sidecar = Sidecar.load(sidecar_path)
+    source = open_catalog(path, csv_nulls=sidecar.nulls)
+    definition, notes = describe_table(source, schema, table, sidecar)
+    if sidecar.nulls and not source.null_markers:
+        notes.append(f"nulls in {sidecar_path} apply to CSV files only: {path.name} marks its nulls its own way")
     for note in notes:
         if warn:
             warn(note)

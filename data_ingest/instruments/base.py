@@ -1,8 +1,12 @@
-"""The shape of an instrument profile."""
+"""The shape of an instrument profile: what an instrument's header values mean for ObsCore."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+# Where a header names its filter when its profile does not say: the keywords instruments commonly use.
+FILTER_KEYWORDS = ("FILTER", "FILTER01", "FILTNAME")
 
 
 @dataclass(frozen=True)
@@ -28,14 +32,22 @@ def instrument_key(instrume: str) -> str:
 
 @dataclass(frozen=True)
 class InstrumentProfile:
-    instrume: str  # the FITS INSTRUME value (any spelling with the same instrument_key matches)
-    instrument_name: str  # ObsCore instrument_name
-    facility_name: str  # ObsCore facility_name
+    instrument_name: str  # ObsCore instrument_name, as published
+    facility_name: str  # ObsCore facility_name, as published
     collection: str  # ObsCore obs_collection
-    filter_keyword: str
-    filters: dict[str, Filter] = field(default_factory=dict)
+    filters: dict[str, Filter] = field(default_factory=dict)  # keyed by the name in upper case
+    filter_keywords: tuple[str, ...] = FILTER_KEYWORDS  # the first one set names the filter
+    # Other spellings of the names, as headers write them; users may search SIA by them.
+    instrument_spellings: tuple[str, ...] = ()
+    facility_spellings: tuple[str, ...] = ()
+    source: Path | None = None  # the file the profile was read from
 
     def filter(self, name: str | None) -> Filter | None:
         if not name:
             return None
         return self.filters.get(name.strip().upper())
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """The instrument_key of every INSTRUME value this profile describes."""
+        return frozenset(instrument_key(s) for s in (self.instrument_name, *self.instrument_spellings))

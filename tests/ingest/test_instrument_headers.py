@@ -1,60 +1,42 @@
 """FITS headers as instruments really write them: Subaru's INSTRUME = 'SuprimeCam' (no hyphen)
 finds the Suprime-Cam profile; an instrument without a profile keeps its filter name from the
-usual keywords, and the ingest summary says which rows have no spectral coverage."""
+usual keywords and is ingested with a warning saying what is missing and what follows; the
+observation time comes from MJD-OBS or DATE-OBS, and its absence is warned about too."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
-import psycopg
 import pytest
 from astropy.io import fits
 
 from data_ingest.fits_images import ArchiveContext, describe_fits
+from data_ingest.image_warnings import ImageWarning, Missing, image_warnings
 from data_ingest.images import IngestReport
-from data_ingest.instruments import profile_for
-from data_ingest.instruments.suprimecam import SUPRIMECAM
-from tests.support.archive import Archive
+from data_ingest.instruments import shipped_profile, shipped_profiles
+from data_ingest.observation_time import mjd_from_date
+from tests.support.fits_images import small_image
 
-
-def _image(path: Path, **cards: str) -> Path:
-    """A small TAN image with the cards a stack carries, and ``cards``."""
-    header = fits.Header()
-    for key, value in {
-        "CTYPE1": "RA---TAN",
-        "CTYPE2": "DEC--TAN",
-        "CRVAL1": 34.5,
-        "CRVAL2": -5.0,
-        "CRPIX1": 8.5,
-        "CRPIX2": 8.5,
-        "CDELT1": -0.001,
-        "CDELT2": 0.001,
-        "MJD-OBS": 53000.0,
-        "EXPTIME": 600.0,
-        "FRAMEID": path.stem,
-        **cards,
-    }.items():
-        header[key] = value
-    fits.PrimaryHDU(np.zeros((16, 16), dtype=np.float32), header).writeto(path)
-    return path
+SUPRIMECAM = shipped_profile("Suprime-Cam")
 
 
 def _context(root: Path) -> ArchiveContext:
     return ArchiveContext(root, "http://127.0.0.1:8000", "dalserver.demo")
 
 
+def _describe(path: Path) -> tuple[dict, dict, list[ImageWarning]]:
+    row, values = describe_fits(path, _context(path.parent))
+    return row, values, image_warnings(path, row, values, shipped_profiles().profile_for(values.get("INSTRUME")))
+
+
 @pytest.mark.parametrize("instrume", ["SuprimeCam", "Suprime-Cam", "SUPRIME-CAM", "suprime cam", "Suprime_Cam"])
 def test_every_spelling_of_suprime_cam_finds_its_profile(instrume: str) -> None:
-    assert profile_for(instrume) is SUPRIMECAM
+    assert shipped_profiles().profile_for(instrume) is SUPRIMECAM
 
 
 def test_a_subaru_suprimecam_header_gets_its_band_and_spectral_coverage(tmp_path: Path) -> None:
-    path = _image(tmp_path / "SUPA0001.fits", INSTRUME="SuprimeCam", TELESCOP="Subaru", FILTER01="W-C-RC")
-    row, _ = describe_fits(path, _context(tmp_path))
+    path = small_image(tmp_path / "SUPA0001.fits", INSTRUME="SuprimeCam", TELESCOP="Subaru", FILTER01="W-C-RC")
+    row, _, warnings = _describe(path)
     rc = SUPRIMECAM.filters["W-C-RC"]
     assert (row["instrument_name"], row["em_band_name"], row["em_min"], row["em_max"]) == (
         "Suprime-Cam",
@@ -62,46 +44,84 @@ def test_a_subaru_suprimecam_header_gets_its_band_and_spectral_coverage(tmp_path
         rc.em_min,
         rc.em_max,
     )
+    assert warnings == []
 
 
 @pytest.mark.parametrize("keyword", ["FILTER", "FILTER01", "FILTNAME"])
 def test_an_instrument_without_a_profile_keeps_its_filter_name(tmp_path: Path, keyword: str) -> None:
-    path = _image(tmp_path / "frame.fits", INSTRUME="MyCam", TELESCOP="Small", **{keyword: "r'"})
-    row, values = describe_fits(path, _context(tmp_path))
+    path = small_image(tmp_path / "frame.fits", INSTRUME="MyCam", TELESCOP="Small", **{keyword: "r'"})
+    row, values, _ = _describe(path)
     assert (row["instrument_name"], row["em_band_name"], row["em_min"], row["em_max"]) == ("MyCam", "r'", None, None)
     assert values[keyword] == "r'"  # the provenance names the keyword the band came from
 
 
-def test_the_summary_lists_the_rows_without_spectral_coverage() -> None:
-    report = IngestReport(ingested=8, seconds=2.0)
-    report.no_spectral_coverage = [f"/a/f{i}.fits: instrument MyCam, filter r" for i in range(7)]
-    lines = report.summary(listed=5)
-    assert lines[0] == "ingested 8 images into ivoa.obscore in 2.0 s (4 files/s); 0 skipped"
-    assert lines[1].startswith("7 of them have no spectral coverage (em_min, em_max)")
-    assert lines[2:7] == [f"  /a/f{i}.fits: instrument MyCam, filter r" for i in range(5)]
-    assert lines[7] == "  ... and 2 more"
-    assert IngestReport(ingested=1, seconds=1.0).summary() == [
-        "ingested 1 images into ivoa.obscore in 1.0 s (1 files/s); 0 skipped"
+def test_an_image_without_a_profile_is_described_with_a_warning_naming_what_is_missing(tmp_path: Path) -> None:
+    path = small_image(tmp_path / "mycam-1.fits", INSTRUME="MyCam", TELESCOP="Small", FILTER="r")
+    row, _, warnings = _describe(path)
+    assert (row["facility_name"], row["obs_collection"]) == ("Small", "MyCam")
+    assert warnings == [ImageWarning(Missing.PROFILE, f"{path}: INSTRUME 'MyCam', filter 'r'")]
+    headline = Missing.PROFILE.headline(1)
+    assert "no instrument profile" in headline and "SIA BAND searches will not find it" in headline
+    assert "$DALSERVER_HOME/instruments/" in headline
+
+
+def test_a_profiled_image_whose_header_names_no_filter_is_warned_about(tmp_path: Path) -> None:
+    path = small_image(tmp_path / "nofilter.fits", INSTRUME="Suprime-Cam")
+    _, _, warnings = _describe(path)
+    assert warnings == [ImageWarning(Missing.FILTER, f"{path}: Suprime-Cam, none of FILTER01 is set")]
+    assert "SIA BAND searches will not find them" in Missing.FILTER.headline(2)
+
+
+def test_an_image_without_observation_time_is_ingested_with_a_warning(tmp_path: Path) -> None:
+    path = small_image(tmp_path / "timeless.fits", without=("MJD-OBS",), INSTRUME="SuprimeCam", FILTER01="W-J-V")
+    row, _, warnings = _describe(path)
+    assert (row["t_min"], row["t_max"], row["t_exptime"]) == (None, None, 600.0)
+    assert warnings == [ImageWarning(Missing.TIME, f"{path}: neither MJD-OBS nor DATE-OBS")]
+    assert "SIA TIME searches will not find it" in Missing.TIME.headline(1)
+    garbled = small_image(tmp_path / "garbled.fits", without=("MJD-OBS",), INSTRUME="SuprimeCam", FILTER01="W-J-V")
+    fits.setval(garbled, "DATE-OBS", value="29/09/02")
+    assert _describe(garbled)[2] == [
+        ImageWarning(Missing.TIME, f"{garbled}: DATE-OBS '29/09/02' is not an ISO 8601 date")
     ]
 
 
-def test_the_ingest_command_says_which_files_lack_spectral_coverage(archive: Archive, db: psycopg.Connection) -> None:
-    folder = archive.settings.archive_root / "other-instruments"
-    folder.mkdir()
-    try:
-        _image(folder / "mycam-1.fits", INSTRUME="MyCam", FILTER="r")
-        _image(folder / "subaru-1.fits", INSTRUME="SuprimeCam", FILTER01="W-J-V")
-        result = subprocess.run(
-            [sys.executable, "-m", "dalserver", "ingest", "images", "--quiet", str(folder)],
-            env=archive.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert "ingested 2 images" in result.stdout
-        assert "1 of them have no spectral coverage" in result.stdout
-        assert f"{folder / 'mycam-1.fits'}: instrument MyCam, filter r" in result.stdout
-        assert "subaru-1.fits" not in result.stdout
-    finally:
-        db.execute("DELETE FROM ivoa.obscore WHERE access_url LIKE %s", ("%/other-instruments/%",))
-        shutil.rmtree(folder)
+def test_date_obs_gives_the_observation_time_when_mjd_obs_is_missing(tmp_path: Path) -> None:
+    path = small_image(
+        tmp_path / "dated.fits",
+        without=("MJD-OBS",),
+        INSTRUME="SuprimeCam",
+        FILTER01="W-J-V",
+        **{"DATE-OBS": "2002-09-29T12:00:00"},
+    )
+    row, values, warnings = _describe(path)
+    assert (row["t_min"], row["t_max"]) == (52546.5, 52546.5 + 600.0 / 86400.0)
+    assert values["DATE-OBS"] == "2002-09-29T12:00:00" and warnings == []
+
+
+@pytest.mark.parametrize(
+    ("date", "time_of_day", "mjd"),
+    [
+        ("1858-11-17", None, 0.0),
+        ("2000-01-01T12:00:00", None, 51544.5),
+        ("2000-01-01T12:00:00Z", None, 51544.5),
+        ("2000-01-01", "06:00:00", 51544.25),  # the older TIME-OBS convention
+        ("01/01/00", None, None),
+        ("", None, None),
+        (53000.0, None, None),
+    ],
+)
+def test_mjd_from_an_iso_date(date: object, time_of_day: object, mjd: float | None) -> None:
+    assert mjd_from_date(date, time_of_day) == mjd
+
+
+def test_the_warnings_are_grouped_by_what_is_missing_and_list_the_first_files() -> None:
+    report = IngestReport(ingested=8, seconds=2.0)
+    report.warnings = [ImageWarning(Missing.PROFILE, f"/a/f{i}.fits: INSTRUME 'MyCam'") for i in range(7)]
+    report.warnings.append(ImageWarning(Missing.TIME, "/a/f0.fits: neither MJD-OBS nor DATE-OBS"))
+    lines = report.warning_lines(listed=5)
+    assert lines[0] == f"warning: {Missing.PROFILE.headline(7)}"
+    assert lines[1:6] == [f"  /a/f{i}.fits: INSTRUME 'MyCam'" for i in range(5)]
+    assert lines[6] == "  ... and 2 more"
+    assert lines[7:] == [f"warning: {Missing.TIME.headline(1)}", "  /a/f0.fits: neither MJD-OBS nor DATE-OBS"]
+    assert report.summary() == ["ingested 8 images into ivoa.obscore in 2.0 s (4 files/s); 0 skipped"]
+    assert IngestReport(ingested=1, seconds=1.0).warning_lines() == []

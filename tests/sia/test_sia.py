@@ -19,9 +19,11 @@ from astropy.time import Time
 
 from adql import Catalog
 from dalserver.sia.query import build_query, obscore_table
-from data_ingest.instruments.suprimecam import SUPRIMECAM
+from data_ingest.instruments import shipped_profile
 from data_ingest.sample import StackSpec, stack_specs, tile_centres
 from tests.support.votable import NS, fields, query_status, rows, votlint_messages
+
+SUPRIMECAM = shipped_profile("Suprime-Cam")
 
 SPECS = stack_specs()
 
@@ -67,6 +69,40 @@ def test_sia2service_finds_a_tiles_stacks_by_position_band_and_instrument(server
     expected = {s.data_id for s in SPECS if (s.tile_i, s.tile_j) == (2, 3) and band_overlaps(s, 6e-7, 7e-7)}
     assert expected and {r.obs_id for r in found} == expected
     assert all(r.dataproduct_type == "image" and r.access_url.endswith(".fits") for r in found)
+
+
+def test_sia2service_finds_suprime_cam_images_by_the_spellings_headers_use(server: str) -> None:
+    # Subaru's headers say SuprimeCam; the archive publishes Suprime-Cam (the profile's name).
+    service = pyvo.dal.SIA2Service(f"{server}/sia")
+    ra, dec = tile(2, 3)
+    found = service.search(pos=(ra, dec, 0.01), instrument="SuprimeCam", facility="SUBARU")
+    assert {r.obs_id for r in found} == on_tile(2, 3)
+    assert {(r["instrument_name"], r["facility_name"]) for r in found} == {("Suprime-Cam", "Subaru")}
+
+
+@pytest.mark.parametrize(
+    ("parameter", "spelling"),
+    [
+        ("INSTRUMENT", "Suprime-Cam"),
+        ("INSTRUMENT", "SuprimeCam"),
+        ("INSTRUMENT", "SUPRIME-CAM"),
+        ("FACILITY", "Subaru"),
+        ("FACILITY", "SUBARU"),
+        ("FACILITY", "Subaru Telescope"),
+    ],
+)
+def test_instrument_and_facility_accept_every_spelling_the_profile_lists(
+    server: str, parameter: str, spelling: str
+) -> None:
+    everything = {s.data_id for s in SPECS}
+    assert ids_of(sia(server, (parameter, spelling))) == everything
+    assert ids_of(sia(server, (parameter, spelling), method="POST")) == everything
+
+
+def test_instrument_spellings_are_exact_and_other_names_find_nothing(server: str) -> None:
+    assert rows(sia(server, ("INSTRUMENT", "suprimecam"))) == []  # listed spellings match as written
+    assert rows(sia(server, ("INSTRUMENT", "Hyper Suprime-Cam"))) == []
+    assert rows(sia(server, ("FACILITY", "SuprimeCam"))) == []  # an instrument's spelling is no facility's
 
 
 def test_sia2service_time_interval_selects_stacks_whose_nights_overlap_it(server: str) -> None:

@@ -59,8 +59,16 @@ def test_pos_range_is_polygons_pieces_and_caps_never_an_sbox() -> None:
 
 
 def test_values_of_one_parameter_are_or_ed_and_different_parameters_and_ed() -> None:
-    clause = where(INSTRUMENT=["A", "B"], CALIB=["2"])
-    assert clause == '(o."instrument_name" = \'A\' OR o."instrument_name" = \'B\') AND o."calib_level" = 2'
+    clause = where(TARGET=["A", "B"], CALIB=["2"])
+    assert clause == 'o."calib_level" = 2 AND (o."target_name" = \'A\' OR o."target_name" = \'B\')'
+
+
+@pytest.mark.parametrize(("parameter", "column"), [("INSTRUMENT", "instrument_name"), ("FACILITY", "facility_name")])
+def test_instrument_and_facility_match_the_name_or_a_spelling_the_ingest_recorded(parameter: str, column: str) -> None:
+    assert where(**{parameter: ["SuprimeCam"]}) == (
+        f"o.\"{column}\" IN (SELECT 'SuprimeCam' UNION SELECT s.published FROM ingest.spellings AS s "
+        f"WHERE s.column_name = '{column}' AND s.spelling = 'SuprimeCam')"
+    )
 
 
 def test_overlap_intervals_compare_the_bounds_with_open_ends_as_not_null() -> None:
