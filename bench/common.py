@@ -54,7 +54,7 @@ def make_catalogue(rows: int, folder: Path) -> tuple[Path, Path]:
 
 def bench_database() -> str:
     """The URL of the benchmarks' own database (managed cluster or DALSERVER_DATABASE_URL), bootstrapped."""
-    url = database_url(Settings(database_name="dalserver_bench"))
+    url = database_url(Settings(database_name="dalserver_bench"), create=True)  # the benchmarks set theirs up
     bootstrap(url)
     return url
 

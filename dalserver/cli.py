@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from dalserver.command_archive import command_settings
 from dalserver.db.bootstrap import bootstrap
-from dalserver.db.location import database_url, managed_cluster
+from dalserver.db.location import ArchiveNotFound, database_url, managed_cluster
 from dalserver.db.sizing import max_connections, pool_size_per_worker
 from dalserver.db.watchdog import ClusterWatchdog
 from dalserver.settings import Settings
@@ -111,7 +112,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from dalserver.app import RESOLVED_URL_VARIABLE
     from dalserver.serving import serve
 
-    url = database_url(settings)
+    # The workers, and the registry refresh below, are new processes that read their settings
+    # from the environment: every setting this command holds (the demo's too) goes there.
+    settings.export(os.environ)
+    url = database_url(settings, create=True)
     bootstrap(url, settings.schema_extension_dirs)
     _records_at_start(settings)
     workers = args.workers or settings.workers or os.cpu_count() or 1
@@ -120,7 +124,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # The workers are new processes: they read their settings from the environment.
     os.environ[RESOLVED_URL_VARIABLE] = url
     os.environ["DALSERVER_POOL_MAX_SIZE"] = str(pool_size)
     watchdog = None
@@ -230,7 +233,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         # is off (a server fetching URLs for anyone needs the operator's consent), the demo shows
         # the conformant setting, still never fetching from private or loopback addresses.
         settings = settings.model_copy(update={"upload_url_fetch": True})
-    url = database_url(settings)
+    url = database_url(settings, create=True)
     sample_dir = settings.archive_root / "suprimecam"
     if not any(sample_dir.glob("*.fits")):
         print(f"writing synthetic Suprime-Cam SXDS stacks into {sample_dir}")
@@ -334,7 +337,7 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "init":
-        bootstrap(database_url(settings), settings.schema_extension_dirs)
+        bootstrap(database_url(settings, create=True), settings.schema_extension_dirs)
         print("database ready")
         return 0
     if settings.database_url:
@@ -444,7 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    code = int(args.func(Settings(), args))
+    try:
+        code = int(args.func(command_settings(args), args))
+    except ArchiveNotFound as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
     if args.func in (cmd_ingest_catalog, cmd_drop_catalog) and argv is None:
         # Arrow's native thread pool can abort the interpreter while it finalises, after all the
         # work is done ("terminate called without an active exception", apache/arrow#34314): one

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from pathlib import Path
 
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dalserver.home import absolute_home, locate_home
 
 
 class Settings(BaseSettings):
@@ -12,7 +16,8 @@ class Settings(BaseSettings):
 
     # With no URL, dalserver runs its own PostgreSQL cluster under `home`.
     database_url: str | None = None
-    home: Path = Path(".dalserver")
+    # DALSERVER_HOME, else the nearest .dalserver in the working directory or above (dalserver/home.py)
+    home: Path = Field(default_factory=lambda: locate_home().path)
     archive_dir: Path | None = None  # products; default: <home>/archive
     database_name: str = "dalserver"
 
@@ -69,6 +74,23 @@ class Settings(BaseSettings):
     registry_schema_dir: Path | None = None  # IVOA XSDs for checking harvested records; default: python3-gavo's copies
     # HiPS surveys: written by `dalserver hips build`, served under /hips
     hips_dir: Path | None = None  # default: <home>/hips
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        # Absolute once, here: a worker or a subprocess started elsewhere gets the same home.
+        return absolute_home(value)
+
+    def export(self, environ: MutableMapping[str, str]) -> None:
+        """Write these settings into ``environ`` as DALSERVER_* variables (unset ones removed), so
+        that a process started with it, such as a server's worker, reads exactly these settings."""
+        prefix = str(self.model_config.get("env_prefix", ""))
+        for name, value in self.model_dump().items():
+            variable = f"{prefix}{name}".upper()
+            if value is None:
+                environ.pop(variable, None)
+            else:
+                environ[variable] = str(value)
 
     @property
     def public_url(self) -> str:

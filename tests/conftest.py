@@ -28,6 +28,7 @@ from dalserver.settings import Settings
 from tests.support.archive import Archive, load_catalog
 from tests.support.generated import five_million_view
 from tests.support.hips import SERVED_BANDS
+from tests.support.isolation import forbid_reading, isolate_environment, real_homes
 from tests.support.schemas import registry_schemas, stilts_schemas, votable_schema
 from tests.support.servers import RunningServer, free_port, start_server, stop_server
 
@@ -44,6 +45,25 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "replay"))
 # of them, so a test whose fixture closure holds none of them needs neither.
 DB_FIXTURES = frozenset({"archive", "running_server", "server", "tap_url", "db", "catalog"})
 _RUNNING = pytest.StashKey[pytest.Item]()
+_SESSION_HOME = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test reads a real archive (the checkout's ./.dalserver, or the developer's): Settings()
+    built anywhere in the session, at import of a test module too, and every command a test
+    starts, get an empty home of the session's own unless the test names another; reading the
+    checkout's archive fails the test (tests/support/isolation.py)."""
+    homes = real_homes(Path.cwd(), os.environ)
+    home = Path(tempfile.mkdtemp(prefix="dalserver-session-home-"))
+    config.stash[_SESSION_HOME] = home
+    isolate_environment(os.environ, home)
+    forbid_reading(homes)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home = config.stash.get(_SESSION_HOME, None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
@@ -77,7 +97,7 @@ def archive(request: pytest.FixtureRequest) -> Iterator[Archive]:
     home.chmod(0o755)  # when tests run as root, the 'postgres' account must reach the cluster
     port = free_port()
     settings = Settings(home=home, port=port, database_name="dalserver_test")
-    url = database_url(settings)
+    url = database_url(settings, create=True)
     env = {
         **os.environ,
         "DALSERVER_HOME": str(home),

@@ -246,6 +246,12 @@ class LocalCluster:
             time.sleep(0.2)
         raise ClusterError(f"PostgreSQL did not become ready; see {self.log_file}")
 
+    def has_database(self, dbname: str) -> bool:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone() is not None
+
     def ensure_database(self, dbname: str) -> str:
         """Create ``dbname`` if missing and return its URL."""
         import psycopg

@@ -4,6 +4,7 @@ OAI-PMH, VOResource and Dublin Core schemas, paging by resumption tokens, from/u
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -11,18 +12,23 @@ from lxml import etree
 from dalserver.records.build import build_records
 from dalserver.records.config import RegistryConfig
 from dalserver.registry.oai import Repository, Responder
-from dalserver.settings import Settings
 from data_ingest.registry_state import REGISTRY
-from tests.support.registry import sample_state
+from tests.support.registry import sample_settings, sample_state
 from tests.support.schemas import schema_errors
 
-SETTINGS = Settings(base_url="http://archive.example.org", ivoid_authority="example.org")
 NS = {"o": "http://www.openarchives.org/OAI/2.0/", "ri": "http://www.ivoa.net/xml/RegistryInterface/v1.0"}
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _home_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The records come from the hand-made state alone, not from the surveys of whatever archive
+    the tests run beside: each test has an empty home of its own."""
+    monkeypatch.setenv("DALSERVER_HOME", str(tmp_path))
+
+
 def _responder(page_size: int = 100, dropped: bool = True) -> Responder:
-    records = build_records(sample_state(dropped=dropped), SETTINGS, RegistryConfig())
+    records = build_records(sample_state(dropped=dropped), sample_settings(), RegistryConfig())
     registry = next(r for r in records if r.key == REGISTRY)
     repo = Repository("test registry", "http://archive.example.org/oai", "vo-support@example.org", registry)
     return Responder(repo, records, page_size, NOW)

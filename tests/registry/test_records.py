@@ -3,27 +3,35 @@ schemas, with the identifiers, capabilities, coverage and relationships clients 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from lxml import etree
 
 from dalserver.records.build import build_records, messengers
 from dalserver.records.config import RegistryConfig
 from dalserver.settings import Settings
-from tests.support.registry import sample_state
+from tests.support.registry import sample_settings, sample_state
 from tests.support.schemas import schema_errors
 
-SETTINGS = Settings(base_url="http://archive.example.org", ivoid_authority="example.org")
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """A home of the test's own: the records come from the hand-made state alone, not from the
+    surveys of whatever archive the tests are run beside."""
+    return sample_settings(tmp_path)
 
 
-def test_every_record_is_valid_voresource(registry_xsd: etree.XMLSchema) -> None:
-    records = build_records(sample_state(), SETTINGS, RegistryConfig())
+def test_every_record_is_valid_voresource(registry_xsd: etree.XMLSchema, settings: Settings) -> None:
+    records = build_records(sample_state(), settings, RegistryConfig())
     assert len(records) == 7
     for record in records:
         assert record.resource is not None
         assert schema_errors(registry_xsd, record.resource) == "", record.ivoid
 
 
-def test_identifiers_are_under_the_authority() -> None:
-    ivoids = [r.ivoid for r in build_records(sample_state(), SETTINGS, RegistryConfig())]
+def test_identifiers_are_under_the_authority(settings: Settings) -> None:
+    ivoids = [r.ivoid for r in build_records(sample_state(), settings, RegistryConfig())]
     assert ivoids == [
         "ivo://example.org",
         "ivo://example.org/registry",
@@ -35,8 +43,8 @@ def test_identifiers_are_under_the_authority() -> None:
     ]
 
 
-def test_a_dropped_catalogue_is_a_deleted_record() -> None:
-    records = build_records(sample_state(dropped=True), SETTINGS, RegistryConfig())
+def test_a_dropped_catalogue_is_a_deleted_record(settings: Settings) -> None:
+    records = build_records(sample_state(dropped=True), settings, RegistryConfig())
     dropped = [r for r in records if r.ivoid == "ivo://example.org/sxds/photometry"]
     assert len(dropped) == 1 and dropped[0].deleted and dropped[0].resource is None
 
@@ -46,7 +54,7 @@ def test_optical_wavelengths_are_the_optical_messenger() -> None:
     assert messengers(4e-7, 1.05e-6) == ["Optical", "Infrared"]
 
 
-def test_the_operators_file_fills_publisher_contact_and_subjects(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_operators_file_fills_publisher_contact_and_subjects(tmp_path: Path, settings: Settings) -> None:
     from dalserver.records.config import load_config
 
     path = tmp_path / "registry.yaml"
@@ -56,7 +64,7 @@ def test_the_operators_file_fills_publisher_contact_and_subjects(tmp_path) -> No
         "subjects: [galaxies]\n"
         "catalogs:\n  sxds.photometry: {title: SXDS photometry, waveband: [Optical]}\n"
     )
-    records = build_records(sample_state(), SETTINGS, load_config(path))
+    records = build_records(sample_state(), settings, load_config(path))
     tap = next(r for r in records if r.ivoid == "ivo://example.org/tap").resource
     assert tap is not None
     assert tap.findtext("curation/publisher") == "Example Observatory"
@@ -80,7 +88,7 @@ def test_a_wrong_operators_file_is_refused_with_what_is_wrong(tmp_path) -> None:
         load_config(path)
 
 
-def test_records_change_their_updated_date_with_the_state() -> None:
-    record = next(r for r in build_records(sample_state(), SETTINGS, RegistryConfig()) if r.ivoid.endswith("/tap"))
+def test_records_change_their_updated_date_with_the_state(settings: Settings) -> None:
+    record = next(r for r in build_records(sample_state(), settings, RegistryConfig()) if r.ivoid.endswith("/tap"))
     assert record.resource is not None and record.resource.get("updated") == "2025-06-07T08:09:10Z"
     assert record.datestamp.isoformat() == "2025-06-07T08:09:10+00:00"

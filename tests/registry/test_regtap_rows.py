@@ -4,19 +4,26 @@ vocabularies' current terms, res_detail pairs, the coverage MOC."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from lxml import etree
 
 from dalserver.records.build import build_records
 from dalserver.records.config import RegistryConfig
 from dalserver.records.regtap import canonical_type, rows_of
-from dalserver.settings import Settings
-from tests.support.registry import sample_state
+from tests.support.registry import sample_settings, sample_state
 
-SETTINGS = Settings(base_url="http://archive.example.org", ivoid_authority="Example.ORG")
+
+@pytest.fixture(autouse=True)
+def _home_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The records come from the hand-made state alone, not from the surveys of whatever archive
+    the tests run beside: each test has an empty home of its own."""
+    monkeypatch.setenv("DALSERVER_HOME", str(tmp_path))
 
 
 def _rows(ivoid: str):  # type: ignore[no-untyped-def]
-    records = build_records(sample_state(), SETTINGS, RegistryConfig())
+    records = build_records(sample_state(), sample_settings(authority="Example.ORG"), RegistryConfig())
     record = next(r for r in records if r.ivoid.lower() == ivoid)
     assert record.resource is not None
     return rows_of(record.resource)

@@ -13,6 +13,7 @@ from astropy.table import Table
 
 from archive_io.coverage import REGISTRY_ORDER, degraded, footprints_moc, moc_to_ascii
 from dalserver.records.state import ArchiveState, Collection, ResourceState
+from dalserver.settings import Settings
 from data_ingest import registry_state as keys
 from schemas.model import ColumnDef, SchemaDef, TableDef, builtin_schemas
 from tests.support.tap_schema import tap_schema_rows
@@ -32,6 +33,14 @@ CATALOG = TableDef(
     ),
     position=("ra", "dec"),
 )
+
+
+def sample_settings(home: Path | None = None, authority: str = "example.org") -> Settings:
+    """The settings of the hand-made archive. Its home is ``home``, else DALSERVER_HOME: give each
+    test one of its own (tmp_path), so no survey or registry file of a real archive, or of another
+    test, finds its way into the records."""
+    where = {} if home is None else {"home": home}
+    return Settings(**where, base_url="http://archive.example.org", ivoid_authority=authority)
 
 
 def sample_state(dropped: bool = False) -> ArchiveState:
