@@ -73,7 +73,7 @@ def _script(properties: Mapping[str, str], viewer: str) -> str:
     data = json.dumps(view).replace("<", "\\u003c")  # nothing in it can close the script element
     return f"""<script type="module">
 const view = {data};
-const base = new URL(".", location.href).href;
+const base = new URL(".", location.href).href.replace(/\\/$/, ""); // Aladin adds "/Norder..."
 const note = document.getElementById("note");
 try {{
   const {{ default: A }} = await import(new URL(view.viewer, location.href).href);
@@ -85,6 +85,7 @@ try {{
     target: view.ra === null ? "0 0" : `${{view.ra}} ${{view.dec}}`,
     fov: view.fov ?? 180,
     cooFrame: "ICRS",
+    showReticle: false,
     showLayersControl: false, // its survey browser queries CDS's MocServer
     showSimbadPointerControl: false,
     showShareControl: false,
@@ -95,6 +96,7 @@ try {{
     backgroundColor: "rgb(16, 20, 32)",
   }});
   aladin.setBaseImageLayer(A.HiPS(base, {{ name: view.name, imgFormat: view.format }}));
+  window.aladin = aladin; // for the browser's console
   document.body.dataset.ready = "true";
 }} catch (error) {{
   note.textContent = `The sky view could not start (${{error.message || error}}); preview.jpg shows the survey.`;
