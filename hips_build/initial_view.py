@@ -15,11 +15,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from mocpy import MOC
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from archive_io.coverage import footprints_moc
 from hips_build.geometry import Footprint, cell_size_deg
 from hips_build.images import unit_vectors
 
@@ -59,15 +59,23 @@ def view_of(footprints: Sequence[Footprint]) -> tuple[float, float, float]:
     return ra, dec, min(180.0, max(2 * MARGIN * math.degrees(radius), MIN_FOV))
 
 
+def _discs(footprints: Sequence[Footprint]) -> tuple[np.ndarray, np.ndarray]:
+    """Each footprint's centre (unit vectors) and radius (radians); a footprint around the whole
+    sky gets a radius of pi."""
+    discs = [_disc(_vectors(f)) or (np.array([1.0, 0.0, 0.0]), math.pi) for f in footprints]
+    return np.array([c for c, _ in discs]), np.array([r for _, r in discs])
+
+
 def sky_fields(footprints: Sequence[Footprint]) -> list[list[int]]:
     """The footprints (by index) grouped into fields, each in input order, fields in the order of
     their first footprint."""
-    count = len(footprints)
+    return _fields(*_discs(footprints))
+
+
+def _fields(centres: np.ndarray, radii: np.ndarray) -> list[list[int]]:
+    count = len(radii)
     if count <= 1:
         return [list(range(count))]
-    discs = [_disc(_vectors(f)) or (np.array([1.0, 0.0, 0.0]), math.pi) for f in footprints]
-    centres = np.array([c for c, _ in discs])
-    radii = np.array([r for _, r in discs])
     # Candidates from a tree (no n-squared loop over an archive's images): any pair close enough
     # for the largest footprints, then each pair against its own rule.
     reach = min(math.pi, 3 * float(radii.max()))
@@ -87,26 +95,44 @@ def sky_fields(footprints: Sequence[Footprint]) -> list[list[int]]:
     return sorted(fields.values(), key=lambda members: members[0])
 
 
-def _area_order(footprints: Sequence[Footprint]) -> int:
+def _area_order(radii: np.ndarray) -> int:
     """A HEALPix order fine enough to compare fields' areas: cells a quarter of the smallest
     footprint's radius, between orders 3 and 16."""
-    radii = [d[1] for f in footprints if (d := _disc(_vectors(f))) is not None]
-    smallest = math.degrees(min(radii)) if radii else 180.0
+    smallest = math.degrees(float(radii.min()))
     order = 3
     while order < 16 and cell_size_deg(order) > smallest / 4:
         order += 1
     return order
 
 
+def largest_field(footprints: Sequence[Footprint], fields: Sequence[Sequence[int]], radii: np.ndarray) -> int:
+    """The index in ``fields`` of the one covering most sky (the area of its footprints' MOC),
+    then with most images, then listed first (``radii``: the footprints', in radians)."""
+    order = _area_order(radii)
+    vertices = [np.asarray(f, dtype=float) for f in footprints]
+    flat = [axis for v in vertices for axis in (v[:, 0] % 360.0, v[:, 1])]
+    mocs = MOC.from_polygons(flat, max_depth=order, n_threads=1)
+    # A field's area is at most the sum of its footprints' (overlaps counted twice): the union,
+    # which costs more, is made only for fields that could still be the largest.
+    bounds = [sum(mocs[i].sky_fraction for i in f) for f in fields]
+    best, best_key = 0, (-1.0, 0, 0)
+    for k in sorted(range(len(fields)), key=lambda k: -bounds[k]):
+        if bounds[k] < best_key[0]:
+            break
+        members = [mocs[i] for i in fields[k]]
+        area = members[0].union(*members[1:]).sky_fraction if len(members) > 1 else members[0].sky_fraction
+        key = (area, len(fields[k]), -k)
+        if key > best_key:
+            best, best_key = k, key
+    return best
+
+
 def initial_view(footprints: Sequence[Footprint]) -> tuple[float, float, float]:
     """(ra, dec, fov) in degrees where the survey of ``footprints`` opens."""
     whole = view_of(footprints)
-    fields = sky_fields(footprints)
+    centres, radii = _discs(footprints)
+    fields = _fields(centres, radii)
     if len(fields) <= 1:
         return whole
-    order = _area_order(footprints)
-    areas = [footprints_moc([footprints[i] for i in f], max_order=order).sky_fraction for f in fields]
-    # Largest by area, then by number of images; on a tie the field listed first.
-    best = max(range(len(fields)), key=lambda k: (areas[k], len(fields[k]), -k))
-    largest = view_of([footprints[i] for i in fields[best]])
+    largest = view_of([footprints[i] for i in fields[largest_field(footprints, fields, radii)]])
     return whole if whole[2] <= COMPACT * largest[2] else largest
