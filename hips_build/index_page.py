@@ -114,7 +114,7 @@ def render_index(properties: Mapping[str, str], viewer: str | None) -> str:
         f"<dt>{escape(label)}</dt><dd>{escape(properties[key])}</dd>" for key, label in _SHOWN if properties.get(key)
     )
     if viewer is not None:
-        sky = '<div id="aladin" role="img" aria-label="The survey in Aladin Lite"></div>\n<p id="note" hidden></p>'
+        sky = '<div id="aladin"></div>\n<p id="note" hidden></p>'
         script = _script(properties, viewer)
     else:
         sky = f'<img src="preview.jpg" width="256" height="256" alt="{title}: preview">'
