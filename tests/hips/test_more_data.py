@@ -23,14 +23,7 @@ from PIL import Image
 from hips_build.geometry import tile_path
 from hips_build.tile_files import allsky_geometry
 from tests.support.archive import Archive
-from tests.support.hips import (
-    SERVED_BANDS,
-    OwnArchive,
-    hipsgen_lint,
-    own_archive,
-    sample_stacks,
-    shifted_copies,
-)
+from tests.support.hips import SERVED_BANDS, HipsArchive, hips_archive, hipsgen_lint, sample_stacks, shifted_copies
 
 COSMOS = (150.1, 2.2)
 SXDS = (34.42, -5.0)  # the centre of the two stacks first ingested, (2, 2) and (2, 3) of the 6 x 6 grid
@@ -39,11 +32,12 @@ BAND = "subaru-suprime-cam-n-b-l497"
 SURVEYS = (*(f"subaru-suprime-cam-{b.lower()}" for b in SERVED_BANDS), COLOUR)
 BUILD = ("hips", "build", "--tile-width", "64", "--quiet")
 ORDER = 9  # 64-pixel tiles for the sample's 6 arcsec pixels
+FINER = "finer than the survey's order"  # the build's words for new images it cannot show in full
 
 
 @dataclass
 class Grown:
-    own: OwnArchive
+    own: HipsArchive
     first: subprocess.CompletedProcess[str]
     second: subprocess.CompletedProcess[str]
     before: dict[str, dict[str, str]]  # each survey's properties after the first build
@@ -56,7 +50,7 @@ def grown(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     central stacks of the same bands, moved to COSMOS, ingested and built again."""
     sample = archive.settings.archive_root / "suprimecam"
     home = tmp_path_factory.mktemp("grown")
-    with own_archive(archive, home / "home", "dalserver_hips_grown") as own:
+    with hips_archive(archive, home / "home", "dalserver_hips_grown") as own:
         own.ingest(Path("sxds"), [p for b in SERVED_BANDS for p in sample_stacks(sample, b)[:2]])
         first = own.run(*BUILD)
         before = {name: own.properties(name) for name in SURVEYS}
@@ -133,7 +127,7 @@ def test_the_grown_surveys_are_valid_hips_for_aladin(grown: Grown) -> None:
 def test_new_images_finer_than_a_survey_are_named_and_full_raises_its_order(archive: Archive, tmp_path: Path) -> None:
     sample = archive.settings.archive_root / "suprimecam"
     stacks = sample_stacks(sample, "N-B-L497")
-    with own_archive(archive, tmp_path / "home", "dalserver_hips_finer") as own:
+    with hips_archive(archive, tmp_path / "home", "dalserver_hips_finer") as own:
         own.ingest(Path("sxds"), stacks[:2])
         assert f"{BAND}: built (" in own.run(*BUILD, "--no-color").stdout
         assert own.properties(BAND)["hips_order"] == str(ORDER)
@@ -142,7 +136,7 @@ def test_new_images_finer_than_a_survey_are_named_and_full_raises_its_order(arch
         own.ingest(Path("fine"), fine)
         update = own.run(*BUILD, "--no-color")
         assert f"{BAND}: updated" in update.stdout
-        said = [line for line in update.stderr.splitlines() if "finer" in line]
+        said = [line for line in update.stderr.splitlines() if FINER in line]
         assert len(said) == 1, update.stderr
         for words in (BAND, f"order {ORDER}", "need order 11", fine[0].name, "dalserver hips build --full"):
             assert words in said[0], said[0]
@@ -151,7 +145,7 @@ def test_new_images_finer_than_a_survey_are_named_and_full_raises_its_order(arch
 
         full = own.run(*BUILD, "--no-color", "--full")
         assert f"{BAND}: built (" in full.stdout and "order 11" in full.stdout
-        assert "finer" not in full.stderr
+        assert FINER not in full.stderr
         p = own.properties(BAND)
         assert p["hips_order"] == "11"
         assert float(p["s_pixel_scale"]) * 3600 == pytest.approx(1.5, rel=1e-3)  # the finest images' pixels
@@ -159,4 +153,4 @@ def test_new_images_finer_than_a_survey_are_named_and_full_raises_its_order(arch
         assert tile_path(own.hips / BAND, 11, fine_tile, "fits").is_file()
         assert not (own.hips / BAND / "Norder12").exists()
         again = own.run(*BUILD, "--no-color")
-        assert f"{BAND}: up to date" in again.stdout and "finer" not in again.stderr
+        assert f"{BAND}: up to date" in again.stdout and FINER not in again.stderr

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import psycopg
 from astropy.io import fits
 
 from data_ingest.fits_images import ArchiveContext, describe_fits
@@ -23,7 +22,7 @@ from hips_build import properties as props
 from hips_build.images import SourceImage, unit_vectors
 from hips_build.obscore_images import polygon_vertices
 from tests.support.archive import Archive
-from tests.support.servers import free_port
+from tests.support.own_archive import own_archive
 
 
 def source_images(paths: Iterable[Path], archive_root: Path) -> list[SourceImage]:
@@ -103,25 +102,28 @@ def sample_stacks(sample_dir: Path, band: str) -> list[Path]:
 
 
 @dataclass
-class OwnArchive:
-    """An archive of a test's own (a database on the test cluster and a home of its own), for
-    tests that add images: the session's archive, which other tests count, is left as it is."""
+class HipsArchive:
+    """An archive of a test's own (``tests.support.own_archive``) with what a HiPS test does to it:
+    ingest, run ``dalserver``, read a survey's properties."""
 
-    home: Path
-    env: dict[str, str]
+    archive: Archive
 
     @property
     def images(self) -> Path:
-        return self.home / "archive"
+        return self.archive.settings.archive_root
 
     @property
     def hips(self) -> Path:
-        return self.home / "hips"
+        return self.archive.settings.hips_root
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """The real ``dalserver`` command on this archive."""
         done = subprocess.run(
-            [sys.executable, "-m", "dalserver", *args], env=self.env, capture_output=True, text=True, timeout=900
+            [sys.executable, "-m", "dalserver", *args],
+            env=self.archive.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         if check:
             assert done.returncode == 0, f"dalserver {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
@@ -140,23 +142,10 @@ class OwnArchive:
 
 
 @contextmanager
-def own_archive(archive: Archive, home: Path, database: str) -> Iterator[OwnArchive]:
-    """An empty archive in ``home`` with the database ``database`` beside the session's; the
-    database is dropped afterwards."""
-    with psycopg.connect(archive.url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{database}"')
-    env = {
-        **archive.env,
-        "DALSERVER_DATABASE_URL": psycopg.conninfo.make_conninfo(archive.url, dbname=database),
-        "DALSERVER_HOME": str(home),
-        "DALSERVER_PORT": str(free_port()),
-    }
-    try:
-        yield OwnArchive(home, env)
-    finally:
-        with psycopg.connect(archive.url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+def hips_archive(archive: Archive, home: Path, database: str) -> Iterator[HipsArchive]:
+    """An empty archive in ``home`` with the database ``database`` (dropped afterwards)."""
+    with own_archive(archive, home, database) as made:
+        yield HipsArchive(made)
 
 
 HIPSGEN = ["java", "-jar", "/usr/share/java/aladin.jar", "-hipsgen"]
