@@ -148,6 +148,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _build_hips(settings: Settings, url: str, args: argparse.Namespace | None = None) -> RunReport:
+    from dalserver.web.assets import ALADIN_LITE
     from hips_build.builder import builder_name
     from hips_build.obscore_images import obscore_images
     from hips_build.run import build_surveys
@@ -175,7 +176,8 @@ def _build_hips(settings: Settings, url: str, args: argparse.Namespace | None = 
     report = build_surveys(
         images,
         settings.hips_root,
-        Site(settings.ivoid_authority, builder_name()),
+        # A survey's page, /hips/<survey>/index.html, starts the portal's Aladin Lite.
+        Site(settings.ivoid_authority, builder_name(), viewer=f"../../portal/{ALADIN_LITE}"),
         options,
         bands=args.band if args else (),
         collections=args.collection if args else (),
@@ -420,7 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--no-color", action="store_true", help="no colour survey")
     build.add_argument(
-        "--order", type=int, help="deepest HiPS order (default: the one matching the images' pixel scale)"
+        "--order",
+        type=int,
+        help="deepest HiPS order (default: the one matching the finest images' pixels; a survey being updated keeps its order)",
     )
     build.add_argument("--tile-width", type=int, default=512, help="tile side in pixels, a power of two (default 512)")
     build.add_argument(
@@ -431,7 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="display cut of the PNG tiles (default: 1st and 99th percentiles of the pixels)",
     )
     build.add_argument(
-        "--full", action="store_true", help="rebuild every tile, not only those of new or changed images"
+        "--full",
+        action="store_true",
+        help="rebuild every tile, not only those of new or changed images, choosing the order and the cut again",
     )
     build.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     build.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -18,8 +18,11 @@ from hips_build import properties as props
 from hips_build import tile_files
 from hips_build.geometry import cell_size_deg, footprint_tiles, order_for_pixel_scale, shift_order, tile_path
 from hips_build.images import ImageFacts, ImageSkipped, inspect_image
+from hips_build.index_page import write_index
+from hips_build.initial_view import initial_view
 from hips_build.manifest import ImageRecord, Manifest
 from hips_build.plan import BandSurvey, creator_did
+from hips_build.preview import write_preview
 from hips_build.properties import hips_date
 from hips_build.publish import HipsStore
 from hips_build.survey_steps import (
@@ -32,7 +35,6 @@ from hips_build.survey_steps import (
     build_size,
     cut_of,
     dirty_chain,
-    initial_view,
     pixel_levels,
     regime,
     remove_tile,
@@ -116,10 +118,14 @@ def build_band_survey(
         return SurveyResult(survey.name, "skipped", f"band {survey.band}: no usable images, so no survey")
 
     images = [by_did[did] for did in records]
-    scales = sorted(r.pixel_scale for r in records.values())
-    pixel_scale = scales[len(scales) // 2]
     width = options.tile_width
-    order = options.order if options.order is not None else order_for_pixel_scale(pixel_scale, width)
+    new = {
+        d
+        for d, r in records.items()
+        if old is None or d not in old.images or old.images[d].fingerprint != r.fingerprint
+    }
+    order = _survey_order(survey.name, options, old, records, new, warn)
+    pixel_scale = min(r.pixel_scale for r in records.values())  # s_pixel_scale: the finest images'
     dtype = tile_files.storage_dtype([r.dtype for r in records.values()]).str
     incremental = (
         old is not None
@@ -146,7 +152,7 @@ def build_band_survey(
             images_of_tile.setdefault(int(tile), []).append(image.path)
     if incremental:
         assert old is not None
-        changed = {d for d, r in records.items() if d not in old.images or old.images[d].fingerprint != r.fingerprint}
+        changed = new
         gone = set(old.images) - set(records)
         if not changed and not gone:
             return SurveyResult(survey.name, "up to date", directory=previous, manifest=old)
@@ -187,6 +193,7 @@ def build_band_survey(
         em_min, em_max = BandSurvey(survey.name, survey.collection, survey.band, tuple(images)).em_range
         t_min, t_max = time_range(images)
         ra, dec, fov = initial_view([i.footprint for i in images])
+        write_preview(staged, order, width, (ra, dec, fov))
         bunits = {r.bunit for r in records.values()}
         ranges = list(work.ranges.values())
         size_kb, tile_count = build_size(staged)
@@ -201,6 +208,7 @@ def build_band_survey(
                     f"HiPS of the {len(images)} {survey.collection} images in {survey.band} published "
                     f"in ivoa.obscore, each cell the mean of the images covering it"
                 ),
+                "prov_progenitor": f"the {survey.collection} images in {survey.band} of ivo://{site.authority}",
                 "obs_regime": regime(em_min, em_max),
                 "dataproduct_type": "image",
                 "em_min": em_min,
@@ -236,6 +244,7 @@ def build_band_survey(
                 "hips_nb_tiles": tile_count,
             },
         )
+        write_index(staged, site.viewer)
         manifest = Manifest(
             kind="band",
             order=order,
@@ -254,7 +263,46 @@ def build_band_survey(
         store.discard(staged)
         raise
     status = "updated" if incremental else "built"
-    return SurveyResult(survey.name, status, f"{work.written} tiles written", work.written, final, manifest)
+    message = f"{work.written} tiles written, order {order}"
+    return SurveyResult(survey.name, status, message, work.written, final, manifest)
+
+
+def _arcsec(degrees: float) -> str:
+    return f"{degrees * 3600:.3g}\u2033"
+
+
+def _survey_order(
+    name: str,
+    options: BuildOptions,
+    old: Manifest | None,
+    records: dict[str, ImageRecord],
+    new: set[str],
+    warn: Callable[[str], None],
+) -> int:
+    """The deepest order: the operator's, else the order of the survey being updated (an
+    incremental build never changes it: that would redo every tile), else the one whose cells
+    match the finest images' pixels. New images finer than the survey's order are named, with
+    the order they need and how to rebuild at it."""
+    width = options.tile_width
+    wanted = order_for_pixel_scale(min(r.pixel_scale for r in records.values()), width)
+    if options.order is not None:
+        return options.order
+    if old is None or old.kind != "band" or old.tile_width != width:
+        return wanted
+    finer = sorted(
+        (r for d, r in records.items() if d in new and order_for_pixel_scale(r.pixel_scale, width) > old.order),
+        key=lambda r: (r.pixel_scale, r.path),
+    )
+    if finer:
+        finest = finer[0].pixel_scale
+        named = ", ".join(Path(r.path).name for r in finer[:3]) + (", ..." if len(finer) > 3 else "")
+        warn(
+            f"{name}: {len(finer)} new image{'s are' if len(finer) > 1 else ' is'} finer than the survey's "
+            f"order {old.order} ({_arcsec(cell_size_deg(old.order + shift_order(width)))} cells): pixels of "
+            f"{_arcsec(finest)} need order {order_for_pixel_scale(finest, width)} ({named}). This build keeps "
+            f"order {old.order}; `dalserver hips build --full` rebuilds the survey at order {wanted}."
+        )
+    return old.order
 
 
 def _bitpix(dtype: np.dtype) -> int:

@@ -15,8 +15,11 @@ import numpy as np
 from hips_build import properties as props
 from hips_build import tile_files
 from hips_build.geometry import cell_size_deg, shift_order, tile_path
+from hips_build.index_page import write_index
+from hips_build.initial_view import initial_view
 from hips_build.manifest import Manifest
 from hips_build.plan import ColourSurvey, creator_did
+from hips_build.preview import write_preview
 from hips_build.properties import hips_date
 from hips_build.publish import HipsStore
 from hips_build.survey_steps import (
@@ -28,7 +31,7 @@ from hips_build.survey_steps import (
     Work,
     build_size,
     cut_of,
-    initial_view,
+    merge_tiles,
     regime,
     remove_tile,
     run_orders,
@@ -79,16 +82,15 @@ def build_colour_survey(
         return SurveyResult(survey.name, "up to date", directory=previous, manifest=old)
     cuts = [cut_of(m.levels, COLOUR_PERCENTILES) if m.levels else (m.cut[0], m.cut[1]) for m in manifests]
 
-    everything = {k: set().union(*(set(m.tiles.get(k, ())) for m in manifests)) for k in range(order + 1)}
+    everything = merge_tiles(*({k: v for k, v in m.tiles.items() if k <= order} for m in manifests))
     incremental = (
         old is not None
         and (old.order, old.tile_width) == (order, width)
         and old.cut == [c for cut in cuts for c in cut]
     )
     if incremental and old is not None:
-        dirty = _changed_tiles(
-            store, old.sources, survey, directories, everything | {k: set(v) for k, v in old.tiles.items()}
-        )
+        # The tiles of either build: a band tile that came (a new sky area), went or changed.
+        dirty = _changed_tiles(store, old.sources, survey, directories, merge_tiles(everything, old.tiles))
     else:
         dirty = everything
     if incremental and dirty is None:
@@ -124,6 +126,7 @@ def build_colour_survey(
         highs = [m for s in survey.bands if (m := s.em_range[1]) is not None]
         t_min, t_max = time_range(images)
         ra, dec, fov = initial_view(footprints)
+        write_preview(staged, order, width, (ra, dec, fov))
         size_kb, tile_count = build_size(staged)
         rgb_names = {"red": survey.red, "green": survey.green, "blue": survey.blue}
         write_properties(
@@ -137,6 +140,10 @@ def build_colour_survey(
                     f"Colour composite of the {survey.collection} surveys in {survey.red.band} (red), "
                     f"{survey.green.band} (green) and {survey.blue.band} (blue), each scaled linearly between the cut "
                     "hips_rgb_red, hips_rgb_green and hips_rgb_blue give"
+                ),
+                "prov_progenitor": (
+                    f"the band surveys {survey.red.name}, {survey.green.name} and {survey.blue.name} "
+                    f"of ivo://{site.authority}"
                 ),
                 "obs_regime": regime(min(lows) if lows else None, max(highs) if highs else None),
                 "dataproduct_type": "image",
@@ -169,6 +176,7 @@ def build_colour_survey(
                 "hips_nb_tiles": tile_count,
             },
         )
+        write_index(staged, site.viewer)
         manifest = Manifest(
             kind="colour",
             order=order,
@@ -185,7 +193,8 @@ def build_colour_survey(
         store.discard(staged)
         raise
     status = "updated" if incremental else "built"
-    return SurveyResult(survey.name, status, f"{work.written} tiles written", work.written, final, manifest)
+    message = f"{work.written} tiles written, order {order}"
+    return SurveyResult(survey.name, status, message, work.written, final, manifest)
 
 
 def _changed_tiles(

@@ -70,6 +70,16 @@ def tile_layout(tile_width: int) -> np.ndarray:
     return index
 
 
+@cache
+def tile_positions(tile_width: int) -> np.ndarray:
+    """The inverse of ``tile_layout``: ``positions[i]`` is where (``row * width + col`` of a FITS
+    tile) the cell of nested index ``i`` within the tile is stored."""
+    positions = np.empty(tile_width * tile_width, dtype=np.int64)
+    positions[tile_layout(tile_width).ravel()] = np.arange(tile_width * tile_width)
+    positions.flags.writeable = False
+    return positions
+
+
 def tile_cells(order: int, tile: int, tile_width: int) -> np.ndarray:
     """The nested indices (order ``order + log2(width)``) of a tile's cells, as the tile stores them."""
     return (np.int64(tile) << (2 * shift_order(tile_width))) + tile_layout(tile_width)

@@ -14,7 +14,9 @@ from hips_build.images import ImageFacts
 from hips_build.tile_files import write_atomically
 
 MANIFEST_NAME = ".dalserver-build.json"
-FORMAT = 1  # bump when a build's layout changes: older builds are then rebuilt whole
+# Bump when a build's layout changes: older builds are then rebuilt whole. 2: index.html and
+# preview.jpg, and the order chosen from the finest images.
+FORMAT = 2
 
 
 @dataclass

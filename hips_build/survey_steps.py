@@ -1,14 +1,13 @@
 """What building a band survey and a colour survey share: the options and results, the
-rendering of dirty tiles order by order in the worker processes, staging, and the MOC, the
-initial view and the properties every survey has.
+rendering of dirty tiles order by order in the worker processes, staging, and the MOC and the
+properties every survey has.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from archive_io.coverage import footprints_moc
 from hips_build import properties as props
 from hips_build import tile_files
 from hips_build.geometry import parents, tile_path
-from hips_build.images import SourceImage, unit_vectors
+from hips_build.images import SourceImage
 from hips_build.manifest import Manifest
 from hips_build.publish import HipsStore
 
@@ -54,10 +53,13 @@ class SurveyResult:
 
 @dataclass(frozen=True)
 class Site:
-    """Who publishes the surveys: the IVOID authority and the builder's name."""
+    """Who publishes the surveys and how they are shown: the IVOID authority, the builder's name,
+    and the URL of Aladin Lite's ``aladin.js`` as a survey's ``index.html`` reaches it (relative
+    to the page, on the server that serves the surveys; None: a page with the preview instead)."""
 
     authority: str
     builder: str = "dalserver"
+    viewer: str | None = None
 
 
 @dataclass
@@ -103,6 +105,16 @@ def run_orders(
                         work.ranges.pop(str(tile), None)
 
 
+def merge_tiles(*tile_sets: Mapping[int, Iterable[int]]) -> dict[int, set[int]]:
+    """The union, order by order, of tile sets (``{order: tiles}``): a dict union (``a | b``)
+    would keep only one side's tiles of an order both have."""
+    merged: dict[int, set[int]] = {}
+    for tiles in tile_sets:
+        for order, members in tiles.items():
+            merged.setdefault(int(order), set()).update(int(t) for t in members)
+    return merged
+
+
 def dirty_chain(deepest_dirty: set[int], deepest: int) -> dict[int, set[int]]:
     dirty = {deepest: set(deepest_dirty)}
     for order in range(deepest - 1, -1, -1):
@@ -123,21 +135,6 @@ def write_moc(staged: Path, footprints: Iterable[Sequence[tuple[float, float]]])
     moc = footprints_moc(list(footprints))
     tile_files.write_atomically(staged / "Moc.fits", lambda tmp: moc.save(tmp, format="fits", overwrite=True))
     return float(moc.sky_fraction)
-
-
-def initial_view(footprints: Sequence[Sequence[tuple[float, float]]]) -> tuple[float, float, float]:
-    """(ra, dec, fov): the centre of the footprints' vertices and a field that shows them all."""
-    vertices = np.array([v for f in footprints for v in f], dtype=float)
-    vectors = unit_vectors(vertices[:, 0], vertices[:, 1])
-    mean = vectors.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    if norm < 1e-9:  # the whole sky
-        return 0.0, 0.0, 180.0
-    centre = mean / norm
-    ra = math.degrees(math.atan2(centre[1], centre[0])) % 360.0
-    dec = math.degrees(math.asin(max(-1.0, min(1.0, centre[2]))))
-    radius = math.degrees(float(np.max(np.arccos(np.clip(vectors @ centre, -1.0, 1.0)))))
-    return ra, dec, min(180.0, max(2.2 * radius, 0.01))
 
 
 def regime(em_min: float | None, em_max: float | None) -> str | None:

@@ -1,9 +1,13 @@
 """The HiPS node: every published survey's files under ``/hips/<survey>/``, the HiPS list at
-``/hips/hipslist`` (HiPS 1.0 sec. 5.2) and a page listing them at ``/hips``.
+``/hips/hipslist`` (HiPS 1.0 sec. 5.2) and a page listing them at ``/hips``. A survey's base URL
+in a browser is its ``index.html`` (sec. 4.4.5: "by loading the root HiPS directory location one
+will be able to display information about the HiPS"); HiPS clients read ``properties`` and tiles
+by their own names.
 
 Everything here may be read by Aladin Lite from pages of other sites, so every answer, a 404
 included, carries ``Access-Control-Allow-Origin: *``. Tiles are cached by clients for an hour and
-revalidated by their ETag (a rebuild changes them in place); properties and the list for a minute.
+revalidated by their ETag (a rebuild changes them in place); properties, the list, a survey's page
+and its preview for a minute.
 """
 
 from __future__ import annotations
@@ -95,10 +99,13 @@ async def hipslist(request: Request) -> PlainTextResponse:
 def _row(survey: PublishedSurvey) -> str:
     p = survey.properties
     name = html.escape(survey.name)
+    page = (survey.directory / "index.html").is_file()
     return (
-        f'<tr><td><a href="/hips/{name}/properties">{name}</a></td><td>{html.escape(survey.title)}</td>'
+        f'<tr><td><a href="/hips/{name}/{"index.html" if page else "properties"}">{name}</a></td>'
+        f"<td>{html.escape(survey.title)}</td>"
         f"<td>{html.escape(p.get('hips_order', ''))}</td><td>{html.escape(p.get('hips_tile_format', ''))}</td>"
-        f"<td>{html.escape(p.get('hips_release_date', ''))}</td></tr>"
+        f"<td>{html.escape(p.get('hips_release_date', ''))}</td>"
+        f'<td><a href="/hips/{name}/properties">properties</a></td></tr>'
     )
 
 
@@ -108,32 +115,39 @@ async def index(request: Request) -> HTMLResponse:
     surveys = _store(request).published()
     rows = (
         "\n".join(_row(s) for s in surveys)
-        or '<tr><td colspan="5">none yet: run <code>dalserver hips build</code></td></tr>'
+        or '<tr><td colspan="6">none yet: run <code>dalserver hips build</code></td></tr>'
     )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>HiPS surveys of {html.escape(settings.title)}</title></head>
 <body><h1>HiPS surveys of {html.escape(settings.title)}</h1>
 <p>Give Aladin a survey's URL (<code>{html.escape(settings.public_url)}/hips/&lt;survey&gt;</code>), or this node's
 <a href="/hips/hipslist">HiPS list</a> as a HiPS server.</p>
-<table><tr><th>survey</th><th>title</th><th>order</th><th>tiles</th><th>released</th></tr>
+<table><tr><th>survey</th><th>title</th><th>order</th><th>tiles</th><th>released</th><th>metadata</th></tr>
 {rows}
 </table></body></html>
 """
     return HTMLResponse(page, headers={**CORS, "Cache-Control": METADATA_CACHE})
 
 
+def _survey_page(store: HipsStore, survey: str) -> RedirectResponse:
+    """The survey's page; a build made before surveys had one answers with its properties."""
+    _survey_file(store, survey, "properties")
+    root = store.current(survey)
+    page = "index.html" if root is not None and (root / "index.html").is_file() else "properties"
+    return RedirectResponse(f"/hips/{survey}/{page}", headers=CORS)
+
+
 @router.api_route("/hips/{survey}", methods=["GET", "HEAD"], include_in_schema=False)
 async def survey_root(request: Request, survey: str) -> RedirectResponse:
-    _survey_file(_store(request), survey, "properties")
-    return RedirectResponse(f"/hips/{survey}/properties", headers=CORS)
+    return _survey_page(_store(request), survey)
 
 
 @router.api_route("/hips/{survey}/{relative:path}", methods=["GET", "HEAD"], summary="A file of a HiPS survey")
 async def survey_file(request: Request, survey: str, relative: str) -> Response:
     store = _store(request)
     if relative in ("", "/"):
-        _survey_file(store, survey, "properties")
-        return RedirectResponse(f"/hips/{survey}/properties", headers=CORS)
+        return _survey_page(store, survey)
     path = _survey_file(store, survey, relative)
-    cache = METADATA_CACHE if path.name in ("properties", "index.html") else TILE_CACHE
+    # The page and the preview change with every build that adds data; a tile only where data came.
+    cache = METADATA_CACHE if path.name in ("properties", "index.html", "preview.jpg") else TILE_CACHE
     return _file_response(request, path, cache)

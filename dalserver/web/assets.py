@@ -10,6 +10,9 @@ from pathlib import Path
 
 STATIC = Path(__file__).parent / "static"
 MANIFEST = STATIC / "build.json"
+# Aladin Lite as npm ships it, served at /portal/<this>: the portal's sky view, and the page of
+# every HiPS survey (/hips/<survey>/index.html reaches it as ../../portal/<this>).
+ALADIN_LITE = "vendor/aladin-lite/aladin.js"
 
 _MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",

@@ -19,7 +19,7 @@ from hips_build.images import SourceImage
 from hips_build.plan import plan_surveys, slug
 from hips_build.publish import HipsStore
 from hips_build.run import build_surveys
-from hips_build.survey_steps import BuildOptions, Site
+from hips_build.survey_steps import BuildOptions, Site, merge_tiles
 from tests.hips.conftest import BANDS
 
 SITE = Site("dalserver.test")
@@ -192,3 +192,10 @@ def test_an_interrupted_build_leaves_the_served_survey_as_it_was(
     monkeypatch.setattr(build_module, "_deepest_task", real)
     assert build_surveys(images, hips, SITE, OPTIONS, colours=[], workers=1).results[0].status == "updated"
     assert not stale.exists()
+
+
+def test_tile_sets_merge_order_by_order_keeping_every_tile() -> None:
+    # a dict union would keep one side's set of an order both have: {6: {1, 2}} | {6: {1}} == {6: {1}}
+    assert merge_tiles({6: {1, 2}}, {6: [1]}) == {6: {1, 2}}
+    assert merge_tiles({6: {1}, 5: {0}}, {6: {9}, 4: [0]}) == {4: {0}, 5: {0}, 6: {1, 9}}
+    assert merge_tiles() == {}

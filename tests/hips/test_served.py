@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 import psycopg
@@ -75,6 +76,7 @@ def test_the_hipslist_names_every_survey_with_its_service_url(hips_built: object
         assert properties.status_code == 200 and props.parse(properties.text)["creator_did"] == block["creator_did"]
     page = httpx.get(f"{server}/hips")
     assert page.status_code == 200 and NAME in page.text and page.headers["content-type"].startswith("text/html")
+    assert f'href="/hips/{NAME}/index.html"' in page.text and f'href="/hips/{NAME}/properties"' in page.text
 
 
 def test_survey_files_come_with_their_media_types_cors_and_caching(
@@ -90,6 +92,8 @@ def test_survey_files_come_with_their_media_types_cors_and_caching(
         "Norder3/Allsky.fits": "image/fits",
         "Norder3/Allsky.png": "image/png",
         "Moc.fits": "application/fits",
+        "index.html": "text/html; charset=utf-8",
+        "preview.jpg": "image/jpeg",
     }
     for relative, media in expected.items():
         answer = httpx.get(f"{base}/{relative}")
@@ -104,8 +108,15 @@ def test_survey_files_come_with_their_media_types_cors_and_caching(
     assert httpx.head(f"{base}/{tile}").status_code == 200
     colour = httpx.get(f"{server}/hips/subaru-suprime-cam-color/{tile.replace('.fits', '.jpg')}")
     assert colour.status_code == 200 and colour.headers["content-type"] == "image/jpeg"
-    redirect = httpx.get(base, follow_redirects=False)
-    assert redirect.status_code == 307 and redirect.headers["location"].endswith(f"/hips/{NAME}/properties")
+    for root_url in (base, f"{base}/"):  # a survey's base URL in a browser is its page (HiPS 1.0 sec. 4.4.5)
+        redirect = httpx.get(root_url, follow_redirects=False)
+        assert redirect.status_code == 307 and redirect.headers["location"].endswith(f"/hips/{NAME}/index.html")
+    page = httpx.get(f"{base}/index.html")
+    assert page.headers["cache-control"] == "public, max-age=60"
+    # the page starts the Aladin Lite this server serves for its portal
+    assert '"viewer": "../../portal/vendor/aladin-lite/aladin.js"' in page.text
+    script = httpx.get(urljoin(f"{base}/index.html", "../../portal/vendor/aladin-lite/aladin.js"))
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     with fits.open(root / tile) as hdul:
         assert hdul[0].header["CTYPE1"] == "RA---HPX"
 

@@ -255,3 +255,53 @@ def test_a_hipslist_record_is_a_survey_properties_with_its_url(built: BuiltSurve
     for block in blocks:
         assert block["hips_service_url"].startswith("http://example.org/hips/subaru-suprime-cam-")
         assert all(block.get(k) for k in props.HIPSLIST_REQUIRED)
+
+
+def _preview_wcs(p: dict[str, str]) -> WCS:
+    """The view a preview shows: Aladin's at the initial position and field (SIN, north up, east
+    left), 256 pixels across."""
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---SIN", "DEC--SIN"]
+    wcs.wcs.crval = [float(p["hips_initial_ra"]), float(p["hips_initial_dec"])]
+    wcs.wcs.crpix = [128.5, 128.5]
+    scale = float(p["hips_initial_fov"]) / 256
+    wcs.wcs.cdelt = [-scale, scale]
+    return wcs
+
+
+def test_the_preview_is_the_survey_at_its_initial_view(built: BuiltSurveys) -> None:
+    p = _properties(built, NAME)
+    with Image.open(built.survey(NAME) / "preview.jpg") as image:
+        assert (image.format, image.size, image.mode) == ("JPEG", (256, 256), "RGB")  # HiPS 1.0 sec. 4.4.4
+        grey = np.asarray(image.convert("L"), dtype=float)[::-1]  # rows bottom up, as the WCS counts them
+    # The images, put by reproject where the view shows them, and scaled by the survey's display cut.
+    low, high = map(float, p["hips_pixel_cut"].split())
+    expected = np.full(grey.shape, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for image in _images_of(built, BAND):
+            values, _ = reproject_interp(image.path, _preview_wcs(p), shape_out=grey.shape)
+            expected = np.where(np.isfinite(values), values, expected)
+    expected = np.clip((expected - low) / (high - low), 0, 1) * 255
+    data = np.isfinite(expected)
+    assert 0.2 < data.mean() < 0.9  # the data, with sky around them
+    assert np.corrcoef(grey[data], expected[data])[0, 1] > 0.6
+    assert np.corrcoef(grey[::-1][data], expected[data])[0, 1] < 0.2  # upside down, it would not match
+    assert np.corrcoef(grey[:, ::-1][data], expected[data])[0, 1] < 0.2  # nor mirrored
+    assert grey[~data].mean() < 8  # black where there are no data
+    with Image.open(built.survey(COLOUR) / "preview.jpg") as colour:
+        assert colour.size == (256, 256) and max(np.asarray(colour).std(axis=(0, 1))) > 5
+
+
+def test_every_survey_has_an_index_page_asking_nothing_of_another_host(built: BuiltSurveys) -> None:
+    from lxml import html
+
+    for name in (NAME, COLOUR):
+        p = _properties(built, name)
+        page = html.fromstring((built.survey(name) / "index.html").read_bytes())
+        assert page.findtext(".//title") == p["obs_title"]
+        assert p["creator_did"] in page.text_content()
+        links = [e.get(a) for e in page.iter() for a in ("href", "src") if e.get(a)]
+        assert {"properties", "Moc.fits", "preview.jpg", "../hipslist"} <= set(links)
+        # Relative links only: the page follows the server's public URL, and reaches no one else.
+        assert all("//" not in link and not link.startswith("/") for link in links), links
