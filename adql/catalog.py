@@ -31,7 +31,8 @@ class TableMeta:
     name: str  # unqualified
     columns: tuple[ColumnMeta, ...]
     description: str | None = None
-    # Where the table really is, when that is not "schema"."name" (uploads live in pg_temp).
+    # Where the table really is, when that is not "schema"."name" (uploads live in pg_temp), or
+    # a parenthesised SELECT computing it as published (ObsCore's access_url: archive_io.product_urls).
     sql_name: str | None = None
 
     @property

@@ -1,5 +1,6 @@
 """Bring an archive database to the current schema: pgsphere, the built-in tables and their
-TAP_SCHEMA rows. Idempotent: run at every start-up.
+TAP_SCHEMA rows, and the stored values a newer version writes differently (dalserver.db.migrations).
+Idempotent: run at every start-up.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import psycopg
 from adql.dialects.sql_text import quote_ident
 from adql.dialects.support import SUPPORT_SQL
 from archive_io.tap_schema import publish_schema, publish_table
+from dalserver.db.migrations import relative_access_urls
 from dalserver.db.pgsphere import ensure_pgsphere
 from schemas.ddl import add_missing_columns_sql, create_index_sql, create_table_sql
 from schemas.model import SchemaDef, builtin_schemas, private_schemas
@@ -46,4 +48,5 @@ def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDe
                 publish_schema(conn, schema, s_index)
                 for t_index, table in enumerate(schema.tables):
                     publish_table(conn, table, s_index * 100 + t_index)
+            relative_access_urls(conn)
     return schemas
