@@ -19,7 +19,14 @@ from astropy.table import Table
 from lxml import etree
 
 from adql import to_postgres
-from archive_io.product_urls import archive_path, public_url, public_url_sql, stored_url, with_public_urls
+from archive_io.product_urls import (
+    archive_path,
+    public_url,
+    public_url_sql,
+    published_obscore_function_sql,
+    stored_url,
+    with_public_urls,
+)
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.migrations import relative_access_urls
 from dalserver.sia.query import build_query, obscore_table
@@ -46,16 +53,18 @@ def test_any_other_access_url_is_neither_an_archive_file_nor_rewritten(value: st
     assert public_url(value, PROXY) == value
 
 
-def test_the_published_obscore_computes_access_url_under_the_server_url() -> None:
+def test_the_server_reads_obscore_through_the_function_that_renders_its_urls() -> None:
     catalog = catalog_of(builtin_schemas())
     served = with_public_urls(catalog, PROXY)
     sql = to_postgres("SELECT access_url, obs_id FROM ivoa.obscore", served).sql
-    assert f"'{PROXY}/' || \"access_url\"" in sql and 'FROM "ivoa"."obscore")' in sql
+    assert sql.endswith(f"FROM dalserver.published_obscore('{PROXY}/') AS t0")
     # Only ObsCore changes; the catalogue given is left as it was.
-    assert [t.sql_name for t in served.tables if t.name != "obscore"] == [
-        t.sql_name for t in catalog.tables if t.name != "obscore"
-    ]
+    others = [t for t in served.tables if t.name != "obscore"]
+    assert others == [t for t in catalog.tables if t.name != "obscore"]
     assert to_postgres("SELECT access_url FROM ivoa.obscore", catalog).sql.endswith('FROM "ivoa"."obscore" AS t0')
+    function = published_obscore_function_sql(["obs_id", "access_url", "s_ra"])
+    assert 'RETURNS SETOF "ivoa"."obscore" LANGUAGE sql STABLE' in function and "STRICT" not in function
+    assert '"obs_id", (CASE WHEN starts_with("access_url", \'data/\') THEN base || "access_url"' in function
 
 
 # --- in the database ----------------------------------------------------------------------------
@@ -66,6 +75,19 @@ def test_the_sql_rendering_gives_what_the_python_one_gives(db: psycopg.Connectio
         (values,),
     ).fetchall()
     assert [g for (g,) in got] == [public_url(v, PROXY) for v in values]
+
+
+def test_the_function_gives_the_tables_rows_with_their_urls_rendered(archive: Archive, db: psycopg.Connection) -> None:
+    stored = dict(db.execute("SELECT obs_publisher_did, access_url FROM ivoa.obscore").fetchall())
+    served = dict(
+        db.execute("SELECT obs_publisher_did, access_url FROM dalserver.published_obscore(%s)", (f"{PROXY}/",))
+    )
+    assert served == {did: public_url(url, PROXY) for did, url in stored.items()}
+    table = db.execute("SELECT count(*), sum(hashtext(obs_id || s_ra::text)) FROM ivoa.obscore").fetchone()
+    function = db.execute(
+        "SELECT count(*), sum(hashtext(obs_id || s_ra::text)) FROM dalserver.published_obscore('x/')"
+    ).fetchone()
+    assert function == table
 
 
 def test_queries_over_the_published_obscore_keep_their_indexes(archive: Archive, db: psycopg.Connection) -> None:

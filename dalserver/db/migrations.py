@@ -28,8 +28,8 @@ def relative_access_urls(conn: psycopg.Connection) -> int:
     """Rewrite the access URLs dalserver once stored as ``<public URL at ingest>/data/<path>`` to
     the ``data/<path>`` every server renders under its own URL; how many rows changed.
 
-    Only rows whose URL is exactly that of their ingested file (its provenance says which) are
-    rewritten: an operator's URL pointing elsewhere, even one ending in ``/data/...``, stays."""
+    Only rows whose URL ends in ``/data/`` and the path of the file they were ingested from (their
+    provenance says which) are rewritten; any other URL an operator wrote is left as it is."""
     changes = []
     for did, url, source_path in conn.execute(_ABSOLUTE).fetchall():
         if "://" in url and url.endswith((f"/data/{source_path}", f"/data/{quote(source_path, safe='/')}")):
