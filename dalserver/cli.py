@@ -264,7 +264,8 @@ def _after_retraction(settings: Settings, url: str, images: list[Retracted], pro
         print(f"removed {image.did} ({image.source_path or 'not a file of the archive'})")
     collections = ", ".join(sorted({i.collection for i in images}))
     print(
-        f"removed {len(images)} images of {collections} from ivoa.obscore with their provenance, {previews} cached previews"
+        f"removed {len(images)} image{'s' if len(images) != 1 else ''} of {collections} from ivoa.obscore, "
+        f"with their provenance and {previews} cached preview{'s' if previews != 1 else ''}"
     )
 
 

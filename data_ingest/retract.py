@@ -114,7 +114,7 @@ def images_named(db: psycopg.Cursor, items: Sequence[str], archive_root: Path) -
 
 def _remove(db: psycopg.Cursor, images: Sequence[Retracted], progress: bool) -> None:
     dids = [i.did for i in images]
-    with tqdm(total=len(dids), desc="retracting", unit="image", disable=not progress) as bar:
+    with tqdm(total=len(dids), desc="retracting", unit="image", disable=not progress or len(dids) <= _BATCH) as bar:
         for start in range(0, len(dids), _BATCH):
             chunk = dids[start : start + _BATCH]
             db.execute("DELETE FROM ingest.provenance WHERE obs_publisher_did = ANY(%s)", (chunk,))

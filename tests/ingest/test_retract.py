@@ -171,7 +171,7 @@ def test_the_drop_says_what_it_removed_and_succeeds(own: Own) -> None:
     out = own.dropped.stdout
     far, other = own.images["far"], own.images["other"]
     assert f"removed {far.did} (suprimecam/far.fits)" in out and f"removed {other.did} (othercam/other.fits)" in out
-    assert "removed 2 images of OtherCam, Subaru/Suprime-Cam" in out and "1 cached previews" in out
+    assert "removed 2 images of OtherCam, Subaru/Suprime-Cam from ivoa.obscore" in out and "1 cached preview" in out
     assert "dalserver hips build" in out  # the surveys still show them until the next build
 
 
