@@ -161,6 +161,14 @@ def test_a_server_with_another_public_url_gives_its_own_urls_and_the_session_ser
 
 def test_absolute_access_urls_of_older_ingests_become_relative_at_bootstrap(archive: Archive, tmp_path: Path) -> None:
     url = fresh_database(archive, "dalserver_url_migration_test")
+    try:
+        _migrate_older_urls(archive, url, tmp_path)
+    finally:
+        with psycopg.connect(archive.url, autocommit=True) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "dalserver_url_migration_test" WITH (FORCE)')
+
+
+def _migrate_older_urls(archive: Archive, url: str, tmp_path: Path) -> None:
     home = tmp_path / "home"
     folder = home / "archive" / "suprimecam"
     folder.mkdir(parents=True)

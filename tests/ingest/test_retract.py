@@ -70,6 +70,11 @@ class Own:
         return self.home / "archive"
 
 
+def drop_database(archive: Archive, name: str) -> None:
+    with psycopg.connect(archive.url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
 def _stack(path: Path, spec: StackSpec, instrument: str | None = None) -> None:
     w = make_wcs(spec.ra, spec.dec, 110, 6.0)
     header = stack_header(spec, w)
@@ -164,6 +169,7 @@ def own(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield own
     finally:
         stop_server(server)
+        drop_database(archive, "dalserver_retract_test")
 
 
 def test_the_drop_says_what_it_removed_and_succeeds(own: Own) -> None:
