@@ -18,7 +18,7 @@ import pyvo
 from astropy.table import Table
 from lxml import etree
 
-from adql import to_postgres
+from adql import Catalog, to_postgres
 from archive_io.product_urls import (
     archive_path,
     public_url,
@@ -31,7 +31,7 @@ from dalserver.db.bootstrap import bootstrap
 from dalserver.db.migrations import relative_access_urls
 from dalserver.sia.query import build_query, obscore_table
 from schemas.model import builtin_schemas, catalog_of
-from tests.support.archive import Archive, fresh_database, load_catalog
+from tests.support.archive import Archive, fresh_database
 from tests.support.servers import another_server
 from tests.support.votable import NS, fields, rows
 
@@ -90,8 +90,8 @@ def test_the_function_gives_the_tables_rows_with_their_urls_rendered(archive: Ar
     assert function == table
 
 
-def test_queries_over_the_published_obscore_keep_their_indexes(archive: Archive, db: psycopg.Connection) -> None:
-    served = load_catalog(archive.url, PROXY)
+def test_queries_over_the_published_obscore_keep_their_indexes(catalog: Catalog, db: psycopg.Connection) -> None:
+    served = with_public_urls(catalog, PROXY)  # as the server behind PROXY resolves queries
     cone = "SELECT access_url FROM ivoa.obscore WHERE CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 34.5, -5, 0.1)) = 1"
     footprint = "SELECT access_url FROM ivoa.obscore WHERE CONTAINS(POINT('ICRS', 34.5, -5.0), s_region) = 1"
     sia = build_query({"POS": ["CIRCLE 34.5 -5.0 0.1"]}, obscore_table(served.tables), 100).sql

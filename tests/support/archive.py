@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
-from archive_io.product_urls import with_public_urls
 from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
 from dalserver.settings import Settings
 
@@ -21,14 +20,12 @@ class Archive:
     env: dict[str, str]  # environment that points the dalserver command at this archive
 
 
-def load_catalog(url: str, public_url: str | None = None) -> Catalog:
-    """The ADQL catalogue as the service builds it from TAP_SCHEMA, as of now; with ``public_url``,
-    as the server of that URL publishes it (ObsCore's access URLs under it)."""
+def load_catalog(url: str) -> Catalog:
+    """The ADQL catalogue as the service builds it from TAP_SCHEMA, as of now."""
 
     async def load() -> Catalog:
         async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
-            catalog = catalog_from_tap_schema(await read_tap_schema(pool))
-        return catalog if public_url is None else with_public_urls(catalog, public_url)
+            return catalog_from_tap_schema(await read_tap_schema(pool))
 
     return asyncio.run(load())
 
