@@ -248,7 +248,7 @@ class ResolvedTable(Node):
     schema: str | None  # None for a common table expression
     name: str
     sql_alias: str
-    sql_name: str | None = None  # the table's SQL name, when not schema.name
+    sql_name: str | None = None  # what FROM names, when not schema.name (a temporary table, a function)
 
 
 @dataclass(frozen=True)

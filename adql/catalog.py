@@ -31,7 +31,8 @@ class TableMeta:
     name: str  # unqualified
     columns: tuple[ColumnMeta, ...]
     description: str | None = None
-    # Where the table really is, when that is not "schema"."name" (uploads live in pg_temp).
+    # Where the table really is, when that is not "schema"."name": uploads live in pg_temp, and a
+    # server reads ObsCore through a function that renders its access URLs (archive_io.product_urls).
     sql_name: str | None = None
 
     @property

@@ -51,7 +51,7 @@ def build_services(settings: Settings, database_url: str) -> Services:
         await pool.check()
 
     health.on_recovery(replace_dead_connections)
-    catalog = CatalogCache(pool, settings.catalog_ttl_seconds)
+    catalog = CatalogCache(pool, settings.catalog_ttl_seconds, settings.public_url)
     worker = async_jobs.tap_worker(catalog, queries, settings)
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
     values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)

@@ -21,6 +21,7 @@ from dalserver.settings import Settings
 
 if TYPE_CHECKING:
     from data_ingest.fits_images import ArchiveContext
+    from data_ingest.retract import Retracted
     from hips_build.run import RunReport
 
 # The ingest and the HiPS builder (astropy, Pillow, scipy, cdshealpix: some 70 MB) are imported by
@@ -33,12 +34,20 @@ log = logging.getLogger("dalserver")
 def _context(settings: Settings) -> ArchiveContext:
     from data_ingest.fits_images import ArchiveContext
 
-    return ArchiveContext(settings.archive_root, settings.public_url, settings.ivoid_authority)
+    return ArchiveContext(settings.archive_root, settings.ivoid_authority)
 
 
-def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = True, allow_skips: bool = False) -> int:
+def _ingest(
+    settings: Settings,
+    url: str,
+    paths: list[Path],
+    progress: bool = True,
+    allow_skips: bool = False,
+    allow_empty: bool = False,
+) -> int:
     """Ingest the images under ``paths``: 0 when every FITS file found went in (or skips are
-    allowed), 1 when one was skipped or none was found, 2 when an instrument profile is wrong."""
+    allowed), 1 when one was skipped or none was found (unless ``allow_empty``), 2 when an
+    instrument profile is wrong."""
     from data_ingest.images import FITS_SUFFIXES, ingest_images
     from data_ingest.instruments import ProfileError, load_profiles
 
@@ -64,7 +73,7 @@ def _ingest(settings: Settings, url: str, paths: list[Path], progress: bool = Tr
     print("\n".join(report.summary()))
     for line in report.warning_lines():
         print(line, file=sys.stderr)
-    if not report.files:
+    if not report.files and not allow_empty:
         print(f"error: no FITS files ({', '.join(FITS_SUFFIXES)}) in {', '.join(map(str, paths))}", file=sys.stderr)
         return 1
     if report.skipped and not allow_skips:
@@ -254,12 +263,22 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
     from hips_build.publish import published_surveys
 
-    code = _ingest(
-        settings,
-        database_url(settings),
-        [Path(p) for p in args.paths],
-        progress=not args.quiet,
-        allow_skips=args.allow_skips,
+    url = database_url(settings)
+    paths = [Path(p) for p in args.paths]
+    if args.prune:
+        _prune(settings, url, paths, progress=not args.quiet)
+        paths = [p for p in paths if p.exists()]  # a folder that is gone had only images to prune
+    code = (
+        _ingest(
+            settings,
+            url,
+            paths,
+            progress=not args.quiet,
+            allow_skips=args.allow_skips,
+            allow_empty=args.prune,  # pruning may leave a folder with nothing to ingest
+        )
+        if paths
+        else 0
     )
     if code == 2:  # nothing was ingested
         return code
@@ -268,6 +287,61 @@ def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
         # knows when the ingests of a night are done.
         print("the HiPS surveys do not show these images yet: run dalserver hips build (it redoes only their tiles)")
     return code
+
+
+def _prune(settings: Settings, url: str, paths: list[Path], progress: bool) -> None:
+    """Retract the published images under ``paths`` whose files are gone (``ingest --prune``)."""
+    from data_ingest.retract import prune_images
+
+    bootstrap(url, settings.schema_extension_dirs)
+    with psycopg.connect(url) as conn:
+        pruned = prune_images(conn, paths, settings.archive_root, progress=progress)
+    if pruned:
+        _after_retraction(settings, url, pruned, progress)
+    print(f"pruned {len(pruned)} images whose files are gone")
+
+
+def _after_retraction(settings: Settings, url: str, images: list[Retracted], progress: bool) -> None:
+    """What follows a committed retraction: the cached previews of the images go, the relational
+    registry follows, and the operator is told what was removed."""
+    from tqdm import tqdm
+
+    from dalserver.datalink.preview import remove_previews
+
+    root = settings.archive_root.resolve()
+    previews = 0
+    for image in tqdm(images, desc="removing previews", unit="image", disable=not progress or len(images) < 100):
+        if image.source_path is not None:
+            previews += remove_previews(root / image.source_path, settings.cache_root)
+    _refresh_registry(settings, url)
+    for image in images:
+        print(f"removed {image.did} ({image.source_path or 'not a file of the archive'})")
+    collections = ", ".join(sorted({i.collection for i in images}))
+    print(
+        f"removed {len(images)} image{'s' if len(images) != 1 else ''} of {collections} from ivoa.obscore, "
+        f"with their provenance and {previews} cached preview{'s' if previews != 1 else ''}"
+    )
+
+
+def cmd_drop_images(settings: Settings, args: argparse.Namespace) -> int:
+    from data_ingest.retract import RetractError, retract_images
+    from hips_build.publish import published_surveys
+
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)
+    with psycopg.connect(url) as conn:
+        try:
+            images = retract_images(conn, args.items, settings.archive_root, progress=not args.quiet)
+        except RetractError as exc:
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            print("nothing was dropped", file=sys.stderr)
+            return 1
+    _after_retraction(settings, url, images, progress=not args.quiet)
+    print("their files stay in the archive directory; /data no longer serves them")
+    if published_surveys(settings.hips_root):
+        print("the HiPS surveys still show these images: run dalserver hips build (it redoes only their tiles)")
+    return 0
 
 
 def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
@@ -374,6 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_sub = ingest.add_subparsers(dest="kind", required=True)
     images = ingest_sub.add_parser("images", help="FITS images (files or directories) into ivoa.obscore")
     images.add_argument("paths", nargs="+")
+    images.add_argument(
+        "--prune", action="store_true", help="also retract the published images under these paths whose files are gone"
+    )
     images.add_argument("--quiet", action="store_true", help="no progress bar")
     images.add_argument(
         "--allow-skips",
@@ -392,6 +469,15 @@ def build_parser() -> argparse.ArgumentParser:
     drop_catalog_parser = drop_sub.add_parser("catalog", help="drop a published catalogue and its metadata")
     drop_catalog_parser.add_argument("table")
     drop_catalog_parser.set_defaults(func=cmd_drop_catalog)
+    drop_images_parser = drop_sub.add_parser(
+        "images",
+        help="retract published images (by file, folder or publisher DID): all of them, or none if one is not found",
+    )
+    drop_images_parser.add_argument(
+        "items", nargs="+", metavar="PATH|DID", help="a file or folder under the archive directory, or a publisher DID"
+    )
+    drop_images_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    drop_images_parser.set_defaults(func=cmd_drop_images)
     registry = sub.add_parser("registry", help="the archive's registry records")
     registry_sub = registry.add_subparsers(dest="action", required=True)
     show = registry_sub.add_parser("show", help="list the resource records the archive publishes at /oai")

@@ -2,8 +2,9 @@
 outside the archive directory).
 
 DataLink, the preview and SODA all start here: an ID is looked up in ivoa.obscore (compared
-case-insensitively, as IVOIDs are), and a product served from this archive's /data/ is mapped
-back to its file, never outside the archive directory.
+case-insensitively, as IVOIDs are), its access URL is given under this server's public URL when it
+is one of the archive's own files (stored as ``data/<path>``: archive_io.product_urls), and such a
+file is found, never outside the archive directory.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from psycopg_pool import AsyncConnectionPool
 
+from archive_io.product_urls import archive_path, public_url
 from dalserver.faults import NotFoundFault, UsageFault
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -26,7 +27,7 @@ class Dataset:
     did: str
     obs_id: str
     dataproduct_type: str | None
-    access_url: str | None
+    access_url: str | None  # as the client is given it (this server's URL for the archive's own files)
     access_format: str | None
     s_ra: float | None
     s_dec: float | None
@@ -34,7 +35,7 @@ class Dataset:
     footprint: tuple[tuple[float, float], ...]  # s_region's vertices (ra, dec), degrees
     em_min: float | None
     em_max: float | None
-    path: Path | None  # the archive file, when access_url is this server's /data/
+    path: Path | None  # the archive file, when access_url is one of the archive's own
     has_provenance: bool = False  # ingest.provenance knows where it came from
 
     @property
@@ -50,14 +51,14 @@ def polygon_vertices(text: str | None) -> tuple[tuple[float, float], ...]:
     return tuple(zip(numbers[0::2], numbers[1::2], strict=False))
 
 
-def local_file(access_url: str | None, archive_root: Path) -> Path | None:
-    """The archive file a /data/ URL names. The host is not compared: the public URL an archive
-    was ingested under may have changed since (a new port, a proxy in front)."""
-    path = urlparse(access_url or "").path
-    if not path.startswith("/data/"):
+def local_file(stored_url: str | None, archive_root: Path) -> Path | None:
+    """The archive file a stored ``access_url`` names (``data/<path>``); None for any other URL,
+    and for a file that is gone."""
+    relative = archive_path(stored_url)
+    if relative is None:
         return None
     try:
-        return archive_file(archive_root, unquote(path[len("/data/") :]))
+        return archive_file(archive_root, relative)
     except NotFoundFault:  # published, but the file is gone: no links that need it
         return None
 
@@ -81,8 +82,11 @@ _LOOKUP = (
 )
 
 
-async def find_datasets(pool: AsyncConnectionPool, ids: Sequence[str], archive_root: Path) -> dict[str, Dataset]:
-    """The datasets among ``ids``, keyed by the lower-cased ID; unknown IDs are simply absent."""
+async def find_datasets(
+    pool: AsyncConnectionPool, ids: Sequence[str], archive_root: Path, base_url: str
+) -> dict[str, Dataset]:
+    """The datasets among ``ids``, keyed by the lower-cased ID; unknown IDs are simply absent.
+    ``base_url`` is the answering server's public URL."""
     if not ids:
         return {}
     if any("\x00" in i for i in ids):
@@ -97,7 +101,7 @@ async def find_datasets(pool: AsyncConnectionPool, ids: Sequence[str], archive_r
             did,
             obs_id,
             kind,
-            url,
+            public_url(url, base_url),
             fmt,
             ra,
             dec,
@@ -111,5 +115,5 @@ async def find_datasets(pool: AsyncConnectionPool, ids: Sequence[str], archive_r
     return found
 
 
-async def find_dataset(pool: AsyncConnectionPool, did: str, archive_root: Path) -> Dataset | None:
-    return (await find_datasets(pool, [did], archive_root)).get(did.lower())
+async def find_dataset(pool: AsyncConnectionPool, did: str, archive_root: Path, base_url: str) -> Dataset | None:
+    return (await find_datasets(pool, [did], archive_root, base_url)).get(did.lower())

@@ -16,6 +16,7 @@ from astropy.wcs import WCS, FITSFixedWarning
 
 from adql.dialects.pgsphere import spoly_text
 from archive_io.image_hdu import NoImageHDU, image_hdu
+from archive_io.product_urls import stored_url
 from data_ingest.identifiers import collection_key
 from data_ingest.instruments import FILTER_KEYWORDS, InstrumentProfiles, shipped_profiles
 from data_ingest.observation_time import observation_time
@@ -31,12 +32,13 @@ class ArchiveContext:
     """Where products live and how the world addresses them."""
 
     archive_root: Path  # every product is below this directory
-    base_url: str  # public URL of the service, e.g. http://127.0.0.1:8000
     authority: str  # IVOA authority for publisher DIDs, e.g. dalserver.demo
 
     def access_url(self, path: Path) -> str:
+        """``data/<path>``: relative to the public URL of whichever server answers, so that rows
+        follow DALSERVER_BASE_URL without re-ingesting (archive_io.product_urls)."""
         relative = path.resolve().relative_to(self.archive_root.resolve())
-        return f"{self.base_url.rstrip('/')}/data/{relative.as_posix()}"
+        return stored_url(relative.as_posix())
 
 
 def _angular_separation(ra1: float, dec1: float, ra2: np.ndarray, dec2: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ drop in their own transaction, so a record changes exactly when its data does.
 A row's ``updated`` moves (to the second, UTC) only when what its record says changes: the
 coverage, time or wavelength range, or row count of a collection or catalogue; the services
 and the ObsCore table whenever one of theirs changes. Re-ingesting the same files changes
-nothing. A dropped catalogue's row stays, marked deleted, so that harvesters learn of it.
+nothing. A dropped catalogue's row stays, marked deleted, so that harvesters learn of it, and so
+does the row of a collection whose last images were retracted.
 """
 
 from __future__ import annotations
@@ -94,16 +95,11 @@ def _touch(db: Executes, keys: Iterable[str]) -> None:
 
 def record_collections(db: Executes, collections: Iterable[str]) -> bool:
     """Recompute the coverage of these ObsCore collections from their footprints (all of their
-    rows, not only those just ingested); the ObsCore table, SIA and TAP change with them.
-    Whether any record changed."""
+    rows, not only those just ingested or retracted; a collection left with none becomes a
+    deleted record); the ObsCore table, SIA and TAP change with them. Whether any record changed."""
     db.execute("SELECT set_sphere_output('DEG')")  # footprints are read as degree text
     changed = False
     for collection in sorted(set(collections)):
-        footprints = db.execute(
-            "SELECT CAST(s_region AS text) FROM ivoa.obscore WHERE obs_collection = %s AND s_region IS NOT NULL",
-            (collection,),
-        ).fetchall()
-        moc = footprints_moc([spoly_vertices(text) for (text,) in footprints], DEFAULT_ORDER)
         stats = db.execute(
             "SELECT min(t_min), max(t_max), min(em_min), max(em_max), count(*) FROM ivoa.obscore "
             "WHERE obs_collection = %s",
@@ -111,6 +107,16 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
         ).fetchone()
         assert stats is not None
         t_min, t_max, em_min, em_max, count = stats
+        if count == 0:
+            # Its last images were retracted: the record stays in the feed, deleted, as a dropped
+            # catalogue's does, so that harvesters hear of it; no coverage is served for it.
+            changed |= _write(db, collection_key(collection), {}, deleted=True)
+            continue
+        footprints = db.execute(
+            "SELECT CAST(s_region AS text) FROM ivoa.obscore WHERE obs_collection = %s AND s_region IS NOT NULL",
+            (collection,),
+        ).fetchall()
+        moc = footprints_moc([spoly_vertices(text) for (text,) in footprints], DEFAULT_ORDER)
         values = {
             "moc": moc_to_ascii(moc),
             "registry_moc": degraded(moc_to_ascii(moc), REGISTRY_ORDER),

@@ -1,5 +1,5 @@
 """Which images the archive publishes: the image rows of ``ivoa.obscore`` with their footprints,
-and the file behind each (``ingest.provenance``'s path, or the archive's ``/data/`` URL).
+and the file behind each (``ingest.provenance``'s path, or the archive path ``access_url`` stores).
 """
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import psycopg
 
+from archive_io.product_urls import archive_path
 from hips_build.images import SourceImage
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -32,12 +32,9 @@ def polygon_vertices(text: str | None) -> tuple[tuple[float, float], ...]:
 
 def _file(archive_root: Path, source_path: str | None, access_url: str | None) -> Path | None:
     """The archive file of a row, never one outside the archive directory."""
-    relative = source_path
+    relative = source_path if source_path is not None else archive_path(access_url)
     if relative is None:
-        path = urlparse(access_url or "").path
-        if not path.startswith("/data/"):
-            return None
-        relative = unquote(path[len("/data/") :])
+        return None
     root = archive_root.resolve()
     candidate = (root / relative).resolve()
     return candidate if candidate.is_relative_to(root) else None

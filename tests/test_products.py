@@ -1,6 +1,9 @@
-"""Products are downloadable, and nothing outside the archive directory is."""
+"""Products are downloadable, and nothing else is: not a file under the archive directory that no
+ObsCore row publishes, nor anything outside it."""
 
 from __future__ import annotations
+
+import shutil
 
 import httpx
 import pytest
@@ -33,3 +36,18 @@ def test_paths_outside_the_archive_are_not_found(server: str, raw_path: str) -> 
         response = client.send(request)
     assert response.status_code == 404
     assert b"QUERY_STATUS" in response.content
+
+
+def test_a_file_no_row_publishes_is_not_found_like_a_missing_one(server: str, archive: Archive) -> None:
+    published = sorted((archive.settings.archive_root / "suprimecam").glob("*.fits"))[0]
+    staged = archive.settings.archive_root / "staged"  # e.g. waiting for an ingest, or rejected by one
+    staged.mkdir()
+    try:
+        shutil.copy(published, staged / published.name)
+        unpublished = httpx.get(f"{server}/data/staged/{published.name}")
+        missing = httpx.get(f"{server}/data/staged/missing.fits")
+        assert unpublished.status_code == missing.status_code == 404
+        assert unpublished.content == missing.content and b"no such product" in unpublished.content
+        assert httpx.get(f"{server}/data/suprimecam/{published.name}").status_code == 200
+    finally:
+        shutil.rmtree(staged)

@@ -3,8 +3,9 @@
 The image is sampled down to at most ``max_pixels`` a side (every n-th pixel of a memory-mapped
 file, so a large mosaic is never read whole), scaled between astropy's ZScale limits (the DS9
 default astronomers know) and written as 8-bit grey with Pillow, north up as FITS displays it.
-A cached file is named by the source's path, size and modification time, so a re-ingested
-image gets a new preview; files are written under a temporary name and renamed into place.
+A cached file is named by the source's path and then its size and modification time, so a
+re-ingested image gets a new preview and a retracted one's previews are found by its path alone;
+files are written under a temporary name and renamed into place.
 
 The cache is bounded: a hit refreshes the file's modification time, and after a write (at most
 once a minute per process, since it lists the whole cache) the least recently used previews are
@@ -38,11 +39,26 @@ _last_prune = -math.inf
 _prune_lock = threading.Lock()
 
 
+def _source_key(source: Path) -> str:
+    return hashlib.sha256(str(source.resolve()).encode()).hexdigest()
+
+
 def preview_path(source: Path, cache_dir: Path, max_pixels: int) -> Path:
     stat = source.stat()
-    key = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{max_pixels}|{_VERSION}"
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return cache_dir / "previews" / digest[:2] / f"{digest}.png"
+    version = hashlib.sha256(f"{stat.st_size}|{stat.st_mtime_ns}|{max_pixels}|{_VERSION}".encode()).hexdigest()
+    key = _source_key(source)
+    return cache_dir / "previews" / key[:2] / f"{key}-{version[:16]}.png"
+
+
+def remove_previews(source: Path, cache_dir: Path) -> int:
+    """Remove every cached preview of ``source`` (a file that may be gone already), whatever its
+    size, date and preview size were; how many."""
+    key = _source_key(source)
+    removed = 0
+    for path in (cache_dir / "previews" / key[:2]).glob(f"{key}-*.png"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def _plane(data: np.ndarray) -> np.ndarray:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from archive_io.product_urls import public_url
+
 if TYPE_CHECKING:
     from prov.model import ProvDocument
 
@@ -52,13 +54,16 @@ async def provenance_document(pool: AsyncConnectionPool, did: str, base_url: str
     async with pool.connection() as conn:
         row = await (await conn.execute(_READ, (did,))).fetchone()
         await conn.rollback()
-    return None if row is None else _document(*row, base_url=base_url)
+    if row is None:
+        return None
+    did, obs_id, stored_url, *rest = row
+    return _document(did, obs_id, public_url(stored_url, base_url), *rest, base_url=base_url)
 
 
 def _document(
     did: str,
     obs_id: str,
-    access_url: str,
+    access_url: str | None,
     path: str,
     size: int,
     checksum: str,

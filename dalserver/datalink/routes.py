@@ -72,7 +72,7 @@ async def links(request: Request) -> StreamingResponse:
     limit = svc.settings.datalink_max_ids
     answered = given[:limit]
     base = svc.settings.public_url
-    datasets = await find_datasets(svc.pool, answered, svc.settings.archive_root)
+    datasets = await find_datasets(svc.pool, answered, svc.settings.archive_root, base)
     rows, cutouts = await to_thread.run_sync(answer, base, answered, datasets, svc.settings.preview_max_pixels)
     descriptors = [_self_description(base), *(resource_xml(d) for d in cutouts)]
     maxrec = len(rows)
@@ -104,7 +104,7 @@ async def preview(request: Request) -> Response:
 
     svc = services(request)
     did = _required_id(await DALIParams.from_request(request))
-    dataset = await find_dataset(svc.pool, did, svc.settings.archive_root)
+    dataset = await find_dataset(svc.pool, did, svc.settings.archive_root, svc.settings.public_url)
     if dataset is None or not dataset.is_image or dataset.path is None:
         raise NotFoundFault(f"{did} is not an image of this archive")
     png = await to_thread.run_sync(

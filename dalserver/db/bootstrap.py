@@ -1,5 +1,7 @@
 """Bring an archive database to the current schema: pgsphere, the built-in tables and their
-TAP_SCHEMA rows. Idempotent: run at every start-up.
+TAP_SCHEMA rows, the function through which servers read ObsCore (archive_io.product_urls), and
+the stored values a newer version writes differently (dalserver.db.migrations). Idempotent: run at
+every start-up.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ import psycopg
 
 from adql.dialects.sql_text import quote_ident
 from adql.dialects.support import SUPPORT_SQL
+from archive_io.product_urls import published_obscore_function_sql
 from archive_io.tap_schema import publish_schema, publish_table
+from dalserver.db.migrations import relative_access_urls
 from dalserver.db.pgsphere import ensure_pgsphere
 from schemas.ddl import add_missing_columns_sql, create_index_sql, create_table_sql
 from schemas.model import SchemaDef, builtin_schemas, private_schemas
 
 log = logging.getLogger(__name__)
+
+_OBSCORE_COLUMNS = (
+    "SELECT attname FROM pg_attribute WHERE attrelid = 'ivoa.obscore'::regclass AND attnum > 0 "
+    "AND NOT attisdropped ORDER BY attnum"
+)
 
 
 def create_tables(conn: psycopg.Connection, schema: SchemaDef) -> None:
@@ -42,8 +51,12 @@ def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDe
                 conn.execute(statement)  # type: ignore[arg-type]  # constants of the dialect
             for schema in (*schemas, *private_schemas()):
                 create_tables(conn, schema)
+            # ObsCore as each server publishes it (its access URLs), over the columns it has now.
+            columns = [name for (name,) in conn.execute(_OBSCORE_COLUMNS)]
+            conn.execute(published_obscore_function_sql(columns))  # type: ignore[arg-type]  # built from names
             for s_index, schema in enumerate(schemas):
                 publish_schema(conn, schema, s_index)
                 for t_index, table in enumerate(schema.tables):
                     publish_table(conn, table, s_index * 100 + t_index)
+            relative_access_urls(conn)
     return schemas

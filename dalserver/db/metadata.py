@@ -1,4 +1,5 @@
-"""The ADQL catalogue the service resolves queries against: TAP_SCHEMA as of a few seconds ago."""
+"""The ADQL catalogue the service resolves queries against: TAP_SCHEMA as of a few seconds ago,
+with ObsCore's access URLs under this server's public URL."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from psycopg_pool import AsyncConnectionPool
 
 from adql.catalog import Catalog
+from archive_io.product_urls import with_public_urls
 from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
 from dalserver.db.errors import DatabaseUnavailable
 from dalserver.timed_value import TimedValue
@@ -15,14 +17,15 @@ READ_TIMEOUT = 10.0  # seconds; a hung database must not hold every request wait
 
 
 class CatalogCache(TimedValue[Catalog]):
-    """The published tables as of at most ``ttl`` seconds ago; TAP_SCHEMA is the only source."""
+    """The published tables as of at most ``ttl`` seconds ago; TAP_SCHEMA is the only source.
+    ``public_url`` is this server's: the archive's own products are addressed under it."""
 
-    def __init__(self, pool: AsyncConnectionPool, ttl: float):
+    def __init__(self, pool: AsyncConnectionPool, ttl: float, public_url: str):
         async def load() -> Catalog:
             try:
                 schemas = await asyncio.wait_for(read_tap_schema(pool), READ_TIMEOUT)
             except TimeoutError:
                 raise DatabaseUnavailable(f"TAP_SCHEMA could not be read within {READ_TIMEOUT:g} s") from None
-            return catalog_from_tap_schema(schemas)
+            return with_public_urls(catalog_from_tap_schema(schemas), public_url)
 
         super().__init__(load, ttl)

@@ -296,6 +296,15 @@ class _Builder:
     def collections(self) -> list[str]:
         return sorted(self.state.collections)
 
+    def deleted_collections(self) -> list[str]:
+        """Collections whose last images were retracted (their records stay, deleted)."""
+        names = []
+        for key, row in self.state.resources.items():
+            kind, _, name = key.partition(":")
+            if kind == "collection" and row.deleted and name not in self.state.collections:
+                names.append(name)
+        return sorted(names)
+
     def catalogs(self, deleted: bool = False) -> list[str]:
         names = []
         for key, row in self.state.resources.items():
@@ -667,6 +676,7 @@ def build_records(state: ArchiveState, settings: Settings, config: RegistryConfi
     if state.table(OBSCORE_TABLE) is not None:
         made.append((keys.OBSCORE, builder.obscore()))
     made += [(keys.collection_key(c), builder.collection(c)) for c in builder.collections()]
+    made += [(keys.collection_key(c), None) for c in builder.deleted_collections()]
     made += [(keys.catalog_key(c), builder.catalog(c)) for c in builder.catalogs()]
     made += [(keys.catalog_key(c), None) for c in builder.catalogs(deleted=True)]
     records = []

@@ -246,10 +246,10 @@ def build_query(values: dict[str, list[str]], table: TableMeta, maxrec: int) -> 
     """The query for one SIA request, answering at most ``maxrec`` rows (0: metadata only)."""
     where = where_clause(values, table)
     schema, name = OBSCORE
-    sql = (
-        f"SELECT {select_list(table.columns)} FROM {quote_ident(schema)}.{quote_ident(name)} AS {ALIAS} "
-        f"WHERE {where} LIMIT {row_limit(maxrec)}"
-    )
+    # The table as this server publishes it (access_url under its own public URL), when the
+    # catalogue says how; else the stored table.
+    source = table.sql_name or f"{quote_ident(schema)}.{quote_ident(name)}"
+    sql = f"SELECT {select_list(table.columns)} FROM {source} AS {ALIAS} WHERE {where} LIMIT {row_limit(maxrec)}"
     return PreparedQuery(sql, list(table.columns), maxrec)
 
 

@@ -103,7 +103,7 @@ async def soda_sync(request: Request) -> Response:
         if params.getall(name):
             raise UsageFault(f"{name} is not supported by this service: its images have no {name} axis to cut")
     regions = _regions(params)
-    dataset = await find_dataset(svc.pool, ids[0], svc.settings.archive_root)
+    dataset = await find_dataset(svc.pool, ids[0], svc.settings.archive_root, svc.settings.public_url)
     if dataset is None or dataset.path is None or not dataset.is_image:
         raise NotFoundFault(f"{ids[0]} is not an image of this archive")
     if not _in_band(params, dataset):

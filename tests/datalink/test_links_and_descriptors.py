@@ -138,7 +138,7 @@ def image(tmp_path: Path) -> Dataset:
         footprint=polygon_vertices("{(34.2d , -5.3d),(34.8d , -5.3d),(34.8d , -4.7d),(34.2d , -4.7d)}"),
         em_min=4.5e-7,
         em_max=5.5e-7,
-        path=local_file(f"{BASE}/data/suprimecam/stack%201.fits", archive),
+        path=local_file("data/suprimecam/stack%201.fits", archive),
         has_provenance=True,
     )
 
@@ -235,9 +235,11 @@ def test_archive_files_never_resolve_outside_the_archive_or_to_a_directory(tmp_p
     assert refused.value.status_code == 404
 
 
-def test_a_data_url_maps_to_its_archive_file_whatever_the_host(tmp_path: Path) -> None:
+def test_a_stored_data_path_maps_to_its_archive_file_and_no_other_url_does(tmp_path: Path) -> None:
     (tmp_path / "a b").mkdir()
     (tmp_path / "a b" / "c.fits").write_bytes(b"x")
-    assert local_file("http://old-host:1234/data/a%20b/c.fits", tmp_path) == (tmp_path / "a b" / "c.fits").resolve()
-    assert local_file("http://x/elsewhere/a%20b/c.fits", tmp_path) is None
-    assert local_file("http://x/data/a%20b/gone.fits", tmp_path) is None and local_file(None, tmp_path) is None
+    assert local_file("data/a%20b/c.fits", tmp_path) == (tmp_path / "a b" / "c.fits").resolve()
+    # An absolute URL is someone's else product, whatever its path: never a file of this archive.
+    assert local_file("http://old-host:1234/data/a%20b/c.fits", tmp_path) is None
+    assert local_file("data/a%20b/gone.fits", tmp_path) is None and local_file(None, tmp_path) is None
+    assert local_file("data/../outside.fits", tmp_path) is None

@@ -35,7 +35,7 @@ def scratch_dir(archive: Archive, db: psycopg.Connection) -> Iterator[Path]:
 
 def _context(archive: Archive) -> ArchiveContext:
     s = archive.settings
-    return ArchiveContext(s.archive_root, s.public_url, s.ivoid_authority)
+    return ArchiveContext(s.archive_root, s.ivoid_authority)
 
 
 def _copy_sample(archive: Archive, target: Path, frame_id: str) -> Path:

@@ -21,7 +21,7 @@ SUPRIMECAM = shipped_profile("Suprime-Cam")
 
 
 def _context(root: Path) -> ArchiveContext:
-    return ArchiveContext(root, "http://127.0.0.1:8000", "dalserver.demo")
+    return ArchiveContext(root, "dalserver.demo")
 
 
 def _describe(path: Path) -> tuple[dict, dict, list[ImageWarning]]:

@@ -92,3 +92,19 @@ def test_records_change_their_updated_date_with_the_state(settings: Settings) ->
     record = next(r for r in build_records(sample_state(), settings, RegistryConfig()) if r.ivoid.endswith("/tap"))
     assert record.resource is not None and record.resource.get("updated") == "2025-06-07T08:09:10Z"
     assert record.datestamp.isoformat() == "2025-06-07T08:09:10+00:00"
+
+
+def test_a_collection_whose_images_were_all_retracted_is_a_deleted_record() -> None:
+    from dataclasses import replace
+
+    from data_ingest.registry_state import collection_key
+
+    state = sample_state()
+    key = collection_key("Subaru/Suprime-Cam")
+    retracted = replace(
+        state, collections={}, resources={**state.resources, key: replace(state.resources[key], deleted=True)}
+    )
+    records = {r.ivoid: r for r in build_records(retracted, SETTINGS, RegistryConfig())}
+    gone = records["ivo://example.org/subaru-suprime-cam"]
+    assert gone.deleted and gone.resource is None
+    assert records["ivo://example.org/obscore"].resource is not None

@@ -16,6 +16,7 @@ from astropy import units as u
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
+from archive_io.product_urls import public_url
 from tests.support.archive import Archive
 
 PIXEL_DEG = 0.2 / 120  # the sample stacks have 6-arcsec pixels (0.2 arcmin)
@@ -29,7 +30,8 @@ def image(archive: Archive) -> tuple[str, str, float, float]:
             "SELECT obs_publisher_did, access_url, s_ra, s_dec FROM ivoa.obscore ORDER BY obs_id LIMIT 1"
         ).fetchone()
     assert row is not None
-    return row  # type: ignore[return-value]
+    did, stored, ra, dec = row
+    return did, public_url(stored, archive.settings.public_url), ra, dec  # as the session's server gives it
 
 
 def hdus(content: bytes) -> fits.HDUList:

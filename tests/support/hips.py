@@ -27,7 +27,7 @@ from tests.support.own_archive import own_archive
 
 def source_images(paths: Iterable[Path], archive_root: Path) -> list[SourceImage]:
     """The images as ``dalserver ingest images`` would describe them into ObsCore."""
-    context = ArchiveContext(archive_root, "http://127.0.0.1", "dalserver.test")
+    context = ArchiveContext(archive_root, "dalserver.test")
     found = []
     for path in paths:
         row, _ = describe_fits(path, context)
