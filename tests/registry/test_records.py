@@ -94,7 +94,7 @@ def test_records_change_their_updated_date_with_the_state(settings: Settings) ->
     assert record.datestamp.isoformat() == "2025-06-07T08:09:10+00:00"
 
 
-def test_a_collection_whose_images_were_all_retracted_is_a_deleted_record() -> None:
+def test_a_collection_whose_images_were_all_retracted_is_a_deleted_record(settings: Settings) -> None:
     from dataclasses import replace
 
     from data_ingest.registry_state import collection_key
@@ -104,7 +104,7 @@ def test_a_collection_whose_images_were_all_retracted_is_a_deleted_record() -> N
     retracted = replace(
         state, collections={}, resources={**state.resources, key: replace(state.resources[key], deleted=True)}
     )
-    records = {r.ivoid: r for r in build_records(retracted, SETTINGS, RegistryConfig())}
+    records = {r.ivoid: r for r in build_records(retracted, settings, RegistryConfig())}
     gone = records["ivo://example.org/subaru-suprime-cam"]
     assert gone.deleted and gone.resource is None
     assert records["ivo://example.org/obscore"].resource is not None
