@@ -33,6 +33,8 @@ class TableMeta:
     description: str | None = None
     # Where the table really is, when that is not "schema"."name" (uploads live in pg_temp).
     sql_name: str | None = None
+    # The database's primary key: a query grouped by all of it may show the table's other columns.
+    primary_key: tuple[str, ...] = ()
 
     @property
     def qualified_name(self) -> str:

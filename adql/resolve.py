@@ -12,7 +12,7 @@ from typing import cast
 from adql import ast, typecheck
 from adql.catalog import Catalog, ColumnMeta
 from adql.errors import ADQLCode, ADQLError, suggestion
-from adql.functions import is_aggregate
+from adql.grouping import check_grouping
 
 MAX_NESTING = 32
 _QUERIES = (ast.Query, ast.SetQuery)
@@ -39,6 +39,7 @@ class _Source:
     name: str  # table name, CTE name or derived-table alias
     schema: str | None = None
     alias: ast.Identifier | None = None  # correlation name, when given
+    primary_key: tuple[str, ...] = ()  # a published table's, in the database (not a CTE's or a subquery's)
 
     def answers_to(self, qualifier: tuple[ast.Identifier, ...]) -> bool:
         if self.alias is not None:
@@ -183,14 +184,6 @@ class _Resolver:
             else:
                 order_by.append(ast.copy_with(sort, expr=self.grouping_expr(sort.expr, scope, aliases)))
         group_by = tuple(self.grouping_expr(g, scope, aliases) for g in node.group_by)
-        for term in group_by:
-            if isinstance(term, ast.OutputRef) and _has_aggregate(items[term.position - 1].expr):
-                raise ADQLError.at(
-                    ADQLCode.TYPE,
-                    f"GROUP BY {term.name}: that is the select list's {term.name}, an aggregate, and groups "
-                    "cannot be formed by an aggregate; to group by a table's column of that name, qualify it",
-                    term,
-                )
         query = ast.copy_with(
             node,
             select=tuple(ast.copy_with(i, alias=ast.Identifier(n, True)) for i, n in zip(items, names, strict=True)),
@@ -200,6 +193,7 @@ class _Resolver:
             having=self.condition(node.having, scope) if node.having else None,
             order_by=tuple(order_by),
         )
+        check_grouping(query, {s.sql_alias: s.primary_key for s in scope.sources if s.primary_key})
         return ResolvedQuery(query, output)
 
     def grouping_expr(self, node: ast.Expr, scope: _Scope, aliases: dict[str, tuple[int, OutputColumn]]) -> ast.Expr:
@@ -272,7 +266,9 @@ class _Resolver:
             names = ", ".join(sorted(t.qualified_name for t in matches))
             raise ADQLError.at(ADQLCode.AMBIGUOUS, f"table '{written}' is ambiguous: qualify it as one of {names}", ref)
         table = matches[0]
-        self._add_source(scope, _Source(table.columns, alias, table.name, table.schema, ref.alias), ref)
+        self._add_source(
+            scope, _Source(table.columns, alias, table.name, table.schema, ref.alias, table.primary_key), ref
+        )
         return ast.ResolvedTable(table.schema, table.name, alias, table.sql_name, pos=ref.pos)
 
     def join(self, node: ast.Join, scope: _Scope) -> ast.Join:
@@ -476,10 +472,6 @@ def _unique_names(names: list[str]) -> list[str]:
 def resolve(query: ast.Query | ast.SetQuery, catalog: Catalog) -> ResolvedQuery:
     """Resolve every name in ``query`` against ``catalog``; raise ``ADQLError`` if one is unknown."""
     return _Resolver(catalog).query_expr(query, None)
-
-
-def _has_aggregate(expr: ast.Expr) -> bool:
-    return any(isinstance(n, ast.FunctionCall) and is_aggregate(n) for n in ast.walk(expr, leaves=_QUERIES))
 
 
 def _written(schema: ast.Identifier | None) -> str:
