@@ -141,20 +141,20 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ),
     (
         "BOX(pos, 2, 1)",
-        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(degrees(long(t0."pos")) - (2) / 2.0), radians(degrees(lat(t0."pos")) - (1) / 2.0))), (1, spoint(radians(degrees(long(t0."pos")) + (2) / 2.0), radians(degrees(lat(t0."pos")) - (1) / 2.0))), (2, spoint(radians(degrees(long(t0."pos")) + (2) / 2.0), radians(degrees(lat(t0."pos")) + (1) / 2.0))), (3, spoint(radians(degrees(long(t0."pos")) - (2) / 2.0), radians(degrees(lat(t0."pos")) + (1) / 2.0)))) AS v(i, p)) AS text)',
+        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(degrees(long(t0."pos")) - (2) / 2.0), radians(degrees(lat(t0."pos")) - (1) / 2.0))), (1, spoint(radians(degrees(long(t0."pos")) + (2) / 2.0), radians(degrees(lat(t0."pos")) - (1) / 2.0))), (2, spoint(radians(degrees(long(t0."pos")) + (2) / 2.0), radians(degrees(lat(t0."pos")) + (1) / 2.0))), (3, spoint(radians(degrees(long(t0."pos")) - (2) / 2.0), radians(degrees(lat(t0."pos")) + (1) / 2.0)))) AS v0(i, p)) AS v WHERE v.known = 4) AS text)',
     ),
     (
         "BOX(ra, dec, 2, 1)",
-        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(t0."ra" - (2) / 2.0), radians(t0."dec" - (1) / 2.0))), (1, spoint(radians(t0."ra" + (2) / 2.0), radians(t0."dec" - (1) / 2.0))), (2, spoint(radians(t0."ra" + (2) / 2.0), radians(t0."dec" + (1) / 2.0))), (3, spoint(radians(t0."ra" - (2) / 2.0), radians(t0."dec" + (1) / 2.0)))) AS v(i, p)) AS text)',
+        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(t0."ra" - (2) / 2.0), radians(t0."dec" - (1) / 2.0))), (1, spoint(radians(t0."ra" + (2) / 2.0), radians(t0."dec" - (1) / 2.0))), (2, spoint(radians(t0."ra" + (2) / 2.0), radians(t0."dec" + (1) / 2.0))), (3, spoint(radians(t0."ra" - (2) / 2.0), radians(t0."dec" + (1) / 2.0)))) AS v0(i, p)) AS v WHERE v.known = 4) AS text)',
     ),
     ("POLYGON('ICRS', 0, 0, 1, 0, 1, 1)", "CAST(CAST('{(0.0d,0.0d),(1.0d,0.0d),(1.0d,1.0d)}' AS spoly) AS text)"),
     (
         "POLYGON(POINT(0, 0), POINT(1, 0), pos)",
-        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(0), radians(0))), (1, spoint(radians(1), radians(0))), (2, t0."pos")) AS v(i, p)) AS text)',
+        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(0), radians(0))), (1, spoint(radians(1), radians(0))), (2, t0."pos")) AS v0(i, p)) AS v WHERE v.known = 3) AS text)',
     ),
     (
         "POLYGON(ra, dec, 1, 0, 1, 1)",
-        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(t0."ra"), radians(t0."dec"))), (1, spoint(radians(1), radians(0))), (2, spoint(radians(1), radians(1)))) AS v(i, p)) AS text)',
+        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(t0."ra"), radians(t0."dec"))), (1, spoint(radians(1), radians(0))), (2, spoint(radians(1), radians(1)))) AS v0(i, p)) AS v WHERE v.known = 3) AS text)',
     ),
     (
         "REGION('Position ICRS 1 2')",
@@ -181,7 +181,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ),
     (
         "CENTROID(POLYGON(POINT(ra, dec), POINT(1, 0), POINT(1, 1)))",
-        "CAST((SELECT spoint(atan2(s.k * s.my, s.k * s.mx), atan2(s.k * s.mz, sqrt(s.mx * s.mx + s.my * s.my))) FROM (SELECT m.*, sign(m.mx * m.sx + m.my * m.sy + m.mz * m.sz) AS k FROM (SELECT sum(atan2(c.n, c.d) * c.cx / c.n) AS mx, sum(atan2(c.n, c.d) * c.cy / c.n) AS my, sum(atan2(c.n, c.d) * c.cz / c.n) AS mz, sum(c.x) AS sx, sum(c.y) AS sy, sum(c.z) AS sz FROM (SELECT n.*, nullif(sqrt(n.cx * n.cx + n.cy * n.cy + n.cz * n.cz), 0) AS n FROM (SELECT e.x, e.y, e.z, e.y * e.bz - e.z * e.by AS cx, e.z * e.bx - e.x * e.bz AS cy, e.x * e.by - e.y * e.bx AS cz, e.x * e.bx + e.y * e.by + e.z * e.bz AS d FROM (SELECT v.x, v.y, v.z, coalesce(lead(v.x) OVER w, first_value(v.x) OVER w) AS bx, coalesce(lead(v.y) OVER w, first_value(v.y) OVER w) AS by, coalesce(lead(v.z) OVER w, first_value(v.z) OVER w) AS bz FROM (SELECT o.i, cos(radians(CAST(o.m[2] AS float8))) * cos(radians(CAST(o.m[1] AS float8))) AS x, cos(radians(CAST(o.m[2] AS float8))) * sin(radians(CAST(o.m[1] AS float8))) AS y, sin(radians(CAST(o.m[2] AS float8))) AS z FROM regexp_matches(CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(t0.\"ra\"), radians(t0.\"dec\"))), (1, spoint(radians(1), radians(0))), (2, spoint(radians(1), radians(1)))) AS v(i, p)) AS text), '\\(([^ ,()]+)d , ([^ ,()]+)d\\)', 'g') WITH ORDINALITY AS o(m, i)) AS v WINDOW w AS (ORDER BY v.i)) AS e) AS n) AS c) AS m) AS s) AS text)",
+        "CAST((SELECT spoint(atan2(s.k * s.my, s.k * s.mx), atan2(s.k * s.mz, sqrt(s.mx * s.mx + s.my * s.my))) FROM (SELECT m.*, sign(m.mx * m.sx + m.my * m.sy + m.mz * m.sz) AS k FROM (SELECT sum(atan2(c.n, c.d) * c.cx / c.n) AS mx, sum(atan2(c.n, c.d) * c.cy / c.n) AS my, sum(atan2(c.n, c.d) * c.cz / c.n) AS mz, sum(c.x) AS sx, sum(c.y) AS sy, sum(c.z) AS sz FROM (SELECT n.*, nullif(sqrt(n.cx * n.cx + n.cy * n.cy + n.cz * n.cz), 0) AS n FROM (SELECT e.x, e.y, e.z, e.y * e.bz - e.z * e.by AS cx, e.z * e.bx - e.x * e.bz AS cy, e.x * e.by - e.y * e.bx AS cz, e.x * e.bx + e.y * e.by + e.z * e.bz AS d FROM (SELECT v.x, v.y, v.z, coalesce(lead(v.x) OVER w, first_value(v.x) OVER w) AS bx, coalesce(lead(v.y) OVER w, first_value(v.y) OVER w) AS by, coalesce(lead(v.z) OVER w, first_value(v.z) OVER w) AS bz FROM (SELECT o.i, cos(radians(CAST(o.m[2] AS float8))) * cos(radians(CAST(o.m[1] AS float8))) AS x, cos(radians(CAST(o.m[2] AS float8))) * sin(radians(CAST(o.m[1] AS float8))) AS y, sin(radians(CAST(o.m[2] AS float8))) AS z FROM regexp_matches(CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(t0.\"ra\"), radians(t0.\"dec\"))), (1, spoint(radians(1), radians(0))), (2, spoint(radians(1), radians(1)))) AS v0(i, p)) AS v WHERE v.known = 3) AS text), '\\(([^ ,()]+)d , ([^ ,()]+)d\\)', 'g') WITH ORDINALITY AS o(m, i)) AS v WINDOW w AS (ORDER BY v.i)) AS e) AS n) AS c) AS m) AS s) AS text)",
     ),
     ("AREA(footprint)", 'degrees(degrees(area(t0."footprint")))'),
     ("AREA(pos)", "CAST(0.0 AS double precision)"),
