@@ -108,8 +108,13 @@ def _binary(node: ast.Binary) -> ast.Expr:
     return _with(node, ColumnMeta("", datatype, unit=unit))
 
 
+MAX_CHAR_LENGTH = 10_485_760  # PostgreSQL's longest CHAR(n) and VARCHAR(n)
+
+
 def _cast(node: ast.Cast) -> ast.Expr:
     kind = expr_kind(node.expr)
+    if node.length is not None and not 1 <= node.length <= MAX_CHAR_LENGTH:
+        raise _fail(f"CAST AS {node.target}({node.length}): a length must be 1 to {MAX_CHAR_LENGTH:,}", node)
     if kind in GEOMETRIC or kind in (Kind.OTHER, Kind.BOOLEAN):
         raise _fail(f"CAST cannot convert {kind.value} to {node.target}", node.expr)
     if node.target == "TIMESTAMP" and kind not in (Kind.STRING, Kind.TIMESTAMP, Kind.NULL):
@@ -264,7 +269,25 @@ def _like(node: ast.Like) -> ast.Condition:
     escape = node.escape
     if escape is not None and not (isinstance(escape, ast.StringLiteral) and len(escape.value) == 1):
         raise _fail(f"the ESCAPE of {op} must be a string literal of one character", escape)
+    if isinstance(escape, ast.StringLiteral) and isinstance(node.pattern, ast.StringLiteral):
+        _check_escapes(node.pattern, escape.value, op)
     return node
+
+
+def _check_escapes(pattern: ast.StringLiteral, escape: str, op: str) -> None:
+    """A pattern may not end with its escape character: PostgreSQL refuses it only when a row's
+    value matches up to there, so the same query would fail on some data and not on other."""
+    text, i = pattern.value, 0
+    while i < len(text):
+        if text[i] == escape:
+            if i + 1 == len(text):
+                raise _fail(
+                    f"the {op} pattern {pattern.value!r} ends with its ESCAPE character {escape!r}, which must be "
+                    "followed by the character it makes literal (%, _ or itself)",
+                    pattern,
+                )
+            i += 1
+        i += 1
 
 
 def check_subquery_value(value: ast.Expr, column: ColumnMeta, node: ast.Node) -> ast.Expr:

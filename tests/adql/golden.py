@@ -213,6 +213,21 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("ivo_healpix_index(5, ra, dec)", 'healpix_nest(CAST(5 AS integer), spoint(radians(t0."ra"), radians(t0."dec")))'),
     ("ivo_healpix_center(5, n)", 'CAST(centre_of_healpix_nest(CAST(5 AS integer), CAST(t0."n" AS bigint)) AS text)'),
     ("(SELECT MAX(n) FROM g.t)", '(SELECT max(t1."n") AS "max" FROM "g"."t" AS t1)'),
+    # NULL where PostgreSQL could not choose an overload or would read a text (issue #22)
+    ("SUM(NULL)", "sum(CAST(NULL AS double precision))"),
+    ("AREA(NULL)", "degrees(degrees(area(CAST(NULL AS spoly))))"),
+    ("NULL + NULL", "(CAST(NULL AS double precision) + CAST(NULL AS double precision))"),
+    ("- NULL", "(- CAST(NULL AS double precision))"),
+    ("CASE WHEN n > 1 THEN NULL END + 1", "(NULL + 1)"),
+    ("COALESCE(NULL, NULL)", "NULL"),
+    ("NULLIF(NULL, n)", "NULL"),
+    # strings mixed with timestamps are read as timestamps (PostgreSQL converts only literals)
+    ("COALESCE(ts, name)", 'coalesce(t0."ts", CAST(t0."name" AS timestamp))'),
+    (
+        "CASE WHEN n > 1 THEN ts ELSE name END",
+        '(CASE WHEN (t0."n" > 1) THEN t0."ts" ELSE CAST(t0."name" AS timestamp) END)',
+    ),
+    ("CASE WHEN n > 1 THEN ts ELSE '2020-01-01' END", '(CASE WHEN (t0."n" > 1) THEN t0."ts" ELSE \'2020-01-01\' END)'),
 ]
 CONDITIONS: list[tuple[str, str]] = [
     ("n = 1", '(t0."n" = 1)'),
@@ -265,6 +280,13 @@ CONDITIONS: list[tuple[str, str]] = [
     ("DISTANCE(pos, POINT(10, 20)) < n", '(degrees(t0."pos" <-> spoint(radians(10), radians(20))) < t0."n")'),
     ("DISTANCE(pos, POINT(10, 20)) > 1", '(degrees(t0."pos" <-> spoint(radians(10), radians(20))) > 1)'),
     ("CONTAINS(circ, pos) = 1", '(t0."circ" <@ scircle(t0."pos"))'),
+    ("ts > name", '(t0."ts" > CAST(t0."name" AS timestamp))'),
+    ("ts BETWEEN name AND '2030-01-01'", '(t0."ts" BETWEEN CAST(t0."name" AS timestamp) AND \'2030-01-01\')'),
+    ("name IN (ts, '2020-01-01')", '(CAST(t0."name" AS timestamp) IN (t0."ts", \'2020-01-01\'))'),
+    (
+        "name IN (SELECT ts FROM g.t AS x)",
+        '(CAST(t0."name" AS timestamp) IN (SELECT t1."ts" AS "ts" FROM "g"."t" AS t1))',
+    ),
 ]
 QUERIES: list[tuple[str, str]] = [
     (
@@ -486,6 +508,16 @@ QUERIES: list[tuple[str, str]] = [
         "SELECT n FROM g.t INTERSECT (SELECT n FROM g.u UNION SELECT n FROM g.t)",
         '(SELECT t0."n" AS "n" FROM "g"."t" AS t0) INTERSECT ((SELECT t1."n" AS "n" FROM "g"."u" AS t1) UNION (SELECT t2."n" AS "n" FROM "g"."t" AS t2))',
     ),
+    # a constant string or NULL is a constant in ORDER BY and GROUP BY, as in ADQL (issue #22)
+    ("SELECT n FROM g.t ORDER BY 'x'", 'SELECT t0."n" AS "n" FROM "g"."t" AS t0 ORDER BY CAST(\'x\' AS text) ASC'),
+    (
+        "SELECT COUNT(*) FROM g.t GROUP BY NULL",
+        'SELECT count(*) AS "count" FROM "g"."t" AS t0 GROUP BY CAST(NULL AS text)',
+    ),
+    (
+        "SELECT a.n FROM g.t AS a FULL JOIN g.u AS b ON a.n = b.n AND a.ra > 0",
+        'SELECT t0."n" AS "n" FROM ("g"."t" AS t0 FULL OUTER JOIN "g"."u" AS t1 ON ((t0."n" = t1."n") AND (t0."ra" > 0)))',
+    ),
 ]
 ERRORS: list[tuple[str, str, int, int]] = [
     ("SELECT distance FROM g.t", "ADQL-SYNTAX", 1, 8),
@@ -578,6 +610,23 @@ ERRORS: list[tuple[str, str, int, int]] = [
     ("SELECT name FROM g.t WHERE name LIKE 'a' ESCAPE 'xy'", "ADQL-TYPE", 1, 49),
     ("SELECT flag + 1 FROM g.t", "ADQL-TYPE", 1, 8),
     ("SELECT n FROM g.t WHERE flag = 1", "ADQL-TYPE", 1, 30),
+    # what PostgreSQL cannot run, refused before SQL (issue #22)
+    ("SELECT n FROM g.t ORDER BY pos", "ADQL-TYPE", 1, 28),
+    ("SELECT footprint FROM g.t ORDER BY 1", "ADQL-TYPE", 1, 36),
+    ("SELECT COUNT(*) FROM g.t GROUP BY circ", "ADQL-TYPE", 1, 35),
+    ("SELECT COUNT(DISTINCT pos) FROM g.t", "ADQL-TYPE", 1, 23),
+    ("SELECT n FROM (SELECT DISTINCT footprint AS f, n FROM g.t) AS d", "ADQL-TYPE", 1, 32),
+    ("SELECT n FROM (SELECT pos FROM g.t UNION SELECT pos FROM g.t) AS d", "ADQL-TYPE", 1, 16),
+    ("SELECT * FROM g.t AS a JOIN (SELECT name AS n FROM g.u) AS b USING (n)", "ADQL-TYPE", 1, 69),
+    ("SELECT a.n FROM g.t AS a FULL JOIN g.t AS b ON a.ra < b.ra", "ADQL-UNSUPPORTED", 1, 53),
+    ("SELECT a.n FROM g.t AS a FULL JOIN g.t AS b USING (pos)", "ADQL-UNSUPPORTED", 1, 17),
+    ("SELECT * FROM (SELECT n AS " + "a" * 64 + "1, ra AS " + "a" * 64 + "2 FROM g.t) AS d", "ADQL-AMBIGUOUS", 1, 16),
+    ("SELECT * FROM (SELECT n, ra FROM g.t) AS d(x, x)", "ADQL-AMBIGUOUS", 1, 16),
+    ("SELECT ts FROM g.t UNION SELECT name FROM g.u", "ADQL-TYPE", 1, 1),
+    ("SELECT n FROM g.t WHERE ts IN (SELECT name FROM g.u)", "ADQL-TYPE", 1, 25),
+    ("SELECT CAST(name AS CHAR(0)) FROM g.t", "ADQL-TYPE", 1, 8),
+    ("SELECT n FROM g.t WHERE name LIKE 'a\\' ESCAPE '\\'", "ADQL-TYPE", 1, 35),
+    ("SELECT " + ", ".join(["n"] * 1665) + " FROM g.t", "ADQL-LIMIT", 1, 1),
 ]
 
 
