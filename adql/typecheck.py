@@ -52,7 +52,19 @@ def _with(node: ast.Expr, meta: ColumnMeta | None) -> ast.Expr:
 
 
 # --- literals and operators ------------------------------------------------------------------------
+MAX_INTEGER = 2**63 - 1  # ADQL's integers are BIGINT
+
+
 def _integer(node: ast.Expr) -> ast.Expr:
+    # PostgreSQL would read a larger literal as an exact numeric, which a BIGINT result column
+    # cannot hold: the answer came back as -9223372036854775808.
+    assert isinstance(node, ast.IntegerLiteral)
+    if not -MAX_INTEGER - 1 <= int(node.text) <= MAX_INTEGER:
+        raise _fail(
+            f"the integer {node.text} is outside {-MAX_INTEGER - 1} to {MAX_INTEGER}, the range of ADQL's "
+            f"integers; write it as a floating-point number ({float(node.text):.17g})",
+            node,
+        )
     return _with(node, LONG)
 
 

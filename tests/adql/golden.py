@@ -625,6 +625,9 @@ ERRORS: list[tuple[str, str, int, int]] = [
     ("SELECT ts FROM g.t UNION SELECT name FROM g.u", "ADQL-TYPE", 1, 1),
     ("SELECT n FROM g.t WHERE ts IN (SELECT name FROM g.u)", "ADQL-TYPE", 1, 25),
     ("SELECT CAST(name AS CHAR(0)) FROM g.t", "ADQL-TYPE", 1, 8),
+    ("SELECT 99999999999999999999999 FROM g.t", "ADQL-TYPE", 1, 8),
+    ("SELECT n FROM g.t WHERE n = -9223372036854775809", "ADQL-TYPE", 1, 30),
+    ("SELECT 0x10000000000000000 FROM g.t", "ADQL-TYPE", 1, 8),
     ("SELECT n FROM g.t WHERE name LIKE 'a\\' ESCAPE '\\'", "ADQL-TYPE", 1, 35),
     ("SELECT " + ", ".join(["n"] * 1665) + " FROM g.t", "ADQL-LIMIT", 1, 1),
 ]

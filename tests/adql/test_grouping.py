@@ -27,6 +27,7 @@ REFUSED: list[tuple[str, tuple[int, int], str]] = [
     ("SELECT obs_id FROM ivoa.obscore ORDER BY COUNT(*)", (1, 8), "column 'obs_id'"),
     ("SELECT 1 + s_ra + 1 FROM ivoa.obscore GROUP BY s_ra + 1", (1, 12), "column 's_ra'"),
     ("SELECT obs_id FROM ivoa.obscore GROUP BY LOWER(obs_publisher_did)", (1, 8), "column 'obs_id'"),
+    ("SELECT obs_id FROM ivoa.obscore GROUP BY 1", (1, 8), "column 'obs_id'"),  # the constant 1, not a position
     (
         "SELECT a.obs_id, b.obs_id FROM ivoa.obscore AS a JOIN ivoa.obscore AS b ON a.s_ra = b.s_ra "
         "GROUP BY a.obs_publisher_did",

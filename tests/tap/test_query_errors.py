@@ -48,6 +48,8 @@ REFUSED: dict[str, tuple[str, ...]] = {
     ),
     "SELECT obs_id FROM ivoa.obscore WHERE obs_id LIKE 'a\\' ESCAPE '\\'": ("ADQL-TYPE", "ends with its ESCAPE"),
     "SELECT CAST(obs_id AS CHAR(0)) FROM ivoa.obscore": ("ADQL-TYPE: CAST AS CHAR(0)",),
+    # answered -9223372036854775808: PostgreSQL's exact numeric did not fit the BIGINT column
+    "SELECT 99999999999999999999999 FROM ivoa.obscore": ("ADQL-TYPE: the integer 99999999999999999999999 is outside",),
     # data the query meets while it runs: PostgreSQL's message (SQLSTATE class 22, 21)
     "SELECT s_ra / 0 FROM ivoa.obscore": ("the database could not run the query: division by zero",),
     "SELECT LOG(-s_ra) FROM ivoa.obscore": ("cannot take logarithm of a negative number",),
