@@ -299,9 +299,10 @@ class _Resolver:
             names = ", ".join(sorted(t.qualified_name for t in matches))
             raise ADQLError.at(ADQLCode.AMBIGUOUS, f"table '{written}' is ambiguous: qualify it as one of {names}", ref)
         table = matches[0]
-        self._add_source(
-            scope, _Source(table.columns, alias, table.name, table.schema, ref.alias, table.primary_key), ref
-        )
+        # PostgreSQL sees a primary key only on a table the query names itself, not through a
+        # function or view (a server reads ObsCore through one that renders its URLs).
+        key = table.primary_key if table.sql_name is None else ()
+        self._add_source(scope, _Source(table.columns, alias, table.name, table.schema, ref.alias, key), ref)
         return ast.ResolvedTable(table.schema, table.name, alias, table.sql_name, pos=ref.pos)
 
     def join(self, node: ast.Join, scope: _Scope) -> ast.Join:

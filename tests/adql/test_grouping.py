@@ -4,6 +4,8 @@ accepts is accepted and runs (on the real database)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -154,6 +156,14 @@ def test_what_postgresql_accepts_is_accepted(adql: str) -> None:
 @pytest.mark.parametrize("adql", ACCEPTED)
 def test_what_the_checker_accepts_runs_on_postgresql(db: psycopg.Connection, catalog: Catalog, adql: str) -> None:
     db.execute(to_postgres(adql, catalog).sql).fetchall()  # the real catalogue: primary keys from the database
+
+
+def test_a_table_read_through_a_function_has_no_primary_key_to_group_by() -> None:
+    # as a server reads ObsCore (rendering its access URLs): PostgreSQL sees no key through it
+    tables = [replace(t, sql_name="dalserver.rows('x')") if t.name == "obscore" else t for t in OBSCORE.tables]
+    with pytest.raises(ADQLError) as info:
+        to_postgres("SELECT obs_id FROM ivoa.obscore GROUP BY obs_publisher_did", Catalog(tables))
+    assert (info.value.code, info.value.column) == (ADQLCode.GROUPING, 8)
 
 
 def test_the_published_catalogue_knows_the_database_primary_keys(catalog: Catalog) -> None:

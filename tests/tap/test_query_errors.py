@@ -84,7 +84,7 @@ ANSWERED: list[str] = [
     "SELECT MOD(COALESCE(calib_level, s_ra), 2) FROM ivoa.obscore",
     "SELECT obs_id FROM ivoa.obscore ORDER BY 'x'",
     "SELECT COUNT(*) FROM ivoa.obscore GROUP BY NULL",
-    "SELECT obs_id, s_ra FROM ivoa.obscore GROUP BY obs_publisher_did",  # the primary key
+    "SELECT datatype, unit FROM tap_schema.columns GROUP BY table_name, column_name",  # the primary key
     "SELECT COUNT(*) FROM ivoa.obscore AS a FULL JOIN ivoa.obscore AS b ON a.obs_id = b.obs_id AND a.s_ra > 0",
     "SELECT ivoid FROM rr.resource WHERE updated < LOWER('2100-01-01')",
     "SELECT BOX(s_ra, s_dec, 1, NULL), POLYGON(s_ra, s_dec, 1, NULL, 2, 2) FROM ivoa.obscore",  # crashed the server
