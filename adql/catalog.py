@@ -34,6 +34,8 @@ class TableMeta:
     # Where the table really is, when that is not "schema"."name": uploads live in pg_temp, and a
     # server reads ObsCore through a function that renders its access URLs (archive_io.product_urls).
     sql_name: str | None = None
+    # The database's primary key: a query grouped by all of it may show the table's other columns.
+    primary_key: tuple[str, ...] = ()
 
     @property
     def qualified_name(self) -> str:

@@ -26,6 +26,10 @@ class ADQLCode(StrEnum):
     TYPE = "ADQL-TYPE"
     """Well-formed ADQL whose values do not fit: a string where a number is needed, a wrong
     number of arguments, incompatible units or set-operation columns."""
+    GROUPING = "ADQL-GROUPING"
+    """Aggregates or groups where SQL allows none: a column of a grouped query that is neither
+    grouped nor inside an aggregate, an aggregate in WHERE, a JOIN condition or GROUP BY, an
+    aggregate inside another, an ORDER BY of SELECT DISTINCT that the select list does not show."""
     UNSUPPORTED = "ADQL-UNSUPPORTED"
     """Valid ADQL this service refuses on purpose rather than answer wrongly: coordinate frames
     other than ICRS, STC-S beyond Position/Circle/Box/Polygon, circles over 90 degrees."""

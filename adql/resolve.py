@@ -9,12 +9,14 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from adql import ast, typecheck
+from adql import ast, joins, typecheck
 from adql.catalog import Catalog, ColumnMeta
 from adql.errors import ADQLCode, ADQLError, suggestion
-from adql.functions import is_aggregate
+from adql.grouping import check_grouping
+from adql.kinds import expr_kind, kind_of
 
 MAX_NESTING = 32
+MAX_COLUMNS = 1664  # PostgreSQL's limit on a select list (SQLSTATE 54011)
 _QUERIES = (ast.Query, ast.SetQuery)
 
 
@@ -39,6 +41,7 @@ class _Source:
     name: str  # table name, CTE name or derived-table alias
     schema: str | None = None
     alias: ast.Identifier | None = None  # correlation name, when given
+    primary_key: tuple[str, ...] = ()  # a published table's, in the database (not a CTE's or a subquery's)
 
     def answers_to(self, qualifier: tuple[ast.Identifier, ...]) -> bool:
         if self.alias is not None:
@@ -88,12 +91,17 @@ class _Resolver:
         self.catalog = catalog
         self.aliases = itertools.count()
         self.depth = 0
+        # The queries whose outputs the dialect turns into text (the whole query, and the operands
+        # of its set operations): there geometries can be told apart by DISTINCT and UNION.
+        self.text_outputs: set[int] = set()
 
     # --- query expressions ----------------------------------------------------------------------
     def query_expr(self, node: ast.Query | ast.SetQuery, parent: _Scope | None) -> ResolvedQuery:
         self.depth += 1
         if self.depth > MAX_NESTING:
             raise ADQLError.at(ADQLCode.LIMIT, f"queries nested more than {MAX_NESTING} deep", node)
+        if self.depth == 1:
+            self.text_outputs.add(id(node))
         try:
             scope = _Scope(parent)
             with_ = self.common_tables(node.with_, scope)
@@ -107,6 +115,7 @@ class _Resolver:
         for cte in ctes:
             if any(cte.name.matches(n) for n in scope.ctes):
                 raise ADQLError.at(ADQLCode.AMBIGUOUS, f"WITH defines '{cte.name.name}' twice", cte)
+            _check_sql_names([*scope.ctes, cte.name.name], cte)
             inner = self.query_expr(cte.query, scope)
             columns = self._renamed(inner.output, cte.column_names, cte)
             scope.ctes[cte.name.name] = columns
@@ -119,10 +128,15 @@ class _Resolver:
         if names and len(names) != len(output):
             raise ADQLError.at(ADQLCode.TYPE, f"{len(names)} column names given for {len(output)} columns", node)
         if names:
-            return tuple(replace(o.meta, name=n.name) for o, n in zip(output, names, strict=True))
-        return tuple(o.meta for o in output)
+            columns = tuple(replace(o.meta, name=n.name) for o, n in zip(output, names, strict=True))
+        else:
+            columns = tuple(o.meta for o in output)
+        _check_sql_names([c.name for c in columns], node)
+        return columns
 
     def set_query(self, node: ast.SetQuery, scope: _Scope) -> ResolvedQuery:
+        if id(node) in self.text_outputs:
+            self.text_outputs |= {id(node.left), id(node.right)}
         left = self.query_expr(node.left, scope)
         right = self.query_expr(node.right, scope)
         if len(left.output) != len(right.output):
@@ -132,7 +146,15 @@ class _Resolver:
                 node,
             )
         typecheck.check_set_columns(node.op, [o.meta for o in left.output], [o.meta for o in right.output], node)
+        if not node.all and id(node) not in self.text_outputs:
+            for column in left.output:
+                typecheck.check_key(node.op, kind_of(column.meta), node)
         order_by = tuple(self.sort_by_output(s, left.output) for s in node.order_by)
+        for sort in order_by:
+            if isinstance(sort.expr, ast.IntegerLiteral):
+                typecheck.check_key("ORDER BY", kind_of(left.output[int(sort.expr.text) - 1].meta), sort.expr)
+            else:
+                typecheck.check_key("ORDER BY", expr_kind(sort.expr), sort.expr)
         query = ast.copy_with(node, left=left.query, right=right.query, order_by=order_by)
         return ResolvedQuery(query, left.output)
 
@@ -153,17 +175,22 @@ class _Resolver:
         )
 
     @staticmethod
-    def _check_position(sort: ast.SortItem, count: int) -> None:
+    def _check_position(sort: ast.SortItem, count: int) -> int:
         assert isinstance(sort.expr, ast.IntegerLiteral)
         position = int(sort.expr.text)
         if not 1 <= position <= count:
             raise ADQLError.at(
                 ADQLCode.UNKNOWN_COLUMN, f"ORDER BY {position}: the select list has {count} columns", sort
             )
+        return position
 
     def query(self, node: ast.Query, scope: _Scope) -> ResolvedQuery:
         from_ = tuple(self.from_item(item, scope) for item in node.from_)
         written, items = self.select_items(node.select, scope)
+        if len(items) > MAX_COLUMNS:
+            raise ADQLError.at(
+                ADQLCode.LIMIT, f"the select list has {len(items)} columns; at most {MAX_COLUMNS} are possible", node
+            )
         names = _unique_names([_output_name(w, i) for w, i in zip(written, items, strict=True)])
         output = tuple(
             OutputColumn(n, replace(i.expr.meta or typecheck.strip(None), name=n))
@@ -178,19 +205,18 @@ class _Resolver:
         order_by = []
         for sort in node.order_by:
             if isinstance(sort.expr, ast.IntegerLiteral):
-                self._check_position(sort, len(items))
+                position = self._check_position(sort, len(items))
+                typecheck.check_key("ORDER BY", expr_kind(items[position - 1].expr), sort.expr)
                 order_by.append(sort)
             else:
                 order_by.append(ast.copy_with(sort, expr=self.grouping_expr(sort.expr, scope, aliases)))
+                typecheck.check_key("ORDER BY", expr_kind(order_by[-1].expr), sort.expr)
         group_by = tuple(self.grouping_expr(g, scope, aliases) for g in node.group_by)
         for term in group_by:
-            if isinstance(term, ast.OutputRef) and _has_aggregate(items[term.position - 1].expr):
-                raise ADQLError.at(
-                    ADQLCode.TYPE,
-                    f"GROUP BY {term.name}: that is the select list's {term.name}, an aggregate, and groups "
-                    "cannot be formed by an aggregate; to group by a table's column of that name, qualify it",
-                    term,
-                )
+            typecheck.check_key("GROUP BY", expr_kind(term), term)
+        if node.distinct and id(node) not in self.text_outputs:
+            for item in items:
+                typecheck.check_key("DISTINCT", expr_kind(item.expr), item)
         query = ast.copy_with(
             node,
             select=tuple(ast.copy_with(i, alias=ast.Identifier(n, True)) for i, n in zip(items, names, strict=True)),
@@ -200,6 +226,7 @@ class _Resolver:
             having=self.condition(node.having, scope) if node.having else None,
             order_by=tuple(order_by),
         )
+        check_grouping(query, {s.sql_alias: s.primary_key for s in scope.sources if s.primary_key})
         return ResolvedQuery(query, output)
 
     def grouping_expr(self, node: ast.Expr, scope: _Scope, aliases: dict[str, tuple[int, OutputColumn]]) -> ast.Expr:
@@ -272,7 +299,10 @@ class _Resolver:
             names = ", ".join(sorted(t.qualified_name for t in matches))
             raise ADQLError.at(ADQLCode.AMBIGUOUS, f"table '{written}' is ambiguous: qualify it as one of {names}", ref)
         table = matches[0]
-        self._add_source(scope, _Source(table.columns, alias, table.name, table.schema, ref.alias), ref)
+        # PostgreSQL sees a primary key only on a table the query names itself, not through a
+        # function or view (a server reads ObsCore through one that renders its URLs).
+        key = table.primary_key if table.sql_name is None else ()
+        self._add_source(scope, _Source(table.columns, alias, table.name, table.schema, ref.alias, key), ref)
         return ast.ResolvedTable(table.schema, table.name, alias, table.sql_name, pos=ref.pos)
 
     def join(self, node: ast.Join, scope: _Scope) -> ast.Join:
@@ -290,6 +320,7 @@ class _Resolver:
                 for c in s.columns
                 if c.name.lower() in left_names
             )
+        using_kinds = []
         for ident in using:
             sides = []
             for sources in (left_sources, right_sources):
@@ -299,7 +330,12 @@ class _Resolver:
                         ADQLCode.UNKNOWN_COLUMN, f"USING column '{ident.name}' is not in both joined tables", ident
                     )
                 sides.append(hits[0])
-            scope.merged[sides[0][1].name.lower()] = ((sides[0][0].sql_alias, sides[1][0].sql_alias), sides[0][1])
+            (left_source, left_column), (right_source, right_column) = sides
+            joins.check_using_column(ident, left_column, right_column, (left_source.label, right_source.label))
+            using_kinds.append(kind_of(left_column))
+            scope.merged[left_column.name.lower()] = ((left_source.sql_alias, right_source.sql_alias), left_column)
+        if node.kind == "FULL" and (using or node.natural):
+            joins.check_full_join_using(node, using_kinds)
         on = None
         if node.on is not None:
             # SQL: an ON condition sees the tables of its own join (and outer queries), not the
@@ -313,6 +349,10 @@ class _Resolver:
                 hidden=[s for s in scope.sources if s.sql_alias not in aliases],
             )
             on = self.condition(node.on, own)
+            if node.kind == "FULL":
+                joins.check_full_join_on(
+                    on, frozenset(s.sql_alias for s in left_sources), frozenset(s.sql_alias for s in right_sources)
+                )
         return ast.copy_with(
             node,
             left=left,
@@ -402,8 +442,8 @@ class _Resolver:
             what = "a subquery used as a value" if isinstance(node, ast.ScalarSubquery) else "the subquery of IN"
             raise ADQLError.at(ADQLCode.TYPE, f"{what} must return one column, not {len(inner.output)}", node)
         if isinstance(node, ast.InSubquery):
-            typecheck.check_subquery_value(node.value, inner.output[0].meta, node)
-            return ast.copy_with(node, query=inner.query)
+            value = typecheck.check_subquery_value(node.value, inner.output[0].meta, node)
+            return ast.copy_with(node, value=value, query=inner.query)
         return ast.copy_with(node, query=inner.query, meta=inner.output[0].meta)
 
     # --- select list ----------------------------------------------------------------------------
@@ -459,6 +499,28 @@ def _output_name(written: ast.SelectItem, resolved: ast.SelectItem) -> str:
     return "expr"
 
 
+SQL_NAME_BYTES = 63  # PostgreSQL keeps this much of a name (NAMEDATALEN - 1) and drops the rest
+
+
+def _check_sql_names(names: list[str], node: ast.Node) -> None:
+    """Names the SQL must tell apart (a subquery's columns, the WITH tables) must differ within
+    the bytes PostgreSQL keeps of a name, or it confuses them (SQLSTATE 42702, 42712)."""
+    seen: dict[bytes, str] = {}
+    for name in names:
+        kept = name.encode()[:SQL_NAME_BYTES].decode(errors="ignore")  # never half a character
+        key = kept.encode()
+        if key in seen and seen[key] == name:
+            raise ADQLError.at(ADQLCode.AMBIGUOUS, f"'{name}' names two columns; give each its own name", node)
+        if key in seen:
+            raise ADQLError.at(
+                ADQLCode.AMBIGUOUS,
+                f"the names '{seen[key]}' and '{name}' begin with the same {SQL_NAME_BYTES} bytes, all the "
+                "database keeps of a name, so it cannot tell them apart; shorten one of them",
+                node,
+            )
+        seen[key] = name
+
+
 def _unique_names(names: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     unique = []
@@ -476,10 +538,6 @@ def _unique_names(names: list[str]) -> list[str]:
 def resolve(query: ast.Query | ast.SetQuery, catalog: Catalog) -> ResolvedQuery:
     """Resolve every name in ``query`` against ``catalog``; raise ``ADQLError`` if one is unknown."""
     return _Resolver(catalog).query_expr(query, None)
-
-
-def _has_aggregate(expr: ast.Expr) -> bool:
-    return any(isinstance(n, ast.FunctionCall) and is_aggregate(n) for n in ast.walk(expr, leaves=_QUERIES))
 
 
 def _written(schema: ast.Identifier | None) -> str:

@@ -52,7 +52,19 @@ def _with(node: ast.Expr, meta: ColumnMeta | None) -> ast.Expr:
 
 
 # --- literals and operators ------------------------------------------------------------------------
+MAX_INTEGER = 2**63 - 1  # ADQL's integers are BIGINT
+
+
 def _integer(node: ast.Expr) -> ast.Expr:
+    # PostgreSQL would read a larger literal as an exact numeric, which a BIGINT result column
+    # cannot hold: the answer came back as -9223372036854775808.
+    assert isinstance(node, ast.IntegerLiteral)
+    if not -MAX_INTEGER - 1 <= int(node.text) <= MAX_INTEGER:
+        raise _fail(
+            f"the integer {node.text} is outside {-MAX_INTEGER - 1} to {MAX_INTEGER}, the range of ADQL's "
+            f"integers; write it as a floating-point number ({float(node.text):.17g})",
+            node,
+        )
     return _with(node, LONG)
 
 
@@ -72,6 +84,8 @@ def _unary(node: ast.Unary) -> ast.Expr:
         return _with(node, LONG)
     if kind not in NUMERIC and kind is not Kind.NULL:
         raise _fail(f"- takes a number, not {kind.value}", node.operand)
+    if kind is Kind.NULL:  # PostgreSQL cannot choose a "-" for an untyped NULL (SQLSTATE 42725)
+        return _with(ast.copy_with(node, operand=_with(node.operand, DOUBLE)), DOUBLE)
     inner = strip(node.operand.meta)
     return _with(node, ColumnMeta("", inner.datatype, unit=inner.unit))
 
@@ -88,10 +102,16 @@ def _binary(node: ast.Binary) -> ast.Expr:
         for side, kind in ((node.left, left), (node.right, right)):
             if kind not in (Kind.INTEGER, Kind.NULL):
                 raise _fail(f"the bitwise operator {op} takes integers, not {kind.value}", side)
+        if left is Kind.NULL and right is Kind.NULL:
+            node = ast.copy_with(node, left=_typed_null(node.left, LONG), right=_typed_null(node.right, LONG))
         return _with(node, LONG)
     for side, kind in ((node.left, left), (node.right, right)):
         if kind not in NUMERIC and kind is not Kind.NULL:
             raise _fail(f"the operator {op} takes numbers, not {kind.value}", side)
+    if left is Kind.NULL and right is Kind.NULL:  # PostgreSQL cannot choose a "+" for two NULLs (42725)
+        return _with(
+            ast.copy_with(node, left=_typed_null(node.left, DOUBLE), right=_typed_null(node.right, DOUBLE)), DOUBLE
+        )
     lmeta, rmeta = node.left.meta, node.right.meta
     lunit, runit = (lmeta.unit if lmeta else None), (rmeta.unit if rmeta else None)
     # A sum keeps its operands' common unit; products and quotients combine them.
@@ -100,8 +120,13 @@ def _binary(node: ast.Binary) -> ast.Expr:
     return _with(node, ColumnMeta("", datatype, unit=unit))
 
 
+MAX_CHAR_LENGTH = 10_485_760  # PostgreSQL's longest CHAR(n) and VARCHAR(n)
+
+
 def _cast(node: ast.Cast) -> ast.Expr:
     kind = expr_kind(node.expr)
+    if node.length is not None and not 1 <= node.length <= MAX_CHAR_LENGTH:
+        raise _fail(f"CAST AS {node.target}({node.length}): a length must be 1 to {MAX_CHAR_LENGTH:,}", node)
     if kind in GEOMETRIC or kind in (Kind.OTHER, Kind.BOOLEAN):
         raise _fail(f"CAST cannot convert {kind.value} to {node.target}", node.expr)
     if node.target == "TIMESTAMP" and kind not in (Kind.STRING, Kind.TIMESTAMP, Kind.NULL):
@@ -139,10 +164,66 @@ def _case(node: ast.Case) -> ast.Expr:
             assert isinstance(when, ast.Expr)
             if not comparable(operand, expr_kind(when)):
                 raise _fail(f"CASE compares {operand.value} with {expr_kind(when).value}", when)
+        if operand is Kind.TIMESTAMP or any(expr_kind(w) is Kind.TIMESTAMP for w, _ in node.whens):
+            node = ast.copy_with(
+                node,
+                operand=_as_timestamp(node.operand),
+                whens=tuple((_as_timestamp(w), r) for w, r in node.whens),  # type: ignore[arg-type]
+            )
     results = [r for _, r in node.whens] + ([node.otherwise] if node.otherwise is not None else [])
     _check_compatible(results, "the results of CASE")
-    typed = [r for r in results if not isinstance(r, ast.NullLiteral)]
-    return _with(node, strip(typed[0].meta) if typed else None)
+    if all(expr_kind(r) is Kind.NULL for r in results):
+        return _null_value(node)
+    if any(expr_kind(r) is Kind.TIMESTAMP for r in results):
+        node = ast.copy_with(
+            node,
+            whens=tuple((w, _as_timestamp(r)) for w, r in node.whens),
+            otherwise=_as_timestamp(node.otherwise) if node.otherwise is not None else None,
+        )
+        results = [r for _, r in node.whens] + ([node.otherwise] if node.otherwise is not None else [])
+    return _with(node, common_meta(results))
+
+
+def _null_value(node: ast.Expr) -> ast.Expr:
+    """An expression every result of which is NULL is NULL: PostgreSQL would make it a text, so
+    that ``CASE WHEN c THEN NULL END + 1`` failed (SQLSTATE 42883) where ADQL means NULL."""
+    return ast.NullLiteral(pos=node.pos)
+
+
+def common_meta(values: list[ast.Expr]) -> ColumnMeta | None:
+    """The type of values that CASE, COALESCE or a set operation mixes, as PostgreSQL resolves
+    it: one type if all share it, double precision for numbers of which one is real, bigint for
+    integers of different widths."""
+    typed = [strip(v.meta) for v in values if expr_kind(v) is not Kind.NULL]
+    if not typed:
+        return None
+    first = typed[0]
+    if all(t.datatype == first.datatype for t in typed):
+        return first
+    kinds = {kind_of(t) for t in typed}
+    if kinds <= NUMERIC:
+        datatype = "double" if Kind.REAL in kinds else "long"
+        units = {t.unit for t in typed}
+        return ColumnMeta("", datatype, unit=units.pop() if len(units) == 1 else None)
+    return first
+
+
+def _typed_null(expr: ast.Expr, meta: ColumnMeta) -> ast.Expr:
+    return _with(expr, meta) if isinstance(expr, ast.NullLiteral) and expr.meta is None else expr
+
+
+def _as_timestamp(expr: ast.Expr) -> ast.Expr:
+    """A string met with a timestamp, read as a timestamp: ADQL compares a timestamp with its ISO
+    8601 text, but PostgreSQL converts only a literal by itself (SQLSTATE 42883 otherwise)."""
+    if expr_kind(expr) is not Kind.STRING or isinstance(expr, ast.StringLiteral):
+        return expr
+    return _cast(ast.Cast(expr, "TIMESTAMP", pos=expr.pos))
+
+
+def _meeting_timestamps(*values: ast.Expr) -> tuple[ast.Expr, ...]:
+    if any(expr_kind(v) is Kind.TIMESTAMP for v in values):
+        return tuple(_as_timestamp(v) for v in values)
+    return values
 
 
 def _check_compatible(values: list[ast.Expr], what: str) -> None:
@@ -168,7 +249,8 @@ def _comparison(node: ast.Comparison) -> ast.Condition:
     for side, kind in ((node.left, left), (node.right, right)):
         if kind in (Kind.OTHER, Kind.REGION):
             raise _fail(f"{kind.value} cannot be compared", side)
-    return node
+    a, b = _meeting_timestamps(node.left, node.right)
+    return ast.copy_with(node, left=a, right=b) if (a, b) != (node.left, node.right) else node
 
 
 def _between(node: ast.Between) -> ast.Condition:
@@ -177,7 +259,8 @@ def _between(node: ast.Between) -> ast.Condition:
         kind = expr_kind(bound)
         if not comparable(value, kind) or kind in GEOMETRIC or value in GEOMETRIC:
             raise _fail(f"BETWEEN cannot compare {value.value} with {kind.value}", bound)
-    return node
+    v, low, high = _meeting_timestamps(node.value, node.low, node.high)
+    return ast.copy_with(node, value=v, low=low, high=high)
 
 
 def _in_list(node: ast.InList) -> ast.Condition:
@@ -185,7 +268,8 @@ def _in_list(node: ast.InList) -> ast.Condition:
     for item in node.items:
         if not comparable(value, expr_kind(item)):
             raise _fail(f"IN compares {value.value} with {expr_kind(item).value}", item)
-    return node
+    v, *items = _meeting_timestamps(node.value, *node.items)
+    return ast.copy_with(node, value=v, items=tuple(items))
 
 
 def _like(node: ast.Like) -> ast.Condition:
@@ -197,14 +281,35 @@ def _like(node: ast.Like) -> ast.Condition:
     escape = node.escape
     if escape is not None and not (isinstance(escape, ast.StringLiteral) and len(escape.value) == 1):
         raise _fail(f"the ESCAPE of {op} must be a string literal of one character", escape)
+    if isinstance(escape, ast.StringLiteral) and isinstance(node.pattern, ast.StringLiteral):
+        _check_escapes(node.pattern, escape.value, op)
     return node
 
 
-def check_subquery_value(value: ast.Expr, column: ColumnMeta, node: ast.Node) -> None:
-    """``value IN (SELECT column ...)``: the two must be comparable."""
+def _check_escapes(pattern: ast.StringLiteral, escape: str, op: str) -> None:
+    """A pattern may not end with its escape character: PostgreSQL refuses it only when a row's
+    value matches up to there, so the same query would fail on some data and not on other."""
+    text, i = pattern.value, 0
+    while i < len(text):
+        if text[i] == escape:
+            if i + 1 == len(text):
+                raise _fail(
+                    f"the {op} pattern {pattern.value!r} ends with its ESCAPE character {escape!r}, which must be "
+                    "followed by the character it makes literal (%, _ or itself)",
+                    pattern,
+                )
+            i += 1
+        i += 1
+
+
+def check_subquery_value(value: ast.Expr, column: ColumnMeta, node: ast.Node) -> ast.Expr:
+    """``value IN (SELECT column ...)``: the two must be comparable; the value as compared."""
     left, right = expr_kind(value), kind_of(column)
     if not comparable(left, right):
         raise _fail(f"IN compares {left.value} with a subquery of {right.value}", node)
+    if left is Kind.TIMESTAMP and right is Kind.STRING:
+        raise _fail("IN compares a timestamp with a subquery of strings: CAST its column AS TIMESTAMP", node)
+    return _as_timestamp(value) if right is Kind.TIMESTAMP else value
 
 
 def check_set_columns(op: str, left: list[ColumnMeta], right: list[ColumnMeta], node: ast.Node) -> None:
@@ -213,6 +318,12 @@ def check_set_columns(op: str, left: list[ColumnMeta], right: list[ColumnMeta], 
         ka, kb = kind_of(a), kind_of(b)
         if not comparable(ka, kb):
             raise _fail(f"{op}: column {index} is {ka.value} on the left and {kb.value} on the right", node)
+        if {ka, kb} == {Kind.TIMESTAMP, Kind.STRING}:  # PostgreSQL would not mix them (SQLSTATE 42804)
+            raise _fail(
+                f"{op}: column {index} is {ka.value} on the left and {kb.value} on the right; "
+                "CAST the string AS TIMESTAMP",
+                node,
+            )
 
 
 # --- function calls ------------------------------------------------------------------------------
@@ -266,10 +377,68 @@ def _function(call: ast.FunctionCall) -> ast.Expr:
         return _with(call, LONG)
     sig = _signature(call)
     form = _match(call, sig)
+    if call.distinct:
+        _check_distinct_argument(call)
+    call = _typed_nulls(call, form)
     canonical = _CANONICAL.get(call.name) if not call.user_defined else None
     if canonical is not None:
         return canonical(call, form)
     return _with(call, sig.result_of(call))
+
+
+# A NULL argument takes the type its parameter asks for: PostgreSQL cannot choose among SUM's,
+# AVG's, AREA's or <@'s overloads for an untyped NULL (SQLSTATE 42725); the dialect casts it.
+_NULL_AS = {Arg.NUMBER: DOUBLE, Arg.INTEGER: LONG, Arg.STRING: TEXT, Arg.GEOMETRY: POLYGON_META, Arg.POINT: POINT_META}
+
+
+def _typed_nulls(call: ast.FunctionCall, form: Form) -> ast.FunctionCall:
+    if not any(isinstance(a, ast.NullLiteral) and a.meta is None for a in call.args):
+        return call
+    args = tuple(
+        _with(a, _NULL_AS.get(form.arg(i))) if isinstance(a, ast.NullLiteral) and a.meta is None else a
+        for i, a in enumerate(call.args)
+    )
+    return ast.copy_with(call, args=args)
+
+
+def _check_distinct_argument(call: ast.FunctionCall) -> None:
+    """COUNT(DISTINCT g) must compare geometries, which have no equality PostgreSQL can sort or
+    hash (SQLSTATE 42883)."""
+    for arg in call.args:
+        kind = expr_kind(arg)
+        if kind in GEOMETRIC:
+            raise _fail(
+                f"{call.name}(DISTINCT ...) of {kind.value}: geometries have no equality to tell them apart "
+                "by; count distinct numbers instead, e.g. COUNT(DISTINCT COORD1(p))",
+                arg,
+            )
+
+
+def check_key(clause: str, kind: Kind, node: ast.Node) -> None:
+    """A GROUP BY or ORDER BY term (or what DISTINCT, UNION, EXCEPT or INTERSECT compare) must be
+    a value PostgreSQL can sort or compare: geometries cannot (SQLSTATE 42883)."""
+    if kind not in GEOMETRIC:
+        return
+    if clause == "ORDER BY":
+        raise _fail(
+            f"ORDER BY cannot sort by {kind.value}: geometries have no order; sort by a number, "
+            "e.g. DISTANCE(...) or COORD1(CENTROID(...))",
+            node,
+        )
+    raise _fail(
+        f"{clause} of {kind.value}: geometries have no equality to {_COMPARING[clause]} by; "
+        "use numbers such as COORD1(...), COORD2(...) or ivo_healpix_index(...) instead",
+        node,
+    )
+
+
+_COMPARING = {
+    "GROUP BY": "group them",
+    "DISTINCT": "remove duplicates",
+    "UNION": "remove duplicates",
+    "EXCEPT": "compare them",
+    "INTERSECT": "compare them",
+}
 
 
 def _strip_frame(call: ast.FunctionCall, form: Form) -> tuple[ast.Expr, ...]:
@@ -412,7 +581,14 @@ def _canonical_power(call: ast.FunctionCall, form: Form) -> ast.Expr:
 
 def _canonical_coalesce(call: ast.FunctionCall, form: Form) -> ast.Expr:
     _check_compatible(list(call.args), f"the arguments of {call.name}")
-    return _with(call, SIGNATURES[call.name].result_of(call))
+    args = _meeting_timestamps(*call.args)
+    if call.name == "NULLIF":
+        if expr_kind(args[0]) is Kind.NULL:
+            return _null_value(call)
+        return _with(ast.copy_with(call, args=args), strip(args[0].meta))
+    if all(expr_kind(a) is Kind.NULL for a in args):
+        return _null_value(call)
+    return _with(ast.copy_with(call, args=args), common_meta(list(args)))
 
 
 _CANONICAL: dict[str, Callable[[ast.FunctionCall, Form], ast.Expr]] = {

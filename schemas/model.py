@@ -140,6 +140,7 @@ class TableDef:
             tuple(c.meta() for c in self.columns),
             self.description or None,
             sql_name=sql_name,
+            primary_key=self.primary_key,
         )
 
     def with_extra_columns(self, extra: tuple[ColumnDef, ...]) -> TableDef:

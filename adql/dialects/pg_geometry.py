@@ -172,7 +172,35 @@ def moc(sql: Render, call: ast.FunctionCall) -> str:
     # pgsphere's smoc of a circle at a low order takes cells the circle does not touch (five at
     # order 6 for a 0.1 degree circle); made at order 10 or finer and degraded, it takes the
     # cells the shape is really in.
-    return f"smoc_degrade({level}, smoc(GREATEST({level}, {MOC_COMPARISON_ORDER}), {sql(shape)}))"
+    fine = f"GREATEST({level}, {MOC_COMPARISON_ORDER})"
+    shape_sql = sql(shape)
+    if expr_kind(shape) is not Kind.POINT:
+        fine = _moc_size_guard(fine, shape_sql)
+    return f"smoc_degrade({level}, smoc({fine}, {shape_sql}))"
+
+
+# pgsphere makes a MOC without ever checking for a cancel: a large shape at a fine order (a 10
+# degree circle at order 29) runs past the statement timeout, out of memory. The work grows with
+# the cells along the boundary, perimeter / cell size; about two million of them take 4 s (an
+# 89 degree circle at order 18), so a larger MOC stops the query before it starts.
+MOC_MAX_BOUNDARY_CELLS = 2_000_000
+_CELL_SIZE_ORDER_0 = 1.0233  # radians: the square root of a HEALPix cell's area at order 0
+MOC_GUARD = (
+    "MOC(order, geometry): at order %s this geometry (perimeter %s degrees) has about %s cells on its "
+    f"boundary, more than the {MOC_MAX_BOUNDARY_CELLS:,} this service makes one MOC of; use a lower order"
+)
+
+
+def _moc_size_guard(order_sql: str, shape_sql: str) -> str:
+    """``order_sql``, or a refusal when the MOC of ``shape_sql`` at that order would be too big."""
+    perimeter = f"circum({shape_sql})"
+    cells = f"({perimeter} * power(2.0, {order_sql}) / {_CELL_SIZE_ORDER_0})"
+    message = (
+        f"format({quote_string(MOC_GUARD)}, {order_sql}, round(CAST(degrees({perimeter}) AS numeric), 1), "
+        f"CAST(round({cells}) AS bigint))"
+    )
+    stop = f"CAST({refusal_sql(message)} AS integer)"
+    return f"(CASE WHEN {cells} > {MOC_MAX_BOUNDARY_CELLS} THEN {stop} ELSE {order_sql} END)"
 
 
 def _moc_predicate(sql: Render, op: str, left: ast.Expr, right: ast.Expr) -> str:

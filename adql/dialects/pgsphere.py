@@ -42,6 +42,14 @@ def scircle_literal(ra: float, dec: float, radius: float) -> str:
 
 def spoly_of_points_sql(points_sql: Iterable[str]) -> str:
     """A polygon whose vertices (spoint expressions) are known only when the query runs, built
-    with pgsphere's ordered aggregate."""
-    rows = ", ".join(f"({i}, {p})" for i, p in enumerate(points_sql))
-    return f"(SELECT spoly(v.p ORDER BY v.i) FROM (VALUES {rows}) AS v(i, p))"
+    with pgsphere's ordered aggregate; NULL when a vertex is NULL.
+
+    pgsphere's aggregate skips NULL vertices (a polygon of the others: a wrong shape) and crashes
+    the database server when every vertex is NULL, so it gets all the vertices or none: over no
+    rows it is NULL."""
+    points = list(points_sql)
+    rows = ", ".join(f"({i}, {p})" for i, p in enumerate(points))
+    return (
+        f"(SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES {rows}) "
+        f"AS v0(i, p)) AS v WHERE v.known = {len(points)})"
+    )

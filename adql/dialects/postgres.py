@@ -145,6 +145,13 @@ USER_FUNCTIONS_SQL: dict[str, str] = {
 
 _BITWISE = {"&": "&", "|": "|", "^": "#"}  # PostgreSQL's ^ is exponentiation, # is xor
 _CAST_TARGETS = {"CHAR": "text", "VARCHAR": "text", "TIMESTAMP": "timestamp"}
+_NULL_TYPES = {
+    "double": "double precision",
+    "long": "bigint",
+    "char": "text",
+    "point": "spoint",
+    "polygon": "spoly",
+}
 
 
 class PostgresDialect:
@@ -248,6 +255,13 @@ class PostgresDialect:
         if isinstance(expr, ast.IntegerLiteral):
             # ADQL's GROUP BY 1 groups by the constant 1; PostgreSQL would read a position.
             return f"CAST({expr.text} AS bigint)"
+        return self._constant_key(expr)
+
+    def _constant_key(self, expr: ast.Expr) -> str:
+        # PostgreSQL refuses a bare string or NULL in GROUP BY and ORDER BY ("non-integer
+        # constant", SQLSTATE 42601); as an expression it is the constant ADQL means.
+        if isinstance(expr, ast.StringLiteral) or (isinstance(expr, ast.NullLiteral) and expr.meta is None):
+            return f"CAST({self.sql(expr)} AS text)"
         return self.sql(expr)
 
     def _from_item(self, item: ast.Node) -> str:
@@ -274,7 +288,7 @@ class PostgresDialect:
 
     def _sort(self, sort: ast.SortItem) -> str:
         direction = " DESC" if sort.descending else " ASC"
-        return self.sql(sort.expr) + direction
+        return self._constant_key(sort.expr) + direction
 
     # --- values ---------------------------------------------------------------------------------
     def _column(self, node: ast.ResolvedColumn) -> str:
@@ -301,7 +315,10 @@ class PostgresDialect:
         return quote_string(node.value)
 
     def _null(self, node: ast.NullLiteral) -> str:
-        return "NULL"
+        if node.meta is None:
+            return "NULL"
+        # typed by the type checker where PostgreSQL could not choose an overload for NULL
+        return f"CAST(NULL AS {_NULL_TYPES[node.meta.xtype or node.meta.datatype]})"
 
     def _case(self, node: ast.Case) -> str:
         parts = ["CASE"]

@@ -1,9 +1,12 @@
 """What a database error means for the client, decided in one table keyed on SQLSTATE (PostgreSQL
 appendix A), never on message text.
 
-Errors a query's content causes (a division by zero, a value pgsphere refuses, the translator's
-own refusals) are the client's: 400 with PostgreSQL's own primary message. A database that cannot be reached or is shutting
-down is transient: 503 with Retry-After. Anything else is the service's failure: 500.
+Errors a query's content causes (a division by zero, a subquery used as a value that gives
+several rows, a value pgsphere refuses, the translator's own refusals) are the client's: 400 with
+PostgreSQL's own primary message. What a query's form causes (grouping, types, operators that do
+not exist) the ADQL checker refuses before any SQL runs, so SQLSTATE class 42 means our bug. A
+database that cannot be reached or is shutting down is transient: 503 with Retry-After. Anything
+else is the service's failure: 500.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class DatabaseFailure(FatalFault):
 class _Meaning:
     kind: type[DALIError]
     what: str  # how the message begins
+    hint: str = ""  # what the client can do about it, after PostgreSQL's message
 
 
 # SQLSTATE (exact, or its two-character class) -> meaning. Checked exact first, then by class.
@@ -64,6 +68,14 @@ _BROKEN = _Meaning(DatabaseFailure, "the database failed while running the query
 _BY_SQLSTATE: dict[str, _Meaning] = {
     REFUSAL_SQLSTATE: _Meaning(QueryFailed, ""),  # the translator's own refusal: its message alone
     "22": _CLIENT,  # data exception: division by zero, invalid input syntax, numeric out of range
+    # cardinality violation: a subquery used as a value gave more than one row for some row
+    "21000": _Meaning(
+        QueryFailed,
+        "the database could not run the query",
+        "; a subquery used as a value must give at most one row: add a condition, an aggregate "
+        "(MAX, MIN, COUNT) or TOP 1 with ORDER BY to it, or compare with IN or EXISTS instead",
+    ),
+    "21": _CLIENT,
     # 42xxx (syntax, undefined function or table, privileges) cannot come from a query the ADQL
     # type checker let through unless the translator or the configuration is wrong: the service's fault.
     "42": _BROKEN,
@@ -135,5 +147,5 @@ def database_fault(exc: BaseException, cancelled: bool = False, timed_out: bool 
         return DatabaseUnavailable(primary_message(exc))
     if meaning.kind is QueryFailed:
         prefix = f"{meaning.what}: " if meaning.what else ""
-        return QueryFailed(f"{prefix}{primary_message(exc)}", state)
+        return QueryFailed(f"{prefix}{primary_message(exc)}{meaning.hint}", state)
     return DatabaseFailure(f"{meaning.what}: {primary_message(exc)} (SQLSTATE {state})")

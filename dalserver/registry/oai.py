@@ -3,9 +3,16 @@ the ``ivo_vor`` (VOResource) and ``oai_dc`` (Dublin Core) formats, the ``ivo_man
 second granularity, resumption tokens, and the protocol's error codes. Pure: arguments and
 records in, the response document out (``dalserver/registry/routes.py`` serves it).
 
-Resumption tokens carry the whole request (verb, format, set, from, until, position); the
-``until`` of a list is fixed when its first page is made, so the pages of one harvest agree
-even while the archive changes (a record changed meanwhile comes with the next harvest).
+Resumption tokens carry the whole request (verb, format, set, from, until) and the harvesting
+order's key (datestamp, identifier) of the last record sent, not a position: the ``until`` of a
+list is fixed when its first page is made, and a record that changes during the harvest leaves
+its place in the order without moving the others, so every record unchanged meanwhile is sent
+exactly once (OAI-PMH 2.0 section 3.5.1); the changed one comes with the next harvest.
+
+Dates (sections 2.7.1 and 3.3.1): ``from`` and ``until`` are inclusive, of day or second
+granularity (the same for both), and ``from`` later than ``until`` is a ``badArgument``. A
+``from`` later than every datestamp (a harvester whose clock runs ahead of ours) is a legal
+request whose list is empty: ``noRecordsMatch``.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,16 +78,18 @@ class ListRequest:
     from_: datetime | None
     until: datetime  # fixed at the first page
     set_: str | None
-    offset: int = 0
+    after: tuple[datetime, str] | None = None  # the harvesting-order key of the last record sent
+    sent: int = 0  # how many records the earlier pages held (the next page's cursor)
 
-    def token(self, offset: int) -> str:
+    def token(self, last: tuple[datetime, str], sent: int) -> str:
         data = {
             "v": self.verb,
             "p": self.prefix,
             "f": _stamp(self.from_) if self.from_ else None,
             "u": _stamp(self.until),
             "s": self.set_,
-            "o": offset,
+            "a": [_stamp(last[0]), last[1]],
+            "c": sent,
         }
         return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
 
@@ -88,21 +98,29 @@ class ListRequest:
         try:
             padded = token + "=" * (-len(token) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            stamp, ivoid = data["a"]
             request = cls(
                 verb=data["v"],
                 prefix=data["p"],
                 from_=_parse_stamp(data["f"]) if data["f"] else None,
                 until=_parse_stamp(data["u"]),
                 set_=data["s"],
-                offset=int(data["o"]),
+                after=(_parse_stamp(stamp), str(ivoid)),
+                sent=int(data["c"]),
             )
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
             raise OAIError(
                 "badResumptionToken", f"the resumptionToken {token!r} is not one this registry issued"
             ) from None
-        if request.verb != verb or request.prefix not in FORMATS or request.offset < 0:
+        if request.verb != verb or request.prefix not in FORMATS or request.sent < 0:
             raise OAIError("badResumptionToken", f"the resumptionToken {token!r} does not belong to {verb}")
         return request
+
+    def selects(self, record: Record) -> bool:
+        """Whether the record is in this list and not on an earlier page."""
+        if self.from_ is not None and record.datestamp < self.from_:
+            return False
+        return record.datestamp <= self.until and (self.after is None or _order(record) > self.after)
 
 
 def _stamp(value: datetime) -> str:
@@ -113,17 +131,35 @@ def _parse_stamp(text: str) -> datetime:
     return datetime.strptime(text, _SECOND).replace(tzinfo=UTC)
 
 
+def _order(record: Record) -> tuple[datetime, str]:
+    """The harvesting order: by datestamp, then identifier (unique), so a key names one place."""
+    return record.datestamp, record.ivoid
+
+
+# ISO 8601's complete forms only: strptime alone would also take 2025-1-1 and T1:2:3Z.
+_DATE_SYNTAX = {
+    "second": (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), _SECOND),
+    "day": (re.compile(r"\d{4}-\d{2}-\d{2}"), _DAY),
+}
+
+
 def _date_argument(name: str, text: str, end_of_day: bool) -> tuple[datetime, str]:
-    """An OAI date (day or second granularity, UTC) and which granularity it has."""
-    for fmt, granularity in ((_SECOND, "second"), (_DAY, "day")):
+    """An OAI date (day or second granularity, UTC) and which granularity it has; a day as
+    ``until`` means its last second, so both ends of a range are inclusive."""
+    for granularity, (syntax, fmt) in _DATE_SYNTAX.items():
+        if not syntax.fullmatch(text):
+            continue
         try:
             value = datetime.strptime(text, fmt).replace(tzinfo=UTC)
         except ValueError:
-            continue
+            break  # the right shape but no such date (2025-02-30, 25:00:00)
         if granularity == "day" and end_of_day:
             value = value.replace(hour=23, minute=59, second=59)
         return value, granularity
-    raise OAIError("badArgument", f"{name}={text!r} is not a UTC date: write YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ")
+    raise OAIError(
+        "badArgument",
+        f"{name}={text!r} is not a UTC date of this registry's granularities: write YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ",
+    )
 
 
 def check_arguments(args: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, str]]:
@@ -164,8 +200,8 @@ class Responder:
 
     def __init__(self, repository: Repository, records: list[Record], page_size: int, now: datetime | None = None):
         self.repository = repository
-        # the harvesting order: by datestamp, then identifier, so a token's offset is stable
-        self.records = sorted(records, key=lambda r: (r.datestamp, r.ivoid))
+        # the harvesting order (_order), in which a resumption token names the last record sent
+        self.records = sorted(records, key=_order)
         self.page_size = max(1, page_size)
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
 
@@ -246,24 +282,23 @@ class Responder:
     # --- helpers -------------------------------------------------------------------------------
     def _list(self, verb: str, args: dict[str, str]) -> etree._Element:
         request = self._list_request(verb, args)
-        matching = [
-            r
-            for r in self.records
-            if (request.from_ is None or r.datestamp >= request.from_) and r.datestamp <= request.until
-        ]
-        if request.offset > len(matching):
-            raise OAIError("badResumptionToken", "the resumptionToken points past the end of the list")
-        if not matching:
+        rest = [r for r in self.records if request.selects(r)]
+        if not rest:
+            # On a later page this happens only when every record still to send changed meanwhile
+            # (they come with the next harvest); a list element without records is not OAI-PMH.
             raise OAIError("noRecordsMatch", "no record of this registry has a datestamp in the range asked for")
-        page = matching[request.offset : request.offset + self.page_size]
+        page = rest[: self.page_size]
         answer = etree.Element(f"{{{OAI}}}{verb}")
         for record in page:
             answer.append(self._header(record) if verb == "ListIdentifiers" else self._record(record, request.prefix))
-        following = request.offset + len(page)
-        if following < len(matching) or request.offset > 0:
-            token = _text(answer, "resumptionToken", request.token(following) if following < len(matching) else None)
-            token.set("completeListSize", str(len(matching)))
-            token.set("cursor", str(request.offset))
+        sent = request.sent + len(page)
+        if len(page) < len(rest) or request.sent > 0:
+            # the last page of a list carries an empty token (section 3.5)
+            token = _text(
+                answer, "resumptionToken", request.token(_order(page[-1]), sent) if len(page) < len(rest) else None
+            )
+            token.set("completeListSize", str(request.sent + len(rest)))
+            token.set("cursor", str(request.sent))
         return answer
 
     def _list_request(self, verb: str, args: dict[str, str]) -> ListRequest:
@@ -273,7 +308,7 @@ class Responder:
         set_ = args.get("set")
         if set_ is not None and set_ != MANAGED_SET:
             raise OAIError("noRecordsMatch", f"this registry has no set {set_!r}; its one set is {MANAGED_SET}")
-        from_, until = None, self.now
+        from_ = until = None
         granularities = []
         if "from" in args:
             from_, g = _date_argument("from", args["from"], end_of_day=False)
@@ -283,9 +318,10 @@ class Responder:
             granularities.append(g)
         if len(set(granularities)) > 1:
             raise OAIError("badArgument", "from and until must have the same granularity")
-        if from_ is not None and from_ > until:
+        if from_ is not None and until is not None and from_ > until:
             raise OAIError("badArgument", f"from ({args['from']}) is later than until ({args['until']})")
-        return ListRequest(verb, prefix, from_, until, set_)
+        # Without until the list ends now; a from after now is legal and its list is empty.
+        return ListRequest(verb, prefix, from_, until or self.now, set_)
 
     def _prefix(self, prefix: str) -> str:
         if prefix not in FORMATS:

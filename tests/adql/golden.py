@@ -141,20 +141,20 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ),
     (
         "BOX(pos, 2, 1)",
-        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(degrees(long(t0."pos")) - (2) / 2.0), radians(degrees(lat(t0."pos")) - (1) / 2.0))), (1, spoint(radians(degrees(long(t0."pos")) + (2) / 2.0), radians(degrees(lat(t0."pos")) - (1) / 2.0))), (2, spoint(radians(degrees(long(t0."pos")) + (2) / 2.0), radians(degrees(lat(t0."pos")) + (1) / 2.0))), (3, spoint(radians(degrees(long(t0."pos")) - (2) / 2.0), radians(degrees(lat(t0."pos")) + (1) / 2.0)))) AS v(i, p)) AS text)',
+        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(degrees(long(t0."pos")) - (2) / 2.0), radians(degrees(lat(t0."pos")) - (1) / 2.0))), (1, spoint(radians(degrees(long(t0."pos")) + (2) / 2.0), radians(degrees(lat(t0."pos")) - (1) / 2.0))), (2, spoint(radians(degrees(long(t0."pos")) + (2) / 2.0), radians(degrees(lat(t0."pos")) + (1) / 2.0))), (3, spoint(radians(degrees(long(t0."pos")) - (2) / 2.0), radians(degrees(lat(t0."pos")) + (1) / 2.0)))) AS v0(i, p)) AS v WHERE v.known = 4) AS text)',
     ),
     (
         "BOX(ra, dec, 2, 1)",
-        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(t0."ra" - (2) / 2.0), radians(t0."dec" - (1) / 2.0))), (1, spoint(radians(t0."ra" + (2) / 2.0), radians(t0."dec" - (1) / 2.0))), (2, spoint(radians(t0."ra" + (2) / 2.0), radians(t0."dec" + (1) / 2.0))), (3, spoint(radians(t0."ra" - (2) / 2.0), radians(t0."dec" + (1) / 2.0)))) AS v(i, p)) AS text)',
+        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(t0."ra" - (2) / 2.0), radians(t0."dec" - (1) / 2.0))), (1, spoint(radians(t0."ra" + (2) / 2.0), radians(t0."dec" - (1) / 2.0))), (2, spoint(radians(t0."ra" + (2) / 2.0), radians(t0."dec" + (1) / 2.0))), (3, spoint(radians(t0."ra" - (2) / 2.0), radians(t0."dec" + (1) / 2.0)))) AS v0(i, p)) AS v WHERE v.known = 4) AS text)',
     ),
     ("POLYGON('ICRS', 0, 0, 1, 0, 1, 1)", "CAST(CAST('{(0.0d,0.0d),(1.0d,0.0d),(1.0d,1.0d)}' AS spoly) AS text)"),
     (
         "POLYGON(POINT(0, 0), POINT(1, 0), pos)",
-        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(0), radians(0))), (1, spoint(radians(1), radians(0))), (2, t0."pos")) AS v(i, p)) AS text)',
+        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(0), radians(0))), (1, spoint(radians(1), radians(0))), (2, t0."pos")) AS v0(i, p)) AS v WHERE v.known = 3) AS text)',
     ),
     (
         "POLYGON(ra, dec, 1, 0, 1, 1)",
-        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(t0."ra"), radians(t0."dec"))), (1, spoint(radians(1), radians(0))), (2, spoint(radians(1), radians(1)))) AS v(i, p)) AS text)',
+        'CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(t0."ra"), radians(t0."dec"))), (1, spoint(radians(1), radians(0))), (2, spoint(radians(1), radians(1)))) AS v0(i, p)) AS v WHERE v.known = 3) AS text)',
     ),
     (
         "REGION('Position ICRS 1 2')",
@@ -181,7 +181,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ),
     (
         "CENTROID(POLYGON(POINT(ra, dec), POINT(1, 0), POINT(1, 1)))",
-        "CAST((SELECT spoint(atan2(s.k * s.my, s.k * s.mx), atan2(s.k * s.mz, sqrt(s.mx * s.mx + s.my * s.my))) FROM (SELECT m.*, sign(m.mx * m.sx + m.my * m.sy + m.mz * m.sz) AS k FROM (SELECT sum(atan2(c.n, c.d) * c.cx / c.n) AS mx, sum(atan2(c.n, c.d) * c.cy / c.n) AS my, sum(atan2(c.n, c.d) * c.cz / c.n) AS mz, sum(c.x) AS sx, sum(c.y) AS sy, sum(c.z) AS sz FROM (SELECT n.*, nullif(sqrt(n.cx * n.cx + n.cy * n.cy + n.cz * n.cz), 0) AS n FROM (SELECT e.x, e.y, e.z, e.y * e.bz - e.z * e.by AS cx, e.z * e.bx - e.x * e.bz AS cy, e.x * e.by - e.y * e.bx AS cz, e.x * e.bx + e.y * e.by + e.z * e.bz AS d FROM (SELECT v.x, v.y, v.z, coalesce(lead(v.x) OVER w, first_value(v.x) OVER w) AS bx, coalesce(lead(v.y) OVER w, first_value(v.y) OVER w) AS by, coalesce(lead(v.z) OVER w, first_value(v.z) OVER w) AS bz FROM (SELECT o.i, cos(radians(CAST(o.m[2] AS float8))) * cos(radians(CAST(o.m[1] AS float8))) AS x, cos(radians(CAST(o.m[2] AS float8))) * sin(radians(CAST(o.m[1] AS float8))) AS y, sin(radians(CAST(o.m[2] AS float8))) AS z FROM regexp_matches(CAST((SELECT spoly(v.p ORDER BY v.i) FROM (VALUES (0, spoint(radians(t0.\"ra\"), radians(t0.\"dec\"))), (1, spoint(radians(1), radians(0))), (2, spoint(radians(1), radians(1)))) AS v(i, p)) AS text), '\\(([^ ,()]+)d , ([^ ,()]+)d\\)', 'g') WITH ORDINALITY AS o(m, i)) AS v WINDOW w AS (ORDER BY v.i)) AS e) AS n) AS c) AS m) AS s) AS text)",
+        "CAST((SELECT spoint(atan2(s.k * s.my, s.k * s.mx), atan2(s.k * s.mz, sqrt(s.mx * s.mx + s.my * s.my))) FROM (SELECT m.*, sign(m.mx * m.sx + m.my * m.sy + m.mz * m.sz) AS k FROM (SELECT sum(atan2(c.n, c.d) * c.cx / c.n) AS mx, sum(atan2(c.n, c.d) * c.cy / c.n) AS my, sum(atan2(c.n, c.d) * c.cz / c.n) AS mz, sum(c.x) AS sx, sum(c.y) AS sy, sum(c.z) AS sz FROM (SELECT n.*, nullif(sqrt(n.cx * n.cx + n.cy * n.cy + n.cz * n.cz), 0) AS n FROM (SELECT e.x, e.y, e.z, e.y * e.bz - e.z * e.by AS cx, e.z * e.bx - e.x * e.bz AS cy, e.x * e.by - e.y * e.bx AS cz, e.x * e.bx + e.y * e.by + e.z * e.bz AS d FROM (SELECT v.x, v.y, v.z, coalesce(lead(v.x) OVER w, first_value(v.x) OVER w) AS bx, coalesce(lead(v.y) OVER w, first_value(v.y) OVER w) AS by, coalesce(lead(v.z) OVER w, first_value(v.z) OVER w) AS bz FROM (SELECT o.i, cos(radians(CAST(o.m[2] AS float8))) * cos(radians(CAST(o.m[1] AS float8))) AS x, cos(radians(CAST(o.m[2] AS float8))) * sin(radians(CAST(o.m[1] AS float8))) AS y, sin(radians(CAST(o.m[2] AS float8))) AS z FROM regexp_matches(CAST((SELECT spoly(v.p ORDER BY v.i) FROM (SELECT i, p, count(p) OVER () AS known FROM (VALUES (0, spoint(radians(t0.\"ra\"), radians(t0.\"dec\"))), (1, spoint(radians(1), radians(0))), (2, spoint(radians(1), radians(1)))) AS v0(i, p)) AS v WHERE v.known = 3) AS text), '\\(([^ ,()]+)d , ([^ ,()]+)d\\)', 'g') WITH ORDINALITY AS o(m, i)) AS v WINDOW w AS (ORDER BY v.i)) AS e) AS n) AS c) AS m) AS s) AS text)",
     ),
     ("AREA(footprint)", 'degrees(degrees(area(t0."footprint")))'),
     ("AREA(pos)", "CAST(0.0 AS double precision)"),
@@ -213,6 +213,21 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("ivo_healpix_index(5, ra, dec)", 'healpix_nest(CAST(5 AS integer), spoint(radians(t0."ra"), radians(t0."dec")))'),
     ("ivo_healpix_center(5, n)", 'CAST(centre_of_healpix_nest(CAST(5 AS integer), CAST(t0."n" AS bigint)) AS text)'),
     ("(SELECT MAX(n) FROM g.t)", '(SELECT max(t1."n") AS "max" FROM "g"."t" AS t1)'),
+    # NULL where PostgreSQL could not choose an overload or would read a text (issue #22)
+    ("SUM(NULL)", "sum(CAST(NULL AS double precision))"),
+    ("AREA(NULL)", "degrees(degrees(area(CAST(NULL AS spoly))))"),
+    ("NULL + NULL", "(CAST(NULL AS double precision) + CAST(NULL AS double precision))"),
+    ("- NULL", "(- CAST(NULL AS double precision))"),
+    ("CASE WHEN n > 1 THEN NULL END + 1", "(NULL + 1)"),
+    ("COALESCE(NULL, NULL)", "NULL"),
+    ("NULLIF(NULL, n)", "NULL"),
+    # strings mixed with timestamps are read as timestamps (PostgreSQL converts only literals)
+    ("COALESCE(ts, name)", 'coalesce(t0."ts", CAST(t0."name" AS timestamp))'),
+    (
+        "CASE WHEN n > 1 THEN ts ELSE name END",
+        '(CASE WHEN (t0."n" > 1) THEN t0."ts" ELSE CAST(t0."name" AS timestamp) END)',
+    ),
+    ("CASE WHEN n > 1 THEN ts ELSE '2020-01-01' END", '(CASE WHEN (t0."n" > 1) THEN t0."ts" ELSE \'2020-01-01\' END)'),
 ]
 CONDITIONS: list[tuple[str, str]] = [
     ("n = 1", '(t0."n" = 1)'),
@@ -265,6 +280,13 @@ CONDITIONS: list[tuple[str, str]] = [
     ("DISTANCE(pos, POINT(10, 20)) < n", '(degrees(t0."pos" <-> spoint(radians(10), radians(20))) < t0."n")'),
     ("DISTANCE(pos, POINT(10, 20)) > 1", '(degrees(t0."pos" <-> spoint(radians(10), radians(20))) > 1)'),
     ("CONTAINS(circ, pos) = 1", '(t0."circ" <@ scircle(t0."pos"))'),
+    ("ts > name", '(t0."ts" > CAST(t0."name" AS timestamp))'),
+    ("ts BETWEEN name AND '2030-01-01'", '(t0."ts" BETWEEN CAST(t0."name" AS timestamp) AND \'2030-01-01\')'),
+    ("name IN (ts, '2020-01-01')", '(CAST(t0."name" AS timestamp) IN (t0."ts", \'2020-01-01\'))'),
+    (
+        "name IN (SELECT ts FROM g.t AS x)",
+        '(CAST(t0."name" AS timestamp) IN (SELECT t1."ts" AS "ts" FROM "g"."t" AS t1))',
+    ),
 ]
 QUERIES: list[tuple[str, str]] = [
     (
@@ -486,6 +508,16 @@ QUERIES: list[tuple[str, str]] = [
         "SELECT n FROM g.t INTERSECT (SELECT n FROM g.u UNION SELECT n FROM g.t)",
         '(SELECT t0."n" AS "n" FROM "g"."t" AS t0) INTERSECT ((SELECT t1."n" AS "n" FROM "g"."u" AS t1) UNION (SELECT t2."n" AS "n" FROM "g"."t" AS t2))',
     ),
+    # a constant string or NULL is a constant in ORDER BY and GROUP BY, as in ADQL (issue #22)
+    ("SELECT n FROM g.t ORDER BY 'x'", 'SELECT t0."n" AS "n" FROM "g"."t" AS t0 ORDER BY CAST(\'x\' AS text) ASC'),
+    (
+        "SELECT COUNT(*) FROM g.t GROUP BY NULL",
+        'SELECT count(*) AS "count" FROM "g"."t" AS t0 GROUP BY CAST(NULL AS text)',
+    ),
+    (
+        "SELECT a.n FROM g.t AS a FULL JOIN g.u AS b ON a.n = b.n AND a.ra > 0",
+        'SELECT t0."n" AS "n" FROM ("g"."t" AS t0 FULL OUTER JOIN "g"."u" AS t1 ON ((t0."n" = t1."n") AND (t0."ra" > 0)))',
+    ),
 ]
 ERRORS: list[tuple[str, str, int, int]] = [
     ("SELECT distance FROM g.t", "ADQL-SYNTAX", 1, 8),
@@ -571,13 +603,33 @@ ERRORS: list[tuple[str, str, int, int]] = [
     ("SELECT CIRCLE(1, 2, 180/2 + 1) FROM g.t", "ADQL-UNSUPPORTED", 1, 27),
     ("SELECT CIRCLE(1, 2, 90.0000001) FROM g.t", "ADQL-UNSUPPORTED", 1, 21),
     ("SELECT * FROM value", "ADQL-SYNTAX", 1, 15),
-    ("SELECT COUNT(*) AS n FROM g.t GROUP BY n", "ADQL-TYPE", 1, 40),
-    ("SELECT ra + SUM(n) AS ra FROM g.t GROUP BY ra", "ADQL-TYPE", 1, 44),
+    ("SELECT COUNT(*) AS n FROM g.t GROUP BY n", "ADQL-GROUPING", 1, 40),
+    ("SELECT ra + SUM(n) AS ra FROM g.t GROUP BY ra", "ADQL-GROUPING", 1, 44),
     ("SELECT n AS select FROM g.t", "ADQL-SYNTAX", 1, 13),
     ("SELECT n FROM g.t ORDER BY size", "ADQL-SYNTAX", 1, 28),
     ("SELECT name FROM g.t WHERE name LIKE 'a' ESCAPE 'xy'", "ADQL-TYPE", 1, 49),
     ("SELECT flag + 1 FROM g.t", "ADQL-TYPE", 1, 8),
     ("SELECT n FROM g.t WHERE flag = 1", "ADQL-TYPE", 1, 30),
+    # what PostgreSQL cannot run, refused before SQL (issue #22)
+    ("SELECT n FROM g.t ORDER BY pos", "ADQL-TYPE", 1, 28),
+    ("SELECT footprint FROM g.t ORDER BY 1", "ADQL-TYPE", 1, 36),
+    ("SELECT COUNT(*) FROM g.t GROUP BY circ", "ADQL-TYPE", 1, 35),
+    ("SELECT COUNT(DISTINCT pos) FROM g.t", "ADQL-TYPE", 1, 23),
+    ("SELECT n FROM (SELECT DISTINCT footprint AS f, n FROM g.t) AS d", "ADQL-TYPE", 1, 32),
+    ("SELECT n FROM (SELECT pos FROM g.t UNION SELECT pos FROM g.t) AS d", "ADQL-TYPE", 1, 16),
+    ("SELECT * FROM g.t AS a JOIN (SELECT name AS n FROM g.u) AS b USING (n)", "ADQL-TYPE", 1, 69),
+    ("SELECT a.n FROM g.t AS a FULL JOIN g.t AS b ON a.ra < b.ra", "ADQL-UNSUPPORTED", 1, 53),
+    ("SELECT a.n FROM g.t AS a FULL JOIN g.t AS b USING (pos)", "ADQL-UNSUPPORTED", 1, 17),
+    ("SELECT * FROM (SELECT n AS " + "a" * 64 + "1, ra AS " + "a" * 64 + "2 FROM g.t) AS d", "ADQL-AMBIGUOUS", 1, 16),
+    ("SELECT * FROM (SELECT n, ra FROM g.t) AS d(x, x)", "ADQL-AMBIGUOUS", 1, 16),
+    ("SELECT ts FROM g.t UNION SELECT name FROM g.u", "ADQL-TYPE", 1, 1),
+    ("SELECT n FROM g.t WHERE ts IN (SELECT name FROM g.u)", "ADQL-TYPE", 1, 25),
+    ("SELECT CAST(name AS CHAR(0)) FROM g.t", "ADQL-TYPE", 1, 8),
+    ("SELECT 99999999999999999999999 FROM g.t", "ADQL-TYPE", 1, 8),
+    ("SELECT n FROM g.t WHERE n = -9223372036854775809", "ADQL-TYPE", 1, 30),
+    ("SELECT 0x10000000000000000 FROM g.t", "ADQL-TYPE", 1, 8),
+    ("SELECT n FROM g.t WHERE name LIKE 'a\\' ESCAPE '\\'", "ADQL-TYPE", 1, 35),
+    ("SELECT " + ", ".join(["n"] * 1665) + " FROM g.t", "ADQL-LIMIT", 1, 1),
 ]
 
 

@@ -18,7 +18,8 @@ def _sql(where: str, table: str = "rr.stc_spatial") -> str:
 
 def test_moc_of_a_circle_is_made_at_order_10_and_degraded() -> None:
     sql = _sql("1 = CONTAINS(MOC(6, CIRCLE(34.5, -5.0, 0.1)), coverage)")
-    assert "smoc_degrade(CAST(6 AS integer), smoc(GREATEST(CAST(6 AS integer), 10), scircle(" in sql
+    assert "smoc_degrade(CAST(6 AS integer), smoc((CASE WHEN (circum(scircle(" in sql
+    assert "ELSE GREATEST(CAST(6 AS integer), 10) END), scircle(" in sql
     assert sql.endswith('<@ t0."coverage")')  # a bare operator: the GIN index on coverage serves it
 
 

@@ -3,6 +3,7 @@ OAI-PMH, VOResource and Dublin Core schemas, paging by resumption tokens, from/u
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,3 +146,91 @@ def test_from_after_the_last_change_matches_nothing() -> None:
     )
     doc = _ask(_responder(), verb="ListIdentifiers", metadataPrefix="ivo_vor", from_="2025-06-07T08:09:10Z")
     assert len(doc.findall("o:ListIdentifiers/o:header", NS)) == 7
+
+
+def _records_of(doc: etree._Element, verb: str = "ListIdentifiers") -> list[str]:
+    return [h.findtext("o:identifier", namespaces=NS) for h in doc.iterfind(f"o:{verb}//o:header", NS)]
+
+
+@pytest.mark.parametrize("verb", ["ListIdentifiers", "ListRecords"])
+def test_a_from_ahead_of_the_servers_clock_without_until_matches_nothing(
+    registry_xsd: etree.XMLSchema, verb: str
+) -> None:
+    # a harvester whose clock runs a minute ahead: a legal request with an empty list (OAI-PMH 3.6)
+    doc = _ask(_responder(), verb=verb, metadataPrefix="ivo_vor", from_="2026-01-01T00:01:00Z")
+    assert _error(doc) == "noRecordsMatch"
+    assert schema_errors(registry_xsd, doc) == ""
+    assert doc.find("o:request", NS).get("from") == "2026-01-01T00:01:00Z"  # the arguments are echoed
+
+
+def test_from_and_until_are_inclusive_at_either_granularity() -> None:
+    today = Responder(_responder().repository, _responder().records, 100, datetime(2025, 6, 7, 12, tzinfo=UTC))
+    for dates in (
+        {"from_": "2025-06-07T08:09:10Z", "until": "2025-06-07T08:09:10Z"},  # from == until, to the second
+        {"from_": "2025-06-07", "until": "2025-06-07"},  # one day
+        {"from_": "2025-06-07"},  # a day-granularity from of the server's today
+        {"until": "2025-06-07"},  # today's last second is still ahead of the server's clock
+    ):
+        assert len(_records_of(_ask(today, verb="ListIdentifiers", metadataPrefix="ivo_vor", **dates))) == 7, dates
+    assert _error(_ask(today, verb="ListIdentifiers", metadataPrefix="ivo_vor", from_="2025-06-08")) == "noRecordsMatch"
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"from_": "2025-6-7"},  # ISO 8601's complete form only
+        {"from_": "2025-06-07T8:09:10Z"},
+        {"from_": "2025-06-07T08:09:10.5Z"},  # finer than the registry's granularity
+        {"from_": "2025-06-07T08:09:10"},  # no Z: not UTC
+        {"until": "2025-02-30"},
+        {"until": "2025-06-07T24:00:00Z"},
+        {"from_": "2025-06-07", "until": "2025-06-08T00:00:00Z"},  # mixed granularities
+        {"from_": "2025-06-07T08:09:11Z", "until": "2025-06-07T08:09:10Z"},  # from later than until
+    ],
+)
+def test_malformed_or_inverted_dates_are_bad_arguments(registry_xsd: etree.XMLSchema, dates: dict[str, str]) -> None:
+    doc = _ask(_responder(), verb="ListRecords", metadataPrefix="ivo_vor", **dates)
+    assert _error(doc) == "badArgument"
+    assert schema_errors(registry_xsd, doc) == ""
+
+
+def _changed(responder: Responder, ivoids: set[str], when: datetime) -> Responder:
+    """The same registry after the records ``ivoids`` changed at ``when`` (the clock then too)."""
+    records = [replace(r, datestamp=when) if r.ivoid in ivoids else r for r in responder.records]
+    return Responder(responder.repository, records, responder.page_size, when)
+
+
+def test_a_record_changed_during_a_harvest_makes_no_unchanged_record_go_missing() -> None:
+    # OAI-PMH 3.5.1: the pages must still hold every record unchanged since the first request
+    first = _responder(page_size=3)
+    doc = _ask(first, verb="ListIdentifiers", metadataPrefix="ivo_vor")
+    page = _records_of(doc)
+    later = _changed(first, {page[0]}, datetime(2026, 1, 1, 0, 5, tzinfo=UTC))  # moves out of the list
+    seen = list(page)
+    while (token := doc.find("o:ListIdentifiers/o:resumptionToken", NS)) is not None and token.text:
+        doc = _ask(later, verb="ListIdentifiers", resumptionToken=token.text)
+        seen += _records_of(doc)
+    assert sorted(seen) == sorted(r.ivoid for r in first.records)
+
+
+def test_a_token_whose_remaining_records_all_changed_answers_no_records_match(registry_xsd: etree.XMLSchema) -> None:
+    first = _responder(page_size=5)
+    doc = _ask(first, verb="ListRecords", metadataPrefix="ivo_vor")
+    token = doc.find("o:ListRecords/o:resumptionToken", NS).text
+    rest = {r.ivoid for r in first.records} - set(_records_of(doc, "ListRecords"))
+    later = _changed(first, rest, datetime(2026, 1, 1, 0, 5, tzinfo=UTC))
+    doc = _ask(later, verb="ListRecords", resumptionToken=token)
+    assert _error(doc) == "noRecordsMatch"  # a list element must hold a record; they come next harvest
+    assert schema_errors(registry_xsd, doc) == ""
+
+
+def test_the_last_page_has_an_empty_token_with_the_cursor_and_size() -> None:
+    responder = _responder(page_size=5)
+    token = _ask(responder, verb="ListIdentifiers", metadataPrefix="ivo_vor").find(
+        "o:ListIdentifiers/o:resumptionToken", NS
+    )
+    assert (token.get("cursor"), token.get("completeListSize")) == ("0", "7")
+    last = _ask(responder, verb="ListIdentifiers", resumptionToken=token.text)
+    end = last.find("o:ListIdentifiers/o:resumptionToken", NS)
+    assert (end.text, end.get("cursor"), end.get("completeListSize")) == (None, "5", "7")
+    assert len(_records_of(last)) == 2

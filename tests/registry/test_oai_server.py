@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -97,6 +98,16 @@ def test_bad_arguments_get_the_error_element_never_a_500(server: str) -> None:
         response = httpx.get(f"{server}/oai", params=params, timeout=30)
         assert response.status_code == 200
         assert etree.fromstring(response.content).find("o:error", NS).get("code") == code
+
+
+@pytest.mark.parametrize("verb", ["ListIdentifiers", "ListRecords"])
+def test_a_harvester_clock_a_minute_ahead_gets_no_records_match(
+    server: str, registry_xsd: etree.XMLSchema, verb: str
+) -> None:
+    ahead = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    doc = oai(server, verb=verb, metadataPrefix="ivo_vor", from_=ahead)
+    assert doc.find("o:error", NS).get("code") == "noRecordsMatch"
+    assert schema_errors(registry_xsd, doc) == ""
 
 
 def test_ingest_and_drop_change_the_records_they_describe(archive: Archive, server: str, tmp_path: Path) -> None:
