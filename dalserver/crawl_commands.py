@@ -94,7 +94,9 @@ def _refresh_records(settings: Settings, url: str) -> None:
     try:
         commands.refresh(url, settings)
     except Exception as exc:  # the rows are in; the records can be loaded again later
-        print(f"warning: the registry records were not updated ({exc}); run `dalserver registry refresh`", file=sys.stderr)
+        print(
+            f"warning: the registry records were not updated ({exc}); run `dalserver registry refresh`", file=sys.stderr
+        )
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -174,7 +176,9 @@ def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
     rows = rows_of(record)
     try:
         with psycopg.connect(url) as conn, conn.transaction(), conn.cursor() as cur:
-            write_record(cur, rows, f"added:{service_url}", datetime.now(UTC).replace(microsecond=0), record_digest(record))
+            write_record(
+                cur, rows, f"added:{service_url}", datetime.now(UTC).replace(microsecond=0), record_digest(record)
+            )
     except RecordError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -72,9 +72,7 @@ def _capabilities(remote: Remote, url: str) -> list[etree._Element]:
 def _obscore_table(remote: Remote) -> str | None:
     """The table TAP_SCHEMA marks with the ObsCore table utype, if any."""
     try:
-        answer = remote.tap(
-            "SELECT table_name, utype FROM TAP_SCHEMA.tables", 10000, "votable", "metadata"
-        )
+        answer = remote.tap("SELECT table_name, utype FROM TAP_SCHEMA.tables", 10000, "votable", "metadata")
     except CellError:
         return None
     for name, utype in answer.rows:

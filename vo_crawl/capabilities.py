@@ -73,7 +73,9 @@ def read_capabilities(body: bytes) -> Capabilities:
             name = _local(element.tag)
             if name == "languageFeatures" and (element.get("type") or "").lower() == UDF_FEATURES:
                 for form in element.iter():
-                    if _local(form.tag) == "form" and (form.text or "").strip().lower().startswith("ivo_healpix_index("):
+                    if _local(form.tag) == "form" and (form.text or "").strip().lower().startswith(
+                        "ivo_healpix_index("
+                    ):
                         has_udf = True
             elif name == "outputFormat" and (element.get("ivo-id") or "").lower() == BINARY2:
                 binary2 = True

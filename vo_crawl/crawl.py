@@ -152,9 +152,10 @@ class ServiceCrawl:
     def ensure_metadata(self) -> None:
         """Capabilities and the ObsCore table's columns, read again after a week."""
         svc = self.service
-        fresh = svc.capabilities_read is not None and (
-            _now() - svc.capabilities_read
-        ).total_seconds() < self.config.capabilities_max_age_seconds
+        fresh = (
+            svc.capabilities_read is not None
+            and (_now() - svc.capabilities_read).total_seconds() < self.config.capabilities_max_age_seconds
+        )
         if fresh and (svc.kind != OBSCORE_TAP or svc.remote_columns):
             return
         caps = self.remote.capabilities() if svc.kind == OBSCORE_TAP else None
@@ -162,7 +163,9 @@ class ServiceCrawl:
         if svc.kind == OBSCORE_TAP:
             fmt = caps.response_format if caps else "votable"
             try:
-                answer = self.remote.tap(queries.columns_query(svc.table_name or "ivoa.obscore"), 10000, fmt, "metadata")
+                answer = self.remote.tap(
+                    queries.columns_query(svc.table_name or "ivoa.obscore"), 10000, fmt, "metadata"
+                )
             except CellError as exc:
                 raise ServiceFailing(f"its ObsCore table's columns cannot be read: {exc.message}") from None
             columns = sorted({str(row[0]).strip().lower() for row in answer.rows if row and row[0]})
@@ -435,9 +438,7 @@ def _probe(config: CrawlConfig) -> CrawlConfig:
     return replace(config, retries=0)
 
 
-def _failed(
-    conn: psycopg.Connection, service: Service, config: CrawlConfig, report: RunReport, exc: Exception
-) -> None:
+def _failed(conn: psycopg.Connection, service: Service, config: CrawlConfig, report: RunReport, exc: Exception) -> None:
     """A failed run: back off exponentially; dead after ``dead_after`` failed runs in a row."""
     message = getattr(exc, "message", None) or str(exc)
     wait = getattr(exc, "wait", None)

@@ -187,9 +187,10 @@ def sync_services(conn: psycopg.Connection, found: list[Found], config: CrawlCon
     to_purge: list[str] = []
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.crawl.discovery'))")
-        known = {ivoid: (state, reason) for ivoid, state, reason in cur.execute(
-            "SELECT ivoid, state, state_reason FROM crawl.service"
-        ).fetchall()}
+        known = {
+            ivoid: (state, reason)
+            for ivoid, state, reason in cur.execute("SELECT ivoid, state, state_reason FROM crawl.service").fetchall()
+        }
         for f in found:
             reason = exclusion(f, config)
             if f.ivoid not in known:
@@ -197,8 +198,17 @@ def sync_services(conn: psycopg.Connection, found: list[Found], config: CrawlCon
                     "INSERT INTO crawl.service (ivoid, kind, access_url, table_name, title, host, origin, state, "
                     "state_reason, fail_count, row_count, requests_today, discovered, seen) "
                     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 0, 0, now(), now())",
-                    (f.ivoid, f.kind, f.access_url, f.table_name, f.title, f.host, f.origin,
-                     "excluded" if reason else "active", reason),
+                    (
+                        f.ivoid,
+                        f.kind,
+                        f.access_url,
+                        f.table_name,
+                        f.title,
+                        f.host,
+                        f.origin,
+                        "excluded" if reason else "active",
+                        reason,
+                    ),
                 )
                 continue
             state, _ = known[f.ivoid]

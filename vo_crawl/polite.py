@@ -155,7 +155,10 @@ class PoliteClient:
                 if reply.status not in TRANSIENT_STATUS:
                     return reply
                 problem = RequestFailed(
-                    f"http {reply.status}", f"{url} answered HTTP {reply.status}", transient=True, wait=reply.retry_after
+                    f"http {reply.status}",
+                    f"{url} answered HTTP {reply.status}",
+                    transient=True,
+                    wait=reply.retry_after,
                 )
             if not problem.transient or attempt >= self.config.retries:
                 raise problem

@@ -29,10 +29,7 @@ def _in_cell(cell: Cell) -> str:
 
 def columns_query(table: str) -> str:
     """The ObsCore table's columns on the service (TAP_SCHEMA is every TAP service's)."""
-    return (
-        "SELECT column_name FROM TAP_SCHEMA.columns "
-        f"WHERE LOWER(table_name) = {_string(table.lower())}"
-    )
+    return f"SELECT column_name FROM TAP_SCHEMA.columns WHERE LOWER(table_name) = {_string(table.lower())}"
 
 
 def healpix_census(table: str, order: int) -> str:

@@ -19,7 +19,9 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     """Rows as aligned text columns (the last one unpadded)."""
     texts = [[str(c) for c in header], *[["" if c is None else str(c) for c in row] for row in rows]]
     widths = [max(len(r[i]) for r in texts) for i in range(len(header))]
-    return ["  ".join(cell.ljust(widths[i]) if i < len(header) - 1 else cell for i, cell in enumerate(r)) for r in texts]
+    return [
+        "  ".join(cell.ljust(widths[i]) if i < len(header) - 1 else cell for i, cell in enumerate(r)) for r in texts
+    ]
 
 
 def services(conn: psycopg.Connection) -> list[str]:
@@ -30,7 +32,9 @@ def services(conn: psycopg.Connection) -> list[str]:
         "FROM crawl.service s ORDER BY s.state = 'excluded', s.ivoid"
     ).fetchall()
     if not rows:
-        return ["no services yet: harvest a registry (dalserver registry harvest URL) or add one (dalserver crawl add URL)"]
+        return [
+            "no services yet: harvest a registry (dalserver registry harvest URL) or add one (dalserver crawl add URL)"
+        ]
     out = []
     for ivoid, kind, state, reason, success, count, errors, last_error, due, url in rows:
         said = STATE_NAMES.get(state, state)
@@ -47,9 +51,7 @@ def status(conn: psycopg.Connection, runs: int = 20) -> list[str]:
     sources, rows = conn.execute(
         "SELECT count(*) FILTER (WHERE row_count > 0), COALESCE(sum(row_count), 0) FROM crawl.service"
     ).fetchone()  # type: ignore[misc]
-    cells, failing = conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE state = 'error') FROM crawl.cell"
-    ).fetchone()  # type: ignore[misc]
+    cells, failing = conn.execute("SELECT count(*), count(*) FILTER (WHERE state = 'error') FROM crawl.cell").fetchone()  # type: ignore[misc]
     total = sum(states.values())
     parts = ", ".join(f"{states[s]} {STATE_NAMES[s]}" for s in STATE_NAMES if states.get(s))
     lines.append(f"{total} services ({parts or 'none'}); {rows} rows from {sources} sources in vo.remote_obscore")

@@ -209,7 +209,9 @@ class RowConverter:
         did = cells[self.columns["obs_publisher_did"]] if "obs_publisher_did" in self.columns else None
         out.examples.setdefault(reason, f"{reason}: {did or 'a row without DID'}")
 
-    def convert(self, rows: Sequence[Sequence[Value]], keep: Callable[[int | None], bool] = lambda _: True) -> Converted:
+    def convert(
+        self, rows: Sequence[Sequence[Value]], keep: Callable[[int | None], bool] = lambda _: True
+    ) -> Converted:
         """The rows whose order-29 cell ``keep`` accepts (None: no position), converted. Positions
         are read first, so that rows a query's circle brought from neighbouring cells cost no more."""
         out = Converted()
@@ -221,7 +223,9 @@ class RowConverter:
                 self._skip(out, cells, problem)
         located = [p for _, p in placed if p is not None]
         indexes = iter(
-            order29(np.array([p[0] for p in located], dtype=float), np.array([p[1] for p in located], dtype=float)).tolist()
+            order29(
+                np.array([p[0] for p in located], dtype=float), np.array([p[1] for p in located], dtype=float)
+            ).tolist()
         )
         for cells, position in placed:
             h = None if position is None else int(next(indexes))
@@ -233,7 +237,8 @@ class RowConverter:
                 self._skip(out, cells, problem)
                 continue
             out.rows.append(
-                tuple(values.get(name) for name in DATA_COLUMNS) + (self.source.ivoid, self.source.url, self.crawled_at, h)
+                tuple(values.get(name) for name in DATA_COLUMNS)
+                + (self.source.ivoid, self.source.url, self.crawled_at, h)
             )
             out.healpix.append(h)
         return out

@@ -213,7 +213,9 @@ def _count_rows(cur: psycopg.Cursor[Any], ivoid: str, delta: int) -> None:
     )
 
 
-def cell_failed(conn: psycopg.Connection, ivoid: str, cell: Cell, census: int | None, error: str, requests: int) -> None:
+def cell_failed(
+    conn: psycopg.Connection, ivoid: str, cell: Cell, census: int | None, error: str, requests: int
+) -> None:
     """The cell could not be fetched: its stored rows stay, and it is fetched again next run."""
     where, params = _range_sql(cell)
     with conn.transaction(), conn.cursor() as cur:
@@ -282,7 +284,22 @@ def refresh_coverage(cur: psycopg.Cursor[Any], ivoid: str, cell: Cell) -> None:
         for c, facility, instrument, kind, n, em_min, em_max, t_min, t_max in groups:
             ra, dec = centres[int(c)]
             copy.write_row(
-                (COVERAGE_ORDER, int(c), ra, dec, ivoid, facility, instrument, kind, n, em_min, em_max, t_min, t_max, now)
+                (
+                    COVERAGE_ORDER,
+                    int(c),
+                    ra,
+                    dec,
+                    ivoid,
+                    facility,
+                    instrument,
+                    kind,
+                    n,
+                    em_min,
+                    em_max,
+                    t_min,
+                    t_max,
+                    now,
+                )
             )
 
 
@@ -291,9 +308,12 @@ def summarise_service(conn: psycopg.Connection, ivoid: str) -> None:
     from archive_io.coverage import cells_moc, moc_to_ascii
 
     with conn.transaction(), conn.cursor() as cur:
-        cells = [c for (c,) in cur.execute(
-            "SELECT DISTINCT healpix_index FROM vo.remote_coverage WHERE source_ivoid = %s", (ivoid,)
-        ).fetchall()]
+        cells = [
+            c
+            for (c,) in cur.execute(
+                "SELECT DISTINCT healpix_index FROM vo.remote_coverage WHERE source_ivoid = %s", (ivoid,)
+            ).fetchall()
+        ]
         ranges = cur.execute(
             "SELECT min(t_min), max(t_max), min(em_min), max(em_max) FROM vo.remote_coverage WHERE source_ivoid = %s",
             (ivoid,),

@@ -114,7 +114,9 @@ def _decoder(f: Field, binary2: bool) -> Decoder:
                 return (bits[0] if n == 1 else bits), end
             end = at + n
             _short(data, end)
-            values = tuple({84: True, 116: True, 49: True, 70: False, 102: False, 48: False}.get(b) for b in data[at:end])
+            values = tuple(
+                {84: True, 116: True, 49: True, 70: False, 102: False, 48: False}.get(b) for b in data[at:end]
+            )
             return (values[0] if n == 1 else values), end
 
         return flags
@@ -297,7 +299,9 @@ def read_votable(body: bytes) -> Answer:
     try:
         parser.Parse(body, True)
     except expat.ExpatError as exc:
-        raise VOTableError(f"not well-formed XML, or cut short ({expat.ErrorString(exc.code)}, line {exc.lineno})") from None
+        raise VOTableError(
+            f"not well-formed XML, or cut short ({expat.ErrorString(exc.code)}, line {exc.lineno})"
+        ) from None
     except struct.error as exc:
         raise VOTableError(f"the binary stream cannot be decoded ({exc})") from None
     if state["root"] is None:

@@ -64,9 +64,7 @@ async def read_remote_cache(cur: Any) -> RemoteCache | None:
     if not rows:
         return None
     sources = tuple(
-        RemoteSource(
-            r["ivoid"], r["title"], r["row_count"], r["moc"], r["t_min"], r["t_max"], r["em_min"], r["em_max"]
-        )
+        RemoteSource(r["ivoid"], r["title"], r["row_count"], r["moc"], r["t_min"], r["t_max"], r["em_min"], r["em_max"])
         for r in rows
         if r["row_count"] > 0
     )

@@ -8,7 +8,8 @@ status, what the answer was):
   Its ObsCore table is the dalserver's catalogue ``awk.obscore10`` (ObsCore 1.0 columns only,
   one malformed footprint, three rows without a position), shown as ``ivoa.obscore``; its
   capabilities lose ``ivo_healpix_index`` (and a query using it is refused) and declare a hard
-  MAXREC of 100, which every query gets (with OVERFLOW beyond it); every ``every``-th request is
+  MAXREC of 200, while every query gets at most 100 rows (with OVERFLOW beyond): the crawler's
+  census splits cells over 200 and its fetches split the cells that then overflow; every ``every``-th request is
   answered 503 with ``Retry-After: 1``; the ``stall``-th data query stalls until the client
   gives up. ``/oai`` serves its registry records: the TAP service (old-style ObsCore data-model
   declaration) and an SIA 1.0 twin that ``IsServedBy`` it, at ``/sia1``.
@@ -20,6 +21,7 @@ ports listen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import sys
@@ -41,7 +43,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 AWKWARD_AUTHORITY = "awkward.demo"
 TAP_IVOID = f"ivo://{AWKWARD_AUTHORITY}/tap"
 SIA1_IVOID = f"ivo://{AWKWARD_AUTHORITY}/sia1"
-HARD_MAXREC = 100
+HARD_MAXREC = 100  # what every query gets at most
+DECLARED_MAXREC = 200  # what its capabilities claim: a fetch sized by it overflows
 _RELAYED_HEADERS = ("content-type", "retry-after", "location")
 
 
@@ -114,7 +117,9 @@ class Relay:
         return await self.client.get(url)
 
     async def forward(self, scope: Scope, send: Send, params: list[tuple[str, str]] | None = None) -> bytes:
-        answer = await self.get(scope["path"], params if params is not None else parse_qsl(scope["query_string"].decode()))
+        answer = await self.get(
+            scope["path"], params if params is not None else parse_qsl(scope["query_string"].decode())
+        )
         headers = {k: answer.headers[k] for k in _RELAYED_HEADERS if k in answer.headers}
         await _respond(send, answer.status_code, answer.content, headers)
         return answer.content
@@ -157,7 +162,7 @@ class Awkward:
 
     async def tap_capabilities(self) -> bytes:
         """The dalserver's capabilities as this service's: no ivo_healpix_index, ObsCore 1.0,
-        a hard limit of HARD_MAXREC rows, its own URLs."""
+        a hard limit of DECLARED_MAXREC rows, its own URLs."""
         if self.capabilities is None:
             answer = await self.relay.get("/tap/capabilities", [])
             root = etree.fromstring(answer.content)
@@ -170,10 +175,10 @@ class Awkward:
                 model.text = "ObsCore-1.0"
             for hard in root.iter("hard"):
                 if hard.getparent().tag == "outputLimit":
-                    hard.text = str(HARD_MAXREC)
+                    hard.text = str(DECLARED_MAXREC)
             for default in root.iter("default"):
                 if default.getparent().tag == "outputLimit":
-                    default.text = str(HARD_MAXREC)
+                    default.text = str(DECLARED_MAXREC)
             for url in root.iter("accessURL"):
                 url.text = re.sub(r"^http://[^/]+", self.url, url.text or "")
             self.capabilities = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
@@ -194,7 +199,9 @@ class Awkward:
         self.requests += 1
         if self.requests % self.every == 0:
             entry["kind"] = "busy"
-            return await _respond(send, 503, b"busy, come back later", {"content-type": "text/plain", "retry-after": "1"})
+            return await _respond(
+                send, 503, b"busy, come back later", {"content-type": "text/plain", "retry-after": "1"}
+            )
         if path == "/tap/capabilities":
             return await _respond(send, 200, await self.tap_capabilities(), {"content-type": "text/xml"})
         if path != "/tap/sync":
@@ -211,10 +218,8 @@ class Awkward:
             self.data_queries += 1
             if self.data_queries == self.stall_at:
                 entry["kind"] = "stalled"
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(_until_disconnect(receive), timeout=30)
-                except TimeoutError:
-                    pass
                 return
         rewritten = []
         for key, value in params:
@@ -273,7 +278,10 @@ def oai_records(base: str, capabilities: etree._Element) -> bytes:
 
     tap = record(TAP_IVOID, "Awkward archive TAP service")
     for capability in capabilities:
-        if etree.QName(capability).localname == "capability" and capability.get("standardID") == "ivo://ivoa.net/std/TAP":
+        if (
+            etree.QName(capability).localname == "capability"
+            and capability.get("standardID") == "ivo://ivoa.net/std/TAP"
+        ):
             tap.append(capability)
     sia = record(SIA1_IVOID, "Awkward archive images (SIA 1.0)")
     content = sia.find("content")
@@ -306,9 +314,7 @@ async def main(config_path: str) -> None:
     awkward = Awkward(relay, config["awkward_url"], config["table"], config["every"], config["stall"])
     servers = [
         uvicorn.Server(
-            uvicorn.Config(
-                logged(app, name, log), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-            )
+            uvicorn.Config(logged(app, name, log), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
         )
         for app, name, port in (
             (plain_app(relay), "plain", config["plain_port"]),
