@@ -116,10 +116,23 @@ class Relay:
         url = f"{self.backend}{path}" + (f"?{urlencode(params)}" if params else "")
         return await self.client.get(url)
 
-    async def forward(self, scope: Scope, send: Send, params: list[tuple[str, str]] | None = None) -> bytes:
-        answer = await self.get(
-            scope["path"], params if params is not None else parse_qsl(scope["query_string"].decode())
-        )
+    async def forward(
+        self, scope: Scope, send: Send, params: list[tuple[str, str]] | None = None, receive: Receive | None = None
+    ) -> bytes:
+        if scope["method"] == "POST" and receive is not None:  # pyvo posts its queries
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            kind = {k.decode().lower(): v.decode() for k, v in scope["headers"]}.get("content-type", "")
+            answer = await self.client.post(
+                f"{self.backend}{scope['path']}", content=body, headers={"content-type": kind} if kind else {}
+            )
+        else:
+            query = params if params is not None else parse_qsl(scope["query_string"].decode())
+            answer = await self.get(scope["path"], query)
         headers = {k: answer.headers[k] for k in _RELAYED_HEADERS if k in answer.headers}
         await _respond(send, answer.status_code, answer.content, headers)
         return answer.content
@@ -129,7 +142,7 @@ def plain_app(relay: Relay) -> Any:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = await relay.forward(scope, send)
+        body = await relay.forward(scope, send, receive=receive)
         scope["log"]["overflow"] = b'value="OVERFLOW"' in body
 
     return app
