@@ -161,11 +161,19 @@ def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
     config = crawl_config(settings)
     service_url = args.url.strip().rstrip("?").rstrip("/")
     with psycopg.connect(url) as conn:
-        known = conn.execute(
-            "SELECT DISTINCT ivoid FROM rr.interface WHERE rtrim(rtrim(access_url, '?'), '/') = %s", (service_url,)
-        ).fetchall()
+        # the service's own record first (a standard capability), then records naming it as auxiliary
+        known = [
+            ivoid
+            for (ivoid,) in conn.execute(
+                "SELECT i.ivoid FROM rr.interface i JOIN rr.capability c ON c.ivoid = i.ivoid "
+                "AND c.cap_index = i.cap_index WHERE rtrim(rtrim(i.access_url, '?'), '/') = %s "
+                "GROUP BY i.ivoid ORDER BY bool_and(c.standard_id LIKE '%%aux%%'), i.ivoid",
+                (service_url,),
+            ).fetchall()
+        ]
     if known and not args.ivoid:
-        print(f"{service_url} is in the registry already, as {', '.join(k for (k,) in known)}; nothing added")
+        others = f" (and {len(known) - 1} records of what it serves)" if len(known) > 1 else ""
+        print(f"{service_url} is in the registry already, as {known[0]}{others}; nothing added")
         return 0
     try:
         with PoliteClient(config, Gates(config.min_gap_seconds)) as client:

@@ -17,7 +17,7 @@ registries and those added with ``dalserver crawl add``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -103,8 +103,9 @@ def find_services(conn: psycopg.Connection, config: CrawlConfig) -> list[Found]:
             key = (OBSCORE_TAP, url, table)
             found = groups.setdefault(key, Found(OBSCORE_TAP, url, table))
             found.members.add(ivoid)
-            # The TAP service's own record names the service; else any record of the endpoint.
-            rank = 0 if standard == "ivo://ivoa.net/std/tap" else 1
+            # The TAP service's own record names the service, a harvested one before one added by
+            # hand (adding a service never renames one already crawled); else any record of it.
+            rank = (0 if standard == "ivo://ivoa.net/std/tap" else 2) + _added(origin)
             preferred[key].append((rank, ivoid, title, origin))
     for ivoid, title, standard, url, origin in conn.execute(_SIA).fetchall():  # type: ignore[arg-type]
         url = _url(url)
@@ -114,13 +115,14 @@ def find_services(conn: psycopg.Connection, config: CrawlConfig) -> list[Found]:
         key = (kind, url, None)
         found = groups.setdefault(key, Found(kind, url, None))
         found.members.add(ivoid)
-        preferred[key].append((0, ivoid, title, origin))
+        preferred[key].append((_added(origin), ivoid, title, origin))
     for key, found in groups.items():
         _, found.ivoid, found.title, found.origin = min(preferred[key])
     relations = conn.execute(_RELATIONS).fetchall()
     conn.commit()
     services = sorted(groups.values(), key=lambda f: (f.kind, f.ivoid, f.access_url))
-    _mark_duplicates(services, relations)
+    # What the operator excludes serves nothing here: an SIA service of the same data is crawled instead.
+    _mark_duplicates(services, relations, lambda f: _denied(f, config) is None)
     # One service per IVOID: a record with two endpoints of one kind is crawled at the first.
     seen: set[str] = set()
     unique = []
@@ -131,7 +133,13 @@ def find_services(conn: psycopg.Connection, config: CrawlConfig) -> list[Found]:
     return unique
 
 
-def _mark_duplicates(services: list[Found], relations: Iterable[tuple[str, str, str]]) -> None:
+def _added(origin: str | None) -> int:
+    return 1 if (origin or "").startswith("added:") else 0
+
+
+def _mark_duplicates(
+    services: list[Found], relations: Iterable[tuple[str, str, str]], crawled: Callable[[Found], bool]
+) -> None:
     served_by: dict[str, set[str]] = defaultdict(set)  # x -> what serves x
     serves: dict[str, set[str]] = defaultdict(set)  # x -> what x serves
     for ivoid, kind, related in relations:
@@ -142,10 +150,12 @@ def _mark_duplicates(services: list[Found], relations: Iterable[tuple[str, str, 
             serves[ivoid].add(related)
             served_by[related].add(ivoid)
 
-    def covered_by(crawled: list[Found]) -> dict[str, str]:
+    def covered_by(candidates: list[Found]) -> dict[str, str]:
         """Resource -> the crawled service whose data it is part of."""
         covered: dict[str, str] = {}
-        for found in crawled:
+        for found in candidates:
+            if not crawled(found):
+                continue
             for member in found.members:
                 covered.setdefault(member, found.ivoid)
                 for other in served_by[member] | serves[member]:
@@ -169,13 +179,20 @@ def _mark_duplicates(services: list[Found], relations: Iterable[tuple[str, str, 
     mark(sia1, covered_by(obscore + [f for f in sia2 if not f.duplicate_of]))
 
 
-def exclusion(found: Found, config: CrawlConfig) -> str | None:
-    """Why ``found`` is not crawled, or None."""
+def _denied(found: Found, config: CrawlConfig) -> str | None:
     denied = matches(config.exclude, found.ivoid, found.host, found.access_url)
     if denied:
         return f"excluded by the operator (crawl.yaml: {denied})"
     if config.include and not matches(config.include, found.ivoid, found.host, found.access_url):
         return "not in the operator's include list (crawl.yaml)"
+    return None
+
+
+def exclusion(found: Found, config: CrawlConfig) -> str | None:
+    """Why ``found`` is not crawled, or None."""
+    denied = _denied(found, config)
+    if denied:
+        return denied
     if found.duplicate_of:
         return f"serves the same data as {found.duplicate_of}, which is crawled"
     return None
