@@ -203,6 +203,7 @@ def read_votable(body: bytes) -> Answer:
         "info": None,
     }
     row: list[Value] = []
+    nulls: list[int] = []  # FIELDs with a VALUES null
     cell: list[str] | None = None
     text: list[str] = []
 
@@ -239,6 +240,7 @@ def read_votable(body: bytes) -> Answer:
             answer.fields[-1] = Field(last.name, last.datatype, last.arraysize, last.xtype, last.ucd, attrs["null"])
         elif tag == "TABLEDATA" and state["in_table"]:
             state["data"] = "td"
+            nulls[:] = [i for i, f in enumerate(answer.fields) if f.null is not None]
         elif tag in ("BINARY", "BINARY2") and state["in_table"]:
             state["data"] = tag
             state["binary"] = _Binary(answer.fields, tag == "BINARY2")
@@ -267,6 +269,9 @@ def read_votable(body: bytes) -> Answer:
         elif tag == "TR" and state["data"] == "td":
             if len(row) != len(answer.fields):
                 raise VOTableError(f"row {len(answer.rows) + 1} has {len(row)} cells for {len(answer.fields)} FIELDs")
+            for i in nulls:  # a cell holding its FIELD's VALUES null is null
+                if row[i] is not None and row[i].strip() == answer.fields[i].null:  # type: ignore[union-attr]
+                    row[i] = None
             answer.rows.append(row)
         elif tag == "TABLEDATA":
             state["data"] = None
