@@ -4,8 +4,10 @@ cache). These tests run after the others of the package: the exclusion removes a
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -21,6 +23,7 @@ from tests.crawl.conftest import (
 )
 from tests.crawl.test_crawl import cached_counts
 from tests.support.archive import Archive
+from tests.support.waiting import eventually
 
 SOURCE_SIA = "ivo://source.demo/sia"
 
@@ -55,6 +58,43 @@ def test_add_takes_only_services_it_can_describe(archive: Archive, sources: Sour
         text=True,
     )
     assert refused.returncode == 1 and "has no VOSI capabilities" in refused.stderr
+
+
+def test_run_every_keeps_crawling_with_a_progress_bar_until_interrupted(
+    archive: Archive, first_crawl: FirstCrawl
+) -> None:
+    started = time.time()
+    running = subprocess.Popen(
+        [sys.executable, "-m", "dalserver", "crawl", "run", "--every", "1h"],
+        env=crawl_env(archive),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def pass_done() -> bool:
+        with psycopg.connect(archive.url) as conn:
+            return conn.execute(
+                "SELECT count(*) FROM crawl.run WHERE started >= to_timestamp(%s) AND finished IS NOT NULL "
+                "AND service_ivoid = ANY(%s)",
+                (started, [SOURCE_TAP, AWKWARD_TAP]),
+            ).fetchone() == (2,)
+
+    try:
+        assert eventually(pass_done, 120, 0.2)
+        time.sleep(0.5)
+    finally:
+        running.send_signal(signal.SIGINT)
+        out, err = running.communicate(timeout=60)
+    assert running.returncode == 130
+    assert "crawling every 3600 s" in out and f"{SOURCE_TAP}: ok" in out and f"{AWKWARD_TAP}: ok" in out
+    assert "cell" in err  # the progress bars (tqdm, on stderr)
+    with psycopg.connect(archive.url) as conn:
+        due = conn.execute(
+            "SELECT min(EXTRACT(EPOCH FROM next_due - now())) FROM crawl.service WHERE ivoid = ANY(%s)",
+            ([SOURCE_TAP, AWKWARD_TAP],),
+        ).fetchone()[0]  # type: ignore[index]
+    assert 3000 < float(due) <= 3600, "the next census is due an hour later"
 
 
 def test_services_the_operator_excludes_leave_the_cache_and_sia_serves_their_images_instead(
