@@ -136,7 +136,7 @@ def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
     from vo_crawl.runner import discover
 
     url = _ready(settings)
-    discover(url, crawl_config(settings))  # the list as the registry stands now
+    discover(url, crawl_config(settings), purge=False)  # the list as the registry stands now; rows go at the next run
     with psycopg.connect(url) as conn:
         print("\n".join(services(conn)))
     return 0
@@ -190,7 +190,7 @@ def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
     except RecordError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    discover(url, config)
+    discover(url, config, purge=False)
     print(f"added {rows.ivoid} ({service_url}) to the registry; the next dalserver crawl run crawls it")
     return 0
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from vo_crawl.healpix import BASE_CELLS, NO_POSITION, Cell, descendants
 from vo_crawl.plan import StoredCell, plan, units_from_counts, units_from_queries, without_position_unit
 from vo_crawl.polite import BudgetExhausted, Gates, PoliteClient, Reply, RequestFailed
 from vo_crawl.remote import CellError, Remote
-from vo_crawl.rows import RowConverter, Source
+from vo_crawl.rows import DATA_COLUMNS, RowConverter, Source
 from vo_crawl.votable import Answer
 
 log = logging.getLogger(__name__)
@@ -238,8 +238,6 @@ class ServiceCrawl:
 
     # --- fetching --------------------------------------------------------------------------------
     def _columns(self) -> list[str]:
-        from vo_crawl.rows import DATA_COLUMNS
-
         remote = set(self.service.remote_columns or ())
         return [c for c in DATA_COLUMNS if c in remote]
 
@@ -408,6 +406,11 @@ def crawl_service(
         )
     except (RequestFailed, ServiceFailing, CellError) as exc:
         _failed(conn, service, config, report, exc)
+    except Exception as exc:  # our bug, not the service's: reported, the service keeps its state
+        log.exception("crawling %s failed", service.ivoid)
+        report.outcome, report.message = "error", f"internal error ({type(exc).__name__}: {exc}); see the log"
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()
     finally:
         conn.execute(
             "UPDATE crawl.run SET finished = now(), outcome = %s, requests = %s, census_requests = %s, "
@@ -433,8 +436,6 @@ def crawl_service(
 
 
 def _probe(config: CrawlConfig) -> CrawlConfig:
-    from dataclasses import replace
-
     return replace(config, retries=0)
 
 

@@ -34,12 +34,13 @@ class PassReport:
         return any(self.purged.values()) or any(r.changed for r in self.runs)
 
 
-def discover(url: str, config: CrawlConfig) -> tuple[int, dict[str, int]]:
-    """crawl.service from rr; the rows of services no longer crawled go. (found, purged)."""
+def discover(url: str, config: CrawlConfig, purge: bool = True) -> tuple[int, dict[str, int]]:
+    """crawl.service from rr; with ``purge``, the rows of services no longer crawled go.
+    (services found, rows removed by service)."""
     with psycopg.connect(url, autocommit=True) as conn:
         found = find_services(conn, config)
         gone = sync_services(conn, found, config)
-        purged = {ivoid: store.purge_service(conn, ivoid) for ivoid in gone}
+        purged = {ivoid: store.purge_service(conn, ivoid) for ivoid in gone} if purge else {}
     return len(found), {k: v for k, v in purged.items() if v}
 
 

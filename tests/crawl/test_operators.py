@@ -106,14 +106,16 @@ def test_services_the_operator_excludes_leave_the_cache_and_sia_serves_their_ima
         listing = crawl(archive, "services").stdout
         assert f"excluded by the operator (crawl.yaml: {SOURCE_TAP})" in _line(listing, SOURCE_TAP)
         assert "excluded by the operator (crawl.yaml: ivo://awkward.demo/*)" in _line(listing, AWKWARD_TAP)
+        # Nothing crawled serves the source's images now: its SIA 2.0 service does, cell by cell.
+        assert " active " in _line(listing, SOURCE_SIA)
+        assert cached_counts(archive, AWKWARD_TAP), "listing the services removes nothing"
+        out = crawl(archive, "run", "--once", "--quiet").stdout
+        assert f"{SOURCE_SIA}: ok" in out and f"{AWKWARD_TAP}: ok" not in out and f"{SOURCE_TAP}: ok" not in out, out
+        assert f"{AWKWARD_TAP}: no longer crawled; its " in out
         assert not cached_counts(archive, AWKWARD_TAP) and not cached_counts(archive, SOURCE_TAP)
         with psycopg.connect(archive.url) as conn:
             left = conn.execute("SELECT count(*) FROM vo.remote_coverage WHERE source_ivoid <> %s", (SOURCE_SIA,))
             assert left.fetchone() == (0,)
-        # Nothing crawled serves the source's images now: its SIA 2.0 service does, cell by cell.
-        assert " active " in _line(listing, SOURCE_SIA)
-        out = crawl(archive, "run", "--once", "--quiet").stdout
-        assert f"{SOURCE_SIA}: ok" in out and AWKWARD_TAP not in out and f"{SOURCE_TAP}:" not in out, out
         with psycopg.connect(sources.url) as conn:  # SIA finds images and cubes by their footprint
             rows = conn.execute(
                 "SELECT healpix_nest(6, spoint(radians(s_ra), radians(s_dec))), count(*) FROM ivoa.obscore "
