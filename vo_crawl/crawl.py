@@ -35,6 +35,7 @@ from vo_crawl.votable import Answer
 log = logging.getLogger(__name__)
 SIA1_ORDER = 2  # SIA 1.0 services take boxes of tens of degrees at most
 REQUIRED_COLUMNS = ("obs_publisher_did", "s_ra", "s_dec")
+FAILING_CELLS = 3  # cells in a row failing after their retries that end a run
 
 
 @dataclass
@@ -329,6 +330,7 @@ class ServiceCrawl:
         if bar is not None:
             bar.reset(total=len(work.fetch))
         failed: list[Cell] = []
+        in_a_row = 0  # cells whose requests still failed after their retries
         for cell, census in work.fetch:
             try:
                 done = self.fetch_unit(cell, census)
@@ -337,7 +339,17 @@ class ServiceCrawl:
                 self.report.cell_errors.append(f"{cell}: {exc.message}")
                 self.problem(exc.reason, exc.message)
                 store.cell_failed(self.conn, svc.ivoid, cell, census, exc.message, 1)
+            except RequestFailed as exc:
+                # One cell that keeps timing out is that cell's error; several in a row are the
+                # service's trouble: the run ends, and the service backs off instead of being hammered.
+                failed.append(cell)
+                self.report.cell_errors.append(f"{cell}: {exc.message}")
+                store.cell_failed(self.conn, svc.ivoid, cell, census, exc.message, 1)
+                in_a_row += 1
+                if in_a_row >= FAILING_CELLS:
+                    raise ServiceFailing(f"{in_a_row} cells in a row failed; the last: {exc.message}") from None
             else:
+                in_a_row = 0
                 self.report.cells_fetched += 1
                 self.report.rows_written += done.written
                 self.report.rows_removed += done.removed

@@ -45,6 +45,17 @@ def _votable(reply: Reply, what: str) -> Answer:
     return answer
 
 
+def _get(client: PoliteClient, url: str, params: dict[str, str] | None = None) -> Reply:
+    """An answer, or CellError for one that cannot be used whatever the retries (too large, not
+    decodable, a redirect loop); what may pass (timeouts, 503s) is RequestFailed after the retries."""
+    try:
+        return client.get(url, params)
+    except RequestFailed as failure:
+        if failure.transient:
+            raise
+        raise CellError(failure.reason, failure.message) from None
+
+
 class Remote:
     """One service, asked through ``client``; ``count`` is told of each request's purpose."""
 
@@ -56,7 +67,7 @@ class Remote:
     def capabilities(self, url: str | None = None) -> Capabilities | None:
         """The VOSI capabilities, or None where the service has none to give."""
         self.count("metadata")
-        reply = self.client.get(url or f"{self.base_url}/capabilities")
+        reply = _get(self.client, url or f"{self.base_url}/capabilities")
         if reply.status != 200:
             return None
         try:
@@ -74,12 +85,12 @@ class Remote:
             "MAXREC": str(maxrec),
             "RESPONSEFORMAT": response_format,
         }
-        reply = self.client.get(f"{self.base_url}/sync", params)
+        reply = _get(self.client, f"{self.base_url}/sync", params)
         return _votable(reply, f"{self.base_url}/sync")
 
     def sia(self, params: dict[str, str], purpose: str = "fetch") -> Answer:
         self.count(purpose)
-        reply = self.client.get(self.base_url, params)
+        reply = _get(self.client, self.base_url, params)
         return _votable(reply, self.base_url)
 
 
