@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from dalserver import crawl_commands
 from dalserver.command_archive import command_settings
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import ArchiveNotFound, database_url, managed_cluster
@@ -530,6 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=cmd_hips_build)
     hips_list = hips_sub.add_parser("list", help="the published surveys")
     hips_list.set_defaults(func=cmd_hips_list)
+    crawl_commands.add_parser(sub)
     sample = sub.add_parser("sample", help="write the synthetic Suprime-Cam sample")
     sample.add_argument("directory", nargs="?")
     sample.set_defaults(func=cmd_sample)

@@ -75,6 +75,25 @@ class Settings(BaseSettings):
     # HiPS surveys: written by `dalserver hips build`, served under /hips
     hips_dir: Path | None = None  # default: <home>/hips
 
+    # The VO crawler (dalserver crawl): how it treats other archives (vo_crawl/config.py says more)
+    crawl_file: Path | None = None  # the operator's include/exclude lists; default: <home>/crawl.yaml
+    crawl_contact_url: str | None = None  # in the crawler's User-Agent; default: the public URL
+    crawl_min_gap_seconds: float = 2.0  # between two requests to one host
+    crawl_connect_timeout_seconds: float = 10.0
+    crawl_read_timeout_seconds: float = 120.0
+    crawl_retries: int = 3  # of one request after a timeout or a 429/502/503/504
+    crawl_retry_seconds: float = 2.0  # first wait before a retry; doubles; Retry-After wins when longer
+    crawl_backoff_seconds: float = 900.0  # a service's wait after a failed run; doubles with each one
+    crawl_backoff_max_seconds: float = 86400.0
+    crawl_dead_after: int = 5  # failed runs in a row that make a service dead (probed weekly)
+    crawl_daily_requests: int = 2000  # requests to one service per UTC day
+    crawl_rows_per_request: int = 10000  # MAXREC of one fetch; fuller cells are split
+    crawl_max_body_mb: int = 256  # a larger answer is an error for its cell
+    crawl_interval_seconds: float = 86400.0  # how often a service's census is taken
+    crawl_refresh_days: float = 30.0  # every cell is fetched again this often, changed or not
+    crawl_census_order: int = 6  # HEALPix order of the ivo_healpix_index census
+    crawl_hosts_in_parallel: int = 4
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
@@ -115,6 +134,10 @@ class Settings(BaseSettings):
     @property
     def hips_root(self) -> Path:
         return (self.hips_dir or self.home / "hips").absolute()
+
+    @property
+    def crawl_path(self) -> Path:
+        return (self.crawl_file or self.home / "crawl.yaml").absolute()
 
     @property
     def schema_extension_dirs(self) -> tuple[Path, ...]:

@@ -257,19 +257,22 @@ def load_schema(path: Path, extension_dirs: tuple[Path, ...] = ()) -> SchemaDef:
 
 def private_schemas() -> tuple[SchemaDef, ...]:
     """Schemas the service keeps for itself and never publishes: the UWS job store, ingest
-    provenance and name spellings, the registry records' dates and coverage."""
+    provenance and name spellings, the registry records' dates and coverage, the VO crawler's state."""
     return (
         load_schema(SCHEMAS_DIR / "uws.yaml"),
         load_schema(SCHEMAS_DIR / "provenance.yaml"),
         load_schema(SCHEMAS_DIR / "spellings.yaml"),
         load_schema(SCHEMAS_DIR / "registry.yaml"),
+        load_schema(SCHEMAS_DIR / "crawl.yaml"),
     )
 
 
 def builtin_schemas(extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDef, ...]:
-    """The schemas every dalserver archive publishes: TAP_SCHEMA, ivoa (ObsCore) and rr (RegTAP)."""
+    """The schemas every dalserver archive publishes: TAP_SCHEMA, ivoa (ObsCore), rr (RegTAP) and
+    vo (the VO crawler's cache of other archives' data)."""
     return (
         load_schema(SCHEMAS_DIR / "tap_schema.yaml", extension_dirs),
         load_schema(SCHEMAS_DIR / "obscore.yaml", extension_dirs),
         load_schema(SCHEMAS_DIR / "regtap.yaml", extension_dirs),
+        load_schema(SCHEMAS_DIR / "vo.yaml", extension_dirs),
     )

@@ -120,9 +120,9 @@ def test_indexes_are_on_columns_or_on_an_expression() -> None:
     assert create_index_sql(table, IndexDef("i", columns=("a", "b"))).endswith('USING btree ("a", "b")')
 
 
-def test_the_builtin_schemas_are_tap_schema_obscore_with_its_extension_columns_and_regtap() -> None:
+def test_the_builtin_schemas_are_tap_schema_obscore_with_its_extension_columns_regtap_and_the_crawl_cache() -> None:
     schemas = builtin_schemas()
-    assert [s.name for s in schemas] == ["tap_schema", "ivoa", "rr"]
+    assert [s.name for s in schemas] == ["tap_schema", "ivoa", "rr", "vo"]
     assert [t.name for t in schemas[0].tables] == ["schemas", "tables", "columns", "keys", "key_columns"]
     names = [c.name for c in obscore().columns]
     assert names[: len(OBSCORE_MANDATORY)] == OBSCORE_MANDATORY and "em_band_name" in names  # from obscore.d/
@@ -141,6 +141,10 @@ def test_the_private_schemas_are_never_in_the_published_catalogue() -> None:
             "registry.resource_state",
             "registry.rr_origin",
             "registry.harvest",
+            "crawl.service",
+            "crawl.cell",
+            "crawl.problem",
+            "crawl.run",
         }
         and not published & private
     )

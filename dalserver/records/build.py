@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 from archive_io.coverage import REGISTRY_ORDER, degraded, moc_from_ascii, moc_to_ascii
 from dalserver.records.config import RegistryConfig, ResourceOverride
+from dalserver.records.remote_cache import CACHE_TABLES, REMOTE_CACHE, RemoteCache
 from dalserver.records.state import ArchiveState, ResourceState
 from dalserver.settings import Settings
 from dalserver.vosi import documents
@@ -122,6 +123,8 @@ class Naming:
             return f"{base}/{name.replace('.', '/')}"
         if kind == "hips":
             return name  # a survey's key is its creator_did, an IVOID under this authority already
+        if kind == "table":
+            return f"{base}/{name.replace('.', '/')}"  # the crawler's cache: ivo://AUTHORITY/vo/remote_obscore
         raise ValueError(f"unknown resource key {resource_key!r}")
 
 
@@ -332,6 +335,8 @@ class _Builder:
             return f"{title} SIA 2.0 image search"
         if key == keys.OBSCORE:
             return f"{title}: ObsCore table of all data products"
+        if key == REMOTE_CACHE:
+            return f"{title}: other archives' data, as its VO crawler found them"
         kind, _, name = key.partition(":")
         override = (self.config.collections if kind == "collection" else self.config.catalogs).get(name)
         if override and override.title:
@@ -393,6 +398,7 @@ class _Builder:
         served = [keys.OBSCORE] * (self.state.table(OBSCORE_TABLE) is not None)
         served += [keys.collection_key(c) for c in self.collections()]
         served += [keys.catalog_key(c) for c in self.catalogs()]
+        served += [REMOTE_CACHE] * bool(self.state.remote and self.state.remote.active)
         self.content(
             root,
             f"{self.config.description} Table Access Protocol (TAP 1.1, ADQL 2.1) service of "
@@ -574,6 +580,46 @@ class _Builder:
         self.coverage(root, [row], f"{survey.service_url(self.base)}/Moc.fits", ())
         return root
 
+    def remote_cache(self, cache: RemoteCache) -> etree._Element:
+        """The crawler's cache: derived from its sources, served by TAP, and without the ObsCore
+        table utype (pyvo.discover users must not get every remote row twice)."""
+        root = etree.Element(f"{{{RI}}}Resource", nsmap=NSMAP)
+        _typed(root, "vs:CatalogResource")
+        root.set("created", _utc(cache.created))
+        root.set("updated", _utc(cache.updated))
+        root.set("status", "active")
+        _sub(root, "title", self.title_of(REMOTE_CACHE))
+        _sub(root, "shortName", "VO cache")
+        _sub(root, "identifier", self.names.of(REMOTE_CACHE))
+        self.curation(root, ResourceState(REMOTE_CACHE, cache.created, cache.updated))
+        names = ", ".join(s.title or s.ivoid for s in cache.sources)
+        self.content(
+            root,
+            f"A cache of the ObsCore metadata of other archives' datasets ({cache.rows} rows from "
+            f"{len(cache.sources)} services: {names}), fetched sky cell by sky cell and kept up to date "
+            f"by the VO crawler of {self.config.publisher}: the table vo.remote_obscore (ObsCore 1.1 "
+            "columns, each row with the IVOID and URL of the service it came from) and, per HEALPix cell, "
+            "the datasets by facility and instrument (vo.remote_coverage). The datasets stay at their "
+            "archives (access_url); query the services themselves for what is newer than the cache.",
+            "Catalog",
+            relationships=[("IsServedBy", [keys.TAP])],
+        )
+        content = root.find("content")
+        assert content is not None
+        relationship = _sub(content, "relationship")
+        _sub(relationship, "relationshipType", "IsDerivedFrom")
+        for source in cache.sources:
+            _sub(relationship, "relatedResource", source.title or source.ivoid, ivo_id=source.ivoid)
+        self.rights(root)
+        self.param_capability(root, TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
+        rows = [
+            ResourceState(s.ivoid, cache.created, cache.updated, False, s.moc, s.t_min, s.t_max, s.em_min, s.em_max)
+            for s in cache.sources
+        ]
+        self.coverage(root, rows)
+        self.tableset(root, CACHE_TABLES)
+        return root
+
     def cone_capability(self, root: etree._Element, table: str) -> None:
         url = f"{self.base}/scs/{table}"
         cap = self.param_capability(
@@ -685,6 +731,12 @@ def build_records(state: ArchiveState, settings: Settings, config: RegistryConfi
             etree.indent(element)
         row = state.resource(key)
         records.append(Record(key, builder.names.of(key), row.updated, element is None, element))
+    if state.remote is not None:
+        cache = state.remote
+        element = builder.remote_cache(cache) if cache.active else None
+        if element is not None:
+            etree.indent(element)
+        records.append(Record(REMOTE_CACHE, builder.names.of(REMOTE_CACHE), cache.updated, element is None, element))
     for survey in published_surveys(settings.hips_root):
         if not survey.creator_did:
             continue

@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from archive_io.tap_schema import read_tap_schema
+from dalserver.records.remote_cache import RemoteCache, read_remote_cache
 from data_ingest.registry_state import SERVICES
 
 
@@ -44,6 +45,7 @@ class ArchiveState:
     collections: dict[str, Collection]
     tap_schema: list[dict[str, Any]] = field(default_factory=list)  # as read_tap_schema gives it
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    remote: RemoteCache | None = None  # the VO crawler's cache, once it has stored anything
 
     def resource(self, key: str) -> ResourceState:
         """The state row of ``key``; one the ingest has not written yet dates from now."""
@@ -89,6 +91,7 @@ async def read_state(pool: AsyncConnectionPool) -> ArchiveState:
                 "FROM ivoa.obscore GROUP BY obs_collection ORDER BY obs_collection"
             )
         ).fetchall()
+        remote = await read_remote_cache(cur)
         await conn.rollback()
     resources = {
         r["resource_key"]: ResourceState(
@@ -112,7 +115,7 @@ async def read_state(pool: AsyncConnectionPool) -> ArchiveState:
         )
         for g in groups
     }
-    return ArchiveState(resources, collections, tap_schema)
+    return ArchiveState(resources, collections, tap_schema, remote=remote)
 
 
 async def ensure_service_rows(pool: AsyncConnectionPool) -> None:

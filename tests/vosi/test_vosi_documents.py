@@ -159,7 +159,7 @@ def test_the_tableset_of_the_builtin_schemas_is_valid_vodataservice(
     document = documents.tableset(ROWS, detail_min=detail_min)
     assert schema_errors(ivoa_schema, document) == ""
     doc = etree.fromstring(document)
-    assert [s.findtext("name") for s in doc.iter("schema")] == ["tap_schema", "ivoa", "rr"]
+    assert [s.findtext("name") for s in doc.iter("schema")] == ["tap_schema", "ivoa", "rr", "vo"]
     assert bool(list(doc.iter("column"))) is not detail_min
 
 
