@@ -44,6 +44,9 @@ def table_rows(table: TableDef) -> dict[str, Any]:
         "utype": table.utype,
         "columns": columns,
         "keys": keys,
+        # Not a TAP_SCHEMA column: the server reads it from the database's own catalogue beside
+        # TAP_SCHEMA (archive_io.tap_schema), as the table definitions declare it.
+        "primary_key": list(table.primary_key),
     }
 
 
