@@ -15,7 +15,6 @@ import json
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from adql.dialects.sql_text import quote_ident
 from archive_io.coverage import (
     DEFAULT_ORDER,
     REGISTRY_ORDER,
@@ -23,8 +22,10 @@ from archive_io.coverage import (
     degraded,
     footprints_moc,
     moc_to_ascii,
-    spoly_vertices,
 )
+from pgsql_text.pgsphere import spoint_sql, spoly_vertices
+from pgsql_text.quoting import quote_ident
+from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 from schemas.model import TableDef
 
 AUTHORITY = "authority"
@@ -97,7 +98,7 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
     """Recompute the coverage of these ObsCore collections from their footprints (all of their
     rows, not only those just ingested or retracted; a collection left with none becomes a
     deleted record); the ObsCore table, SIA and TAP change with them. Whether any record changed."""
-    db.execute("SELECT set_sphere_output('DEG')")  # footprints are read as degree text
+    db.execute(SPHERE_OUTPUT_DEGREES)  # footprints are read as degree text
     changed = False
     for collection in sorted(set(collections)):
         stats = db.execute(
@@ -140,7 +141,7 @@ def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
         ra, dec = (quote_ident(c) for c in table.position)
         qualified = f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
         cells = db.execute(
-            f"SELECT DISTINCT healpix_nest({DEFAULT_ORDER}, spoint(radians({ra}), radians({dec}))) FROM {qualified} "
+            f"SELECT DISTINCT healpix_nest({DEFAULT_ORDER}, {spoint_sql(ra, dec)}) FROM {qualified} "
             f"WHERE {ra} IS NOT NULL AND {dec} IS NOT NULL AND {dec} BETWEEN -90 AND 90"
         ).fetchall()
         values["moc"] = moc_to_ascii(cells_moc((c for (c,) in cells), DEFAULT_ORDER))

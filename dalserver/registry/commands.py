@@ -9,12 +9,12 @@ from typing import TextIO
 
 from psycopg_pool import AsyncConnectionPool
 
-from dalserver.db.session import setup_statements
 from dalserver.records.build import record_xml
 from dalserver.records.publish import publish_local
 from dalserver.records.state import ensure_service_rows
 from dalserver.records.store import Published, published
 from dalserver.settings import Settings
+from pgsql_text.session import setup_statements
 
 
 async def _configure(conn: object) -> None:

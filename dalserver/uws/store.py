@@ -19,12 +19,13 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from dalserver.uws.jobs import ACTIVE, EXECUTING, Job, Result
+from pgsql_text.quoting import quote_string
 
 CHANNEL = "dalserver_uws"
 # Who stops a job, as its error summary says (there is no authentication yet to name a user).
 ABORTED_BY_CLIENT = "a client, by PHASE=ABORT"
 ABORTED_BY_DELETE = "a client, by deleting the job"
-_NOTIFY = f"SELECT pg_notify('{CHANNEL}', %s)"
+_NOTIFY = f"SELECT pg_notify({quote_string(CHANNEL)}, %s)"
 # pg_locks spells a bigint advisory key as classid (high 32 bits) and objid (low 32 bits).
 _WORKER_ALIVE = (
     "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "

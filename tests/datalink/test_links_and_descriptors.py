@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from dalserver.datalink.links import LINK_COLUMNS, answer, cutout_descriptor, links_batch, not_found
-from dalserver.datasets import Dataset, local_file, polygon_vertices
+from dalserver.datasets import Dataset, local_file
 from dalserver.descriptors import (
     DATALINK_MIME,
     DATALINK_STANDARD,
@@ -32,6 +32,7 @@ from dalserver.faults import DALIError
 from dalserver.formats.votable import VOTableExtras
 from dalserver.products import archive_file
 from dalserver.sia.describe import self_descriptor
+from pgsql_text.pgsphere import spoly_vertices
 from schemas.model import builtin_schemas
 from tests.support.readers import read_votable
 from tests.support.results import format_named, write
@@ -135,7 +136,7 @@ def image(tmp_path: Path) -> Dataset:
         s_ra=34.5,
         s_dec=-5.0,
         s_fov=0.5,
-        footprint=polygon_vertices("{(34.2d , -5.3d),(34.8d , -5.3d),(34.8d , -4.7d),(34.2d , -4.7d)}"),
+        footprint=spoly_vertices("{(34.2d , -5.3d),(34.8d , -5.3d),(34.8d , -4.7d),(34.2d , -4.7d)}"),
         em_min=4.5e-7,
         em_max=5.5e-7,
         path=local_file("data/suprimecam/stack%201.fits", archive),
@@ -212,15 +213,6 @@ def test_descriptor_text_is_escaped_and_empty_values_are_written() -> None:
     assert resource.findtext("DESCRIPTION") == "desc <&>"
     assert [p.get("value") for p in resource.iter("PARAM")] == [f"{BASE}/x?a=1&b=2", ""]
     assert [o.get("value") for o in resource.iter("OPTION")] == ["a&b", "<c>"]
-
-
-def test_polygon_vertices_are_read_from_pgsphere_text() -> None:
-    assert polygon_vertices("{(34.1d , -4.9d),(3.5e-1d , +2d),(.5d , -1E1d)}") == (
-        (34.1, -4.9),
-        (0.35, 2.0),
-        (0.5, -10.0),
-    )
-    assert polygon_vertices(None) == () and polygon_vertices("") == ()
 
 
 @pytest.mark.parametrize(
