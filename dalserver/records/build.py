@@ -30,7 +30,10 @@ from lxml import etree
 if TYPE_CHECKING:
     from mocpy import MOC
 
+from archive_io import registry_state as keys
 from archive_io.coverage import REGISTRY_ORDER, degraded, moc_from_ascii, moc_to_ascii
+from archive_io.hips_store import PublishedSurvey, published_surveys
+from archive_io.identifiers import collection_key
 from dalserver.formats.registry import FORMATS
 from dalserver.records.config import RegistryConfig, ResourceOverride
 from dalserver.records.remote_cache import CACHE_TABLES, REMOTE_CACHE, RemoteCache
@@ -38,9 +41,6 @@ from dalserver.records.state import ArchiveState, ResourceState
 from dalserver.settings import Settings
 from dalserver.vosi import documents
 from dalserver.vosi.resources import tap_limits
-from data_ingest import registry_state as keys
-from data_ingest.identifiers import collection_key
-from hips_build.publish import PublishedSurvey, published_surveys
 from ivoa.vocabulary import XSI_TYPE, Namespace, StandardID
 
 NS = Namespace
@@ -298,7 +298,7 @@ class _Builder:
     def cone_searchable(self, table: str) -> bool:
         if table == OBSCORE_TABLE:
             return self.state.table(OBSCORE_TABLE) is not None
-        row = self.state.resources.get(keys.catalog_key(table))
+        row = self.state.resources.get(keys.catalog_state_key(table))
         return row is not None and row.position is not None
 
     def title_of(self, key: str) -> str:
@@ -326,14 +326,14 @@ class _Builder:
         parts = []
         for name in self.collections():
             c = self.state.collections[name]
-            count = self.state.resource(keys.collection_key(name)).row_count
+            count = self.state.resource(keys.collection_state_key(name)).row_count
             made = " and ".join(c.instruments) if c.instruments else "various instruments"
             at = f" at {' and '.join(c.facilities)}" if c.facilities else ""
             kinds = "/".join(c.product_types) or "data product"
             parts.append(f"the collection {name} ({count or 'some'} {kinds}s taken with {made}{at})")
         for name in self.catalogs():
             table = self.state.table(name) or {}
-            rows = self.state.resource(keys.catalog_key(name)).row_count
+            rows = self.state.resource(keys.catalog_state_key(name)).row_count
             about = f": {table['description']}" if table.get("description") else ""
             parts.append(f"the catalogue {name} ({rows if rows is not None else 'some'} rows{about})")
         if not parts:
@@ -374,8 +374,8 @@ class _Builder:
     def tap(self) -> etree._Element:
         root = self.resource(keys.TAP, "vs:CatalogService", self.title_of(keys.TAP), "TAP")
         served = [keys.OBSCORE] * (self.state.table(OBSCORE_TABLE) is not None)
-        served += [keys.collection_key(c) for c in self.collections()]
-        served += [keys.catalog_key(c) for c in self.catalogs()]
+        served += [keys.collection_state_key(c) for c in self.collections()]
+        served += [keys.catalog_state_key(c) for c in self.catalogs()]
         served += [REMOTE_CACHE] * bool(self.state.remote and self.state.remote.active)
         self.content(
             root,
@@ -400,7 +400,7 @@ class _Builder:
             f"Simple Image Access 2.0 search of the images of {self.config.publisher}; the datasets found "
             f"are described by DataLink and cut out by SODA. {self.holdings()}",
             "Survey",
-            relationships=[("IsServiceFor", [keys.collection_key(c) for c in self.collections()])],
+            relationships=[("IsServiceFor", [keys.collection_state_key(c) for c in self.collections()])],
         )
         self.rights(root)
         sia = self.param_capability(
@@ -448,7 +448,7 @@ class _Builder:
         return root
 
     def collection(self, name: str) -> etree._Element:
-        key = keys.collection_key(name)
+        key = keys.collection_state_key(name)
         override = self.config.collections.get(name)
         root = self.resource(key, "vs:CatalogResource", self.title_of(key))
         c = self.state.collections[name]
@@ -483,7 +483,7 @@ class _Builder:
         return root
 
     def catalog(self, name: str) -> etree._Element:
-        key = keys.catalog_key(name)
+        key = keys.catalog_state_key(name)
         override = self.config.catalogs.get(name)
         table = self.state.table(name) or {}
         root = self.resource(key, "vs:CatalogResource", self.title_of(key))
@@ -547,7 +547,7 @@ class _Builder:
             f"{p.get('obs_collection', 'archive')} collection; view it in Aladin at {survey.service_url(self.base)}."
         )
         collection = p.get("obs_collection")
-        related = [keys.collection_key(collection)] if collection in self.state.collections else []
+        related = [keys.collection_state_key(collection)] if collection in self.state.collections else []
         self.content(root, description, "Survey", relationships=[("IsDerivedFrom", related)])
         self.rights(root)
         cap = _sub(root, "capability", standardID=StandardID.HIPS)
@@ -619,7 +619,7 @@ class _Builder:
 
     def _test_position(self, table: str) -> tuple[float, float] | None:
         """A position with data: the centre of the first cell of the table's coverage."""
-        key = keys.OBSCORE if table == OBSCORE_TABLE else keys.catalog_key(table)
+        key = keys.OBSCORE if table == OBSCORE_TABLE else keys.catalog_state_key(table)
         rows = self._collection_rows() if key == keys.OBSCORE else [self.state.resource(key)]
         for row in rows:
             if row.moc:
@@ -629,10 +629,10 @@ class _Builder:
         return None
 
     def _collection_rows(self) -> list[ResourceState]:
-        return [self.state.resource(keys.collection_key(c)) for c in self.collections()]
+        return [self.state.resource(keys.collection_state_key(c)) for c in self.collections()]
 
     def _data_rows(self) -> list[ResourceState]:
-        return self._collection_rows() + [self.state.resource(keys.catalog_key(c)) for c in self.catalogs()]
+        return self._collection_rows() + [self.state.resource(keys.catalog_state_key(c)) for c in self.catalogs()]
 
 
 def _float(text: str | None) -> float | None:
@@ -694,10 +694,10 @@ def build_records(state: ArchiveState, settings: Settings, config: RegistryConfi
     ]
     if state.table(OBSCORE_TABLE) is not None:
         made.append((keys.OBSCORE, builder.obscore()))
-    made += [(keys.collection_key(c), builder.collection(c)) for c in builder.collections()]
-    made += [(keys.collection_key(c), None) for c in builder.deleted_collections()]
-    made += [(keys.catalog_key(c), builder.catalog(c)) for c in builder.catalogs()]
-    made += [(keys.catalog_key(c), None) for c in builder.catalogs(deleted=True)]
+    made += [(keys.collection_state_key(c), builder.collection(c)) for c in builder.collections()]
+    made += [(keys.collection_state_key(c), None) for c in builder.deleted_collections()]
+    made += [(keys.catalog_state_key(c), builder.catalog(c)) for c in builder.catalogs()]
+    made += [(keys.catalog_state_key(c), None) for c in builder.catalogs(deleted=True)]
     records = []
     for key, element in made:
         if element is not None:

@@ -20,10 +20,10 @@ import yaml
 from tqdm import tqdm
 
 from adql.reserved import adql_name, is_reserved
+from archive_io.registry_state import record_catalog, record_catalog_dropped
 from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
 from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
 from data_ingest.catalogs.position_hints import no_position_note
-from data_ingest.registry_state import record_catalog, record_catalog_dropped
 from pgsql_text.errors import SQLTextError
 from pgsql_text.quoting import quote_ident
 from schemas.ddl import create_table_sql

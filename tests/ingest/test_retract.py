@@ -25,9 +25,9 @@ from astropy.io import fits
 from lxml import etree
 
 from archive_io.coverage import moc_from_ascii
+from archive_io.hips_properties import parse
 from data_ingest.sample import StackSpec, make_wcs, render_image, sky_sources, stack_header, stack_specs
 from hips_build.geometry import footprint_tiles, tile_path
-from hips_build.properties import parse
 from pgsql_text.pgsphere import spoly_vertices
 from tests.support.archive import Archive, fresh_database
 from tests.support.servers import RunningServer, free_port, start_server, stop_server

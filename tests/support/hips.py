@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from archive_io import hips_properties as props
 from data_ingest.fits_images import ArchiveContext, describe_fits
 from data_ingest.sample import write_sample
-from hips_build import properties as props
 from hips_build.images import SourceImage, unit_vectors
 from pgsql_text.pgsphere import spoly_vertices
 from tests.support.archive import Archive

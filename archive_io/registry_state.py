@@ -1,6 +1,9 @@
 """What the registry records are made of besides TAP_SCHEMA: each published resource's dates and
 coverage, in ``registry.resource_state`` (schemas/registry.yaml), written by the ingest and the
-drop in their own transaction, so a record changes exactly when its data does.
+drop in their own transaction, so a record changes exactly when its data does, and read by the
+server's records (``dalserver.records``). Each row is named by a state key: ``collection:<name>``,
+``catalog:<schema.table>`` or one of the services' (``SERVICES``); not to be confused with a
+collection's key in IVOIDs and URLs (``archive_io.identifiers.collection_key``).
 
 A row's ``updated`` moves (to the second, UTC) only when what its record says changes: the
 coverage, time or wavelength range, or row count of a collection or catalogue; the services
@@ -44,11 +47,13 @@ class Executes(Protocol):
     def execute(self, query: Any, params: Any = ..., /) -> Any: ...
 
 
-def collection_key(obs_collection: str) -> str:
+def collection_state_key(obs_collection: str) -> str:
+    """The state row of an ObsCore collection (its name as ObsCore has it)."""
     return f"collection:{obs_collection}"
 
 
-def catalog_key(qualified_name: str) -> str:
+def catalog_state_key(qualified_name: str) -> str:
+    """The state row of a published catalogue (``schema.table``)."""
     return f"catalog:{qualified_name}"
 
 
@@ -111,7 +116,7 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
         if count == 0:
             # Its last images were retracted: the record stays in the feed, deleted, as a dropped
             # catalogue's does, so that harvesters hear of it; no coverage is served for it.
-            changed |= _write(db, collection_key(collection), {}, deleted=True)
+            changed |= _write(db, collection_state_key(collection), {}, deleted=True)
             continue
         footprints = db.execute(
             "SELECT CAST(s_region AS text) FROM ivoa.obscore WHERE obs_collection = %s AND s_region IS NOT NULL",
@@ -127,7 +132,7 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
             "em_max": em_max,
             "row_count": count,
         }
-        changed |= _write(db, collection_key(collection), values)
+        changed |= _write(db, collection_state_key(collection), values)
     if changed:
         _touch(db, (OBSCORE, SIA, TAP))
     return changed
@@ -149,7 +154,7 @@ def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
         values["position"] = json.dumps(list(table.position))
     # A catalogue published again is a new version of its record even when the values agree:
     # its columns' metadata may have changed, and the record lists them.
-    key = catalog_key(table.qualified_name)
+    key = catalog_state_key(table.qualified_name)
     if not _write(db, key, values):
         # Published again with the same coverage: a new version all the same, since its
         # columns' metadata may have changed, and the record lists them.
@@ -160,6 +165,6 @@ def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
 
 def record_catalog_dropped(db: Executes, qualified_name: str) -> None:
     """The catalogue's record becomes a deleted record (kept, so harvesters hear of it)."""
-    key = catalog_key(qualified_name)
+    key = catalog_state_key(qualified_name)
     db.execute(f"UPDATE registry.resource_state SET deleted = true, updated = {NOW} WHERE resource_key = %s", (key,))
     _touch(db, (TAP,))
