@@ -59,4 +59,4 @@ def test_offline_work_is_imported_by_the_command_line_or_modules_only_it_imports
     }
     assert "dalserver.cli" in importers
     for importer in importers - {"dalserver.cli"}:
-        assert graph.find_upstream_modules(importer) <= {"dalserver.cli", "dalserver.__main__"}, importer
+        assert graph.find_downstream_modules(importer) <= {"dalserver.cli", "dalserver.__main__"}, importer
