@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-XHTML = "http://www.w3.org/1999/xhtml"
-DALI_EXAMPLES_VOCABULARY = "ivo://ivoa.net/std/DALI#examples"
+from ivoa.vocabulary import Namespace, StandardID
+
+XHTML = Namespace.XHTML
 MEDIA_TYPE = "application/xhtml+xml"
 
 
@@ -33,11 +34,11 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
 
 def examples_document(title: str, examples: Sequence[Example], empty_note: str = "") -> bytes:
     html = etree.Element(f"{{{XHTML}}}html", nsmap={None: XHTML})
-    html.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+    html.set(f"{{{Namespace.XML}}}lang", "en")
     head = _sub(html, "head")
     _sub(head, "meta", charset="utf-8")
     _sub(head, "title", f"{title}: examples")
-    body = _sub(html, "body", vocab=DALI_EXAMPLES_VOCABULARY)
+    body = _sub(html, "body", vocab=StandardID.DALI_EXAMPLES)
     _sub(body, "h1", f"{title}: examples")
     for example in examples:
         div = _sub(body, "div", typeof="example", id=example.id, resource=f"#{example.id}")

@@ -9,7 +9,6 @@ file is found, never outside the archive directory.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from archive_io.product_urls import archive_path, public_url
 from dalserver.faults import NotFoundFault, UsageFault
-
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+from pgsql_text.pgsphere import spoly_vertices
 
 
 @dataclass(frozen=True)
@@ -41,14 +39,6 @@ class Dataset:
     @property
     def is_image(self) -> bool:
         return self.path is not None and self.dataproduct_type in ("image", "cube")
-
-
-def polygon_vertices(text: str | None) -> tuple[tuple[float, float], ...]:
-    """pgsphere's degree text of an spoly ``{(34.1d , -4.9d),...}`` as (ra, dec) pairs."""
-    if not text:
-        return ()
-    numbers = [float(n) for n in _NUMBER.findall(text)]
-    return tuple(zip(numbers[0::2], numbers[1::2], strict=False))
 
 
 def local_file(stored_url: str | None, archive_root: Path) -> Path | None:
@@ -106,7 +96,7 @@ async def find_datasets(
             ra,
             dec,
             fov,
-            polygon_vertices(region),
+            spoly_vertices(region),
             em_min,
             em_max,
             local_file(url, archive_root),

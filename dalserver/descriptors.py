@@ -13,9 +13,8 @@ from urllib.parse import urlencode
 
 from lxml import etree
 
-DATALINK_STANDARD = "ivo://ivoa.net/std/DataLink#links-1.1"
-SODA_STANDARD = "ivo://ivoa.net/std/SODA#sync-1.0"
-SIA_STANDARD = "ivo://ivoa.net/std/SIA#query-2.0"
+from ivoa.vocabulary import StandardID
+
 DATALINK_MIME = "application/x-votable+xml;content=datalink"
 
 
@@ -102,7 +101,7 @@ def datalink_descriptor(base_url: str, id_field: str, example_id: str | None = N
         extra["exampleURL"] = f"{base_url}/datalink/links?{urlencode({'ID': example_id})}"
     return ServiceDescriptor(
         access_url=f"{base_url}/datalink/links",
-        standard_id=DATALINK_STANDARD,
+        standard_id=StandardID.DATALINK,
         xml_id="datalink",
         name="links",
         description="Files, previews and cutouts of each dataset (DataLink)",
@@ -168,7 +167,7 @@ def soda_inputs(
 def soda_descriptor(base_url: str, inputs: list[InputParam], xml_id: str, name: str = "cutout") -> ServiceDescriptor:
     return ServiceDescriptor(
         access_url=f"{base_url}/soda/sync",
-        standard_id=SODA_STANDARD,
+        standard_id=StandardID.SODA_SYNC,
         xml_id=xml_id,
         name=name,  # unique in its document (VOTable names should be)
         description="Cut a region out of the image (SODA); the answer is a FITS file with its WCS",

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from adql.dialects.pgsphere import spoly_text
+from pgsql_text.pgsphere import spoly_text
 from schemas.model import SCHEMAS_DIR, TableDef, load_schema
 from vo_crawl.healpix import order29
 from vo_crawl.regions import RegionError, region_vertices

@@ -14,7 +14,7 @@ from dalserver.datalink.examples import datalink_examples
 from dalserver.datalink.links import LINK_COLUMNS, answer, links_batch, not_found
 from dalserver.datalink.provenance import PROV_FORMATS, prov_format, provenance_document, serialize
 from dalserver.datasets import find_dataset, find_datasets
-from dalserver.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
+from dalserver.descriptors import DATALINK_MIME, InputParam, ServiceDescriptor, resource_xml
 from dalserver.example_dataset import examples_response, sample_dataset
 from dalserver.faults import ErrorStyle, NotFoundFault, UsageFault
 from dalserver.formats.registry import response_format
@@ -25,9 +25,10 @@ from dalserver.params import DALIParams
 from dalserver.routing import protocol_router
 from dalserver.services import services
 from dalserver.vosi.resources import vosi_routes
+from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["DataLink 1.1"])
-router.include_router(vosi_routes("datalink", "DataLink", DATALINK_STANDARD, "links", ErrorStyle.DAL_VOTABLE))
+router.include_router(vosi_routes("datalink", "DataLink", StandardID.DATALINK, "links", ErrorStyle.DAL_VOTABLE))
 _MAX_BODY = 4 << 20  # a POST of many IDs
 LINKS_PARAMETERS = (
     ApiParam("ID", "Publisher DID of a dataset; repeat for several", True, repeatable=True),
@@ -45,7 +46,7 @@ def _self_description(base_url: str) -> str:
     return resource_xml(
         ServiceDescriptor(
             access_url=f"{base_url}/datalink/links",
-            standard_id=DATALINK_STANDARD,
+            standard_id=StandardID.DATALINK,
             utype="adhoc:this",
             description="This DataLink service: the links of datasets published in ivoa.obscore",
             inputs=[InputParam("ID", ucd="meta.id;meta.main", description="Publisher DID (repeat for several)")],
@@ -79,7 +80,7 @@ async def links(request: Request) -> StreamingResponse:
     if len(given) > limit:
         # DataLink sec. 2.1.1: answer up to the limit and say the result is cut (an OVERFLOW).
         rows.append(not_found(given[limit]))
-    extras = VOTableExtras(infos=(("standardID", DATALINK_STANDARD),), resources="".join(descriptors))
+    extras = VOTableExtras(infos=(("standardID", StandardID.DATALINK),), resources="".join(descriptors))
     # The DataLink MIME type for the standard answer; DALI's rules when a format was asked for.
     media = DATALINK_MIME if requested is None and fmt.is_votable else fmt.mime
     body = fmt.stream(LINK_COLUMNS, _one_batch(links_batch(rows)), maxrec, extras)
@@ -147,7 +148,7 @@ async def provenance(request: Request) -> Response:
 async def examples(request: Request) -> Response:
     svc = services(request)
     title = f"{svc.settings.title}: DataLink"
-    return examples_response(title, await sample_dataset(svc.pool), DATALINK_STANDARD, datalink_examples)
+    return examples_response(title, await sample_dataset(svc.pool), StandardID.DATALINK, datalink_examples)
 
 
 @router.get("/datalink", response_class=HTMLResponse, summary="DataLink service landing page")

@@ -18,11 +18,11 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from archive_io import hips_properties as props
+from archive_io.hips_store import HipsStore, PublishedSurvey
 from dalserver.faults import ErrorStyle, NotFoundFault
 from dalserver.routing import protocol_router
 from dalserver.services import services
-from hips_build import properties as props
-from hips_build.publish import HipsStore, PublishedSurvey
 
 router = protocol_router(ErrorStyle.PLAIN_TEXT, tags=["HiPS"])
 

@@ -23,15 +23,15 @@ from fastapi.responses import Response
 if TYPE_CHECKING:
     from mocpy import MOC  # loaded by archive_io.coverage when a MOC is first made
 
+from archive_io import registry_state as keys
 from archive_io.coverage import moc_from_ascii, moc_to_ascii
+from archive_io.identifiers import collection_key
 from dalserver.faults import ErrorStyle, NotFoundFault
 from dalserver.records.build import OBSCORE_TABLE
 from dalserver.records.state import read_full_mocs
 from dalserver.records.store import Published, published_records
 from dalserver.routing import protocol_router
 from dalserver.services import services
-from data_ingest import registry_state as keys
-from data_ingest.identifiers import collection_key
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["MOC"])
 
@@ -69,28 +69,28 @@ async def _mocs(request: Request, keys_wanted: list[str]) -> MOC | None:
     return _union(await read_full_mocs(services(request).pool, keys_wanted))
 
 
-def _collection_key(records: Published, wanted: str) -> str:
+def _collection_state_key(records: Published, wanted: str) -> str:
     for name in records.state.collections:
         if wanted in (name, collection_key(name)):
-            return keys.collection_key(name)
+            return keys.collection_state_key(name)
     raise NotFoundFault(f"this archive has no collection {wanted!r}")
 
 
 def _table_keys(records: Published, wanted: str) -> list[str]:
     if wanted.lower() == OBSCORE_TABLE:
-        return [keys.collection_key(c) for c in records.state.collections]
-    row = records.state.resources.get(keys.catalog_key(wanted.lower()))
+        return [keys.collection_state_key(c) for c in records.state.collections]
+    row = records.state.resources.get(keys.catalog_state_key(wanted.lower()))
     if row is None or row.deleted or records.state.table(wanted) is None:
         raise NotFoundFault(f"this archive publishes no catalogue {wanted!r}")
     if row.position is None:
         raise NotFoundFault(f"the catalogue {wanted} has no positions, so no coverage")
-    return [keys.catalog_key(wanted.lower())]
+    return [keys.catalog_state_key(wanted.lower())]
 
 
 @router.get("/moc/collection/{name:path}", summary="Coverage (MOC 2.0) of an ObsCore collection")
 async def collection_moc(request: Request, name: str) -> Response:
     stem, suffix = _split(name)
-    moc = await _mocs(request, [_collection_key(await published_records(request), stem)])
+    moc = await _mocs(request, [_collection_state_key(await published_records(request), stem)])
     if moc is None:
         raise NotFoundFault(f"the collection {stem!r} has no footprints yet")
     return _answer(moc, suffix, name.replace("/", "-"))

@@ -11,9 +11,9 @@ from typing import Any
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from archive_io.registry_state import SERVICES
 from archive_io.tap_schema import read_tap_schema
 from dalserver.records.remote_cache import RemoteCache, read_remote_cache
-from data_ingest.registry_state import SERVICES
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
+from archive_io.registry_state import REGISTRY
 from dalserver.faults import ErrorStyle, UsageFault
 from dalserver.params import FORM_MAX_BYTES
 from dalserver.records.store import published_records
 from dalserver.registry.oai import MEDIA_TYPE, Repository, Responder
 from dalserver.routing import protocol_router
 from dalserver.services import services
-from data_ingest.registry_state import REGISTRY
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Registry"])
 

@@ -13,13 +13,14 @@ from dalserver.formats.registry import response_format
 from dalserver.landing import landing_page
 from dalserver.params import FORM_MAX_BYTES, DALIParams
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.records.build import OBSCORE_TABLE, SCS_STANDARD
+from dalserver.records.build import OBSCORE_TABLE
 from dalserver.records.store import Published, published_records
 from dalserver.routing import client_gone, protocol_router, streamed_answer
 from dalserver.scs.query import ConeTable, cone_table, parse_cone, prepare_cone
 from dalserver.services import services
 from dalserver.vosi import documents
 from dalserver.vosi.resources import availability_response
+from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.SCS_VOTABLE, tags=["Simple Cone Search"])
 
@@ -66,7 +67,7 @@ async def cone_search(request: Request, name: str) -> StreamingResponse:
 async def capabilities(request: Request, name: str) -> Response:
     table = await _table(request, name)
     base = f"{services(request).settings.public_url}/scs/{table.name}"
-    capability = documents.Capability(SCS_STANDARD, f"{base}?", use="base")
+    capability = documents.Capability(StandardID.SCS, f"{base}?", use="base")
     body = documents.service_capabilities(base, [capability])
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 

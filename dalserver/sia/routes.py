@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from dalserver.db.errors import PGSPHERE_ERROR, QueryFailed
-from dalserver.descriptors import SIA_STANDARD, resource_xml
+from dalserver.descriptors import resource_xml
 from dalserver.discovery import ID_FIELD, discovery_extras
 from dalserver.example_dataset import examples_response, sample_dataset
 from dalserver.faults import ErrorStyle, UsageFault
@@ -26,11 +26,12 @@ from dalserver.sia.examples import sia_examples
 from dalserver.sia.parameters import PARAMETERS, SIAParameter
 from dalserver.sia.query import build_query, obscore_table
 from dalserver.vosi.resources import vosi_routes
+from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["SIA 2.0"])
 # SIA 2.0 sec. 2.3's example capability: the query resource's URL as a base, interface version 2.0.
 router.include_router(
-    vosi_routes("sia", "SIA", SIA_STANDARD, "query", ErrorStyle.DAL_VOTABLE, version="2.0", use="base")
+    vosi_routes("sia", "SIA", StandardID.SIA2, "query", ErrorStyle.DAL_VOTABLE, version="2.0", use="base")
 )
 
 
@@ -69,7 +70,7 @@ def sia_extras(base_url: str, values: ObsCoreValues) -> VOTableExtras:
     """What an SIA answer carries besides its rows; the same until the archive's values change,
     so rendered once rather than per request."""
     described = resource_xml(self_descriptor(f"{base_url}/sia/query", values))
-    return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", SIA_STANDARD),))
+    return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", StandardID.SIA2),))
 
 
 async def run_sia_query(params: DALIParams, svc: Services, request: Request) -> StreamingResponse:
@@ -101,7 +102,9 @@ async def sia_query(request: Request) -> StreamingResponse:
 @router.get("/sia/examples", summary="SIA DALI examples")
 async def examples(request: Request) -> Response:
     svc = services(request)
-    return examples_response(f"{svc.settings.title}: SIA", await sample_dataset(svc.pool), SIA_STANDARD, sia_examples)
+    return examples_response(
+        f"{svc.settings.title}: SIA", await sample_dataset(svc.pool), StandardID.SIA2, sia_examples
+    )
 
 
 @router.get(

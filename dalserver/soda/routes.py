@@ -14,7 +14,6 @@ from starlette.background import BackgroundTask
 
 from dalserver.dali_values import Shape, parse_circle, parse_interval, parse_polygon, parse_pos
 from dalserver.datasets import Dataset, find_dataset
-from dalserver.descriptors import SODA_STANDARD
 from dalserver.example_dataset import circle_text, examples_response, sample_dataset
 from dalserver.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageFault
 from dalserver.landing import landing_page
@@ -24,9 +23,10 @@ from dalserver.routing import protocol_router
 from dalserver.services import services
 from dalserver.soda.examples import soda_examples
 from dalserver.vosi.resources import vosi_routes
+from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.SODA_TEXT, tags=["SODA 1.0"])
-router.include_router(vosi_routes("soda", "SODA", SODA_STANDARD, "sync", ErrorStyle.SODA_TEXT))
+router.include_router(vosi_routes("soda", "SODA", StandardID.SODA_SYNC, "sync", ErrorStyle.SODA_TEXT))
 _SPATIAL = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
 _UNSUPPORTED = ("TIME", "POL", "MOC")
 SODA_PARAMETERS = (
@@ -138,7 +138,7 @@ async def soda_sync(request: Request) -> Response:
 async def examples(request: Request) -> Response:
     svc = services(request)
     return examples_response(
-        f"{svc.settings.title}: SODA", await sample_dataset(svc.pool), SODA_STANDARD, soda_examples
+        f"{svc.settings.title}: SODA", await sample_dataset(svc.pool), StandardID.SODA_SYNC, soda_examples
     )
 
 

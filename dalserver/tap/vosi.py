@@ -9,12 +9,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from archive_io.tap_schema import read_tap_schema
 from dalserver.faults import ErrorStyle, NotFoundFault
+from dalserver.formats.registry import FORMATS
 from dalserver.landing import landing_page
 from dalserver.openapi import xml_answer
 from dalserver.routing import protocol_router
 from dalserver.services import services
 from dalserver.vosi import documents
-from dalserver.vosi.resources import OUTPUT_FORMATS, availability_response, tap_limits
+from dalserver.vosi.resources import availability_response, tap_limits
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
@@ -27,7 +28,7 @@ async def availability(request: Request) -> Response:
 @router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)", responses=xml_answer("VOSI capabilities"))
 async def capabilities(request: Request) -> Response:
     settings = services(request).settings
-    body = documents.tap_capabilities(settings.public_url, OUTPUT_FORMATS, tap_limits(settings))
+    body = documents.tap_capabilities(settings.public_url, FORMATS, tap_limits(settings))
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 

@@ -4,6 +4,7 @@ with lxml so that every value is escaped and namespaces are declared once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,14 +13,22 @@ from typing import Any
 from lxml import etree
 
 from adql.features import LANGUAGE_FEATURES
+from dalserver.formats.registry import OutputFormat
+from ivoa.vocabulary import Namespace, StandardID
 
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-VOSI_AVAILABILITY = "http://www.ivoa.net/xml/VOSIAvailability/v1.0"
-VOSI_CAPABILITIES = "http://www.ivoa.net/xml/VOSICapabilities/v1.0"
-VOSI_TABLES = "http://www.ivoa.net/xml/VOSITables/v1.0"
-VR = "http://www.ivoa.net/xml/VOResource/v1.0"
-VS = "http://www.ivoa.net/xml/VODataService/v1.1"
-TR = "http://www.ivoa.net/xml/TAPRegExt/v1.0"
+XSI = Namespace.XSI
+VOSI_AVAILABILITY = Namespace.VOSI_AVAILABILITY
+VOSI_CAPABILITIES = Namespace.VOSI_CAPABILITIES
+VOSI_TABLES = Namespace.VOSI_TABLES
+VR = Namespace.VR
+VS = Namespace.VS
+TR = Namespace.TR
+# A service's VOSI endpoints as its capabilities list them: (standardID, path under the service).
+VOSI_ENDPOINTS = (
+    (StandardID.VOSI_CAPABILITIES, "capabilities"),
+    (StandardID.VOSI_AVAILABILITY, "availability"),
+    (StandardID.VOSI_TABLES, "tables"),
+)
 # ESA's TAP+ extension: astroquery's TapPlus (load_tables, load_table) reads a column's
 # esatapplus:flags attribute and fails without it. VODataService admits attributes of other
 # namespaces on a column (BaseParam's anyAttribute) only with their schema, which taplint does not
@@ -54,18 +63,16 @@ def availability(available: bool, note: str, up_since: datetime) -> bytes:
     return _serialise(root)
 
 
-@dataclass(frozen=True)
-class OutputFormat:
-    mime: str
-    ivo_id: str | None
-    aliases: tuple[str, ...]
-
-
-def _vosi_capability(root: etree._Element, standard: str, url: str) -> None:
-    cap = _sub(root, "capability", standardID=standard)
-    iface = _sub(cap, "interface")
-    _xsi_type(iface, "vs:ParamHTTP")
-    _sub(iface, "accessURL", url, use="full")
+def vosi_capabilities(root: etree._Element, service_url: str, tables: bool = False) -> None:
+    """The capabilities of the VOSI endpoints under ``service_url`` (``tables`` too if it has one),
+    as /capabilities and the registry records list them."""
+    for standard, path in VOSI_ENDPOINTS:
+        if path == "tables" and not tables:
+            continue
+        cap = _sub(root, "capability", standardID=standard)
+        iface = _sub(cap, "interface")
+        _xsi_type(iface, "vs:ParamHTTP")
+        _sub(iface, "accessURL", f"{service_url}/{path}", use="full")
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,7 @@ def service_capabilities(service_url: str, capabilities: list[Capability], examp
         iface = _sub(cap, "interface", role="std", version=capability.version)
         _xsi_type(iface, "vs:ParamHTTP")
         _sub(iface, "accessURL", capability.access_url, use=capability.use)
-    for standard, path in (
-        ("ivo://ivoa.net/std/VOSI#capabilities", "capabilities"),
-        ("ivo://ivoa.net/std/VOSI#availability", "availability"),
-    ):
-        _vosi_capability(root, standard, f"{service_url}/{path}")
+    vosi_capabilities(root, service_url)
     if examples:
         _examples_capability(root, f"{service_url}/examples")
     return _serialise(root)
@@ -111,21 +114,23 @@ class TapLimits:
     upload_url: bool  # UPLOAD from http(s) URLs allowed
 
 
-def tap_capabilities(base_url: str, output_formats: list[OutputFormat], limits: TapLimits) -> bytes:
+def tap_capabilities(base_url: str, output_formats: Sequence[OutputFormat], limits: TapLimits) -> bytes:
+    """TAP's capabilities (TAPRegExt): each output format with its MIME type, TAPRegExt ivo-id and
+    short name (its first alias), then VOSI's and the DALI examples."""
     root = etree.Element(
         f"{{{VOSI_CAPABILITIES}}}capabilities",
         nsmap={"vosi": VOSI_CAPABILITIES, "xsi": XSI, "vr": VR, "vs": VS, "tr": TR},
     )
-    tap = _sub(root, "capability", standardID="ivo://ivoa.net/std/TAP")
+    tap = _sub(root, "capability", standardID=StandardID.TAP)
     _xsi_type(tap, "tr:TableAccess")
     iface = _sub(tap, "interface", role="std", version="1.1")
     _xsi_type(iface, "vs:ParamHTTP")
     _sub(iface, "accessURL", f"{base_url}/tap", use="base")
-    _sub(tap, "dataModel", "ObsCore-1.1", **{"ivo-id": "ivo://ivoa.net/std/ObsCore#core-1.1"})
+    _sub(tap, "dataModel", "ObsCore-1.1", **{"ivo-id": StandardID.OBSCORE_1_1})
     lang = _sub(tap, "language")
     _sub(lang, "name", "ADQL")
-    _sub(lang, "version", "2.1", **{"ivo-id": "ivo://ivoa.net/std/ADQL#v2.1"})
-    _sub(lang, "version", "2.0", **{"ivo-id": "ivo://ivoa.net/std/ADQL#v2.0"})
+    _sub(lang, "version", "2.1", **{"ivo-id": StandardID.ADQL_2_1})
+    _sub(lang, "version", "2.0", **{"ivo-id": StandardID.ADQL_2_0})
     _sub(lang, "description", "ADQL, translated to PostgreSQL with pgsphere for geometry.")
     for feature_type, features in LANGUAGE_FEATURES.items():
         group = _sub(lang, "languageFeatures", type=feature_type)
@@ -137,12 +142,11 @@ def tap_capabilities(base_url: str, output_formats: list[OutputFormat], limits: 
     for fmt in output_formats:
         out = _sub(tap, "outputFormat", **({"ivo-id": fmt.ivo_id} if fmt.ivo_id else {}))
         _sub(out, "mime", fmt.mime)
-        for alias in fmt.aliases:
-            _sub(out, "alias", alias)
-    _sub(tap, "uploadMethod", **{"ivo-id": "ivo://ivoa.net/std/TAPRegExt#upload-inline"})
+        _sub(out, "alias", fmt.aliases[0])
+    _sub(tap, "uploadMethod", **{"ivo-id": StandardID.TAPREGEXT + "upload-inline"})
     if limits.upload_url:
-        _sub(tap, "uploadMethod", **{"ivo-id": "ivo://ivoa.net/std/TAPRegExt#upload-http"})
-        _sub(tap, "uploadMethod", **{"ivo-id": "ivo://ivoa.net/std/TAPRegExt#upload-https"})
+        _sub(tap, "uploadMethod", **{"ivo-id": StandardID.TAPREGEXT + "upload-http"})
+        _sub(tap, "uploadMethod", **{"ivo-id": StandardID.TAPREGEXT + "upload-https"})
     retention = _sub(tap, "retentionPeriod")
     _sub(retention, "default", str(limits.retention_default))
     _sub(retention, "hard", str(limits.retention_hard))
@@ -154,19 +158,14 @@ def tap_capabilities(base_url: str, output_formats: list[OutputFormat], limits: 
     _sub(limit, "hard", str(limits.maxrec_hard), unit="row")
     upload = _sub(tap, "uploadLimit")
     _sub(upload, "hard", str(limits.upload_bytes), unit="byte")
-    for standard, path in (
-        ("ivo://ivoa.net/std/VOSI#capabilities", "capabilities"),
-        ("ivo://ivoa.net/std/VOSI#availability", "availability"),
-        ("ivo://ivoa.net/std/VOSI#tables", "tables"),
-    ):
-        _vosi_capability(root, standard, f"{base_url}/tap/{path}")
+    vosi_capabilities(root, f"{base_url}/tap", tables=True)
     _examples_capability(root, f"{base_url}/tap/examples")
     return _serialise(root)
 
 
 def _examples_capability(root: etree._Element, url: str) -> None:
     # DALI examples are read in a browser (TOPCAT too): a WebBrowser interface.
-    examples = _sub(root, "capability", standardID="ivo://ivoa.net/std/DALI#examples")
+    examples = _sub(root, "capability", standardID=StandardID.DALI_EXAMPLES)
     iface = _sub(examples, "interface")
     _xsi_type(iface, "vr:WebBrowser")
     _sub(iface, "accessURL", url, use="full")

@@ -6,14 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dalserver.faults import ErrorStyle
-from dalserver.formats.registry import FORMATS
 from dalserver.openapi import xml_answer
 from dalserver.routing import protocol_router
 from dalserver.services import Services, services
 from dalserver.settings import Settings
 from dalserver.vosi import documents
-
-OUTPUT_FORMATS = [documents.OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f in FORMATS]
 
 
 def tap_limits(settings: Settings) -> documents.TapLimits:

@@ -16,11 +16,10 @@ from lxml import etree
 from adql.features import LANGUAGE_FEATURES
 from archive_io.tap_schema import catalog_from_tap_schema
 from dalserver.dali_examples import examples_document
-from dalserver.descriptors import DATALINK_STANDARD, SIA_STANDARD, SODA_STANDARD
 from dalserver.formats.registry import FORMATS
 from dalserver.tap.examples import EXAMPLES
-from dalserver.tap.vosi import OUTPUT_FORMATS
 from dalserver.vosi import documents
+from ivoa.vocabulary import StandardID
 from schemas.model import builtin_schemas, catalog_of
 from tests.support.schemas import schema_errors
 from tests.support.tap_schema import tap_schema_rows
@@ -42,7 +41,7 @@ LIMITS = documents.TapLimits(
 
 def tap_capabilities(upload_url: bool = True) -> bytes:
     limits = LIMITS if upload_url else documents.TapLimits(**{**LIMITS.__dict__, "upload_url": False})
-    return documents.tap_capabilities(BASE, OUTPUT_FORMATS, limits)
+    return documents.tap_capabilities(BASE, FORMATS, limits)
 
 
 # --- availability --------------------------------------------------------------------------------
@@ -124,9 +123,9 @@ def test_tap_capabilities_point_at_the_tap_resources_under_the_base_url() -> Non
 @pytest.mark.parametrize(
     "service, standard, resource, interface",
     [
-        ("sia", SIA_STANDARD, "query", {"version": "2.0"}),
-        ("soda", SODA_STANDARD, "sync", {}),
-        ("datalink", DATALINK_STANDARD, "links", {"version": "1.1"}),
+        ("sia", StandardID.SIA2, "query", {"version": "2.0"}),
+        ("soda", StandardID.SODA_SYNC, "sync", {}),
+        ("datalink", StandardID.DATALINK, "links", {"version": "1.1"}),
     ],
 )
 @pytest.mark.parametrize("examples", [True, False])
@@ -213,7 +212,7 @@ def test_taplint_finds_the_tableset_sound_and_every_tap_example_valid_adql_on_it
     tap = tmp_path / "tap"
     tap.mkdir()
     base = tmp_path.as_uri()
-    (tap / "capabilities").write_bytes(documents.tap_capabilities(base, OUTPUT_FORMATS, LIMITS))
+    (tap / "capabilities").write_bytes(documents.tap_capabilities(base, FORMATS, LIMITS))
     (tap / "tables").write_bytes(documents.tableset(ROWS))
     (tap / "examples").write_bytes(examples_document("dalserver", EXAMPLES))
     result = subprocess.run(

@@ -1,6 +1,9 @@
 """What the registry records are made of besides TAP_SCHEMA: each published resource's dates and
 coverage, in ``registry.resource_state`` (schemas/registry.yaml), written by the ingest and the
-drop in their own transaction, so a record changes exactly when its data does.
+drop in their own transaction, so a record changes exactly when its data does, and read by the
+server's records (``dalserver.records``). Each row is named by a state key: ``collection:<name>``,
+``catalog:<schema.table>`` or one of the services' (``SERVICES``); not to be confused with a
+collection's key in IVOIDs and URLs (``archive_io.identifiers.collection_key``).
 
 A row's ``updated`` moves (to the second, UTC) only when what its record says changes: the
 coverage, time or wavelength range, or row count of a collection or catalogue; the services
@@ -15,7 +18,6 @@ import json
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from adql.dialects.sql_text import quote_ident
 from archive_io.coverage import (
     DEFAULT_ORDER,
     REGISTRY_ORDER,
@@ -23,8 +25,10 @@ from archive_io.coverage import (
     degraded,
     footprints_moc,
     moc_to_ascii,
-    spoly_vertices,
 )
+from pgsql_text.pgsphere import spoint_sql, spoly_vertices
+from pgsql_text.quoting import quote_ident
+from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 from schemas.model import TableDef
 
 AUTHORITY = "authority"
@@ -43,11 +47,13 @@ class Executes(Protocol):
     def execute(self, query: Any, params: Any = ..., /) -> Any: ...
 
 
-def collection_key(obs_collection: str) -> str:
+def collection_state_key(obs_collection: str) -> str:
+    """The state row of an ObsCore collection (its name as ObsCore has it)."""
     return f"collection:{obs_collection}"
 
 
-def catalog_key(qualified_name: str) -> str:
+def catalog_state_key(qualified_name: str) -> str:
+    """The state row of a published catalogue (``schema.table``)."""
     return f"catalog:{qualified_name}"
 
 
@@ -97,7 +103,7 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
     """Recompute the coverage of these ObsCore collections from their footprints (all of their
     rows, not only those just ingested or retracted; a collection left with none becomes a
     deleted record); the ObsCore table, SIA and TAP change with them. Whether any record changed."""
-    db.execute("SELECT set_sphere_output('DEG')")  # footprints are read as degree text
+    db.execute(SPHERE_OUTPUT_DEGREES)  # footprints are read as degree text
     changed = False
     for collection in sorted(set(collections)):
         stats = db.execute(
@@ -110,7 +116,7 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
         if count == 0:
             # Its last images were retracted: the record stays in the feed, deleted, as a dropped
             # catalogue's does, so that harvesters hear of it; no coverage is served for it.
-            changed |= _write(db, collection_key(collection), {}, deleted=True)
+            changed |= _write(db, collection_state_key(collection), {}, deleted=True)
             continue
         footprints = db.execute(
             "SELECT CAST(s_region AS text) FROM ivoa.obscore WHERE obs_collection = %s AND s_region IS NOT NULL",
@@ -126,7 +132,7 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
             "em_max": em_max,
             "row_count": count,
         }
-        changed |= _write(db, collection_key(collection), values)
+        changed |= _write(db, collection_state_key(collection), values)
     if changed:
         _touch(db, (OBSCORE, SIA, TAP))
     return changed
@@ -140,7 +146,7 @@ def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
         ra, dec = (quote_ident(c) for c in table.position)
         qualified = f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
         cells = db.execute(
-            f"SELECT DISTINCT healpix_nest({DEFAULT_ORDER}, spoint(radians({ra}), radians({dec}))) FROM {qualified} "
+            f"SELECT DISTINCT healpix_nest({DEFAULT_ORDER}, {spoint_sql(ra, dec)}) FROM {qualified} "
             f"WHERE {ra} IS NOT NULL AND {dec} IS NOT NULL AND {dec} BETWEEN -90 AND 90"
         ).fetchall()
         values["moc"] = moc_to_ascii(cells_moc((c for (c,) in cells), DEFAULT_ORDER))
@@ -148,7 +154,7 @@ def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
         values["position"] = json.dumps(list(table.position))
     # A catalogue published again is a new version of its record even when the values agree:
     # its columns' metadata may have changed, and the record lists them.
-    key = catalog_key(table.qualified_name)
+    key = catalog_state_key(table.qualified_name)
     if not _write(db, key, values):
         # Published again with the same coverage: a new version all the same, since its
         # columns' metadata may have changed, and the record lists them.
@@ -159,6 +165,6 @@ def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
 
 def record_catalog_dropped(db: Executes, qualified_name: str) -> None:
     """The catalogue's record becomes a deleted record (kept, so harvesters hear of it)."""
-    key = catalog_key(qualified_name)
+    key = catalog_state_key(qualified_name)
     db.execute(f"UPDATE registry.resource_state SET deleted = true, updated = {NOW} WHERE resource_key = %s", (key,))
     _touch(db, (TAP,))

@@ -1,20 +1,31 @@
-"""pgsphere values written as SQL: the one place the translator, SIA's query builder and the
-ingest spell points, circles and polygons.
+"""pgsphere values as SQL and as text: the one place the translator, SIA's query builder and the
+ingest spell points, circles and polygons, and where polygons read back as text are taken apart.
 
 pgsphere works in radians; its text input takes degrees with a ``d`` suffix, which keeps every
-digit of a float written with ``repr``.
+digit of a float written with ``repr``. Every session dalserver opens reads geometry as degree
+text (``pgsql_text.session``), ``{(34.5d , -5d),...}`` for a polygon.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
-from adql.dialects.sql_text import float8, quote_string
+from pgsql_text.quoting import float8, quote_string
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def spoly_text(vertices: Iterable[tuple[float, float]]) -> str:
     """pgsphere's text form of a polygon, ``{(ra d, dec d), ...}``, vertices in degrees."""
     return "{" + ",".join(f"({float(ra)!r}d,{float(dec)!r}d)" for ra, dec in vertices) + "}"
+
+
+def spoly_vertices(text: str | None) -> tuple[tuple[float, float], ...]:
+    """The vertices (ra, dec in degrees) of a polygon in pgsphere's degree text, ``{(34.5d , -5d),...}``;
+    none for NULL."""
+    numbers = [float(n) for n in _NUMBER.findall(text or "")]
+    return tuple(zip(numbers[0::2], numbers[1::2], strict=False))
 
 
 def spoly_literal(vertices: Iterable[tuple[float, float]]) -> str:

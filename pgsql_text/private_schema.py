@@ -1,6 +1,7 @@
-"""What the PostgreSQL dialect needs in the database beyond PostgreSQL and pgsphere: a function that
-stops a query with a message of the translator's, under an SQLSTATE of its own. The service
-creates it at bootstrap (``SUPPORT_SQL``) and maps the SQLSTATE to a client error.
+"""dalserver's private schema in the archive's database, and the refusal helper that lives there:
+a function that stops a query with a message of the translator's, under an SQLSTATE of its own.
+The service creates both at bootstrap (``SUPPORT_SQL``) and maps the SQLSTATE to a client error;
+the published ObsCore view function (``archive_io.product_urls``) lives in the same schema.
 """
 
 from __future__ import annotations

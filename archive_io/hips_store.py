@@ -1,5 +1,5 @@
-"""Where surveys live, and how a new build replaces the served one without a reader ever seeing
-half of it: a build is written into ``<hips dir>/.builds/<name>@<stamp>.partial``, renamed when
+"""Where HiPS surveys live (written by ``hips_build``, read by the server's ``/hips`` and the
+registry), and how a new build replaces the served one without a reader ever seeing half of it: a build is written into ``<hips dir>/.builds/<name>@<stamp>.partial``, renamed when
 complete, and published by replacing the symbolic link ``<hips dir>/<name>`` in one rename. A
 build that stops half way leaves the link, and so the served survey, as it was; its partial
 directory is removed by the next build. The build before the current one is kept (a reader may
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hips_build import properties as props
+from archive_io import hips_properties as props
 
 BUILDS = ".builds"
 PARTIAL = ".partial"
