@@ -59,6 +59,9 @@ export class JobList {
     this.timer = null;
     refresh.addEventListener("click", () => this.update());
     window.addEventListener("storage", (event) => event.key === KEY && ((this.jobs = this.load()), this.render()));
+    // Leaving the page stops its requests: the job it followed is not settled by that.
+    this.leaving = false;
+    window.addEventListener("pagehide", () => (this.leaving = true));
     this.render();
   }
 
@@ -94,6 +97,7 @@ export class JobList {
 
   /** The page shows this job's answer (or its failure): a reload need not follow it again. */
   settled(url) {
+    if (this.leaving) return;
     const job = this.jobs.find((j) => j.url === url);
     if (job) (job.current = false), this.save();
   }
