@@ -8,7 +8,7 @@ import json
 import re
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from tests.support.browser import GuardedPage
 from tests.web.test_portal import OBSCORE_QUERY, SLOW, row_count, run_adql, wait_for_answer
@@ -18,7 +18,7 @@ def remembered(page: Page) -> list[dict[str, str]]:
     return json.loads(page.evaluate("localStorage.getItem('dalserver.jobs') || '[]'"))
 
 
-def job_row(page: Page, job_id: str):  # noqa: ANN201  # a Playwright Locator
+def job_row(page: Page, job_id: str) -> Locator:
     return page.get_by_role("table", name="Your jobs").locator(f"tr[data-job='{job_id}']")
 
 
