@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 
 from adql.parser import warm_up as warm_up_parser
 from dalserver import products
+from dalserver.bulk import routes as bulk_routes
 from dalserver.compression import Compress
 from dalserver.datalink import routes as datalink_routes
 from dalserver.db.arrow_pool import ArrowPool
@@ -24,6 +25,7 @@ from dalserver.memory import use_frugal_allocators
 from dalserver.moc import routes as moc_routes
 from dalserver.obscore_values import ObsCoreValuesCache
 from dalserver.paths import TidyPaths
+from dalserver.quicklook import routes as quicklook_routes
 from dalserver.registry import routes as registry_routes
 from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.scs import routes as scs_routes
@@ -105,6 +107,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         moc_routes.router,
         scs_routes.router,
         hips_routes.router,
+        bulk_routes.router,
+        quicklook_routes.router,
         web_routes.router,
     ):
         app.include_router(router)

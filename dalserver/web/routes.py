@@ -69,6 +69,10 @@ def portal_config(request: Request) -> dict[str, Any]:
         # An archive with no survey built answers an empty list: the page then says so.
         "hipslist": "hips/hipslist",
         "moc": "moc/all.json",
+        # the cart's downloads, the quick-look viewer, and when a synchronous query goes on as a job
+        "bulk_max_ids": settings.bulk_max_ids,
+        "quicklook": "quicklook/pixels",
+        "async_after_seconds": settings.portal_async_after_seconds,
         "adql": {
             "keywords": sorted(RESERVED_WORDS),
             "functions": sorted({*SIGNATURES, *(name.upper() for name in USER_FUNCTIONS)}),

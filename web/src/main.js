@@ -9,6 +9,12 @@ import { SkyView } from "./sky.js";
 import { readState, skyParam, writeState } from "./state.js";
 import { TablesBrowser, parseTableset } from "./tables.js";
 import { AsyncJob, runSync, syncUrl } from "./tap.js";
+import { Cart } from "./cart.js";
+import { showSnippets } from "./interop.js";
+import { JobList, syncOrSwitch } from "./jobs.js";
+import { SampLink } from "./samp.js";
+import { QuickLook } from "./viewer.js";
+import { parseVotable } from "./votable.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,6 +31,8 @@ function showTab(name, { focus = false, record = true } = {}) {
     $(tab.getAttribute("aria-controls")).hidden = !on;
     if (on && focus) tab.focus();
   }
+  if (name === "jobs") jobs?.update();
+  if (name === "cart") cart?.refresh();
   if (record) writeState({ tab: name });
 }
 for (const tab of tabs) {
@@ -49,6 +57,7 @@ const sky = new SkyView({
   onSelect: (row) => {
     results.select(row);
     sky.select(row);
+    updateInterop();
   },
   onViewChange: (view) => writeState({ sky: skyParam(view), hips: view.survey }),
 });
@@ -65,8 +74,13 @@ const results = new ResultsView({
   toggles: $("column-toggles"),
   format: $("download-format"),
   download: $("download"),
-  onSelect: (index) => sky.ready.then(() => sky.select(index)).catch(() => {}),
+  onSelect: (index) => {
+    updateInterop();
+    sky.ready.then(() => sky.select(index)).catch(() => {});
+  },
   onPreview: (row, button) => preview(row, button),
+  decorate: (row, td) => decorateRow(row, td),
+  decorateHead: (th) => decorateHead(th),
 });
 
 function positionColumns(columns) {
@@ -85,6 +99,7 @@ function positionColumns(columns) {
 function showAnswer(result, source) {
   current = result;
   results.show(result, source);
+  updateInterop();
   const where = positionColumns(result.columns);
   sky.ready
     .then(() => {
@@ -211,6 +226,7 @@ async function searchImages() {
     query: null,
     mode: null,
   });
+  cart.setRegion(circle);
   const controller = new AbortController();
   setRunning({ cancel: () => controller.abort() });
   results.busy("Searching images…");
@@ -222,6 +238,7 @@ async function searchImages() {
       maxrec: maxrec.value,
       images: true,
       circle,
+      interop: { kind: "sia", params },
       download: (format) => serviceUrl(config.sia, { ...params, RESPONSEFORMAT: format }),
       cutout: cutoutFor(circle),
     });
@@ -309,24 +326,59 @@ async function runQuery() {
   if (!maxrec.ok) return;
   const mode = document.querySelector('input[name="mode"]:checked').value;
   writeState({ search: "adql", query, maxrec: maxrec.value, mode, pos: null, radius: null, band: null, instrument: null, collection: null, from: null, to: null });
-  const source = { label: "the ADQL query", maxrec: maxrec.value, images: true, download: (format) => syncUrl(query, maxrec.value, format), cutout: cutoutFor(null) };
-  results.busy(mode === "async" ? "Submitting the job…" : "Running the query…");
+  await execute(query, maxrec.value, mode);
+}
+
+function adqlSource(query, maxrec) {
+  return { label: "the ADQL query", maxrec, images: true, interop: { kind: "adql", query, maxrec }, download: (format) => syncUrl(query, maxrec, format), cutout: cutoutFor(null) };
+}
+
+function jobPhase(p, url) {
+  phase.textContent = `Job phase: ${p}`;
+  phase.dataset.phase = p;
+  phase.title = url || "";
+  if (url) jobs.phase(url, p);
+}
+
+/** Run ``query`` as an async job, or follow the job at ``url`` (one started before a reload). */
+async function runAsJob(query, maxrec, url = null) {
+  const job = new AsyncJob(query, maxrec, jobPhase);
+  setRunning({ cancel: () => job.abort() });
+  if (url) {
+    job.url = url;
+    job.phase = "UNKNOWN";
+  } else {
+    await job.start();
+    jobs.remember(job.url, query, maxrec);
+    jobs.phase(job.url, job.phase);
+  }
+  try {
+    return await job.wait();
+  } finally {
+    jobs.settled(job.url); // shown (or failed): a reload need not follow it again
+  }
+}
+
+async function execute(query, maxrec, mode, resumeUrl = null) {
+  const source = adqlSource(query, maxrec);
+  results.busy(resumeUrl ? "Following the job started before the page was reloaded…" : mode === "async" ? "Submitting the job…" : "Running the query…");
   phase.textContent = "";
   try {
     let answer;
-    if (mode === "async") {
-      const job = new AsyncJob(query, maxrec.value, (p, url) => {
-        phase.textContent = `Job phase: ${p}`;
-        phase.dataset.phase = p;
-        phase.title = url || "";
-      });
-      setRunning({ cancel: () => job.abort() });
-      await job.start();
-      answer = await job.wait();
+    if (resumeUrl) {
+      answer = await runAsJob(query, maxrec, resumeUrl);
+    } else if (mode === "async") {
+      answer = await runAsJob(query, maxrec);
     } else {
       const controller = new AbortController();
       setRunning({ cancel: () => controller.abort() });
-      answer = await runSync(query, maxrec.value, controller.signal);
+      const sync = await syncOrSwitch(query, maxrec, controller.signal, (config.async_after_seconds ?? 5) * 1000);
+      if (sync.switched) {
+        results.busy("The query takes long: it goes on as an async job (listed under Jobs; a reload does not lose it)…");
+        answer = await runAsJob(query, maxrec);
+      } else {
+        answer = sync.answer;
+      }
     }
     showAnswer(answer, source);
   } catch (error) {
@@ -390,6 +442,183 @@ async function loadTables() {
   }
 }
 
+// ------------------------------------------------------------------ the cart, jobs, SAMP, the quick look
+function element(tag, attributes = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+const cart = new Cart({
+  tab: $("tab-cart"),
+  status: $("cart-status"),
+  table: $("cart-table"),
+  zip: $("cart-zip"),
+  script: $("cart-script"),
+  urls: $("cart-urls"),
+  sums: $("cart-sums"),
+  clear: $("cart-clear"),
+  drop: $("cart-drop"),
+  cutoutPos: $("cutout-pos"),
+  cutoutRadius: $("cutout-radius"),
+  cutoutCheck: $("cutout-check"),
+  cutoutGo: $("cutout-go"),
+  cutoutNote: $("cutout-note"),
+  limit: config.bulk_max_ids || 10000,
+  onChange: () => {
+    results.renderHead();
+    results.render();
+  },
+});
+
+function cartItem(row) {
+  const id = results.value(row, "obs_publisher_did");
+  const ra = Number(results.value(row, "s_ra"));
+  const dec = Number(results.value(row, "s_dec"));
+  return { id, obs_id: String(results.value(row, "obs_id") ?? id), band: String(results.value(row, "em_band_name") ?? ""), ra, dec };
+}
+
+function imageRows() {
+  return results.rows.filter((row) => {
+    const type = results.value(row, "dataproduct_type");
+    return results.value(row, "obs_publisher_did") && (!type || ["image", "cube"].includes(type));
+  });
+}
+
+function decorateRow(row, td) {
+  const item = cartItem(row);
+  const tick = element("input", { type: "checkbox", class: "cart-tick", "aria-label": `In the cart: ${item.obs_id}` });
+  tick.checked = cart.has(item.id);
+  tick.addEventListener("change", () => cart.toggle(item, tick.checked));
+  td.prepend(tick);
+  if (config.quicklook) {
+    const look = element("button", { type: "button", class: "quicklook" }, "Quick look");
+    look.addEventListener("click", (event) => {
+      event.stopPropagation();
+      viewer.open(item.id, item.obs_id, look);
+    });
+    td.append(" ", look);
+  }
+}
+
+function decorateHead(th) {
+  const rows = imageRows();
+  const all = element("input", { type: "checkbox", class: "cart-tick", "aria-label": "Tick every image row for the cart" });
+  all.checked = rows.length > 0 && rows.every((row) => cart.has(results.value(row, "obs_publisher_did")));
+  all.disabled = !rows.length;
+  all.addEventListener("change", () => {
+    if (all.checked) cart.addAll(rows.map(cartItem));
+    else for (const row of rows) cart.toggle(cartItem(row), false);
+  });
+  th.prepend(all, " ");
+}
+
+const jobs = new JobList({
+  table: $("jobs-table"),
+  status: $("jobs-status"),
+  refresh: $("jobs-refresh"),
+  panel: $("panel-jobs"),
+  onShow: (answer, job) => {
+    editor.text = job.query;
+    showAnswer(answer, adqlSource(job.query, job.maxrec));
+    $("results-heading").focus();
+  },
+});
+
+async function resumeJob(saved) {
+  editor.text = saved.query;
+  showTab("adql", { record: false });
+  try {
+    await execute(saved.query, saved.maxrec, "async", saved.url);
+  } finally {
+    setRunning(null);
+  }
+}
+
+const samp = new SampLink({
+  connect: $("samp-connect"),
+  status: $("samp-status"),
+  target: $("samp-target"),
+  sendTable: $("samp-table"),
+  sendImage: $("samp-image"),
+  sendHips: $("samp-hips"),
+  title: config.title,
+  onTable: async (text, { from, name, url }) => {
+    const table = parseVotable(text);
+    showAnswer(table, { label: `${from} (${table.name || name})`, maxrec: table.rows.length, images: true, download: () => url, cutout: cutoutFor(null) });
+  },
+});
+
+function selectedImage() {
+  const row = results.selected === null ? null : results.rows[results.selected];
+  if (!row) return null;
+  const url = results.value(row, "access_url");
+  return url ? { url, id: results.value(row, "obs_publisher_did") || url, name: String(results.value(row, "obs_id") ?? url) } : null;
+}
+
+function currentSurvey() {
+  const survey = sky.surveys.find((s) => (s.creator_did || s.hips_service_url) === sky.layerSelect.value);
+  return survey ? survey.hips_service_url : null;
+}
+
+function updateInterop() {
+  const source = results.source;
+  samp.ready({ table: source?.download, image: selectedImage(), hips: currentSurvey() });
+  $("open-in").disabled = !source?.interop;
+}
+$("samp-table").addEventListener("click", () => {
+  const source = results.source;
+  if (source?.download) samp.table(new URL(source.download("votable"), document.baseURI).href, source.label || "result");
+});
+$("samp-image").addEventListener("click", () => {
+  const image = selectedImage();
+  if (image) samp.image(image.url, image.id, image.name);
+});
+$("samp-hips").addEventListener("click", () => {
+  const url = currentSurvey();
+  if (url) samp.hips(url, sky.aladin ? sky.view() : null);
+});
+sky.ready.then(() => updateInterop()).catch(() => {});
+$("sky-survey").addEventListener("change", () => updateInterop());
+
+const openIn = $("open-in-dialog");
+$("open-in").addEventListener("click", (event) => {
+  showSnippets($("open-in-body"), results.source);
+  openIn.returnFocus = event.currentTarget;
+  openIn.showModal();
+});
+openIn.addEventListener("close", () => openIn.returnFocus?.focus());
+
+function catalogues() {
+  const position = (columns, ucd, names) =>
+    columns.find((c) => c.ucd.toLowerCase().split(";").includes(ucd) && c.ucd.toLowerCase().includes("meta.main")) ||
+    columns.find((c) => names.includes(c.name.toLowerCase()));
+  return browser.tables
+    .filter((t) => !/^(tap_schema|rr|ivoa)\./i.test(t.name))
+    .map((t) => ({ name: t.name, ra: position(t.columns, "pos.eq.ra", ["ra", "raj2000", "ra_icrs"])?.name, dec: position(t.columns, "pos.eq.dec", ["dec", "dej2000", "dec_icrs"])?.name }))
+    .filter((t) => t.ra && t.dec);
+}
+
+const viewer = new QuickLook({
+  dialog: $("viewer-dialog"),
+  title: $("viewer-title"),
+  canvas: $("viewer-canvas"),
+  overlay: $("viewer-overlay"),
+  status: $("viewer-status"),
+  coords: $("viewer-coords"),
+  stretch: $("viewer-stretch"),
+  cuts: $("viewer-cuts"),
+  low: $("viewer-low"),
+  high: $("viewer-high"),
+  zoomIn: $("viewer-zoom-in"),
+  zoomOut: $("viewer-zoom-out"),
+  fit: $("viewer-fit"),
+  catalogue: $("viewer-catalogue"),
+  overlayButton: $("viewer-overlay-sources"),
+  catalogues,
+});
+
 // ------------------------------------------------------------------ start: the state in the URL
 for (const [key, input] of Object.entries(fields)) if (initial[key] !== undefined) input.value = initial[key];
 if (initial.maxrec) ($("image-maxrec").value = initial.maxrec), ($("adql-maxrec").value = initial.maxrec);
@@ -400,6 +629,7 @@ await Promise.all([loadSiaChoices(), loadTables(), loadExamples()]);
 for (const key of ["instrument", "collection"]) if (initial[key]) fields[key].value = initial[key];
 results.clear("Search images or run a query: the rows appear here.");
 if (initial.search === "images" && initial.pos) searchImages();
+else if (jobs.resumable()) resumeJob(jobs.resumable());
 else if (initial.search === "adql" && initial.query) runQuery();
 document.body.dataset.ready = "true";
 window.addEventListener("unhandledrejection", (event) => {

@@ -42,8 +42,8 @@ function element(tag, attributes = {}, text = null) {
 }
 
 export class ResultsView {
-  constructor({ table, scroller, status, overflow, error, toggles, format, download, onSelect, onPreview }) {
-    Object.assign(this, { table, scroller, status, overflow, error, toggles, format, download, onSelect, onPreview });
+  constructor({ table, scroller, status, overflow, error, toggles, format, download, onSelect, onPreview, decorate, decorateHead }) {
+    Object.assign(this, { table, scroller, status, overflow, error, toggles, format, download, onSelect, onPreview, decorate, decorateHead });
     this.columns = [];
     this.rows = [];
     this.order = [];
@@ -140,7 +140,11 @@ export class ResultsView {
 
   renderHead() {
     const tr = element("tr", { "aria-rowindex": "1" });
-    if (this.hasActions()) tr.append(element("th", { scope: "col", class: "actions" }, "Actions"));
+    if (this.hasActions()) {
+      const th = element("th", { scope: "col", class: "actions" }, "Actions");
+      this.decorateHead?.(th); // the cart's "tick all"
+      tr.append(th);
+    }
     for (const column of this.visibleColumns()) {
       const sorted = this.sort && this.sort.index === column.i;
       const th = element("th", { scope: "col", "aria-sort": sorted ? (this.sort.direction > 0 ? "ascending" : "descending") : "none" });
@@ -238,11 +242,12 @@ export class ResultsView {
     if (cutout) td.append(" ", element("a", { href: cutout, download: "", title: cutout }, "Cutout"));
     const file = this.value(row, "access_url");
     if (file) td.append(" ", element("a", { href: file, download: "" }, "File"));
+    this.decorate?.(row, td); // the cart's tick and the quick look
     return td;
   }
 
   clicked(event) {
-    if (event.target.closest("a, button")) return;
+    if (event.target.closest("a, button, input")) return;
     const tr = event.target.closest("tr[data-index]");
     if (tr) this.select(Number(tr.dataset.index), { notify: true });
   }
