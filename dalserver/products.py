@@ -11,9 +11,9 @@ from fastapi import Request
 from fastapi.responses import FileResponse
 
 from archive_io.product_urls import stored_url
-from dalserver.datasets import archive_file
-from dalserver.faults import ErrorStyle, NotFoundFault
-from dalserver.routing import protocol_router
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.http.routing import protocol_router
+from dalserver.obscore.datasets import archive_file
 from dalserver.services import services
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Products"])

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
-from dalserver.obscore_values import ObsCoreValuesCache
+from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.settings import Settings
 from dalserver.uws.runner import JobRunner
 

@@ -10,19 +10,19 @@ from anyio import to_thread
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from dalserver.dali.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
+from dalserver.dali.faults import ErrorStyle, NotFoundFault, UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.datalink.examples import datalink_examples
 from dalserver.datalink.links import LINK_COLUMNS, answer, links_batch, not_found
 from dalserver.datalink.provenance import PROV_FORMATS, prov_format, provenance_document, serialize
-from dalserver.datasets import find_dataset, find_datasets
-from dalserver.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
-from dalserver.example_dataset import examples_response, sample_dataset
-from dalserver.faults import ErrorStyle, NotFoundFault, UsageFault
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
-from dalserver.landing import landing_page
-from dalserver.openapi import ApiParam, answers, dali_get, dali_post
-from dalserver.params import DALIParams
-from dalserver.routing import protocol_router
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
+from dalserver.http.routing import protocol_router
+from dalserver.obscore.datasets import find_dataset, find_datasets
+from dalserver.obscore.example_dataset import examples_response, sample_dataset
 from dalserver.services import services
 from dalserver.vosi.resources import vosi_routes
 

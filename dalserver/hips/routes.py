@@ -18,8 +18,8 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from dalserver.faults import ErrorStyle, NotFoundFault
-from dalserver.routing import protocol_router
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.http.routing import protocol_router
 from dalserver.services import services
 from hips_build import properties as props
 from hips_build.publish import HipsStore, PublishedSurvey

@@ -24,11 +24,11 @@ if TYPE_CHECKING:
     from mocpy import MOC  # loaded by archive_io.coverage when a MOC is first made
 
 from archive_io.coverage import moc_from_ascii, moc_to_ascii
-from dalserver.faults import ErrorStyle, NotFoundFault
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.http.routing import protocol_router
 from dalserver.records.build import OBSCORE_TABLE
 from dalserver.records.state import read_full_mocs
 from dalserver.records.store import Published, published_records
-from dalserver.routing import protocol_router
 from dalserver.services import services
 from data_ingest import registry_state as keys
 from data_ingest.identifiers import collection_key

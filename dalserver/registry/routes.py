@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from dalserver.faults import ErrorStyle, UsageFault
-from dalserver.params import FORM_MAX_BYTES
+from dalserver.dali.faults import ErrorStyle, UsageFault
+from dalserver.dali.params import FORM_MAX_BYTES
+from dalserver.http.routing import protocol_router
 from dalserver.records.store import published_records
 from dalserver.registry.oai import MEDIA_TYPE, Repository, Responder
-from dalserver.routing import protocol_router
 from dalserver.services import services
 from data_ingest.registry_state import REGISTRY
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from adql import ADQLError, Catalog, to_postgres
 from adql.reserved import adql_name
-from dalserver.faults import UsageFault
-from dalserver.params import DALIParams
+from dalserver.dali.faults import UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.pipeline import PreparedQuery, row_limit
 
 SCS_UCDS = {"id": "ID_MAIN", "ra": "POS_EQ_RA_MAIN", "dec": "POS_EQ_DEC_MAIN"}

@@ -8,14 +8,14 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from dalserver.faults import ErrorStyle, NotFoundFault
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.dali.params import FORM_MAX_BYTES, DALIParams
 from dalserver.formats.registry import response_format
-from dalserver.landing import landing_page
-from dalserver.params import FORM_MAX_BYTES, DALIParams
+from dalserver.http.landing import landing_page
+from dalserver.http.routing import client_gone, protocol_router, streamed_answer
 from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.records.build import OBSCORE_TABLE, SCS_STANDARD
 from dalserver.records.store import Published, published_records
-from dalserver.routing import client_gone, protocol_router, streamed_answer
 from dalserver.scs.query import ConeTable, cone_table, parse_cone, prepare_cone
 from dalserver.services import services
 from dalserver.vosi import documents

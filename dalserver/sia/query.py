@@ -16,8 +16,8 @@ from adql import ADQLError
 from adql.catalog import ColumnMeta, TableMeta
 from adql.dialects.pgsphere import scircle_literal, spoly_literal
 from adql.dialects.sql_text import float8, quote_ident, quote_string
-from dalserver.dali_values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
-from dalserver.faults import TransientFault, UsageFault
+from dalserver.dali.faults import TransientFault, UsageFault
+from dalserver.dali.values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
 from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.sia.parameters import PARAMETERS, SIA_PRODUCT_TYPES, Constraint, SIAParameter
 

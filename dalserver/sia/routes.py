@@ -7,19 +7,19 @@ from functools import lru_cache
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
+from dalserver.dali.descriptors import SIA_STANDARD, resource_xml
+from dalserver.dali.faults import ErrorStyle, UsageFault
+from dalserver.dali.params import FORM_MAX_BYTES, DALIParams
 from dalserver.db.errors import PGSPHERE_ERROR, QueryFailed
-from dalserver.descriptors import SIA_STANDARD, resource_xml
-from dalserver.discovery import ID_FIELD, discovery_extras
-from dalserver.example_dataset import examples_response, sample_dataset
-from dalserver.faults import ErrorStyle, UsageFault
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
-from dalserver.landing import landing_page
-from dalserver.obscore_values import ObsCoreValues
-from dalserver.openapi import ApiParam, answers, dali_get, dali_post, html_answer
-from dalserver.params import FORM_MAX_BYTES, DALIParams
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, html_answer
+from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.obscore.discovery import ID_FIELD, discovery_extras
+from dalserver.obscore.example_dataset import examples_response, sample_dataset
+from dalserver.obscore.values import ObsCoreValues
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.routing import client_gone, protocol_router, streamed_answer
 from dalserver.services import Services, services
 from dalserver.sia.describe import self_descriptor
 from dalserver.sia.examples import sia_examples

@@ -12,15 +12,15 @@ from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 
-from dalserver.dali_values import Shape, parse_circle, parse_interval, parse_polygon, parse_pos
-from dalserver.datasets import Dataset, find_dataset
-from dalserver.descriptors import SODA_STANDARD
-from dalserver.example_dataset import circle_text, examples_response, sample_dataset
-from dalserver.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageFault
-from dalserver.landing import landing_page
-from dalserver.openapi import ApiParam, answers, dali_get, dali_post
-from dalserver.params import FORM_MAX_BYTES, DALIParams
-from dalserver.routing import protocol_router
+from dalserver.dali.descriptors import SODA_STANDARD
+from dalserver.dali.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageFault
+from dalserver.dali.params import FORM_MAX_BYTES, DALIParams
+from dalserver.dali.values import Shape, parse_circle, parse_interval, parse_polygon, parse_pos
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
+from dalserver.http.routing import protocol_router
+from dalserver.obscore.datasets import Dataset, find_dataset
+from dalserver.obscore.example_dataset import circle_text, examples_response, sample_dataset
 from dalserver.services import services
 from dalserver.soda.examples import soda_examples
 from dalserver.vosi.resources import vosi_routes

@@ -10,13 +10,13 @@ from anyio import to_thread
 from fastapi import Request
 from fastapi.responses import Response
 
+from dalserver.dali.faults import UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.errors import QueryCancelled, QueryTimeout
 from dalserver.db.metadata import CatalogCache
-from dalserver.discovery import result_extras
-from dalserver.faults import UsageFault
 from dalserver.formats import votable
-from dalserver.params import DALIParams
+from dalserver.obscore.discovery import result_extras
 from dalserver.pipeline import Limits, QueryRun, ResultWriter
 from dalserver.services import services
 from dalserver.settings import Settings

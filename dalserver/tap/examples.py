@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from dalserver.dali_examples import MEDIA_TYPE, Example, examples_document
-from dalserver.faults import ErrorStyle
-from dalserver.routing import protocol_router
+from dalserver.dali.examples import MEDIA_TYPE, Example, examples_document
+from dalserver.dali.faults import ErrorStyle
+from dalserver.http.routing import protocol_router
 from dalserver.services import services
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])

@@ -9,10 +9,10 @@ from pathlib import Path
 from anyio import to_thread
 
 from adql import ADQLError, Catalog, to_postgres
+from dalserver.dali.faults import UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.db.query import SessionSetup
-from dalserver.faults import UsageFault
 from dalserver.formats.registry import OutputFormat, response_format
-from dalserver.params import DALIParams
 from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.settings import Settings
 from dalserver.tap.upload import UploadTable, fetch_upload, load_uploads, parse_upload_parameter, read_upload

@@ -9,12 +9,12 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
-from dalserver.discovery import result_extras
-from dalserver.faults import ErrorStyle
-from dalserver.openapi import dali_get, dali_post
-from dalserver.params import DALIParams
+from dalserver.dali.faults import ErrorStyle
+from dalserver.dali.params import DALIParams
+from dalserver.http.openapi import dali_get, dali_post
+from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.obscore.discovery import result_extras
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.routing import client_gone, protocol_router, streamed_answer
 from dalserver.services import Services, services
 from dalserver.tap.parameters import TAP_ANSWERS, TAP_PARAMETERS
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts

@@ -25,8 +25,8 @@ from adql.catalog import TableMeta
 from adql.dialects.sql_text import quote_ident
 from adql.reserved import is_reserved
 from archive_io.table_readers import CatalogSource, csv_source, duplicate_column, votable_source
+from dalserver.dali.faults import UsageFault
 from dalserver.db.adbc import ArrowConnection
-from dalserver.faults import UsageFault
 from dalserver.settings import Settings
 from schemas.ddl import column_ddl
 from schemas.model import ColumnDef

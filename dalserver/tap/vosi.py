@@ -8,10 +8,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from archive_io.tap_schema import read_tap_schema
-from dalserver.faults import ErrorStyle, NotFoundFault
-from dalserver.landing import landing_page
-from dalserver.openapi import xml_answer
-from dalserver.routing import protocol_router
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import xml_answer
+from dalserver.http.routing import protocol_router
 from dalserver.services import services
 from dalserver.vosi import documents
 from dalserver.vosi.resources import OUTPUT_FORMATS, availability_response, tap_limits

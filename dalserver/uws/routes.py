@@ -15,10 +15,10 @@ from typing import Protocol
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from dalserver.faults import ErrorStyle, FatalFault, NotFoundFault, UsageFault
-from dalserver.openapi import ApiParam, dali_post, xml_answer
-from dalserver.params import DALIParams
-from dalserver.routing import protocol_router
+from dalserver.dali.faults import ErrorStyle, FatalFault, NotFoundFault, UsageFault
+from dalserver.dali.params import DALIParams
+from dalserver.http.openapi import ApiParam, dali_post, xml_answer
+from dalserver.http.routing import protocol_router
 from dalserver.settings import Settings
 from dalserver.uws import documents
 from dalserver.uws.jobs import ABORTED, ACTIVE, ERROR, PENDING, PHASES, Job

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from dalserver.faults import ErrorStyle
+from dalserver.dali.faults import ErrorStyle
 from dalserver.formats.registry import FORMATS
-from dalserver.openapi import xml_answer
-from dalserver.routing import protocol_router
+from dalserver.http.openapi import xml_answer
+from dalserver.http.routing import protocol_router
 from dalserver.services import Services, services
 from dalserver.settings import Settings
 from dalserver.vosi import documents

@@ -15,8 +15,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from adql.functions import SIGNATURES
 from adql.reserved import RESERVED_WORDS
 from adql.udf import USER_FUNCTIONS
-from dalserver.faults import ErrorStyle, NotFoundFault
-from dalserver.routing import protocol_router
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.http.routing import protocol_router
 from dalserver.services import services
 from dalserver.web.assets import Asset, asset, version
 

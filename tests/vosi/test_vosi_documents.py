@@ -15,8 +15,8 @@ from lxml import etree
 
 from adql.features import LANGUAGE_FEATURES
 from archive_io.tap_schema import catalog_from_tap_schema
-from dalserver.dali_examples import examples_document
-from dalserver.descriptors import DATALINK_STANDARD, SIA_STANDARD, SODA_STANDARD
+from dalserver.dali.descriptors import DATALINK_STANDARD, SIA_STANDARD, SODA_STANDARD
+from dalserver.dali.examples import examples_document
 from dalserver.formats.registry import FORMATS
 from dalserver.tap.examples import EXAMPLES
 from dalserver.tap.vosi import OUTPUT_FORMATS

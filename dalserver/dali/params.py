@@ -7,7 +7,7 @@ import asyncio
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from dalserver.faults import UsageFault
+from dalserver.dali.faults import UsageFault
 
 FORM_MAX_BYTES = 1 << 20  # the body of a request of short form values, no files (SIA, SODA)
 BODY_TIMEOUT_SECONDS = 60.0
