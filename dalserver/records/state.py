@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from archive_io.tap_schema import read_tap_schema
 from data_ingest.registry_state import SERVICES
+from schemas.tableset import Tableset, TapTable
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Collection:
 class ArchiveState:
     resources: dict[str, ResourceState]
     collections: dict[str, Collection]
-    tap_schema: list[dict[str, Any]] = field(default_factory=list)  # as read_tap_schema gives it
+    tap_schema: Tableset = field(default_factory=Tableset)  # the published tables
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def resource(self, key: str) -> ResourceState:
@@ -53,18 +53,8 @@ class ArchiveState:
         now = self.read_at.replace(microsecond=0)
         return ResourceState(key, now, now)
 
-    def table(self, qualified_name: str) -> dict[str, Any] | None:
-        for schema in self.tap_schema:
-            for table in schema["tables"]:
-                if table["name"].lower() == qualified_name.lower():
-                    return table
-        return None
-
-    def schema_of(self, qualified_name: str) -> dict[str, Any] | None:
-        for schema in self.tap_schema:
-            if any(t["name"].lower() == qualified_name.lower() for t in schema["tables"]):
-                return schema
-        return None
+    def table(self, qualified_name: str) -> TapTable | None:
+        return self.tap_schema.table(qualified_name)
 
 
 def _utc(value: datetime) -> datetime:

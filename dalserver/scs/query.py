@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
 
 from adql import ADQLError, Catalog, to_postgres
 from adql.reserved import adql_name
 from dalserver.dali.faults import UsageFault
 from dalserver.dali.params import DALIParams
 from dalserver.pipeline import PreparedQuery, row_limit
+from schemas.tableset import TapTable
 
 SCS_UCDS = {"id": "ID_MAIN", "ra": "POS_EQ_RA_MAIN", "dec": "POS_EQ_DEC_MAIN"}
 
@@ -45,24 +45,18 @@ class Cone:
     maxrec: int
 
 
-def cone_table(name: str, position: tuple[str, str], table: dict[str, Any]) -> ConeTable:
-    """``table`` as TAP_SCHEMA describes it (archive_io.tap_schema.read_tap_schema)."""
-    columns = [_bare(c["column_name"]) for c in table["columns"]]
-    by_ucd = {(c.get("ucd") or "").lower(): _bare(c["column_name"]) for c in reversed(table["columns"])}
+def cone_table(name: str, position: tuple[str, str], table: TapTable) -> ConeTable:
+    """``table`` as TAP_SCHEMA describes it."""
+    columns = [c.bare_name for c in table.columns]
+    by_ucd = {(c.ucd or "").lower(): c.bare_name for c in reversed(table.columns)}
     ident = (
         by_ucd.get("meta.id;meta.main")
         or ("obs_publisher_did" if "obs_publisher_did" in columns else None)
         or next((c for c in columns if c.lower() in ("id", "source_id", "objid", "obj_id", "name")), None)
         or columns[0]
     )
-    principal = tuple(_bare(c["column_name"]) for c in table["columns"] if c.get("principal"))
+    principal = tuple(c.bare_name for c in table.columns if c.principal)
     return ConeTable(name, position[0], position[1], ident, principal, tuple(columns))
-
-
-def _bare(name: str) -> str:
-    if len(name) >= 2 and name[0] == name[-1] == '"':
-        return name[1:-1].replace('""', '"')
-    return name
 
 
 def _number(params: DALIParams, name: str, low: float, high: float, what: str) -> float:

@@ -36,7 +36,7 @@ def cone_tables(records: Published) -> dict[str, ConeTable]:
         name = key.partition(":")[2]
         table = records.state.table(name)
         if table is not None:
-            found[name.lower()] = cone_table(table["name"], row.position, table)
+            found[name.lower()] = cone_table(table.name, row.position, table)
     return found
 
 
