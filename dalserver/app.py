@@ -25,6 +25,7 @@ from dalserver.http.paths import TidyPaths
 from dalserver.http.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.moc import routes as moc_routes
 from dalserver.obscore.values import ObsCoreValuesCache
+from dalserver.records.store import RecordsCache
 from dalserver.registry import routes as registry_routes
 from dalserver.scs import routes as scs_routes
 from dalserver.services import Services
@@ -55,7 +56,8 @@ def build_services(settings: Settings, database_url: str) -> Services:
     worker = async_jobs.tap_worker(catalog, queries, settings)
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
     values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)
-    return Services(settings, health, pool, queries, catalog, runner, values)
+    records = RecordsCache(pool, settings)
+    return Services(settings, health, pool, queries, catalog, runner, values, records)
 
 
 RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"  # set by `dalserver serve` for its workers

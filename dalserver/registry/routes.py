@@ -9,9 +9,8 @@ from fastapi.responses import Response
 from dalserver.dali.faults import ErrorStyle, UsageFault
 from dalserver.dali.params import FORM_MAX_BYTES
 from dalserver.http.routing import protocol_router
-from dalserver.records.store import published_records
 from dalserver.registry.oai import MEDIA_TYPE, Repository, Responder
-from dalserver.services import services
+from dalserver.services import ServicesDep
 from data_ingest.registry_state import REGISTRY
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Registry"])
@@ -32,10 +31,10 @@ async def _arguments(request: Request) -> dict[str, list[str]]:
 
 
 @router.api_route("/oai", methods=["GET", "POST"], summary="OAI-PMH 2.0 (IVOA Registry Interfaces 1.1)")
-async def oai(request: Request) -> Response:
-    settings = services(request).settings
+async def oai(request: Request, svc: ServicesDep) -> Response:
+    settings = svc.settings
     args = await _arguments(request)
-    records = await published_records(request)
+    records = await svc.records.get()
     repository = Repository(
         name=f"{settings.title}: publishing registry",
         base_url=f"{settings.public_url}/oai",

@@ -18,6 +18,7 @@ from adql.reserved import adql_name
 from dalserver.dali.faults import UsageFault
 from dalserver.dali.params import DALIParams
 from dalserver.pipeline import PreparedQuery, row_limit
+from dalserver.settings import Settings
 from schemas.tableset import TapTable
 
 SCS_UCDS = {"id": "ID_MAIN", "ra": "POS_EQ_RA_MAIN", "dec": "POS_EQ_DEC_MAIN"}
@@ -72,17 +73,17 @@ def _number(params: DALIParams, name: str, low: float, high: float, what: str) -
     return value
 
 
-def parse_cone(params: DALIParams, max_sr: float, maxrec_default: int, maxrec_hard: int) -> Cone:
+def parse_cone(params: DALIParams, settings: Settings) -> Cone:
     ra = _number(params, "RA", 0.0, 360.0, "the right ascension in degrees (ICRS)")
     dec = _number(params, "DEC", -90.0, 90.0, "the declination in degrees (ICRS)")
-    sr = _number(params, "SR", 0.0, max_sr, "the search radius in degrees")
+    sr = _number(params, "SR", 0.0, settings.scs_max_sr, "the search radius in degrees")
     raw_verb = params.get("VERB")
     verb = 2
     if raw_verb is not None and raw_verb.strip():
         if raw_verb.strip() not in ("1", "2", "3"):
             raise UsageFault(f"VERB={raw_verb!r}: give 1 (identifier and position), 2 (principal columns) or 3 (all)")
         verb = int(raw_verb)
-    maxrec = min(params.integer("MAXREC", maxrec_default), maxrec_hard)
+    maxrec = params.maxrec(settings)
     if sr == 0:
         maxrec = 0  # SCS 1.03: SR=0 asks for the columns the answer would have, no rows
     return Cone(ra, dec, sr, verb, maxrec)

@@ -72,7 +72,7 @@ def _uploads_setup(uploads: list[UploadTable]) -> SessionSetup | None:
 def prepare_query(params: DALIParams, catalog: Catalog, settings: Settings, uploads: list[UploadTable]) -> TapQuery:
     fmt = check_request_parameters(params)
     query = params.require("QUERY")
-    maxrec = min(params.integer("MAXREC", settings.maxrec_default), settings.maxrec_hard)
+    maxrec = params.maxrec(settings)
     if uploads:
         catalog = catalog.with_tables(u.meta() for u in uploads)
     try:

@@ -12,22 +12,23 @@ from dalserver.dali.faults import ErrorStyle, NotFoundFault
 from dalserver.http.landing import landing_page
 from dalserver.http.openapi import xml_answer
 from dalserver.http.routing import protocol_router
-from dalserver.services import services
+from dalserver.services import ServicesDep
 from dalserver.vosi import documents
-from dalserver.vosi.resources import OUTPUT_FORMATS, availability_response, tap_limits
+from dalserver.vosi.documents import OUTPUT_FORMATS, tap_limits
+from dalserver.vosi.resources import availability_response
 from schemas.tableset import Tableset, TapSchema, TapTable
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
 
 @router.get("/tap/availability", summary="VOSI availability", responses=xml_answer("VOSI availability"))
-async def availability(request: Request) -> Response:
-    return await availability_response(services(request))
+async def availability(svc: ServicesDep) -> Response:
+    return await availability_response(svc)
 
 
 @router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)", responses=xml_answer("VOSI capabilities"))
-async def capabilities(request: Request) -> Response:
-    settings = services(request).settings
+async def capabilities(svc: ServicesDep) -> Response:
+    settings = svc.settings
     body = documents.tap_capabilities(settings.public_url, OUTPUT_FORMATS, tap_limits(settings))
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
@@ -51,24 +52,26 @@ def _only_tables(published: Tableset, wanted: str) -> Tableset:
 _TAPPLUS_PARAMETERS = ("tables", "only_tables", "share_accessible", "share_info")
 
 
-def _tapplus_schema(request: Request) -> str | None:
+def _tapplus_schema(request: Request, public_url: str) -> str | None:
     """Where the TAP+ attributes' schema is, if this request is astroquery's TapPlus: it sends
     ESA TAP+'s own parameters (``tables=``) or, on GET, no User-Agent at all (pyvo, STILTS,
     TOPCAT, browsers and curl all send one). Everyone else gets plain VODataService."""
     if request.headers.get("user-agent") and not any(p in request.query_params for p in _TAPPLUS_PARAMETERS):
         return None
-    return f"{services(request).settings.public_url}/tap/esatapplus.xsd"
+    return f"{public_url}/tap/esatapplus.xsd"
 
 
 @router.get("/tap/tables", summary="VOSI tables (VODataService tableset)", responses=xml_answer("VOSI tableset"))
-async def tables(request: Request, detail: str | None = None, tables: str | None = None) -> Response:
+async def tables(request: Request, svc: ServicesDep, detail: str | None = None, tables: str | None = None) -> Response:
     """``detail=min``: names and descriptions only. ``tables=schema.name,...``: just those tables
     (astroquery's TapPlus ``load_table`` asks this way; ESA's TAP+ and others offer it)."""
-    published = await read_tap_schema(services(request).pool)
+    published = await read_tap_schema(svc.pool)
     if tables is not None and tables.strip():
         published = _only_tables(published, tables)
     body = documents.tableset(
-        published, detail_min=(detail or "").lower() == "min", esatapplus_xsd=_tapplus_schema(request)
+        published,
+        detail_min=(detail or "").lower() == "min",
+        esatapplus_xsd=_tapplus_schema(request, svc.settings.public_url),
     )
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
@@ -81,17 +84,17 @@ async def esatapplus_schema() -> Response:
 
 
 @router.get("/tap/tables/{name}", summary="VOSI tables: one table", responses=xml_answer("VOSI table"))
-async def one_table(request: Request, name: str) -> Response:
-    table = (await read_tap_schema(services(request).pool)).table(name)
+async def one_table(request: Request, svc: ServicesDep, name: str) -> Response:
+    table = (await read_tap_schema(svc.pool)).table(name)
     if table is None:
         raise NotFoundFault(f"no published table is called {name!r}")
-    body = documents.single_table(table, _tapplus_schema(request))
+    body = documents.single_table(table, _tapplus_schema(request, svc.settings.public_url))
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 
 @router.get("/tap", response_class=HTMLResponse, summary="TAP service landing page")
-async def landing(request: Request) -> HTMLResponse:
-    settings = services(request).settings
+async def landing(svc: ServicesDep) -> HTMLResponse:
+    settings = svc.settings
     base = settings.public_url
     return landing_page(
         settings.title,

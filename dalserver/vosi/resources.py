@@ -1,36 +1,16 @@
-"""VOSI availability and capabilities responses that every service of this server offers alike."""
+"""The VOSI resources every service of this server offers alike: availability, and capabilities
+naming the service's one standard interface."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from dalserver.dali.faults import ErrorStyle
-from dalserver.formats.registry import FORMATS
 from dalserver.http.openapi import xml_answer
 from dalserver.http.routing import protocol_router
-from dalserver.services import Services, services
-from dalserver.settings import Settings
+from dalserver.services import Services, ServicesDep
 from dalserver.vosi import documents
-
-OUTPUT_FORMATS = [documents.OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f in FORMATS]
-
-
-def tap_limits(settings: Settings) -> documents.TapLimits:
-    """What TAPRegExt says of this service's limits; the VOSI capabilities and the registry
-    record say the same."""
-    return documents.TapLimits(
-        maxrec_default=settings.maxrec_default,
-        maxrec_hard=settings.maxrec_hard,
-        # TAPRegExt's executionDuration is the async jobs' limit; sync queries have their own,
-        # shorter statement timeout (DALSERVER_STATEMENT_TIMEOUT_SECONDS).
-        execution_default=settings.async_execution_default_seconds,
-        execution_hard=settings.async_execution_max_seconds,
-        retention_default=settings.job_retention_default_seconds,
-        retention_hard=settings.job_retention_max_seconds,
-        upload_bytes=settings.upload_max_bytes,
-        upload_url=settings.upload_url_fetch,
-    )
 
 
 async def availability_response(svc: Services) -> Response:
@@ -56,8 +36,8 @@ def vosi_routes(
     @router.get(
         f"/{service}/capabilities", summary=f"{label} VOSI capabilities", responses=xml_answer("VOSI capabilities")
     )
-    async def capabilities(request: Request) -> Response:
-        base = f"{services(request).settings.public_url}/{service}"
+    async def capabilities(svc: ServicesDep) -> Response:
+        base = f"{svc.settings.public_url}/{service}"
         capability = documents.Capability(standard_id, f"{base}/{resource}", **interface)
         document = documents.service_capabilities(base, [capability], examples=True)
         return Response(document, media_type=documents.XML_MEDIA_TYPE)
@@ -65,7 +45,7 @@ def vosi_routes(
     @router.get(
         f"/{service}/availability", summary=f"{label} VOSI availability", responses=xml_answer("VOSI availability")
     )
-    async def availability(request: Request) -> Response:
-        return await availability_response(services(request))
+    async def availability(svc: ServicesDep) -> Response:
+        return await availability_response(svc)
 
     return router
