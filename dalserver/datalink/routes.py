@@ -24,11 +24,11 @@ from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.http.routing import protocol_router
 from dalserver.obscore.datasets import find_dataset, find_datasets
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
-from dalserver.services import DALIParamsReader, FormParams, Services, ServicesDep
+from dalserver.services import DALIParamsReader, FormParams, Services, ServicesDep, services
 from dalserver.vosi.resources import vosi_routes
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["DataLink 1.1"])
-router.include_router(vosi_routes("datalink", "DataLink", DATALINK_STANDARD, "links", ErrorStyle.DAL_VOTABLE))
+router.include_router(vosi_routes("datalink", "DataLink", DATALINK_STANDARD, "links", ErrorStyle.DAL_VOTABLE, services))
 _MAX_BODY = 4 << 20  # a POST of many IDs
 links_params = DALIParamsReader(lambda _settings: _MAX_BODY)
 LinksParams = Annotated[DALIParams, Depends(links_params)]

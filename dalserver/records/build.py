@@ -35,6 +35,7 @@ from dalserver.records.config import RegistryConfig, ResourceOverride
 from dalserver.records.state import ArchiveState, ResourceState
 from dalserver.settings import Settings
 from dalserver.vosi import documents
+from dalserver.vosi.resources import OUTPUT_FORMATS, tap_limits
 from data_ingest import registry_state as keys
 from data_ingest.identifiers import collection_key
 from hips_build.publish import PublishedSurvey, published_surveys
@@ -396,7 +397,7 @@ class _Builder:
         )
         self.rights(root)
         capabilities = etree.fromstring(
-            documents.tap_capabilities(self.base, documents.OUTPUT_FORMATS, documents.tap_limits(self.settings))
+            documents.tap_capabilities(self.base, OUTPUT_FORMATS, tap_limits(self.settings))
         )
         for capability in capabilities.iterchildren("capability"):
             root.append(capability)

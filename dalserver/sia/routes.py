@@ -20,7 +20,7 @@ from dalserver.obscore.discovery import ID_FIELD, discovery_extras
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
 from dalserver.obscore.values import ObsCoreValues
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.services import FormParams, Services, ServicesDep
+from dalserver.services import FormParams, Services, ServicesDep, services
 from dalserver.sia.describe import self_descriptor
 from dalserver.sia.examples import sia_examples
 from dalserver.sia.parameters import PARAMETERS, SIAParameter
@@ -30,7 +30,7 @@ from dalserver.vosi.resources import vosi_routes
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["SIA 2.0"])
 # SIA 2.0 sec. 2.3's example capability: the query resource's URL as a base, interface version 2.0.
 router.include_router(
-    vosi_routes("sia", "SIA", SIA_STANDARD, "query", ErrorStyle.DAL_VOTABLE, version="2.0", use="base")
+    vosi_routes("sia", "SIA", SIA_STANDARD, "query", ErrorStyle.DAL_VOTABLE, services, version="2.0", use="base")
 )
 
 

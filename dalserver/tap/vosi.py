@@ -14,8 +14,7 @@ from dalserver.http.openapi import xml_answer
 from dalserver.http.routing import protocol_router
 from dalserver.services import ServicesDep
 from dalserver.vosi import documents
-from dalserver.vosi.documents import OUTPUT_FORMATS, tap_limits
-from dalserver.vosi.resources import availability_response
+from dalserver.vosi.resources import OUTPUT_FORMATS, availability_response, tap_limits
 from schemas.tableset import Tableset, TapSchema, TapTable
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])

@@ -11,8 +11,6 @@ from pathlib import Path
 from lxml import etree
 
 from adql.features import LANGUAGE_FEATURES
-from dalserver.formats.registry import FORMATS
-from dalserver.settings import Settings
 from schemas.tableset import Tableset, TapColumn, TapSchema, TapTable
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -63,9 +61,6 @@ class OutputFormat:
     aliases: tuple[str, ...]
 
 
-OUTPUT_FORMATS = [OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f in FORMATS]
-
-
 def _vosi_capability(root: etree._Element, standard: str, url: str) -> None:
     cap = _sub(root, "capability", standardID=standard)
     iface = _sub(cap, "interface")
@@ -114,23 +109,6 @@ class TapLimits:
     retention_hard: int
     upload_bytes: int
     upload_url: bool  # UPLOAD from http(s) URLs allowed
-
-
-def tap_limits(settings: Settings) -> TapLimits:
-    """What TAPRegExt says of this service's limits; the VOSI capabilities and the registry
-    record say the same."""
-    return TapLimits(
-        maxrec_default=settings.maxrec_default,
-        maxrec_hard=settings.maxrec_hard,
-        # TAPRegExt's executionDuration is the async jobs' limit; sync queries have their own,
-        # shorter statement timeout (DALSERVER_STATEMENT_TIMEOUT_SECONDS).
-        execution_default=settings.async_execution_default_seconds,
-        execution_hard=settings.async_execution_max_seconds,
-        retention_default=settings.job_retention_default_seconds,
-        retention_hard=settings.job_retention_max_seconds,
-        upload_bytes=settings.upload_max_bytes,
-        upload_url=settings.upload_url_fetch,
-    )
 
 
 def tap_capabilities(base_url: str, output_formats: list[OutputFormat], limits: TapLimits) -> bytes:
