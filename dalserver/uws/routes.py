@@ -367,9 +367,11 @@ def install_job_routes(
     ``protocol`` its hooks, ``parameters`` the job parameters it takes (for the OpenAPI
     description of job creation)."""
 
-    # A default, not an annotation: the dependency is this call's, which a string annotation
-    # (``from __future__ import annotations``) could not name.
-    async def bind(request: Request, job_runner: JobRunner = Depends(runner)) -> None:  # noqa: B008
+    # A default, not an annotation: the dependency is this call's argument, which a string
+    # annotation (``from __future__ import annotations``) could not name.
+    protocol_runner = Depends(runner)
+
+    async def bind(request: Request, job_runner: JobRunner = protocol_runner) -> None:
         url = f"{job_runner.settings.public_url}{router.prefix}{prefix}"
         request.state.uws_jobs = ProtocolJobs(job_runner, protocol, url)
 
