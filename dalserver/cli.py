@@ -120,7 +120,7 @@ def _records_at_start(settings: Settings) -> None:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from dalserver.app import RESOLVED_URL_VARIABLE
-    from dalserver.serving import serve
+    from dalserver.http.serving import serve
 
     # The workers, and the registry refresh below, are new processes that read their settings
     # from the environment: every setting this command holds (the demo's too) goes there.

@@ -32,7 +32,7 @@ def test_the_offline_contract_names_every_offline_package_and_the_servers_root()
     (offline,) = [c for c in CONFIG["contracts"] if c.get("id") == "offline"]
     assert offline["type"] == "forbidden" and not offline.get("allow_indirect_imports")
     assert set(offline["forbidden_modules"]) == OFFLINE
-    assert offline["source_modules"] == ["dalserver.serving", "dalserver.app"]
+    assert offline["source_modules"] == ["dalserver.http.serving", "dalserver.app"]
 
 
 def test_the_contract_covers_the_server_modules_that_used_to_import_offline_packages() -> None:

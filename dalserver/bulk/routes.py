@@ -20,14 +20,14 @@ from dalserver.bulk.archive import in_chunks, products_zip, readme
 from dalserver.bulk.cutouts import PlannedCutout, cutouts_zip, plan_cutouts
 from dalserver.bulk.lists import checksum_list, download_script, url_list
 from dalserver.bulk.selection import Selection, requested_ids, select_products
-from dalserver.dali_values import Shape, parse_circle, parse_polygon, parse_pos
-from dalserver.example_dataset import sample_dataset
-from dalserver.faults import ErrorStyle, UsageFault
-from dalserver.landing import landing_page
-from dalserver.openapi import ApiParam, answers, dali_get, dali_post
-from dalserver.params import DALIParams
-from dalserver.routing import AnswerResponse, protocol_router
-from dalserver.services import Services, services
+from dalserver.dali.faults import ErrorStyle, UsageFault
+from dalserver.dali.params import DALIParams
+from dalserver.dali.values import Shape, parse_circle, parse_polygon, parse_pos
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
+from dalserver.http.routing import AnswerResponse, protocol_router
+from dalserver.obscore.example_dataset import sample_dataset
+from dalserver.services import Services, ServicesDep
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["Bulk download"])
 _MAX_BODY = 4 << 20  # a POST of many IDs
@@ -159,9 +159,8 @@ SUMMARY_PARAMS = (ID_PARAM, *REGION_PARAMS)
     openapi_extra=dali_get(SUMMARY_PARAMS),
     responses=answers("files, sizes, checksums, unknown IDs; with a region, the cutouts", ["application/json"]),
 )
-async def summary(request: Request) -> JSONResponse:
+async def summary(request: Request, svc: ServicesDep) -> JSONResponse:
     """Unknown IDs are listed here, not refused: the page shows them and offers to drop them."""
-    svc = services(request)
     params, selection = await _selection(request, svc)
     cutouts = await _cutout_plans(params, selection)
     return JSONResponse(_summary(selection, svc, cutouts), headers={"Cache-Control": "no-store"})
@@ -172,8 +171,7 @@ ZIP_ANSWER = answers("a zip of the files (stored), README.txt and SHA256SUMS", [
 
 @router.post("/bulk/zip", summary="The products as one zip", openapi_extra=dali_post((ID_PARAM,)), responses=ZIP_ANSWER)
 @router.get("/bulk/zip", summary="The products as one zip", openapi_extra=dali_get((ID_PARAM,)), responses=ZIP_ANSWER)
-async def zip_archive(request: Request) -> Response:
-    svc = services(request)
+async def zip_archive(request: Request, svc: ServicesDep) -> Response:
     _, selection = await _selection(request, svc)
     selection.refuse_unknown()
     _refuse_large_zip(selection, svc.settings.bulk_max_bytes)
@@ -186,8 +184,7 @@ SCRIPT_ANSWER = answers("a POSIX shell script: curl or wget, then a SHA-256 chec
 
 @router.post("/bulk/script", summary="A download script", openapi_extra=dali_post((ID_PARAM,)), responses=SCRIPT_ANSWER)
 @router.get("/bulk/script", summary="A download script", openapi_extra=dali_get((ID_PARAM,)), responses=SCRIPT_ANSWER)
-async def script(request: Request) -> Response:
-    svc = services(request)
+async def script(request: Request, svc: ServicesDep) -> Response:
     _, selection = await _selection(request, svc)
     selection.refuse_unknown()
     body = download_script(selection, svc.settings.title, svc.settings.public_url)
@@ -199,8 +196,7 @@ URLS_ANSWER = answers("one URL a line (wget -i urls.txt)", ["text/plain"])
 
 @router.post("/bulk/urls", summary="The products' URLs", openapi_extra=dali_post((ID_PARAM,)), responses=URLS_ANSWER)
 @router.get("/bulk/urls", summary="The products' URLs", openapi_extra=dali_get((ID_PARAM,)), responses=URLS_ANSWER)
-async def urls(request: Request) -> Response:
-    svc = services(request)
+async def urls(request: Request, svc: ServicesDep) -> Response:
     _, selection = await _selection(request, svc)
     selection.refuse_unknown()
     return _text(url_list(selection), "text/plain; charset=utf-8", "urls.txt")
@@ -213,8 +209,7 @@ SUMS_ANSWER = answers("sha256sum -c input: checksum, two spaces, path", ["text/p
     "/bulk/sha256", summary="The products' SHA-256", openapi_extra=dali_post((ID_PARAM,)), responses=SUMS_ANSWER
 )
 @router.get("/bulk/sha256", summary="The products' SHA-256", openapi_extra=dali_get((ID_PARAM,)), responses=SUMS_ANSWER)
-async def checksums(request: Request) -> Response:
-    svc = services(request)
+async def checksums(request: Request, svc: ServicesDep) -> Response:
     _, selection = await _selection(request, svc)
     selection.refuse_unknown()
     return _text(checksum_list(selection), "text/plain; charset=utf-8", "SHA256SUMS")
@@ -239,8 +234,7 @@ CUTOUT_ANSWERS = {
     openapi_extra=dali_get(CUTOUT_PARAMS),
     responses=CUTOUT_ANSWERS,
 )
-async def cutouts(request: Request) -> Response:
-    svc = services(request)
+async def cutouts(request: Request, svc: ServicesDep) -> Response:
     params, selection = await _selection(request, svc)
     selection.refuse_unknown()
     planned = await _cutout_plans(params, selection)
@@ -256,8 +250,7 @@ async def cutouts(request: Request) -> Response:
 
 
 @router.get("/bulk", response_class=HTMLResponse, summary="Bulk download landing page")
-async def landing(request: Request) -> Response:
-    svc = services(request)
+async def landing(request: Request, svc: ServicesDep) -> Response:
     base = svc.settings.public_url
     dataset = await sample_dataset(svc.pool)
     example = (f"{base}/docs#/Bulk%20download", "the interface")

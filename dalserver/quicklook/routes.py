@@ -15,15 +15,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from archive_io.image_hdu import image_hdu
-from dalserver.datasets import find_dataset
-from dalserver.example_dataset import sample_dataset
-from dalserver.faults import ErrorStyle, NotFoundFault, UsageFault
-from dalserver.landing import landing_page
-from dalserver.openapi import ApiParam, answers, dali_get
-from dalserver.params import DALIParams
+from dalserver.dali.faults import ErrorStyle, NotFoundFault, UsageFault
+from dalserver.dali.params import DALIParams
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get
+from dalserver.http.routing import protocol_router
+from dalserver.obscore.datasets import find_dataset
+from dalserver.obscore.example_dataset import sample_dataset
 from dalserver.quicklook.binning import Box, binned_header, block_means, overview_step
-from dalserver.routing import protocol_router
-from dalserver.services import services
+from dalserver.services import ServicesDep
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["Quick look"])
 OVERVIEW_SIDE = 1024  # the first picture's longest side, in binned pixels
@@ -90,8 +90,7 @@ def _binned_fits(path: object, params: DALIParams) -> bytes:
     openapi_extra=dali_get(PARAMETERS),
     responses=answers("a float32 FITS image with the WCS of its grid and QL* placement cards", ["application/fits"]),
 )
-async def pixels(request: Request) -> Response:
-    svc = services(request)
+async def pixels(request: Request, svc: ServicesDep) -> Response:
     params = await DALIParams.from_request(request)
     did = params.get("ID")
     if did is None or not did.strip():
@@ -104,8 +103,7 @@ async def pixels(request: Request) -> Response:
 
 
 @router.get("/quicklook", response_class=HTMLResponse, summary="Quick-look landing page")
-async def landing(request: Request) -> Response:
-    svc = services(request)
+async def landing(request: Request, svc: ServicesDep) -> Response:
     base = svc.settings.public_url
     dataset = await sample_dataset(svc.pool)
     example = (f"{base}/docs#/Quick%20look", "the interface")
