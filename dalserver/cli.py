@@ -168,12 +168,12 @@ def _build_hips(settings: Settings, url: str, args: argparse.Namespace | None = 
     if args is not None and args.no_color:
         colours = []
     elif args is not None and args.color:
-        colours = [tuple(c.split(",")) for c in args.color]  # type: ignore[misc]  # checked by the parser
+        colours = [tuple(c.split(",")) for c in args.color]  # checked by the parser
     options = BuildOptions(
         order=args.order if args else None,
         tile_width=args.tile_width if args else 512,
         full=bool(args and args.full),
-        cut=tuple(args.cut) if args and args.cut else None,  # type: ignore[arg-type]  # nargs=2
+        cut=tuple(args.cut) if args and args.cut else None,  # nargs=2
         progress=not (args and args.quiet),
     )
 

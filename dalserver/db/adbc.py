@@ -56,7 +56,8 @@ class ArrowConnection:
     def rows(self, sql: str) -> list[dict[str, Any]]:
         """A small result, as Python rows."""
         with contextlib.closing(self.statement()) as stmt:
-            return stmt.query(sql).read_all().to_pylist()
+            rows: list[dict[str, Any]] = stmt.query(sql).read_all().to_pylist()
+            return rows
 
     def append(self, table_name: str, data: pa.Table, temporary: bool) -> None:
         """``data`` into the existing table ``table_name`` by COPY (ADBC's bulk ingest)."""
@@ -115,6 +116,7 @@ class ArrowStatement:
     def _execute(self, sql: str) -> ArrowArrayStreamHandle:
         self._close_reader()  # a statement has one result at a time
         self._statement.set_sql_query(sql)
+        handle: ArrowArrayStreamHandle
         handle, _ = self._statement.execute_query()
         return handle
 

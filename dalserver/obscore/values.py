@@ -51,7 +51,7 @@ class ObsCoreValuesCache(TimedValue[ObsCoreValues]):
                 await conn.execute("SET TRANSACTION READ ONLY")
                 await conn.execute(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}")
                 cursor = await conn.execute(
-                    f"SELECT {columns} FROM ivoa.obscore WHERE dataproduct_type = ANY(%s)",  # type: ignore[arg-type]
+                    f"SELECT {columns} FROM ivoa.obscore WHERE dataproduct_type = ANY(%s)",
                     (list(self.product_types),),
                 )
                 row = await cursor.fetchone()

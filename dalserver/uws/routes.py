@@ -81,7 +81,8 @@ class ProtocolJobs:
 
 async def bound_jobs(request: Request) -> ProtocolJobs:
     """The jobs of the protocol whose route this is (``install_job_routes`` binds them first)."""
-    return request.state.uws_jobs  # type: ignore[no-any-return]
+    bound: ProtocolJobs = request.state.uws_jobs  # Starlette's state holds Any
+    return bound
 
 
 Jobs = Annotated[ProtocolJobs, Depends(bound_jobs)]
@@ -170,7 +171,7 @@ async def job_list(jobs: Jobs, params: JobParams) -> Response:
     last = params.get("LAST")
     if last is not None and (not last.strip().isdigit() or int(last) < 1):
         raise UsageFault(f"LAST must be a positive integer, not {last!r}")
-    found = await jobs.runner.store.list(
+    found = await jobs.runner.store.find(
         phases, _parse_time("AFTER", after) if after else None, int(last) if last is not None else None
     )
     return Response(documents.job_list(found, jobs.url), media_type=documents.MEDIA_TYPE)

@@ -49,7 +49,7 @@ class JobStore:
         """Run one statement; with ``notify``, announce the job it returned (RETURNING job_id)."""
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(sql, args)  # type: ignore[arg-type]
+            await cur.execute(sql, args)
             row = await cur.fetchone()
             if notify and row is not None:
                 await conn.execute(_NOTIFY, (row["job_id"],))
@@ -89,8 +89,9 @@ class JobStore:
         row = await self._one("SELECT * FROM uws.job WHERE job_id = %s", (job_id,))
         return Job.from_row(row) if row else None
 
-    async def list(self, phases: list[str], after: datetime | None, last: int | None) -> list[Job]:
-        where, args = ["true"], []
+    async def find(self, phases: list[str], after: datetime | None, last: int | None) -> list[Job]:
+        where: list[str] = ["true"]
+        args: list[Any] = []
         if phases:
             where.append("phase = ANY(%s)")
             args.append(phases)
@@ -108,7 +109,7 @@ class JobStore:
             sql += " ORDER BY creation_time, job_id"
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(sql, args)  # type: ignore[arg-type]
+            await cur.execute(sql, args)
             return [Job.from_row(r) for r in await cur.fetchall()]
 
     # --- changes a client asks for --------------------------------------------------------------
@@ -225,7 +226,7 @@ class JobStore:
             cur = await conn.execute(
                 "UPDATE uws.job SET phase = 'QUEUED', queued_at = now(), start_time = NULL, worker_key = NULL, "
                 "backend_pid = NULL, attempts = greatest(attempts - 1, 0) "
-                f"WHERE phase = 'EXECUTING' AND worker_key = %s{only} RETURNING job_id",  # type: ignore[arg-type]
+                f"WHERE phase = 'EXECUTING' AND worker_key = %s{only} RETURNING job_id",
                 (worker_key,) if job_id is None else (worker_key, job_id),
             )
             ids = [r[0] for r in await cur.fetchall()]
@@ -245,8 +246,8 @@ class JobStore:
             started = await conn.execute(
                 "SELECT now() - pg_postmaster_start_time() < make_interval(secs => %s)", (grace_seconds,)
             )
-            row = await started.fetchone()
-            if row is not None and row[0]:
+            restarted = await started.fetchone()
+            if restarted is not None and restarted[0]:
                 await conn.rollback()
                 return changed
             cur = conn.cursor(row_factory=dict_row)
