@@ -61,9 +61,7 @@ def test_every_type_ignore_names_its_error_code_and_says_why() -> None:
         for line, comment in _comments(path)
         if "type: ignore" in comment and not _REASONED.search(comment)
     ]
-    assert not unexplained, (
-        "write `# type: ignore[code]  # why` (or better, fix the type):\n" + "\n".join(unexplained)
-    )
+    assert not unexplained, "write `# type: ignore[code]  # why` (or better, fix the type):\n" + "\n".join(unexplained)
 
 
 def test_every_package_the_project_ships_is_type_checked() -> None:
