@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 CHECKED = PYPROJECT["tool"]["mypy"]["files"]
-# `# type: ignore[code]` or `[code, code]`, then a comment of its own saying why
-_REASONED = re.compile(r"type: ignore\[[a-z-]+(, [a-z-]+)*\]\s+#\s*\S")
+# the ignore with its code(s) in brackets, then a comment of its own saying why
+_REASONED = re.compile(r"type: ignore\[[a-z-]+(, [a-z-]+)*\](\s+#\s*noqa[^#]*)?\s+#\s*(?!noqa)\S")
 
 
 def _mypy(*arguments: str, cache: Path) -> subprocess.CompletedProcess[str]:

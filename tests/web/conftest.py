@@ -29,7 +29,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def shots(screenshots: Path, request: pytest.FixtureRequest) -> Path:
-    folder = screenshots / request.node.name.replace("/", "_")[:120]
+    folder: Path = screenshots / request.node.name.replace("/", "_")[:120]
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

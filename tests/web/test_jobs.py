@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import httpx
 from playwright.sync_api import Locator, Page
@@ -14,8 +15,9 @@ from tests.support.browser import GuardedPage
 from tests.web.test_portal import OBSCORE_QUERY, SLOW, row_count, run_adql, wait_for_answer
 
 
-def remembered(page: Page) -> list[dict[str, str]]:
-    return json.loads(page.evaluate("localStorage.getItem('dalserver.jobs') || '[]'"))
+def remembered(page: Page) -> list[dict[str, Any]]:
+    jobs: list[dict[str, Any]] = json.loads(page.evaluate("localStorage.getItem('dalserver.jobs') || '[]'"))
+    return jobs
 
 
 def job_row(page: Page, job_id: str) -> Locator:
