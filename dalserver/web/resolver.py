@@ -145,7 +145,7 @@ def archive_answer(target: Target) -> Resolved:
 # ------------------------------------------------------------------ CDS Sesame, through this server
 
 _POSITION = re.compile(r"^%J\s+([0-9.+-]+)\s+([0-9.+-]+)", re.MULTILINE)
-_DATABASE = re.compile(r"^#=([A-Za-z]+)", re.MULTILINE)
+_DATABASE = re.compile(r"^#=(?:\w+=)?([A-Za-z]+)", re.MULTILINE)  # "#=Sim=Simbad (via url): 1"
 _NAME = re.compile(r"^%I\.0\s+(.+)$", re.MULTILINE)
 
 

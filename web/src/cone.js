@@ -17,16 +17,16 @@ function number(value) {
 }
 
 /** The ADQL of a cone search: ``columns`` of ``table`` within ``radius`` degrees of (ra, dec),
- * with DISTANCE as ``distance``, nearest first. */
+ * with DISTANCE as ``dist`` (DISTANCE is a reserved word), nearest first. */
 export function coneQuery({ table, ra, dec, columns, centre, radius }, reserved = new Set()) {
   const q = (name) => adqlName(name, reserved);
   const point = `POINT('ICRS', ${q(ra)}, ${q(dec)})`;
   const here = `POINT('ICRS', ${number(centre.ra)}, ${number(centre.dec)})`;
-  const list = [...columns.map(q), `DISTANCE(${point}, ${here}) AS distance`].join(", ");
+  const list = [...columns.map(q), `DISTANCE(${point}, ${here}) AS dist`].join(", ");
   return (
     `SELECT ${list}\nFROM ${table}\n` +
     `WHERE 1 = CONTAINS(${point}, CIRCLE('ICRS', ${number(centre.ra)}, ${number(centre.dec)}, ${number(radius)}))\n` +
-    "ORDER BY distance"
+    "ORDER BY dist"
   );
 }
 
@@ -66,8 +66,11 @@ export class ConeForm {
     if (!found) return;
     const { catalogue, table } = found;
     const position = new Set([catalogue.ra, catalogue.dec].map((n) => n.toLowerCase().replaceAll('"', "")));
-    const principal = table.columns.filter((c) => c.flags?.includes("principal"));
-    const defaults = new Set((wanted || (principal.length ? principal : table.columns.slice(0, 12)).map((c) => c.name)).map((n) => n.toLowerCase()));
+    // By default the principal columns and the identifier; where the table names no principal
+    // column besides the position, its first twelve.
+    const chosen = table.columns.filter((c) => c.flags?.includes("principal") || /(^|;)meta\.id(;|$)/.test(c.ucd || ""));
+    const others = chosen.filter((c) => !position.has(c.name.toLowerCase().replaceAll('"', "")));
+    const defaults = new Set((wanted || (others.length ? chosen : table.columns.slice(0, 12)).map((c) => c.name)).map((n) => n.toLowerCase()));
     for (const column of table.columns) {
       const bare = column.name.toLowerCase().replaceAll('"', "");
       const label = document.createElement("label");

@@ -63,6 +63,12 @@ const sky = new SkyView({
   onViewChange: (view) => writeState({ sky: skyParam(view), hips: view.survey }),
 });
 $("sky-fit").addEventListener("click", () => sky.fitToResults());
+
+/** Run ``use`` once the sky view has started; nothing where it could not (the note says why).
+ * A failure inside ``use`` is the page's bug and is reported as one. */
+function withSky(use) {
+  sky.ready.then(use, () => {});
+}
 sky.ready.catch((error) => {
   if (error.message !== "no WebGL 2") sky.say(`The sky view could not start: ${error.message}`);
 });
@@ -77,8 +83,8 @@ const results = new ResultsView({
   format: $("download-format"),
   download: $("download"),
   thumbnails: config.datalink ? new Thumbnails(config.datalink, () => results.scheduleRender()) : null,
-  onSelect: (index) => sky.ready.then(() => sky.select(index, { fit: true })).catch(() => {}),
-  onHover: (index) => sky.ready.then(() => sky.hover(index)).catch(() => {}),
+  onSelect: (index) => withSky(() => sky.select(index, { fit: true })),
+  onHover: (index) => withSky(() => sky.hover(index)),
   onPreview: (row, button) => preview(row, button),
 });
 
@@ -87,7 +93,7 @@ const facets = new FacetPanel({
   onChange: (filter) => {
     results.setFilter(filter);
     const shown = filter ? new Set(results.order) : null;
-    sky.ready.then(() => sky.setVisibleRows(shown)).catch(() => {});
+    withSky(() => sky.setVisibleRows(shown));
   },
 });
 
@@ -127,15 +133,13 @@ function showAnswer(result, source) {
   facets.show(result.rows, result.columns, { images: Boolean(source.view), overflow: result.overflow });
   const where = positionColumns(result.columns);
   $("sky-fit").disabled = true;
-  sky.ready
-    .then(() => {
-      sky.showRows(result.rows, where, result.columns);
-      sky.showSearch(source.circle || null);
-      const fitted = sky.fitToResults(); // the results and the search circle in view
-      $("sky-fit").disabled = !fitted;
-      sky.container.dataset.answer = String((sky.container.dataset.answer | 0) + 1);
-    })
-    .catch(() => {});
+  withSky(() => {
+    sky.showRows(result.rows, where, result.columns);
+    sky.showSearch(source.circle || null);
+    const fitted = sky.fitToResults(); // the results and the search circle in view
+    $("sky-fit").disabled = !fitted;
+    sky.container.dataset.answer = String((sky.container.dataset.answer | 0) + 1);
+  });
 }
 
 function cutoutFor(circle) {
@@ -499,7 +503,7 @@ async function searchCone() {
     const answer = await runSync(asked.query, asked.maxrec, controller.signal);
     for (const column of answer.columns) {
       // DISTANCE's column: an angle between two positions, shown in arcmin or arcsec when small
-      if (column.name === "distance" && !column.ucd) Object.assign(column, { ucd: "pos.angDistance", unit: column.unit || "deg" });
+      if (column.name === "dist" && !column.ucd) Object.assign(column, { ucd: "pos.angDistance", unit: column.unit || "deg" });
     }
     showAnswer(answer, {
       label: `the cone search of ${asked.table}`,

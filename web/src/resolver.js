@@ -28,7 +28,8 @@ export async function resolvePosition(text, resolverUrl) {
     return await response.json();
   } catch (error) {
     if (error instanceof ServiceError && (error.status === 404 || error.status === 503)) {
-      throw new Error(`"${name}" is not a position; ${error.message.replace(/^'[^']*' (is|neither)/, "it $1")}`);
+      const reason = error.message.replace(/^The service failed \(\d+\): /, "").replace(/^'[^']*' (is|neither)/, "it $1");
+      throw new Error(`"${name}" is not a position; ${reason}`);
     }
     throw error;
   }

@@ -414,12 +414,28 @@ export class ResultsView {
     if (notify) this.onSelect(index, this.rows[index]);
   }
 
-  /** Mark row ``index`` as the one under the pointer on the sky (null: none). */
+  /** Mark row ``index`` as the one under the pointer on the sky (null: none), scrolled into sight. */
   highlight(index) {
     if (index === this.hovered) return;
     this.tbody.querySelector("tr.hovered")?.classList.remove("hovered");
     this.hovered = index;
-    if (index !== null) this.tbody.querySelector(`tr[data-index="${index}"]`)?.classList.add("hovered");
+    if (index === null) return;
+    this.reveal(index);
+    this.tbody.querySelector(`tr[data-index="${index}"]`)?.classList.add("hovered");
+  }
+
+  /** Scroll the least that brings row ``index`` into sight (drawn at once). */
+  reveal(index) {
+    const k = this.order.indexOf(index);
+    if (k < 0) return;
+    const headHeight = this.thead.offsetHeight || ROW_HEIGHT;
+    const rowTop = k * this.rowHeight;
+    const top = this.scroller.scrollTop;
+    const height = this.scroller.clientHeight - headHeight;
+    if (rowTop < top) this.scroller.scrollTop = rowTop;
+    else if (rowTop + this.rowHeight > top + height) this.scroller.scrollTop = rowTop + this.rowHeight - height;
+    else return;
+    this.render();
   }
 
   /** Ctrl-C on the table copies the rows selected (by the pointer's text selection, else the

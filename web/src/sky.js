@@ -209,6 +209,8 @@ export class SkyView {
   goTo(ra, dec, fov) {
     this.aladin.gotoRaDec(ra, dec);
     if (fov) this.aladin.setFoV(fov);
+    const [r, d] = this.aladin.getRaDec();
+    this.container.dataset.view = `${r.toFixed(6)},${d.toFixed(6)},${this.aladin.getFov()[0].toPrecision(6)}`;
   }
 
   /** Centre on a circle {ra, dec, radius} and zoom so that it fills the view with a margin
@@ -336,6 +338,12 @@ export class SkyView {
       shown = this.catalog.getSources().length;
     }
     if (this.hovered !== null && !this.isShown(this.hovered)) this.hover(null);
+    const total = this.entries.length || this.markers.size;
+    const summary = this.legend.querySelector(".drawn");
+    if (summary && total) {
+      const what = this.entries.length ? `image footprint${total === 1 ? "" : "s"}` : `marker${total === 1 ? "" : "s"}`;
+      summary.textContent = shown === total ? `Drawn: ${total.toLocaleString("en")} ${what}` : `Drawn: ${shown.toLocaleString("en")} of ${total.toLocaleString("en")} ${what}`;
+    }
     this.container.dataset.shown = String(shown);
     this.aladin.view.requestRedraw();
   }

@@ -78,7 +78,9 @@ export class TablesBrowser {
       li.append(element("span", { class: "schema", title: schema.description || null }, schema.name));
       const ul = element("ul");
       for (const table of schema.tables) {
-        const button = element("button", { type: "button", "data-table": table.name, "aria-pressed": "false", title: table.description || null }, table.name);
+        // shown without its schema, which heads the list; named in full for screen readers and tests
+        const short = table.name.toLowerCase().startsWith(`${schema.name.toLowerCase()}.`) ? table.name.slice(schema.name.length + 1) : table.name;
+        const button = element("button", { type: "button", "data-table": table.name, "aria-pressed": "false", "aria-label": table.name, title: table.description || null }, short);
         button.addEventListener("click", () => this.choose(table.name));
         ul.append(element("li"));
         ul.lastChild.append(button);
