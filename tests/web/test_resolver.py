@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -56,13 +58,19 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # free again once closed: nothing listens there
 
 
+def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """The coroutine on an event loop of its own thread (a browser test's loop may be running in this one)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def test_nothing_listening_is_sesame_unreachable() -> None:
     sesame = Sesame(f"http://127.0.0.1:{closed_port()}/sesame", timeout=5)
     with pytest.raises(SesameUnreachable, match="could not be reached"):
-        asyncio.run(sesame.resolve("M 31"))
+        run(sesame.resolve("M 31"))
 
 
 def test_a_sesame_that_never_answers_times_out(silent_port: int) -> None:
     sesame = Sesame(f"http://127.0.0.1:{silent_port}/sesame", timeout=0.5)
     with pytest.raises(SesameUnreachable, match="did not answer within 0.5 seconds"):
-        asyncio.run(sesame.resolve("M 31"))
+        run(sesame.resolve("M 31"))

@@ -119,17 +119,20 @@ export function adqlCompletionSource(model) {
     }
     const wantsTable = previous && ((previous.kind === "name" && ["FROM", "JOIN"].includes(previous.upper)) || (previous.text === "," && clause === "FROM"));
     const options = [];
-    const schemaNames = new Set();
-    for (const t of tables) {
-      options.push({ label: t.name, type: "type", info: t.description || undefined, boost: wantsTable ? 40 : 5 });
-      if (t.name.includes(".")) schemaNames.add(t.name.split(".")[0]);
-    }
-    for (const schema of schemaNames) options.push({ label: schema, type: "namespace", boost: wantsTable ? 35 : 0 });
-    if (!wantsTable) {
+    if (wantsTable) {
+      const schemaNames = new Set();
+      for (const t of tables) {
+        options.push({ label: t.name, type: "type", info: t.description || undefined, boost: 40 });
+        if (t.name.includes(".")) schemaNames.add(t.name.split(".")[0]);
+      }
+      for (const schema of schemaNames) options.push({ label: schema, type: "namespace", boost: 35 });
+    } else {
+      // elsewhere, the tables of the FROM clause (to qualify a column), their columns, the functions
       const seen = new Set();
       for (const used of tablesInFrom(text, reserved)) {
         const table = findTable(tables, used.name);
         if (!table) continue;
+        if (!used.alias) options.push({ label: used.name, type: "type", info: table.description || undefined, boost: 5 });
         for (const column of table.columns) {
           if (seen.has(column.name.toLowerCase())) continue;
           seen.add(column.name.toLowerCase());

@@ -52,7 +52,9 @@ export class AdqlEditor {
           bracketMatching(),
           lintGutter(),
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-          autocompletion({ activateOnTyping: true, override: [adqlCompletionSource(model)] }),
+          // filterStrict: offered only what starts with the typed text (no fuzzy matches such as
+          // ivoa.obscore for "abs")
+          autocompletion({ activateOnTyping: true, filterStrict: true, override: [adqlCompletionSource(model)] }),
           keymap.of([
             { key: "Mod-Enter", run, preventDefault: true },
             ...completionKeymap,

@@ -139,6 +139,7 @@ function showAnswer(result, source) {
     const fitted = sky.fitToResults(); // the results and the search circle in view
     $("sky-fit").disabled = !fitted;
     sky.container.dataset.answer = String((sky.container.dataset.answer | 0) + 1);
+    performance.mark("answer-on-the-sky");
   });
 }
 
@@ -583,6 +584,7 @@ if (initial.search === "images" && initial.pos) searchImages();
 else if (initial.search === "cone" && initial.pos) searchCone();
 else if (initial.search === "adql" && initial.query) runQuery();
 document.body.dataset.ready = "true";
+performance.mark("portal-ready"); // bench/portal.py reads the marks
 window.addEventListener("unhandledrejection", (event) => {
   const error = event.reason;
   results.fail(error instanceof ServiceError ? error.message : `Something went wrong in the page: ${error?.message || error}`);

@@ -22,6 +22,7 @@ const ROW_HEIGHT = 28; // px, as in portal.css (tbody tr)
 const THUMBNAIL_ROW_HEIGHT = 46; // px, as in portal.css (table.thumbnails tbody tr)
 const OVERSCAN = 10;
 const THUMBNAIL = "__thumbnail";
+const HOVER_DWELL = 300; // ms the pointer rests on a footprint before its row is scrolled into sight
 
 function compare(a, b) {
   if (a === b) return 0;
@@ -414,14 +415,18 @@ export class ResultsView {
     if (notify) this.onSelect(index, this.rows[index]);
   }
 
-  /** Mark row ``index`` as the one under the pointer on the sky (null: none), scrolled into sight. */
+  /** Mark row ``index`` as the one under the pointer on the sky (null: none); if the pointer
+   * rests there, scroll it into sight (sweeping over the sky does not scroll the table). */
   highlight(index) {
     if (index === this.hovered) return;
     this.tbody.querySelector("tr.hovered")?.classList.remove("hovered");
     this.hovered = index;
+    clearTimeout(this.revealTimer);
     if (index === null) return;
-    this.reveal(index);
     this.tbody.querySelector(`tr[data-index="${index}"]`)?.classList.add("hovered");
+    this.revealTimer = setTimeout(() => {
+      if (this.hovered === index) this.reveal(index);
+    }, HOVER_DWELL);
   }
 
   /** Scroll the least that brings row ``index`` into sight (drawn at once). */

@@ -186,12 +186,19 @@ export class SkyView {
   setSurvey(id) {
     const survey = this.surveys.find((s) => (s.creator_did || s.hips_service_url) === id);
     if (!survey) {
-      this.aladin.removeImageLayer("base");
+      // Made transparent, not removed: Aladin Lite 3.8.2 names the base layer itself (so
+      // removeImageLayer("base") removed nothing), and with no base layer it would fetch its
+      // default survey from CDS.
+      this.aladin.getBaseImageLayer()?.setOpacity(0);
+      this.container.dataset.survey = "";
       return;
     }
     const formats = (survey.hips_tile_format || "").split(/\s+/);
     const options = { name: survey.obs_title || id, imgFormat: formats.includes("png") ? "png" : formats.includes("jpeg") ? "jpeg" : formats[0] };
-    this.aladin.setBaseImageLayer(this.A.HiPS(survey.hips_service_url, options));
+    const layer = this.A.HiPS(survey.hips_service_url, options);
+    this.aladin.setBaseImageLayer(layer);
+    layer.setOpacity(1); // Aladin keeps a survey's options: it may come back from "none" at 0
+    this.container.dataset.survey = id;
   }
 
   async loadMoc() {
@@ -390,7 +397,8 @@ export class SkyView {
       return;
     }
     const rows = this.rowsAt(event.ra, event.dec, event.x, event.y);
-    this.hover(rows.length ? rows[0] : null);
+    // the chosen footprint, when it is under the pointer, is the one pointed at
+    this.hover(rows.length ? (rows.includes(this.selected) ? this.selected : rows[0]) : null);
     this.showTooltip(rows.length ? { rows, x: event.x, y: event.y } : null);
   }
 
