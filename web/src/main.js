@@ -108,8 +108,8 @@ function describeRow(index) {
     return [value("obs_id"), band, date && `${date} UTC`].filter(Boolean).join(" · ");
   }
   const where = positionColumns(current.columns);
-  const first = current.columns.findIndex((c) => /meta\.id/.test(c.ucd || "")) ?? 0;
-  const name = row[first >= 0 ? first : 0];
+  const identifier = current.columns.findIndex((c) => /(^|;)meta\.id(;|$)/.test(c.ucd || ""));
+  const name = row[identifier >= 0 ? identifier : 0];
   const position = where.ra !== null ? `${Number(row[where.ra]).toFixed(5)} ${Number(row[where.dec]).toFixed(5)}` : "";
   return [name, position].filter((v) => v !== null && v !== "").join(" · ");
 }

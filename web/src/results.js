@@ -150,7 +150,7 @@ export class ResultsView {
       for (const field of ordered) field.defaultHidden = !first.includes(field);
     }
     if (view?.thumbnails && this.thumbnails) {
-      ordered.unshift({ key: THUMBNAIL, name: "preview", label: "Preview", thumbnail: true, column: { description: "The image's DataLink #preview" } });
+      ordered.unshift({ key: THUMBNAIL, name: "thumbnail", label: "Preview", thumbnail: true, column: { description: "The image's DataLink #preview" } });
     }
     return ordered;
   }
