@@ -1,8 +1,5 @@
 """``GET /``: the portal page; ``/portal/config.json``: what the page needs to know about this
 server (its URLs, limits, the ADQL vocabulary, which optional services it has);
-``/portal/resolve``: an object name's position (dalserver/web/resolver.py);
-``/portal/catalogues.json``: the catalogues a cone search can search; ``/portal/targets.json``:
-the names of the archive's targets;
 ``/portal/<file>``: the built assets, cached by browsers (a year for a URL carrying the file's
 hash, revalidated by ETag otherwise)."""
 
@@ -18,17 +15,15 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from adql.functions import SIGNATURES
 from adql.reserved import RESERVED_WORDS
 from adql.udf import USER_FUNCTIONS
-from dalserver.faults import ErrorStyle, NotFoundFault, TransientFault, UsageFault
-from dalserver.records.store import published_records
+from dalserver.faults import ErrorStyle, NotFoundFault
 from dalserver.routing import protocol_router
 from dalserver.services import services
 from dalserver.web.assets import Asset, asset, version
-from dalserver.web.resolver import ArchiveTargets, Sesame, SesameUnreachable, archive_answer, name_key
+from dalserver.web.lookup_routes import router as lookup_router
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Portal"])
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-MAX_TARGET_NAMES = 5000  # suggested to the name fields; every target resolves all the same
 REVALIDATE = "public, max-age=3600"
 
 
@@ -91,77 +86,8 @@ async def config(request: Request) -> JSONResponse:
     return JSONResponse(portal_config(request), headers={"Cache-Control": "no-cache"})
 
 
-def _archive_targets(request: Request) -> ArchiveTargets:
-    """This app's archive targets (one cache per app, made on first use)."""
-    state = request.app.state
-    targets = getattr(state, "portal_targets", None)
-    if targets is None:
-        targets = state.portal_targets = ArchiveTargets(services(request).pool)
-    return targets
-
-
-def _sesame(request: Request) -> Sesame | None:
-    settings = services(request).settings
-    if not settings.sesame_url:
-        return None
-    state = request.app.state
-    sesame = getattr(state, "portal_sesame", None)
-    if sesame is None:
-        sesame = state.portal_sesame = Sesame(settings.sesame_url, settings.sesame_timeout_seconds)
-    return sesame
-
-
-@router.get("/portal/resolve", summary="An object name's position: the archive's own targets, then CDS Sesame")
-async def resolve(request: Request, name: str = "") -> JSONResponse:
-    """``{name, ra, dec, resolver, detail, radius}`` (degrees, ICRS); ``resolver`` is ``archive``
-    or ``sesame``. 404 when no resolver knows the name, 503 when the archive does not and Sesame
-    cannot be asked."""
-    wanted = " ".join(name.split())
-    if not wanted:
-        raise UsageFault("give an object name, e.g. /portal/resolve?name=M31")
-    if len(wanted) > 200:
-        raise UsageFault("an object name is at most 200 characters long")
-    target = (await _archive_targets(request).get()).get(name_key(wanted))
-    if target is not None:
-        return JSONResponse(archive_answer(target).as_json(), headers={"Cache-Control": "no-cache"})
-    sesame = _sesame(request)
-    if sesame is None:
-        raise NotFoundFault(
-            f"{wanted!r} is not a target of this archive, and this server does not ask online "
-            "resolvers (DALSERVER_SESAME_URL is empty): give a position instead"
-        )
-    try:
-        found = await sesame.resolve(wanted)
-    except SesameUnreachable as exc:
-        raise TransientFault(
-            f"{wanted!r} is not a target of this archive, and the online resolver (CDS Sesame) is not "
-            f"reachable: {exc}. Give a position instead",
-            retry_after=60,
-        ) from None
-    if found is None:
-        raise NotFoundFault(f"{wanted!r} is neither a target of this archive nor a name CDS Sesame knows")
-    return JSONResponse(found.as_json(), headers={"Cache-Control": "no-cache"})
-
-
-@router.get("/portal/targets.json", summary="The names of the archive's targets (for a name field's suggestions)")
-async def targets(request: Request) -> JSONResponse:
-    found = await _archive_targets(request).get()
-    names = sorted((t.name for t in found.values()), key=str.casefold)[:MAX_TARGET_NAMES]
-    return JSONResponse(names, headers={"Cache-Control": "no-cache"})
-
-
-@router.get("/portal/catalogues.json", summary="The catalogues the portal's cone search form offers")
-async def catalogues(request: Request) -> JSONResponse:
-    """The published catalogues that have a position (the columns the ingest indexed), by name."""
-    state = (await published_records(request)).state
-    found = []
-    for key, row in sorted(state.resources.items()):
-        if not key.startswith("catalog:") or row.deleted or row.position is None:
-            continue
-        table = state.table(key.partition(":")[2])
-        if table is not None:
-            found.append({"name": table["name"], "ra": row.position[0], "dec": row.position[1]})
-    return JSONResponse(found, headers={"Cache-Control": "no-cache"})
+# before the catch-all of the assets below: /portal/resolve is a route, not a file
+router.include_router(lookup_router)
 
 
 @router.api_route("/portal/{name:path}", methods=["GET", "HEAD"], include_in_schema=False)

@@ -174,9 +174,10 @@ def test_the_cone_search_form_finds_a_catalogues_sources_around_a_name(
         # the same search as ADQL, in the editor
         page.get_by_role("tab", name="Catalogues").click()
         page.get_by_role("button", name="Edit as ADQL").click()
+        # the name is resolved again, then the query is put into the editor and its tab shown
+        page.wait_for_selector("#tab-adql[aria-selected=true]")
         query = page.get_by_label("ADQL query").inner_text()
         assert f"FROM {TABLE}" in query and "CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS'," in query
-        assert page.get_by_role("tab", name="ADQL").get_attribute("aria-selected") == "true"
         portal.expect_clean()
     with portal_at(browser, shots, link) as opened:
         wait_for_answer(opened.page)
