@@ -43,6 +43,8 @@ function element(tag, attributes = {}, text = null) {
   return node;
 }
 
+const FOCUSABLE = "a[href], button, input";
+
 export class ResultsView {
   constructor({ table, scroller, status, overflow, error, toggles, format, download, thumbnails, onSelect, onHover, onPreview, onChange, decorate, decorateHead }) {
     Object.assign(this, { table, scroller, status, overflow, error, toggles, format, download, thumbnails, onSelect, onHover, onPreview, onChange, decorate, decorateHead });
@@ -343,9 +345,17 @@ export class ResultsView {
       parts.push(tr);
     }
     if (last < this.order.length) parts.push(spacer(this.order.length - last));
-    const focused = this.tbody.contains(document.activeElement) ? document.activeElement.closest("tr")?.dataset.index : undefined;
+    // Focus stays where it was across a render: on the row, or on the same control inside it (the
+    // cart's tick, a link), so a render that a thumbnail's arrival starts does not steal it.
+    const active = this.tbody.contains(document.activeElement) ? document.activeElement : null;
+    const focusedRow = active?.closest("tr")?.dataset.index;
+    const controls = (tr) => [...tr.querySelectorAll(FOCUSABLE)];
+    const control = active && active.tagName !== "TR" ? controls(active.closest("tr")).indexOf(active) : -1;
     this.tbody.replaceChildren(...parts);
-    if (focused !== undefined) this.tbody.querySelector(`tr[data-index="${focused}"]`)?.focus({ preventScroll: true });
+    if (focusedRow !== undefined) {
+      const tr = this.tbody.querySelector(`tr[data-index="${focusedRow}"]`);
+      (tr && control >= 0 ? controls(tr)[control] : tr)?.focus({ preventScroll: true });
+    }
     if (missing.length) this.thumbnails.want(missing);
   }
 
