@@ -25,6 +25,7 @@ from dalserver.http.memory import use_frugal_allocators
 from dalserver.http.paths import TidyPaths
 from dalserver.http.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.moc import routes as moc_routes
+from dalserver.obscore.resolver import ArchiveTargets, Sesame
 from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.quicklook import routes as quicklook_routes
 from dalserver.records.store import RecordsCache
@@ -59,7 +60,8 @@ def build_services(settings: Settings, database_url: str) -> Services:
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
     values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)
     records = RecordsCache(pool, settings)
-    return Services(settings, health, pool, queries, catalog, runner, values, records)
+    sesame = Sesame(settings.sesame_url, settings.sesame_timeout_seconds) if settings.sesame_url else None
+    return Services(settings, health, pool, queries, catalog, runner, values, records, ArchiveTargets(pool), sesame)
 
 
 RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"  # set by `dalserver serve` for its workers

@@ -21,6 +21,7 @@ from dalserver.dali.params import FORM_MAX_BYTES, DALIParams
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
+from dalserver.obscore.resolver import ArchiveTargets, Sesame
 from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.records.store import RecordsCache
 from dalserver.settings import Settings
@@ -37,6 +38,8 @@ class Services:
     runner: JobRunner  # async jobs: the store, claims, runs (runner.store)
     obscore_values: ObsCoreValuesCache  # values listed in SIA's self-description
     records: RecordsCache  # the registry records, rebuilt from the database when stale
+    targets: ArchiveTargets  # the archive's targets by name, for the portal's name fields
+    sesame: Sesame | None  # the online name resolver the portal's look-ups ask (None: offline)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

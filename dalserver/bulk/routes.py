@@ -7,7 +7,7 @@ only published products, and answers a refusal with a DataLink-style error docum
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from anyio import to_thread
@@ -17,7 +17,6 @@ from starlette.concurrency import iterate_in_threadpool
 from zipstream import ZipStream
 
 from dalserver.bulk.archive import in_chunks, products_zip, readme
-from dalserver.bulk.cutouts import PlannedCutout, cutouts_zip, plan_cutouts
 from dalserver.bulk.lists import checksum_list, download_script, url_list
 from dalserver.bulk.selection import Selection, requested_ids, select_products
 from dalserver.dali.faults import ErrorStyle, UsageFault
@@ -28,6 +27,11 @@ from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.http.routing import AnswerResponse, protocol_router
 from dalserver.obscore.example_dataset import sample_dataset
 from dalserver.services import Services, ServicesDep
+
+if TYPE_CHECKING:
+    # The cutouts read FITS headers and WCS with astropy: loaded by the requests that cut, so
+    # that a worker that never cuts stays small.
+    from dalserver.bulk.cutouts import PlannedCutout
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["Bulk download"])
 _MAX_BODY = 4 << 20  # a POST of many IDs
@@ -116,6 +120,8 @@ async def _cutout_plans(params: DALIParams, selection: Selection) -> tuple[list[
     if region is None:
         return None
     shape, text = region
+    from dalserver.bulk.cutouts import plan_cutouts
+
     plans = await to_thread.run_sync(plan_cutouts, selection.products, shape)
     return plans, shape, text
 
@@ -245,6 +251,8 @@ async def cutouts(request: Request, svc: ServicesDep) -> Response:
         # As SODA (sec. 5.1): a valid request that selects no pixels has no content.
         return Response(status_code=204, headers={"X-Bulk-Reason": f"the region misses all {len(plans)} images"})
     _refuse_large_cutouts(plans, svc.settings.bulk_cutout_max_bytes)
+    from dalserver.bulk.cutouts import cutouts_zip
+
     stream = cutouts_zip(plans, shape, text)
     return _download(iter(stream), "application/zip", f"cutouts-{sum(1 for p in plans if p.box)}.zip", svc, None)
 

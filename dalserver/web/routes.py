@@ -19,6 +19,7 @@ from dalserver.dali.faults import ErrorStyle, NotFoundFault
 from dalserver.http.routing import protocol_router
 from dalserver.services import ServicesDep
 from dalserver.web.assets import Asset, asset, version
+from dalserver.web.lookup_routes import router as lookup_router
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Portal"])
 
@@ -66,6 +67,14 @@ class AdqlVocabulary:
 
 
 @dataclass(frozen=True)
+class Resolver:
+    """Where the page's name fields resolve a name, and which online resolver answers (None: offline)."""
+
+    online: str | None
+    url: str = "portal/resolve"
+
+
+@dataclass(frozen=True)
 class PortalConfig:
     """``/portal/config.json``: the server's limits and the page's resources, relative to the page."""
 
@@ -75,6 +84,7 @@ class PortalConfig:
     # the cart's downloads and when a synchronous query goes on as a job
     bulk_max_ids: int
     async_after_seconds: float
+    resolver: Resolver
     tables: str = "tap/tables"
     examples: str = "tap/examples"
     sia: str = "sia/query"
@@ -84,6 +94,8 @@ class PortalConfig:
     hipslist: str = "hips/hipslist"
     moc: str = "moc/all.json"
     quicklook: str = "quicklook/pixels"
+    catalogues: str = "portal/catalogues.json"
+    targets: str = "portal/targets.json"
     adql: AdqlVocabulary = field(default_factory=AdqlVocabulary)
 
 
@@ -96,8 +108,13 @@ async def config(svc: ServicesDep) -> JSONResponse:
         settings.maxrec_hard,
         settings.bulk_max_ids,
         settings.portal_async_after_seconds,
+        Resolver("CDS Sesame" if settings.sesame_url else None),
     )
     return JSONResponse(asdict(body), headers={"Cache-Control": "no-cache"})
+
+
+# before the catch-all of the assets below: /portal/resolve is a route, not a file
+router.include_router(lookup_router)
 
 
 @router.api_route("/portal/{name:path}", methods=["GET", "HEAD"], include_in_schema=False)
