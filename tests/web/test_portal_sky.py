@@ -257,7 +257,7 @@ def test_catalogue_markers_stay_apart_and_the_chosen_one_is_marked(portal: Guard
     page = portal.page
     page.get_by_role("tab", name="Catalogues").click()
     page.get_by_label("Catalogue", exact=True).select_option(sources)
-    page.get_by_label("Centre").fill("34.5 -5.0")
+    page.get_by_label("Centre", exact=True).fill("34.5 -5.0")
     page.get_by_label("Within").fill("0.2")
     page.get_by_role("button", name="Search catalogue").click()
     wait_for_answer(page)
