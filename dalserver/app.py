@@ -13,6 +13,8 @@ from fastapi_offline import FastAPIOffline
 
 from adql.parser import warm_up as warm_up_parser
 from dalserver import products
+from dalserver.access.gate import Access
+from dalserver.access.headers import AuthenticationHeaders
 from dalserver.bulk import routes as bulk_routes
 from dalserver.datalink import routes as datalink_routes
 from dalserver.db.arrow_pool import ArrowPool
@@ -55,11 +57,12 @@ def build_services(settings: Settings, database_url: str) -> Services:
 
     health.on_recovery(replace_dead_connections)
     catalog = CatalogCache(pool, settings.catalog_ttl_seconds, settings.public_url)
-    worker = async_jobs.tap_worker(catalog, queries, settings)
+    access = Access(pool, settings, catalog)
+    worker = async_jobs.tap_worker(access, queries, settings)
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
     values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)
     records = RecordsCache(pool, settings)
-    return Services(settings, health, pool, queries, catalog, runner, values, records)
+    return Services(settings, health, pool, queries, catalog, runner, values, records, access)
 
 
 RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"  # set by `dalserver serve` for its workers
@@ -115,6 +118,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     ):
         app.include_router(router)
     add_error_handlers(app)
+    app.add_middleware(AuthenticationHeaders, settings=settings)
     app.add_middleware(AnswerWhenTheDatabaseHangs)
     app.add_middleware(Compress, level=settings.gzip_level)
     app.add_middleware(TidyPaths)  # outermost: every route sees the tidied path

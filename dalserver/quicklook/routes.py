@@ -23,7 +23,7 @@ from dalserver.http.routing import protocol_router
 from dalserver.obscore.datasets import find_dataset
 from dalserver.obscore.example_dataset import sample_dataset
 from dalserver.quicklook.binning import Box, binned_header, block_means, overview_step
-from dalserver.services import ServicesDep
+from dalserver.services import IdentityDep, ServicesDep
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["Quick look"])
 OVERVIEW_SIDE = 1024  # the first picture's longest side, in binned pixels
@@ -90,13 +90,15 @@ def _binned_fits(path: object, params: DALIParams) -> bytes:
     openapi_extra=dali_get(PARAMETERS),
     responses=answers("a float32 FITS image with the WCS of its grid and QL* placement cards", ["application/fits"]),
 )
-async def pixels(request: Request, svc: ServicesDep) -> Response:
+async def pixels(request: Request, svc: ServicesDep, who: IdentityDep) -> Response:
     params = await DALIParams.from_request(request)
     did = params.get("ID")
     if did is None or not did.strip():
         raise UsageFault("missing required parameter ID (the image's publisher DID)")
-    dataset = await find_dataset(svc.pool, did, svc.settings.archive_root, svc.settings.public_url)
-    if dataset is None or not dataset.is_image or dataset.path is None:
+    dataset = await find_dataset(svc.pool, did, svc.settings.archive_root, svc.settings.public_url, who)
+    if dataset is None:
+        raise await svc.access.not_visible(who, f"{did} is not an image of this archive")
+    if not dataset.is_image or dataset.path is None:
         raise NotFoundFault(f"{did} is not an image of this archive")
     body = await to_thread.run_sync(_binned_fits, dataset.path, params)
     return Response(body, media_type="application/fits", headers={"Cache-Control": "private, max-age=300"})
