@@ -26,6 +26,7 @@ from dalserver.http.compression import Compress
 from dalserver.http.memory import use_frugal_allocators
 from dalserver.http.paths import TidyPaths
 from dalserver.http.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
+from dalserver.login import routes as login_routes
 from dalserver.moc import routes as moc_routes
 from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.quicklook import routes as quicklook_routes
@@ -114,6 +115,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         hips_routes.router,
         bulk_routes.router,
         quicklook_routes.router,
+        login_routes.router,
         web_routes.router,
     ):
         app.include_router(router)

@@ -25,13 +25,13 @@ from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.http.routing import protocol_router
 from dalserver.obscore.datasets import find_dataset, find_datasets
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
-from dalserver.services import DALIParamsReader, FormParams, IdentityDep, Services, ServicesDep, services
+from dalserver.services import DALIParamsReader, FormParams, IdentityDep, Services, ServicesDep, identity, services
 from dalserver.vosi.resources import vosi_routes
 from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["DataLink 1.1"])
 router.include_router(
-    vosi_routes("datalink", "DataLink", StandardID.DATALINK, "links", ErrorStyle.DAL_VOTABLE, services)
+    vosi_routes("datalink", "DataLink", StandardID.DATALINK, "links", ErrorStyle.DAL_VOTABLE, services, identity)
 )
 _MAX_BODY = 4 << 20  # a POST of many IDs
 links_params = DALIParamsReader(lambda _settings: _MAX_BODY)

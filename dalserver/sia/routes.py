@@ -21,7 +21,7 @@ from dalserver.obscore.discovery import ID_FIELD, discovery_extras
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
 from dalserver.obscore.values import ObsCoreValues
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.services import FormParams, IdentityDep, Services, ServicesDep, services
+from dalserver.services import FormParams, IdentityDep, Services, ServicesDep, identity, services
 from dalserver.sia.describe import self_descriptor
 from dalserver.sia.examples import sia_examples
 from dalserver.sia.parameters import PARAMETERS, SIAParameter
@@ -32,7 +32,9 @@ from ivoa.vocabulary import StandardID
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["SIA 2.0"])
 # SIA 2.0 sec. 2.3's example capability: the query resource's URL as a base, interface version 2.0.
 router.include_router(
-    vosi_routes("sia", "SIA", StandardID.SIA2, "query", ErrorStyle.DAL_VOTABLE, services, version="2.0", use="base")
+    vosi_routes(
+        "sia", "SIA", StandardID.SIA2, "query", ErrorStyle.DAL_VOTABLE, services, identity, version="2.0", use="base"
+    )
 )
 
 

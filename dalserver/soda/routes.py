@@ -21,13 +21,15 @@ from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.http.routing import protocol_router
 from dalserver.obscore.datasets import Dataset, find_dataset
 from dalserver.obscore.example_dataset import circle_text, examples_response, sample_dataset
-from dalserver.services import FormParams, IdentityDep, Services, ServicesDep, services
+from dalserver.services import FormParams, IdentityDep, Services, ServicesDep, identity, services
 from dalserver.soda.examples import soda_examples
 from dalserver.vosi.resources import vosi_routes
 from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.SODA_TEXT, tags=["SODA 1.0"])
-router.include_router(vosi_routes("soda", "SODA", StandardID.SODA_SYNC, "sync", ErrorStyle.SODA_TEXT, services))
+router.include_router(
+    vosi_routes("soda", "SODA", StandardID.SODA_SYNC, "sync", ErrorStyle.SODA_TEXT, services, identity)
+)
 _SPATIAL = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
 _UNSUPPORTED = ("TIME", "POL", "MOC")
 SODA_PARAMETERS = (

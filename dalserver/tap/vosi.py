@@ -23,15 +23,25 @@ from schemas.tableset import Tableset, TapSchema, TapTable
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
 
-@router.get("/tap/availability", summary="VOSI availability", responses=xml_answer("VOSI availability"))
+@router.api_route(
+    "/tap/availability", methods=["GET", "HEAD"], summary="VOSI availability", responses=xml_answer("VOSI availability")
+)
 async def availability(svc: ServicesDep) -> Response:
     return await availability_response(svc)
 
 
-@router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)", responses=xml_answer("VOSI capabilities"))
-async def capabilities(svc: ServicesDep) -> Response:
+@router.api_route(
+    "/tap/capabilities",
+    methods=["GET", "HEAD"],
+    summary="VOSI capabilities (TAPRegExt)",
+    responses=xml_answer("VOSI capabilities"),
+)
+async def capabilities(svc: ServicesDep, who: IdentityDep) -> Response:
+    """Anybody's (AuthVO sec. 4.1), GET and HEAD; it says who the caller is (X-VO-Authenticated)
+    and, to anonymous callers once the archive has accounts, how to log in."""
     settings = svc.settings
-    body = documents.tap_capabilities(settings.public_url, FORMATS, tap_limits(settings))
+    secured = await svc.access.enabled.get()
+    body = documents.tap_capabilities(settings.public_url, FORMATS, tap_limits(settings), secured)
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 
