@@ -64,8 +64,20 @@ def _source(table: TableMeta) -> str:
     return table.sql_name or f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
 
 
-def _tap_schema_listing(table: TableMeta, hidden: frozenset[str]) -> str | None:
-    """TAP_SCHEMA's ``table`` without the rows that describe a hidden table (None: not a listing)."""
+def _hidden_schemas(catalog: Catalog, hidden: frozenset[str]) -> frozenset[str]:
+    """The schemas every table of which is hidden: their names say something too."""
+    shown = {t.schema.lower() for t in catalog.tables if t.qualified_name.lower() not in hidden}
+    return frozenset(t.schema.lower() for t in catalog.tables) - shown
+
+
+def _tap_schema_listing(table: TableMeta, hidden: frozenset[str], schemas: frozenset[str]) -> str | None:
+    """TAP_SCHEMA's ``table`` without the rows that describe a hidden table or a schema of hidden
+    tables only (None: not a listing)."""
+    if table.name.lower() == "schemas":
+        if not schemas:
+            return None
+        names = ", ".join(quote_string(s) for s in sorted(schemas))
+        return f"(SELECT * FROM {_source(table)} AS listed WHERE lower(listed.schema_name) NOT IN ({names}))"
     names = ", ".join(quote_string(t) for t in sorted(hidden))
     if table.name.lower() == "key_columns":
         keys = f"{quote_ident(table.schema)}.{quote_ident('keys')}"
@@ -82,6 +94,7 @@ def catalog_for(catalog: Catalog, who: Identity, restricted: Mapping[str, str]) 
     """``catalog`` as ``who`` sees it: ObsCore filtered row by row, the tables of other groups gone,
     and TAP_SCHEMA silent about them."""
     hidden = hidden_tables(who, restricted)
+    schemas = _hidden_schemas(catalog, hidden)
     tables = []
     for table in catalog.tables:
         if table.qualified_name.lower() in hidden:
@@ -90,7 +103,7 @@ def catalog_for(catalog: Catalog, who: Identity, restricted: Mapping[str, str]) 
         if key == OBSCORE:
             table = replace(table, sql_name=visible_obscore_sql(_source(table), who))
         elif key[0] == "tap_schema" and hidden:
-            listing = _tap_schema_listing(table, hidden)
+            listing = _tap_schema_listing(table, hidden, schemas)
             if listing is not None:
                 table = replace(table, sql_name=listing)
         tables.append(table)
@@ -110,5 +123,6 @@ def tableset_for(tableset: Tableset, who: Identity, restricted: Mapping[str, str
             for t in schema.tables
             if t.name.lower() not in hidden
         )
-        schemas.append(replace(schema, tables=tables))
+        if tables or not schema.tables:  # a schema of hidden tables only is not listed
+            schemas.append(replace(schema, tables=tables))
     return Tableset(tuple(schemas))
