@@ -63,9 +63,11 @@ def availability(available: bool, note: str, up_since: datetime) -> bytes:
     return _serialise(root)
 
 
-def vosi_capabilities(root: etree._Element, service_url: str, tables: bool = False) -> None:
+def vosi_capabilities(root: etree._Element, service_url: str, tables: bool = False, secured: bool = False) -> None:
     """The capabilities of the VOSI endpoints under ``service_url`` (``tables`` too if it has one),
-    as /capabilities and the registry records list them."""
+    as /capabilities and the registry records list them. ``secured``: the tables, which show a
+    group's tables to its members, list the security methods (capabilities and availability are
+    anybody's)."""
     for standard, path in VOSI_ENDPOINTS:
         if path == "tables" and not tables:
             continue
@@ -73,6 +75,8 @@ def vosi_capabilities(root: etree._Element, service_url: str, tables: bool = Fal
         iface = _sub(cap, "interface")
         _xsi_type(iface, "vs:ParamHTTP")
         _sub(iface, "accessURL", f"{service_url}/{path}", use="full")
+        if secured and path == "tables":
+            security_methods(iface)
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ def tap_capabilities(
     _sub(limit, "hard", str(limits.maxrec_hard), unit="row")
     upload = _sub(tap, "uploadLimit")
     _sub(upload, "hard", str(limits.upload_bytes), unit="byte")
-    vosi_capabilities(root, f"{base_url}/tap", tables=True)
+    vosi_capabilities(root, f"{base_url}/tap", tables=True, secured=secured)
     _examples_capability(root, f"{base_url}/tap/examples")
     return _serialise(root)
 
