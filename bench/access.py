@@ -53,7 +53,8 @@ def plan(conn: psycopg.Connection, sql: str) -> str:
 
 def rls_plan(conn: psycopg.Connection, sql_unfiltered: str) -> str:
     """The plan of the unfiltered query under a policy with the granted user's condition."""
-    with conn.transaction():
+    found = ""
+    with conn.transaction() as undone:
         conn.execute("DROP ROLE IF EXISTS bench_rls")
         conn.execute("CREATE ROLE bench_rls")
         conn.execute("GRANT USAGE ON SCHEMA ivoa, dalserver TO bench_rls")
@@ -65,7 +66,7 @@ def rls_plan(conn: psycopg.Connection, sql_unfiltered: str) -> str:
         )
         conn.execute("SET LOCAL ROLE bench_rls")
         found = plan(conn, sql_unfiltered)
-        conn.rollback()  # the policy, the role and the setting go
+        raise psycopg.Rollback(undone)  # the policy, the role and the setting go
     return found
 
 

@@ -238,3 +238,19 @@ def test_no_answer_offers_credentials_to_every_origin(proprietary: ProprietaryAr
             answer.headers.get("access-control-allow-origin") == "*"
             and answer.headers.get("access-control-allow-credentials") == "true"
         )
+
+
+def test_the_nightly_release_command_brings_data_rights_and_coverage_up_to_date(proprietary: ProprietaryArchive) -> None:
+    with psycopg.connect(proprietary.archive.url, autocommit=True) as conn:
+        conn.execute("UPDATE ivoa.obscore SET data_rights = 'stale' WHERE obs_publisher_did = %s", (proprietary.canary,))
+    done = proprietary.command("release", "--no-hips")
+    assert "1 rows changed data_rights" in done.stdout
+    with psycopg.connect(proprietary.archive.url) as conn:
+        stored = conn.execute(
+            "SELECT data_rights FROM ivoa.obscore WHERE obs_publisher_did = %s", (proprietary.canary,)
+        ).fetchone()
+        counted = conn.execute(
+            "SELECT row_count FROM registry.resource_state WHERE resource_key = 'collection:Subaru/Suprime-Cam'"
+        ).fetchone()
+    assert stored == ("proprietary",)
+    assert counted == (proprietary.public,)  # the collection's coverage counts its public rows only
