@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import psycopg
 from anyio import to_thread
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
@@ -62,6 +63,14 @@ class Access:
         self.failures = FailedLogins()
         self._proved: dict[str, tuple[float, Identity | _Refusal]] = {}
 
+    async def accounts_exist(self) -> bool:
+        """Whether the archive has accounts (so clients are told how to log in). While the
+        database cannot say, yes: capabilities and availability answer all the same."""
+        try:
+            return await self.enabled.get()
+        except (psycopg.Error, DALIError):
+            return True
+
     # --- what an identity sees ----------------------------------------------------------------
     async def catalog(self, who: Identity) -> Catalog:
         """The published tables as ``who`` reads them (dalserver.access.visibility)."""
@@ -79,7 +88,7 @@ class Access:
         """The answer for a dataset or file ``who`` cannot see, whether it exists or not (so the
         answer tells nothing of what exists): 401 asking an anonymous caller to log in once the
         archive has accounts, 404 otherwise."""
-        if not who.authenticated and await self.enabled.get():
+        if not who.authenticated and await self.accounts_exist():
             return NotAuthenticated(f"{message}, or it is not public yet: log in to see proprietary data")
         return NotFoundFault(message)
 
@@ -87,7 +96,7 @@ class Access:
     async def identify(self, request: Request) -> Identity:
         """The caller of ``request``; 401 for a credential that proves nothing. Noted in the
         request's state for the response headers (dalserver.access.headers)."""
-        request.state.auth_enabled = await self.enabled.get()
+        request.state.auth_enabled = await self.accounts_exist()
         authorization = request.headers.get("authorization")
         cookie = request.cookies.get(SESSION_COOKIE)
         if authorization:

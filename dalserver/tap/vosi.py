@@ -40,7 +40,7 @@ async def capabilities(svc: ServicesDep, who: IdentityDep) -> Response:
     """Anybody's (AuthVO sec. 4.1), GET and HEAD; it says who the caller is (X-VO-Authenticated)
     and, to anonymous callers once the archive has accounts, how to log in."""
     settings = svc.settings
-    secured = await svc.access.enabled.get()
+    secured = await svc.access.accounts_exist()
     body = documents.tap_capabilities(settings.public_url, FORMATS, tap_limits(settings), secured)
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 

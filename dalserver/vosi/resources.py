@@ -97,7 +97,7 @@ def vosi_routes(
     async def capabilities(svc: ServiceState = app_services, who: Identity = caller) -> Response:
         base = f"{svc.settings.public_url}/{service}"
         capability = documents.Capability(standard_id, f"{base}/{resource}", **interface)
-        secured = await svc.access.enabled.get()
+        secured = await svc.access.accounts_exist()
         document = documents.service_capabilities(base, [capability], examples=True, secured=secured)
         return Response(document, media_type=documents.XML_MEDIA_TYPE)
 

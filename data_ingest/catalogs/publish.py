@@ -58,7 +58,9 @@ class Sidecar:
             columns = {c["name"]: c for c in columns}
         position = data.get("position")
         access = data.get("access") or {}
-        if not isinstance(access, dict) or set(access) - {"group"} or not str(access.get("group", "")).strip():
+        if access and (
+            not isinstance(access, dict) or set(access) - {"group"} or not str(access.get("group", "")).strip()
+        ):
             raise CatalogError(
                 f"{path}: access: expected a mapping with the one key group: (the group that may see it)"
             )

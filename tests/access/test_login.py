@@ -240,9 +240,13 @@ def test_no_answer_offers_credentials_to_every_origin(proprietary: ProprietaryAr
         )
 
 
-def test_the_nightly_release_command_brings_data_rights_and_coverage_up_to_date(proprietary: ProprietaryArchive) -> None:
+def test_the_nightly_release_command_brings_data_rights_and_coverage_up_to_date(
+    proprietary: ProprietaryArchive,
+) -> None:
     with psycopg.connect(proprietary.archive.url, autocommit=True) as conn:
-        conn.execute("UPDATE ivoa.obscore SET data_rights = 'stale' WHERE obs_publisher_did = %s", (proprietary.canary,))
+        conn.execute(
+            "UPDATE ivoa.obscore SET data_rights = 'stale' WHERE obs_publisher_did = %s", (proprietary.canary,)
+        )
     done = proprietary.command("release", "--no-hips")
     assert "1 rows changed data_rights" in done.stdout
     with psycopg.connect(proprietary.archive.url) as conn:
