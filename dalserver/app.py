@@ -13,6 +13,8 @@ from fastapi_offline import FastAPIOffline
 
 from adql.parser import warm_up as warm_up_parser
 from dalserver import products
+from dalserver.access.gate import Access
+from dalserver.access.headers import AuthenticationHeaders
 from dalserver.bulk import routes as bulk_routes
 from dalserver.datalink import routes as datalink_routes
 from dalserver.db.arrow_pool import ArrowPool
@@ -24,6 +26,7 @@ from dalserver.http.compression import Compress
 from dalserver.http.memory import use_frugal_allocators
 from dalserver.http.paths import TidyPaths
 from dalserver.http.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
+from dalserver.login import routes as login_routes
 from dalserver.moc import routes as moc_routes
 from dalserver.obscore.resolver import ArchiveTargets, Sesame
 from dalserver.obscore.values import ObsCoreValuesCache
@@ -56,12 +59,15 @@ def build_services(settings: Settings, database_url: str) -> Services:
 
     health.on_recovery(replace_dead_connections)
     catalog = CatalogCache(pool, settings.catalog_ttl_seconds, settings.public_url)
-    worker = async_jobs.tap_worker(catalog, queries, settings)
+    access = Access(pool, settings, catalog)
+    worker = async_jobs.tap_worker(access, queries, settings)
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
     values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)
     records = RecordsCache(pool, settings)
     sesame = Sesame(settings.sesame_url, settings.sesame_timeout_seconds) if settings.sesame_url else None
-    return Services(settings, health, pool, queries, catalog, runner, values, records, ArchiveTargets(pool), sesame)
+    return Services(
+        settings, health, pool, queries, catalog, runner, values, records, ArchiveTargets(pool), sesame, access
+    )
 
 
 RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"  # set by `dalserver serve` for its workers
@@ -113,10 +119,12 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         hips_routes.router,
         bulk_routes.router,
         quicklook_routes.router,
+        login_routes.router,
         web_routes.router,
     ):
         app.include_router(router)
     add_error_handlers(app)
+    app.add_middleware(AuthenticationHeaders, settings=settings)
     app.add_middleware(AnswerWhenTheDatabaseHangs)
     app.add_middleware(Compress, level=settings.gzip_level)
     app.add_middleware(TidyPaths)  # outermost: every route sees the tidied path

@@ -7,12 +7,13 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
 
-from dalserver import crawl_commands
+from dalserver import access_commands, crawl_commands
 from dalserver.command_archive import command_settings
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import ArchiveNotFound, database_url, managed_cluster
@@ -22,6 +23,7 @@ from dalserver.settings import Settings
 
 if TYPE_CHECKING:
     from data_ingest.fits_images import ArchiveContext
+    from data_ingest.release_policy import ReleaseOverride
     from data_ingest.retract import Retracted
     from hips_build.run import RunReport
 
@@ -45,6 +47,7 @@ def _ingest(
     progress: bool = True,
     allow_skips: bool = False,
     allow_empty: bool = False,
+    release: ReleaseOverride | None = None,
 ) -> int:
     """Ingest the images under ``paths``: 0 when every FITS file found went in (or skips are
     allowed), 1 when one was skipped or none was found (unless ``allow_empty``), 2 when an
@@ -68,6 +71,7 @@ def _ingest(
             progress=progress,
             warn=lambda msg: _say(f"skipped: {msg}"),
             profiles=profiles,
+            release=release,
         )
     if report.ingested:
         _refresh_registry(settings, url)
@@ -277,6 +281,7 @@ def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
             progress=not args.quiet,
             allow_skips=args.allow_skips,
             allow_empty=args.prune,  # pruning may leave a folder with nothing to ingest
+            release=_release_override(args),
         )
         if paths
         else 0
@@ -288,6 +293,48 @@ def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
         # knows when the ingests of a night are done.
         print("the HiPS surveys do not show these images yet: run dalserver hips build (it redoes only their tiles)")
     return code
+
+
+def _release_override(args: argparse.Namespace) -> ReleaseOverride | None:
+    from data_ingest.release_policy import ReleaseOverride
+
+    if args.release_date is None and args.proposal is None:
+        return None
+    return ReleaseOverride(args.release_date, args.proposal)
+
+
+def _release_date(text: str) -> datetime:
+    """--release-date: an ISO 8601 date or time (UTC unless it says), or now."""
+    if text.strip().lower() == "now":
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date such as 2027-03-31 (or now)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_release(settings: Settings, args: argparse.Namespace) -> int:
+    """What is built for everybody follows the release dates that passed: run it nightly."""
+    from archive_io.hips_store import published_surveys
+    from archive_io.registry_state import record_collections
+    from archive_io.release import REFRESH_DATA_RIGHTS
+
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)
+    with psycopg.connect(url) as conn, conn.transaction():
+        rights = conn.execute(REFRESH_DATA_RIGHTS).rowcount
+        collections = [c for (c,) in conn.execute("SELECT DISTINCT obs_collection FROM ivoa.obscore").fetchall()]
+        changed = record_collections(conn, collections)
+    print(
+        f"{rights} rows changed data_rights; coverage of {len(collections)} collections {'changed' if changed else 'unchanged'}"
+    )
+    _refresh_registry(settings, url)
+    if published_surveys(settings.hips_root) and not args.no_hips:
+        report = _build_hips(settings, url)
+        if not any(r.status in ("built", "updated", "up to date") for r in report.results):
+            return 1
+    return 0
 
 
 def _prune(settings: Settings, url: str, paths: list[Path], progress: bool) -> None:
@@ -454,6 +501,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     images.add_argument("--quiet", action="store_true", help="no progress bar")
     images.add_argument(
+        "--release-date",
+        type=_release_date,
+        help="when these images become public (ISO 8601, UTC; or now), whatever their instrument profile says",
+    )
+    images.add_argument("--proposal", help="the proposal_id of these images, whatever their headers say")
+    images.add_argument(
         "--allow-skips",
         action="store_true",
         help="exit status 0 even when files were skipped (each is still listed, saying why)",
@@ -532,6 +585,14 @@ def build_parser() -> argparse.ArgumentParser:
     hips_list = hips_sub.add_parser("list", help="the published surveys")
     hips_list.set_defaults(func=cmd_hips_list)
     crawl_commands.add_parser(sub)
+    access_commands.add_parsers(sub)
+    release = sub.add_parser(
+        "release",
+        help="make what is built for everybody follow the release dates that passed: data_rights, coverage maps, "
+        "registry records, HiPS surveys (run it nightly)",
+    )
+    release.add_argument("--no-hips", action="store_true", help="leave the HiPS surveys as they are")
+    release.set_defaults(func=cmd_release)
     sample = sub.add_parser("sample", help="write the synthetic Suprime-Cam sample")
     sample.add_argument("directory", nargs="?")
     sample.set_defaults(func=cmd_sample)

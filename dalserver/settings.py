@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # seconds goes on as an async job (listed under Jobs, not lost on a reload)
     portal_async_after_seconds: float = 5.0
 
+    # Proprietary data (docs/operators-guide/access.md): users, tokens, login sessions
+    session_hours: float = 12.0  # a login session (POST /login, the portal's form) lasts this long
+    auth_cache_seconds: float = 5.0  # what a credential proved is reused this long: a revocation takes effect within it
+
     # The registry: resource records, OAI-PMH, RegTAP, Simple Cone Search
     registry_file: Path | None = None  # the operator's publisher/contact/subjects; default: <home>/registry.yaml
     oai_page_size: int = 100  # records per OAI-PMH ListRecords/ListIdentifiers answer (then a resumption token)

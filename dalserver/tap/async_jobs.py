@@ -10,16 +10,17 @@ from pathlib import Path
 from anyio import to_thread
 from fastapi.responses import Response
 
+from dalserver.access.gate import Access
+from dalserver.access.identity import ANONYMOUS, Identity
 from dalserver.dali.faults import ErrorStyle, UsageFault
 from dalserver.dali.params import DALIParams
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.errors import QueryCancelled, QueryTimeout
-from dalserver.db.metadata import CatalogCache
 from dalserver.formats import votable
 from dalserver.http.routing import protocol_router
 from dalserver.obscore.discovery import result_extras
 from dalserver.pipeline import Limits, QueryRun, ResultWriter
-from dalserver.services import ServicesDep
+from dalserver.services import ServicesDep, identity
 from dalserver.settings import Settings
 from dalserver.tap.parameters import TAP_PARAMETERS
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
@@ -44,7 +45,18 @@ class TapJobs:
         return Response(body, media_type=votable.MEDIA_TYPE)
 
 
-def tap_worker(catalog: CatalogCache, queries: ArrowPool, settings: Settings) -> JobWorker:
+async def owner_identity(access: Access, job: Job) -> Identity:
+    """Who a job runs as: its owner with their rights as they are now (a grant given or taken
+    back while the job waited counts), anonymous for a job created anonymously."""
+    if job.owner_id is None:
+        return ANONYMOUS
+    who = await access.identity_of(job.owner_id)
+    if who is None:
+        raise UsageFault(f"the account of the job's owner {job.owner_id!r} is disabled or gone; the job was not run")
+    return who
+
+
+def tap_worker(access: Access, queries: ArrowPool, settings: Settings) -> JobWorker:
     """The function the job runner calls for each TAP job: query in, result file out."""
 
     async def run(context: JobContext) -> list[Result]:
@@ -52,7 +64,8 @@ def tap_worker(catalog: CatalogCache, queries: ArrowPool, settings: Settings) ->
         params = DALIParams(job.parameters)
         files = {part: directory / name for part, name in job.uploads.items()}
         uploads = await read_uploads(params, files, directory, settings)
-        tap = prepare_query(params, await catalog.get(), settings, uploads)
+        catalog = await access.catalog(await owner_identity(access, job))
+        tap = prepare_query(params, catalog, settings, uploads)
         seconds = job.execution_duration or settings.async_execution_max_seconds
         writer = ResultWriter(tap.fmt, result_extras(tap.query.columns, settings.public_url))
         run = QueryRun(tap.query, writer, queries, Limits(seconds, settings.fetch_batch_bytes))
@@ -107,4 +120,4 @@ async def tap_runner(svc: ServicesDep) -> JobRunner:
 
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP async (UWS 1.1)"])
-install_job_routes(router, "/tap/async", tap_runner, TapJobs(), parameters=TAP_PARAMETERS)
+install_job_routes(router, "/tap/async", tap_runner, TapJobs(), identity, parameters=TAP_PARAMETERS)

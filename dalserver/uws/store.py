@@ -65,14 +65,16 @@ class JobStore:
         execution_duration: int,
         destruction: datetime,
         queue: bool,
+        owner: str | None = None,
     ) -> Job:
         row = await self._one(
-            "INSERT INTO uws.job (job_id, run_id, phase, creation_time, queued_at, execution_duration, destruction, "
-            "parameters, uploads, results, attempts) "
-            "VALUES (%s, %s, %s, now(), CASE WHEN %s THEN now() END, %s, %s, %s, %s, '[]', 0) RETURNING *",
+            "INSERT INTO uws.job (job_id, run_id, owner_id, phase, creation_time, queued_at, execution_duration, "
+            "destruction, parameters, uploads, results, attempts) "
+            "VALUES (%s, %s, %s, %s, now(), CASE WHEN %s THEN now() END, %s, %s, %s, %s, '[]', 0) RETURNING *",
             (
                 job_id,
                 run_id,
+                owner,
                 QUEUED if queue else PENDING,
                 queue,
                 execution_duration,
@@ -89,9 +91,12 @@ class JobStore:
         row = await self._one("SELECT * FROM uws.job WHERE job_id = %s", (job_id,))
         return Job.from_row(row) if row else None
 
-    async def find(self, phases: list[str], after: datetime | None, last: int | None) -> list[Job]:
-        where: list[str] = ["true"]
-        args: list[Any] = []
+    async def find(
+        self, phases: list[str], after: datetime | None, last: int | None, owner: str | None = None
+    ) -> list[Job]:
+        """The jobs of ``owner`` (None: those created anonymously) in the phases given."""
+        where: list[str] = ["owner_id IS NOT DISTINCT FROM %s"]
+        args: list[Any] = [owner]
         if phases:
             where.append("phase = ANY(%s)")
             args.append(phases)

@@ -13,6 +13,8 @@ from typing import Protocol
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from dalserver.access.gate import Access
+from dalserver.access.identity import Identity
 from dalserver.dali.faults import ErrorStyle
 from dalserver.db.health import DatabaseHealth
 from dalserver.http.openapi import xml_answer
@@ -32,6 +34,9 @@ class ServiceState(Protocol):
 
     @property
     def started(self) -> datetime: ...
+
+    @property
+    def access(self) -> Access: ...
 
 
 def tap_limits(settings: Settings) -> documents.TapLimits:
@@ -69,27 +74,38 @@ def vosi_routes(
     resource: str,
     style: ErrorStyle,
     services: Callable[..., Awaitable[ServiceState]],
+    identity: Callable[..., Awaitable[Identity]],
     **interface: str,
 ) -> APIRouter:
     """``/<service>/capabilities`` (the service's one standard capability at ``/<service>/<resource>``,
-    then VOSI's, then its DALI examples) and ``/<service>/availability``; ``interface``: version,
-    use of its accessURL; ``style``: the service's error documents; ``services``: the dependency
-    that gives the app's services. Every such service has ``/<service>/examples``."""
+    then VOSI's, then its DALI examples) and ``/<service>/availability``, both on GET and HEAD
+    (AuthVO sec. 4.1: clients probe with HEAD for the challenges); ``interface``: version, use of
+    its accessURL; ``style``: the service's error documents; ``services``, ``identity``: the
+    dependencies that give the app's services and the caller (capabilities answer anybody, and
+    say to whom: X-VO-Authenticated). Every such service has ``/<service>/examples``."""
     router = protocol_router(style)
-    # A default, not an annotation: the dependency is this call's argument.
+    # Defaults, not annotations: the dependencies are this call's arguments.
     app_services = Depends(services)
+    caller = Depends(identity)
 
-    @router.get(
-        f"/{service}/capabilities", summary=f"{label} VOSI capabilities", responses=xml_answer("VOSI capabilities")
+    @router.api_route(
+        f"/{service}/capabilities",
+        methods=["GET", "HEAD"],
+        summary=f"{label} VOSI capabilities",
+        responses=xml_answer("VOSI capabilities"),
     )
-    async def capabilities(svc: ServiceState = app_services) -> Response:
+    async def capabilities(svc: ServiceState = app_services, who: Identity = caller) -> Response:
         base = f"{svc.settings.public_url}/{service}"
         capability = documents.Capability(standard_id, f"{base}/{resource}", **interface)
-        document = documents.service_capabilities(base, [capability], examples=True)
+        secured = await svc.access.accounts_exist()
+        document = documents.service_capabilities(base, [capability], examples=True, secured=secured)
         return Response(document, media_type=documents.XML_MEDIA_TYPE)
 
-    @router.get(
-        f"/{service}/availability", summary=f"{label} VOSI availability", responses=xml_answer("VOSI availability")
+    @router.api_route(
+        f"/{service}/availability",
+        methods=["GET", "HEAD"],
+        summary=f"{label} VOSI availability",
+        responses=xml_answer("VOSI availability"),
     )
     async def availability(svc: ServiceState = app_services) -> Response:
         return await availability_response(svc)

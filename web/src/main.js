@@ -16,6 +16,7 @@ import { readState, skyParam, writeState } from "./state.js";
 import { TablesBrowser, parseTableset } from "./tables.js";
 import { AsyncJob, runSync, syncUrl } from "./tap.js";
 import { Cart } from "./cart.js";
+import { Account } from "./account.js";
 import { showSnippets } from "./interop.js";
 import { JobList, syncOrSwitch } from "./jobs.js";
 import { SampLink } from "./samp.js";
@@ -27,6 +28,7 @@ const $ = (id) => document.getElementById(id);
 
 const config = await (await request(serviceUrl("portal/config.json"))).json();
 const initial = readState();
+new Account(document.getElementById("account"));
 
 // ------------------------------------------------------------------ tabs (WAI-ARIA tabs pattern)
 const tabs = [...document.querySelectorAll('[role="tab"]')];
