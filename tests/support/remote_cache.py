@@ -85,7 +85,9 @@ def remote_rows() -> list[RemoteRow]:
             datalink = source is DATALINK_SOURCE
             url = f"https://{host}/{'datalink?ID=' if datalink else 'files/'}{obs_id}{'' if datalink else '.fits'}"
             preview = f"https://{host}/previews/{obs_id}.png" if datalink else None
-            rows.append(RemoteRow(source, f"ivo://{host}/obs?{obs_id}", obs_id, facility, instrument, ra, dec, url, preview))
+            rows.append(
+                RemoteRow(source, f"ivo://{host}/obs?{obs_id}", obs_id, facility, instrument, ra, dec, url, preview)
+            )
     return rows
 
 

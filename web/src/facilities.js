@@ -92,12 +92,15 @@ export class FacilitiesPanel {
     container.hidden = true;
   }
 
-  frame(regionText) {
+  frame(regionText, { searchable = true } = {}) {
     const heading = element("h3", { id: "facilities-heading" }, "Other facilities");
-    const where = element("p", { class: "hint", id: "facilities-region" }, regionText ? `In the sky cells (0.9°) that ${regionText} touches` : "");
-    const button = element("button", { type: "button", id: "facilities-use-view" }, "Search the sky in view");
-    button.addEventListener("click", () => this.onUseView());
-    this.container.replaceChildren(heading, where, button);
+    const where = element("p", { class: "hint", id: "facilities-region" }, regionText ? `Datasets in the sky cells (0.9° wide) touched by ${regionText}` : "");
+    this.container.replaceChildren(heading, where);
+    if (searchable) {
+      const button = element("button", { type: "button", id: "facilities-use-view" }, "Search the sky in view");
+      button.addEventListener("click", () => this.onUseView());
+      this.container.append(button);
+    }
     this.container.hidden = false;
   }
 
@@ -134,19 +137,24 @@ export class FacilitiesPanel {
 
   /** Nothing crawled yet: not an error, and the operator's way to change it. */
   showEmpty() {
-    this.frame("");
+    this.frame("", { searchable: false });
     const note = element("div", { class: "facilities-empty", role: "status" });
-    note.append(
-      element("p", {}, "No other archive has been crawled yet, so there is nothing to show here."),
-      element("p", {}, "An operator fills this cache by harvesting a registry (dalserver registry harvest URL) or adding services (dalserver crawl add URL), then running "),
+    const how = element("p", {}, "An operator fills this cache by harvesting a registry (");
+    how.append(
+      element("code", {}, "dalserver registry harvest URL"),
+      ") or adding services (",
+      element("code", {}, "dalserver crawl add URL"),
+      "), then running ",
+      element("code", { class: "crawl-run" }, "dalserver crawl run"),
+      ".",
     );
-    note.lastChild.append(element("code", {}, "dalserver crawl run"), ".");
+    note.append(element("p", {}, "No other archive has been crawled yet, so there is nothing to show here."), how);
     this.container.append(note);
   }
 
   /** This archive keeps no cache of other archives (no vo.remote_obscore published). */
   showUnavailable() {
-    this.frame("");
+    this.frame("", { searchable: false });
     this.container.append(element("p", { role: "status" }, "This archive does not publish a cache of other archives (vo.remote_obscore and vo.remote_coverage are not in its tables)."));
   }
 
