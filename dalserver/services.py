@@ -1,5 +1,6 @@
 """What request handlers share, built complete in one place (``dalserver.app``): settings, the
-connection pools, the catalogue cache, the job runner and the ObsCore values."""
+connection pools (and the standbys users' queries go to), the catalogue cache, the job runner
+and the ObsCore values."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from datetime import UTC, datetime
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
-from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
+from dalserver.db.replicas import QueryRouter
 from dalserver.obscore_values import ObsCoreValuesCache
 from dalserver.settings import Settings
 from dalserver.uws.runner import JobRunner
@@ -22,7 +23,7 @@ class Services:
     settings: Settings
     health: DatabaseHealth  # whether the database answers, without asking it
     pool: AsyncConnectionPool  # metadata, availability, job store
-    queries: ArrowPool  # users' queries, read as Arrow batches
+    queries: QueryRouter  # users' queries, read as Arrow batches: the primary's, or a standby's
     catalog: CatalogCache
     runner: JobRunner  # async jobs: the store, claims, runs (runner.store)
     obscore_values: ObsCoreValuesCache  # values listed in SIA's self-description

@@ -32,13 +32,16 @@ def tap_limits(settings: Settings) -> documents.TapLimits:
 
 async def availability_response(svc: Services) -> Response:
     """Available while the database answers (as its health probe last found); the note says why
-    not otherwise, and since when. No request to the database: availability is asked often."""
+    not otherwise, and since when, and a note per standby says how it does. No request to the
+    database: availability is asked often."""
     health = svc.health
     if health.up:
         ok, note = True, "the service is accepting queries"
     else:
         ok, note = False, f"the database is not available since {health.since:%Y-%m-%dT%H:%M:%SZ}: {health.reason}"
-    return Response(documents.availability(ok, note, svc.started), media_type=documents.XML_MEDIA_TYPE)
+    # Each standby users' queries may go to: in use or not, why, and how far behind the primary.
+    notes = [note, *svc.queries.notes()]
+    return Response(documents.availability(ok, notes, svc.started), media_type=documents.XML_MEDIA_TYPE)
 
 
 def vosi_routes(
