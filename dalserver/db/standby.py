@@ -71,7 +71,7 @@ class LocalStandby(LocalCluster):
             self.slot,
             "--checkpoint=fast",  # at once, rather than at the primary's next checkpoint
         )
-        self.configure(feedback=feedback)
+        self.configure(hot_standby_feedback=feedback)
         self.start()
 
     def configure(self, **settings: bool | str | int) -> None:
