@@ -39,6 +39,7 @@ from dalserver.db.health import DatabaseHealth
 log = logging.getLogger(__name__)
 
 PRIMARY = "primary"
+FIRST_PROBE_SECONDS = 3.0  # the longest a server's start waits for its standbys' first answers
 # A numeric position (bytes since the start of the write-ahead log), which pg_lsn is not in Python.
 _FLUSHED = "SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn"
 _REPLAYED = (
@@ -89,10 +90,12 @@ class PrimaryPositions:
         """How long the primary has held something the standby at ``replayed`` has not replayed
         (0 when it has all of it): since the primary was first seen beyond that position."""
         now = time.monotonic() if now is None else now
-        for seen, position in self._seen:
-            if position > replayed:
-                return max(0.0, now - seen)
-        return 0.0
+        first_beyond = None
+        for seen, position in reversed(self._seen):  # newest first: a standby caught up stops at once
+            if position <= replayed:
+                break
+            first_beyond = seen
+        return 0.0 if first_beyond is None else max(0.0, now - first_beyond)
 
 
 class PrimaryHealth(DatabaseHealth):
@@ -120,6 +123,7 @@ class StandbyHealth(DatabaseHealth):
         self.what = f"standby {name}"
         self.in_recovery = True
         self.replayed = 0
+        self.probed = asyncio.Event()  # its first probe answered: until then it is not used
 
     def observe(self, row: tuple[object, ...] | None) -> None:
         if row is None:
@@ -127,6 +131,7 @@ class StandbyHealth(DatabaseHealth):
         self.in_recovery = bool(row[0])
         if row[1] is not None:
             self.replayed = int(row[1])  # type: ignore[call-overload]  # numeric from PostgreSQL
+        self.probed.set()
 
 
 @dataclass
@@ -177,6 +182,8 @@ class QueryRouter:
         if not health.up:
             note = f"down since {health.since:%Y-%m-%dT%H:%M:%SZ}: {health.reason}"
             return StandbyState(False, note, lag_seconds, lag_bytes)
+        if not health.probed.is_set():
+            return StandbyState(False, "not used until its first probe answers", lag_seconds, lag_bytes)
         if not health.in_recovery:
             note = "not a standby any more (promoted?): it no longer follows this primary, and is not used"
             return StandbyState(False, note, lag_seconds, lag_bytes)
@@ -225,6 +232,11 @@ class QueryRouter:
             metrics.server_known(standby.name, standby.address, "standby")
             standby.health.on_recovery(_flusher(standby.queries))
             await standby.health.start()
+        # The first queries go to the standbys, not to the primary while their probes are under way.
+        first = [asyncio.ensure_future(s.health.probed.wait()) for s in self.standbys]
+        await asyncio.wait(first, timeout=FIRST_PROBE_SECONDS)
+        for waiting in first:
+            waiting.cancel()
         self._watch = asyncio.create_task(self._watch_loop(), name="standby-watch")
 
     async def _watch_loop(self) -> None:
