@@ -54,7 +54,7 @@ def build_services(settings: Settings, database_url: str) -> Services:
     pool = make_pool(database_url, settings.pool_max_size, health)
     primary = ArrowPool(database_url, settings.pool_max_size, health)
     standbys = standbys_from_urls(replica_urls, settings.pool_max_size)
-    queries = QueryRouter(primary, standbys, positions, settings.replica_max_lag_seconds)
+    queries = QueryRouter(primary, standbys, positions, settings.replica_max_lag_seconds, primary_lookups=pool)
 
     async def replace_dead_connections() -> None:
         primary.flush()

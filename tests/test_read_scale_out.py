@@ -88,6 +88,20 @@ def _sia(base: str) -> bytes:
     return response.content.replace(base.encode(), b"BASE")
 
 
+def _datalink(base: str, did: str) -> bytes:
+    """A DataLink {links} answer, with the server's own URL written as BASE."""
+    response = httpx.get(f"{base}/datalink/links", params={"ID": did}, timeout=60)
+    assert response.status_code == 200 and b"#this" in response.content
+    return response.content.replace(base.encode(), b"BASE")
+
+
+def _a_did(replicated: ReplicatedArchive) -> str:
+    with psycopg.connect(replicated.primary_url) as conn:
+        row = conn.execute("SELECT obs_publisher_did FROM ivoa.obscore ORDER BY obs_publisher_did LIMIT 1").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 def _upload_rows(replicated: ReplicatedArchive, count: int = 10_000) -> bytes:
     """``count`` positions 1 arcsec off catalogue stars, as a BINARY2 VOTable."""
     with psycopg.connect(replicated.primary_url) as conn:
@@ -141,6 +155,7 @@ def plain(replicated: ReplicatedArchive, upload: bytes) -> dict[str, object]:
     server = _server(replicated, replicated.home / "plain.log")
     try:
         answers: dict[str, object] = dict(_answers(server.base, upload))
+        answers["datalink"] = _datalink(server.base, _a_did(replicated))
         answers["example"] = _example(server.base)
     finally:
         stop_server(server)
@@ -177,7 +192,7 @@ def _xact_commits(url: str) -> int:
 
 
 # --- the same answers, from the standbys -------------------------------------------------------
-def test_cone_queries_on_standbys_are_byte_identical_spread_over_both_and_never_on_the_primary(
+def test_queries_and_datalink_on_standbys_are_byte_identical_spread_over_both_and_never_on_the_primary(
     replicated: ReplicatedArchive, scaled: RunningServer, plain: dict[str, object], upload: bytes
 ) -> None:
     before = {s.name: _xact_commits(replicated.standby_url(s)) for s in replicated.standbys}
@@ -185,6 +200,7 @@ def test_cone_queries_on_standbys_are_byte_identical_spread_over_both_and_never_
         **{f"cone {ra} {dec}": _cone(scaled.base, ra, dec).content for ra, dec in CONES},
         **{f"scs {ra} {dec}": _scs(scaled.base, ra, dec).content for ra, dec in CONES[:10]},
         "sia": _sia(scaled.base),
+        "datalink": _datalink(scaled.base, _a_did(replicated)),
     }
     for key, body in answers.items():
         assert body == plain[key], key  # geometry too: the standbys' sessions output degrees
@@ -192,6 +208,12 @@ def test_cone_queries_on_standbys_are_byte_identical_spread_over_both_and_never_
     one, two = metric(scaled.base, QUERIES, server="replica1"), metric(scaled.base, QUERIES, server="replica2")
     assert one + two >= 51 and one > 0 and two > 0, (one, two)
     assert metric(scaled.base, QUERIES, server="primary") == 0
+    assert metric(scaled.base, "dalserver_lookups_total", server="primary") == 0  # DataLink's too
+    assert (
+        metric(scaled.base, "dalserver_lookups_total", server="replica1")
+        + metric(scaled.base, "dalserver_lookups_total", server="replica2")
+        == 1
+    )
     assert query_sessions(replicated.primary_url) == 0  # no query session of any server on the primary
     after = {s.name: _xact_commits(replicated.standby_url(s)) for s in replicated.standbys}
     assert sum(after.values()) - sum(before.values()) >= 51  # the standbys' own count

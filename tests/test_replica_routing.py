@@ -3,8 +3,9 @@ state as their probes would leave it, the primary's positions as its probe recor
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pyarrow as pa
 import pydantic
@@ -12,6 +13,7 @@ import pytest
 
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.errors import RecoveryConflict, database_fault
+from dalserver.db.pool import GuardedPool
 from dalserver.db.replicas import (
     PrimaryPositions,
     QueryRouter,
@@ -156,3 +158,23 @@ def test_upload_columns_become_array_text_postgresql_reads_back_exactly() -> Non
     assert array_text(pa.array([1_500_000], pa.timestamp("us"))) == "{1970-01-01 00:00:01.500000}"
     assert array_text(pa.chunked_array([[1], [2]], pa.int16())) == "{1,2}"
     assert array_text(pa.array([], pa.float64())) == "{}"
+
+
+def _look(answer: dict[str, int]) -> Callable[[object], Awaitable[tuple[object, dict[str, int]]]]:
+    async def look(pool: object) -> tuple[object, dict[str, int]]:
+        return pool, answer
+
+    return look
+
+
+def test_look_ups_go_to_a_standby_and_to_the_primary_for_what_it_does_not_know() -> None:
+    router, standbys, _ = _router()
+    router.primary_lookups = GuardedPool("postgresql://u@db1/archive", 2)
+    pool, _ = asyncio.run(router.look_up(_look({"a": 1}), lambda found: "a" in found[1]))
+    assert pool in [s.lookups for s in standbys]
+    pool, _ = asyncio.run(router.look_up(_look({}), lambda found: "a" in found[1]))  # not on the standby
+    assert pool is router.primary_lookups
+    for standby in standbys:
+        standby.health.lost("gone")
+    pool, _ = asyncio.run(router.look_up(_look({"a": 1}), lambda found: True))
+    assert pool is router.primary_lookups

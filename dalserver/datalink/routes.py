@@ -73,7 +73,11 @@ async def links(request: Request) -> StreamingResponse:
     limit = svc.settings.datalink_max_ids
     answered = given[:limit]
     base = svc.settings.public_url
-    datasets = await find_datasets(svc.pool, answered, svc.settings.archive_root, base)
+    # On a standby when there are some (DALSERVER_REPLICA_URLS); an ID it does not know is asked of the primary.
+    wanted = {i.lower() for i in answered}
+    datasets = await svc.queries.look_up(
+        lambda pool: find_datasets(pool, answered, svc.settings.archive_root, base), lambda found: wanted <= set(found)
+    )
     rows, cutouts = await to_thread.run_sync(answer, base, answered, datasets, svc.settings.preview_max_pixels)
     descriptors = [_self_description(base), *(resource_xml(d) for d in cutouts)]
     maxrec = len(rows)

@@ -21,6 +21,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 @dataclass(frozen=True)
 class _Metrics:
     queries: Any
+    lookups: Any
     moved: Any
     up: Any
     in_use: Any
@@ -37,6 +38,11 @@ def _metrics() -> _Metrics:
         queries=Counter(
             "dalserver_queries",
             "Users' queries (TAP, SIA, cone search) run, by the database server that ran them",
+            ["server"],
+        ),
+        lookups=Counter(
+            "dalserver_lookups",
+            "Look-ups of datasets by ID (DataLink), by the database server that answered them",
             ["server"],
         ),
         moved=Counter(
@@ -80,6 +86,10 @@ def _metrics() -> _Metrics:
 
 def query_ran(server: str) -> None:
     _metrics().queries.labels(server).inc()
+
+
+def lookup_ran(server: str) -> None:
+    _metrics().lookups.labels(server).inc()
 
 
 def query_moved(server: str, reason: str) -> None:

@@ -12,7 +12,8 @@ turn), among those that may answer for the archive as this server knows it:
 - it is at most ``max_lag`` seconds behind the primary: how long the oldest change it has not
   replayed yet has been on the primary, from the primary's positions the primary's probe records.
 
-With none of them fit, the primary answers. A standby that fails a query before its first row
+With none of them fit, the primary answers. DataLink's look-ups of datasets by ID go the same way
+(``look_up``), and to the primary as well for an ID the standby does not know. A standby that fails a query before its first row
 (lost, refusing connections) is reported down at once and the query goes elsewhere
 (dalserver.db.query), so losing one costs the queries it was streaming, no more; it is used again
 as soon as its probe answers.
@@ -28,15 +29,20 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from itertools import count
+from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from dalserver.db import metrics
 from dalserver.db.arrow_pool import ArrowPool
+from dalserver.db.errors import DatabaseUnavailable, primary_message
 from dalserver.db.health import DatabaseHealth
+from dalserver.db.pool import GuardedPool
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PRIMARY = "primary"
 FIRST_PROBE_SECONDS = 3.0  # the longest a server's start waits for its standbys' first answers
@@ -140,6 +146,7 @@ class Standby:
     address: str  # host and port, for people (no password)
     queries: ArrowPool
     health: StandbyHealth
+    lookups: GuardedPool  # small look-ups by key (DataLink's datasets)
 
 
 @dataclass(frozen=True)
@@ -155,8 +162,16 @@ class StandbyState:
 class QueryRouter:
     """Chooses the server for each user's query (``choose``; the ``QueryServers`` of dalserver.db.query)."""
 
-    def __init__(self, primary: ArrowPool, standbys: Sequence[Standby], positions: PrimaryPositions, max_lag: float):
+    def __init__(
+        self,
+        primary: ArrowPool,
+        standbys: Sequence[Standby],
+        positions: PrimaryPositions,
+        max_lag: float,
+        primary_lookups: AsyncConnectionPool | None = None,
+    ):
         self.primary = primary
+        self.primary_lookups = primary_lookups
         self.standbys = list(standbys)
         self.positions = positions
         self.max_lag = max_lag
@@ -173,6 +188,26 @@ class QueryRouter:
         fewest = min(pool.busy for pool in fit)
         least_busy = [pool for pool in fit if pool.busy == fewest]
         return least_busy[next(self._turn) % len(least_busy)]
+
+    async def look_up(self, look: Callable[[AsyncConnectionPool], Awaitable[T]], complete: Callable[[T], bool]) -> T:
+        """``look`` (a small read by key) on a fit standby's connections, or the primary's. An
+        answer that is not ``complete`` (an ID the standby does not know: not published, or
+        published since it last replayed) or a standby that fails is asked of the primary."""
+        assert self.primary_lookups is not None, "a router for look-ups is given the primary's pool"
+        fit = [s for s in self.standbys if self.state(s).usable]
+        if fit:
+            standby = fit[next(self._turn) % len(fit)]
+            try:
+                found = await look(standby.lookups)
+            except (DatabaseUnavailable, psycopg.OperationalError) as exc:
+                standby.health.lost(primary_message(exc))
+                metrics.query_moved(standby.name, "unavailable")
+            else:
+                metrics.lookup_ran(standby.name)
+                if complete(found):
+                    return found
+        metrics.lookup_ran(PRIMARY)
+        return await look(self.primary_lookups)
 
     def state(self, standby: Standby) -> StandbyState:
         health = standby.health
@@ -230,8 +265,9 @@ class QueryRouter:
             return  # the primary answers everything, as without a router
         for standby in self.standbys:
             metrics.server_known(standby.name, standby.address, "standby")
-            standby.health.on_recovery(_flusher(standby.queries))
+            standby.health.on_recovery(_flusher(standby.queries, standby.lookups))
             await standby.health.start()
+            await standby.lookups.open(wait=False)  # a standby down at start is tried again when used
         # The first queries go to the standbys, not to the primary while their probes are under way.
         first = [asyncio.ensure_future(s.health.probed.wait()) for s in self.standbys]
         await asyncio.wait(first, timeout=FIRST_PROBE_SECONDS)
@@ -252,6 +288,7 @@ class QueryRouter:
         for standby in self.standbys:
             await standby.health.stop()
             await standby.queries.close()
+            await standby.lookups.close()
 
 
 class CatalogueFloor:
@@ -275,9 +312,11 @@ class CatalogueFloor:
             self.router.require(int(row[0]))
 
 
-def _flusher(pool: ArrowPool) -> Callable[[], Awaitable[None]]:
+def _flusher(pool: ArrowPool, lookups: GuardedPool) -> Callable[[], Awaitable[None]]:
     async def flush() -> None:
-        pool.flush()  # its idle connections died with the server that came back
+        # Their idle connections died with the server that came back.
+        pool.flush()
+        await lookups.check()
 
     return flush
 
@@ -288,5 +327,5 @@ def standbys_from_urls(urls: Sequence[str], pool_size: int) -> list[Standby]:
         name = f"replica{index}"
         health = StandbyHealth(url, name)
         pool = ArrowPool(url, pool_size, health, name=name, standby=True)
-        standbys.append(Standby(name, server_address(url), pool, health))
+        standbys.append(Standby(name, server_address(url), pool, health, GuardedPool(url, pool_size, health)))
     return standbys
