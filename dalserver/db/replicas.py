@@ -46,6 +46,7 @@ T = TypeVar("T")
 
 PRIMARY = "primary"
 FIRST_PROBE_SECONDS = 3.0  # the longest a server's start waits for its standbys' first answers
+SETTLE_SECONDS = 0.2  # the longest a changed catalogue waits for the standbys' news
 # A numeric position (bytes since the start of the write-ahead log), which pg_lsn is not in Python.
 _FLUSHED = "SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn"
 _REPLAYED = (
@@ -130,6 +131,7 @@ class StandbyHealth(DatabaseHealth):
         self.in_recovery = True
         self.replayed = 0
         self.probed = asyncio.Event()  # its first probe answered: until then it is not used
+        self.answered = asyncio.Event()  # set by every answer of its probe
 
     def observe(self, row: tuple[object, ...] | None) -> None:
         if row is None:
@@ -138,6 +140,7 @@ class StandbyHealth(DatabaseHealth):
         if row[1] is not None:
             self.replayed = int(row[1])  # type: ignore[call-overload]  # numeric from PostgreSQL
         self.probed.set()
+        self.answered.set()
 
 
 @dataclass
@@ -157,6 +160,7 @@ class StandbyState:
     note: str  # for /availability and the log
     lag_seconds: float
     lag_bytes: int
+    waits_for_catalogue: bool = False
 
 
 class QueryRouter:
@@ -178,6 +182,7 @@ class QueryRouter:
         self.floor = 0  # the position every standby must have replayed (the catalogue's last change)
         self._turn = count()
         self._usable: dict[str, bool] = {}
+        self._waited: dict[str, bool] = {}
         self._watch: asyncio.Task[None] | None = None
 
     # --- choosing ---------------------------------------------------------------------------
@@ -224,7 +229,7 @@ class QueryRouter:
             return StandbyState(False, note, lag_seconds, lag_bytes)
         if health.replayed < self.floor:
             note = f"not used until it has replayed the catalogue's last change; {behind}"
-            return StandbyState(False, note, lag_seconds, lag_bytes)
+            return StandbyState(False, note, lag_seconds, lag_bytes, waits_for_catalogue=True)
         if lag_seconds > self.max_lag:
             note = f"not used: {behind}, more than DALSERVER_REPLICA_MAX_LAG_SECONDS ({self.max_lag:g} s)"
             return StandbyState(False, note, lag_seconds, lag_bytes)
@@ -237,6 +242,20 @@ class QueryRouter:
             self.floor = position
             for standby in self.standbys:
                 standby.health.probe_soon()
+
+    async def settle(self, timeout: float = SETTLE_SECONDS) -> None:
+        """Wait (at most ``timeout``) for the standbys behind the floor, as last probed, to be
+        probed again: one that replayed the change meanwhile (usually within milliseconds) is
+        used at once, rather than the primary until its next probe."""
+        behind = [s.health for s in self.standbys if s.health.up and s.health.replayed < self.floor]
+        for health in behind:
+            health.answered.clear()
+            health.probe_soon()
+        if behind:
+            waiting = [asyncio.ensure_future(h.answered.wait()) for h in behind]
+            await asyncio.wait(waiting, timeout=timeout)
+            for future in waiting:
+                future.cancel()
 
     # --- what the operator sees -------------------------------------------------------------
     def notes(self) -> list[str]:
@@ -251,11 +270,14 @@ class QueryRouter:
             metrics.standby_lag(standby.name, state.lag_seconds, state.lag_bytes)
             before = self._usable.get(standby.name)
             if before is not None and before != state.usable:
+                # Waiting for the catalogue's last change is the normal course of an ingest: info.
+                level = logging.INFO if state.waits_for_catalogue or self._waited.get(standby.name) else logging.WARNING
                 if state.usable:
-                    log.warning("standby %s (%s) answers queries again", standby.name, standby.address)
+                    log.log(level, "standby %s (%s) answers queries again", standby.name, standby.address)
                 else:
-                    log.warning("standby %s (%s) %s", standby.name, standby.address, state.note)
+                    log.log(level, "standby %s (%s) %s", standby.name, standby.address, state.note)
             self._usable[standby.name] = state.usable
+            self._waited[standby.name] = state.waits_for_catalogue
         metrics.server_state(PRIMARY, self.primary.health is None or self.primary.health.up, True)
 
     # --- life cycle -------------------------------------------------------------------------
@@ -310,6 +332,7 @@ class CatalogueFloor:
         self._last = schemas
         if row is not None and row[0] is not None:
             self.router.require(int(row[0]))
+            await self.router.settle()
 
 
 def _flusher(pool: ArrowPool, lookups: GuardedPool) -> Callable[[], Awaitable[None]]:
