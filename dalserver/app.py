@@ -15,7 +15,6 @@ from fastapi_offline import FastAPIOffline
 from adql.parser import warm_up as warm_up_parser
 from dalserver import products
 from dalserver.bulk import routes as bulk_routes
-from dalserver.compression import Compress
 from dalserver.datalink import routes as datalink_routes
 from dalserver.db import metrics
 from dalserver.db.arrow_pool import ArrowPool
@@ -24,13 +23,16 @@ from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
 from dalserver.db.replicas import CatalogueFloor, PrimaryHealth, PrimaryPositions, QueryRouter, standbys_from_urls
 from dalserver.hips import routes as hips_routes
-from dalserver.memory import use_frugal_allocators
+from dalserver.http.compression import Compress
+from dalserver.http.memory import use_frugal_allocators
+from dalserver.http.paths import TidyPaths
+from dalserver.http.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.moc import routes as moc_routes
-from dalserver.obscore_values import ObsCoreValuesCache
-from dalserver.paths import TidyPaths
+from dalserver.obscore.resolver import ArchiveTargets, Sesame
+from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.quicklook import routes as quicklook_routes
+from dalserver.records.store import RecordsCache
 from dalserver.registry import routes as registry_routes
-from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.scs import routes as scs_routes
 from dalserver.services import Services
 from dalserver.settings import Settings
@@ -66,7 +68,9 @@ def build_services(settings: Settings, database_url: str) -> Services:
     worker = async_jobs.tap_worker(catalog, queries, primary, settings)
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
     values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)
-    return Services(settings, health, pool, queries, catalog, runner, values)
+    records = RecordsCache(pool, settings)
+    sesame = Sesame(settings.sesame_url, settings.sesame_timeout_seconds) if settings.sesame_url else None
+    return Services(settings, health, pool, queries, catalog, runner, values, records, ArchiveTargets(pool), sesame)
 
 
 RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"  # set by `dalserver serve` for its workers

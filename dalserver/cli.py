@@ -134,7 +134,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from dalserver.app import RESOLVED_URL_VARIABLE
-    from dalserver.serving import serve
+    from dalserver.http.serving import serve
 
     # The workers, and the registry refresh below, are new processes that read their settings
     # from the environment: every setting this command holds (the demo's too) goes there.

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from adql.catalog import ColumnMeta
+from dalserver.dali.faults import DALIError, FatalFault
 from dalserver.db.query import QueryServers, QueryStream, SessionSetup
-from dalserver.faults import DALIError, FatalFault
 from dalserver.formats.registry import OutputFormat
 from dalserver.formats.votable import VOTableExtras
-from dalserver.memory import LARGE_ANSWER_BYTES, release_freed_memory
+from dalserver.http.memory import LARGE_ANSWER_BYTES, release_freed_memory
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     registry_schema_dir: Path | None = None  # IVOA XSDs for checking harvested records; default: python3-gavo's copies
     # HiPS surveys: written by `dalserver hips build`, served under /hips
     hips_dir: Path | None = None  # default: <home>/hips
+    # The portal's name resolver: the archive's own targets, then CDS Sesame through this server
+    # (plain-text output); empty: never online (an air-gapped site)
+    sesame_url: str = "https://cds.unistra.fr/cgi-bin/nph-sesame/-oI/SNV"
+    sesame_timeout_seconds: float = 5.0
 
     # The VO crawler (dalserver crawl): how it treats other archives (vo_crawl/config.py says more)
     crawl_file: Path | None = None  # the operator's include/exclude lists; default: <home>/crawl.yaml

@@ -107,6 +107,7 @@ def archive(request: pytest.FixtureRequest) -> Iterator[Archive]:
         "DALSERVER_UPLOAD_URL_FETCH": "true",  # as the demo serves (TAP's mandatory upload-http)
         "DALSERVER_JOB_POLL_SECONDS": "0.5",
         "DALSERVER_WORKERS": "1",  # one process per test server: its pid is the one that serves
+        "DALSERVER_SESAME_URL": "",  # the portal's name resolver never goes online from a test
     }
     sample = settings.archive_root / "suprimecam"
     subprocess.run([sys.executable, "-m", "dalserver", "sample", str(sample)], env=env, check=True, capture_output=True)

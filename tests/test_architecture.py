@@ -4,6 +4,8 @@ command line only, never by anything a server worker loads."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -32,7 +34,7 @@ def test_the_offline_contract_names_every_offline_package_and_the_servers_root()
     (offline,) = [c for c in CONFIG["contracts"] if c.get("id") == "offline"]
     assert offline["type"] == "forbidden" and not offline.get("allow_indirect_imports")
     assert set(offline["forbidden_modules"]) == OFFLINE
-    assert offline["source_modules"] == ["dalserver.serving", "dalserver.app"]
+    assert offline["source_modules"] == ["dalserver.http.serving", "dalserver.app"]
 
 
 def test_the_contract_covers_the_server_modules_that_used_to_import_offline_packages() -> None:
@@ -60,3 +62,14 @@ def test_offline_work_is_imported_by_the_command_line_or_modules_only_it_imports
     assert "dalserver.cli" in importers
     for importer in importers - {"dalserver.cli"}:
         assert graph.find_downstream_modules(importer) <= {"dalserver.cli", "dalserver.__main__"}, importer
+
+
+# Libraries a request loads when it needs them (a cutout, a preview, a quick look, a MOC): a worker
+# that has served nothing else must not carry them (tests/tap/test_streaming.py measures the RSS).
+LOADED_ON_DEMAND = ("astropy", "scipy", "PIL", "mocpy", "cdshealpix", "pyarrow.dataset", "prov", "reproject")
+
+
+def test_a_workers_app_loads_no_science_library_until_a_request_needs_one() -> None:
+    code = f"import sys, dalserver.app; print(' '.join(m for m in {LOADED_ON_DEMAND!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == [], f"importing the app loads {done.stdout.strip()}: import them where they are used"

@@ -13,11 +13,11 @@ from astropy.coordinates import SkyCoord
 from lxml import etree
 
 from adql import to_postgres
-from dalserver.dali_examples import Example, examples_document
-from dalserver.dali_values import parse_circle, parse_polygon, parse_pos
+from dalserver.dali.examples import Example, examples_document
+from dalserver.dali.values import parse_circle, parse_polygon, parse_pos
 from dalserver.datalink.examples import datalink_examples
-from dalserver.example_dataset import Sample, triangle_text
 from dalserver.formats.registry import find_format
+from dalserver.obscore.example_dataset import Sample, triangle_text
 from dalserver.sia.examples import sia_examples
 from dalserver.sia.query import build_query, obscore_table
 from dalserver.soda.examples import soda_examples

@@ -17,7 +17,7 @@ from zipstream import ZIP_STORED, ZipStream
 
 from archive_io.image_hdu import NoImageHDU, image_hdu
 from dalserver.bulk.selection import Product
-from dalserver.dali_values import Shape
+from dalserver.dali.values import Shape
 from dalserver.soda.cutout import PixelBox, UnsupportedData, cutouts, pixel_box, write_cutouts
 
 _FITS_BLOCK = 2880

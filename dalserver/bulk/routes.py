@@ -7,7 +7,7 @@ only published products, and answers a refusal with a DataLink-style error docum
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from anyio import to_thread
@@ -17,17 +17,21 @@ from starlette.concurrency import iterate_in_threadpool
 from zipstream import ZipStream
 
 from dalserver.bulk.archive import in_chunks, products_zip, readme
-from dalserver.bulk.cutouts import PlannedCutout, cutouts_zip, plan_cutouts
 from dalserver.bulk.lists import checksum_list, download_script, url_list
 from dalserver.bulk.selection import Selection, requested_ids, select_products
-from dalserver.dali_values import Shape, parse_circle, parse_polygon, parse_pos
-from dalserver.example_dataset import sample_dataset
-from dalserver.faults import ErrorStyle, UsageFault
-from dalserver.landing import landing_page
-from dalserver.openapi import ApiParam, answers, dali_get, dali_post
-from dalserver.params import DALIParams
-from dalserver.routing import AnswerResponse, protocol_router
-from dalserver.services import Services, services
+from dalserver.dali.faults import ErrorStyle, UsageFault
+from dalserver.dali.params import DALIParams
+from dalserver.dali.values import Shape, parse_circle, parse_polygon, parse_pos
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
+from dalserver.http.routing import AnswerResponse, protocol_router
+from dalserver.obscore.example_dataset import sample_dataset
+from dalserver.services import Services, ServicesDep
+
+if TYPE_CHECKING:
+    # The cutouts read FITS headers and WCS with astropy: loaded by the requests that cut, so
+    # that a worker that never cuts stays small.
+    from dalserver.bulk.cutouts import PlannedCutout
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["Bulk download"])
 _MAX_BODY = 4 << 20  # a POST of many IDs
@@ -116,6 +120,8 @@ async def _cutout_plans(params: DALIParams, selection: Selection) -> tuple[list[
     if region is None:
         return None
     shape, text = region
+    from dalserver.bulk.cutouts import plan_cutouts
+
     plans = await to_thread.run_sync(plan_cutouts, selection.products, shape)
     return plans, shape, text
 
@@ -159,9 +165,8 @@ SUMMARY_PARAMS = (ID_PARAM, *REGION_PARAMS)
     openapi_extra=dali_get(SUMMARY_PARAMS),
     responses=answers("files, sizes, checksums, unknown IDs; with a region, the cutouts", ["application/json"]),
 )
-async def summary(request: Request) -> JSONResponse:
+async def summary(request: Request, svc: ServicesDep) -> JSONResponse:
     """Unknown IDs are listed here, not refused: the page shows them and offers to drop them."""
-    svc = services(request)
     params, selection = await _selection(request, svc)
     cutouts = await _cutout_plans(params, selection)
     return JSONResponse(_summary(selection, svc, cutouts), headers={"Cache-Control": "no-store"})
@@ -172,8 +177,7 @@ ZIP_ANSWER = answers("a zip of the files (stored), README.txt and SHA256SUMS", [
 
 @router.post("/bulk/zip", summary="The products as one zip", openapi_extra=dali_post((ID_PARAM,)), responses=ZIP_ANSWER)
 @router.get("/bulk/zip", summary="The products as one zip", openapi_extra=dali_get((ID_PARAM,)), responses=ZIP_ANSWER)
-async def zip_archive(request: Request) -> Response:
-    svc = services(request)
+async def zip_archive(request: Request, svc: ServicesDep) -> Response:
     _, selection = await _selection(request, svc)
     selection.refuse_unknown()
     _refuse_large_zip(selection, svc.settings.bulk_max_bytes)
@@ -186,8 +190,7 @@ SCRIPT_ANSWER = answers("a POSIX shell script: curl or wget, then a SHA-256 chec
 
 @router.post("/bulk/script", summary="A download script", openapi_extra=dali_post((ID_PARAM,)), responses=SCRIPT_ANSWER)
 @router.get("/bulk/script", summary="A download script", openapi_extra=dali_get((ID_PARAM,)), responses=SCRIPT_ANSWER)
-async def script(request: Request) -> Response:
-    svc = services(request)
+async def script(request: Request, svc: ServicesDep) -> Response:
     _, selection = await _selection(request, svc)
     selection.refuse_unknown()
     body = download_script(selection, svc.settings.title, svc.settings.public_url)
@@ -199,8 +202,7 @@ URLS_ANSWER = answers("one URL a line (wget -i urls.txt)", ["text/plain"])
 
 @router.post("/bulk/urls", summary="The products' URLs", openapi_extra=dali_post((ID_PARAM,)), responses=URLS_ANSWER)
 @router.get("/bulk/urls", summary="The products' URLs", openapi_extra=dali_get((ID_PARAM,)), responses=URLS_ANSWER)
-async def urls(request: Request) -> Response:
-    svc = services(request)
+async def urls(request: Request, svc: ServicesDep) -> Response:
     _, selection = await _selection(request, svc)
     selection.refuse_unknown()
     return _text(url_list(selection), "text/plain; charset=utf-8", "urls.txt")
@@ -213,8 +215,7 @@ SUMS_ANSWER = answers("sha256sum -c input: checksum, two spaces, path", ["text/p
     "/bulk/sha256", summary="The products' SHA-256", openapi_extra=dali_post((ID_PARAM,)), responses=SUMS_ANSWER
 )
 @router.get("/bulk/sha256", summary="The products' SHA-256", openapi_extra=dali_get((ID_PARAM,)), responses=SUMS_ANSWER)
-async def checksums(request: Request) -> Response:
-    svc = services(request)
+async def checksums(request: Request, svc: ServicesDep) -> Response:
     _, selection = await _selection(request, svc)
     selection.refuse_unknown()
     return _text(checksum_list(selection), "text/plain; charset=utf-8", "SHA256SUMS")
@@ -239,8 +240,7 @@ CUTOUT_ANSWERS = {
     openapi_extra=dali_get(CUTOUT_PARAMS),
     responses=CUTOUT_ANSWERS,
 )
-async def cutouts(request: Request) -> Response:
-    svc = services(request)
+async def cutouts(request: Request, svc: ServicesDep) -> Response:
     params, selection = await _selection(request, svc)
     selection.refuse_unknown()
     planned = await _cutout_plans(params, selection)
@@ -251,13 +251,14 @@ async def cutouts(request: Request) -> Response:
         # As SODA (sec. 5.1): a valid request that selects no pixels has no content.
         return Response(status_code=204, headers={"X-Bulk-Reason": f"the region misses all {len(plans)} images"})
     _refuse_large_cutouts(plans, svc.settings.bulk_cutout_max_bytes)
+    from dalserver.bulk.cutouts import cutouts_zip
+
     stream = cutouts_zip(plans, shape, text)
     return _download(iter(stream), "application/zip", f"cutouts-{sum(1 for p in plans if p.box)}.zip", svc, None)
 
 
 @router.get("/bulk", response_class=HTMLResponse, summary="Bulk download landing page")
-async def landing(request: Request) -> Response:
-    svc = services(request)
+async def landing(request: Request, svc: ServicesDep) -> Response:
     base = svc.settings.public_url
     dataset = await sample_dataset(svc.pool)
     example = (f"{base}/docs#/Bulk%20download", "the interface")

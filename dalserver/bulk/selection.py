@@ -1,5 +1,5 @@
 """The products a cart names: published datasets looked up by DID as DataLink does
-(dalserver.datasets), each with its archive file, its size and, from the ingest's provenance,
+(dalserver.obscore.datasets), each with its archive file, its size and, from the ingest's provenance,
 its SHA-256; IDs that name nothing published are kept apart, never guessed at."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 from psycopg_pool import AsyncConnectionPool
 
-from dalserver.datasets import Dataset, find_datasets
-from dalserver.faults import NotFoundFault, UsageFault
+from dalserver.dali.faults import NotFoundFault, UsageFault
+from dalserver.obscore.datasets import Dataset, find_datasets
 
 # Checksums are the ingest's: valid while the file is the one it read (same place, same size).
 _CHECKSUMS = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dalserver.faults import DALIError, FatalFault, Fault, TransientFault, UsageFault
+from dalserver.dali.faults import DALIError, FatalFault, Fault, TransientFault, UsageFault
 from pgsql_text.private_schema import REFUSAL_SQLSTATE
 
 QUERY_CANCELED = "57014"  # statement timeout and pg_cancel_backend alike

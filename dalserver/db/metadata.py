@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adql.catalog import Catalog
 from archive_io.product_urls import with_public_urls
-from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
+from archive_io.tap_schema import read_tap_schema
 from dalserver.db.errors import DatabaseUnavailable
 from dalserver.timed_value import TimedValue
 
@@ -34,11 +34,11 @@ class CatalogCache(TimedValue[Catalog]):
 
         async def load() -> Catalog:
             try:
-                schemas = await asyncio.wait_for(read_tap_schema(pool), READ_TIMEOUT)
+                published = await asyncio.wait_for(read_tap_schema(pool), READ_TIMEOUT)
                 if on_read is not None:
-                    await asyncio.wait_for(on_read(schemas), READ_TIMEOUT)
+                    await asyncio.wait_for(on_read(published), READ_TIMEOUT)
             except TimeoutError:
                 raise DatabaseUnavailable(f"TAP_SCHEMA could not be read within {READ_TIMEOUT:g} s") from None
-            return with_public_urls(catalog_from_tap_schema(schemas), public_url)
+            return with_public_urls(published.catalog(), public_url)
 
         super().__init__(load, ttl)

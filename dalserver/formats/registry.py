@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from adql.catalog import ColumnMeta
-from dalserver.faults import UsageFault
+from dalserver.dali.faults import UsageFault
 from dalserver.formats import fits, parquet, text, votable
 from dalserver.formats.limits import Batches
 from ivoa.vocabulary import StandardID

@@ -260,16 +260,11 @@ class _Builder:
         """The published schemas (all of them, or those holding ``tables``), from TAP_SCHEMA."""
         wanted = {t.lower() for t in tables} if tables is not None else None
         tableset = _sub(root, "tableset")
-        for schema in self.state.tap_schema:
-            chosen = [t for t in schema["tables"] if wanted is None or t["name"].lower() in wanted]
+        for schema in self.state.tap_schema.schemas:
+            chosen = [t for t in schema.tables if wanted is None or t.name.lower() in wanted]
             if not chosen:
                 continue
-            s_el = _sub(tableset, "schema")
-            _sub(s_el, "name", schema["name"])
-            if schema.get("description"):
-                _sub(s_el, "description", schema["description"])
-            if schema.get("utype"):
-                _sub(s_el, "utype", schema["utype"])
+            s_el = documents.append_schema(tableset, schema)
             for table in chosen:
                 documents.append_table(s_el, table, detail_min=False)
 
@@ -332,9 +327,9 @@ class _Builder:
             kinds = "/".join(c.product_types) or "data product"
             parts.append(f"the collection {name} ({count or 'some'} {kinds}s taken with {made}{at})")
         for name in self.catalogs():
-            table = self.state.table(name) or {}
+            table = self.state.table(name)
             rows = self.state.resource(keys.catalog_state_key(name)).row_count
-            about = f": {table['description']}" if table.get("description") else ""
+            about = f": {table.description}" if table and table.description else ""
             parts.append(f"the catalogue {name} ({rows if rows is not None else 'some'} rows{about})")
         if not parts:
             return "It holds no data yet."
@@ -431,10 +426,10 @@ class _Builder:
 
     def obscore(self) -> etree._Element:
         root = self.resource(keys.OBSCORE, "vs:CatalogResource", self.title_of(keys.OBSCORE), "ObsCore")
-        table = self.state.table(OBSCORE_TABLE) or {}
+        table = self.state.table(OBSCORE_TABLE)
         self.content(
             root,
-            f"{table.get('description') or 'The ObsCore table.'} {self.holdings()}",
+            f"{(table and table.description) or 'The ObsCore table.'} {self.holdings()}",
             "Catalog",
             relationships=[("IsServedBy", [keys.TAP, keys.SIA])],
         )
@@ -485,11 +480,11 @@ class _Builder:
     def catalog(self, name: str) -> etree._Element:
         key = keys.catalog_state_key(name)
         override = self.config.catalogs.get(name)
-        table = self.state.table(name) or {}
+        table = self.state.table(name)
         root = self.resource(key, "vs:CatalogResource", self.title_of(key))
         rows = self.state.resource(key).row_count
         description = (override.description if override and override.description else None) or (
-            f"{table.get('description') or 'A catalogue'} ({rows if rows is not None else 'some'} rows), published "
+            f"{(table and table.description) or 'A catalogue'} ({rows if rows is not None else 'some'} rows), published "
             f"by {self.config.publisher} as the table {name} of its TAP service"
             + (", with a Simple Cone Search." if self.cone_searchable(name) else ".")
         )

@@ -5,8 +5,8 @@ enumerated ones.
 
 from __future__ import annotations
 
-from dalserver.descriptors import InputParam, ServiceDescriptor
-from dalserver.obscore_values import ObsCoreValues
+from dalserver.dali.descriptors import InputParam, ServiceDescriptor
+from dalserver.obscore.values import ObsCoreValues
 from dalserver.sia.parameters import PARAMETERS
 from ivoa.vocabulary import StandardID
 

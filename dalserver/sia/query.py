@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from adql.catalog import ColumnMeta, TableMeta
-from dalserver.dali_values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
-from dalserver.faults import TransientFault, UsageFault
+from dalserver.dali.faults import TransientFault, UsageFault
+from dalserver.dali.values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
 from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.sia.parameters import PARAMETERS, SIA_PRODUCT_TYPES, Constraint, SIAParameter
 from pgsql_text.errors import SQLTextError

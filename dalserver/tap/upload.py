@@ -31,8 +31,8 @@ import pyarrow.csv as pa_csv
 from adql.catalog import TableMeta
 from adql.reserved import is_reserved
 from archive_io.table_readers import CatalogSource, csv_source, duplicate_column, votable_source
+from dalserver.dali.faults import UsageFault
 from dalserver.db.adbc import ArrowConnection
-from dalserver.faults import UsageFault
 from dalserver.settings import Settings
 from pgsql_text.errors import SQLTextError
 from pgsql_text.quoting import quote_ident, quote_string

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
 from adql.features import LANGUAGE_FEATURES
 from dalserver.formats.registry import OutputFormat
 from ivoa.vocabulary import Namespace, StandardID
+from schemas.tableset import Tableset, TapColumn, TapSchema, TapTable
 
 XSI = Namespace.XSI
 VOSI_AVAILABILITY = Namespace.VOSI_AVAILABILITY
@@ -176,11 +176,11 @@ _TABLES_NSMAP = {"vosi": VOSI_TABLES, "xsi": XSI, "vs": VS}
 _TAPPLUS_NSMAP = {**_TABLES_NSMAP, "esatapplus": ESATAPPLUS}
 
 
-def tapplus_flags(column: dict[str, Any]) -> int:
+def tapplus_flags(column: TapColumn) -> int:
     """ESA TAP+'s column flags, from the UCD's first word: 1 RA, 2 Dec, 4 flux, 8 magnitude; +32 indexed."""
-    primary = (column.get("ucd") or "").lower().split(";")[0].strip()
+    primary = (column.ucd or "").lower().split(";")[0].strip()
     flags = next((bit for word, bit in _TAPPLUS_FLAGS if primary == word or primary.startswith(word + ".")), 0)
-    return flags | (_TAPPLUS_INDEXED if column.get("indexed") else 0)
+    return flags | (_TAPPLUS_INDEXED if column.indexed else 0)
 
 
 def _tables_root(tag: str, esatapplus_xsd: str | None) -> etree._Element:
@@ -191,66 +191,77 @@ def _tables_root(tag: str, esatapplus_xsd: str | None) -> etree._Element:
     return root
 
 
-def tableset(schemas: list[dict[str, Any]], detail_min: bool = False, esatapplus_xsd: str | None = None) -> bytes:
-    """VODataService tableset from TAP_SCHEMA rows: schemas with tables with columns and keys.
+def tableset(tables: Tableset, detail_min: bool = False, esatapplus_xsd: str | None = None) -> bytes:
+    """VODataService tableset from TAP_SCHEMA: schemas with tables with columns and keys.
     With ``esatapplus_xsd`` (where the schema of ESA TAP+'s column attributes is served), every
     column carries its TAP+ flags, for astroquery's TapPlus."""
     root = _tables_root("tableset", esatapplus_xsd)
-    for schema in schemas:
-        s_el = _sub(root, "schema")
-        _sub(s_el, "name", schema["name"])
-        if schema.get("description"):
-            _sub(s_el, "description", schema["description"])
-        if schema.get("utype"):
-            _sub(s_el, "utype", schema["utype"])
-        for table in schema["tables"]:
+    for schema in tables.schemas:
+        s_el = append_schema(root, schema)
+        for table in schema.tables:
             append_table(s_el, table, detail_min, tapplus=esatapplus_xsd is not None)
     return _serialise(root)
 
 
-def single_table(table: dict[str, Any], esatapplus_xsd: str | None = None) -> bytes:
+def append_schema(parent: etree._Element, schema: TapSchema) -> etree._Element:
+    """A tableset's ``schema`` element with the schema's name, description and utype (no tables yet)."""
+    s_el = _sub(parent, "schema")
+    _sub(s_el, "name", schema.name)
+    if schema.description:
+        _sub(s_el, "description", schema.description)
+    if schema.utype:
+        _sub(s_el, "utype", schema.utype)
+    return s_el
+
+
+def single_table(table: TapTable, esatapplus_xsd: str | None = None) -> bytes:
     root = _tables_root("table", esatapplus_xsd)
     _fill_table(root, table, detail_min=False, tapplus=esatapplus_xsd is not None)
     return _serialise(root)
 
 
-def append_table(parent: etree._Element, table: dict[str, Any], detail_min: bool, tapplus: bool = False) -> None:
+def append_table(parent: etree._Element, table: TapTable, detail_min: bool, tapplus: bool = False) -> None:
     _fill_table(_sub(parent, "table"), table, detail_min, tapplus)
 
 
-def _fill_table(t_el: etree._Element, table: dict[str, Any], detail_min: bool, tapplus: bool = False) -> None:
-    t_el.set("type", table.get("table_type") or "table")
-    _sub(t_el, "name", table["name"])
-    if table.get("description"):
-        _sub(t_el, "description", table["description"])
-    if table.get("utype"):
-        _sub(t_el, "utype", table["utype"])
+def _fill_table(t_el: etree._Element, table: TapTable, detail_min: bool, tapplus: bool = False) -> None:
+    t_el.set("type", table.table_type or "table")
+    _sub(t_el, "name", table.name)
+    if table.description:
+        _sub(t_el, "description", table.description)
+    if table.utype:
+        _sub(t_el, "utype", table.utype)
     if detail_min:
         return
-    for column in table["columns"]:
+    for column in table.columns:
         c_el = _sub(t_el, "column")
         if tapplus:
             c_el.set(f"{{{ESATAPPLUS}}}flags", str(tapplus_flags(column)))
-        _sub(c_el, "name", column["column_name"])
-        for key in ("description", "unit", "ucd", "utype"):
-            if column.get(key):
-                _sub(c_el, key, column[key])
-        dtype = _sub(c_el, "dataType", column["datatype"])
+        _sub(c_el, "name", column.name)
+        for key, value in (
+            ("description", column.description),
+            ("unit", column.unit),
+            ("ucd", column.ucd),
+            ("utype", column.utype),
+        ):
+            if value:
+                _sub(c_el, key, value)
+        dtype = _sub(c_el, "dataType", column.datatype)
         _xsi_type(dtype, "vs:VOTableType")
-        if column.get("arraysize"):
-            dtype.set("arraysize", column["arraysize"])
-        if column.get("xtype"):
+        if column.arraysize:
+            dtype.set("arraysize", column.arraysize)
+        if column.xtype:
             # VODataService 1.1 carries the xtype as extendedType; pyvo rejects a 1.2 <xtype> element.
-            dtype.set("extendedType", column["xtype"])
-        for flag in ("indexed", "principal", "std"):
-            if column.get(flag):
+            dtype.set("extendedType", column.xtype)
+        for flag, value in (("indexed", column.indexed), ("principal", column.principal), ("std", column.std)):
+            if value:
                 _sub(c_el, "flag", flag)
-    for key in table.get("keys", []):
+    for key in table.foreign_keys:
         k_el = _sub(t_el, "foreignKey")
-        _sub(k_el, "targetTable", key["target_table"])
-        for from_column, target_column in key["columns"]:
+        _sub(k_el, "targetTable", key.target_table)
+        for from_column, target_column in key.columns:
             fk = _sub(k_el, "fkColumn")
             _sub(fk, "fromColumn", from_column)
             _sub(fk, "targetColumn", target_column)
-        if key.get("description"):
-            _sub(k_el, "description", key["description"])
+        if key.description:
+            _sub(k_el, "description", key.description)

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 from playwright.sync_api import Browser, Route, sync_playwright
 
-from dalserver.landing import wants_html
+from dalserver.http.landing import wants_html
 from dalserver.sia.parameters import PARAMETERS
 from tests.support.votable import query_status
 

@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from dalserver.datalink.links import LINK_COLUMNS, answer, cutout_descriptor, links_batch, not_found
-from dalserver.datasets import Dataset, local_file
-from dalserver.descriptors import (
+from dalserver.dali.descriptors import (
     DATALINK_MIME,
     InputParam,
     ServiceDescriptor,
@@ -24,9 +22,11 @@ from dalserver.descriptors import (
     soda_descriptor,
     soda_inputs,
 )
-from dalserver.discovery import ID_FIELD, discovery_extras, result_extras
-from dalserver.faults import DALIError
+from dalserver.dali.faults import DALIError
+from dalserver.datalink.links import LINK_COLUMNS, answer, cutout_descriptor, links_batch, not_found
 from dalserver.formats.votable import VOTableExtras
+from dalserver.obscore.datasets import Dataset, local_file
+from dalserver.obscore.discovery import ID_FIELD, discovery_extras, result_extras
 from dalserver.products import archive_file
 from dalserver.sia.describe import self_descriptor
 from ivoa.vocabulary import StandardID
@@ -91,7 +91,7 @@ def test_soda_descriptors_are_valid_with_the_cutout_parameters_and_the_dataset_e
 
 
 def test_the_sia_self_descriptor_is_valid_and_lists_the_values_present(votable_xsd: etree.XMLSchema) -> None:
-    # The values present, by ObsCore column (dalserver.obscore_values).
+    # The values present, by ObsCore column (dalserver.obscore.values).
     options = (
         ("instrument_name", ("Suprime-Cam", "a<b&c")),
         ("calib_level", ("2", "3")),

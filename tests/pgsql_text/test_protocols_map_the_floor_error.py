@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from adql import ADQLCode, ADQLError, to_postgres
-from dalserver.faults import ErrorStyle, UsageFault
+from dalserver.dali.faults import ErrorStyle, UsageFault
 from dalserver.settings import Settings
 from dalserver.sia.query import build_query, obscore_table
 from dalserver.tap.upload import read_upload

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from adql.catalog import ColumnMeta
-from dalserver.faults import DALIError, ErrorStyle, Fault, UsageFault
+from dalserver.dali.faults import DALIError, ErrorStyle, Fault, UsageFault
 from dalserver.sia.query import build_query, obscore_table, select_list
 from schemas.model import builtin_schemas, catalog_of
 

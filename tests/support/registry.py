@@ -16,7 +16,7 @@ from archive_io.coverage import REGISTRY_ORDER, degraded, footprints_moc, moc_to
 from dalserver.records.state import ArchiveState, Collection, ResourceState
 from dalserver.settings import Settings
 from schemas.model import ColumnDef, SchemaDef, TableDef, builtin_schemas
-from tests.support.tap_schema import tap_schema_rows
+from schemas.tableset import tableset_of
 
 CREATED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 UPDATED = datetime(2025, 6, 7, 8, 9, 10, tzinfo=UTC)
@@ -73,7 +73,7 @@ def sample_state(dropped: bool = False) -> ArchiveState:
         position=("ra", "dec"),
     )
     collections = {"Subaru/Suprime-Cam": Collection("Subaru/Suprime-Cam", ("Subaru",), ("Suprime-Cam",), ("image",))}
-    return ArchiveState(rows, collections, tap_schema_rows(schemas))
+    return ArchiveState(rows, collections, tableset_of(schemas))
 
 
 def write_catalog(

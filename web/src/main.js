@@ -1,9 +1,15 @@
-// The portal: image search (SIA 2.0), ADQL (TAP 1.1, sync and async), the tables browser, the
-// results table and the sky view, wired together; the URL keeps the state.
+// The portal: image search (SIA 2.0), cone search of catalogues, ADQL (TAP 1.1, sync and async),
+// the tables browser, the results table with its facets and the sky view, wired together; the URL
+// keeps the state.
 import { ServiceError, getText, getXml, readTable, request, serviceUrl } from "./api.js";
-import { dateToMjd, formatDegrees, parseBand, parsePosition, parseRadius } from "./coords.js";
+import { ConeForm } from "./cone.js";
+import { dateToMjd, formatDegrees, parseBand, parseRadius } from "./coords.js";
 import { previewUrl } from "./datalink.js";
 import { AdqlEditor, errorPosition } from "./editor.js";
+import { FacetPanel } from "./facets.js";
+import { mjdToIso } from "./format.js";
+import { imageView } from "./imageview.js";
+import { resolvePosition, resolvedNote } from "./resolver.js";
 import { ResultsView } from "./results.js";
 import { SkyView } from "./sky.js";
 import { readState, skyParam, writeState } from "./state.js";
@@ -15,6 +21,7 @@ import { JobList, syncOrSwitch } from "./jobs.js";
 import { SampLink } from "./samp.js";
 import { QuickLook } from "./viewer.js";
 import { parseVotable } from "./votable.js";
+import { Thumbnails } from "./thumbnails.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,15 +59,25 @@ const sky = new SkyView({
   container: $("aladin"),
   note: $("sky-note"),
   legend: $("sky-legend"),
+  tooltip: $("sky-tooltip"),
   layerSelect: $("sky-survey"),
   config: { ...config, initialView: initial.view ? { ...initial.view, survey: initial.hips } : null },
+  describe: (row) => describeRow(row),
   onSelect: (row) => {
     results.select(row);
     sky.select(row);
     updateInterop();
   },
+  onHover: (row) => results.highlight(row),
   onViewChange: (view) => writeState({ sky: skyParam(view), hips: view.survey }),
 });
+$("sky-fit").addEventListener("click", () => sky.fitToResults());
+
+/** Run ``use`` once the sky view has started; nothing where it could not (the note says why).
+ * A failure inside ``use`` is the page's bug and is reported as one. */
+function withSky(use) {
+  sky.ready.then(use, () => {});
+}
 sky.ready.catch((error) => {
   if (error.message !== "no WebGL 2") sky.say(`The sky view could not start: ${error.message}`);
 });
@@ -74,14 +91,42 @@ const results = new ResultsView({
   toggles: $("column-toggles"),
   format: $("download-format"),
   download: $("download"),
+  thumbnails: config.datalink ? new Thumbnails(config.datalink, () => results.scheduleRender()) : null,
   onSelect: (index) => {
     updateInterop();
-    sky.ready.then(() => sky.select(index)).catch(() => {});
+    withSky(() => sky.select(index, { fit: true }));
   },
+  onHover: (index) => withSky(() => sky.hover(index)),
   onPreview: (row, button) => preview(row, button),
   decorate: (row, td) => decorateRow(row, td),
   decorateHead: (th) => decorateHead(th),
 });
+
+const facets = new FacetPanel({
+  container: $("facets"),
+  onChange: (filter) => {
+    results.setFilter(filter);
+    const shown = filter ? new Set(results.order) : null;
+    withSky(() => sky.setVisibleRows(shown));
+  },
+});
+
+/** A row in a line, for the sky view's tooltip: ID, band and date of an image; ID and position otherwise. */
+function describeRow(index) {
+  const row = current?.rows[index];
+  if (!row) return "";
+  const value = (name) => results.value(row, name);
+  if (value("obs_id") !== undefined) {
+    const band = value("em_band_name") ?? (typeof value("em_min") === "number" ? `${Math.round(value("em_min") * 1e9)}–${Math.round(value("em_max") * 1e9)} nm` : null);
+    const date = typeof value("t_min") === "number" ? mjdToIso(value("t_min")) : null;
+    return [value("obs_id"), band, date && `${date} UTC`].filter(Boolean).join(" · ");
+  }
+  const where = positionColumns(current.columns);
+  const identifier = current.columns.findIndex((c) => /(^|;)meta\.id(;|$)/.test(c.ucd || ""));
+  const name = row[identifier >= 0 ? identifier : 0];
+  const position = where.ra !== null ? `${Number(row[where.ra]).toFixed(5)} ${Number(row[where.dec]).toFixed(5)}` : "";
+  return [name, position].filter((v) => v !== null && v !== "").join(" · ");
+}
 
 function positionColumns(columns) {
   const find = (test) => columns.findIndex(test);
@@ -100,19 +145,17 @@ function showAnswer(result, source) {
   current = result;
   results.show(result, source);
   updateInterop();
+  facets.show(result.rows, result.columns, { images: Boolean(source.view), overflow: result.overflow });
   const where = positionColumns(result.columns);
-  sky.ready
-    .then(() => {
-      sky.showRows(result.rows, where);
-      sky.showSearch(source.circle || null);
-      if (source.circle) {
-        sky.goTo(source.circle.ra, source.circle.dec, Math.min(Math.max(source.circle.radius * 4, 0.3), 180));
-      } else if (result.rows.length && where.ra !== null) {
-        const [ra, dec] = [Number(result.rows[0][where.ra]), Number(result.rows[0][where.dec])];
-        if (Number.isFinite(ra) && Number.isFinite(dec)) sky.goTo(ra, dec);
-      }
-    })
-    .catch(() => {});
+  $("sky-fit").disabled = true;
+  withSky(() => {
+    sky.showRows(result.rows, where, result.columns);
+    sky.showSearch(source.circle || null);
+    const fitted = sky.fitToResults(); // the results and the search circle in view
+    $("sky-fit").disabled = !fitted;
+    sky.container.dataset.answer = String((sky.container.dataset.answer | 0) + 1);
+    performance.mark("answer-on-the-sky");
+  });
 }
 
 function cutoutFor(circle) {
@@ -181,16 +224,35 @@ function checked(input, parse) {
   }
 }
 
+/** The position in ``input``: coordinates, or a name resolved by the server (said under the field). */
+async function positionOf(input) {
+  const note = $(`${input.id}-resolved`);
+  try {
+    const found = await resolvePosition(input.value, config.resolver?.url);
+    fieldError(input, "");
+    note.textContent = resolvedNote(found);
+    note.hidden = !note.textContent;
+    return { ok: true, value: found };
+  } catch (error) {
+    note.hidden = true;
+    fieldError(input, error.message);
+    return { ok: false };
+  }
+}
+
 let running = null; // {cancel()}
 function setRunning(job) {
   running = job;
   $("cancel").disabled = !job;
   $("run").disabled = Boolean(job);
   $("search-images").disabled = Boolean(job);
+  $("search-cone").disabled = Boolean(job);
 }
 
 async function searchImages() {
-  const pos = checked(fields.pos, parsePosition);
+  const before = results.status.textContent;
+  results.busy(/\p{L}/u.test(fields.pos.value) ? `Resolving "${fields.pos.value.trim()}"…` : "Searching images…");
+  const pos = await positionOf(fields.pos);
   const radius = checked(fields.radius, parseRadius);
   const band = checked(fields.band, (t) => parseBand(t, bandNames));
   const from = checked(fields.from, (t) => dateToMjd(t, "From"));
@@ -202,6 +264,7 @@ async function searchImages() {
   const bad = [pos, radius, band, from, to, maxrec].find((f) => !f.ok);
   if (bad) {
     searchForm.querySelector('[aria-invalid="true"]')?.focus();
+    results.busy(before);
     return;
   }
   const circle = { ra: pos.value.ra, dec: pos.value.dec, radius: radius.value };
@@ -225,6 +288,8 @@ async function searchImages() {
     maxrec: maxrec.value,
     query: null,
     mode: null,
+    catalogue: null,
+    columns: null,
   });
   cart.setRegion(circle);
   const controller = new AbortController();
@@ -237,6 +302,7 @@ async function searchImages() {
       label: "the image search",
       maxrec: maxrec.value,
       images: true,
+      view: imageView(answer.rows, answer.columns, circle),
       circle,
       interop: { kind: "sia", params },
       download: (format) => serviceUrl(config.sia, { ...params, RESPONSEFORMAT: format }),
@@ -262,10 +328,17 @@ searchForm.addEventListener("submit", (event) => {
 });
 // An error shows on submit; it goes as soon as the field is mended (checking on blur instead
 // would move the button away under a click that is in progress).
+for (const input of [fields.pos, $("cone-pos")]) {
+  // a name can only be checked by asking the server: the error goes when the field changes
+  input.addEventListener("input", () => {
+    if (input.getAttribute("aria-invalid") === "true") fieldError(input, "");
+    $(`${input.id}-resolved`).hidden = true;
+  });
+}
 for (const [input, parse] of [
-  [fields.pos, parsePosition],
   [fields.radius, parseRadius],
   [fields.band, (t) => parseBand(t, bandNames)],
+  [$("cone-radius"), parseRadius],
 ]) {
   input.addEventListener("input", () => {
     if (input.getAttribute("aria-invalid") === "true") checked(input, parse);
@@ -286,6 +359,16 @@ async function loadSiaChoices() {
     }
   } catch {
     // the choices are a convenience: the search works without them
+  }
+}
+
+async function loadTargetNames() {
+  if (!config.targets) return;
+  try {
+    const names = await (await request(serviceUrl(config.targets))).json();
+    $("target-names").replaceChildren(...names.map((name) => new Option(name, name)));
+  } catch {
+    // a convenience: names are resolved all the same
   }
 }
 
@@ -325,7 +408,8 @@ async function runQuery() {
   }
   if (!maxrec.ok) return;
   const mode = document.querySelector('input[name="mode"]:checked').value;
-  writeState({ search: "adql", query, maxrec: maxrec.value, mode, pos: null, radius: null, band: null, instrument: null, collection: null, from: null, to: null });
+  editor.closeCompletion();
+  writeState({ search: "adql", query, maxrec: maxrec.value, mode, pos: null, radius: null, band: null, instrument: null, collection: null, from: null, to: null, catalogue: null, columns: null });
   await execute(query, maxrec.value, mode);
 }
 
@@ -418,6 +502,98 @@ async function loadExamples() {
   }
 }
 
+// ------------------------------------------------------------------ cone search of a catalogue
+const coneForm = $("panel-cone");
+const cone = new ConeForm({ table: $("cone-table"), columns: $("cone-columns"), all: $("cone-all"), none: $("cone-none") });
+const reserved = new Set(config.adql.keywords.map((k) => k.toUpperCase()));
+
+/** The form's ADQL and what it searches, or null (the fields say what is wrong). */
+async function coneRequest() {
+  const pos = await positionOf($("cone-pos"));
+  const radius = checked($("cone-radius"), parseRadius);
+  const maxrec = checked($("cone-maxrec"), parseMaxrec);
+  if (![pos, radius, maxrec].every((f) => f.ok)) {
+    coneForm.querySelector('[aria-invalid="true"]')?.focus();
+    return null;
+  }
+  const circle = { ra: pos.value.ra, dec: pos.value.dec, radius: radius.value };
+  return { ...cone.query(circle, circle.radius, reserved), circle, maxrec: maxrec.value };
+}
+
+async function searchCone() {
+  if (running) return;
+  const before = results.status.textContent;
+  results.busy("Searching the catalogue…");
+  let asked;
+  try {
+    asked = await coneRequest();
+  } catch (error) {
+    results.fail(error.message);
+    return;
+  }
+  if (!asked) {
+    results.busy(before);
+    return;
+  }
+  writeState({
+    search: "cone",
+    catalogue: asked.table,
+    pos: $("cone-pos").value.trim(),
+    radius: $("cone-radius").value.trim(),
+    columns: cone.chosenColumns().join(","),
+    maxrec: asked.maxrec,
+    query: null,
+    mode: null,
+    band: null,
+    instrument: null,
+    collection: null,
+    from: null,
+    to: null,
+  });
+  const controller = new AbortController();
+  setRunning({ cancel: () => controller.abort() });
+  try {
+    const answer = await runSync(asked.query, asked.maxrec, controller.signal);
+    for (const column of answer.columns) {
+      // DISTANCE's column: an angle between two positions, shown in arcmin or arcsec when small
+      if (column.name === "dist" && !column.ucd) Object.assign(column, { ucd: "pos.angDistance", unit: column.unit || "deg" });
+    }
+    showAnswer(answer, {
+      label: `the cone search of ${asked.table}`,
+      maxrec: asked.maxrec,
+      circle: asked.circle,
+      download: (format) => syncUrl(asked.query, asked.maxrec, format),
+    });
+  } catch (error) {
+    results.fail(error.name === "AbortError" ? "The search was cancelled." : error.message);
+  } finally {
+    setRunning(null);
+  }
+}
+
+coneForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  searchCone();
+});
+$("cone-to-adql").addEventListener("click", async () => {
+  const asked = await coneRequest().catch((error) => results.fail(error.message));
+  if (!asked) return;
+  editor.text = asked.query;
+  $("adql-maxrec").value = String(asked.maxrec);
+  showTab("adql");
+  editor.focus();
+});
+
+async function loadCatalogues(tables) {
+  try {
+    const catalogues = config.catalogues ? await (await request(serviceUrl(config.catalogues))).json() : [];
+    cone.show(catalogues, tables, initial.catalogue);
+    if (initial.columns && initial.search === "cone") cone.showColumns(initial.columns.split(","));
+  } catch (error) {
+    $("cone-table").replaceChildren(new Option(`The catalogues could not be listed: ${error.message}`, ""));
+  }
+}
+
 // ------------------------------------------------------------------ tables browser
 const browser = new TablesBrowser({
   list: $("schema-list"),
@@ -437,6 +613,7 @@ async function loadTables() {
     editor.setTables(browser.tables);
     if (initial.table) browser.choose(initial.table);
     loadBandNames(browser.tables);
+    await loadCatalogues(browser.tables);
   } catch (error) {
     $("schema-list").replaceChildren(`The tables could not be read: ${error.message}`);
   }
@@ -620,18 +797,24 @@ const viewer = new QuickLook({
 });
 
 // ------------------------------------------------------------------ start: the state in the URL
-for (const [key, input] of Object.entries(fields)) if (initial[key] !== undefined) input.value = initial[key];
+if (initial.search === "cone") {
+  for (const [key, id] of [["pos", "cone-pos"], ["radius", "cone-radius"], ["maxrec", "cone-maxrec"]]) if (initial[key] !== undefined) $(id).value = initial[key];
+} else {
+  for (const [key, input] of Object.entries(fields)) if (initial[key] !== undefined) input.value = initial[key];
+}
 if (initial.maxrec) ($("image-maxrec").value = initial.maxrec), ($("adql-maxrec").value = initial.maxrec);
 if (initial.mode === "async") $("mode-async").checked = true;
-$("image-maxrec").placeholder = $("adql-maxrec").placeholder = String(config.maxrec_default);
-showTab(initial.tab || (initial.search === "adql" ? "adql" : "images"), { record: false });
-await Promise.all([loadSiaChoices(), loadTables(), loadExamples()]);
+$("image-maxrec").placeholder = $("adql-maxrec").placeholder = $("cone-maxrec").placeholder = String(config.maxrec_default);
+showTab(initial.tab || { adql: "adql", cone: "cone" }[initial.search] || "images", { record: false });
+await Promise.all([loadSiaChoices(), loadTables(), loadExamples(), loadTargetNames()]);
 for (const key of ["instrument", "collection"]) if (initial[key]) fields[key].value = initial[key];
 results.clear("Search images or run a query: the rows appear here.");
 if (initial.search === "images" && initial.pos) searchImages();
+else if (initial.search === "cone" && initial.pos) searchCone();
 else if (jobs.resumable()) resumeJob(jobs.resumable());
 else if (initial.search === "adql" && initial.query) runQuery();
 document.body.dataset.ready = "true";
+performance.mark("portal-ready"); // bench/portal.py reads the marks
 window.addEventListener("unhandledrejection", (event) => {
   const error = event.reason;
   results.fail(error instanceof ServiceError ? error.message : `Something went wrong in the page: ${error?.message || error}`);

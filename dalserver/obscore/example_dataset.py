@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from fastapi.responses import Response
 from psycopg_pool import AsyncConnectionPool
 
-from dalserver.dali_examples import MEDIA_TYPE, Example, examples_document
+from dalserver.dali.examples import MEDIA_TYPE, Example, examples_document
 
 _SAMPLE = (
     "SELECT obs_publisher_did, s_ra, s_dec, s_fov, em_min, em_max, t_min, t_max, instrument_name "

@@ -1,6 +1,6 @@
 """The OpenAPI description of the DAL endpoints (shown at /docs): their real parameters, which
 FastAPI cannot see because DALI parameters are read case-insensitively from the query string or
-a form (``dalserver.params``), and the media types they really answer with, not JSON.
+a form (``dalserver.dali.params``), and the media types they really answer with, not JSON.
 
 Each protocol declares its parameters as ``ApiParam``s (SIA derives them from its one table,
 ``dalserver/sia/parameters.py``) and passes ``dali_get``/``dali_post`` to its routes as

@@ -1,4 +1,4 @@
-"""The spool between a query and its reader (dalserver/spool.py): a reader that keeps up never
+"""The spool between a query and its reader (dalserver/http/spool.py): a reader that keeps up never
 costs a disk write, even with chunks larger than the memory allowance; a reader that lags gets
 every chunk in order from the file while the query runs on; a failure reaches the reader after
 the chunks made before it."""
@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from dalserver.spool import Spool, spooled
+from dalserver.http.spool import Spool, spooled
 
 CHUNK = 5 << 20  # a TABLEDATA chunk of a 1 MiB Arrow batch is about this size
 MEMORY = 2 << 20

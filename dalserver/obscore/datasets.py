@@ -16,7 +16,7 @@ from pathlib import Path
 from psycopg_pool import AsyncConnectionPool
 
 from archive_io.product_urls import archive_path, public_url
-from dalserver.faults import NotFoundFault, UsageFault
+from dalserver.dali.faults import NotFoundFault, UsageFault
 from pgsql_text.pgsphere import spoly_vertices
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from adql.catalog import ColumnMeta
-from dalserver.descriptors import InputParam, datalink_descriptor, resource_xml, soda_descriptor, soda_inputs
+from dalserver.dali.descriptors import InputParam, datalink_descriptor, resource_xml, soda_descriptor, soda_inputs
 from dalserver.formats.votable import VOTableExtras
 
 ID_FIELD = "obs_publisher_did"  # XML ID given to the FIELD the descriptors read

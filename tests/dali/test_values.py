@@ -1,4 +1,4 @@
-"""DALI literal values as SIA and SODA parse them (dalserver.dali_values): shapes, ranges and
+"""DALI literal values as SIA and SODA parse them (dalserver.dali.values): shapes, ranges and
 intervals, and the messages that name what is wrong. The cutout geometry built on them is checked
 in tests/soda/test_cutout_geometry.py."""
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dalserver.dali_values import (
+from dalserver.dali.values import (
     Circle,
     Interval,
     Polygon,

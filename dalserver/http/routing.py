@@ -22,12 +22,12 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
+from dalserver.dali.faults import DALIError, ErrorStyle, FatalFault, NotFoundFault, UsageFault
 from dalserver.db.errors import DatabaseUnavailable, database_fault, is_connection_lost
-from dalserver.faults import DALIError, ErrorStyle, FatalFault, NotFoundFault, UsageFault
 from dalserver.formats import votable
-from dalserver.landing import not_found_page, wants_html
+from dalserver.http.landing import not_found_page, wants_html
+from dalserver.http.spool import spooled
 from dalserver.settings import Settings
-from dalserver.spool import spooled
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""DALI request parameters: names case-insensitive, values as sent, GET and POST alike."""
+"""DALI request parameters: names case-insensitive, values as sent, GET and POST alike; MAXREC
+within the service's limits. Handlers receive them through a dependency (``dalserver.services``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import asyncio
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from dalserver.faults import UsageFault
+from dalserver.dali.faults import UsageFault
+from dalserver.settings import Settings
 
 FORM_MAX_BYTES = 1 << 20  # the body of a request of short form values, no files (SIA, SODA)
 BODY_TIMEOUT_SECONDS = 60.0
@@ -81,3 +83,8 @@ class DALIParams:
         if value < minimum:
             raise UsageFault(f"{name} must be a non-negative integer, not {raw!r}")
         return value
+
+    def maxrec(self, settings: Settings) -> int:
+        """The rows to answer at most (DALI sec. 3.2.3): MAXREC as asked, the service's default
+        when not, never more than its hard limit."""
+        return min(self.integer("MAXREC", settings.maxrec_default), settings.maxrec_hard)

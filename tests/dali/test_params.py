@@ -1,4 +1,4 @@
-"""DALI request parameters (dalserver.params.DALIParams): names case-insensitive, values kept as
+"""DALI request parameters (dalserver.dali.params.DALIParams): names case-insensitive, values kept as
 sent and in order, GET and POST alike; read from real Starlette requests built from ASGI scopes
 (query strings, urlencoded and multipart bodies), with no server."""
 
@@ -9,8 +9,8 @@ import asyncio
 import pytest
 from starlette.requests import Request
 
-from dalserver.faults import DALIError
-from dalserver.params import DALIParams
+from dalserver.dali.faults import DALIError
+from dalserver.dali.params import DALIParams
 
 
 def test_names_are_case_insensitive_and_the_last_value_wins_for_get() -> None:
