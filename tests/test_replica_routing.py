@@ -4,6 +4,7 @@ state as their probes would leave it, the primary's positions as its probe recor
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -178,3 +179,20 @@ def test_look_ups_go_to_a_standby_and_to_the_primary_for_what_it_does_not_know()
         standby.health.lost("gone")
     pool, _ = asyncio.run(router.look_up(_look({"a": 1}), lambda found: True))
     assert pool is router.primary_lookups
+
+
+def test_with_standbys_the_log_names_the_server_that_answered_each_query(caplog: pytest.LogCaptureFixture) -> None:
+    router, standbys, _ = _router()
+    with caplog.at_level(logging.INFO, logger="dalserver.db.replicas"):
+        router.answered(standbys[1].queries)
+        router.answered(router.primary)
+    assert [r.getMessage() for r in caplog.records] == ["query on replica2 (db3)", "query on primary (db1)"]
+
+
+def test_without_standbys_no_line_is_logged_per_query(caplog: pytest.LogCaptureFixture) -> None:
+    primary = ArrowPool("postgresql://u@db1/archive", 4)
+    router = QueryRouter(primary, [], PrimaryPositions(), 30.0)
+    with caplog.at_level(logging.DEBUG, logger="dalserver"):
+        router.answered(primary)
+        primary.answered(primary)
+    assert caplog.records == []

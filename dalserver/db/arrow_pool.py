@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from anyio import to_thread
 
+from dalserver.db import metrics
 from dalserver.db.adbc import ArrowConnection
 from dalserver.db.errors import DatabaseUnavailable, primary_message
 from dalserver.db.health import DatabaseHealth
@@ -78,6 +79,9 @@ class ArrowPool:
     def choose(self, exclude: Collection[ArrowPool] = ()) -> ArrowPool:
         """The server a query goes to: this one (``dalserver.db.replicas.QueryRouter`` chooses among several)."""
         return self
+
+    def answered(self, pool: ArrowPool) -> None:
+        metrics.query_ran(pool.name)
 
     async def acquire(self) -> ArrowConnection:
         """A connection whose session is read-only. ``conn.reused`` tells a connection that

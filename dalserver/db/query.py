@@ -45,6 +45,9 @@ class QueryServers(Protocol):
 
     def choose(self, exclude: Collection[ArrowPool] = ()) -> ArrowPool: ...
 
+    def answered(self, pool: ArrowPool) -> None:
+        """``pool``'s server runs the query (it returned its first batch): counted, and logged."""
+
 
 class QueryStream:
     """A running statement: ``open()`` fetches the first batch; iterate ``batches()``; always ``close()``."""
@@ -136,8 +139,7 @@ class QueryStream:
             pool, reused = self.pool, self._conn.reused
             try:
                 await self._in_thread(self._start)
-                metrics.query_ran(pool.name)
-                log.debug("query on %s", pool.name)
+                self.servers.answered(pool)
                 return
             except Exception as exc:
                 self._finished = True  # the database ended the statement itself

@@ -181,6 +181,7 @@ class QueryRouter:
         self.max_lag = max_lag
         self.floor = 0  # the position every standby must have replayed (the catalogue's last change)
         self._turn = count()
+        self._addresses = {PRIMARY: server_address(primary.url)} | {s.name: s.address for s in self.standbys}
         self._usable: dict[str, bool] = {}
         self._waited: dict[str, bool] = {}
         self._watch: asyncio.Task[None] | None = None
@@ -193,6 +194,13 @@ class QueryRouter:
         fewest = min(pool.busy for pool in fit)
         least_busy = [pool for pool in fit if pool.busy == fewest]
         return least_busy[next(self._turn) % len(least_busy)]
+
+    def answered(self, pool: ArrowPool) -> None:
+        """Which server runs each query: counted (/metrics) and, with standbys, a line in the log
+        (logger ``dalserver.db.replicas``), so the spread can be followed as well as counted."""
+        metrics.query_ran(pool.name)
+        if self.standbys:
+            log.info("query on %s (%s)", pool.name, self._addresses.get(pool.name, "?"))
 
     async def look_up(self, look: Callable[[AsyncConnectionPool], Awaitable[T]], complete: Callable[[T], bool]) -> T:
         """``look`` (a small read by key) on a fit standby's connections, or the primary's. An
