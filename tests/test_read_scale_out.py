@@ -264,6 +264,35 @@ def test_abort_cancels_a_job_on_the_standby_that_runs_it_not_on_the_primary(
     assert query_sessions(replicated.primary_url) == 0
 
 
+def test_a_job_is_answered_fetched_and_aborted_through_any_app_server(
+    replicated: ReplicatedArchive, scaled: RunningServer
+) -> None:
+    """A second app server on the same primary, standbys and home (jobs directory), as behind a
+    proxy: a job created through one is followed, its result fetched and another job aborted
+    through the other, whichever of them runs it."""
+    second = _server(replicated, replicated.home / "second.log", DALSERVER_REPLICA_URLS=replicated.replica_urls)
+    try:
+        job = submit(f"{scaled.base}/tap", f"SELECT COUNT(*) AS n FROM {STARS} WHERE mag < 15")
+        there = job.replace(scaled.base, second.base)
+        assert wait_for_phase(there, ("COMPLETED", "ERROR"), timeout=60) == "COMPLETED"
+        result = httpx.get(f"{there}/results/result", timeout=30, follow_redirects=True)
+        assert result.status_code == 200
+        assert result.content == httpx.get(f"{job}/results/result", timeout=30, follow_redirects=True).content
+        assert 9_000 < int(rows(result)[0][0]) < 11_000
+
+        endless = submit(f"{second.base}/tap", ENDLESS, EXECUTIONDURATION="120")
+        wait_for_phase(endless, ("EXECUTING",), timeout=30)
+        urls = [replicated.standby_url(s) for s in replicated.standbys]
+        assert eventually(lambda: any(active_queries(u, CHURN_SQL) for u in urls), seconds=20)
+        running_on = next(u for u in urls if active_queries(u, CHURN_SQL))
+        response = httpx.post(f"{endless.replace(second.base, scaled.base)}/phase", data={"PHASE": "ABORT"}, timeout=30)
+        assert response.status_code in (200, 303)
+        assert eventually(lambda: not active_queries(running_on, CHURN_SQL), seconds=2)
+        assert job_phase(endless) == "ABORTED"
+    finally:
+        stop_server(second)
+
+
 # --- lag, conflicts, a standby lost -------------------------------------------------------------
 def test_a_table_published_while_the_standbys_lag_is_answered_by_the_primary_never_missing(
     replicated: ReplicatedArchive, scaled: RunningServer, tmp_path: Path
