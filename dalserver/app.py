@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import Response
 from fastapi_offline import FastAPIOffline
 
 from adql.parser import warm_up as warm_up_parser
@@ -17,10 +18,12 @@ from dalserver.access.gate import Access
 from dalserver.access.headers import AuthenticationHeaders
 from dalserver.bulk import routes as bulk_routes
 from dalserver.datalink import routes as datalink_routes
+from dalserver.db import metrics
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
+from dalserver.db.replicas import CatalogueFloor, PrimaryHealth, PrimaryPositions, QueryRouter, standbys_from_urls
 from dalserver.hips import routes as hips_routes
 from dalserver.http.compression import Compress
 from dalserver.http.memory import use_frugal_allocators
@@ -48,19 +51,25 @@ log = logging.getLogger(__name__)
 
 
 def build_services(settings: Settings, database_url: str) -> Services:
-    """Everything the handlers share, complete; pools are opened by the app's lifespan."""
-    health = DatabaseHealth(database_url)
+    """Everything the handlers share, complete; pools are opened by the app's lifespan. With
+    standbys (DALSERVER_REPLICA_URLS), users' queries go to them (dalserver.db.replicas)."""
+    replica_urls = settings.replica_url_list
+    positions = PrimaryPositions(keep=max(3600.0, 2 * settings.replica_max_lag_seconds))
+    health = PrimaryHealth(database_url, positions) if replica_urls else DatabaseHealth(database_url)
     pool = make_pool(database_url, settings.pool_max_size, health)
-    queries = ArrowPool(database_url, settings.pool_max_size, health)
+    primary = ArrowPool(database_url, settings.pool_max_size, health)
+    standbys = standbys_from_urls(replica_urls, settings.pool_max_size)
+    queries = QueryRouter(primary, standbys, positions, settings.replica_max_lag_seconds, primary_lookups=pool)
 
     async def replace_dead_connections() -> None:
-        queries.flush()
+        primary.flush()
         await pool.check()
 
     health.on_recovery(replace_dead_connections)
-    catalog = CatalogCache(pool, settings.catalog_ttl_seconds, settings.public_url)
+    floor = CatalogueFloor(queries, pool) if standbys else None
+    catalog = CatalogCache(pool, settings.catalog_ttl_seconds, settings.public_url, on_read=floor)
     access = Access(pool, settings, catalog)
-    worker = async_jobs.tap_worker(access, queries, settings)
+    worker = async_jobs.tap_worker(access, queries, primary, settings)
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
     values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)
     records = RecordsCache(pool, settings)
@@ -79,6 +88,11 @@ def app_from_environment() -> FastAPI:
     return create_app(Settings(), os.environ[RESOLVED_URL_VARIABLE])
 
 
+async def metrics_endpoint() -> Response:
+    """Which database server ran the queries, the standbys' state and lag (dalserver.db.metrics)."""
+    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
+
 def create_app(settings: Settings, database_url: str) -> FastAPI:
     """An app serving the archive in ``database_url`` (already bootstrapped)."""
 
@@ -88,6 +102,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         svc = build_services(settings, database_url)
         await svc.pool.open(wait=True, timeout=30)
         await svc.health.start()
+        await svc.queries.start()
         # Build the ADQL parser now, then take start-up objects out of the cyclic GC's scans:
         # collecting over lark's tables otherwise adds 20-30 ms pauses to random requests.
         warm_up_parser()
@@ -98,9 +113,11 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
             yield
         finally:
             await svc.runner.stop()
+            await svc.queries.stop()
             await svc.health.stop()
-            await svc.queries.close()
+            await svc.queries.primary.close()
             await svc.pool.close()
+            metrics.worker_stopped()
 
     # Swagger UI from the files fastapi-offline packages: /docs works with no internet access.
     app = FastAPIOffline(title=settings.title, lifespan=lifespan, docs_url="/docs", redoc_url=None)
@@ -123,6 +140,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         web_routes.router,
     ):
         app.include_router(router)
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], summary="Metrics (Prometheus text format)")
     add_error_handlers(app)
     app.add_middleware(AuthenticationHeaders, settings=settings)
     app.add_middleware(AnswerWhenTheDatabaseHangs)

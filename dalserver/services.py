@@ -1,7 +1,7 @@
 """What request handlers share, built complete in one place (``dalserver.app``): settings, the
-connection pools, the catalogue and records caches, the job runner and the ObsCore values; and
-the FastAPI dependencies that hand it to them: the services, the caller's identity, and the
-request's DALI parameters.
+connection pools (and the standbys users' queries go to), the catalogue and records caches, the
+job runner and the ObsCore values; and the FastAPI dependencies that hand it to them: the
+services, the caller's identity, and the request's DALI parameters.
 
 A handler declares what it needs (``svc: ServicesDep``, ``params: FormParams``), so a test can
 swap one with ``app.dependency_overrides[services] = ...`` without building the rest.
@@ -21,9 +21,9 @@ from starlette.requests import Request
 from dalserver.access.gate import Access
 from dalserver.access.identity import Identity
 from dalserver.dali.params import FORM_MAX_BYTES, DALIParams
-from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
+from dalserver.db.replicas import QueryRouter
 from dalserver.obscore.resolver import ArchiveTargets, Sesame
 from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.records.store import RecordsCache
@@ -36,7 +36,7 @@ class Services:
     settings: Settings
     health: DatabaseHealth  # whether the database answers, without asking it
     pool: AsyncConnectionPool  # metadata, availability, job store
-    queries: ArrowPool  # users' queries, read as Arrow batches
+    queries: QueryRouter  # users' queries, read as Arrow batches: the primary's, or a standby's
     catalog: CatalogCache
     runner: JobRunner  # async jobs: the store, claims, runs (runner.store)
     obscore_values: ObsCoreValuesCache  # values listed in SIA's self-description

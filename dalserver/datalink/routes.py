@@ -81,7 +81,13 @@ async def _links(params: DALIParams, svc: Services, who: Identity) -> StreamingR
     limit = svc.settings.datalink_max_ids
     answered = given[:limit]
     base = svc.settings.public_url
-    datasets = await find_datasets(svc.pool, answered, svc.settings.archive_root, base, who)
+    # On a standby when there are some (DALSERVER_REPLICA_URLS); an ID it does not know (or may not
+    # see) is asked of the primary.
+    wanted = {i.lower() for i in answered}
+    datasets = await svc.queries.look_up(
+        lambda pool: find_datasets(pool, answered, svc.settings.archive_root, base, who),
+        lambda found: wanted <= set(found),
+    )
     rows, cutouts = await to_thread.run_sync(answer, base, answered, datasets, svc.settings.preview_max_pixels)
     descriptors = [_self_description(base), *(resource_xml(d) for d in cutouts)]
     maxrec = len(rows)

@@ -201,6 +201,11 @@ class JobStore:
         )
         return row is not None
 
+    async def is_executing(self, job_id: str) -> bool:
+        """Whether the job is still EXECUTING (not aborted or deleted meanwhile)."""
+        row = await self._one("SELECT job_id FROM uws.job WHERE job_id = %s AND phase = 'EXECUTING'", (job_id,))
+        return row is not None
+
     async def clear_backend(self, job_id: str) -> None:
         """From now on no ABORT can cancel that backend (its connection is about to be reused)."""
         await self._one("UPDATE uws.job SET backend_pid = NULL WHERE job_id = %s RETURNING job_id", (job_id,))

@@ -55,11 +55,12 @@ def _serialise(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def availability(available: bool, note: str, up_since: datetime) -> bytes:
+def availability(available: bool, notes: str | list[str], up_since: datetime) -> bytes:
     root = etree.Element(f"{{{VOSI_AVAILABILITY}}}availability", nsmap={"vosi": VOSI_AVAILABILITY})
     _sub(root, f"{{{VOSI_AVAILABILITY}}}available", "true" if available else "false")
     _sub(root, f"{{{VOSI_AVAILABILITY}}}upSince", up_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    _sub(root, f"{{{VOSI_AVAILABILITY}}}note", note)
+    for note in [notes] if isinstance(notes, str) else notes:
+        _sub(root, f"{{{VOSI_AVAILABILITY}}}note", note)
     return _serialise(root)
 
 

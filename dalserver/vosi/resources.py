@@ -17,6 +17,7 @@ from dalserver.access.gate import Access
 from dalserver.access.identity import Identity
 from dalserver.dali.faults import ErrorStyle
 from dalserver.db.health import DatabaseHealth
+from dalserver.db.replicas import QueryRouter
 from dalserver.http.openapi import xml_answer
 from dalserver.http.routing import protocol_router
 from dalserver.settings import Settings
@@ -31,6 +32,9 @@ class ServiceState(Protocol):
 
     @property
     def health(self) -> DatabaseHealth: ...
+
+    @property
+    def queries(self) -> QueryRouter: ...  # the standbys users' queries go to, for their notes
 
     @property
     def started(self) -> datetime: ...
@@ -58,13 +62,16 @@ def tap_limits(settings: Settings) -> documents.TapLimits:
 
 async def availability_response(svc: ServiceState) -> Response:
     """Available while the database answers (as its health probe last found); the note says why
-    not otherwise, and since when. No request to the database: availability is asked often."""
+    not otherwise, and since when, and a note per standby says how it does. No request to the
+    database: availability is asked often."""
     health = svc.health
     if health.up:
         ok, note = True, "the service is accepting queries"
     else:
         ok, note = False, f"the database is not available since {health.since:%Y-%m-%dT%H:%M:%SZ}: {health.reason}"
-    return Response(documents.availability(ok, note, svc.started), media_type=documents.XML_MEDIA_TYPE)
+    # Each standby users' queries may go to: in use or not, why, and how far behind the primary.
+    notes = [note, *svc.queries.notes()]
+    return Response(documents.availability(ok, notes, svc.started), media_type=documents.XML_MEDIA_TYPE)
 
 
 def vosi_routes(

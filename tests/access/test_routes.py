@@ -45,6 +45,7 @@ PUBLIC = {
     "/hips": "HiPS surveys are built from public images only",
     "/hips/{survey}": "HiPS surveys are built from public images only",
     "/hips/{survey}/{relative:path}": "HiPS surveys are built from public images only",
+    "/metrics": "counters of queries and servers, no data (the guide keeps it from the public at the proxy)",
     "/login": "where one logs in",
     "/tap/login": "where TapPlus logs in",
     "/logout": "ends the session the cookie names",
