@@ -92,27 +92,28 @@ def crawl(archive: Archive, *args: str) -> subprocess.CompletedProcess[str]:
     return run_dalserver(crawl_env(archive), "crawl", *args)
 
 
-SYNTHETIC_SQL = (
+SYNTHETIC_SQL = (  # released rows: a NULL release date is proprietary, which no crawler sees
     "SELECT setseed(0.25)",
     """
 INSERT INTO ivoa.obscore (dataproduct_type, calib_level, obs_collection, obs_id, obs_publisher_did, access_url,
   access_format, access_estsize, target_name, s_ra, s_dec, s_fov, s_region, s_resolution, s_xel1, s_xel2, t_min,
-  t_max, t_exptime, em_min, em_max, o_ucd, facility_name, instrument_name)
+  t_max, t_exptime, em_min, em_max, o_ucd, facility_name, instrument_name, obs_release_date, data_rights)
 SELECT (ARRAY['image', 'cube', 'spectrum', 'image'])[1 + mod(n, 4)], 2,
   'Synthetic/' || (ARRAY['Keck', 'VLT', 'HST'])[1 + mod(n, 3)], 'obs-' || n, 'ivo://source.demo/synthetic?obs-' || n,
   %(files)s || 'obs-' || n || '.fits', 'image/fits', 1000 + n, 'field-' || mod(n, 97), ra, dec, 0.1,
   CAST(format('{(%%sd,%%sd),(%%sd,%%sd),(%%sd,%%sd),(%%sd,%%sd)}', ra - w, dec - 0.05, ra + w, dec - 0.05,
     ra + w, dec + 0.05, ra - w, dec + 0.05) AS spoly),
   0.8, 2048, 2048, 50000 + n * 0.25, 50000 + n * 0.25 + 0.01, 600, 4e-7 + mod(n, 5) * 1e-7, 5e-7 + mod(n, 5) * 1e-7,
-  'phot.count', (ARRAY['Keck', 'VLT', 'HST'])[1 + mod(n, 3)], (ARRAY['HIRES', 'MUSE', 'WFC3'])[1 + mod(n, 3)]
+  'phot.count', (ARRAY['Keck', 'VLT', 'HST'])[1 + mod(n, 3)], (ARRAY['HIRES', 'MUSE', 'WFC3'])[1 + mod(n, 3)],
+  TIMESTAMPTZ '2020-01-01', 'public'
 FROM (SELECT n, 1 + random() * 358 AS ra, degrees(asin(2 * random() - 1)) * 0.97 AS dec
       FROM generate_series(1, %(rows)s) AS n) AS p, LATERAL (SELECT 0.05 / cos(radians(dec)) AS w) AS x
 """,
     """
 INSERT INTO ivoa.obscore (dataproduct_type, calib_level, obs_collection, obs_id, obs_publisher_did, access_url,
-  facility_name, instrument_name)
+  facility_name, instrument_name, obs_release_date, data_rights)
 SELECT 'timeseries', 1, 'Synthetic/Monitoring', 'nopos-' || n, 'ivo://source.demo/synthetic?nopos-' || n,
-  %(files)s || 'nopos-' || n || '.fits', 'Keck', 'HIRES'
+  %(files)s || 'nopos-' || n || '.fits', 'Keck', 'HIRES', TIMESTAMPTZ '2020-01-01', 'public'
 FROM generate_series(1, %(without)s) AS n
 """,
 )
