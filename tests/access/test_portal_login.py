@@ -121,6 +121,7 @@ def previews_of_proprietary_rows(page: Page) -> list[int]:
 def bring_into_sight(page: Page, index: int) -> None:
     for rows in scroll_results(page):
         if index in rows:
+            page.locator(f"#results-table tbody tr[data-index='{index}']").scroll_into_view_if_needed()
             return
     raise AssertionError(f"row {index} never came into sight")
 
