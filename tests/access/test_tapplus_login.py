@@ -93,4 +93,3 @@ def test_the_session_cookie_behind_https_is_secure(https: TLSFront) -> None:
     )
     assert login.status_code == 200
     assert "Secure" in login.headers["set-cookie"] and "HttpOnly" in login.headers["set-cookie"]
-
