@@ -37,7 +37,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.close()
 
 
-def _serve(loop: asyncio.AbstractEventLoop, context: ssl.SSLContext, port: int, backend: int) -> asyncio.Server:
+async def _front(context: ssl.SSLContext, port: int, backend: int) -> asyncio.Server:
     async def passed_on(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         try:
             server_reader, server_writer = await asyncio.open_connection("127.0.0.1", backend)
@@ -46,7 +46,7 @@ def _serve(loop: asyncio.AbstractEventLoop, context: ssl.SSLContext, port: int, 
             return
         await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
 
-    return loop.run_until_complete(asyncio.start_server(passed_on, "127.0.0.1", port, ssl=context))
+    return await asyncio.start_server(passed_on, "127.0.0.1", port, ssl=context)
 
 
 @contextmanager
@@ -60,13 +60,26 @@ def tls_front(backend_port: int, folder: Path) -> Iterator[TLSFront]:
     ca_file = folder / "test-ca.pem"
     authority.cert_pem.write_to_path(str(ca_file))
     port = free_port()
+    # The loop lives in its thread alone: the test's own thread may be running one already
+    # (Playwright's sync API does).
     loop = asyncio.new_event_loop()
-    server = _serve(loop, context, port, backend_port)
-    thread = threading.Thread(target=loop.run_forever, name="tls-front", daemon=True)
+    listening = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(_front(context, port, backend_port))
+        listening.set()
+        try:
+            loop.run_forever()
+        finally:
+            server.close()
+            loop.close()
+
+    thread = threading.Thread(target=run, name="tls-front", daemon=True)
     thread.start()
+    assert listening.wait(timeout=30), "the TLS front did not start"
     try:
         yield TLSFront(f"https://127.0.0.1:{port}", ca_file)
     finally:
-        loop.call_soon_threadsafe(server.close)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
