@@ -337,6 +337,8 @@ def fresh_copies(votable: bytes) -> bytes:
     from astropy.table import vstack
 
     table = parse_single_table(io.BytesIO(votable)).to_table()
+    for name in ("obs_publisher_did", "access_url"):  # text columns all alike, for vstack
+        table[name] = [str(value) for value in table[name]]
     copy = table.copy()
     copy["obs_publisher_did"] = [f"{did}-fresh" for did in table["obs_publisher_did"]]
     copy["access_url"] = [f"{url}?fresh" for url in table["access_url"]]
