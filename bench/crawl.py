@@ -54,7 +54,7 @@ INSERT INTO ivoa.obscore (dataproduct_type, calib_level, obs_collection, obs_id,
 SELECT 'image', 2, 'Bench/' || f, 'obs-' || n, 'ivo://crawlsource.bench/bench?obs-' || n,
   'http://crawlsource.bench/files/obs-' || n || '.fits', 'image/fits', 1000 + n, 'field-' || mod(n, 97),
   ra, dec, 0.1,
-  CAST(format('{(%sd,%sd),(%sd,%sd),(%sd,%sd),(%sd,%sd)}', ra - w, dec - 0.05, ra + w, dec - 0.05,
+  CAST(format('{(%%sd,%%sd),(%%sd,%%sd),(%%sd,%%sd),(%%sd,%%sd)}', ra - w, dec - 0.05, ra + w, dec - 0.05,
     ra + w, dec + 0.05, ra - w, dec + 0.05) AS spoly),
   0.8, 2048, 2048, 50000 + n * 0.001, 50000 + n * 0.001 + 0.01, 600, 4e-7 + mod(n, 5) * 1e-7,
   5e-7 + mod(n, 5) * 1e-7, 'phot.count', f, f || '-cam'
@@ -102,7 +102,7 @@ SELECT CASE WHEN mod(n, 10) = 0 THEN 'cube' ELSE 'image' END, 1 + mod(n, 3), f.f
 FROM (SELECT n, ra, dec, h, h / greatest(cos(radians(dec)), 0.05) AS w, 45000 + random() * 16000 AS t,
         1 + least(19, floor(20 * power(random(), 2)))::int AS k
       FROM (SELECT n, random() * 360 AS ra, degrees(asin(2 * random() - 1)) * 0.995 AS dec, 0.05 + random() * 0.1 AS h
-            FROM generate_series(%(first)s, %(last)s) AS n) AS p) AS g
+            FROM generate_series(CAST(%(first)s AS bigint), CAST(%(last)s AS bigint)) AS n) AS p) AS g
 JOIN bench_facilities AS f ON f.k = g.k
 """
 COVERAGE_FILL = """
