@@ -152,11 +152,12 @@ def live_table(rows: Sequence[Sequence[Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=LIVE_SCHEMA)
 
 
-def _read(reply: LiveReply, service: LiveService, fetched: datetime) -> LiveOutcome:
-    """The rows of one answer (run in a worker thread: parsing is CPU work)."""
+def _read(reply: LiveReply, service: LiveService, fetched: datetime, maxrec: int) -> LiveOutcome:
+    """The rows of one answer, the first ``maxrec`` of them (a service may send more than it was
+    asked for); run in a worker thread: parsing is CPU work."""
     answer = votable_answer(reply.status, reply.content_type, reply.body, reply.url)
     source = Source(service.ivoid, service.access_url, service.kind)
-    converted = RowConverter(answer.fields, source, fetched).convert(answer.rows)
+    converted = RowConverter(answer.fields, source, fetched).convert(answer.rows[:maxrec])
     return LiveOutcome(
         service,
         OK,
@@ -165,14 +166,16 @@ def _read(reply: LiveReply, service: LiveService, fetched: datetime) -> LiveOutc
         live_table(converted.rows),
         len(answer.rows),
         converted.skipped,
-        answer.overflow,
+        answer.overflow or len(answer.rows) > maxrec,
     )
 
 
-async def _ask(client: LiveClient, service: LiveService, request: RemoteRequest, started: float) -> LiveOutcome:
+async def _ask(
+    client: LiveClient, service: LiveService, request: RemoteRequest, started: float, maxrec: int
+) -> LiveOutcome:
     try:
         reply = await client.get(request)
-        outcome = await asyncio.to_thread(_read, reply, service, datetime.now(UTC))
+        outcome = await asyncio.to_thread(_read, reply, service, datetime.now(UTC), maxrec)
     except (LiveFailure, UnusableAnswer) as exc:
         return LiveOutcome(service, ERROR, exc.message, time.monotonic() - started)
     outcome.seconds = time.monotonic() - started
@@ -191,7 +194,8 @@ async def ask_services(
     included. The outcomes come in the services' order."""
     started = time.monotonic()
     tasks = [
-        asyncio.ensure_future(_ask(client, s, remote_request(s, values, circles, maxrec), started)) for s in services
+        asyncio.ensure_future(_ask(client, s, remote_request(s, values, circles, maxrec), started, maxrec))
+        for s in services
     ]
     if not tasks:
         return []

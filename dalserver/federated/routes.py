@@ -67,7 +67,7 @@ ROOT_ANSWERS = {
 _SAMPLE = (
     "SELECT obs_publisher_did, s_ra, s_dec, s_fov, em_min, em_max, t_min, t_max, instrument_name "
     "FROM vo.remote_obscore WHERE dataproduct_type IN ('image', 'cube') AND s_ra IS NOT NULL "
-    "AND s_dec IS NOT NULL AND s_fov > 0 ORDER BY obs_publisher_did LIMIT 1"
+    "AND s_dec IS NOT NULL AND s_fov > 0 ORDER BY source_ivoid, obs_publisher_did LIMIT 1"  # the unique key's index
 )
 _NO_SAMPLE = "The cache holds no image yet: examples appear once the crawler has stored some (dalserver crawl run)."
 
