@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adql.udf import UDF_FEATURE_TYPE, USER_FUNCTIONS
+from ivoa.vocabulary import StandardID
 
-_TAPREGEXT = "ivo://ivoa.net/std/TAPRegExt#"
 GEOMETRY_FUNCTIONS = (
     "POINT", "CIRCLE", "BOX", "POLYGON", "REGION", "CENTROID", "AREA",
     "CONTAINS", "INTERSECTS", "DISTANCE", "COORD1", "COORD2", "COORDSYS",
@@ -12,14 +12,14 @@ GEOMETRY_FUNCTIONS = (
 
 # type -> [(form, description or None)]
 LANGUAGE_FEATURES: dict[str, list[tuple[str, str | None]]] = {
-    _TAPREGEXT + "features-adqlgeo": [(f, None) for f in GEOMETRY_FUNCTIONS],
-    _TAPREGEXT + "features-adql-string": [("LOWER", None), ("UPPER", None), ("ILIKE", None)],
-    _TAPREGEXT + "features-adql-common-table": [("WITH", None)],
-    _TAPREGEXT + "features-adql-sets": [("UNION", None), ("EXCEPT", None), ("INTERSECT", None)],
-    _TAPREGEXT + "features-adql-type": [("CAST", None)],
-    _TAPREGEXT + "features-adql-conditional": [("COALESCE", None)],
-    _TAPREGEXT + "features-adql-unit": [("IN_UNIT", None)],
-    _TAPREGEXT + "features-adql-offset": [("OFFSET", None)],
+    StandardID.TAPREGEXT + "features-adqlgeo": [(f, None) for f in GEOMETRY_FUNCTIONS],
+    StandardID.TAPREGEXT + "features-adql-string": [("LOWER", None), ("UPPER", None), ("ILIKE", None)],
+    StandardID.TAPREGEXT + "features-adql-common-table": [("WITH", None)],
+    StandardID.TAPREGEXT + "features-adql-sets": [("UNION", None), ("EXCEPT", None), ("INTERSECT", None)],
+    StandardID.TAPREGEXT + "features-adql-type": [("CAST", None)],
+    StandardID.TAPREGEXT + "features-adql-conditional": [("COALESCE", None)],
+    StandardID.TAPREGEXT + "features-adql-unit": [("IN_UNIT", None)],
+    StandardID.TAPREGEXT + "features-adql-offset": [("OFFSET", None)],
     UDF_FEATURE_TYPE: [(f.form, f.description) for f in USER_FUNCTIONS.values()],
     # DaCHS's extension, which pyvo.registry.Spatial looks for before it writes MOC(...).
     "ivo://org.gavo.dc/std/exts#extra-adql-keywords": [

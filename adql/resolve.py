@@ -14,6 +14,8 @@ from adql.catalog import Catalog, ColumnMeta
 from adql.errors import ADQLCode, ADQLError, suggestion
 from adql.grouping import check_grouping
 from adql.kinds import expr_kind, kind_of
+from pgsql_text.errors import SQLTextError
+from pgsql_text.quoting import quote_ident
 
 MAX_NESTING = 32
 MAX_COLUMNS = 1664  # PostgreSQL's limit on a select list (SQLSTATE 54011)
@@ -115,6 +117,7 @@ class _Resolver:
         for cte in ctes:
             if any(cte.name.matches(n) for n in scope.ctes):
                 raise ADQLError.at(ADQLCode.AMBIGUOUS, f"WITH defines '{cte.name.name}' twice", cte)
+            _check_sql_text(cte.name)
             _check_sql_names([*scope.ctes, cte.name.name], cte)
             inner = self.query_expr(cte.query, scope)
             columns = self._renamed(inner.output, cte.column_names, cte)
@@ -127,6 +130,8 @@ class _Resolver:
     ) -> tuple[ColumnMeta, ...]:
         if names and len(names) != len(output):
             raise ADQLError.at(ADQLCode.TYPE, f"{len(names)} column names given for {len(output)} columns", node)
+        for name in names:
+            _check_sql_text(name)
         if names:
             columns = tuple(replace(o.meta, name=n.name) for o, n in zip(output, names, strict=True))
         else:
@@ -191,6 +196,9 @@ class _Resolver:
             raise ADQLError.at(
                 ADQLCode.LIMIT, f"the select list has {len(items)} columns; at most {MAX_COLUMNS} are possible", node
             )
+        for item in written:
+            if item.alias is not None:
+                _check_sql_text(item.alias)
         names = _unique_names([_output_name(w, i) for w, i in zip(written, items, strict=True)])
         output = tuple(
             OutputColumn(n, replace(i.expr.meta or typecheck.strip(None), name=n))
@@ -500,6 +508,15 @@ def _output_name(written: ast.SelectItem, resolved: ast.SelectItem) -> str:
 
 
 SQL_NAME_BYTES = 63  # PostgreSQL keeps this much of a name (NAMEDATALEN - 1) and drops the rest
+
+
+def _check_sql_text(name: ast.Identifier) -> None:
+    """A name the query gives that the SQL will carry (an alias, a WITH table, a derived column):
+    valid ADQL that SQL text cannot carry (a NUL) is refused here, where the query wrote it."""
+    try:
+        quote_ident(name.name)
+    except SQLTextError as exc:
+        raise ADQLError.at(ADQLCode.UNSUPPORTED, str(exc), name) from None
 
 
 def _check_sql_names(names: list[str], node: ast.Node) -> None:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from adql.catalog import ColumnMeta
 from adql.kinds import Arg
+from ivoa.vocabulary import StandardID
 
-UDF_FEATURE_TYPE = "ivo://ivoa.net/std/TAPRegExt#features-udf"
+UDF_FEATURE_TYPE = StandardID.TAPREGEXT + "features-udf"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ RegTAP's coverage and the HiPS surveys' Moc.fits all come from this one function
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -73,11 +72,3 @@ def degraded(text: str, order: int) -> str:
     if moc.max_order <= order:
         return moc_to_ascii(moc)
     return moc_to_ascii(moc.degrade_to_order(order))
-
-
-_VERTEX = re.compile(r"\(\s*([-+0-9.eE]+)d\s*,\s*([-+0-9.eE]+)d\s*\)")
-
-
-def spoly_vertices(text: str) -> list[tuple[float, float]]:
-    """The vertices of a pgsphere polygon in its degree text form ``{(34.5d , -5d),...}``."""
-    return [(float(ra), float(dec)) for ra, dec in _VERTEX.findall(text)]

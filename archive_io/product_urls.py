@@ -18,8 +18,8 @@ from dataclasses import replace
 from urllib.parse import quote, unquote
 
 from adql.catalog import Catalog
-from adql.dialects.sql_text import quote_ident, quote_string
-from adql.dialects.support import SCHEMA
+from pgsql_text.private_schema import SCHEMA
+from pgsql_text.quoting import quote_ident, quote_string
 
 PRODUCTS = "data/"  # the path under the public URL that serves the archive directory (/data/...)
 OBSCORE = ("ivoa", "obscore")

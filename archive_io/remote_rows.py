@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from adql.dialects.pgsphere import spoly_text
 from archive_io.remote_regions import RegionError, region_vertices
 from archive_io.remote_votable import Field, Value
 from archive_io.sky_cells import order29
+from pgsql_text.pgsphere import spoly_text
 from schemas.model import SCHEMAS_DIR, TableDef, load_schema
 
 CACHE_COLUMNS = ("source_ivoid", "source_url", "crawled_at", "healpix29")

@@ -1,18 +1,20 @@
 """TAP_SCHEMA: write the rows for published tables from their metadata (ingest, bootstrap), and
-read them back (the service: the ADQL catalogue and the VOSI tables documents).
+read them back as the typed tableset (``schemas.tableset``) the service publishes: the ADQL
+catalogue, the VOSI tables documents, the registry records and cone search.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from adql.catalog import Catalog, ColumnMeta, TableMeta
-from adql.reserved import adql_name
 from schemas.model import SchemaDef, TableDef
+from schemas.tableset import Tableset, TapColumn, TapForeignKey, TapSchema, TapTable, published_table
 
 
 def publish_schema(conn: psycopg.Connection, schema: SchemaDef, schema_index: int | None = None) -> None:
@@ -41,16 +43,13 @@ def unpublish_table(conn: psycopg.Connection, qualified_name: str) -> None:
 
 def publish_table(conn: psycopg.Connection, table: TableDef, table_index: int | None = None) -> None:
     """Replace ``table``'s TAP_SCHEMA rows with ones derived from its definition."""
-    name = table.qualified_name
-    unpublish_table(conn, name)
+    entry = published_table(table)
+    unpublish_table(conn, entry.name)
     conn.execute(
         "INSERT INTO tap_schema.tables (schema_name, table_name, table_type, utype, description, table_index) "
         "VALUES (%s, %s, %s, %s, %s, %s)",
-        (table.schema, name, table.table_type, table.utype, table.description, table_index),
+        (entry.schema, entry.name, entry.table_type, entry.utype, entry.description, table_index),
     )
-    indexed = {c for index in table.indexes for c in index.columns} | set(table.primary_key[:1])
-    if table.position:
-        indexed |= set(table.position)
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO tap_schema.columns (table_name, column_name, datatype, arraysize, xtype, "
@@ -58,8 +57,8 @@ def publish_table(conn: psycopg.Connection, table: TableDef, table_index: int | 
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 (
-                    name,
-                    adql_name(c.name),  # TAP 1.1: reserved words appear delimited, e.g. "size"
+                    entry.name,
+                    c.name,
                     c.datatype,
                     c.arraysize,
                     c.xtype,
@@ -68,18 +67,18 @@ def publish_table(conn: psycopg.Connection, table: TableDef, table_index: int | 
                     c.utype,
                     c.unit,
                     c.ucd,
-                    int(c.indexed or c.name in indexed),
+                    int(c.indexed),
                     int(c.principal),
                     int(c.std),
                     i + 1,
                 )
-                for i, c in enumerate(table.columns)
+                for i, c in enumerate(entry.columns)
             ],
         )
-    for key in table.foreign_keys:
+    for key in entry.foreign_keys:
         conn.execute(
             "INSERT INTO tap_schema.keys (key_id, from_table, target_table, description) VALUES (%s, %s, %s, %s)",
-            (key.key_id, name, key.target_table, key.description),
+            (key.key_id, entry.name, key.target_table, key.description),
         )
         for from_col, target_col in key.columns:
             conn.execute(
@@ -88,7 +87,10 @@ def publish_table(conn: psycopg.Connection, table: TableDef, table_index: int | 
             )
 
 
-async def read_tap_schema(pool: AsyncConnectionPool) -> list[dict[str, Any]]:
+Row = Mapping[str, Any]  # a row as the database gives it, by column name
+
+
+async def read_tap_schema(pool: AsyncConnectionPool) -> Tableset:
     """Schemas, each with its tables, each with columns and foreign keys, in TAP_SCHEMA order."""
     async with pool.connection() as conn:
         cur = conn.cursor(row_factory=dict_row)
@@ -118,45 +120,68 @@ async def read_tap_schema(pool: AsyncConnectionPool) -> list[dict[str, Any]]:
         ).fetchall()
         primary_keys = await (await cur.execute(_PRIMARY_KEYS)).fetchall()
         await conn.rollback()
-    key_of = {(k["schema_name"], k["table_name"]): list(k["columns"]) for k in primary_keys}
-    by_table: dict[str, list[dict[str, Any]]] = {}
-    for column in columns:
-        by_table.setdefault(column["table_name"], []).append(column)
-    keys_by_table: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in keys:
-        entry = keys_by_table.setdefault(row["from_table"], {}).setdefault(
-            row["key_id"],
-            {
-                "key_id": row["key_id"],
-                "target_table": row["target_table"],
-                "description": row["description"],
-                "columns": [],
-            },
+    return tableset_from_rows(schemas, tables, columns, keys, primary_keys)
+
+
+def tableset_from_rows(
+    schemas: Sequence[Row],
+    tables: Sequence[Row],
+    columns: Sequence[Row],
+    keys: Sequence[Row],
+    primary_keys: Sequence[Row],
+) -> Tableset:
+    """The typed tableset from TAP_SCHEMA's rows (each list in TAP_SCHEMA's order; ``keys`` one
+    row per key column, ``primary_keys`` the database's, by schema and table)."""
+    columns_of: dict[str, list[TapColumn]] = {}
+    for c in columns:
+        columns_of.setdefault(c["table_name"], []).append(
+            TapColumn(
+                c["column_name"],
+                c["datatype"],
+                c["arraysize"],
+                c["xtype"],
+                c["description"],
+                c["utype"],
+                c["unit"],
+                c["ucd"],
+                indexed=bool(c["indexed"]),
+                principal=bool(c["principal"]),
+                std=bool(c["std"]),
+            )
         )
-        entry["columns"].append((row["from_column"], row["target_column"]))
-    result = []
-    for schema in schemas:
-        result.append(
-            {
-                "name": schema["schema_name"],
-                "description": schema["description"],
-                "utype": schema["utype"],
-                "tables": [
-                    {
-                        "name": t["table_name"],
-                        "table_type": t["table_type"],
-                        "description": t["description"],
-                        "utype": t["utype"],
-                        "columns": by_table.get(t["table_name"], []),
-                        "keys": list(keys_by_table.get(t["table_name"], {}).values()),
-                        "primary_key": key_of.get(_sql_name(schema["schema_name"], t["table_name"]), []),
-                    }
-                    for t in tables
-                    if t["schema_name"] == schema["schema_name"]
-                ],
-            }
+    key_columns: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    key_rows: dict[str, Row] = {}
+    for k in keys:
+        key_rows.setdefault(k["key_id"], k)
+        key_columns.setdefault(k["from_table"], {}).setdefault(k["key_id"], []).append(
+            (k["from_column"], k["target_column"])
         )
-    return result
+    primary_key_of = {(k["schema_name"], k["table_name"]): tuple(k["columns"]) for k in primary_keys}
+
+    def table(row: Row) -> TapTable:
+        entry = TapTable(row["schema_name"], row["table_name"], row["table_type"], row["description"], row["utype"])
+        keys_here = key_columns.get(entry.name, {})
+        return replace(
+            entry,
+            columns=tuple(columns_of.get(entry.name, ())),
+            foreign_keys=tuple(
+                TapForeignKey(key_id, key_rows[key_id]["target_table"], tuple(pairs), key_rows[key_id]["description"])
+                for key_id, pairs in keys_here.items()
+            ),
+            primary_key=primary_key_of.get((entry.schema, entry.bare_name), ()),
+        )
+
+    return Tableset(
+        tuple(
+            TapSchema(
+                s["schema_name"],
+                s["description"],
+                s["utype"],
+                tuple(table(t) for t in tables if t["schema_name"] == s["schema_name"]),
+            )
+            for s in schemas
+        )
+    )
 
 
 # Primary keys as the database has them (TAP_SCHEMA has no place for them): PostgreSQL lets a
@@ -173,45 +198,3 @@ JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = k.attnum
 WHERE con.contype = 'p' AND n.nspname IN (SELECT schema_name FROM tap_schema.schemas)
 GROUP BY n.nspname, c.relname
 """
-
-
-def _sql_name(schema: str, qualified: str) -> tuple[str, str]:
-    """(schema, table) as the SQL of a query names the published table ``qualified``."""
-    prefix = schema + "."
-    return schema, qualified[len(prefix) :] if qualified.lower().startswith(prefix.lower()) else qualified
-
-
-def _undelimited(name: str) -> str:
-    """TAP_SCHEMA writes reserved-word columns delimited ("size"); the catalogue keeps the bare name."""
-    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
-        return name[1:-1].replace('""', '"')
-    return name
-
-
-def catalog_from_tap_schema(schemas: list[dict[str, Any]]) -> Catalog:
-    tables = []
-    for schema in schemas:
-        for table in schema["tables"]:
-            _, bare = _sql_name(schema["name"], table["name"])
-            tables.append(
-                TableMeta(
-                    schema["name"],
-                    bare,
-                    tuple(
-                        ColumnMeta(
-                            _undelimited(c["column_name"]),
-                            c["datatype"],
-                            c["arraysize"],
-                            c["xtype"],
-                            c["unit"],
-                            c["ucd"],
-                            c["utype"],
-                            c["description"],
-                        )
-                        for c in table["columns"]
-                    ),
-                    table["description"],
-                    primary_key=tuple(table.get("primary_key", ())),
-                )
-            )
-    return Catalog.of(tables)

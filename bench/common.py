@@ -25,10 +25,11 @@ import pyarrow.parquet as pq
 from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
-from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
+from archive_io.tap_schema import read_tap_schema
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import database_url
 from dalserver.settings import Settings
+from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 
 SIDECAR = "position: [ra, dec]\ncolumns:\n  ra: {unit: deg}\n  dec: {unit: deg}\n"
 
@@ -93,7 +94,7 @@ def paired_latencies(
     (caches on both paths); a request that does not answer 200 ends the benchmark."""
     timings = PairedTimings()
     with psycopg.connect(url, autocommit=True) as conn, httpx.Client(timeout=30) as client:
-        conn.execute("SELECT set_sphere_output('DEG')")
+        conn.execute(SPHERE_OUTPUT_DEGREES)
         for sql, send in pairs[:warm_up]:
             conn.execute(sql).fetchall()
             send(client)
@@ -139,7 +140,7 @@ def load_catalog(url: str) -> Catalog:
 
     async def load() -> Catalog:
         async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
-            return catalog_from_tap_schema(await read_tap_schema(pool))
+            return (await read_tap_schema(pool)).catalog()
 
     return asyncio.run(load())
 

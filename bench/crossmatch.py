@@ -29,6 +29,7 @@ from common import bench_database, load_catalog, publish_catalogue, server_env, 
 from adql import to_postgres
 from dalserver.settings import Settings
 from dalserver.tap.upload import UploadTable, read_upload
+from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 
 ADQL = (
     "SELECT u.up_id, s.source_id, s.mag_g FROM TAP_UPLOAD.mine AS u JOIN bench.xmatch AS s "
@@ -63,7 +64,7 @@ def votable_bytes(table: Table) -> bytes:
 def direct(url: str, sql: str, upload: UploadTable) -> tuple[float, int]:
     start = time.perf_counter()
     with psycopg.connect(url) as conn:
-        conn.execute("SELECT set_sphere_output('DEG')")
+        conn.execute(SPHERE_OUTPUT_DEGREES)
         conn.execute('CREATE TEMP TABLE "tap_upload_mine" (up_id bigint, ra double precision, dec double precision)')
         with conn.cursor().copy('COPY "tap_upload_mine" FROM STDIN') as copy:
             for row in zip(*(upload.data.column(i).to_pylist() for i in range(3)), strict=True):

@@ -25,6 +25,7 @@ from common import bench_database, load_catalog, publish_catalogue, server_env, 
 from rawhttp import Connection, get, post_form
 
 from adql import to_postgres
+from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 
 ADQL = (
     "SELECT source_id, ra, dec, mag_g FROM bench.serving "
@@ -47,7 +48,7 @@ def latency(url: str, base: str, queries: list[str]) -> tuple[float, float, floa
     sqls = [to_postgres(q, catalog, row_limit=10_001).sql for q in queries]
     direct, trivial, service = [], [], []
     with psycopg.connect(url, autocommit=True) as conn, httpx.Client(timeout=30) as client:
-        conn.execute("SELECT set_sphere_output('DEG')")
+        conn.execute(SPHERE_OUTPUT_DEGREES)
         for sql, query in list(zip(sqls, queries, strict=True))[:20]:  # warm caches on every path
             conn.execute(sql).fetchall()
             client.get(f"{base}/tap/availability")

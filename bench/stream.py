@@ -22,6 +22,7 @@ import psycopg
 from common import bench_database, load_catalog, publish_catalogue, server_env, serving
 
 from adql import to_postgres
+from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 
 QUERY = "SELECT * FROM bench.stream"
 FORMATS = ["votable", "votable/b2", "csv", "tsv", "json", "parquet", "fits"]
@@ -30,7 +31,7 @@ FORMATS = ["votable", "votable/b2", "csv", "tsv", "json", "parquet", "fits"]
 def copy_floor(url: str, sql: str) -> tuple[float, int]:
     """Seconds and bytes for COPY (sql) TO STDOUT (FORMAT csv), read to the end on one connection."""
     with psycopg.connect(url) as conn:
-        conn.execute("SELECT set_sphere_output('DEG')")
+        conn.execute(SPHERE_OUTPUT_DEGREES)
         start = time.perf_counter()
         size = 0
         with conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER true)") as copy:

@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 
 from adql.parser import warm_up as warm_up_parser
 from dalserver import products
-from dalserver.compression import Compress
+from dalserver.bulk import routes as bulk_routes
 from dalserver.datalink import routes as datalink_routes
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
@@ -21,12 +21,16 @@ from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
 from dalserver.federated import routes as federated_routes
 from dalserver.hips import routes as hips_routes
-from dalserver.memory import use_frugal_allocators
+from dalserver.http.compression import Compress
+from dalserver.http.memory import use_frugal_allocators
+from dalserver.http.paths import TidyPaths
+from dalserver.http.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.moc import routes as moc_routes
-from dalserver.obscore_values import ObsCoreValuesCache
-from dalserver.paths import TidyPaths
+from dalserver.obscore.resolver import ArchiveTargets, Sesame
+from dalserver.obscore.values import ObsCoreValuesCache
+from dalserver.quicklook import routes as quicklook_routes
+from dalserver.records.store import RecordsCache
 from dalserver.registry import routes as registry_routes
-from dalserver.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
 from dalserver.scs import routes as scs_routes
 from dalserver.services import Services
 from dalserver.settings import Settings
@@ -56,7 +60,9 @@ def build_services(settings: Settings, database_url: str) -> Services:
     worker = async_jobs.tap_worker(catalog, queries, settings)
     runner = JobRunner(JobStore(pool), database_url, settings, worker)
     values = ObsCoreValuesCache(pool, SIA_PRODUCT_TYPES)
-    return Services(settings, health, pool, queries, catalog, runner, values)
+    records = RecordsCache(pool, settings)
+    sesame = Sesame(settings.sesame_url, settings.sesame_timeout_seconds) if settings.sesame_url else None
+    return Services(settings, health, pool, queries, catalog, runner, values, records, ArchiveTargets(pool), sesame)
 
 
 RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"  # set by `dalserver serve` for its workers
@@ -111,6 +117,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         moc_routes.router,
         scs_routes.router,
         hips_routes.router,
+        bulk_routes.router,
+        quicklook_routes.router,
         web_routes.router,
     ):
         app.include_router(router)

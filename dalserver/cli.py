@@ -120,7 +120,7 @@ def _records_at_start(settings: Settings) -> None:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from dalserver.app import RESOLVED_URL_VARIABLE
-    from dalserver.serving import serve
+    from dalserver.http.serving import serve
 
     # The workers, and the registry refresh below, are new processes that read their settings
     # from the environment: every setting this command holds (the demo's too) goes there.
@@ -224,7 +224,7 @@ def cmd_hips_build(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_hips_list(settings: Settings, args: argparse.Namespace) -> int:
-    from hips_build.publish import published_surveys
+    from archive_io.hips_store import published_surveys
 
     surveys = published_surveys(settings.hips_root)
     for survey in surveys:
@@ -262,7 +262,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
-    from hips_build.publish import published_surveys
+    from archive_io.hips_store import published_surveys
 
     url = database_url(settings)
     paths = [Path(p) for p in args.paths]
@@ -325,8 +325,8 @@ def _after_retraction(settings: Settings, url: str, images: list[Retracted], pro
 
 
 def cmd_drop_images(settings: Settings, args: argparse.Namespace) -> int:
+    from archive_io.hips_store import published_surveys
     from data_ingest.retract import RetractError, retract_images
-    from hips_build.publish import published_surveys
 
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)

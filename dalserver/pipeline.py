@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from adql.catalog import ColumnMeta
+from dalserver.dali.faults import DALIError, FatalFault
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.query import QueryStream, SessionSetup
-from dalserver.faults import DALIError, FatalFault
 from dalserver.formats.registry import OutputFormat
 from dalserver.formats.votable import VOTableExtras
-from dalserver.memory import LARGE_ANSWER_BYTES, release_freed_memory
+from dalserver.http.memory import LARGE_ANSWER_BYTES, release_freed_memory
 
 
 @dataclass(frozen=True)

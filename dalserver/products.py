@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import mimetypes
 
-from fastapi import Request
 from fastapi.responses import FileResponse
 
 from archive_io.product_urls import stored_url
-from dalserver.datasets import archive_file
-from dalserver.faults import ErrorStyle, NotFoundFault
-from dalserver.routing import protocol_router
-from dalserver.services import services
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.http.routing import protocol_router
+from dalserver.obscore.datasets import archive_file
+from dalserver.services import ServicesDep
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Products"])
 
@@ -24,8 +23,7 @@ _PUBLISHED = "SELECT EXISTS (SELECT 1 FROM ivoa.obscore WHERE access_url = %s)"
 
 
 @router.get("/data/{relative:path}", summary="Download a data product")
-async def download(request: Request, relative: str) -> FileResponse:
-    svc = services(request)
+async def download(svc: ServicesDep, relative: str) -> FileResponse:
     root = svc.settings.archive_root.resolve()
     path = archive_file(root, relative)
     # The row names the file as the ingest did: its path under the resolved archive directory.

@@ -1,18 +1,29 @@
 """What request handlers share, built complete in one place (``dalserver.app``): settings, the
-connection pools, the catalogue cache, the job runner and the ObsCore values."""
+connection pools, the catalogue and records caches, the job runner and the ObsCore values; and
+the FastAPI dependencies that hand it to them: the services, and the request's DALI parameters.
+
+A handler declares what it needs (``svc: ServicesDep``, ``params: FormParams``), so a test can
+swap one with ``app.dependency_overrides[services] = ...`` without building the rest.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Annotated
 
+from fastapi import Depends
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from dalserver.dali.params import FORM_MAX_BYTES, DALIParams
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
-from dalserver.obscore_values import ObsCoreValuesCache
+from dalserver.obscore.resolver import ArchiveTargets, Sesame
+from dalserver.obscore.values import ObsCoreValuesCache
+from dalserver.records.store import RecordsCache
 from dalserver.settings import Settings
 from dalserver.uws.runner import JobRunner
 
@@ -26,8 +37,34 @@ class Services:
     catalog: CatalogCache
     runner: JobRunner  # async jobs: the store, claims, runs (runner.store)
     obscore_values: ObsCoreValuesCache  # values listed in SIA's self-description
+    records: RecordsCache  # the registry records, rebuilt from the database when stale
+    targets: ArchiveTargets  # the archive's targets by name, for the portal's name fields
+    sesame: Sesame | None  # the online name resolver the portal's look-ups ask (None: offline)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    """This app's services (made by its lifespan before the first request)."""
     return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+class DALIParamsReader:
+    """The dependency that reads a request's DALI parameters: a body of at most
+    ``max_body_bytes(settings)``, arriving within the settings' body timeout."""
+
+    def __init__(self, max_body_bytes: Callable[[Settings], int]) -> None:
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, request: Request, svc: ServicesDep) -> DALIParams:
+        settings = svc.settings
+        return await DALIParams.from_request(
+            request, self.max_body_bytes(settings), settings.request_body_timeout_seconds
+        )
+
+
+# The parameters of a request of short form values, no files (SIA, SODA, SCS, DataLink's resources).
+form_params = DALIParamsReader(lambda _settings: FORM_MAX_BYTES)
+FormParams = Annotated[DALIParams, Depends(form_params)]

@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     preview_cache_mb: int = 1024  # previews beyond this are removed, least recently used first
     datalink_max_ids: int = 1000  # IDs one {links} request answers; more are cut with an overflow
 
+    # The portal's cart: bulk downloads (/bulk)
+    bulk_max_ids: int = 10_000  # datasets one download names
+    bulk_max_bytes: int = 20 << 30  # the files one zip holds (the script has no limit: it fetches them one by one)
+    bulk_cutout_max_bytes: int = 2 << 30  # the cutouts one request makes, together
+    # the portal runs an ADQL query synchronously; one that has not begun to answer after this many
+    # seconds goes on as an async job (listed under Jobs, not lost on a reload)
+    portal_async_after_seconds: float = 5.0
+
     # The registry: resource records, OAI-PMH, RegTAP, Simple Cone Search
     registry_file: Path | None = None  # the operator's publisher/contact/subjects; default: <home>/registry.yaml
     oai_page_size: int = 100  # records per OAI-PMH ListRecords/ListIdentifiers answer (then a resumption token)
@@ -74,6 +82,10 @@ class Settings(BaseSettings):
     registry_schema_dir: Path | None = None  # IVOA XSDs for checking harvested records; default: python3-gavo's copies
     # HiPS surveys: written by `dalserver hips build`, served under /hips
     hips_dir: Path | None = None  # default: <home>/hips
+    # The portal's name resolver: the archive's own targets, then CDS Sesame through this server
+    # (plain-text output); empty: never online (an air-gapped site)
+    sesame_url: str = "https://cds.unistra.fr/cgi-bin/nph-sesame/-oI/SNV"
+    sesame_timeout_seconds: float = 5.0
 
     # The VO crawler (dalserver crawl): how it treats other archives (vo_crawl/config.py says more)
     crawl_file: Path | None = None  # the operator's include/exclude lists; default: <home>/crawl.yaml

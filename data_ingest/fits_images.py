@@ -14,13 +14,13 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
-from adql.dialects.pgsphere import spoly_text
+from archive_io.identifiers import collection_key
 from archive_io.image_hdu import NoImageHDU, image_hdu
 from archive_io.product_urls import stored_url
-from data_ingest.identifiers import collection_key
 from data_ingest.instruments import FILTER_KEYWORDS, InstrumentProfiles, shipped_profiles
 from data_ingest.observation_time import observation_time
 from data_ingest.provenance import WCS_KEYWORDS, HeaderReads
+from pgsql_text.pgsphere import spoly_text
 
 
 class IngestError(Exception):

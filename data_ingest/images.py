@@ -16,13 +16,13 @@ from typing import Any
 import psycopg
 from tqdm import tqdm
 
-from adql.dialects.sql_text import quote_ident
+from archive_io.registry_state import record_collections
 from data_ingest.fits_images import ArchiveContext, IngestError, describe_fits
 from data_ingest.image_warnings import ImageWarning, Missing, image_warnings
 from data_ingest.instruments import InstrumentProfiles, shipped_profiles
 from data_ingest.provenance import file_provenance, write_provenance
-from data_ingest.registry_state import record_collections
 from data_ingest.spellings import Spelling, profile_spellings, record_spellings
+from pgsql_text.quoting import quote_ident
 from schemas.model import TableDef
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")

@@ -18,7 +18,7 @@ import psycopg
 from tqdm import tqdm
 
 from archive_io.product_urls import PRODUCTS, archive_path, stored_url
-from data_ingest.registry_state import record_collections
+from archive_io.registry_state import record_collections
 
 _BATCH = 1000  # rows deleted per statement (and per step of the progress bar)
 _SELECT = (

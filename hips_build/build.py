@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hips_build import properties as props
+from archive_io import hips_properties as props
+from archive_io.hips_properties import hips_date
+from archive_io.hips_store import HipsStore
 from hips_build import tile_files
 from hips_build.geometry import cell_size_deg, footprint_tiles, order_for_pixel_scale, shift_order, tile_path
 from hips_build.images import ImageFacts, ImageSkipped, inspect_image
@@ -23,8 +25,6 @@ from hips_build.initial_view import initial_view
 from hips_build.manifest import ImageRecord, Manifest
 from hips_build.plan import BandSurvey, creator_did
 from hips_build.preview import write_preview
-from hips_build.properties import hips_date
-from hips_build.publish import HipsStore
 from hips_build.survey_steps import (
     ALLSKY_ORDER,
     CUT_PERCENTILES,

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hips_build import properties as props
+from archive_io import hips_properties as props
+from archive_io.hips_properties import hips_date
+from archive_io.hips_store import HipsStore
 from hips_build import tile_files
 from hips_build.geometry import cell_size_deg, shift_order, tile_path
 from hips_build.index_page import write_index
@@ -20,8 +22,6 @@ from hips_build.initial_view import initial_view
 from hips_build.manifest import Manifest
 from hips_build.plan import ColourSurvey, creator_did
 from hips_build.preview import write_preview
-from hips_build.properties import hips_date
-from hips_build.publish import HipsStore
 from hips_build.survey_steps import (
     ALLSKY_ORDER,
     COLOUR_PERCENTILES,

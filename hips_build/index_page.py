@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
-from hips_build.properties import parse
+from archive_io.hips_properties import parse
 from hips_build.tile_files import write_atomically
 
 # (keyword, label) of the properties listed on the page, in this order.

@@ -4,7 +4,6 @@ and the file behind each (``ingest.provenance``'s path, or the archive path ``ac
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,8 +11,8 @@ import psycopg
 
 from archive_io.product_urls import archive_path
 from hips_build.images import SourceImage
-
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+from pgsql_text.pgsphere import spoly_vertices
+from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 
 _QUERY = """
 SELECT o.obs_publisher_did, o.obs_collection, {band}, o.em_min, o.em_max, o.t_min, o.t_max,
@@ -22,12 +21,6 @@ FROM ivoa.obscore AS o LEFT JOIN ingest.provenance AS p ON p.obs_publisher_did =
 WHERE o.dataproduct_type = 'image' AND o.s_region IS NOT NULL
 ORDER BY o.obs_collection, 3, o.obs_publisher_did
 """
-
-
-def polygon_vertices(text: str | None) -> tuple[tuple[float, float], ...]:
-    """pgsphere's degree text of an spoly, ``{(34.1d , -4.9d),...}``, as (ra, dec) pairs."""
-    numbers = [float(n) for n in _NUMBER.findall(text or "")]
-    return tuple(zip(numbers[0::2], numbers[1::2], strict=False))
 
 
 def _file(archive_root: Path, source_path: str | None, access_url: str | None) -> Path | None:
@@ -52,7 +45,7 @@ def obscore_images(
 ) -> list[SourceImage]:
     """Every published image whose file is in the archive, by collection and band."""
     with conn.cursor() as cur:
-        cur.execute("SELECT set_sphere_output('DEG')")
+        cur.execute(SPHERE_OUTPUT_DEGREES)
         cur.execute(
             "SELECT 1 FROM information_schema.columns "
             "WHERE table_schema = 'ivoa' AND table_name = 'obscore' AND column_name = 'em_band_name'"
@@ -68,7 +61,7 @@ def obscore_images(
             if warn:
                 warn(f"{did}: its file is not in the archive directory {archive_root}")
             continue
-        footprint = polygon_vertices(region)
+        footprint = spoly_vertices(region)
         if len(footprint) < 3:
             if warn:
                 warn(f"{did}: s_region is not a polygon ({region!r})")

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive_io.hips_store import HipsStore
 from hips_build.build import build_band_survey
 from hips_build.colour import build_colour_survey
 from hips_build.images import SourceImage
 from hips_build.manifest import Manifest
 from hips_build.plan import plan_surveys
-from hips_build.publish import HipsStore
 from hips_build.survey_steps import BuildOptions, Site, SurveyResult
 
 DEFAULT_OPTIONS = BuildOptions()

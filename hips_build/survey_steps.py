@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from archive_io import hips_properties as props
 from archive_io.coverage import footprints_moc
-from hips_build import properties as props
+from archive_io.hips_store import HipsStore
 from hips_build import tile_files
 from hips_build.geometry import parents, tile_path
 from hips_build.images import SourceImage
 from hips_build.manifest import Manifest
-from hips_build.publish import HipsStore
 
 ALLSKY_ORDER = 3
 # The display cut of PNG tiles: these percentiles of the images' pixels (the sky is grey with its

@@ -5,7 +5,7 @@ Pure functions; executing the statements is the caller's business (dalserver.db.
 
 from __future__ import annotations
 
-from adql.dialects.sql_text import quote_ident
+from pgsql_text.quoting import quote_ident
 from schemas.model import ColumnDef, IndexDef, TableDef
 
 

@@ -11,9 +11,9 @@ import pytest
 from astropy.io import fits
 from lxml import etree
 
-from dalserver.dali_examples import examples_document
-from dalserver.example_dataset import Sample
-from dalserver.landing import landing_page
+from dalserver.dali.examples import examples_document
+from dalserver.http.landing import landing_page
+from dalserver.obscore.example_dataset import Sample
 from dalserver.sia.examples import sia_examples
 from tests.support.votable import query_status, rows
 

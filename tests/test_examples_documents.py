@@ -13,16 +13,16 @@ from astropy.coordinates import SkyCoord
 from lxml import etree
 
 from adql import to_postgres
-from dalserver.dali_examples import Example, examples_document
-from dalserver.dali_values import parse_circle, parse_polygon, parse_pos
+from dalserver.dali.examples import Example, examples_document
+from dalserver.dali.values import parse_circle, parse_polygon, parse_pos
 from dalserver.datalink.examples import datalink_examples
-from dalserver.descriptors import DATALINK_STANDARD, SIA_STANDARD, SODA_STANDARD
-from dalserver.example_dataset import Sample, triangle_text
 from dalserver.formats.registry import find_format
+from dalserver.obscore.example_dataset import Sample, triangle_text
 from dalserver.sia.examples import sia_examples
 from dalserver.sia.query import build_query, obscore_table
 from dalserver.soda.examples import soda_examples
 from dalserver.tap.examples import EXAMPLES
+from ivoa.vocabulary import StandardID
 from schemas.model import builtin_schemas, catalog_of
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -32,9 +32,9 @@ SAMPLES = {
     "at-ra-0-near-the-pole": Sample("ivo://x/y?1", 359.99, 89.99, 0.1, None, None, None, None, None),
 }
 SERVICES = {
-    "sia": (SIA_STANDARD, sia_examples),
-    "datalink": (DATALINK_STANDARD, datalink_examples),
-    "soda": (SODA_STANDARD, soda_examples),
+    "sia": (StandardID.SIA2, sia_examples),
+    "datalink": (StandardID.DATALINK, datalink_examples),
+    "soda": (StandardID.SODA_SYNC, soda_examples),
 }
 
 

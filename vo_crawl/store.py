@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 
 from archive_io.remote_rows import STAGED_COLUMNS, TABLE
+from pgsql_text.quoting import quote_ident
 from vo_crawl.healpix import Cell, cell_centres
 
 COVERAGE_ORDER = 6  # vo.remote_coverage's cells
@@ -42,7 +43,7 @@ _COMPARED = tuple(c for c in STAGED_COLUMNS if c != "crawled_at")  # a refetch o
 
 
 def _q(name: str) -> str:
-    return '"' + name + '"'
+    return quote_ident(name)
 
 
 def _staging_ddl() -> str:

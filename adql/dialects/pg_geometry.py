@@ -12,11 +12,11 @@ from collections.abc import Callable
 
 from adql import ast
 from adql.constant import constant_value
-from adql.dialects.pgsphere import scircle_sql, spoint_literal, spoint_sql, spoly_literal, spoly_of_points_sql
-from adql.dialects.sql_text import quote_string
-from adql.dialects.support import refusal_sql
 from adql.kinds import Kind, expr_kind
 from adql.spherical import polygon_centroid
+from pgsql_text.pgsphere import scircle_sql, spoint_literal, spoint_sql, spoly_literal, spoly_of_points_sql
+from pgsql_text.private_schema import refusal_sql
+from pgsql_text.quoting import quote_string
 
 Render = Callable[[ast.Node], str]
 

@@ -5,8 +5,9 @@ refuses a query for its types), and through adql/dialects/index_rewrites.py. Wha
 table of the places where PostgreSQL differs from ADQL (names and forms of functions and
 operators), the geometry of adql/dialects/pg_geometry.py, and the user-defined functions' SQL.
 
-Only SQL built here from the tree comes out: identifiers are always quoted, literals escaped,
-and only functions in the tables below can be called. Input columns are always qualified with
+Only SQL built here from the tree comes out: identifiers are always quoted, literals escaped
+(``pgsql_text.quoting``; the parser and the resolver refused what SQL text cannot carry), and
+only functions in the tables below can be called. Input columns are always qualified with
 their table's SQL alias and select-list names are referred to by position, so PostgreSQL cannot
 bind a name differently from the resolver (a GROUP BY name is an input column to PostgreSQL, an
 output column to ADQL's resolver when the select list has that alias).
@@ -20,8 +21,8 @@ from typing import Any
 from adql import ast
 from adql.dialects import pg_geometry
 from adql.dialects.index_rewrites import rewrite_for_indexes
-from adql.dialects.sql_text import quote_ident, quote_string
 from adql.resolve import ResolvedQuery
+from pgsql_text.quoting import quote_ident, quote_string
 
 FunctionRenderer = Callable[["PostgresDialect", ast.FunctionCall], str]
 

@@ -1,9 +1,9 @@
-"""DataLink's DALI examples, written around a dataset of the archive (dalserver.example_dataset)."""
+"""DataLink's DALI examples, written around a dataset of the archive (dalserver.obscore.example_dataset)."""
 
 from __future__ import annotations
 
-from dalserver.dali_examples import Example
-from dalserver.example_dataset import Sample
+from dalserver.dali.examples import Example
+from dalserver.obscore.example_dataset import Sample
 
 
 def datalink_examples(s: Sample) -> list[Example]:

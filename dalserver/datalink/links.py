@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 import pyarrow as pa
 
 from adql.catalog import ColumnMeta
-from dalserver.datasets import Dataset
-from dalserver.descriptors import InputParam, ServiceDescriptor, soda_descriptor, soda_inputs
-from dalserver.faults import Fault
+from dalserver.dali.descriptors import InputParam, ServiceDescriptor, soda_descriptor, soda_inputs
+from dalserver.dali.faults import Fault
+from dalserver.obscore.datasets import Dataset
 
 LINK_COLUMNS = [
     ColumnMeta("ID", "char", "*", ucd="meta.id;meta.main", description="Input identifier"),

@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 from urllib.parse import urlencode
 
 import pyarrow as pa
 from anyio import to_thread
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from dalserver.dali.descriptors import DATALINK_MIME, InputParam, ServiceDescriptor, resource_xml
+from dalserver.dali.faults import ErrorStyle, NotFoundFault, UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.datalink.examples import datalink_examples
 from dalserver.datalink.links import LINK_COLUMNS, answer, links_batch, not_found
 from dalserver.datalink.provenance import PROV_FORMATS, prov_format, provenance_document, serialize
-from dalserver.datasets import find_dataset, find_datasets
-from dalserver.descriptors import DATALINK_MIME, DATALINK_STANDARD, InputParam, ServiceDescriptor, resource_xml
-from dalserver.example_dataset import examples_response, sample_dataset
-from dalserver.faults import ErrorStyle, NotFoundFault, UsageFault
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
-from dalserver.landing import landing_page
-from dalserver.openapi import ApiParam, answers, dali_get, dali_post
-from dalserver.params import DALIParams
-from dalserver.routing import protocol_router
-from dalserver.services import services
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
+from dalserver.http.routing import protocol_router
+from dalserver.obscore.datasets import find_dataset, find_datasets
+from dalserver.obscore.example_dataset import examples_response, sample_dataset
+from dalserver.services import DALIParamsReader, FormParams, Services, ServicesDep, services
 from dalserver.vosi.resources import vosi_routes
+from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["DataLink 1.1"])
-router.include_router(vosi_routes("datalink", "DataLink", DATALINK_STANDARD, "links", ErrorStyle.DAL_VOTABLE))
+router.include_router(
+    vosi_routes("datalink", "DataLink", StandardID.DATALINK, "links", ErrorStyle.DAL_VOTABLE, services)
+)
 _MAX_BODY = 4 << 20  # a POST of many IDs
+links_params = DALIParamsReader(lambda _settings: _MAX_BODY)
+LinksParams = Annotated[DALIParams, Depends(links_params)]
 LINKS_PARAMETERS = (
     ApiParam("ID", "Publisher DID of a dataset; repeat for several", True, repeatable=True),
     ApiParam("RESPONSEFORMAT", "Output format (default: the DataLink VOTable)"),
@@ -45,7 +51,7 @@ def _self_description(base_url: str) -> str:
     return resource_xml(
         ServiceDescriptor(
             access_url=f"{base_url}/datalink/links",
-            standard_id=DATALINK_STANDARD,
+            standard_id=StandardID.DATALINK,
             utype="adhoc:this",
             description="This DataLink service: the links of datasets published in ivoa.obscore",
             inputs=[InputParam("ID", ucd="meta.id;meta.main", description="Publisher DID (repeat for several)")],
@@ -63,9 +69,11 @@ async def _one_batch(batch: pa.RecordBatch) -> AsyncIterator[pa.RecordBatch]:
 @router.get(
     "/datalink/links", summary="DataLink {links}", openapi_extra=dali_get(LINKS_PARAMETERS), responses=LINKS_ANSWERS
 )
-async def links(request: Request) -> StreamingResponse:
-    svc = services(request)
-    params = await DALIParams.from_request(request, _MAX_BODY, svc.settings.request_body_timeout_seconds)
+async def links(svc: ServicesDep, params: LinksParams) -> StreamingResponse:
+    return await _links(params, svc)
+
+
+async def _links(params: DALIParams, svc: Services) -> StreamingResponse:
     requested = params.get("RESPONSEFORMAT")
     fmt = response_format(requested)
     given = [i for i in params.getall("ID") if i.strip()]
@@ -79,7 +87,7 @@ async def links(request: Request) -> StreamingResponse:
     if len(given) > limit:
         # DataLink sec. 2.1.1: answer up to the limit and say the result is cut (an OVERFLOW).
         rows.append(not_found(given[limit]))
-    extras = VOTableExtras(infos=(("standardID", DATALINK_STANDARD),), resources="".join(descriptors))
+    extras = VOTableExtras(infos=(("standardID", StandardID.DATALINK),), resources="".join(descriptors))
     # The DataLink MIME type for the standard answer; DALI's rules when a format was asked for.
     media = DATALINK_MIME if requested is None and fmt.is_votable else fmt.mime
     body = fmt.stream(LINK_COLUMNS, _one_batch(links_batch(rows)), maxrec, extras)
@@ -99,11 +107,10 @@ def _required_id(params: DALIParams) -> str:
     openapi_extra=dali_get(ID_ONLY),
     responses=answers("a PNG of the image, ZScale-stretched", ["image/png"]),
 )
-async def preview(request: Request) -> Response:
+async def preview(svc: ServicesDep, params: FormParams) -> Response:
     from dalserver.datalink.preview import cached_preview  # astropy.visualization and Pillow: ~25 MB, on demand
 
-    svc = services(request)
-    did = _required_id(await DALIParams.from_request(request))
+    did = _required_id(params)
     dataset = await find_dataset(svc.pool, did, svc.settings.archive_root, svc.settings.public_url)
     if dataset is None or not dataset.is_image or dataset.path is None:
         raise NotFoundFault(f"{did} is not an image of this archive")
@@ -128,9 +135,7 @@ async def preview(request: Request) -> Response:
     ),
     responses=answers("the W3C PROV document", [f.media_type for f in PROV_FORMATS]),
 )
-async def provenance(request: Request) -> Response:
-    svc = services(request)
-    params = await DALIParams.from_request(request)
+async def provenance(svc: ServicesDep, params: FormParams) -> Response:
     did = _required_id(params)
     requested = params.get("RESPONSEFORMAT") or "PROV-JSON"
     fmt = prov_format(requested)
@@ -144,18 +149,16 @@ async def provenance(request: Request) -> Response:
 
 
 @router.get("/datalink/examples", summary="DataLink DALI examples")
-async def examples(request: Request) -> Response:
-    svc = services(request)
+async def examples(svc: ServicesDep) -> Response:
     title = f"{svc.settings.title}: DataLink"
-    return examples_response(title, await sample_dataset(svc.pool), DATALINK_STANDARD, datalink_examples)
+    return examples_response(title, await sample_dataset(svc.pool), StandardID.DATALINK, datalink_examples)
 
 
 @router.get("/datalink", response_class=HTMLResponse, summary="DataLink service landing page")
-async def landing(request: Request) -> Response:
+async def landing(request: Request, svc: ServicesDep, params: LinksParams) -> Response:
     """The page for a browser; with parameters, a {links} request as at /datalink/links."""
     if request.query_params:
-        return await links(request)
-    svc = services(request)
+        return await _links(params, svc)
     base = svc.settings.public_url
     dataset = await sample_dataset(svc.pool)
     example = (f"{base}/datalink/examples", "example requests")

@@ -18,7 +18,7 @@ from anyio import to_thread
 from dalserver.db.adbc import ArrowConnection
 from dalserver.db.errors import DatabaseUnavailable, primary_message
 from dalserver.db.health import DatabaseHealth
-from dalserver.db.session import READ_ONLY, setup_statements
+from pgsql_text.session import READ_ONLY, setup_statements
 
 
 def _connect(url: str, read_only: bool = True) -> ArrowConnection:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import psycopg
 
-from adql.dialects.sql_text import quote_ident
-from adql.dialects.support import SUPPORT_SQL
 from archive_io.product_urls import published_obscore_function_sql
 from archive_io.tap_schema import publish_schema, publish_table
 from dalserver.db.migrations import relative_access_urls
 from dalserver.db.pgsphere import ensure_pgsphere
+from pgsql_text.private_schema import SUPPORT_SQL
+from pgsql_text.quoting import quote_ident
 from schemas.ddl import add_missing_columns_sql, create_index_sql, create_table_sql
 from schemas.model import SchemaDef, builtin_schemas, private_schemas
 

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgsql_text.quoting import quote_ident
+
 log = logging.getLogger(__name__)
 
 SUPERUSER = "dalserver"
@@ -259,7 +261,7 @@ class LocalCluster:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
             if not exists:
-                conn.execute(f'CREATE DATABASE "{dbname}"')
+                conn.execute(f"CREATE DATABASE {quote_ident(dbname)}")
         return self.url(dbname)
 
     def _run(self, *args: str) -> None:

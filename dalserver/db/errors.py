@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from adql.dialects.support import REFUSAL_SQLSTATE
-from dalserver.faults import DALIError, FatalFault, Fault, TransientFault, UsageFault
+from dalserver.dali.faults import DALIError, FatalFault, Fault, TransientFault, UsageFault
+from pgsql_text.private_schema import REFUSAL_SQLSTATE
 
 QUERY_CANCELED = "57014"  # statement timeout and pg_cancel_backend alike
 PGSPHERE_ERROR = "XX000"  # pgsphere reports bad values (radius > 90 deg, degenerate polygons) with elog(ERROR)

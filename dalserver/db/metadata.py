@@ -9,7 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adql.catalog import Catalog
 from archive_io.product_urls import with_public_urls
-from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
+from archive_io.tap_schema import read_tap_schema
 from dalserver.db.errors import DatabaseUnavailable
 from dalserver.timed_value import TimedValue
 
@@ -23,9 +23,9 @@ class CatalogCache(TimedValue[Catalog]):
     def __init__(self, pool: AsyncConnectionPool, ttl: float, public_url: str):
         async def load() -> Catalog:
             try:
-                schemas = await asyncio.wait_for(read_tap_schema(pool), READ_TIMEOUT)
+                published = await asyncio.wait_for(read_tap_schema(pool), READ_TIMEOUT)
             except TimeoutError:
                 raise DatabaseUnavailable(f"TAP_SCHEMA could not be read within {READ_TIMEOUT:g} s") from None
-            return with_public_urls(catalog_from_tap_schema(schemas), public_url)
+            return with_public_urls(published.catalog(), public_url)
 
         super().__init__(load, ttl)

@@ -9,7 +9,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from dalserver.db.errors import DatabaseUnavailable
 from dalserver.db.health import DatabaseHealth
-from dalserver.db.session import setup_statements
+from pgsql_text.session import setup_statements
 
 GETCONN_TIMEOUT = 5.0  # seconds a request waits for a connection before it is told to come back
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 from dalserver.db.adbc import ArrowConnection, ArrowStatement
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.errors import DatabaseUnavailable, QueryCancelled, database_fault, is_connection_lost
-from dalserver.db.session import READ_ONLY
+from pgsql_text.session import READ_ONLY
 
 T = TypeVar("T")
 # Prepares a session of its own before the query (e.g. loads TAP uploads into temporary tables),

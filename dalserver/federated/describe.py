@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from dalserver.descriptors import SIA_STANDARD, InputParam, ServiceDescriptor
+from dalserver.dali.descriptors import InputParam, ServiceDescriptor
 from dalserver.federated.parameters import LIVE
 from dalserver.sia.parameters import PARAMETERS
+from ivoa.vocabulary import StandardID
 
 
 def self_descriptor(query_url: str) -> ServiceDescriptor:
@@ -21,7 +22,7 @@ def self_descriptor(query_url: str) -> ServiceDescriptor:
     inputs.append(InputParam(LIVE.name, description=LIVE.description, options=("false", "true")))
     return ServiceDescriptor(
         access_url=query_url,
-        standard_id=SIA_STANDARD,
+        standard_id=StandardID.SIA2,
         name="this",
         description="This federated SIA 2.0 search of other archives' images",
         inputs=inputs,

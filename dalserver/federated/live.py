@@ -30,7 +30,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from archive_io.remote_answers import UnusableAnswer, votable_answer
 from archive_io.remote_rows import DATA_COLUMNS, STAGED_COLUMNS, TABLE, RowConverter, Source
-from dalserver.dali_values import Circle
+from dalserver.dali.values import Circle
 from dalserver.federated.live_client import LiveClient, LiveFailure, LiveReply
 from dalserver.federated.reach import enclosing, widened
 from dalserver.federated.remote_queries import (

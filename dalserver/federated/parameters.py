@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dalserver.faults import UsageFault
+from dalserver.dali.faults import UsageFault
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from adql.catalog import ColumnMeta, TableMeta
-from adql.dialects.sql_text import quote_ident
+from dalserver.dali.faults import TransientFault
 from dalserver.db.adbc import ArrowConnection
 from dalserver.db.query import SessionSetup
-from dalserver.faults import TransientFault
 from dalserver.federated.live import LIVE_SCHEMA, LiveOutcome
 from dalserver.federated.report import SearchReport
 from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.sia.query import select_list, where_clause
+from pgsql_text.quoting import quote_ident
 
 CACHE = ("vo", "remote_obscore")
 HIDDEN = frozenset({"healpix29"})  # the crawler's cell index: no business of an image search

@@ -2,7 +2,7 @@
 to ask are chosen (their coverage MOC must touch it) and the regions they are asked for are made. A circle is a superset of its shape: what a service sends back is filtered
 exactly here afterwards, by the same SQL as the cache's rows.
 
-Pure functions on DALI shapes (``dalserver.dali_values``); angles in ICRS degrees.
+Pure functions on DALI shapes (``dalserver.dali.values``); angles in ICRS degrees.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from dalserver.dali_values import Circle, Polygon, Range, Shape, parse_pos
+from dalserver.dali.values import Circle, Polygon, Range, Shape, parse_pos
 
 # The edges of a RANGE are parallels, not great circles: sampled every degree, then the circle is
 # widened a little, so that it holds the range between the samples too.

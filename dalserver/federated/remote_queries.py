@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dalserver.dali_values import Circle, parse_interval
+from dalserver.dali.values import Circle, parse_interval
 from dalserver.sia.parameters import BY_NAME, PARAMETERS, SIA_PRODUCT_TYPES, Constraint
 
 OBSCORE_TAP = "obscore-tap"

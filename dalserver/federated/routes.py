@@ -12,17 +12,18 @@ import asyncio
 import contextlib
 from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from archive_io.remote_answers import user_agent
-from dalserver.dali_examples import MEDIA_TYPE as EXAMPLES_MEDIA_TYPE
-from dalserver.dali_examples import examples_document
+from dalserver.dali.descriptors import resource_xml
+from dalserver.dali.examples import MEDIA_TYPE as EXAMPLES_MEDIA_TYPE
+from dalserver.dali.examples import examples_document
+from dalserver.dali.faults import ErrorStyle, UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.db.errors import PGSPHERE_ERROR, QueryFailed
-from dalserver.descriptors import SIA_STANDARD, resource_xml
-from dalserver.example_dataset import Sample
-from dalserver.faults import ErrorStyle, UsageFault
 from dalserver.federated.describe import self_descriptor
 from dalserver.federated.live import ask_services, candidate_services
 from dalserver.federated.live_client import LiveClient
@@ -32,22 +33,25 @@ from dalserver.federated.reach import search_circles
 from dalserver.federated.report import SearchReport
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
-from dalserver.landing import landing_page
-from dalserver.openapi import ApiParam, answers, dali_get, dali_post, html_answer
-from dalserver.params import FORM_MAX_BYTES, DALIParams
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, html_answer
+from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.obscore.example_dataset import Sample
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.routing import client_gone, protocol_router, streamed_answer
-from dalserver.services import Services, services
+from dalserver.services import FormParams, Services, ServicesDep, services
 from dalserver.settings import Settings
 from dalserver.sia.examples import sia_examples
 from dalserver.sia.parameters import PARAMETERS
 from dalserver.sia.routes import SIA_PARAMETERS
 from dalserver.vosi.resources import vosi_routes
+from ivoa.vocabulary import StandardID
 
 SERVICE = "federated/sia"
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["Federated image search (SIA 2.0)"])
 router.include_router(
-    vosi_routes(SERVICE, "Federated SIA", SIA_STANDARD, "query", ErrorStyle.DAL_VOTABLE, version="2.0", use="base")
+    vosi_routes(
+        SERVICE, "Federated SIA", StandardID.SIA2, "query", ErrorStyle.DAL_VOTABLE, services, version="2.0", use="base"
+    )
 )
 
 PARAMETERS_API = (*SIA_PARAMETERS, ApiParam(LIVE.name, LIVE.description, kind="boolean"))
@@ -90,6 +94,15 @@ def make_live_client(settings: Settings) -> LiveClient:
     )
 
 
+async def live_client(request: Request) -> LiveClient:
+    """This process's client for live services (made by the app's lifespan): one per process,
+    so that its searches take turns at each host."""
+    return request.app.state.live_client  # type: ignore[no-any-return]
+
+
+LiveClientDep = Annotated[LiveClient, Depends(live_client)]
+
+
 async def _live_part(
     params_values: dict[str, list[str]], svc: Services, client: LiveClient, report: SearchReport, maxrec: int
 ) -> None:
@@ -103,9 +116,9 @@ async def _live_part(
     )
 
 
-async def run_federated_query(params: DALIParams, svc: Services, request: Request) -> Response:
+async def run_federated_query(params: DALIParams, svc: Services, client: LiveClient, request: Request) -> Response:
     fmt = response_format(params.get("RESPONSEFORMAT"))
-    maxrec = min(params.integer("MAXREC", svc.settings.maxrec_default), svc.settings.maxrec_hard)
+    maxrec = params.maxrec(svc.settings)
     live = LIVE.parse(params.get(LIVE.name))
     values = {p.name: params.getall(p.name) for p in PARAMETERS}
     table = cache_table((await svc.catalog.get()).tables)
@@ -113,7 +126,7 @@ async def run_federated_query(params: DALIParams, svc: Services, request: Reques
     report = SearchReport(maxrec)
     gone = asyncio.ensure_future(client_gone(request))
     if live and maxrec > 0:
-        asking = asyncio.ensure_future(_live_part(values, svc, request.app.state.live_client, report, maxrec))
+        asking = asyncio.ensure_future(_live_part(values, svc, client, report, maxrec))
         try:
             await asyncio.wait((asking, gone), return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -153,10 +166,8 @@ async def run_federated_query(params: DALIParams, svc: Services, request: Reques
     openapi_extra=dali_get(PARAMETERS_API),
     responses=ANSWERS,
 )
-async def federated_query(request: Request) -> Response:
-    svc = services(request)
-    params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
-    return await run_federated_query(params, svc, request)
+async def federated_query(request: Request, svc: ServicesDep, params: FormParams, client: LiveClientDep) -> Response:
+    return await run_federated_query(params, svc, client, request)
 
 
 async def _cache_sample(svc: Services) -> Sample | None:
@@ -167,10 +178,9 @@ async def _cache_sample(svc: Services) -> Sample | None:
 
 
 @router.get(f"/{SERVICE}/examples", summary="Federated SIA DALI examples")
-async def examples(request: Request) -> Response:
-    svc = services(request)
+async def examples(svc: ServicesDep) -> Response:
     sample = await _cache_sample(svc)
-    found = [replace(e, capability=SIA_STANDARD) for e in sia_examples(sample)] if sample else []
+    found = [replace(e, capability=StandardID.SIA2) for e in sia_examples(sample)] if sample else []
     document = examples_document(f"{svc.settings.title}: federated image search", found, _NO_SAMPLE)
     return Response(document, media_type=EXAMPLES_MEDIA_TYPE)
 
@@ -182,12 +192,10 @@ async def examples(request: Request) -> Response:
     responses=ROOT_ANSWERS,
 )
 @router.post(f"/{SERVICE}", summary="Federated search at the service's base URL", include_in_schema=False)
-async def landing(request: Request) -> Response:
+async def landing(request: Request, svc: ServicesDep, params: FormParams, client: LiveClientDep) -> Response:
     """The page for a browser; a request with parameters is a search (as at /sia)."""
-    svc = services(request)
     if request.method == "POST" or request.query_params:
-        params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
-        return await run_federated_query(params, svc, request)
+        return await run_federated_query(params, svc, client, request)
     base = f"{svc.settings.public_url}/{SERVICE}"
     return landing_page(
         svc.settings.title,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from adql.catalog import ColumnMeta
-from dalserver.faults import DALIError
+from dalserver.dali.faults import DALIError
 from dalserver.formats.columns import canonical_batch
 
 Batches = AsyncIterator[pa.RecordBatch]

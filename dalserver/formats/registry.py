@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from adql.catalog import ColumnMeta
-from dalserver.faults import UsageFault
+from dalserver.dali.faults import UsageFault
 from dalserver.formats import fits, parquet, text, votable
 from dalserver.formats.limits import Batches
+from ivoa.vocabulary import StandardID
 
 Writer = Callable[[list[ColumnMeta], Batches, int], AsyncIterator[bytes]]
-_TAPREGEXT = "ivo://ivoa.net/std/TAPRegExt#"
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class OutputFormat:
 FORMATS: list[OutputFormat] = [
     OutputFormat(
         "application/x-votable+xml",
-        _TAPREGEXT + "output-votable-td",
+        StandardID.TAPREGEXT + "output-votable-td",
         # votable_plain and votable_gzip: ESA TAP+'s names, which astroquery's TapPlus sends
         # (it reads a gzip'ed answer or a plain one alike).
         (
@@ -54,7 +54,7 @@ FORMATS: list[OutputFormat] = [
     ),
     OutputFormat(
         "application/x-votable+xml;serialization=binary2",
-        _TAPREGEXT + "output-votable-binary2",
+        StandardID.TAPREGEXT + "output-votable-binary2",
         ("votable/b2", "votableb2", "binary2"),
         votable.binary2_stream,
         "vot",

@@ -22,14 +22,15 @@ from dalserver.formats.cells import XML_ILLEGAL, TextStyle, cell_text, is_list, 
 from dalserver.formats.fixed import BIG_ENDIAN, fixed_arrays, fixed_bytes
 from dalserver.formats.limits import Batches, ResultState, limited
 from dalserver.formats.votable_nulls import NullElementMarker, null_cell, values_element
+from ivoa.vocabulary import Namespace, SchemaLocation
 
-VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"  # VOTable 1.4 keeps the 1.3 namespace
+VOTABLE_NS = Namespace.VOTABLE
 MEDIA_TYPE = "application/x-votable+xml"
 _HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     f'<VOTABLE version="1.4" xmlns="{VOTABLE_NS}" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-    f'xsi:schemaLocation="{VOTABLE_NS} http://www.ivoa.net/xml/VOTable/v1.3">\n'
+    f'xmlns:xsi="{Namespace.XSI}" '
+    f'xsi:schemaLocation="{VOTABLE_NS} {SchemaLocation.VOTABLE}">\n'
 )
 # Characters XML 1.0 cannot carry at all; they are replaced, never silently dropped.
 _XML_ILLEGAL = re.compile(XML_ILLEGAL)

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from adql.catalog import ColumnMeta
-from dalserver.faults import UsageFault
+from dalserver.dali.faults import UsageFault
 from dalserver.formats.cells import offsets_of
 from dalserver.formats.columns import arrow_type
 from dalserver.formats.fixed import INTEGER_NULLS

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from dalserver.faults import ErrorStyle, NotFoundFault
-from dalserver.routing import protocol_router
-from dalserver.services import services
-from hips_build import properties as props
-from hips_build.publish import HipsStore, PublishedSurvey
+from archive_io import hips_properties as props
+from archive_io.hips_store import HipsStore, PublishedSurvey
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.http.routing import protocol_router
+from dalserver.services import ServicesDep
 
 router = protocol_router(ErrorStyle.PLAIN_TEXT, tags=["HiPS"])
 
@@ -44,8 +45,12 @@ _MEDIA_TYPES = {
 }
 
 
-def _store(request: Request) -> HipsStore:
-    return HipsStore(services(request).settings.hips_root)
+async def hips_store(svc: ServicesDep) -> HipsStore:
+    """The published surveys (a dependency)."""
+    return HipsStore(svc.settings.hips_root)
+
+
+Surveys = Annotated[HipsStore, Depends(hips_store)]
 
 
 def _not_found(message: str) -> NotFoundFault:
@@ -89,9 +94,9 @@ def _file_response(request: Request, path: Path, cache: str) -> Response:
 
 
 @router.api_route("/hips/hipslist", methods=["GET", "HEAD"], summary="The HiPS list of this node (HiPS 1.0 sec. 5.2)")
-async def hipslist(request: Request) -> PlainTextResponse:
-    settings = services(request).settings
-    records = [s.hipslist_record(settings.public_url) for s in _store(request).published()]
+async def hipslist(svc: ServicesDep, store: Surveys) -> PlainTextResponse:
+    settings = svc.settings
+    records = [s.hipslist_record(settings.public_url) for s in store.published()]
     text = props.hipslist(records, f"{settings.public_url}/hips ({settings.title})")
     return PlainTextResponse(text, headers={**CORS, "Cache-Control": METADATA_CACHE})
 
@@ -110,9 +115,9 @@ def _row(survey: PublishedSurvey) -> str:
 
 
 @router.api_route("/hips", methods=["GET", "HEAD"], summary="The HiPS surveys of this archive, as a page")
-async def index(request: Request) -> HTMLResponse:
-    settings = services(request).settings
-    surveys = _store(request).published()
+async def index(svc: ServicesDep, store: Surveys) -> HTMLResponse:
+    settings = svc.settings
+    surveys = store.published()
     rows = (
         "\n".join(_row(s) for s in surveys)
         or '<tr><td colspan="6">none yet: run <code>dalserver hips build</code></td></tr>'
@@ -138,13 +143,12 @@ def _survey_page(store: HipsStore, survey: str) -> RedirectResponse:
 
 
 @router.api_route("/hips/{survey}", methods=["GET", "HEAD"], include_in_schema=False)
-async def survey_root(request: Request, survey: str) -> RedirectResponse:
-    return _survey_page(_store(request), survey)
+async def survey_root(store: Surveys, survey: str) -> RedirectResponse:
+    return _survey_page(store, survey)
 
 
 @router.api_route("/hips/{survey}/{relative:path}", methods=["GET", "HEAD"], summary="A file of a HiPS survey")
-async def survey_file(request: Request, survey: str, relative: str) -> Response:
-    store = _store(request)
+async def survey_file(request: Request, store: Surveys, survey: str, relative: str) -> Response:
     if relative in ("", "/"):
         return _survey_page(store, survey)
     path = _survey_file(store, survey, relative)

@@ -17,21 +17,20 @@ import io
 import json
 from typing import TYPE_CHECKING
 
-from fastapi import Request
 from fastapi.responses import Response
 
 if TYPE_CHECKING:
     from mocpy import MOC  # loaded by archive_io.coverage when a MOC is first made
 
+from archive_io import registry_state as keys
 from archive_io.coverage import moc_from_ascii, moc_to_ascii
-from dalserver.faults import ErrorStyle, NotFoundFault
+from archive_io.identifiers import collection_key
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.http.routing import protocol_router
 from dalserver.records.build import OBSCORE_TABLE
 from dalserver.records.state import read_full_mocs
-from dalserver.records.store import Published, published_records
-from dalserver.routing import protocol_router
-from dalserver.services import services
-from data_ingest import registry_state as keys
-from data_ingest.identifiers import collection_key
+from dalserver.records.store import Published
+from dalserver.services import Services, ServicesDep
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["MOC"])
 
@@ -65,54 +64,54 @@ def _answer(moc: MOC, suffix: str, name: str) -> Response:
     return Response(body, media_type=MEDIA_TYPES[suffix], headers=headers)
 
 
-async def _mocs(request: Request, keys_wanted: list[str]) -> MOC | None:
-    return _union(await read_full_mocs(services(request).pool, keys_wanted))
+async def _mocs(svc: Services, keys_wanted: list[str]) -> MOC | None:
+    return _union(await read_full_mocs(svc.pool, keys_wanted))
 
 
-def _collection_key(records: Published, wanted: str) -> str:
+def _collection_state_key(records: Published, wanted: str) -> str:
     for name in records.state.collections:
         if wanted in (name, collection_key(name)):
-            return keys.collection_key(name)
+            return keys.collection_state_key(name)
     raise NotFoundFault(f"this archive has no collection {wanted!r}")
 
 
 def _table_keys(records: Published, wanted: str) -> list[str]:
     if wanted.lower() == OBSCORE_TABLE:
-        return [keys.collection_key(c) for c in records.state.collections]
-    row = records.state.resources.get(keys.catalog_key(wanted.lower()))
+        return [keys.collection_state_key(c) for c in records.state.collections]
+    row = records.state.resources.get(keys.catalog_state_key(wanted.lower()))
     if row is None or row.deleted or records.state.table(wanted) is None:
         raise NotFoundFault(f"this archive publishes no catalogue {wanted!r}")
     if row.position is None:
         raise NotFoundFault(f"the catalogue {wanted} has no positions, so no coverage")
-    return [keys.catalog_key(wanted.lower())]
+    return [keys.catalog_state_key(wanted.lower())]
 
 
 @router.get("/moc/collection/{name:path}", summary="Coverage (MOC 2.0) of an ObsCore collection")
-async def collection_moc(request: Request, name: str) -> Response:
+async def collection_moc(svc: ServicesDep, name: str) -> Response:
     stem, suffix = _split(name)
-    moc = await _mocs(request, [_collection_key(await published_records(request), stem)])
+    moc = await _mocs(svc, [_collection_state_key(await svc.records.get(), stem)])
     if moc is None:
         raise NotFoundFault(f"the collection {stem!r} has no footprints yet")
     return _answer(moc, suffix, name.replace("/", "-"))
 
 
 @router.get("/moc/table/{name}", summary="Coverage (MOC 2.0) of a published table")
-async def table_moc(request: Request, name: str) -> Response:
+async def table_moc(svc: ServicesDep, name: str) -> Response:
     stem, suffix = _split(name)
-    moc = await _mocs(request, _table_keys(await published_records(request), stem))
+    moc = await _mocs(svc, _table_keys(await svc.records.get(), stem))
     if moc is None:
         raise NotFoundFault(f"the table {stem!r} has no coverage yet")
     return _answer(moc, suffix, name)
 
 
 @router.get("/moc/{name}", summary="Coverage (MOC 2.0) of everything the archive holds")
-async def archive_moc(request: Request, name: str) -> Response:
+async def archive_moc(svc: ServicesDep, name: str) -> Response:
     stem, suffix = _split(name)
     if stem != "all":
         raise NotFoundFault(f"no MOC {name!r}: see /moc/all, /moc/collection/<name>, /moc/table/<schema.table>")
-    records = await published_records(request)
+    records = await svc.records.get()
     data = [k for k in records.state.resources if k.startswith(("collection:", "catalog:"))]
-    moc = await _mocs(request, data)
+    moc = await _mocs(svc, data)
     if moc is None:
         raise NotFoundFault("the archive holds no data with positions yet")
     return _answer(moc, suffix, name)

@@ -33,36 +33,21 @@ from lxml import etree
 if TYPE_CHECKING:
     from mocpy import MOC
 
+from archive_io import registry_state as keys
 from archive_io.coverage import REGISTRY_ORDER, degraded, moc_from_ascii, moc_to_ascii
+from archive_io.hips_store import PublishedSurvey, published_surveys
+from archive_io.identifiers import collection_key
+from dalserver.formats.registry import FORMATS
 from dalserver.records.config import RegistryConfig, ResourceOverride
 from dalserver.records.remote_cache import CACHE_TABLES, FEDERATED_SIA, REMOTE_CACHE, RemoteCache
 from dalserver.records.state import ArchiveState, ResourceState
 from dalserver.settings import Settings
 from dalserver.vosi import documents
-from dalserver.vosi.resources import OUTPUT_FORMATS, tap_limits
-from data_ingest import registry_state as keys
-from data_ingest.identifiers import collection_key
-from hips_build.publish import PublishedSurvey, published_surveys
+from dalserver.vosi.resources import tap_limits
+from ivoa.vocabulary import XSI_TYPE, Namespace, StandardID
 
-RI = "http://www.ivoa.net/xml/RegistryInterface/v1.0"
-VR = documents.VR
-VS = documents.VS
-VG = "http://www.ivoa.net/xml/VORegistry/v1.0"
-TR = documents.TR
-SIA = "http://www.ivoa.net/xml/SIA/v1.1"
-CS = "http://www.ivoa.net/xml/ConeSearch/v1.0"
-XSI = documents.XSI
-NSMAP = {"ri": RI, "vr": VR, "vs": VS, "vg": VG, "tr": TR, "sia": SIA, "cs": CS, "xsi": XSI}
-
-SIA2_STANDARD = "ivo://ivoa.net/std/SIA#query-2.0"
-SIA2_AUX = "ivo://ivoa.net/std/SIA#query-aux-2.0"
-TAP_STANDARD = "ivo://ivoa.net/std/TAP"
-TAP_AUX = "ivo://ivoa.net/std/TAP#aux"
-SCS_STANDARD = "ivo://ivoa.net/std/ConeSearch"
-OAI_STANDARD = "ivo://ivoa.net/std/Registry"
-DATALINK_STANDARD = "ivo://ivoa.net/std/DataLink#links-1.1"
-SODA_STANDARD = "ivo://ivoa.net/std/SODA#sync-1.0"
-MOC_STANDARD = "ivo://ivoa.net/std/moc"
+NS = Namespace
+NSMAP = {"ri": NS.RI, "vr": NS.VR, "vs": NS.VS, "vg": NS.VG, "tr": NS.TR, "sia": NS.SIA, "cs": NS.CS, "xsi": NS.XSI}
 OBSCORE_TABLE = "ivoa.obscore"
 PLANCK_TIMES_C = 6.62607015e-34 * 299792458.0  # h c, J m: a wavelength's photon energy is hc / lambda
 
@@ -145,7 +130,7 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
 
 
 def _typed(element: etree._Element, xsi_type: str) -> etree._Element:
-    element.set(f"{{{XSI}}}type", xsi_type)
+    element.set(XSI_TYPE, xsi_type)
     return element
 
 
@@ -160,7 +145,7 @@ class _Builder:
     # --- the common parts ------------------------------------------------------------------------
     def resource(self, key: str, xsi_type: str, title: str, short_name: str | None = None) -> etree._Element:
         row = self.state.resource(key)
-        root = etree.Element(f"{{{RI}}}Resource", nsmap=NSMAP)
+        root = etree.Element(f"{{{NS.RI}}}Resource", nsmap=NSMAP)
         _typed(root, xsi_type)
         root.set("created", _utc(row.created))
         root.set("updated", _utc(row.updated))
@@ -239,14 +224,7 @@ class _Builder:
         return cap
 
     def vosi(self, root: etree._Element, service_url: str, tables: bool = False) -> None:
-        for standard, path in (
-            ("ivo://ivoa.net/std/VOSI#capabilities", "capabilities"),
-            ("ivo://ivoa.net/std/VOSI#availability", "availability"),
-            *((("ivo://ivoa.net/std/VOSI#tables", "tables"),) if tables else ()),
-        ):
-            cap = _sub(root, "capability", standardID=standard)
-            iface = _typed(_sub(cap, "interface"), "vs:ParamHTTP")
-            _sub(iface, "accessURL", f"{service_url}/{path}", use="full")
+        documents.vosi_capabilities(root, service_url, tables)
 
     def facilities(self, root: etree._Element, collections: Iterable[str]) -> None:
         found = [self.state.collections[c] for c in collections if c in self.state.collections]
@@ -279,7 +257,7 @@ class _Builder:
             # energies: the shortest wavelength has the highest energy
             _sub(coverage, "spectral", f"{PLANCK_TIMES_C / em_max!r} {PLANCK_TIMES_C / em_min!r}")
         if footprint and mocs:
-            _sub(coverage, "footprint", footprint, ivo_id=MOC_STANDARD)
+            _sub(coverage, "footprint", footprint, ivo_id=StandardID.MOC)
         for band in bands:
             _sub(coverage, "waveband", band)
 
@@ -287,16 +265,11 @@ class _Builder:
         """The published schemas (all of them, or those holding ``tables``), from TAP_SCHEMA."""
         wanted = {t.lower() for t in tables} if tables is not None else None
         tableset = _sub(root, "tableset")
-        for schema in self.state.tap_schema:
-            chosen = [t for t in schema["tables"] if wanted is None or t["name"].lower() in wanted]
+        for schema in self.state.tap_schema.schemas:
+            chosen = [t for t in schema.tables if wanted is None or t.name.lower() in wanted]
             if not chosen:
                 continue
-            s_el = _sub(tableset, "schema")
-            _sub(s_el, "name", schema["name"])
-            if schema.get("description"):
-                _sub(s_el, "description", schema["description"])
-            if schema.get("utype"):
-                _sub(s_el, "utype", schema["utype"])
+            s_el = documents.append_schema(tableset, schema)
             for table in chosen:
                 documents.append_table(s_el, table, detail_min=False)
 
@@ -325,7 +298,7 @@ class _Builder:
     def cone_searchable(self, table: str) -> bool:
         if table == OBSCORE_TABLE:
             return self.state.table(OBSCORE_TABLE) is not None
-        row = self.state.resources.get(keys.catalog_key(table))
+        row = self.state.resources.get(keys.catalog_state_key(table))
         return row is not None and row.position is not None
 
     def title_of(self, key: str) -> str:
@@ -355,15 +328,15 @@ class _Builder:
         parts = []
         for name in self.collections():
             c = self.state.collections[name]
-            count = self.state.resource(keys.collection_key(name)).row_count
+            count = self.state.resource(keys.collection_state_key(name)).row_count
             made = " and ".join(c.instruments) if c.instruments else "various instruments"
             at = f" at {' and '.join(c.facilities)}" if c.facilities else ""
             kinds = "/".join(c.product_types) or "data product"
             parts.append(f"the collection {name} ({count or 'some'} {kinds}s taken with {made}{at})")
         for name in self.catalogs():
-            table = self.state.table(name) or {}
-            rows = self.state.resource(keys.catalog_key(name)).row_count
-            about = f": {table['description']}" if table.get("description") else ""
+            table = self.state.table(name)
+            rows = self.state.resource(keys.catalog_state_key(name)).row_count
+            about = f": {table.description}" if table and table.description else ""
             parts.append(f"the catalogue {name} ({rows if rows is not None else 'some'} rows{about})")
         if not parts:
             return "It holds no data yet."
@@ -391,11 +364,11 @@ class _Builder:
             "Archive",
         )
         self.rights(root)
-        harvest = _typed(_sub(root, "capability", standardID=OAI_STANDARD), "vg:Harvest")
+        harvest = _typed(_sub(root, "capability", standardID=StandardID.OAI_PMH), "vg:Harvest")
         iface = _typed(_sub(harvest, "interface", role="std", version="1.0"), "vg:OAIHTTP")
         _sub(iface, "accessURL", f"{self.base}/oai", use="base")
         _sub(harvest, "maxRecords", str(self.settings.oai_page_size))
-        self.param_capability(root, TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
+        self.param_capability(root, StandardID.TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
         _sub(root, "full", "false")
         _sub(root, "managedAuthority", self.settings.ivoid_authority)
         return root
@@ -403,8 +376,8 @@ class _Builder:
     def tap(self) -> etree._Element:
         root = self.resource(keys.TAP, "vs:CatalogService", self.title_of(keys.TAP), "TAP")
         served = [keys.OBSCORE] * (self.state.table(OBSCORE_TABLE) is not None)
-        served += [keys.collection_key(c) for c in self.collections()]
-        served += [keys.catalog_key(c) for c in self.catalogs()]
+        served += [keys.collection_state_key(c) for c in self.collections()]
+        served += [keys.catalog_state_key(c) for c in self.catalogs()]
         served += [REMOTE_CACHE] * bool(self.state.remote and self.state.remote.active)
         self.content(
             root,
@@ -414,9 +387,7 @@ class _Builder:
             relationships=[("IsServiceFor", served)],
         )
         self.rights(root)
-        capabilities = etree.fromstring(
-            documents.tap_capabilities(self.base, OUTPUT_FORMATS, tap_limits(self.settings))
-        )
+        capabilities = etree.fromstring(documents.tap_capabilities(self.base, FORMATS, tap_limits(self.settings)))
         for capability in capabilities.iterchildren("capability"):
             root.append(capability)
         self.facilities(root, self.collections())
@@ -431,24 +402,24 @@ class _Builder:
             f"Simple Image Access 2.0 search of the images of {self.config.publisher}; the datasets found "
             f"are described by DataLink and cut out by SODA. {self.holdings()}",
             "Survey",
-            relationships=[("IsServiceFor", [keys.collection_key(c) for c in self.collections()])],
+            relationships=[("IsServiceFor", [keys.collection_state_key(c) for c in self.collections()])],
         )
         self.rights(root)
         sia = self.param_capability(
-            root, SIA2_STANDARD, f"{self.base}/sia/query", "sia:SimpleImageAccess", version="2.0", use="base"
+            root, StandardID.SIA2, f"{self.base}/sia/query", "sia:SimpleImageAccess", version="2.0", use="base"
         )
         _sub(sia, "imageServiceType", "Pointed")
         _sub(sia, "maxRecords", str(self.settings.maxrec_hard))
         self.param_capability(
             root,
-            DATALINK_STANDARD,
+            StandardID.DATALINK,
             f"{self.base}/datalink/links",
             version="1.1",
             description="The links of a dataset found by SIA: its file, preview, provenance and cutouts (ID=publisher DID).",
         )
         self.param_capability(
             root,
-            SODA_STANDARD,
+            StandardID.SODA_SYNC,
             f"{self.base}/soda/sync",
             version="1.0",
             description="Cutouts (CIRCLE, POLYGON, POS) of the images found by SIA (ID=publisher DID).",
@@ -462,16 +433,16 @@ class _Builder:
 
     def obscore(self) -> etree._Element:
         root = self.resource(keys.OBSCORE, "vs:CatalogResource", self.title_of(keys.OBSCORE), "ObsCore")
-        table = self.state.table(OBSCORE_TABLE) or {}
+        table = self.state.table(OBSCORE_TABLE)
         self.content(
             root,
-            f"{table.get('description') or 'The ObsCore table.'} {self.holdings()}",
+            f"{(table and table.description) or 'The ObsCore table.'} {self.holdings()}",
             "Catalog",
             relationships=[("IsServedBy", [keys.TAP, keys.SIA])],
         )
         self.rights(root)
-        self.param_capability(root, TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
-        self.param_capability(root, SIA2_AUX, f"{self.base}/sia/query", version="2.0", use="base")
+        self.param_capability(root, StandardID.TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
+        self.param_capability(root, StandardID.SIA2_AUX, f"{self.base}/sia/query", version="2.0", use="base")
         self.cone_capability(root, OBSCORE_TABLE)
         self.facilities(root, self.collections())
         self.coverage(root, self._collection_rows(), f"{self.base}/moc/table/{OBSCORE_TABLE}.fits")
@@ -479,7 +450,7 @@ class _Builder:
         return root
 
     def collection(self, name: str) -> etree._Element:
-        key = keys.collection_key(name)
+        key = keys.collection_state_key(name)
         override = self.config.collections.get(name)
         root = self.resource(key, "vs:CatalogResource", self.title_of(key))
         c = self.state.collections[name]
@@ -501,8 +472,8 @@ class _Builder:
             relationships=[("IsServedBy", [keys.TAP, keys.SIA])],
         )
         self.rights(root)
-        self.param_capability(root, TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
-        self.param_capability(root, SIA2_AUX, f"{self.base}/sia/query", version="2.0", use="base")
+        self.param_capability(root, StandardID.TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
+        self.param_capability(root, StandardID.SIA2_AUX, f"{self.base}/sia/query", version="2.0", use="base")
         self.facilities(root, [name])
         self.coverage(
             root,
@@ -514,13 +485,13 @@ class _Builder:
         return root
 
     def catalog(self, name: str) -> etree._Element:
-        key = keys.catalog_key(name)
+        key = keys.catalog_state_key(name)
         override = self.config.catalogs.get(name)
-        table = self.state.table(name) or {}
+        table = self.state.table(name)
         root = self.resource(key, "vs:CatalogResource", self.title_of(key))
         rows = self.state.resource(key).row_count
         description = (override.description if override and override.description else None) or (
-            f"{table.get('description') or 'A catalogue'} ({rows if rows is not None else 'some'} rows), published "
+            f"{(table and table.description) or 'A catalogue'} ({rows if rows is not None else 'some'} rows), published "
             f"by {self.config.publisher} as the table {name} of its TAP service"
             + (", with a Simple Cone Search." if self.cone_searchable(name) else ".")
         )
@@ -532,7 +503,7 @@ class _Builder:
             relationships=[("IsServedBy", [keys.TAP])],
         )
         self.rights(root)
-        self.param_capability(root, TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
+        self.param_capability(root, StandardID.TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
         if self.cone_searchable(name):
             self.cone_capability(root, name)
         self.coverage(
@@ -565,7 +536,7 @@ class _Builder:
             em_min=_float(p.get("em_min")),
             em_max=_float(p.get("em_max")),
         )
-        root = etree.Element(f"{{{RI}}}Resource", nsmap=NSMAP)
+        root = etree.Element(f"{{{NS.RI}}}Resource", nsmap=NSMAP)
         _typed(root, "vs:CatalogService")
         root.set("created", _utc(when))
         root.set("updated", _utc(when))
@@ -578,10 +549,10 @@ class _Builder:
             f"{p.get('obs_collection', 'archive')} collection; view it in Aladin at {survey.service_url(self.base)}."
         )
         collection = p.get("obs_collection")
-        related = [keys.collection_key(collection)] if collection in self.state.collections else []
+        related = [keys.collection_state_key(collection)] if collection in self.state.collections else []
         self.content(root, description, "Survey", relationships=[("IsDerivedFrom", related)])
         self.rights(root)
-        cap = _sub(root, "capability", standardID=HIPS_STANDARD)
+        cap = _sub(root, "capability", standardID=StandardID.HIPS)
         iface = _typed(_sub(cap, "interface", role="std", version="1.0"), "vs:ParamHTTP")
         _sub(iface, "accessURL", survey.service_url(self.base), use="base")
         self.coverage(root, [row], f"{survey.service_url(self.base)}/Moc.fits", ())
@@ -590,7 +561,7 @@ class _Builder:
     def remote_cache(self, cache: RemoteCache) -> etree._Element:
         """The crawler's cache: derived from its sources, served by TAP, and without the ObsCore
         table utype (pyvo.discover users must not get every remote row twice)."""
-        root = etree.Element(f"{{{RI}}}Resource", nsmap=NSMAP)
+        root = etree.Element(f"{{{NS.RI}}}Resource", nsmap=NSMAP)
         _typed(root, "vs:CatalogResource")
         root.set("created", _utc(cache.created))
         root.set("updated", _utc(cache.updated))
@@ -618,7 +589,7 @@ class _Builder:
         for source in cache.sources:
             _sub(relationship, "relatedResource", source.title or source.ivoid, ivo_id=source.ivoid)
         self.rights(root)
-        self.param_capability(root, TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
+        self.param_capability(root, StandardID.TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
         rows = [
             ResourceState(s.ivoid, cache.created, cache.updated, False, s.moc, s.t_min, s.t_max, s.em_min, s.em_max)
             for s in cache.sources
@@ -631,7 +602,7 @@ class _Builder:
         """The federated image search: SIA 2.0 over the cache (and, on request, the services it
         derives from). Its own service, with no ObsCore table utype anywhere (no tableset): it
         serves the cache, and says which archives the data come from."""
-        root = etree.Element(f"{{{RI}}}Resource", nsmap=NSMAP)
+        root = etree.Element(f"{{{NS.RI}}}Resource", nsmap=NSMAP)
         _typed(root, "vs:CatalogService")
         root.set("created", _utc(cache.created))
         root.set("updated", _utc(cache.updated))
@@ -658,7 +629,7 @@ class _Builder:
         self.rights(root)
         sia = self.param_capability(
             root,
-            SIA2_STANDARD,
+            StandardID.SIA2,
             f"{self.base}/federated/sia/query",
             "sia:SimpleImageAccess",
             version="2.0",
@@ -678,7 +649,7 @@ class _Builder:
         url = f"{self.base}/scs/{table}"
         cap = self.param_capability(
             root,
-            SCS_STANDARD,
+            StandardID.SCS,
             f"{url}?",
             "cs:ConeSearch",
             use="base",
@@ -697,7 +668,7 @@ class _Builder:
 
     def _test_position(self, table: str) -> tuple[float, float] | None:
         """A position with data: the centre of the first cell of the table's coverage."""
-        key = keys.OBSCORE if table == OBSCORE_TABLE else keys.catalog_key(table)
+        key = keys.OBSCORE if table == OBSCORE_TABLE else keys.catalog_state_key(table)
         rows = self._collection_rows() if key == keys.OBSCORE else [self.state.resource(key)]
         for row in rows:
             if row.moc:
@@ -707,13 +678,10 @@ class _Builder:
         return None
 
     def _collection_rows(self) -> list[ResourceState]:
-        return [self.state.resource(keys.collection_key(c)) for c in self.collections()]
+        return [self.state.resource(keys.collection_state_key(c)) for c in self.collections()]
 
     def _data_rows(self) -> list[ResourceState]:
-        return self._collection_rows() + [self.state.resource(keys.catalog_key(c)) for c in self.catalogs()]
-
-
-HIPS_STANDARD = "ivo://ivoa.net/std/hips#hips-1.0"
+        return self._collection_rows() + [self.state.resource(keys.catalog_state_key(c)) for c in self.catalogs()]
 
 
 def _float(text: str | None) -> float | None:
@@ -775,10 +743,10 @@ def build_records(state: ArchiveState, settings: Settings, config: RegistryConfi
     ]
     if state.table(OBSCORE_TABLE) is not None:
         made.append((keys.OBSCORE, builder.obscore()))
-    made += [(keys.collection_key(c), builder.collection(c)) for c in builder.collections()]
-    made += [(keys.collection_key(c), None) for c in builder.deleted_collections()]
-    made += [(keys.catalog_key(c), builder.catalog(c)) for c in builder.catalogs()]
-    made += [(keys.catalog_key(c), None) for c in builder.catalogs(deleted=True)]
+    made += [(keys.collection_state_key(c), builder.collection(c)) for c in builder.collections()]
+    made += [(keys.collection_state_key(c), None) for c in builder.deleted_collections()]
+    made += [(keys.catalog_state_key(c), builder.catalog(c)) for c in builder.catalogs()]
+    made += [(keys.catalog_state_key(c), None) for c in builder.catalogs(deleted=True)]
     records = []
     for key, element in made:
         if element is not None:

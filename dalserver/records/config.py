@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from dalserver.faults import FatalFault
+from dalserver.dali.faults import FatalFault
 
 
 class RegistryConfigError(ValueError):

@@ -20,27 +20,8 @@ from typing import Any
 import psycopg
 from lxml import etree
 
-XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
-# RegTAP section 5: the canonical prefixes of the namespaces, whatever the document's own.
-CANONICAL_PREFIXES = {
-    "http://www.ivoa.net/xml/ConeSearch/v1.0": "cs",
-    "http://purl.org/dc/elements/1.1/": "dc",
-    "http://www.openarchives.org/OAI/2.0/": "oai",
-    "http://www.ivoa.net/xml/RegistryInterface/v1.0": "ri",
-    "http://www.ivoa.net/xml/SIA/v1.0": "sia",
-    "http://www.ivoa.net/xml/SIA/v1.1": "sia",
-    "http://www.ivoa.net/xml/SLAP/v1.0": "slap",
-    "http://www.ivoa.net/xml/SSA/v1.0": "ssap",
-    "http://www.ivoa.net/xml/SSA/v1.1": "ssap",
-    "http://www.ivoa.net/xml/TAPRegExt/v1.0": "tr",
-    "http://www.ivoa.net/xml/VORegistry/v1.0": "vg",
-    "http://www.ivoa.net/xml/VOResource/v1.0": "vr",
-    "http://www.ivoa.net/xml/VODataService/v1.0": "vs",
-    "http://www.ivoa.net/xml/VODataService/v1.1": "vs",
-    "http://www.ivoa.net/xml/StandardsRegExt/v1.0": "vstd",
-    "http://www.w3.org/2001/XMLSchema-instance": "xsi",
-    "http://www.ivoa.net/xml/DocRegExt/v1.0": "doc",
-}
+from ivoa.vocabulary import CANONICAL_PREFIXES, XSI_TYPE
+
 # VOResource 1.1's vocabularies: deprecated terms and what to use instead (RegTAP sec. 4.5).
 RELATIONSHIP_TERMS = {
     "mirror-of": "IsIdenticalTo",

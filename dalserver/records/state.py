@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from archive_io.registry_state import SERVICES
 from archive_io.tap_schema import read_tap_schema
 from dalserver.records.remote_cache import RemoteCache, read_remote_cache
-from data_ingest.registry_state import SERVICES
+from schemas.tableset import Tableset, TapTable
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Collection:
 class ArchiveState:
     resources: dict[str, ResourceState]
     collections: dict[str, Collection]
-    tap_schema: list[dict[str, Any]] = field(default_factory=list)  # as read_tap_schema gives it
+    tap_schema: Tableset = field(default_factory=Tableset)  # the published tables
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     remote: RemoteCache | None = None  # the VO crawler's cache, once it has stored anything
 
@@ -55,18 +55,8 @@ class ArchiveState:
         now = self.read_at.replace(microsecond=0)
         return ResourceState(key, now, now)
 
-    def table(self, qualified_name: str) -> dict[str, Any] | None:
-        for schema in self.tap_schema:
-            for table in schema["tables"]:
-                if table["name"].lower() == qualified_name.lower():
-                    return table
-        return None
-
-    def schema_of(self, qualified_name: str) -> dict[str, Any] | None:
-        for schema in self.tap_schema:
-            if any(t["name"].lower() == qualified_name.lower() for t in schema["tables"]):
-                return schema
-        return None
+    def table(self, qualified_name: str) -> TapTable | None:
+        return self.tap_schema.table(qualified_name)
 
 
 def _utc(value: datetime) -> datetime:

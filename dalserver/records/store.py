@@ -1,5 +1,6 @@
 """The archive's records as the server serves them: rebuilt from the database at most every few
-seconds (the catalogue's TTL), so an ingest shows in the feed at once without a restart."""
+seconds (the catalogue's TTL), so an ingest shows in the feed at once without a restart. The
+cache is one of the app's services (``Services.records``), made with them."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from dataclasses import dataclass
 
 from anyio import to_thread
 from psycopg_pool import AsyncConnectionPool
-from starlette.requests import Request
 
 from dalserver.records.build import Record, build_records
 from dalserver.records.config import RegistryConfig, RegistryConfigError, config_fault, load_config
 from dalserver.records.state import ArchiveState, read_state
-from dalserver.services import services
 from dalserver.settings import Settings
 from dalserver.timed_value import TimedValue
 
@@ -40,15 +39,7 @@ async def published(pool: AsyncConnectionPool, settings: Settings) -> Published:
 
 
 class RecordsCache(TimedValue[Published]):
+    """The records as of at most the catalogue's TTL ago."""
+
     def __init__(self, pool: AsyncConnectionPool, settings: Settings):
         super().__init__(lambda: published(pool, settings), settings.catalog_ttl_seconds)
-
-
-async def published_records(request: Request) -> Published:
-    """This app's records, rebuilt when stale (one cache per app, made on first use)."""
-    state = request.app.state
-    cache = getattr(state, "registry_records", None)
-    if cache is None:
-        svc = services(request)
-        cache = state.registry_records = RecordsCache(svc.pool, svc.settings)
-    return await cache.get()

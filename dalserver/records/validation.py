@@ -11,23 +11,25 @@ from pathlib import Path
 
 from lxml import etree
 
-XSD = "http://www.w3.org/2001/XMLSchema"
+from ivoa.vocabulary import Namespace
+
+XSD = Namespace.XSD
 DEFAULT_SCHEMA_DIR = Path("/usr/lib/python3/dist-packages/gavo/resources/schemata")
 SCHEMA_FILES = {
-    "http://www.w3.org/XML/1998/namespace": "xml.xsd",
-    "http://www.w3.org/1999/xlink": "xlink.xsd",
-    "http://www.ivoa.net/xml/STC/stc-v1.30.xsd": "stc.xsd",
-    "http://www.ivoa.net/xml/VOResource/v1.0": "VOResource.xsd",
-    "http://www.ivoa.net/xml/VODataService/v1.1": "VODataService.xsd",
-    "http://www.ivoa.net/xml/TAPRegExt/v1.0": "TAPRegExt.xsd",
-    "http://www.ivoa.net/xml/VORegistry/v1.0": "VORegistry.xsd",
-    "http://www.ivoa.net/xml/RegistryInterface/v1.0": "RegistryInterface.xsd",
-    "http://www.ivoa.net/xml/SIA/v1.1": "SIA.xsd",
-    "http://www.ivoa.net/xml/ConeSearch/v1.0": "ConeSearch.xsd",
-    "http://www.ivoa.net/xml/StandardsRegExt/v1.0": "StandardsRegExt.xsd",
-    "http://www.ivoa.net/xml/SSA/v1.1": "SSA.xsd",
-    "http://www.ivoa.net/xml/SLAP/v1.0": "SLAP.xsd",
-    "http://www.ivoa.net/xml/DocRegExt/v1.0": "DocRegExt.xsd",
+    Namespace.XML: "xml.xsd",
+    Namespace.XLINK: "xlink.xsd",
+    Namespace.STC: "stc.xsd",
+    Namespace.VR: "VOResource.xsd",
+    Namespace.VS: "VODataService.xsd",
+    Namespace.TR: "TAPRegExt.xsd",
+    Namespace.VG: "VORegistry.xsd",
+    Namespace.RI: "RegistryInterface.xsd",
+    Namespace.SIA: "SIA.xsd",
+    Namespace.CS: "ConeSearch.xsd",
+    Namespace.VSTD: "StandardsRegExt.xsd",
+    Namespace.SSA: "SSA.xsd",
+    Namespace.SLAP: "SLAP.xsd",
+    Namespace.DOC: "DocRegExt.xsd",
 }
 # What a record cannot do without (VOResource 1.1's minOccurs=1 parts).
 _REQUIRED = ("title", "identifier", "curation/publisher", "content/description", "content/referenceURL")
@@ -58,7 +60,7 @@ class RecordValidator:
 def _compiled(directory: str) -> etree.XMLSchema | None:
     folder = Path(directory)
     present = {ns: name for ns, name in SCHEMA_FILES.items() if (folder / name).is_file()}
-    if "http://www.ivoa.net/xml/RegistryInterface/v1.0" not in present:
+    if Namespace.RI not in present:
         return None
     tmp = Path(tempfile.mkdtemp(prefix="dalserver-xsd-"))
     for name in present.values():

@@ -9,12 +9,13 @@ from typing import TextIO
 
 from psycopg_pool import AsyncConnectionPool
 
-from dalserver.db.session import setup_statements
 from dalserver.records.build import record_xml
 from dalserver.records.publish import publish_local
 from dalserver.records.state import ensure_service_rows
 from dalserver.records.store import Published, published
 from dalserver.settings import Settings
+from ivoa.vocabulary import XSI_TYPE
+from pgsql_text.session import setup_statements
 
 
 async def _configure(conn: object) -> None:
@@ -47,11 +48,7 @@ def show(url: str, settings: Settings, full: bool, out: TextIO = sys.stdout) -> 
         if full and record.resource is not None:
             out.write(record_xml(record).decode())
             continue
-        kind = (
-            "deleted"
-            if record.resource is None
-            else record.resource.get("{http://www.w3.org/2001/XMLSchema-instance}type")
-        )
+        kind = "deleted" if record.resource is None else record.resource.get(XSI_TYPE)
         out.write(f"{record.ivoid}\t{kind}\t{record.datestamp:%Y-%m-%dT%H:%M:%SZ}\t{record.title}\n")
     if not full:
         out.write(f"{len(records)} records; OAI-PMH at {settings.public_url}/oai\n")

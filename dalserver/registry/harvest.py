@@ -25,9 +25,10 @@ from tqdm import tqdm
 
 from dalserver.records.regtap import RecordError, delete_record, record_digest, rows_of, write_record
 from dalserver.records.validation import RecordValidator
+from ivoa.vocabulary import Namespace
 
-OAI = "http://www.openarchives.org/OAI/2.0/"
-RI = "http://www.ivoa.net/xml/RegistryInterface/v1.0"
+OAI = Namespace.OAI
+RI = Namespace.RI
 NS = {"o": OAI}
 TIMEOUT = 120.0  # seconds for one page of records
 

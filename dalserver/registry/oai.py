@@ -24,21 +24,23 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from lxml import etree
 
 from dalserver.records.build import Record
+from ivoa.vocabulary import Namespace, SchemaLocation
 
-OAI = "http://www.openarchives.org/OAI/2.0/"
-OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-DC = "http://purl.org/dc/elements/1.1/"
-RI = "http://www.ivoa.net/xml/RegistryInterface/v1.0"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
+OAI = Namespace.OAI
+OAI_DC = Namespace.OAI_DC
+DC = Namespace.DC
+RI = Namespace.RI
+XSI = Namespace.XSI
 MEDIA_TYPE = "text/xml; charset=utf-8"
 MANAGED_SET = "ivo_managed"
 FORMATS = {  # prefix: (schema, namespace)
-    "ivo_vor": ("http://www.ivoa.net/xml/RegistryInterface/RegistryInterface-v1.0.xsd", RI),
-    "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC),
+    "ivo_vor": (SchemaLocation.RI, RI),
+    "oai_dc": (SchemaLocation.OAI_DC, OAI_DC),
 }
 _VERBS = {
     "Identify": (set(), set()),
@@ -52,10 +54,23 @@ _DAY = "%Y-%m-%d"
 _SECOND = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class OAIError(Exception):
-    """One of OAI-PMH's error conditions (section 3.6); the code is the protocol's."""
+class OAIErrorCode(StrEnum):
+    """OAI-PMH 2.0's error codes (section 3.6), as the ``error`` element's ``code`` spells them."""
 
-    def __init__(self, code: str, message: str):
+    BAD_ARGUMENT = "badArgument"
+    BAD_RESUMPTION_TOKEN = "badResumptionToken"
+    BAD_VERB = "badVerb"
+    CANNOT_DISSEMINATE_FORMAT = "cannotDisseminateFormat"
+    ID_DOES_NOT_EXIST = "idDoesNotExist"
+    NO_RECORDS_MATCH = "noRecordsMatch"
+    NO_METADATA_FORMATS = "noMetadataFormats"
+    NO_SET_HIERARCHY = "noSetHierarchy"
+
+
+class OAIError(Exception):
+    """One of OAI-PMH's error conditions (section 3.6)."""
+
+    def __init__(self, code: OAIErrorCode, message: str):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -110,10 +125,12 @@ class ListRequest:
             )
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
             raise OAIError(
-                "badResumptionToken", f"the resumptionToken {token!r} is not one this registry issued"
+                OAIErrorCode.BAD_RESUMPTION_TOKEN, f"the resumptionToken {token!r} is not one this registry issued"
             ) from None
         if request.verb != verb or request.prefix not in FORMATS or request.sent < 0:
-            raise OAIError("badResumptionToken", f"the resumptionToken {token!r} does not belong to {verb}")
+            raise OAIError(
+                OAIErrorCode.BAD_RESUMPTION_TOKEN, f"the resumptionToken {token!r} does not belong to {verb}"
+            )
         return request
 
     def selects(self, record: Record) -> bool:
@@ -157,7 +174,7 @@ def _date_argument(name: str, text: str, end_of_day: bool) -> tuple[datetime, st
             value = value.replace(hour=23, minute=59, second=59)
         return value, granularity
     raise OAIError(
-        "badArgument",
+        OAIErrorCode.BAD_ARGUMENT,
         f"{name}={text!r} is not a UTC date of this registry's granularities: write YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ",
     )
 
@@ -166,10 +183,10 @@ def check_arguments(args: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, s
     """The verb and its arguments, each given once and allowed for that verb."""
     verbs = args.get("verb", [])
     if len(verbs) != 1:
-        raise OAIError("badVerb", "give exactly one verb" if verbs else "the request has no verb argument")
+        raise OAIError(OAIErrorCode.BAD_VERB, "give exactly one verb" if verbs else "the request has no verb argument")
     verb = verbs[0]
     if verb not in _VERBS:
-        raise OAIError("badVerb", f"{verb!r} is not an OAI-PMH verb; use one of {', '.join(_VERBS)}")
+        raise OAIError(OAIErrorCode.BAD_VERB, f"{verb!r} is not an OAI-PMH verb; use one of {', '.join(_VERBS)}")
     required, optional = _VERBS[verb]
     allowed = (
         required | optional | ({"resumptionToken"} if verb in ("ListIdentifiers", "ListRecords", "ListSets") else set())
@@ -179,18 +196,21 @@ def check_arguments(args: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, s
         if name == "verb":
             continue
         if name not in allowed:
-            raise OAIError("badArgument", f"{verb} takes no argument {name!r}")
+            raise OAIError(OAIErrorCode.BAD_ARGUMENT, f"{verb} takes no argument {name!r}")
         if len(values) != 1:
-            raise OAIError("badArgument", f"the argument {name} is given {len(values)} times")
+            raise OAIError(OAIErrorCode.BAD_ARGUMENT, f"the argument {name} is given {len(values)} times")
         given[name] = values[0]
     if "resumptionToken" in given:
         if len(given) > 1:
-            raise OAIError("badArgument", "resumptionToken is an exclusive argument: send it alone with the verb")
+            raise OAIError(
+                OAIErrorCode.BAD_ARGUMENT, "resumptionToken is an exclusive argument: send it alone with the verb"
+            )
         return verb, given
     missing = sorted(required - set(given))
     if missing:
         raise OAIError(
-            "badArgument", f"{verb} needs the argument{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+            OAIErrorCode.BAD_ARGUMENT,
+            f"{verb} needs the argument{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
         )
     return verb, given
 
@@ -214,7 +234,7 @@ class Responder:
                 request.set(name, value)
             body = getattr(self, f"_{verb}")(given)
         except OAIError as exc:
-            if exc.code in ("badVerb", "badArgument"):
+            if exc.code in (OAIErrorCode.BAD_VERB, OAIErrorCode.BAD_ARGUMENT):
                 request.attrib.clear()  # OAI-PMH 3.6: the request element then carries the base URL only
             error = etree.SubElement(root, f"{{{OAI}}}error", code=exc.code)
             error.text = exc.message
@@ -225,7 +245,7 @@ class Responder:
     def _envelope(self) -> tuple[etree._Element, etree._Element]:
         # A prefix, not the default namespace: the records inside are unqualified (VOResource).
         root = etree.Element(f"{{{OAI}}}OAI-PMH", nsmap={"oai": OAI, "xsi": XSI})
-        root.set(f"{{{XSI}}}schemaLocation", f"{OAI} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd")
+        root.set(f"{{{XSI}}}schemaLocation", f"{OAI} {SchemaLocation.OAI_PMH}")
         _text(root, "responseDate", _stamp(self.now))
         request = _text(root, "request", self.repository.base_url)
         return root, request
@@ -260,7 +280,10 @@ class Responder:
 
     def _ListSets(self, args: dict[str, str]) -> etree._Element:
         if "resumptionToken" in args:
-            raise OAIError("badResumptionToken", "ListSets is answered in one response; it issues no resumption tokens")
+            raise OAIError(
+                OAIErrorCode.BAD_RESUMPTION_TOKEN,
+                "ListSets is answered in one response; it issues no resumption tokens",
+            )
         sets = etree.Element(f"{{{OAI}}}ListSets")
         managed = _text(sets, "set")
         _text(managed, "setSpec", MANAGED_SET)
@@ -286,7 +309,9 @@ class Responder:
         if not rest:
             # On a later page this happens only when every record still to send changed meanwhile
             # (they come with the next harvest); a list element without records is not OAI-PMH.
-            raise OAIError("noRecordsMatch", "no record of this registry has a datestamp in the range asked for")
+            raise OAIError(
+                OAIErrorCode.NO_RECORDS_MATCH, "no record of this registry has a datestamp in the range asked for"
+            )
         page = rest[: self.page_size]
         answer = etree.Element(f"{{{OAI}}}{verb}")
         for record in page:
@@ -307,7 +332,9 @@ class Responder:
         prefix = self._prefix(args["metadataPrefix"])
         set_ = args.get("set")
         if set_ is not None and set_ != MANAGED_SET:
-            raise OAIError("noRecordsMatch", f"this registry has no set {set_!r}; its one set is {MANAGED_SET}")
+            raise OAIError(
+                OAIErrorCode.NO_RECORDS_MATCH, f"this registry has no set {set_!r}; its one set is {MANAGED_SET}"
+            )
         from_ = until = None
         granularities = []
         if "from" in args:
@@ -317,16 +344,16 @@ class Responder:
             until, g = _date_argument("until", args["until"], end_of_day=True)
             granularities.append(g)
         if len(set(granularities)) > 1:
-            raise OAIError("badArgument", "from and until must have the same granularity")
+            raise OAIError(OAIErrorCode.BAD_ARGUMENT, "from and until must have the same granularity")
         if from_ is not None and until is not None and from_ > until:
-            raise OAIError("badArgument", f"from ({args['from']}) is later than until ({args['until']})")
+            raise OAIError(OAIErrorCode.BAD_ARGUMENT, f"from ({args['from']}) is later than until ({args['until']})")
         # Without until the list ends now; a from after now is legal and its list is empty.
         return ListRequest(verb, prefix, from_, until or self.now, set_)
 
     def _prefix(self, prefix: str) -> str:
         if prefix not in FORMATS:
             raise OAIError(
-                "cannotDisseminateFormat",
+                OAIErrorCode.CANNOT_DISSEMINATE_FORMAT,
                 f"metadataPrefix {prefix!r} is not offered; use ivo_vor (VOResource) or oai_dc (Dublin Core)",
             )
         return prefix
@@ -336,7 +363,7 @@ class Responder:
         for record in self.records:
             if record.ivoid.lower() == wanted:
                 return record
-        raise OAIError("idDoesNotExist", f"this registry has no record {identifier!r}")
+        raise OAIError(OAIErrorCode.ID_DOES_NOT_EXIST, f"this registry has no record {identifier!r}")
 
     def _header(self, record: Record) -> etree._Element:
         header = etree.Element(f"{{{OAI}}}header")
@@ -361,7 +388,7 @@ def dublin_core(record: Record) -> etree._Element:
     resource = record.resource
     assert resource is not None
     dc = etree.Element(f"{{{OAI_DC}}}dc", nsmap={"oai_dc": OAI_DC, "dc": DC, "xsi": XSI})
-    dc.set(f"{{{XSI}}}schemaLocation", f"{OAI_DC} http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
+    dc.set(f"{{{XSI}}}schemaLocation", f"{OAI_DC} {SchemaLocation.OAI_DC}")
 
     def put(tag: str, value: str | None) -> None:
         if value:

@@ -6,13 +6,12 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from dalserver.faults import ErrorStyle, UsageFault
-from dalserver.params import FORM_MAX_BYTES
-from dalserver.records.store import published_records
+from archive_io.registry_state import REGISTRY
+from dalserver.dali.faults import ErrorStyle, UsageFault
+from dalserver.dali.params import FORM_MAX_BYTES
+from dalserver.http.routing import protocol_router
 from dalserver.registry.oai import MEDIA_TYPE, Repository, Responder
-from dalserver.routing import protocol_router
-from dalserver.services import services
-from data_ingest.registry_state import REGISTRY
+from dalserver.services import ServicesDep
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Registry"])
 
@@ -32,10 +31,10 @@ async def _arguments(request: Request) -> dict[str, list[str]]:
 
 
 @router.api_route("/oai", methods=["GET", "POST"], summary="OAI-PMH 2.0 (IVOA Registry Interfaces 1.1)")
-async def oai(request: Request) -> Response:
-    settings = services(request).settings
+async def oai(request: Request, svc: ServicesDep) -> Response:
+    settings = svc.settings
     args = await _arguments(request)
-    records = await published_records(request)
+    records = await svc.records.get()
     repository = Repository(
         name=f"{settings.title}: publishing registry",
         base_url=f"{settings.public_url}/oai",

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
 
 from adql import ADQLError, Catalog, to_postgres
 from adql.reserved import adql_name
-from dalserver.faults import UsageFault
-from dalserver.params import DALIParams
+from dalserver.dali.faults import UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.pipeline import PreparedQuery, row_limit
+from dalserver.settings import Settings
+from schemas.tableset import TapTable
 
 SCS_UCDS = {"id": "ID_MAIN", "ra": "POS_EQ_RA_MAIN", "dec": "POS_EQ_DEC_MAIN"}
 
@@ -45,24 +46,18 @@ class Cone:
     maxrec: int
 
 
-def cone_table(name: str, position: tuple[str, str], table: dict[str, Any]) -> ConeTable:
-    """``table`` as TAP_SCHEMA describes it (archive_io.tap_schema.read_tap_schema)."""
-    columns = [_bare(c["column_name"]) for c in table["columns"]]
-    by_ucd = {(c.get("ucd") or "").lower(): _bare(c["column_name"]) for c in reversed(table["columns"])}
+def cone_table(name: str, position: tuple[str, str], table: TapTable) -> ConeTable:
+    """``table`` as TAP_SCHEMA describes it."""
+    columns = [c.bare_name for c in table.columns]
+    by_ucd = {(c.ucd or "").lower(): c.bare_name for c in reversed(table.columns)}
     ident = (
         by_ucd.get("meta.id;meta.main")
         or ("obs_publisher_did" if "obs_publisher_did" in columns else None)
         or next((c for c in columns if c.lower() in ("id", "source_id", "objid", "obj_id", "name")), None)
         or columns[0]
     )
-    principal = tuple(_bare(c["column_name"]) for c in table["columns"] if c.get("principal"))
+    principal = tuple(c.bare_name for c in table.columns if c.principal)
     return ConeTable(name, position[0], position[1], ident, principal, tuple(columns))
-
-
-def _bare(name: str) -> str:
-    if len(name) >= 2 and name[0] == name[-1] == '"':
-        return name[1:-1].replace('""', '"')
-    return name
 
 
 def _number(params: DALIParams, name: str, low: float, high: float, what: str) -> float:
@@ -78,17 +73,17 @@ def _number(params: DALIParams, name: str, low: float, high: float, what: str) -
     return value
 
 
-def parse_cone(params: DALIParams, max_sr: float, maxrec_default: int, maxrec_hard: int) -> Cone:
+def parse_cone(params: DALIParams, settings: Settings) -> Cone:
     ra = _number(params, "RA", 0.0, 360.0, "the right ascension in degrees (ICRS)")
     dec = _number(params, "DEC", -90.0, 90.0, "the declination in degrees (ICRS)")
-    sr = _number(params, "SR", 0.0, max_sr, "the search radius in degrees")
+    sr = _number(params, "SR", 0.0, settings.scs_max_sr, "the search radius in degrees")
     raw_verb = params.get("VERB")
     verb = 2
     if raw_verb is not None and raw_verb.strip():
         if raw_verb.strip() not in ("1", "2", "3"):
             raise UsageFault(f"VERB={raw_verb!r}: give 1 (identifier and position), 2 (principal columns) or 3 (all)")
         verb = int(raw_verb)
-    maxrec = min(params.integer("MAXREC", maxrec_default), maxrec_hard)
+    maxrec = params.maxrec(settings)
     if sr == 0:
         maxrec = 0  # SCS 1.03: SR=0 asks for the columns the answer would have, no rows
     return Cone(ra, dec, sr, verb, maxrec)

@@ -5,21 +5,23 @@ timeouts, streaming as everywhere); errors are SCS's error VOTable with HTTP 200
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from dalserver.faults import ErrorStyle, NotFoundFault
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
 from dalserver.formats.registry import response_format
-from dalserver.landing import landing_page
-from dalserver.params import FORM_MAX_BYTES, DALIParams
+from dalserver.http.landing import landing_page
+from dalserver.http.routing import client_gone, protocol_router, streamed_answer
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.records.build import OBSCORE_TABLE, SCS_STANDARD
-from dalserver.records.store import Published, published_records
-from dalserver.routing import client_gone, protocol_router, streamed_answer
+from dalserver.records.build import OBSCORE_TABLE
+from dalserver.records.store import Published
 from dalserver.scs.query import ConeTable, cone_table, parse_cone, prepare_cone
-from dalserver.services import services
+from dalserver.services import FormParams, ServicesDep
 from dalserver.vosi import documents
 from dalserver.vosi.resources import availability_response
+from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.SCS_VOTABLE, tags=["Simple Cone Search"])
 
@@ -36,12 +38,13 @@ def cone_tables(records: Published) -> dict[str, ConeTable]:
         name = key.partition(":")[2]
         table = records.state.table(name)
         if table is not None:
-            found[name.lower()] = cone_table(table["name"], row.position, table)
+            found[name.lower()] = cone_table(table.name, row.position, table)
     return found
 
 
-async def _table(request: Request, name: str) -> ConeTable:
-    tables = cone_tables(await published_records(request))
+async def served_table(svc: ServicesDep, name: str) -> ConeTable:
+    """The table ``/scs/{name}`` searches (a dependency: the path names it)."""
+    tables = cone_tables(await svc.records.get())
     table = tables.get(name.lower())
     if table is None:
         known = ", ".join(sorted(tables)) or "none yet"
@@ -49,13 +52,14 @@ async def _table(request: Request, name: str) -> ConeTable:
     return table
 
 
+ServedTable = Annotated[ConeTable, Depends(served_table)]
+
+
+# The table is found before the parameters are read: an unknown table is the first thing said.
 @router.api_route("/scs/{name}", methods=["GET", "POST"], summary="Simple Cone Search 1.03")
-async def cone_search(request: Request, name: str) -> StreamingResponse:
-    svc = services(request)
-    table = await _table(request, name)
-    params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
+async def cone_search(request: Request, svc: ServicesDep, table: ServedTable, params: FormParams) -> StreamingResponse:
     fmt = response_format(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
-    cone = parse_cone(params, svc.settings.scs_max_sr, svc.settings.maxrec_default, svc.settings.maxrec_hard)
+    cone = parse_cone(params, svc.settings)
     query = prepare_cone(table, cone, await svc.catalog.get())
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     chunks = await answer(query, ResultWriter(fmt), svc.queries, limits, client_gone(request))
@@ -63,25 +67,23 @@ async def cone_search(request: Request, name: str) -> StreamingResponse:
 
 
 @router.get("/scs/{name}/capabilities", summary="Cone search VOSI capabilities")
-async def capabilities(request: Request, name: str) -> Response:
-    table = await _table(request, name)
-    base = f"{services(request).settings.public_url}/scs/{table.name}"
-    capability = documents.Capability(SCS_STANDARD, f"{base}?", use="base")
+async def capabilities(svc: ServicesDep, table: ServedTable) -> Response:
+    base = f"{svc.settings.public_url}/scs/{table.name}"
+    capability = documents.Capability(StandardID.SCS, f"{base}?", use="base")
     body = documents.service_capabilities(base, [capability])
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 
 @router.get("/scs/{name}/availability", summary="Cone search VOSI availability")
-async def availability(request: Request, name: str) -> Response:
-    await _table(request, name)
-    return await availability_response(services(request))
+async def availability(svc: ServicesDep, table: ServedTable) -> Response:
+    return await availability_response(svc)
 
 
 @router.get("/scs", response_class=HTMLResponse, summary="Cone search landing page")
-async def landing(request: Request) -> HTMLResponse:
-    settings = services(request).settings
+async def landing(svc: ServicesDep) -> HTMLResponse:
+    settings = svc.settings
     base = settings.public_url
-    tables = sorted(cone_tables(await published_records(request)).values(), key=lambda t: t.name)
+    tables = sorted(cone_tables(await svc.records.get()).values(), key=lambda t: t.name)
     first = tables[0].name if tables else OBSCORE_TABLE
     return landing_page(
         settings.title,

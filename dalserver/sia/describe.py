@@ -5,9 +5,10 @@ enumerated ones.
 
 from __future__ import annotations
 
-from dalserver.descriptors import SIA_STANDARD, InputParam, ServiceDescriptor
-from dalserver.obscore_values import ObsCoreValues
+from dalserver.dali.descriptors import InputParam, ServiceDescriptor
+from dalserver.obscore.values import ObsCoreValues
 from dalserver.sia.parameters import PARAMETERS
+from ivoa.vocabulary import StandardID
 
 
 def self_descriptor(query_url: str, values: ObsCoreValues) -> ServiceDescriptor:
@@ -29,5 +30,9 @@ def self_descriptor(query_url: str, values: ObsCoreValues) -> ServiceDescriptor:
     inputs.append(InputParam("MAXREC", datatype="int", arraysize=None, description="Rows to return at most"))
     inputs.append(InputParam("RESPONSEFORMAT", description="Output format (as TAP's RESPONSEFORMAT)"))
     return ServiceDescriptor(
-        access_url=query_url, standard_id=SIA_STANDARD, name="this", description="This SIA 2.0 service", inputs=inputs
+        access_url=query_url,
+        standard_id=StandardID.SIA2,
+        name="this",
+        description="This SIA 2.0 service",
+        inputs=inputs,
     )

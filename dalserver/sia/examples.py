@@ -1,10 +1,10 @@
-"""SIA's DALI examples, written around a dataset of the archive (dalserver.example_dataset); the
+"""SIA's DALI examples, written around a dataset of the archive (dalserver.obscore.example_dataset); the
 parameters' meanings come from the declared table (sia/parameters.py)."""
 
 from __future__ import annotations
 
-from dalserver.dali_examples import Example
-from dalserver.example_dataset import Sample, circle_text, number, range_text
+from dalserver.dali.examples import Example
+from dalserver.obscore.example_dataset import Sample, circle_text, number, range_text
 from dalserver.sia.parameters import BY_NAME
 
 # Looked up in the declared table: an example can only use a parameter the service has.

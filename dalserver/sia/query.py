@@ -12,14 +12,14 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 
-from adql import ADQLError
 from adql.catalog import ColumnMeta, TableMeta
-from adql.dialects.pgsphere import scircle_literal, spoly_literal
-from adql.dialects.sql_text import float8, quote_ident, quote_string
-from dalserver.dali_values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
-from dalserver.faults import TransientFault, UsageFault
+from dalserver.dali.faults import TransientFault, UsageFault
+from dalserver.dali.values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
 from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.sia.parameters import PARAMETERS, SIA_PRODUCT_TYPES, Constraint, SIAParameter
+from pgsql_text.errors import SQLTextError
+from pgsql_text.pgsphere import scircle_literal, spoly_literal
+from pgsql_text.quoting import float8, quote_ident, quote_string
 
 OBSCORE = ("ivoa", "obscore")
 ALIAS = "o"
@@ -135,13 +135,6 @@ def _contains(parameter: SIAParameter, value: str, alias: str) -> str:
     return "(" + " AND ".join(parts or [f"{column} IS NOT NULL"]) + ")"
 
 
-def _string(value: str) -> str:
-    try:
-        return quote_string(value)
-    except ADQLError:
-        raise UsageFault("parameter values cannot contain the NUL character") from None
-
-
 def _in_vocabulary(parameter: SIAParameter, value: str) -> str:
     if value not in parameter.vocabulary:
         raise UsageFault(
@@ -154,21 +147,21 @@ def _in_vocabulary(parameter: SIAParameter, value: str) -> str:
 def _name_or_spelling(parameter: SIAParameter, value: str, alias: str) -> str:
     """The column equals ``value``, or a name the ingest recorded ``value`` as a spelling of
     (a header's SuprimeCam for the published Suprime-Cam)."""
-    given = _string(value)
+    given = quote_string(value)
     return (
         f"{_column(parameter.column, alias)} IN (SELECT {given} UNION SELECT s.published FROM {SPELLINGS} AS s "
-        f"WHERE s.column_name = {_string(parameter.column)} AND s.spelling = {given})"
+        f"WHERE s.column_name = {quote_string(parameter.column)} AND s.spelling = {given})"
     )
 
 
 def _vocabulary(parameter: SIAParameter, value: str, alias: str) -> str:
-    return f"{_column(parameter.column, alias)} = {_string(_in_vocabulary(parameter, value))}"
+    return f"{_column(parameter.column, alias)} = {quote_string(_in_vocabulary(parameter, value))}"
 
 
 def _word(parameter: SIAParameter, value: str, alias: str) -> str:
     state = _in_vocabulary(parameter, value.strip())
     # ObsCore writes the polarization states as a list between slashes: /I/Q/U/.
-    return f"strpos({_column(parameter.column, alias)}, {_string('/' + state + '/')}) > 0"
+    return f"strpos({_column(parameter.column, alias)}, {quote_string('/' + state + '/')}) > 0"
 
 
 def _integer(parameter: SIAParameter, value: str, alias: str) -> str:
@@ -196,17 +189,17 @@ def _date_range(parameter: SIAParameter, value: str, table: TableMeta, alias: st
         return "FALSE"  # SIA 2.0 sec. 2.1.18: no release dates here, so nothing matches
     column = f"CAST({_column(parameter.column, alias)} AS timestamptz)"
     if len(bounds) == 1:
-        return f"{column} = CAST({_string(bounds[0])} AS timestamptz)"
-    return f"{column} BETWEEN CAST({_string(bounds[0])} AS timestamptz) AND CAST({_string(bounds[1])} AS timestamptz)"
+        return f"{column} = CAST({quote_string(bounds[0])} AS timestamptz)"
+    return f"{column} BETWEEN CAST({quote_string(bounds[0])} AS timestamptz) AND CAST({quote_string(bounds[1])} AS timestamptz)"
 
 
 _BUILDERS: dict[Constraint, Callable[[SIAParameter, str, str], str]] = {
     Constraint.SHAPE: _shape,
     Constraint.OVERLAPS: _overlaps,
     Constraint.CONTAINS: _contains,
-    Constraint.EQUALS: lambda p, v, a: f"{_column(p.column, a)} = {_string(v)}",
+    Constraint.EQUALS: lambda p, v, a: f"{_column(p.column, a)} = {quote_string(v)}",
     # IVOIDs compare case-insensitively (SIA 2.0 sec. 2.1.11); obscore_did_lower serves this.
-    Constraint.EQUALS_NOCASE: lambda p, v, a: f"lower({_column(p.column, a)}) = lower({_string(v)})",
+    Constraint.EQUALS_NOCASE: lambda p, v, a: f"lower({_column(p.column, a)}) = lower({quote_string(v)})",
     Constraint.EQUALS_OR_SPELLING: _name_or_spelling,
     Constraint.VOCABULARY: _vocabulary,
     Constraint.CONTAINS_WORD: _word,
@@ -215,9 +208,12 @@ _BUILDERS: dict[Constraint, Callable[[SIAParameter, str, str], str]] = {
 
 
 def _condition(parameter: SIAParameter, value: str, table: TableMeta, alias: str) -> str:
-    if parameter.constraint is Constraint.DATE_RANGE:
-        return _date_range(parameter, value, table, alias)
-    return _BUILDERS[parameter.constraint](parameter, value, alias)
+    try:
+        if parameter.constraint is Constraint.DATE_RANGE:
+            return _date_range(parameter, value, table, alias)
+        return _BUILDERS[parameter.constraint](parameter, value, alias)
+    except SQLTextError as exc:  # a value SQL text cannot carry (NUL)
+        raise UsageFault(f"{parameter.name}: {exc}") from None
 
 
 def where_clause(values: dict[str, list[str]], table: TableMeta, alias: str = ALIAS) -> str:

@@ -7,30 +7,31 @@ from functools import lru_cache
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
+from dalserver.dali.descriptors import resource_xml
+from dalserver.dali.faults import ErrorStyle, UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.db.errors import PGSPHERE_ERROR, QueryFailed
-from dalserver.descriptors import SIA_STANDARD, resource_xml
-from dalserver.discovery import ID_FIELD, discovery_extras
-from dalserver.example_dataset import examples_response, sample_dataset
-from dalserver.faults import ErrorStyle, UsageFault
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
-from dalserver.landing import landing_page
-from dalserver.obscore_values import ObsCoreValues
-from dalserver.openapi import ApiParam, answers, dali_get, dali_post, html_answer
-from dalserver.params import FORM_MAX_BYTES, DALIParams
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, html_answer
+from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.obscore.discovery import ID_FIELD, discovery_extras
+from dalserver.obscore.example_dataset import examples_response, sample_dataset
+from dalserver.obscore.values import ObsCoreValues
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.routing import client_gone, protocol_router, streamed_answer
-from dalserver.services import Services, services
+from dalserver.services import FormParams, Services, ServicesDep, services
 from dalserver.sia.describe import self_descriptor
 from dalserver.sia.examples import sia_examples
 from dalserver.sia.parameters import PARAMETERS, SIAParameter
 from dalserver.sia.query import build_query, obscore_table
 from dalserver.vosi.resources import vosi_routes
+from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["SIA 2.0"])
 # SIA 2.0 sec. 2.3's example capability: the query resource's URL as a base, interface version 2.0.
 router.include_router(
-    vosi_routes("sia", "SIA", SIA_STANDARD, "query", ErrorStyle.DAL_VOTABLE, version="2.0", use="base")
+    vosi_routes("sia", "SIA", StandardID.SIA2, "query", ErrorStyle.DAL_VOTABLE, services, version="2.0", use="base")
 )
 
 
@@ -60,21 +61,17 @@ SIA_ROOT_ANSWERS = {
 }
 
 
-def _maxrec(params: DALIParams, svc: Services) -> int:
-    return min(params.integer("MAXREC", svc.settings.maxrec_default), svc.settings.maxrec_hard)
-
-
 @lru_cache(maxsize=8)
 def sia_extras(base_url: str, values: ObsCoreValues) -> VOTableExtras:
     """What an SIA answer carries besides its rows; the same until the archive's values change,
     so rendered once rather than per request."""
     described = resource_xml(self_descriptor(f"{base_url}/sia/query", values))
-    return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", SIA_STANDARD),))
+    return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", StandardID.SIA2),))
 
 
 async def run_sia_query(params: DALIParams, svc: Services, request: Request) -> StreamingResponse:
     fmt = response_format(params.get("RESPONSEFORMAT"))
-    maxrec = _maxrec(params, svc)
+    maxrec = params.maxrec(svc.settings)
     values = {p.name: params.getall(p.name) for p in PARAMETERS}
     query = build_query(values, obscore_table((await svc.catalog.get()).tables), maxrec)
     writer = ResultWriter(fmt, sia_extras(svc.settings.public_url, await svc.obscore_values.get()))
@@ -92,16 +89,15 @@ async def run_sia_query(params: DALIParams, svc: Services, request: Request) -> 
     "/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_post(SIA_PARAMETERS), responses=SIA_ANSWERS
 )
 @router.get("/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_get(SIA_PARAMETERS), responses=SIA_ANSWERS)
-async def sia_query(request: Request) -> StreamingResponse:
-    svc = services(request)
-    params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
+async def sia_query(request: Request, svc: ServicesDep, params: FormParams) -> StreamingResponse:
     return await run_sia_query(params, svc, request)
 
 
 @router.get("/sia/examples", summary="SIA DALI examples")
-async def examples(request: Request) -> Response:
-    svc = services(request)
-    return examples_response(f"{svc.settings.title}: SIA", await sample_dataset(svc.pool), SIA_STANDARD, sia_examples)
+async def examples(svc: ServicesDep) -> Response:
+    return examples_response(
+        f"{svc.settings.title}: SIA", await sample_dataset(svc.pool), StandardID.SIA2, sia_examples
+    )
 
 
 @router.get(
@@ -111,12 +107,10 @@ async def examples(request: Request) -> Response:
     responses=SIA_ROOT_ANSWERS,
 )
 @router.post("/sia", summary="SIA query at the service's base URL", include_in_schema=False)
-async def landing(request: Request) -> Response:
+async def landing(request: Request, svc: ServicesDep, params: FormParams) -> Response:
     """The page for a browser; a request with parameters is a query (TOPCAT and STILTS are often
     given the service's base URL rather than its query URL)."""
-    svc = services(request)
     if request.method == "POST" or request.query_params:
-        params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
         return await run_sia_query(params, svc, request)
     base = svc.settings.public_url
     return landing_page(

@@ -21,7 +21,7 @@ from astropy.nddata import Cutout2D
 from astropy.wcs import WCS, FITSFixedWarning
 
 from archive_io.image_hdu import image_hdu
-from dalserver.dali_values import Circle, Polygon, Range, Shape
+from dalserver.dali.values import Circle, Polygon, Range, Shape
 
 _OUTLINE_POINTS = 720  # samples along a circle, a range, or all edges of a polygon
 _EDGE_POINTS = 512  # samples along each edge of the image (fewer if it has fewer pixels)

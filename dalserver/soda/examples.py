@@ -1,9 +1,9 @@
-"""SODA's DALI examples (SODA 1.0 sec. 2.3), written around a dataset of the archive (dalserver.example_dataset)."""
+"""SODA's DALI examples (SODA 1.0 sec. 2.3), written around a dataset of the archive (dalserver.obscore.example_dataset)."""
 
 from __future__ import annotations
 
-from dalserver.dali_examples import Example
-from dalserver.example_dataset import Sample, circle_text, range_text, triangle_text
+from dalserver.dali.examples import Example
+from dalserver.obscore.example_dataset import Sample, circle_text, range_text, triangle_text
 
 
 def soda_examples(s: Sample) -> list[Example]:

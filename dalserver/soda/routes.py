@@ -12,21 +12,21 @@ from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 
-from dalserver.dali_values import Shape, parse_circle, parse_interval, parse_polygon, parse_pos
-from dalserver.datasets import Dataset, find_dataset
-from dalserver.descriptors import SODA_STANDARD
-from dalserver.example_dataset import circle_text, examples_response, sample_dataset
-from dalserver.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageFault
-from dalserver.landing import landing_page
-from dalserver.openapi import ApiParam, answers, dali_get, dali_post
-from dalserver.params import FORM_MAX_BYTES, DALIParams
-from dalserver.routing import protocol_router
-from dalserver.services import services
+from dalserver.dali.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageFault
+from dalserver.dali.params import DALIParams
+from dalserver.dali.values import Shape, parse_circle, parse_interval, parse_polygon, parse_pos
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
+from dalserver.http.routing import protocol_router
+from dalserver.obscore.datasets import Dataset, find_dataset
+from dalserver.obscore.example_dataset import circle_text, examples_response, sample_dataset
+from dalserver.services import FormParams, Services, ServicesDep, services
 from dalserver.soda.examples import soda_examples
 from dalserver.vosi.resources import vosi_routes
+from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.SODA_TEXT, tags=["SODA 1.0"])
-router.include_router(vosi_routes("soda", "SODA", SODA_STANDARD, "sync", ErrorStyle.SODA_TEXT))
+router.include_router(vosi_routes("soda", "SODA", StandardID.SODA_SYNC, "sync", ErrorStyle.SODA_TEXT, services))
 _SPATIAL = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
 _UNSUPPORTED = ("TIME", "POL", "MOC")
 SODA_PARAMETERS = (
@@ -89,11 +89,13 @@ def _in_band(params: DALIParams, dataset: Dataset) -> bool:
 @router.get(
     "/soda/sync", summary="SODA synchronous cutout", openapi_extra=dali_get(SODA_PARAMETERS), responses=SODA_ANSWERS
 )
-async def soda_sync(request: Request) -> Response:
+async def soda_sync(svc: ServicesDep, params: FormParams) -> Response:
+    return await _cutout(params, svc)
+
+
+async def _cutout(params: DALIParams, svc: Services) -> Response:
     from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts  # astropy WCS and nddata, on demand
 
-    svc = services(request)
-    params = await DALIParams.from_request(request, FORM_MAX_BYTES, svc.settings.request_body_timeout_seconds)
     ids = [i for i in params.getall("ID") if i.strip()]
     if not ids:
         raise UsageFault("missing required parameter ID (the dataset's publisher DID)")
@@ -135,19 +137,17 @@ async def soda_sync(request: Request) -> Response:
 
 
 @router.get("/soda/examples", summary="SODA DALI examples")
-async def examples(request: Request) -> Response:
-    svc = services(request)
+async def examples(svc: ServicesDep) -> Response:
     return examples_response(
-        f"{svc.settings.title}: SODA", await sample_dataset(svc.pool), SODA_STANDARD, soda_examples
+        f"{svc.settings.title}: SODA", await sample_dataset(svc.pool), StandardID.SODA_SYNC, soda_examples
     )
 
 
 @router.get("/soda", response_class=HTMLResponse, summary="SODA service landing page")
-async def landing(request: Request) -> Response:
+async def landing(request: Request, svc: ServicesDep, params: FormParams) -> Response:
     """The page for a browser; with parameters, a cutout request as at /soda/sync."""
     if request.query_params:
-        return await soda_sync(request)
-    svc = services(request)
+        return await _cutout(params, svc)
     base = svc.settings.public_url
     dataset = await sample_dataset(svc.pool)
     example = (f"{base}/soda/examples", "example cutouts")

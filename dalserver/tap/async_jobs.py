@@ -1,5 +1,6 @@
 """TAP async: what a TAP job is to the generic UWS layer. The worker runs the job's query through
-the one pipeline into its result file; the hooks store its uploads and write its error document.
+the one pipeline into its result file; the hooks store its uploads and write its error document;
+the UWS handlers are installed at /tap/async with the app's job runner.
 """
 
 from __future__ import annotations
@@ -7,23 +8,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from anyio import to_thread
-from fastapi import Request
 from fastapi.responses import Response
 
+from dalserver.dali.faults import ErrorStyle, UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.errors import QueryCancelled, QueryTimeout
 from dalserver.db.metadata import CatalogCache
-from dalserver.discovery import result_extras
-from dalserver.faults import UsageFault
 from dalserver.formats import votable
-from dalserver.params import DALIParams
+from dalserver.http.routing import protocol_router
+from dalserver.obscore.discovery import result_extras
 from dalserver.pipeline import Limits, QueryRun, ResultWriter
-from dalserver.services import services
+from dalserver.services import ServicesDep
 from dalserver.settings import Settings
 from dalserver.tap.parameters import TAP_PARAMETERS
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
 from dalserver.uws.jobs import Job, Result
-from dalserver.uws.routes import job_routes
+from dalserver.uws.routes import install_job_routes
 from dalserver.uws.runner import JobAborted, JobContext, JobRunner, JobWorker
 
 RESULT_ID = "result"  # TAP 1.1: the result of an async query is at results/result
@@ -100,8 +101,10 @@ def _too_long(seconds: int, settings: Settings) -> UsageFault:
     )
 
 
-def _runner(request: Request) -> JobRunner:
-    return services(request).runner
+async def tap_runner(svc: ServicesDep) -> JobRunner:
+    """The runner of TAP's jobs: the app's (a dependency)."""
+    return svc.runner
 
 
-router = job_routes("/tap/async", _runner, TapJobs(), tag="TAP async (UWS 1.1)", parameters=TAP_PARAMETERS)
+router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP async (UWS 1.1)"])
+install_job_routes(router, "/tap/async", tap_runner, TapJobs(), parameters=TAP_PARAMETERS)

@@ -3,13 +3,12 @@ properties TOPCAT's examples menu and taplint read (name, query, table)."""
 
 from __future__ import annotations
 
-from fastapi import Request
 from fastapi.responses import Response
 
-from dalserver.dali_examples import MEDIA_TYPE, Example, examples_document
-from dalserver.faults import ErrorStyle
-from dalserver.routing import protocol_router
-from dalserver.services import services
+from dalserver.dali.examples import MEDIA_TYPE, Example, examples_document
+from dalserver.dali.faults import ErrorStyle
+from dalserver.http.routing import protocol_router
+from dalserver.services import ServicesDep
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
@@ -99,6 +98,6 @@ EXAMPLES = (
 
 
 @router.get("/tap/examples", summary="DALI example queries")
-async def examples(request: Request) -> Response:
-    body = examples_document(services(request).settings.title, EXAMPLES)
+async def examples(svc: ServicesDep) -> Response:
+    body = examples_document(svc.settings.title, EXAMPLES)
     return Response(body, media_type=MEDIA_TYPE)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dalserver.formats.registry import FORMATS
-from dalserver.openapi import ApiParam, answers
+from dalserver.http.openapi import ApiParam, answers
 
 FORMAT_NAMES = [name for f in FORMATS for name in (f.aliases[0], f.mime)]
 TAP_PARAMETERS = (

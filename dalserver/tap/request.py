@@ -9,10 +9,10 @@ from pathlib import Path
 from anyio import to_thread
 
 from adql import ADQLError, Catalog, to_postgres
+from dalserver.dali.faults import UsageFault
+from dalserver.dali.params import DALIParams
 from dalserver.db.query import SessionSetup
-from dalserver.faults import UsageFault
 from dalserver.formats.registry import OutputFormat, response_format
-from dalserver.params import DALIParams
 from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.settings import Settings
 from dalserver.tap.upload import UploadTable, fetch_upload, load_uploads, parse_upload_parameter, read_upload
@@ -72,7 +72,7 @@ def _uploads_setup(uploads: list[UploadTable]) -> SessionSetup | None:
 def prepare_query(params: DALIParams, catalog: Catalog, settings: Settings, uploads: list[UploadTable]) -> TapQuery:
     fmt = check_request_parameters(params)
     query = params.require("QUERY")
-    maxrec = min(params.integer("MAXREC", settings.maxrec_default), settings.maxrec_hard)
+    maxrec = params.maxrec(settings)
     if uploads:
         catalog = catalog.with_tables(u.meta() for u in uploads)
     try:

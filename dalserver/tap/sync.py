@@ -5,21 +5,25 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import StreamingResponse
 
-from dalserver.discovery import result_extras
-from dalserver.faults import ErrorStyle
-from dalserver.openapi import dali_get, dali_post
-from dalserver.params import DALIParams
+from dalserver.dali.faults import ErrorStyle
+from dalserver.dali.params import DALIParams
+from dalserver.http.openapi import dali_get, dali_post
+from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.obscore.discovery import result_extras
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.routing import client_gone, protocol_router, streamed_answer
-from dalserver.services import Services, services
+from dalserver.services import DALIParamsReader, Services, ServicesDep
 from dalserver.tap.parameters import TAP_ANSWERS, TAP_PARAMETERS
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
+# A query's parameters with its uploads: every upload at its limit, and the form.
+tap_params = DALIParamsReader(max_body_bytes)
+TapParams = Annotated[DALIParams, Depends(tap_params)]
 
 
 async def run_sync_query(params: DALIParams, svc: Services, request: Request) -> StreamingResponse:
@@ -46,9 +50,5 @@ async def run_sync_query(params: DALIParams, svc: Services, request: Request) ->
     responses=TAP_ANSWERS,
 )
 @router.get("/tap/sync", summary="TAP synchronous query", openapi_extra=dali_get(TAP_PARAMETERS), responses=TAP_ANSWERS)
-async def tap_sync(request: Request) -> StreamingResponse:
-    svc = services(request)
-    params = await DALIParams.from_request(
-        request, max_body_bytes(svc.settings), svc.settings.request_body_timeout_seconds
-    )
+async def tap_sync(request: Request, svc: ServicesDep, params: TapParams) -> StreamingResponse:
     return await run_sync_query(params, svc, request)

@@ -22,12 +22,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from adql.catalog import TableMeta
-from adql.dialects.sql_text import quote_ident
 from adql.reserved import is_reserved
 from archive_io.table_readers import CatalogSource, csv_source, duplicate_column, votable_source
+from dalserver.dali.faults import UsageFault
 from dalserver.db.adbc import ArrowConnection
-from dalserver.faults import UsageFault
 from dalserver.settings import Settings
+from pgsql_text.errors import SQLTextError
+from pgsql_text.quoting import quote_ident
 from schemas.ddl import column_ddl
 from schemas.model import ColumnDef
 
@@ -177,7 +178,12 @@ def read_upload(name: str, path: Path, settings: Settings) -> UploadTable:
         raise UsageFault(f"upload {name!r} has two columns named {twins[1]!r}")
     if data.num_rows > settings.upload_max_rows:
         raise UsageFault(f"upload {name!r} has {data.num_rows} rows, more than the limit of {settings.upload_max_rows}")
-    return UploadTable(name, columns, data)
+    table = UploadTable(name, columns, data)
+    try:
+        create_sql(table)  # a column name SQL text cannot carry (NUL) is the file's fault, told before any query
+    except SQLTextError as exc:
+        raise UsageFault(f"upload {name!r}: {exc}") from None
+    return table
 
 
 def _without_path(message: str, path: Path) -> str:

@@ -2,72 +2,76 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from archive_io.tap_schema import read_tap_schema
-from dalserver.faults import ErrorStyle, NotFoundFault
-from dalserver.landing import landing_page
-from dalserver.openapi import xml_answer
-from dalserver.routing import protocol_router
-from dalserver.services import services
+from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.formats.registry import FORMATS
+from dalserver.http.landing import landing_page
+from dalserver.http.openapi import xml_answer
+from dalserver.http.routing import protocol_router
+from dalserver.services import ServicesDep
 from dalserver.vosi import documents
-from dalserver.vosi.resources import OUTPUT_FORMATS, availability_response, tap_limits
+from dalserver.vosi.resources import availability_response, tap_limits
+from schemas.tableset import Tableset, TapSchema, TapTable
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
 
 @router.get("/tap/availability", summary="VOSI availability", responses=xml_answer("VOSI availability"))
-async def availability(request: Request) -> Response:
-    return await availability_response(services(request))
+async def availability(svc: ServicesDep) -> Response:
+    return await availability_response(svc)
 
 
 @router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)", responses=xml_answer("VOSI capabilities"))
-async def capabilities(request: Request) -> Response:
-    settings = services(request).settings
-    body = documents.tap_capabilities(settings.public_url, OUTPUT_FORMATS, tap_limits(settings))
+async def capabilities(svc: ServicesDep) -> Response:
+    settings = svc.settings
+    body = documents.tap_capabilities(settings.public_url, FORMATS, tap_limits(settings))
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 
-def _only_tables(schemas: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
+def _only_tables(published: Tableset, wanted: str) -> Tableset:
     """The schemas with just the tables named in ``wanted`` (comma-separated, any case), in that order."""
     names = [n.strip().lower() for n in wanted.split(",") if n.strip()]
-    by_name = {t["name"].lower(): (s, t) for s in schemas for t in s["tables"]}
+    by_name = {t.name.lower(): (s, t) for s in published.schemas for t in s.tables}
     missing = [n for n in names if n not in by_name]
     if missing:
         raise NotFoundFault(f"no published table is called {', '.join(repr(n) for n in missing)}")
-    kept: dict[str, dict[str, Any]] = {}
+    kept: dict[str, tuple[TapSchema, list[TapTable]]] = {}
     for name in names:
         schema, table = by_name[name]
-        entry = kept.setdefault(schema["name"], {**schema, "tables": []})
-        if table not in entry["tables"]:
-            entry["tables"].append(table)
-    return list(kept.values())
+        _, tables = kept.setdefault(schema.name, (schema, []))
+        if table not in tables:
+            tables.append(table)
+    return Tableset(tuple(replace(schema, tables=tuple(tables)) for schema, tables in kept.values()))
 
 
 _TAPPLUS_PARAMETERS = ("tables", "only_tables", "share_accessible", "share_info")
 
 
-def _tapplus_schema(request: Request) -> str | None:
+def _tapplus_schema(request: Request, public_url: str) -> str | None:
     """Where the TAP+ attributes' schema is, if this request is astroquery's TapPlus: it sends
     ESA TAP+'s own parameters (``tables=``) or, on GET, no User-Agent at all (pyvo, STILTS,
     TOPCAT, browsers and curl all send one). Everyone else gets plain VODataService."""
     if request.headers.get("user-agent") and not any(p in request.query_params for p in _TAPPLUS_PARAMETERS):
         return None
-    return f"{services(request).settings.public_url}/tap/esatapplus.xsd"
+    return f"{public_url}/tap/esatapplus.xsd"
 
 
 @router.get("/tap/tables", summary="VOSI tables (VODataService tableset)", responses=xml_answer("VOSI tableset"))
-async def tables(request: Request, detail: str | None = None, tables: str | None = None) -> Response:
+async def tables(request: Request, svc: ServicesDep, detail: str | None = None, tables: str | None = None) -> Response:
     """``detail=min``: names and descriptions only. ``tables=schema.name,...``: just those tables
     (astroquery's TapPlus ``load_table`` asks this way; ESA's TAP+ and others offer it)."""
-    schemas = await read_tap_schema(services(request).pool)
+    published = await read_tap_schema(svc.pool)
     if tables is not None and tables.strip():
-        schemas = _only_tables(schemas, tables)
+        published = _only_tables(published, tables)
     body = documents.tableset(
-        schemas, detail_min=(detail or "").lower() == "min", esatapplus_xsd=_tapplus_schema(request)
+        published,
+        detail_min=(detail or "").lower() == "min",
+        esatapplus_xsd=_tapplus_schema(request, svc.settings.public_url),
     )
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
@@ -80,19 +84,17 @@ async def esatapplus_schema() -> Response:
 
 
 @router.get("/tap/tables/{name}", summary="VOSI tables: one table", responses=xml_answer("VOSI table"))
-async def one_table(request: Request, name: str) -> Response:
-    schemas = await read_tap_schema(services(request).pool)
-    for schema in schemas:
-        for table in schema["tables"]:
-            if table["name"].lower() == name.lower():
-                body = documents.single_table(table, _tapplus_schema(request))
-                return Response(body, media_type=documents.XML_MEDIA_TYPE)
-    raise NotFoundFault(f"no published table is called {name!r}")
+async def one_table(request: Request, svc: ServicesDep, name: str) -> Response:
+    table = (await read_tap_schema(svc.pool)).table(name)
+    if table is None:
+        raise NotFoundFault(f"no published table is called {name!r}")
+    body = documents.single_table(table, _tapplus_schema(request, svc.settings.public_url))
+    return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 
 @router.get("/tap", response_class=HTMLResponse, summary="TAP service landing page")
-async def landing(request: Request) -> HTMLResponse:
-    settings = services(request).settings
+async def landing(svc: ServicesDep) -> HTMLResponse:
+    settings = svc.settings
     base = settings.public_url
     return landing_page(
         settings.title,

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from dalserver.uws.jobs import ABORTED, ERROR, Job
+from ivoa.vocabulary import Namespace
 
-UWS = "http://www.ivoa.net/xml/UWS/v1.0"  # UWS 1.1 keeps the 1.0 namespace
-XLINK = "http://www.w3.org/1999/xlink"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
+UWS = Namespace.UWS
+XLINK = Namespace.XLINK
+XSI = Namespace.XSI
 NSMAP = {"uws": UWS, "xlink": XLINK, "xsi": XSI}
 MEDIA_TYPE = "text/xml"
 

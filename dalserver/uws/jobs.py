@@ -4,13 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-PENDING, QUEUED, EXECUTING = "PENDING", "QUEUED", "EXECUTING"
-COMPLETED, ERROR, ABORTED, ARCHIVED = "COMPLETED", "ERROR", "ABORTED", "ARCHIVED"
-PHASES = (PENDING, QUEUED, EXECUTING, COMPLETED, ERROR, ABORTED, "UNKNOWN", "HELD", "SUSPENDED", ARCHIVED)
+
+class ExecutionPhase(StrEnum):
+    """UWS 1.1's execution phases (sec. 2.2.1.1), spelt as the job documents and uws.job store them."""
+
+    PENDING = "PENDING"
+    QUEUED = "QUEUED"
+    EXECUTING = "EXECUTING"
+    COMPLETED = "COMPLETED"
+    ERROR = "ERROR"
+    ABORTED = "ABORTED"
+    UNKNOWN = "UNKNOWN"
+    HELD = "HELD"
+    SUSPENDED = "SUSPENDED"
+    ARCHIVED = "ARCHIVED"
+
+
+# The members the job code tests most, under their bare names.
+PENDING, QUEUED, EXECUTING = ExecutionPhase.PENDING, ExecutionPhase.QUEUED, ExecutionPhase.EXECUTING
+COMPLETED, ERROR, ABORTED, ARCHIVED = (
+    ExecutionPhase.COMPLETED,
+    ExecutionPhase.ERROR,
+    ExecutionPhase.ABORTED,
+    ExecutionPhase.ARCHIVED,
+)
+PHASES = tuple(ExecutionPhase)
 # UWS 1.1, 2.2.1.1: a blocking GET waits only while the job may still change by itself.
-ACTIVE = (PENDING, QUEUED, EXECUTING, "HELD", "SUSPENDED")
+ACTIVE = (PENDING, QUEUED, EXECUTING, ExecutionPhase.HELD, ExecutionPhase.SUSPENDED)
 FINAL = (COMPLETED, ERROR, ABORTED, ARCHIVED)
 
 
@@ -32,7 +55,7 @@ class Result:
 @dataclass(frozen=True)
 class Job:
     job_id: str
-    phase: str
+    phase: ExecutionPhase
     creation_time: datetime
     execution_duration: int
     destruction: datetime
@@ -52,7 +75,7 @@ class Job:
     def from_row(cls, row: dict[str, Any]) -> Job:
         return cls(
             job_id=row["job_id"],
-            phase=row["phase"],
+            phase=ExecutionPhase(row["phase"]),
             creation_time=row["creation_time"],
             execution_duration=row["execution_duration"],
             destruction=row["destruction"],

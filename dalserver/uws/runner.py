@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from anyio import to_thread
 
-from dalserver.faults import DALIError, TransientFault
+from dalserver.dali.faults import DALIError, TransientFault
 from dalserver.settings import Settings
 from dalserver.uws.jobs import EXECUTING, Job, Result
 from dalserver.uws.store import CHANNEL, JobStore, new_worker_key

@@ -18,13 +18,14 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from dalserver.uws.jobs import ACTIVE, EXECUTING, Job, Result
+from dalserver.uws.jobs import ACTIVE, ERROR, EXECUTING, PENDING, QUEUED, Job, Result
+from pgsql_text.quoting import quote_string
 
 CHANNEL = "dalserver_uws"
 # Who stops a job, as its error summary says (there is no authentication yet to name a user).
 ABORTED_BY_CLIENT = "a client, by PHASE=ABORT"
 ABORTED_BY_DELETE = "a client, by deleting the job"
-_NOTIFY = f"SELECT pg_notify('{CHANNEL}', %s)"
+_NOTIFY = f"SELECT pg_notify({quote_string(CHANNEL)}, %s)"
 # pg_locks spells a bigint advisory key as classid (high 32 bits) and objid (low 32 bits).
 _WORKER_ALIVE = (
     "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
@@ -72,7 +73,7 @@ class JobStore:
             (
                 job_id,
                 run_id,
-                "QUEUED" if queue else "PENDING",
+                QUEUED if queue else PENDING,
                 queue,
                 execution_duration,
                 destruction,
@@ -261,7 +262,7 @@ class JobStore:
                         "worker_key = NULL, backend_pid = NULL WHERE job_id = %s",
                         (row["job_id"],),
                     )
-                    changed.append((row["job_id"], "QUEUED"))
+                    changed.append((row["job_id"], QUEUED))
                 else:
                     message = (
                         f"the server process running this job stopped before it finished, {row['attempts']} "
@@ -272,7 +273,7 @@ class JobStore:
                         "error_type = 'transient', worker_key = NULL, backend_pid = NULL WHERE job_id = %s",
                         (message, row["job_id"]),
                     )
-                    changed.append((row["job_id"], "ERROR"))
+                    changed.append((row["job_id"], ERROR))
                 await conn.execute(_NOTIFY, (row["job_id"],))
         return changed
 

@@ -4,22 +4,31 @@ with lxml so that every value is escaped and namespaces are declared once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
 from adql.features import LANGUAGE_FEATURES
+from dalserver.formats.registry import OutputFormat
+from ivoa.vocabulary import Namespace, StandardID
+from schemas.tableset import Tableset, TapColumn, TapSchema, TapTable
 
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-VOSI_AVAILABILITY = "http://www.ivoa.net/xml/VOSIAvailability/v1.0"
-VOSI_CAPABILITIES = "http://www.ivoa.net/xml/VOSICapabilities/v1.0"
-VOSI_TABLES = "http://www.ivoa.net/xml/VOSITables/v1.0"
-VR = "http://www.ivoa.net/xml/VOResource/v1.0"
-VS = "http://www.ivoa.net/xml/VODataService/v1.1"
-TR = "http://www.ivoa.net/xml/TAPRegExt/v1.0"
+XSI = Namespace.XSI
+VOSI_AVAILABILITY = Namespace.VOSI_AVAILABILITY
+VOSI_CAPABILITIES = Namespace.VOSI_CAPABILITIES
+VOSI_TABLES = Namespace.VOSI_TABLES
+VR = Namespace.VR
+VS = Namespace.VS
+TR = Namespace.TR
+# A service's VOSI endpoints as its capabilities list them: (standardID, path under the service).
+VOSI_ENDPOINTS = (
+    (StandardID.VOSI_CAPABILITIES, "capabilities"),
+    (StandardID.VOSI_AVAILABILITY, "availability"),
+    (StandardID.VOSI_TABLES, "tables"),
+)
 # ESA's TAP+ extension: astroquery's TapPlus (load_tables, load_table) reads a column's
 # esatapplus:flags attribute and fails without it. VODataService admits attributes of other
 # namespaces on a column (BaseParam's anyAttribute) only with their schema, which taplint does not
@@ -54,18 +63,16 @@ def availability(available: bool, note: str, up_since: datetime) -> bytes:
     return _serialise(root)
 
 
-@dataclass(frozen=True)
-class OutputFormat:
-    mime: str
-    ivo_id: str | None
-    aliases: tuple[str, ...]
-
-
-def _vosi_capability(root: etree._Element, standard: str, url: str) -> None:
-    cap = _sub(root, "capability", standardID=standard)
-    iface = _sub(cap, "interface")
-    _xsi_type(iface, "vs:ParamHTTP")
-    _sub(iface, "accessURL", url, use="full")
+def vosi_capabilities(root: etree._Element, service_url: str, tables: bool = False) -> None:
+    """The capabilities of the VOSI endpoints under ``service_url`` (``tables`` too if it has one),
+    as /capabilities and the registry records list them."""
+    for standard, path in VOSI_ENDPOINTS:
+        if path == "tables" and not tables:
+            continue
+        cap = _sub(root, "capability", standardID=standard)
+        iface = _sub(cap, "interface")
+        _xsi_type(iface, "vs:ParamHTTP")
+        _sub(iface, "accessURL", f"{service_url}/{path}", use="full")
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,7 @@ def service_capabilities(service_url: str, capabilities: list[Capability], examp
         iface = _sub(cap, "interface", role="std", version=capability.version)
         _xsi_type(iface, "vs:ParamHTTP")
         _sub(iface, "accessURL", capability.access_url, use=capability.use)
-    for standard, path in (
-        ("ivo://ivoa.net/std/VOSI#capabilities", "capabilities"),
-        ("ivo://ivoa.net/std/VOSI#availability", "availability"),
-    ):
-        _vosi_capability(root, standard, f"{service_url}/{path}")
+    vosi_capabilities(root, service_url)
     if examples:
         _examples_capability(root, f"{service_url}/examples")
     return _serialise(root)
@@ -111,21 +114,23 @@ class TapLimits:
     upload_url: bool  # UPLOAD from http(s) URLs allowed
 
 
-def tap_capabilities(base_url: str, output_formats: list[OutputFormat], limits: TapLimits) -> bytes:
+def tap_capabilities(base_url: str, output_formats: Sequence[OutputFormat], limits: TapLimits) -> bytes:
+    """TAP's capabilities (TAPRegExt): each output format with its MIME type, TAPRegExt ivo-id and
+    short name (its first alias), then VOSI's and the DALI examples."""
     root = etree.Element(
         f"{{{VOSI_CAPABILITIES}}}capabilities",
         nsmap={"vosi": VOSI_CAPABILITIES, "xsi": XSI, "vr": VR, "vs": VS, "tr": TR},
     )
-    tap = _sub(root, "capability", standardID="ivo://ivoa.net/std/TAP")
+    tap = _sub(root, "capability", standardID=StandardID.TAP)
     _xsi_type(tap, "tr:TableAccess")
     iface = _sub(tap, "interface", role="std", version="1.1")
     _xsi_type(iface, "vs:ParamHTTP")
     _sub(iface, "accessURL", f"{base_url}/tap", use="base")
-    _sub(tap, "dataModel", "ObsCore-1.1", **{"ivo-id": "ivo://ivoa.net/std/ObsCore#core-1.1"})
+    _sub(tap, "dataModel", "ObsCore-1.1", **{"ivo-id": StandardID.OBSCORE_1_1})
     lang = _sub(tap, "language")
     _sub(lang, "name", "ADQL")
-    _sub(lang, "version", "2.1", **{"ivo-id": "ivo://ivoa.net/std/ADQL#v2.1"})
-    _sub(lang, "version", "2.0", **{"ivo-id": "ivo://ivoa.net/std/ADQL#v2.0"})
+    _sub(lang, "version", "2.1", **{"ivo-id": StandardID.ADQL_2_1})
+    _sub(lang, "version", "2.0", **{"ivo-id": StandardID.ADQL_2_0})
     _sub(lang, "description", "ADQL, translated to PostgreSQL with pgsphere for geometry.")
     for feature_type, features in LANGUAGE_FEATURES.items():
         group = _sub(lang, "languageFeatures", type=feature_type)
@@ -137,12 +142,11 @@ def tap_capabilities(base_url: str, output_formats: list[OutputFormat], limits: 
     for fmt in output_formats:
         out = _sub(tap, "outputFormat", **({"ivo-id": fmt.ivo_id} if fmt.ivo_id else {}))
         _sub(out, "mime", fmt.mime)
-        for alias in fmt.aliases:
-            _sub(out, "alias", alias)
-    _sub(tap, "uploadMethod", **{"ivo-id": "ivo://ivoa.net/std/TAPRegExt#upload-inline"})
+        _sub(out, "alias", fmt.aliases[0])
+    _sub(tap, "uploadMethod", **{"ivo-id": StandardID.TAPREGEXT + "upload-inline"})
     if limits.upload_url:
-        _sub(tap, "uploadMethod", **{"ivo-id": "ivo://ivoa.net/std/TAPRegExt#upload-http"})
-        _sub(tap, "uploadMethod", **{"ivo-id": "ivo://ivoa.net/std/TAPRegExt#upload-https"})
+        _sub(tap, "uploadMethod", **{"ivo-id": StandardID.TAPREGEXT + "upload-http"})
+        _sub(tap, "uploadMethod", **{"ivo-id": StandardID.TAPREGEXT + "upload-https"})
     retention = _sub(tap, "retentionPeriod")
     _sub(retention, "default", str(limits.retention_default))
     _sub(retention, "hard", str(limits.retention_hard))
@@ -154,19 +158,14 @@ def tap_capabilities(base_url: str, output_formats: list[OutputFormat], limits: 
     _sub(limit, "hard", str(limits.maxrec_hard), unit="row")
     upload = _sub(tap, "uploadLimit")
     _sub(upload, "hard", str(limits.upload_bytes), unit="byte")
-    for standard, path in (
-        ("ivo://ivoa.net/std/VOSI#capabilities", "capabilities"),
-        ("ivo://ivoa.net/std/VOSI#availability", "availability"),
-        ("ivo://ivoa.net/std/VOSI#tables", "tables"),
-    ):
-        _vosi_capability(root, standard, f"{base_url}/tap/{path}")
+    vosi_capabilities(root, f"{base_url}/tap", tables=True)
     _examples_capability(root, f"{base_url}/tap/examples")
     return _serialise(root)
 
 
 def _examples_capability(root: etree._Element, url: str) -> None:
     # DALI examples are read in a browser (TOPCAT too): a WebBrowser interface.
-    examples = _sub(root, "capability", standardID="ivo://ivoa.net/std/DALI#examples")
+    examples = _sub(root, "capability", standardID=StandardID.DALI_EXAMPLES)
     iface = _sub(examples, "interface")
     _xsi_type(iface, "vr:WebBrowser")
     _sub(iface, "accessURL", url, use="full")
@@ -176,11 +175,11 @@ _TABLES_NSMAP = {"vosi": VOSI_TABLES, "xsi": XSI, "vs": VS}
 _TAPPLUS_NSMAP = {**_TABLES_NSMAP, "esatapplus": ESATAPPLUS}
 
 
-def tapplus_flags(column: dict[str, Any]) -> int:
+def tapplus_flags(column: TapColumn) -> int:
     """ESA TAP+'s column flags, from the UCD's first word: 1 RA, 2 Dec, 4 flux, 8 magnitude; +32 indexed."""
-    primary = (column.get("ucd") or "").lower().split(";")[0].strip()
+    primary = (column.ucd or "").lower().split(";")[0].strip()
     flags = next((bit for word, bit in _TAPPLUS_FLAGS if primary == word or primary.startswith(word + ".")), 0)
-    return flags | (_TAPPLUS_INDEXED if column.get("indexed") else 0)
+    return flags | (_TAPPLUS_INDEXED if column.indexed else 0)
 
 
 def _tables_root(tag: str, esatapplus_xsd: str | None) -> etree._Element:
@@ -191,66 +190,77 @@ def _tables_root(tag: str, esatapplus_xsd: str | None) -> etree._Element:
     return root
 
 
-def tableset(schemas: list[dict[str, Any]], detail_min: bool = False, esatapplus_xsd: str | None = None) -> bytes:
-    """VODataService tableset from TAP_SCHEMA rows: schemas with tables with columns and keys.
+def tableset(tables: Tableset, detail_min: bool = False, esatapplus_xsd: str | None = None) -> bytes:
+    """VODataService tableset from TAP_SCHEMA: schemas with tables with columns and keys.
     With ``esatapplus_xsd`` (where the schema of ESA TAP+'s column attributes is served), every
     column carries its TAP+ flags, for astroquery's TapPlus."""
     root = _tables_root("tableset", esatapplus_xsd)
-    for schema in schemas:
-        s_el = _sub(root, "schema")
-        _sub(s_el, "name", schema["name"])
-        if schema.get("description"):
-            _sub(s_el, "description", schema["description"])
-        if schema.get("utype"):
-            _sub(s_el, "utype", schema["utype"])
-        for table in schema["tables"]:
+    for schema in tables.schemas:
+        s_el = append_schema(root, schema)
+        for table in schema.tables:
             append_table(s_el, table, detail_min, tapplus=esatapplus_xsd is not None)
     return _serialise(root)
 
 
-def single_table(table: dict[str, Any], esatapplus_xsd: str | None = None) -> bytes:
+def append_schema(parent: etree._Element, schema: TapSchema) -> etree._Element:
+    """A tableset's ``schema`` element with the schema's name, description and utype (no tables yet)."""
+    s_el = _sub(parent, "schema")
+    _sub(s_el, "name", schema.name)
+    if schema.description:
+        _sub(s_el, "description", schema.description)
+    if schema.utype:
+        _sub(s_el, "utype", schema.utype)
+    return s_el
+
+
+def single_table(table: TapTable, esatapplus_xsd: str | None = None) -> bytes:
     root = _tables_root("table", esatapplus_xsd)
     _fill_table(root, table, detail_min=False, tapplus=esatapplus_xsd is not None)
     return _serialise(root)
 
 
-def append_table(parent: etree._Element, table: dict[str, Any], detail_min: bool, tapplus: bool = False) -> None:
+def append_table(parent: etree._Element, table: TapTable, detail_min: bool, tapplus: bool = False) -> None:
     _fill_table(_sub(parent, "table"), table, detail_min, tapplus)
 
 
-def _fill_table(t_el: etree._Element, table: dict[str, Any], detail_min: bool, tapplus: bool = False) -> None:
-    t_el.set("type", table.get("table_type") or "table")
-    _sub(t_el, "name", table["name"])
-    if table.get("description"):
-        _sub(t_el, "description", table["description"])
-    if table.get("utype"):
-        _sub(t_el, "utype", table["utype"])
+def _fill_table(t_el: etree._Element, table: TapTable, detail_min: bool, tapplus: bool = False) -> None:
+    t_el.set("type", table.table_type or "table")
+    _sub(t_el, "name", table.name)
+    if table.description:
+        _sub(t_el, "description", table.description)
+    if table.utype:
+        _sub(t_el, "utype", table.utype)
     if detail_min:
         return
-    for column in table["columns"]:
+    for column in table.columns:
         c_el = _sub(t_el, "column")
         if tapplus:
             c_el.set(f"{{{ESATAPPLUS}}}flags", str(tapplus_flags(column)))
-        _sub(c_el, "name", column["column_name"])
-        for key in ("description", "unit", "ucd", "utype"):
-            if column.get(key):
-                _sub(c_el, key, column[key])
-        dtype = _sub(c_el, "dataType", column["datatype"])
+        _sub(c_el, "name", column.name)
+        for key, value in (
+            ("description", column.description),
+            ("unit", column.unit),
+            ("ucd", column.ucd),
+            ("utype", column.utype),
+        ):
+            if value:
+                _sub(c_el, key, value)
+        dtype = _sub(c_el, "dataType", column.datatype)
         _xsi_type(dtype, "vs:VOTableType")
-        if column.get("arraysize"):
-            dtype.set("arraysize", column["arraysize"])
-        if column.get("xtype"):
+        if column.arraysize:
+            dtype.set("arraysize", column.arraysize)
+        if column.xtype:
             # VODataService 1.1 carries the xtype as extendedType; pyvo rejects a 1.2 <xtype> element.
-            dtype.set("extendedType", column["xtype"])
-        for flag in ("indexed", "principal", "std"):
-            if column.get(flag):
+            dtype.set("extendedType", column.xtype)
+        for flag, value in (("indexed", column.indexed), ("principal", column.principal), ("std", column.std)):
+            if value:
                 _sub(c_el, "flag", flag)
-    for key in table.get("keys", []):
+    for key in table.foreign_keys:
         k_el = _sub(t_el, "foreignKey")
-        _sub(k_el, "targetTable", key["target_table"])
-        for from_column, target_column in key["columns"]:
+        _sub(k_el, "targetTable", key.target_table)
+        for from_column, target_column in key.columns:
             fk = _sub(k_el, "fkColumn")
             _sub(fk, "fromColumn", from_column)
             _sub(fk, "targetColumn", target_column)
-        if key.get("description"):
-            _sub(k_el, "description", key["description"])
+        if key.description:
+            _sub(k_el, "description", key.description)

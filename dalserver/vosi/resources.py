@@ -1,19 +1,37 @@
-"""VOSI availability and capabilities responses that every service of this server offers alike."""
+"""VOSI availability and capabilities responses that every service of this server offers alike.
+
+The routes read the app's settings and database health through a dependency their protocol
+hands in (``dalserver.services.services``): this package sits below the services, since the
+registry records embed its documents."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Protocol
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from dalserver.faults import ErrorStyle
-from dalserver.formats.registry import FORMATS
-from dalserver.openapi import xml_answer
-from dalserver.routing import protocol_router
-from dalserver.services import Services, services
+from dalserver.dali.faults import ErrorStyle
+from dalserver.db.health import DatabaseHealth
+from dalserver.http.openapi import xml_answer
+from dalserver.http.routing import protocol_router
 from dalserver.settings import Settings
 from dalserver.vosi import documents
 
-OUTPUT_FORMATS = [documents.OutputFormat(f.mime, f.ivo_id, f.aliases[:1]) for f in FORMATS]
+
+class ServiceState(Protocol):
+    """What the VOSI resources read of the app's services (``dalserver.services.Services``)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def health(self) -> DatabaseHealth: ...
+
+    @property
+    def started(self) -> datetime: ...
 
 
 def tap_limits(settings: Settings) -> documents.TapLimits:
@@ -33,7 +51,7 @@ def tap_limits(settings: Settings) -> documents.TapLimits:
     )
 
 
-async def availability_response(svc: Services) -> Response:
+async def availability_response(svc: ServiceState) -> Response:
     """Available while the database answers (as its health probe last found); the note says why
     not otherwise, and since when. No request to the database: availability is asked often."""
     health = svc.health
@@ -45,19 +63,27 @@ async def availability_response(svc: Services) -> Response:
 
 
 def vosi_routes(
-    service: str, label: str, standard_id: str, resource: str, style: ErrorStyle, **interface: str
+    service: str,
+    label: str,
+    standard_id: str,
+    resource: str,
+    style: ErrorStyle,
+    services: Callable[..., Awaitable[ServiceState]],
+    **interface: str,
 ) -> APIRouter:
     """``/<service>/capabilities`` (the service's one standard capability at ``/<service>/<resource>``,
     then VOSI's, then its DALI examples) and ``/<service>/availability``; ``interface``: version,
-    use of its accessURL; ``style``: the service's error documents. Every such service has
-    ``/<service>/examples``."""
+    use of its accessURL; ``style``: the service's error documents; ``services``: the dependency
+    that gives the app's services. Every such service has ``/<service>/examples``."""
     router = protocol_router(style)
+    # A default, not an annotation: the dependency is this call's argument.
+    app_services = Depends(services)
 
     @router.get(
         f"/{service}/capabilities", summary=f"{label} VOSI capabilities", responses=xml_answer("VOSI capabilities")
     )
-    async def capabilities(request: Request) -> Response:
-        base = f"{services(request).settings.public_url}/{service}"
+    async def capabilities(svc: ServiceState = app_services) -> Response:
+        base = f"{svc.settings.public_url}/{service}"
         capability = documents.Capability(standard_id, f"{base}/{resource}", **interface)
         document = documents.service_capabilities(base, [capability], examples=True)
         return Response(document, media_type=documents.XML_MEDIA_TYPE)
@@ -65,7 +91,7 @@ def vosi_routes(
     @router.get(
         f"/{service}/availability", summary=f"{label} VOSI availability", responses=xml_answer("VOSI availability")
     )
-    async def availability(request: Request) -> Response:
-        return await availability_response(services(request))
+    async def availability(svc: ServiceState = app_services) -> Response:
+        return await availability_response(svc)
 
     return router

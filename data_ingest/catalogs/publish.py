@@ -19,12 +19,13 @@ import psycopg
 import yaml
 from tqdm import tqdm
 
-from adql.dialects.sql_text import quote_ident
 from adql.reserved import adql_name, is_reserved
+from archive_io.registry_state import record_catalog, record_catalog_dropped
 from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
 from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
 from data_ingest.catalogs.position_hints import no_position_note
-from data_ingest.registry_state import record_catalog, record_catalog_dropped
+from pgsql_text.errors import SQLTextError
+from pgsql_text.quoting import quote_ident
 from schemas.ddl import create_table_sql
 from schemas.model import ColumnDef, IndexDef, SchemaDef, TableDef, column_from_mapping
 
@@ -192,9 +193,9 @@ def publish_catalog(
             warn(note)
     staging = f"{table[:40]}_staging_{secrets.token_hex(4)}"
     qualified_staging = f"{quote_ident(schema)}.{quote_ident(staging)}"
-    column_list = ", ".join(quote_ident(c.name) for c in definition.columns)
     header = ", HEADER true" if source.header else ""
     try:
+        column_list = ", ".join(quote_ident(c.name) for c in definition.columns)
         with conn.transaction():
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")  # type: ignore[arg-type]
             conn.execute(create_table_sql(definition, name=qualified_staging))  # type: ignore[arg-type]
@@ -219,6 +220,8 @@ def publish_catalog(
             record_catalog(conn, definition, rows)
     except (psycopg.errors.DataError, psycopg.errors.BadCopyFileFormat, psycopg.errors.UntranslatableCharacter) as exc:
         raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
+    except SQLTextError as exc:  # a column name SQL cannot carry (a NUL, which Parquet allows)
+        raise CatalogError(f"{path}: {exc}") from None
     return PublishReport(f"{schema}.{table}", rows, time.monotonic() - started, load_seconds, notes)
 
 

@@ -1,7 +1,7 @@
 """Read one instrument profile from YAML, checked: an operator's mistake is refused with the file,
 the key and what is wrong, never half-applied.
 
-The format (README, "Instrument profiles")::
+The format (the manual, docs/operators-guide/instruments.md)::
 
     instrument: {name: Suprime-Cam, spellings: [SuprimeCam]}   # or just `instrument: Suprime-Cam`
     facility: {name: Subaru, spellings: [SUBARU]}

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adql import Catalog, to_postgres
-from adql.dialects.support import REFUSAL_SQLSTATE
+from pgsql_text.private_schema import REFUSAL_SQLSTATE
 
 TOTAL = 132  # rows of ivoa.obscore in the test archive
 

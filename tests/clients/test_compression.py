@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dalserver.compression import Compress, accepts_gzip, compressible
+from dalserver.http.compression import Compress, accepts_gzip, compressible
 
 QUERY = "SELECT TOP 500 * FROM ivoa.obscore ORDER BY obs_publisher_did"
 

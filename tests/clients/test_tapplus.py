@@ -11,6 +11,7 @@ from astroquery.utils.tap.core import TapPlus
 from lxml import etree
 
 from dalserver.vosi.documents import ESATAPPLUS, tapplus_flags
+from schemas.tableset import TapColumn
 from tests.support.schemas import schema_errors
 
 FLAGS = f"{{{ESATAPPLUS}}}flags"
@@ -56,11 +57,15 @@ def test_only_tapplus_gets_the_tap_plus_attributes_and_its_document_is_valid(
     assert xsd.status_code == 200 and etree.XMLSchema(etree.fromstring(xsd.content)) is not None
 
 
+def _column(ucd: str | None, indexed: bool = False) -> TapColumn:
+    return TapColumn("c", "double", ucd=ucd, indexed=indexed)
+
+
 def test_tap_plus_flags_mark_main_positions_photometry_and_indexes() -> None:
-    assert tapplus_flags({"ucd": "pos.eq.ra;meta.main", "indexed": 1}) == 33
-    assert tapplus_flags({"ucd": "pos.eq.dec"}) == 2 and tapplus_flags({"ucd": "pos.eq.ra;meta.main"}) == 1
-    assert tapplus_flags({"ucd": "phot.mag;em.opt.V"}) == 8 and tapplus_flags({"ucd": "phot.magnitude"}) == 0
-    assert tapplus_flags({"ucd": None}) == 0
+    assert tapplus_flags(_column("pos.eq.ra;meta.main", indexed=True)) == 33
+    assert tapplus_flags(_column("pos.eq.dec")) == 2 and tapplus_flags(_column("pos.eq.ra;meta.main")) == 1
+    assert tapplus_flags(_column("phot.mag;em.opt.V")) == 8 and tapplus_flags(_column("phot.magnitude")) == 0
+    assert tapplus_flags(_column(None)) == 0
 
 
 @pytest.mark.parametrize("output_format", ["votable", "votable_plain", "csv", "json"])

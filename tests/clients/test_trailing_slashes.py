@@ -13,7 +13,7 @@ import pyvo
 from astropy.table import Table
 from astroquery.utils.tap.core import TapPlus
 
-from dalserver.paths import tidy_path
+from dalserver.http.paths import tidy_path
 from tests.support.votable import query_status, rows
 
 

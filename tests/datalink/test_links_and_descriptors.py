@@ -13,13 +13,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from dalserver.datalink.links import LINK_COLUMNS, answer, cutout_descriptor, links_batch, not_found
-from dalserver.datasets import Dataset, local_file, polygon_vertices
-from dalserver.descriptors import (
+from dalserver.dali.descriptors import (
     DATALINK_MIME,
-    DATALINK_STANDARD,
-    SIA_STANDARD,
-    SODA_STANDARD,
     InputParam,
     ServiceDescriptor,
     datalink_descriptor,
@@ -27,11 +22,15 @@ from dalserver.descriptors import (
     soda_descriptor,
     soda_inputs,
 )
-from dalserver.discovery import ID_FIELD, discovery_extras, result_extras
-from dalserver.faults import DALIError
+from dalserver.dali.faults import DALIError
+from dalserver.datalink.links import LINK_COLUMNS, answer, cutout_descriptor, links_batch, not_found
 from dalserver.formats.votable import VOTableExtras
+from dalserver.obscore.datasets import Dataset, local_file
+from dalserver.obscore.discovery import ID_FIELD, discovery_extras, result_extras
 from dalserver.products import archive_file
 from dalserver.sia.describe import self_descriptor
+from ivoa.vocabulary import StandardID
+from pgsql_text.pgsphere import spoly_vertices
 from schemas.model import builtin_schemas
 from tests.support.readers import read_votable
 from tests.support.results import format_named, write
@@ -61,7 +60,7 @@ def test_the_datalink_descriptor_is_valid_and_takes_the_id_from_the_field(votabl
     assert (resource.get("type"), resource.get("utype"), resource.get("ID")) == ("meta", "adhoc:service", "datalink")
     fixed = {name: p.get("value") for name, p in params_of(resource).items() if name != "ID"}
     assert fixed == {
-        "standardID": DATALINK_STANDARD,
+        "standardID": StandardID.DATALINK,
         "accessURL": f"{BASE}/datalink/links",
         "contentType": DATALINK_MIME,
         "exampleURL": f"{BASE}/datalink/links?ID=ivo%3A%2F%2Fexample.org%2Fx%3Fa%26b%3D1",
@@ -79,7 +78,7 @@ def test_soda_descriptors_are_valid_with_the_cutout_parameters_and_the_dataset_e
     assert schema_errors(votable_xsd, in_votable(xml)) == ""
     resource = etree.fromstring(in_votable(xml)).findall("v:RESOURCE", NS)[1]
     params = params_of(resource)
-    assert params["standardID"].get("value") == SODA_STANDARD and params["ID"].get("value") == "ivo://x/y?<1>&2"
+    assert params["standardID"].get("value") == StandardID.SODA_SYNC and params["ID"].get("value") == "ivo://x/y?<1>&2"
     circle, polygon = params["CIRCLE"], params["POLYGON"]
     assert (circle.get("datatype"), circle.get("arraysize"), circle.get("xtype"), circle.get("unit")) == (
         "double",
@@ -92,7 +91,7 @@ def test_soda_descriptors_are_valid_with_the_cutout_parameters_and_the_dataset_e
 
 
 def test_the_sia_self_descriptor_is_valid_and_lists_the_values_present(votable_xsd: etree.XMLSchema) -> None:
-    # The values present, by ObsCore column (dalserver.obscore_values).
+    # The values present, by ObsCore column (dalserver.obscore.values).
     options = (
         ("instrument_name", ("Suprime-Cam", "a<b&c")),
         ("calib_level", ("2", "3")),
@@ -102,7 +101,7 @@ def test_the_sia_self_descriptor_is_valid_and_lists_the_values_present(votable_x
     assert schema_errors(votable_xsd, in_votable(xml)) == ""
     resource = etree.fromstring(in_votable(xml)).findall("v:RESOURCE", NS)[1]
     params = params_of(resource)
-    assert params["standardID"].get("value") == SIA_STANDARD and resource.get("name") == "this"
+    assert params["standardID"].get("value") == StandardID.SIA2 and resource.get("name") == "this"
     assert [o.get("value") for o in params["INSTRUMENT"].iter(f"{V}OPTION")] == ["Suprime-Cam", "a<b&c"]
     assert params["CALIB"].get("datatype") == "int" and not list(params["FACILITY"].iter(f"{V}OPTION"))
     band = params["BAND"]
@@ -135,7 +134,7 @@ def image(tmp_path: Path) -> Dataset:
         s_ra=34.5,
         s_dec=-5.0,
         s_fov=0.5,
-        footprint=polygon_vertices("{(34.2d , -5.3d),(34.8d , -5.3d),(34.8d , -4.7d),(34.2d , -4.7d)}"),
+        footprint=spoly_vertices("{(34.2d , -5.3d),(34.8d , -5.3d),(34.8d , -4.7d),(34.2d , -4.7d)}"),
         em_min=4.5e-7,
         em_max=5.5e-7,
         path=local_file("data/suprimecam/stack%201.fits", archive),
@@ -146,7 +145,7 @@ def image(tmp_path: Path) -> Dataset:
 def links_document(image: Dataset, *ids: str) -> bytes:
     rows, cutouts = answer(BASE, list(ids), {image.did.lower(): image}, 512)
     extras = VOTableExtras(
-        infos=(("standardID", DATALINK_STANDARD),),
+        infos=(("standardID", StandardID.DATALINK),),
         resources="".join(resource_xml(d) for d in cutouts),
     )
     return write(format_named("votable"), LINK_COLUMNS, [links_batch(rows)], maxrec=len(rows), extras=extras)
@@ -212,15 +211,6 @@ def test_descriptor_text_is_escaped_and_empty_values_are_written() -> None:
     assert resource.findtext("DESCRIPTION") == "desc <&>"
     assert [p.get("value") for p in resource.iter("PARAM")] == [f"{BASE}/x?a=1&b=2", ""]
     assert [o.get("value") for o in resource.iter("OPTION")] == ["a&b", "<c>"]
-
-
-def test_polygon_vertices_are_read_from_pgsphere_text() -> None:
-    assert polygon_vertices("{(34.1d , -4.9d),(3.5e-1d , +2d),(.5d , -1E1d)}") == (
-        (34.1, -4.9),
-        (0.35, 2.0),
-        (0.5, -10.0),
-    )
-    assert polygon_vertices(None) == () and polygon_vertices("") == ()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 from adql.catalog import ColumnMeta, TableMeta
 from archive_io.remote_rows import STAGED_COLUMNS, RowConverter, Source
 from archive_io.remote_votable import Field
-from dalserver.faults import UsageFault
+from dalserver.dali.faults import UsageFault
 from dalserver.federated.addresses import AddressRefused, refused_address, targets
 from dalserver.federated.live import ERROR, OK, TIMEOUT, LiveOutcome, LiveService, live_table
 from dalserver.federated.parameters import LIVE

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from dalserver.dali_values import Circle, Polygon, Range
+from dalserver.dali.values import Circle, Polygon, Range
 from dalserver.federated.reach import bounding_circle, enclosing, search_circles, widened
 
 

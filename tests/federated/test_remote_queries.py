@@ -4,7 +4,7 @@ be trusted with (the rest is filtered here afterwards), SIA 2.0's parameters as 
 
 from __future__ import annotations
 
-from dalserver.dali_values import Circle
+from dalserver.dali.values import Circle
 from dalserver.federated.remote_queries import (
     constrained_columns,
     obscore_adql,

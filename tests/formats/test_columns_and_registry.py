@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from adql.catalog import ColumnMeta
-from dalserver.faults import DALIError, Fault
+from dalserver.dali.faults import DALIError, Fault
 from dalserver.formats.columns import arrow_type, canonical
 from dalserver.formats.registry import FORMATS, find_format, response_format
 from tests.support.results import numeric, scircle, spoint, spoly

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from adql.catalog import ColumnMeta
-from dalserver.faults import UsageFault
+from dalserver.dali.faults import UsageFault
 from dalserver.formats.registry import FORMATS
 from tests.support.readers import WITH_STATUS, read, same_float
 from tests.support.results import (

@@ -18,7 +18,7 @@ from astropy.io.votable.tree import Field
 from lxml import etree
 
 from adql.catalog import ColumnMeta
-from dalserver.descriptors import datalink_descriptor, resource_xml
+from dalserver.dali.descriptors import datalink_descriptor, resource_xml
 from dalserver.formats.votable import VOTableExtras, error_document
 from tests.support.readers import read_votable
 from tests.support.results import (

@@ -12,12 +12,12 @@ import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
 
+from archive_io import hips_properties as props
+from archive_io.hips_store import HipsStore
 from data_ingest.sample import make_wcs
 from hips_build import build as build_module
-from hips_build import properties as props
 from hips_build.images import SourceImage
 from hips_build.plan import plan_surveys, slug
-from hips_build.publish import HipsStore
 from hips_build.run import build_surveys
 from hips_build.survey_steps import BuildOptions, Site, merge_tiles
 from tests.hips.conftest import BANDS

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from hips_build import properties as props
+from archive_io import hips_properties as props
 from tests.support.archive import Archive
 from tests.support.servers import free_port
 

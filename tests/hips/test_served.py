@@ -14,7 +14,7 @@ import pytest
 from astropy.io import fits
 from lxml import etree
 
-from hips_build import properties as props
+from archive_io import hips_properties as props
 from hips_build.obscore_images import obscore_images
 from tests.support.archive import Archive
 from tests.support.hips import SERVED_BANDS as BANDS

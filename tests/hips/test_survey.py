@@ -16,7 +16,7 @@ from PIL import Image
 from reproject import reproject_interp
 from reproject.hips._dask_array import HiPSArray  # the reader behind hips_as_dask_array
 
-from hips_build import properties as props
+from archive_io import hips_properties as props
 from hips_build.geometry import tile_path
 from hips_build.tile_files import allsky_geometry
 from tests.hips.conftest import AUTHORITY, BANDS, TILE_WIDTH, BuiltSurveys
@@ -245,7 +245,7 @@ def test_the_colour_survey_is_its_three_bands_scaled(built: BuiltSurveys) -> Non
 
 
 def test_a_hipslist_record_is_a_survey_properties_with_its_url(built: BuiltSurveys) -> None:
-    from hips_build.publish import published_surveys
+    from archive_io.hips_store import published_surveys
 
     surveys = published_surveys(built.hips)
     assert {s.name for s in surveys} == {r.name for r in built.report.results}

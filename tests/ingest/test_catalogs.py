@@ -209,6 +209,8 @@ def test_a_killed_ingest_leaves_everything_as_it_was(
         (b"a,b\n1,caf\xe9\n", None, ["line 2", "invalid byte sequence"]),
         (b"a,b\n1,2\n", "columns:\n  c: {unit: m}\n", ["columns the file does not have: c"]),
         (b"a,b\n1,2\n", "position: [ra, dec]\n", ["position column 'ra' is not in the file"]),
+        # a name SQL text cannot carry: the SQL-text floor's error, told as the ingest's
+        (b"a\x00b,c\n1,2\n", None, ["input.csv: the name 'a\\x00b' contains the NUL character"]),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(

@@ -25,10 +25,10 @@ from astropy.io import fits
 from lxml import etree
 
 from archive_io.coverage import moc_from_ascii
+from archive_io.hips_properties import parse
 from data_ingest.sample import StackSpec, make_wcs, render_image, sky_sources, stack_header, stack_specs
 from hips_build.geometry import footprint_tiles, tile_path
-from hips_build.obscore_images import polygon_vertices
-from hips_build.properties import parse
+from pgsql_text.pgsphere import spoly_vertices
 from tests.support.archive import Archive, fresh_database
 from tests.support.servers import RunningServer, free_port, start_server, stop_server
 from tests.support.votable import fields, rows
@@ -145,7 +145,7 @@ def own(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 "JOIN ingest.provenance AS p USING (obs_publisher_did) WHERE p.source_path = %s",
                 (path.relative_to(home / "archive").as_posix(),),
             ).fetchone()
-            images[name] = Image(did, path, polygon_vertices(region), (ra, dec))
+            images[name] = Image(did, path, spoly_vertices(region), (ra, dec))
     built = dalserver(env, "hips", "build", "--tile-width", "64", "--workers", "1", "--quiet")
     assert built.returncode == 0, built.stderr
     server = start_server(env, f"http://127.0.0.1:{port}", home / "server.log")

@@ -21,12 +21,12 @@ import pytest
 import pyvo
 from pyvo.registry import regtap
 
+from archive_io.registry_state import REGISTRY
 from dalserver.records.build import build_records
 from dalserver.records.config import RegistryConfig
 from dalserver.registry.harvest import HarvestError, harvest
 from dalserver.registry.oai import Repository, Responder
 from dalserver.settings import Settings
-from data_ingest.registry_state import REGISTRY
 from tests.support.archive import Archive
 from tests.support.registry import sample_state, write_catalog
 from tests.support.servers import RunningServer, free_port, start_server, stop_server

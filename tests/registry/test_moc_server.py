@@ -14,8 +14,9 @@ import pytest
 from astropy.io import fits
 from mocpy import MOC
 
-from archive_io.coverage import footprints_moc, spoly_vertices
+from archive_io.coverage import footprints_moc
 from data_ingest.sample import stack_specs
+from pgsql_text.pgsphere import spoly_vertices
 from tests.support.archive import Archive
 from tests.support.registry import drop_catalog, publish_catalog, write_sxds_catalog
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from archive_io.registry_state import REGISTRY
 from dalserver.records.build import build_records
 from dalserver.records.config import RegistryConfig
 from dalserver.registry.oai import Repository, Responder
-from data_ingest.registry_state import REGISTRY
 from tests.support.registry import sample_settings, sample_state
 from tests.support.schemas import schema_errors
 

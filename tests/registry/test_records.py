@@ -97,10 +97,10 @@ def test_records_change_their_updated_date_with_the_state(settings: Settings) ->
 def test_a_collection_whose_images_were_all_retracted_is_a_deleted_record(settings: Settings) -> None:
     from dataclasses import replace
 
-    from data_ingest.registry_state import collection_key
+    from archive_io.registry_state import collection_state_key
 
     state = sample_state()
-    key = collection_key("Subaru/Suprime-Cam")
+    key = collection_state_key("Subaru/Suprime-Cam")
     retracted = replace(
         state, collections={}, resources={**state.resources, key: replace(state.resources[key], deleted=True)}
     )

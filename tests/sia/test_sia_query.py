@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from adql.catalog import ColumnMeta
-from dalserver.faults import DALIError, ErrorStyle, Fault, UsageFault
+from dalserver.dali.faults import DALIError, ErrorStyle, Fault, UsageFault
 from dalserver.sia.query import build_query, obscore_table, select_list
 from schemas.model import builtin_schemas, catalog_of
 
@@ -110,7 +110,7 @@ def test_release_dates_match_nothing_where_obscore_has_no_release_date_column() 
         ({"DPTYPE": ["picture"]}, "UsageFault: DPTYPE: 'picture' is not an ObsCore data product type"),
         ({"RELEASEDATE": ["yesterday"]}, "UsageFault: RELEASEDATE: 'yesterday' is not an ISO 8601 date"),
         ({"RELEASEDATE": ["2020 2021 2022"]}, "UsageFault: RELEASEDATE: expected one ISO 8601 date or two"),
-        ({"TARGET": ["a\x00b"]}, "UsageFault: parameter values cannot contain the NUL character"),
+        ({"TARGET": ["a\x00b"]}, "UsageFault: TARGET: a text value cannot contain the NUL character (U+0000)"),
     ],
 )
 def test_bad_values_are_usage_faults_naming_the_parameter(values: dict[str, list[str]], message: str) -> None:

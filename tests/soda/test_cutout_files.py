@@ -12,7 +12,7 @@ import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from dalserver.dali_values import parse_pos
+from dalserver.dali.values import parse_pos
 from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts
 from data_ingest.sample import make_wcs
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dalserver.dali_values import Circle, Polygon, Range, parse_interval, parse_pos, parse_range
+from dalserver.dali.values import Circle, Polygon, Range, parse_interval, parse_pos, parse_range
 from dalserver.soda.cutout import contains, pixel_box
 from data_ingest.sample import make_wcs
 

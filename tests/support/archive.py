@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from adql import Catalog
-from archive_io.tap_schema import catalog_from_tap_schema, read_tap_schema
+from archive_io.tap_schema import read_tap_schema
 from dalserver.settings import Settings
 
 
@@ -25,7 +25,7 @@ def load_catalog(url: str) -> Catalog:
 
     async def load() -> Catalog:
         async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as pool:
-            return catalog_from_tap_schema(await read_tap_schema(pool))
+            return (await read_tap_schema(pool)).catalog()
 
     return asyncio.run(load())
 

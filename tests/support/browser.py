@@ -1,6 +1,6 @@
 """Debian's Chromium driven by Playwright (never a downloaded browser): headless, WebGL 2 through
-SwiftShader (Aladin Lite needs it), and pages that fail their test if they ask for anything off
-this machine or log a console error."""
+SwiftShader (Aladin Lite needs it), and pages that fail their test if they ask for anything but
+their own server (and a SAMP hub on this computer) or log a console error."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# The one other origin a page may reach: a SAMP hub's Web Profile on this computer (SAMP 1.3 sec.
+# 5.2 fixes its port). The portal talks to it to send tables and images to TOPCAT and Aladin,
+# and fetches tables other clients send through its URL translator. Anything else a page asks
+# for must come from the server that served it.
+SAMP_HUB_ORIGINS = frozenset({"http://127.0.0.1:21012", "http://localhost:21012"})
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
@@ -43,6 +48,7 @@ class GuardedPage:
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     step: int = 0
+    home: str | None = None  # the origin of the server the page came from
 
     def screenshot(self, name: str) -> Path:
         self.step += 1
@@ -70,8 +76,11 @@ def guarded_page(browser: Browser, shots: Path, viewport: tuple[int, int] = (140
     guarded = GuardedPage(page, shots)
 
     def only_this_machine(route: Route) -> None:
-        host = urlparse(route.request.url).hostname
-        if host in LOCAL_HOSTS or route.request.url.startswith(("data:", "blob:")):
+        url = urlparse(route.request.url)
+        origin = f"{url.scheme}://{url.netloc}"
+        if guarded.home is None and url.hostname in LOCAL_HOSTS:
+            guarded.home = origin  # the page's own server: the first thing the page asks for
+        if origin in (guarded.home, *SAMP_HUB_ORIGINS) or route.request.url.startswith(("data:", "blob:")):
             route.continue_()
         else:
             guarded.outside.append(route.request.url)

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from archive_io import hips_properties as props
 from data_ingest.fits_images import ArchiveContext, describe_fits
 from data_ingest.sample import write_sample
-from hips_build import properties as props
 from hips_build.images import SourceImage, unit_vectors
-from hips_build.obscore_images import polygon_vertices
+from pgsql_text.pgsphere import spoly_vertices
 from tests.support.archive import Archive
 from tests.support.own_archive import own_archive
 
@@ -39,7 +39,7 @@ def source_images(paths: Iterable[Path], archive_root: Path) -> list[SourceImage
                 fingerprint=f"stat:{stat.st_size}:{stat.st_mtime_ns}",
                 collection=row["obs_collection"],
                 band=row["em_band_name"],
-                footprint=polygon_vertices(row["s_region"]),
+                footprint=spoly_vertices(row["s_region"]),
                 em_min=row["em_min"],
                 em_max=row["em_max"],
                 t_min=row["t_min"],

@@ -15,7 +15,7 @@ import pytest
 from dalserver.home import HOME_DIR_NAME, HOME_VARIABLE, absolute_home, nearest_home
 
 # What the suite still takes from the developer's environment: the PostgreSQL to test against
-# (README "Tests") and where PostgreSQL's binaries are.
+# (docs/tests.md) and where PostgreSQL's binaries are.
 KEPT_VARIABLES = frozenset({"DALSERVER_DATABASE_URL", "DALSERVER_PG_BINDIR"})
 # The audit events of reading a file or listing a directory (os.open and io.open raise "open").
 _READ_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "glob.glob"})

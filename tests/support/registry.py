@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
+from archive_io import registry_state as keys
 from archive_io.coverage import REGISTRY_ORDER, degraded, footprints_moc, moc_to_ascii
 from dalserver.records.state import ArchiveState, Collection, ResourceState
 from dalserver.settings import Settings
-from data_ingest import registry_state as keys
 from schemas.model import ColumnDef, SchemaDef, TableDef, builtin_schemas
-from tests.support.tap_schema import tap_schema_rows
+from schemas.tableset import tableset_of
 
 CREATED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 UPDATED = datetime(2025, 6, 7, 8, 9, 10, tzinfo=UTC)
@@ -51,14 +51,29 @@ def sample_state(dropped: bool = False) -> ArchiveState:
         SchemaDef("sxds", "Catalogues published in sxds", tables=() if dropped else (CATALOG,)),
     )
     rows = {key: ResourceState(key, CREATED, UPDATED) for key in keys.SERVICES}
-    rows[keys.collection_key("Subaru/Suprime-Cam")] = ResourceState(
-        keys.collection_key("Subaru/Suprime-Cam"), CREATED, UPDATED, False, moc, 53000.5, 53010.25, 4e-7, 1.05e-6, 132
+    rows[keys.collection_state_key("Subaru/Suprime-Cam")] = ResourceState(
+        keys.collection_state_key("Subaru/Suprime-Cam"),
+        CREATED,
+        UPDATED,
+        False,
+        moc,
+        53000.5,
+        53010.25,
+        4e-7,
+        1.05e-6,
+        132,
     )
-    rows[keys.catalog_key("sxds.photometry")] = ResourceState(
-        keys.catalog_key("sxds.photometry"), CREATED, UPDATED, dropped, moc, row_count=1000, position=("ra", "dec")
+    rows[keys.catalog_state_key("sxds.photometry")] = ResourceState(
+        keys.catalog_state_key("sxds.photometry"),
+        CREATED,
+        UPDATED,
+        dropped,
+        moc,
+        row_count=1000,
+        position=("ra", "dec"),
     )
     collections = {"Subaru/Suprime-Cam": Collection("Subaru/Suprime-Cam", ("Subaru",), ("Suprime-Cam",), ("image",))}
-    return ArchiveState(rows, collections, tap_schema_rows(schemas))
+    return ArchiveState(rows, collections, tableset_of(schemas))
 
 
 def write_catalog(

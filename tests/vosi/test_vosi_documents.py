@@ -8,22 +8,19 @@ import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lxml import etree
 
 from adql.features import LANGUAGE_FEATURES
-from archive_io.tap_schema import catalog_from_tap_schema
-from dalserver.dali_examples import examples_document
-from dalserver.descriptors import DATALINK_STANDARD, SIA_STANDARD, SODA_STANDARD
+from dalserver.dali.examples import examples_document
 from dalserver.formats.registry import FORMATS
 from dalserver.tap.examples import EXAMPLES
-from dalserver.tap.vosi import OUTPUT_FORMATS
 from dalserver.vosi import documents
+from ivoa.vocabulary import StandardID
 from schemas.model import builtin_schemas, catalog_of
+from schemas.tableset import Tableset, TapColumn, TapForeignKey, TapSchema, TapTable, tableset_of
 from tests.support.schemas import schema_errors
-from tests.support.tap_schema import tap_schema_rows
 
 BASE = "http://example.org:8000"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -42,7 +39,7 @@ LIMITS = documents.TapLimits(
 
 def tap_capabilities(upload_url: bool = True) -> bytes:
     limits = LIMITS if upload_url else documents.TapLimits(**{**LIMITS.__dict__, "upload_url": False})
-    return documents.tap_capabilities(BASE, OUTPUT_FORMATS, limits)
+    return documents.tap_capabilities(BASE, FORMATS, limits)
 
 
 # --- availability --------------------------------------------------------------------------------
@@ -124,9 +121,9 @@ def test_tap_capabilities_point_at_the_tap_resources_under_the_base_url() -> Non
 @pytest.mark.parametrize(
     "service, standard, resource, interface",
     [
-        ("sia", SIA_STANDARD, "query", {"version": "2.0"}),
-        ("soda", SODA_STANDARD, "sync", {}),
-        ("datalink", DATALINK_STANDARD, "links", {"version": "1.1"}),
+        ("sia", StandardID.SIA2, "query", {"version": "2.0"}),
+        ("soda", StandardID.SODA_SYNC, "sync", {}),
+        ("datalink", StandardID.DATALINK, "links", {"version": "1.1"}),
     ],
 )
 @pytest.mark.parametrize("examples", [True, False])
@@ -149,14 +146,14 @@ def test_service_capabilities_are_valid_vosi_with_the_service_then_vosi_then_exa
 
 
 # --- tables ----------------------------------------------------------------------------------------
-ROWS = tap_schema_rows(builtin_schemas())
+PUBLISHED = tableset_of(builtin_schemas())
 
 
 @pytest.mark.parametrize("detail_min", [False, True], ids=["full", "detail-min"])
 def test_the_tableset_of_the_builtin_schemas_is_valid_vodataservice(
     ivoa_schema: etree.XMLSchema, detail_min: bool
 ) -> None:
-    document = documents.tableset(ROWS, detail_min=detail_min)
+    document = documents.tableset(PUBLISHED, detail_min=detail_min)
     assert schema_errors(ivoa_schema, document) == ""
     doc = etree.fromstring(document)
     assert [s.findtext("name") for s in doc.iter("schema")] == ["tap_schema", "ivoa", "rr", "vo"]
@@ -164,29 +161,31 @@ def test_the_tableset_of_the_builtin_schemas_is_valid_vodataservice(
 
 
 def test_one_table_is_valid_vodataservice_with_its_columns_in_order(ivoa_schema: etree.XMLSchema) -> None:
-    (obscore,) = [t for s in ROWS for t in s["tables"] if t["name"] == "ivoa.obscore"]
+    obscore = PUBLISHED.table("ivoa.obscore")
+    assert obscore is not None
     document = documents.single_table(obscore)
     assert schema_errors(ivoa_schema, document) == ""
     names = [c.findtext("name") for c in etree.fromstring(document).iter("column")]
-    assert names == [c["column_name"] for c in obscore["columns"]] and names[:2] == ["dataproduct_type", "calib_level"]
+    assert names == [c.name for c in obscore.columns] and names[:2] == ["dataproduct_type", "calib_level"]
 
 
-ODD_TABLE: dict[str, Any] = {
-    "name": "odd.things",
-    "table_type": "view",
-    "description": "Rows <with> & without",
-    "utype": "x:y",
-    "columns": [
-        {"column_name": '"size"', "datatype": "int", "unit": "byte", "ucd": "phys.size", "indexed": 1, "std": 1},
-        {"column_name": "pos", "datatype": "double", "arraysize": "2", "xtype": "point", "principal": 1},
-        {"column_name": "note", "datatype": "unicodeChar", "arraysize": "*", "description": "ü & <b>"},
-    ],
-    "keys": [{"target_table": "odd.other", "columns": [('"size"', "id")], "description": "to the other"}],
-}
+ODD_TABLE = TapTable(
+    "odd",
+    "odd.things",
+    "view",
+    "Rows <with> & without",
+    "x:y",
+    columns=(
+        TapColumn('"size"', "int", unit="byte", ucd="phys.size", indexed=True, std=True),
+        TapColumn("pos", "double", "2", "point", principal=True),
+        TapColumn("note", "unicodeChar", "*", description="ü & <b>"),
+    ),
+    foreign_keys=(TapForeignKey("odd-other", "odd.other", (('"size"', "id"),), "to the other"),),
+)
 
 
 def test_a_table_carries_types_xtypes_flags_and_keys_escaped(ivoa_schema: etree.XMLSchema) -> None:
-    document = documents.tableset([{"name": "odd", "description": "<&>", "utype": None, "tables": [ODD_TABLE]}])
+    document = documents.tableset(Tableset((TapSchema("odd", "<&>", None, (ODD_TABLE,)),)))
     assert schema_errors(ivoa_schema, document) == ""
     table = next(etree.fromstring(document).iter("table"))
     assert table.get("type") == "view" and table.findtext("description") == "Rows <with> & without"
@@ -199,8 +198,8 @@ def test_a_table_carries_types_xtypes_flags_and_keys_escaped(ivoa_schema: etree.
     assert key.findtext("targetTable") == "odd.other" and key.findtext("fkColumn/fromColumn") == '"size"'
 
 
-def test_tap_schema_rows_give_the_catalogue_the_table_definitions_give() -> None:
-    assert catalog_from_tap_schema(ROWS) == catalog_of(builtin_schemas())
+def test_the_published_tableset_gives_the_catalogue_the_table_definitions_give() -> None:
+    assert PUBLISHED.catalog() == catalog_of(builtin_schemas())
 
 
 # --- taplint, offline: the capabilities, tables and examples as files ------------------------------
@@ -213,8 +212,8 @@ def test_taplint_finds_the_tableset_sound_and_every_tap_example_valid_adql_on_it
     tap = tmp_path / "tap"
     tap.mkdir()
     base = tmp_path.as_uri()
-    (tap / "capabilities").write_bytes(documents.tap_capabilities(base, OUTPUT_FORMATS, LIMITS))
-    (tap / "tables").write_bytes(documents.tableset(ROWS))
+    (tap / "capabilities").write_bytes(documents.tap_capabilities(base, FORMATS, LIMITS))
+    (tap / "tables").write_bytes(documents.tableset(PUBLISHED))
     (tap / "examples").write_bytes(examples_document("dalserver", EXAMPLES))
     result = subprocess.run(
         [stilts, "taplint", f"tapurl={tap.as_uri()}", "stages=TMV TME EXA", "report=EWSF"],

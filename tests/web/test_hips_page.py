@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageStat
 from playwright.sync_api import Browser, Response
 
-from hips_build import properties as props
+from archive_io import hips_properties as props
 from tests.support.browser import guarded_page
 
 

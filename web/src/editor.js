@@ -1,14 +1,16 @@
 // The ADQL editor: CodeMirror 6 with an ADQL dialect of @codemirror/lang-sql (ADQL's reserved
-// words and functions as the server's parser knows them, from /portal/config.json), completion of
-// the published schemas, tables and columns, Ctrl-Enter to run, and an error marked where the
-// server's message says (line, column).
-import { autocompletion, completionKeymap } from "@codemirror/autocomplete";
+// words and functions as the server's parser knows them, from /portal/config.json) for the
+// highlighting, our own completion (adqlcomplete.js: the columns of the tables in FROM, tables,
+// functions, then keywords), long lines wrapped, Ctrl-Enter to run (the completion list closes),
+// and an error marked where the server's message says (line, column).
+import { autocompletion, closeCompletion, completionKeymap } from "@codemirror/autocomplete";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
-import { SQLDialect, sql } from "@codemirror/lang-sql";
+import { SQLDialect } from "@codemirror/lang-sql";
 import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { lintGutter, setDiagnostics } from "@codemirror/lint";
-import { Compartment, EditorSelection, EditorState } from "@codemirror/state";
+import { EditorSelection, EditorState } from "@codemirror/state";
 import { EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers, placeholder } from "@codemirror/view";
+import { adqlCompletionSource } from "./adqlcomplete.js";
 
 const ADQL_TYPES = "bigint binary blob char character clob double integer numeric precision real smallint timestamp varbinary varchar";
 
@@ -28,31 +30,16 @@ export function adqlDialect(vocabulary) {
   });
 }
 
-/** lang-sql's schema: {schema: {table: [column completions]}}, from the tables browser's model. */
-export function completionSchema(tables) {
-  const schema = {};
-  for (const table of tables) {
-    const [schemaName, tableName] = table.name.includes(".") ? table.name.split(".", 2) : ["", table.name];
-    const columns = table.columns.map((c) => ({
-      label: c.name,
-      type: "property",
-      detail: [c.datatype, c.unit && `[${c.unit}]`].filter(Boolean).join(" "),
-      info: c.description || undefined,
-    }));
-    if (schemaName) {
-      schema[schemaName] ??= {};
-      schema[schemaName][tableName] = columns;
-    } else {
-      schema[tableName] = columns;
-    }
-  }
-  return schema;
-}
-
 export class AdqlEditor {
   constructor(parent, { onRun, vocabulary, doc = "" }) {
-    this.language = new Compartment();
     this.dialect = adqlDialect(vocabulary);
+    this.tables = [];
+    const model = () => ({ tables: this.tables, functions: vocabulary.functions, keywords: vocabulary.keywords });
+    const run = (view) => {
+      closeCompletion(view);
+      onRun();
+      return true;
+    };
     this.view = new EditorView({
       parent,
       state: EditorState.create({
@@ -65,16 +52,19 @@ export class AdqlEditor {
           bracketMatching(),
           lintGutter(),
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-          autocompletion({ activateOnTyping: true }),
+          // filterStrict: offered only what starts with the typed text (no fuzzy matches such as
+          // ivoa.obscore for "abs")
+          autocompletion({ activateOnTyping: true, filterStrict: true, override: [adqlCompletionSource(model)] }),
           keymap.of([
-            { key: "Mod-Enter", run: () => (onRun(), true), preventDefault: true },
+            { key: "Mod-Enter", run, preventDefault: true },
             ...completionKeymap,
             ...defaultKeymap,
             ...historyKeymap,
             indentWithTab,
           ]),
           placeholder("SELECT TOP 10 * FROM ivoa.obscore"),
-          this.language.of(sql({ dialect: this.dialect, upperCaseKeywords: true })),
+          this.dialect.language,
+          EditorView.lineWrapping,
           EditorView.contentAttributes.of({ "aria-label": "ADQL query", "aria-multiline": "true" }),
           EditorView.updateListener.of((update) => {
             if (update.docChanged) this.view.dispatch(setDiagnostics(update.state, []));
@@ -85,10 +75,12 @@ export class AdqlEditor {
   }
 
   setTables(tables) {
-    const schema = completionSchema(tables);
-    this.view.dispatch({
-      effects: this.language.reconfigure(sql({ dialect: this.dialect, schema, upperCaseKeywords: true })),
-    });
+    this.tables = tables;
+  }
+
+  /** Close the completion list (a query is about to run). */
+  closeCompletion() {
+    closeCompletion(this.view);
   }
 
   get text() {

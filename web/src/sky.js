@@ -2,13 +2,39 @@
 // archive's own HiPS surveys, the archive's MOC, the footprints of image results and markers
 // of catalogue results. Nothing is asked of CDS: no start-up log, no default survey, no survey
 // list; where the archive publishes no HiPS the overlays are drawn on a plain background.
+//
+// Footprints are thin, semi-transparent outlines, one colour per band (bands.js). What is under
+// the pointer, what a click picks and what is selected are decided here, not by Aladin: Aladin Lite
+// 3.8.2's graphic overlay leaves out of its drawing every shape it marks selected or hovered, so
+// the selected and the hovered footprints are drawn again, brighter and thicker, in overlays of
+// their own above the others, and Aladin is told that no footprint is under the pointer.
 import { ServiceError, getText, request, serviceUrl } from "./api.js";
+import { NO_BAND, bandsOf, renderLegend } from "./bands.js";
+import { angularDistance, areaIfInside, enclosingCircle, fovFor, meanDirection, outlinePoints } from "./skygeometry.js";
 import { parseStcs } from "./stcs.js";
 
-const FOOTPRINT = "#ffcc33";
-const SELECTED = "#ff3366";
+const SELECTED = "#ffffff";
 const MARKERS = "#33ddff";
+const MARKER_SELECTED = "#ff3366";
 const MAX_MARKERS = 20000;
+const LINE = { lineWidth: 1.5, opacity: 0.7 };
+const HOVER_LINE = { lineWidth: 2.5, opacity: 1 };
+const SELECTED_LINE = { lineWidth: 3.5, opacity: 1, fill: true, fillColor: "rgba(255, 255, 255, 0.14)" };
+const PICK_PIXELS = 8; // a marker this close to the pointer is under it
+
+/** Aladin should not hover or select our footprints itself (see above). */
+function inert(shape) {
+  shape.isInStroke = () => false;
+  return shape;
+}
+
+/** Marker size by how many there are: few are easy to see, many must not merge into a blob. */
+function markerSize(count) {
+  if (count <= 100) return 11;
+  if (count <= 1000) return 8;
+  if (count <= 5000) return 6;
+  return 4;
+}
 
 /** A HiPS list (HiPS 1.0 sec. 5.2): properties blocks separated by blank lines. */
 export function parseHipsList(text) {
@@ -29,41 +55,21 @@ export function parseHipsList(text) {
   return surveys;
 }
 
-function pointInPolygon(ra, dec, vertices) {
-  // On the tangent plane at the point: good for footprints of less than a few degrees.
-  const cosDec = Math.cos((dec * Math.PI) / 180);
-  const xy = vertices.map(([r, d]) => [(((r - ra + 540) % 360) - 180) * cosDec, d - dec]);
-  let inside = false;
-  for (let i = 0, j = xy.length - 1; i < xy.length; j = i, i += 1) {
-    const [xi, yi] = xy[i];
-    const [xj, yj] = xy[j];
-    if (yi > 0 !== yj > 0 && 0 < ((xj - xi) * (0 - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-function planeArea(vertices) {
-  const cosDec = Math.cos((vertices[0][1] * Math.PI) / 180);
-  let twice = 0;
-  for (let i = 0, j = vertices.length - 1; i < vertices.length; j = i, i += 1) {
-    twice += (vertices[j][0] - vertices[i][0]) * cosDec * (vertices[j][1] + vertices[i][1]);
-  }
-  return Math.abs(twice) / 2;
-}
-
-function angularDistance(ra1, dec1, ra2, dec2) {
-  const r = Math.PI / 180;
-  const s = Math.sin(((dec2 - dec1) * r) / 2) ** 2 + Math.cos(dec1 * r) * Math.cos(dec2 * r) * Math.sin(((ra2 - ra1) * r) / 2) ** 2;
-  return (2 * Math.asin(Math.min(1, Math.sqrt(s)))) / r;
-}
-
 export class SkyView {
-  constructor({ container, note, legend, layerSelect, config, onSelect, onViewChange }) {
-    Object.assign(this, { container, note, legend, layerSelect, config, onSelect, onViewChange });
-    this.shapes = []; // [{row, shapes: [aladin shape], polygons: [[ra, dec]...]}]
-    this.markers = new Map(); // row -> aladin source
+  /** ``legend``: where the bands are listed; ``tooltip``: the element shown over the view for
+   * what is under the pointer; ``describe(row)`` -> lines naming a row (ID, band, date);
+   * ``onSelect(row)`` when a footprint or marker is clicked; ``onHover(row | null)``. */
+  constructor({ container, note, legend, tooltip, layerSelect, config, describe, onSelect, onHover, onViewChange }) {
+    Object.assign(this, { container, note, legend, tooltip, layerSelect, config, describe, onSelect, onHover, onViewChange });
+    this.entries = []; // footprints: [{row, band, colour, parsed: [shape], shapes: [aladin shape], bbox}]
+    this.markers = new Map(); // row -> {ra, dec}
     this.surveys = [];
     this.selected = null;
+    this.hovered = null;
+    this.visible = null; // rows the result filters let through (null: all)
+    this.hiddenBands = new Set();
+    this.bands = [];
+    this.search = null;
     this.ready = this.start();
   }
 
@@ -95,18 +101,29 @@ export class SkyView {
       showFullscreenControl: true,
       backgroundColor: "rgb(16, 20, 32)",
     });
-    this.overlay = A.graphicOverlay({ name: "Footprints", color: FOOTPRINT, lineWidth: 2 });
     this.searchOverlay = A.graphicOverlay({ name: "Search", color: "#88ff88", lineWidth: 1 });
-    this.aladin.addOverlay(this.searchOverlay);
-    this.aladin.addOverlay(this.overlay);
-    this.catalog = A.catalog({ name: "Results", sourceSize: 12, color: MARKERS, shape: "circle" });
+    this.overlay = A.graphicOverlay({ name: "Footprints", color: NO_BAND, lineWidth: LINE.lineWidth });
+    this.hoverOverlay = A.graphicOverlay({ name: "Under the pointer", color: SELECTED, lineWidth: HOVER_LINE.lineWidth });
+    this.selectedOverlay = A.graphicOverlay({ name: "Selected", color: SELECTED, lineWidth: SELECTED_LINE.lineWidth });
+    for (const overlay of [this.searchOverlay, this.overlay, this.hoverOverlay, this.selectedOverlay]) this.aladin.addOverlay(overlay);
+    // Aladin's own selection of a marker looks like the marker itself: ours is drawn on top.
+    this.catalog = A.catalog({ name: "Results", sourceSize: 8, color: MARKERS, hoverColor: MARKERS, selectionColor: MARKERS, shape: "circle" });
+    this.selectedCatalog = A.catalog({ name: "Selected row", sourceSize: 16, color: MARKER_SELECTED, hoverColor: MARKER_SELECTED, selectionColor: MARKER_SELECTED, shape: "circle" });
     this.aladin.addCatalog(this.catalog);
+    this.aladin.addCatalog(this.selectedCatalog);
     this.aladin.on("click", (event) => {
-      if (!event.isDragging) this.clickedAt(event.ra, event.dec);
+      if (!event.isDragging) this.clickedAt(event.ra, event.dec, event.x, event.y);
     });
-    this.aladin.on("objectClicked", (object) => {
-      if (object && object.data && Number.isInteger(object.data.__row)) this.onSelect(object.data.__row);
+    let pending = null;
+    this.aladin.on("mouseMove", (event) => {
+      pending = event;
+      if (this.hoverFrame) return;
+      this.hoverFrame = requestAnimationFrame(() => {
+        this.hoverFrame = null;
+        this.pointerAt(pending);
+      });
     });
+    this.container.addEventListener("mouseleave", () => this.pointerAt(null));
     let timer = null;
     const changed = () => {
       clearTimeout(timer);
@@ -169,12 +186,19 @@ export class SkyView {
   setSurvey(id) {
     const survey = this.surveys.find((s) => (s.creator_did || s.hips_service_url) === id);
     if (!survey) {
-      this.aladin.removeImageLayer("base");
+      // Made transparent, not removed: Aladin Lite 3.8.2 names the base layer itself (so
+      // removeImageLayer("base") removed nothing), and with no base layer it would fetch its
+      // default survey from CDS.
+      this.aladin.getBaseImageLayer()?.setOpacity(0);
+      this.container.dataset.survey = "";
       return;
     }
     const formats = (survey.hips_tile_format || "").split(/\s+/);
     const options = { name: survey.obs_title || id, imgFormat: formats.includes("png") ? "png" : formats.includes("jpeg") ? "jpeg" : formats[0] };
-    this.aladin.setBaseImageLayer(this.A.HiPS(survey.hips_service_url, options));
+    const layer = this.A.HiPS(survey.hips_service_url, options);
+    this.aladin.setBaseImageLayer(layer);
+    layer.setOpacity(1); // Aladin keeps a survey's options: it may come back from "none" at 0
+    this.container.dataset.survey = id;
   }
 
   async loadMoc() {
@@ -192,93 +216,269 @@ export class SkyView {
   goTo(ra, dec, fov) {
     this.aladin.gotoRaDec(ra, dec);
     if (fov) this.aladin.setFoV(fov);
+    const [r, d] = this.aladin.getRaDec();
+    this.container.dataset.view = `${r.toFixed(6)},${d.toFixed(6)},${this.aladin.getFov()[0].toPrecision(6)}`;
+  }
+
+  /** Centre on a circle {ra, dec, radius} and zoom so that it fills the view with a margin
+   * (the narrower side of the view decides). */
+  fit(circle, margin = 1.25) {
+    const [width, height] = [this.container.clientWidth || 1, this.container.clientHeight || 1];
+    const aspect = Math.max(1, width / height);
+    this.goTo(circle.ra, circle.dec, fovFor(circle.radius * aspect, { margin }));
   }
 
   showSearch(circle) {
+    this.search = circle;
     this.searchOverlay.removeAll();
-    if (circle) this.searchOverlay.add(this.A.circle(circle.ra, circle.dec, circle.radius, { color: "#88ff88", lineWidth: 1 }));
+    if (circle) this.searchOverlay.add(inert(this.A.circle(circle.ra, circle.dec, circle.radius, { color: "#88ff88", lineWidth: 1 })));
   }
 
-  /** Draw ``rows``: footprints from ``regionColumn`` (STC-S), or markers at ``ra``/``dec`` columns. */
-  showRows(rows, { region = null, ra = null, dec = null } = {}) {
+  /** Draw ``rows``: footprints from ``region`` (STC-S), coloured by band, or markers at ``ra``/``dec``. */
+  showRows(rows, { region = null, ra = null, dec = null } = {}, columns = []) {
     this.overlay.removeAll();
     this.catalog.removeAll();
-    this.shapes = [];
+    this.entries = [];
     this.markers = new Map();
     this.selected = null;
-    let footprints = 0;
+    this.hovered = null;
+    this.visible = null;
+    this.rows = rows;
+    const { bands, keyOf } = region !== null ? bandsOf(rows, columns) : { bands: [], keyOf: () => null };
+    this.bands = bands;
+    this.hiddenBands = new Set();
+    const colours = new Map(bands.map((b) => [b.key, b.colour]));
     if (region !== null) {
       rows.forEach((row, i) => {
         const parsed = parseStcs(row[region]);
         if (!parsed.length) return;
-        const shapes = parsed.map((shape) =>
-          shape.kind === "polygon"
-            ? this.A.polygon(shape.vertices, { color: FOOTPRINT, lineWidth: 2 })
-            : this.A.circle(shape.ra, shape.dec, shape.radius, { color: FOOTPRINT, lineWidth: 2 }),
-        );
-        for (const shape of shapes) this.overlay.add(shape);
-        this.shapes.push({ row: i, shapes, parsed });
-        footprints += 1;
+        const band = keyOf(row);
+        const colour = colours.get(band) || NO_BAND;
+        const points = parsed.flatMap(outlinePoints);
+        const entry = { row: i, band, colour, parsed, points, shapes: this.drawn(parsed, { color: colour, ...LINE }) };
+        entry.centre = meanDirection(points);
+        for (const shape of entry.shapes) this.overlay.add(shape, false);
+        this.entries.push(entry);
       });
     }
-    let markers = 0;
     if (region === null && ra !== null && dec !== null) {
-      const sources = [];
-      for (let i = 0; i < rows.length && sources.length < MAX_MARKERS; i += 1) {
+      for (let i = 0; i < rows.length && this.markers.size < MAX_MARKERS; i += 1) {
         const [r, d] = [Number(rows[i][ra]), Number(rows[i][dec])];
-        if (!Number.isFinite(r) || !Number.isFinite(d)) continue;
-        const source = this.A.source(r, d, { __row: i });
-        this.markers.set(i, source);
-        sources.push(source);
+        if (Number.isFinite(r) && Number.isFinite(d)) this.markers.set(i, { ra: r, dec: d });
       }
-      this.catalog.addSources(sources);
-      markers = sources.length;
+      this.drawMarkers();
     }
-    const parts = [];
-    if (footprints) parts.push(`${footprints.toLocaleString("en")} image footprint${footprints === 1 ? "" : "s"}`);
-    if (markers) parts.push(`${markers.toLocaleString("en")} marker${markers === 1 ? "" : "s"}${markers === MAX_MARKERS ? ` (the first ${MAX_MARKERS.toLocaleString("en")} rows)` : ""}`);
-    this.legend.textContent = parts.length ? `Drawn: ${parts.join(", ")}` : rows.length ? "Nothing to draw: the results have no positions" : "";
-    this.container.dataset.footprints = String(footprints);
-    this.container.dataset.markers = String(markers);
+    this.hoverOverlay.removeAll();
+    this.selectedOverlay.removeAll();
+    this.selectedCatalog.removeAll();
+    this.renderLegend(rows.length);
+    this.container.dataset.footprints = String(this.entries.length);
+    this.container.dataset.markers = String(this.markers.size);
+    delete this.container.dataset.selected;
     this.aladin.view.requestRedraw();
   }
 
-  clickedAt(ra, dec) {
-    // The smallest footprint holding the point (the most specific image), then the nearest marker.
-    let best = null;
-    for (const entry of this.shapes) {
-      for (const shape of entry.parsed) {
-        const inside =
-          shape.kind === "polygon" ? pointInPolygon(ra, dec, shape.vertices) : angularDistance(ra, dec, shape.ra, shape.dec) <= shape.radius;
-        if (!inside) continue;
-        const size = shape.kind === "polygon" ? planeArea(shape.vertices) : Math.PI * shape.radius ** 2;
-        if (!best || size < best.size) best = { row: entry.row, size };
-      }
-    }
-    if (best) this.onSelect(best.row);
+  drawn(parsed, options) {
+    return parsed.map((shape) =>
+      inert(shape.kind === "polygon" ? this.A.polygon(shape.vertices.map((v) => [...v]), options) : this.A.circle(shape.ra, shape.dec, shape.radius, options)),
+    );
   }
 
-  select(row) {
-    for (const entry of this.shapes) {
-      const on = entry.row === row;
-      for (const shape of entry.shapes) {
-        if (on) shape.select();
-        else if (entry.row === this.selected) shape.deselect();
+  drawMarkers() {
+    this.catalog.removeAll();
+    const sources = [];
+    for (const [row, { ra, dec }] of this.markers) {
+      if (this.isShown(row)) sources.push(this.A.source(ra, dec, { __row: row }));
+    }
+    this.catalog.setSourceSize?.(markerSize(sources.length));
+    this.catalog.addSources(sources);
+  }
+
+  renderLegend(rowCount) {
+    const parts = [];
+    const footprints = this.entries.length;
+    const markers = this.markers.size;
+    if (footprints) parts.push(`${footprints.toLocaleString("en")} image footprint${footprints === 1 ? "" : "s"}`);
+    if (markers) parts.push(`${markers.toLocaleString("en")} marker${markers === 1 ? "" : "s"}${markers === MAX_MARKERS ? ` (the first ${MAX_MARKERS.toLocaleString("en")} rows)` : ""}`);
+    const summary = document.createElement("span");
+    summary.className = "drawn";
+    summary.textContent = parts.length ? `Drawn: ${parts.join(", ")}` : rowCount ? "Nothing to draw: the results have no positions" : "";
+    this.legend.replaceChildren(summary);
+    const bands = document.createElement("span");
+    renderLegend(bands, this.bands, this.hiddenBands, (key, show) => {
+      if (show) this.hiddenBands.delete(key);
+      else this.hiddenBands.add(key);
+      this.applyVisibility();
+      this.renderLegend(rowCount);
+      this.legend.querySelector(`button[data-band="${CSS.escape(key)}"]`)?.focus();
+    });
+    this.legend.append(bands);
+  }
+
+  isShown(row) {
+    if (this.visible && !this.visible.has(row)) return false;
+    if (!this.hiddenBands.size) return true;
+    const entry = this.entryOf(row);
+    return !entry || !this.hiddenBands.has(entry.band);
+  }
+
+  entryOf(row) {
+    if (!this.entryIndex || this.entryIndex.size !== this.entries.length) this.entryIndex = new Map(this.entries.map((e) => [e.row, e]));
+    return this.entryIndex.get(row);
+  }
+
+  /** Only ``rows`` (a Set of row indices, or null for all) are drawn: the result filters. */
+  setVisibleRows(rows) {
+    this.visible = rows;
+    this.applyVisibility();
+  }
+
+  applyVisibility() {
+    let shown = 0;
+    for (const entry of this.entries) {
+      const on = this.isShown(entry.row);
+      for (const shape of entry.shapes) (on ? shape.show() : shape.hide());
+      if (on) shown += 1;
+    }
+    if (this.markers.size) {
+      this.drawMarkers();
+      shown = this.catalog.getSources().length;
+    }
+    if (this.hovered !== null && !this.isShown(this.hovered)) this.hover(null);
+    const total = this.entries.length || this.markers.size;
+    const summary = this.legend.querySelector(".drawn");
+    if (summary && total) {
+      const what = this.entries.length ? `image footprint${total === 1 ? "" : "s"}` : `marker${total === 1 ? "" : "s"}`;
+      summary.textContent = shown === total ? `Drawn: ${total.toLocaleString("en")} ${what}` : `Drawn: ${shown.toLocaleString("en")} of ${total.toLocaleString("en")} ${what}`;
+    }
+    this.container.dataset.shown = String(shown);
+    this.aladin.view.requestRedraw();
+  }
+
+  /** The rows whose footprint holds the point, the smallest footprint first; or the markers
+   * within a few pixels of (x, y), the nearest first. */
+  rowsAt(ra, dec, x, y) {
+    const found = [];
+    for (const entry of this.entries) {
+      if (!this.isShown(entry.row)) continue;
+      let area = null;
+      for (const shape of entry.parsed) {
+        const inside = areaIfInside(ra, dec, shape);
+        if (inside !== null) area = area === null ? inside : Math.min(area, inside);
       }
-      if (on) {
-        const [r, d] = entry.parsed[0].kind === "polygon" ? entry.parsed[0].vertices[0] : [entry.parsed[0].ra, entry.parsed[0].dec];
+      if (area !== null) found.push({ row: entry.row, size: area });
+    }
+    if (found.length) return found.sort((a, b) => a.size - b.size || a.row - b.row).map((f) => f.row);
+    if (!this.markers.size || x === undefined) return [];
+    const [fov] = this.aladin.getFov();
+    const reach = (PICK_PIXELS * fov) / (this.container.clientWidth || 400);
+    const near = [];
+    for (const [row, marker] of this.markers) {
+      if (!this.isShown(row) || Math.abs(marker.dec - dec) > reach) continue;
+      const distance = angularDistance(ra, dec, marker.ra, marker.dec);
+      if (distance <= reach) near.push({ row, distance });
+    }
+    return near.sort((a, b) => a.distance - b.distance).map((n) => n.row);
+  }
+
+  clickedAt(ra, dec, x, y) {
+    const rows = this.rowsAt(ra, dec, x, y);
+    // Footprints on top of each other (one field in several bands): a second click at the same
+    // place picks the next one.
+    const at = rows.indexOf(this.selected);
+    if (rows.length) this.onSelect(rows[(at + 1) % rows.length]);
+    this.container.dataset.picks = String((Number(this.container.dataset.picks) || 0) + 1); // clicks handled
+  }
+
+  pointerAt(event) {
+    if (!event || event.ra === null || event.ra === undefined) {
+      this.hover(null);
+      this.showTooltip(null);
+      return;
+    }
+    const rows = this.rowsAt(event.ra, event.dec, event.x, event.y);
+    // the chosen footprint, when it is under the pointer, is the one pointed at
+    this.hover(rows.length ? (rows.includes(this.selected) ? this.selected : rows[0]) : null);
+    this.showTooltip(rows.length ? { rows, x: event.x, y: event.y } : null);
+  }
+
+  hover(row) {
+    if (row === this.hovered) return;
+    this.hovered = row;
+    this.hoverOverlay.removeAll();
+    const entry = row === null ? null : this.entryOf(row);
+    if (entry) {
+      for (const shape of this.drawn(entry.parsed, { color: entry.colour, ...HOVER_LINE })) this.hoverOverlay.add(shape, false);
+    }
+    if (row === null) delete this.container.dataset.hovered;
+    else this.container.dataset.hovered = String(row);
+    this.onHover(row);
+    this.aladin.view.requestRedraw();
+  }
+
+  showTooltip(at) {
+    if (!this.tooltip) return;
+    if (!at) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    const lines = at.rows.slice(0, 4).map((row) => this.describe(row));
+    if (at.rows.length > 4) lines.push(`and ${at.rows.length - 4} more here (click again for the next)`);
+    else if (at.rows.length > 1) lines.push(`${at.rows.length} here: click again for the next`);
+    this.tooltip.replaceChildren(...lines.map((line) => Object.assign(document.createElement("div"), { textContent: line })));
+    this.tooltip.hidden = false;
+    const box = this.container.getBoundingClientRect();
+    const parent = this.tooltip.offsetParent?.getBoundingClientRect() || box;
+    const left = box.left - parent.left + Math.min(at.x + 14, box.width - this.tooltip.offsetWidth - 4);
+    const top = box.top - parent.top + (at.y + 18 + this.tooltip.offsetHeight > box.height ? at.y - this.tooltip.offsetHeight - 8 : at.y + 18);
+    this.tooltip.style.left = `${Math.max(0, left)}px`;
+    this.tooltip.style.top = `${Math.max(0, top)}px`;
+  }
+
+  /** The circle holding every row drawn (footprints, markers) and the search circle. */
+  resultsCircle() {
+    const points = [];
+    for (const entry of this.entries) if (this.isShown(entry.row)) points.push(...entry.points);
+    for (const [row, marker] of this.markers) if (this.isShown(row)) points.push([marker.ra, marker.dec]);
+    if (this.search) points.push(...outlinePoints({ kind: "circle", ...this.search }));
+    const circle = enclosingCircle(points);
+    if (!circle) return null;
+    return { ...circle, radius: Math.max(circle.radius, 1 / 3600) };
+  }
+
+  /** Zoom to show every row drawn; false when there is nothing to show. */
+  fitToResults() {
+    const circle = this.resultsCircle();
+    if (!circle) return false;
+    this.fit(circle, 1.15);
+    return true;
+  }
+
+  /** Highlight ``row``'s footprint or marker; ``fit``: centre on it and zoom to it. */
+  select(row, { fit = false } = {}) {
+    this.selected = row;
+    this.selectedOverlay.removeAll();
+    this.selectedCatalog.removeAll();
+    const entry = row === null ? null : this.entryOf(row);
+    if (entry) {
+      for (const shape of this.drawn(entry.parsed, { color: SELECTED, ...SELECTED_LINE })) this.selectedOverlay.add(shape, false);
+      if (fit && entry.centre) {
+        let radius = 0;
+        for (const [r, d] of entry.points) radius = Math.max(radius, angularDistance(entry.centre[0], entry.centre[1], r, d));
+        this.fit({ ra: entry.centre[0], dec: entry.centre[1], radius: Math.max(radius, 1 / 3600) }, 1.6);
+      }
+    }
+    const marker = row === null ? null : this.markers.get(row);
+    if (marker) {
+      this.selectedCatalog.addSources([this.A.source(marker.ra, marker.dec, { __row: row })]);
+      if (fit) {
         const [vr, vd] = this.aladin.getRaDec();
         const [fov] = this.aladin.getFov();
-        if (angularDistance(r, d, vr, vd) > fov / 2) this.aladin.gotoRaDec(r, d);
+        if (angularDistance(marker.ra, marker.dec, vr, vd) > fov / 2.5) this.aladin.gotoRaDec(marker.ra, marker.dec);
       }
     }
-    const marker = this.markers.get(row);
-    if (marker) {
-      this.catalog.deselectAll?.();
-      marker.select();
-    }
-    this.selected = row;
-    this.container.dataset.selected = String(row);
+    if (row === null) delete this.container.dataset.selected;
+    else this.container.dataset.selected = String(row);
     this.aladin.view.requestRedraw();
   }
 }

@@ -1,6 +1,17 @@
 // The tables browser: the schemas and tables of the archive's TAP_SCHEMA, as /tap/tables
 // (VODataService) describes them, and each table's columns with datatype, unit, UCD and
-// description. The same model feeds the editor's completion.
+// description. The same model feeds the editor's completion. The archive's data come first (its
+// own catalogues, then ObsCore); TAP_SCHEMA and the registry tables are folded away under
+// "Service metadata".
+
+// Schemas that describe the services rather than hold data.
+const METADATA_SCHEMAS = new Set(["tap_schema", "rr"]);
+
+/** Data schemas first (the archive's own, then ivoa), the service metadata last. */
+export function schemaOrder(schemas) {
+  const rank = (s) => (METADATA_SCHEMAS.has(s.name.toLowerCase()) ? 2 : s.name.toLowerCase() === "ivoa" ? 1 : 0);
+  return [...schemas].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+}
 
 function child(node, name) {
   for (const c of node.children) if (c.localName === name) return c;
@@ -35,6 +46,7 @@ export function parseTableset(doc) {
           unit: text(column, "unit"),
           ucd: text(column, "ucd"),
           description: text(column, "description"),
+          flags: children(column, "flag").map((f) => f.textContent.trim()),
         };
       }),
     })),
@@ -60,20 +72,35 @@ export class TablesBrowser {
   }
 
   show(schemas) {
-    this.schemas = schemas;
-    const items = schemas.map((schema) => {
+    this.schemas = schemaOrder(schemas);
+    const item = (schema) => {
       const li = element("li");
       li.append(element("span", { class: "schema", title: schema.description || null }, schema.name));
       const ul = element("ul");
       for (const table of schema.tables) {
-        const button = element("button", { type: "button", "data-table": table.name, "aria-pressed": "false", title: table.description || null }, table.name);
+        // shown without its schema, which heads the list; named in full for screen readers and tests
+        const short = table.name.toLowerCase().startsWith(`${schema.name.toLowerCase()}.`) ? table.name.slice(schema.name.length + 1) : table.name;
+        const button = element("button", { type: "button", "data-table": table.name, "aria-pressed": "false", "aria-label": table.name, title: table.description || null }, short);
         button.addEventListener("click", () => this.choose(table.name));
         ul.append(element("li"));
         ul.lastChild.append(button);
       }
       li.append(ul);
       return li;
-    });
+    };
+    const data = this.schemas.filter((s) => !METADATA_SCHEMAS.has(s.name.toLowerCase()));
+    const metadata = this.schemas.filter((s) => METADATA_SCHEMAS.has(s.name.toLowerCase()));
+    const items = data.map(item);
+    if (metadata.length) {
+      const li = element("li", { class: "metadata" });
+      const details = element("details");
+      details.append(element("summary", {}, "Service metadata"), element("p", { class: "hint" }, "The tables that describe the services (TAP_SCHEMA, the registry)"));
+      const ul = element("ul", { class: "schemas" });
+      ul.append(...metadata.map(item));
+      details.append(ul);
+      li.append(details);
+      items.push(li);
+    }
     this.list.replaceChildren(...items);
   }
 
@@ -82,7 +109,13 @@ export class TablesBrowser {
     if (!table) return false;
     this.current = table.name;
     for (const button of this.list.querySelectorAll("button[data-table]")) {
-      button.setAttribute("aria-pressed", String(button.dataset.table === table.name));
+      const on = button.dataset.table === table.name;
+      button.setAttribute("aria-pressed", String(on));
+      if (on) {
+        const folded = button.closest("details");
+        if (folded) folded.open = true;
+        button.scrollIntoView({ block: "nearest" });
+      }
     }
     const heading = element("h3", { id: "table-detail-heading" }, table.name);
     const description = element("p", {}, table.description || "");
