@@ -416,12 +416,12 @@ def query_figures(url: str, home: Path, queries: int) -> None:
     server = start_server(env, base)
     try:
         print(f"\n   p50 (p95) in ms, {queries} queries each; floor: the same SQL on one psycopg connection")
-        print(f"   {'query':<34}{'rows':>8}{'floor':>18}{'through HTTP':>20}{'ratio':>8}")
+        print(f"   {'query':<42}{'rows':>8}{'floor':>18}{'through HTTP':>20}{'ratio':>8}")
         for kind, pairs in kinds.items():
             timings = paired_latencies(url, pairs, warm_up=min(20, len(pairs) // 4))  # type: ignore[arg-type]
             (d50, d95), (s50, s95) = percentiles(timings.direct), percentiles(timings.service)
             rows = timings.rows / len(pairs)
-            print(f"   {kind:<34}{rows:>8.0f}{d50:>10.1f} ({d95:5.1f}){s50:>12.1f} ({s95:5.1f}){s50 / d50:>8.2f}")
+            print(f"   {kind:<42}{rows:>8.0f}{d50:>10.1f} ({d95:5.1f}){s50:>12.1f} ({s95:5.1f}){s50 / d50:>8.2f}")
     finally:
         server.terminate()
         server.wait(timeout=30)
