@@ -18,6 +18,7 @@ from dataclasses import replace
 from urllib.parse import quote, unquote
 
 from adql.catalog import Catalog
+from archive_io.release import DATA_RIGHTS_SQL
 from pgsql_text.private_schema import SCHEMA
 from pgsql_text.quoting import quote_ident, quote_string
 
@@ -61,13 +62,13 @@ def public_url_sql(column: str, base_url: str) -> str:
 def published_obscore_function_sql(columns: Sequence[str]) -> str:
     """``CREATE OR REPLACE FUNCTION dalserver.published_obscore(base text)``: the rows of
     ``ivoa.obscore`` (whose columns, in table order, are ``columns``) with ``access_url`` under
-    ``base`` (a public URL ending in ``/``). A single SELECT, STABLE and not STRICT, so that
-    PostgreSQL inlines it into the calling query."""
+    ``base`` (a public URL ending in ``/``) and ``data_rights`` as of now (archive_io.release). A
+    single SELECT, STABLE and not STRICT, so that PostgreSQL inlines it into the calling query."""
     schema, table = (quote_ident(n) for n in OBSCORE)
-    select = ", ".join(
-        f"{_rendered_sql(quote_ident(c), 'base')} AS {quote_ident(c)}" if c == URL_COLUMN else quote_ident(c)
-        for c in columns
-    )
+    rendered = {URL_COLUMN: _rendered_sql(quote_ident(URL_COLUMN), "base")}
+    if "obs_release_date" in columns:
+        rendered["data_rights"] = DATA_RIGHTS_SQL
+    select = ", ".join(f"{rendered[c]} AS {quote_ident(c)}" if c in rendered else quote_ident(c) for c in columns)
     return (
         f"CREATE OR REPLACE FUNCTION {FUNCTION}(base text) RETURNS SETOF {schema}.{table} "
         f"LANGUAGE sql STABLE PARALLEL SAFE AS $published$ SELECT {select} FROM {schema}.{table} $published$"

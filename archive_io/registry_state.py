@@ -26,6 +26,7 @@ from archive_io.coverage import (
     footprints_moc,
     moc_to_ascii,
 )
+from archive_io.release import released_sql
 from pgsql_text.pgsphere import spoint_sql, spoly_vertices
 from pgsql_text.quoting import quote_ident
 from pgsql_text.session import SPHERE_OUTPUT_DEGREES
@@ -100,15 +101,16 @@ def _touch(db: Executes, keys: Iterable[str]) -> None:
 
 
 def record_collections(db: Executes, collections: Iterable[str]) -> bool:
-    """Recompute the coverage of these ObsCore collections from their footprints (all of their
-    rows, not only those just ingested or retracted; a collection left with none becomes a
-    deleted record); the ObsCore table, SIA and TAP change with them. Whether any record changed."""
+    """Recompute the coverage of these ObsCore collections from their public footprints (all of
+    their released rows, not only those just ingested or retracted; a collection left with none
+    becomes a deleted record); the ObsCore table, SIA and TAP change with them. Whether any record
+    changed. Run again when release dates pass (``dalserver release``)."""
     db.execute(SPHERE_OUTPUT_DEGREES)  # footprints are read as degree text
     changed = False
     for collection in sorted(set(collections)):
         stats = db.execute(
             "SELECT min(t_min), max(t_max), min(em_min), max(em_max), count(*) FROM ivoa.obscore "
-            "WHERE obs_collection = %s",
+            f"WHERE obs_collection = %s AND {released_sql()}",
             (collection,),
         ).fetchone()
         assert stats is not None
@@ -119,7 +121,8 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
             changed |= _write(db, collection_state_key(collection), {}, deleted=True)
             continue
         footprints = db.execute(
-            "SELECT CAST(s_region AS text) FROM ivoa.obscore WHERE obs_collection = %s AND s_region IS NOT NULL",
+            "SELECT CAST(s_region AS text) FROM ivoa.obscore "
+            f"WHERE obs_collection = %s AND s_region IS NOT NULL AND {released_sql()}",
             (collection,),
         ).fetchall()
         moc = footprints_moc([spoly_vertices(text) for (text,) in footprints], DEFAULT_ORDER)

@@ -5,8 +5,8 @@ Publishes a catalogue of N rows over the whole sky with its position index (the 
 command) and starts a real server. The upload is M positions, each 1 arcsec from a catalogue
 star, as a BINARY2 VOTable. The match (2 arcsec) runs four ways, each repeated and the median kept:
 
-  direct     the same SQL straight on PostgreSQL: COPY the positions into a temporary table,
-             ANALYZE, run the translated query, fetch all rows (the floor)
+  direct     the same SQL straight on PostgreSQL: hand the positions to the session as arrays
+             (set_config, as the server does), run the translated query, fetch all rows (the floor)
   sync       POST /tap/sync with UPLOAD=mine,param:mine (multipart), result as BINARY2
   async      the same as a UWS job: create with PHASE=RUN, blocking WAIT, fetch the result
 Prints wall times, rows matched, and each service path as a ratio to the direct one.
@@ -28,7 +28,7 @@ from common import bench_database, load_catalog, publish_catalogue, server_env, 
 
 from adql import to_postgres
 from dalserver.settings import Settings
-from dalserver.tap.upload import UploadTable, read_upload
+from dalserver.tap.upload import UploadTable, array_text, read_upload
 from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 
 ADQL = (
@@ -65,11 +65,9 @@ def direct(url: str, sql: str, upload: UploadTable) -> tuple[float, int]:
     start = time.perf_counter()
     with psycopg.connect(url) as conn:
         conn.execute(SPHERE_OUTPUT_DEGREES)
-        conn.execute('CREATE TEMP TABLE "tap_upload_mine" (up_id bigint, ra double precision, dec double precision)')
-        with conn.cursor().copy('COPY "tap_upload_mine" FROM STDIN') as copy:
-            for row in zip(*(upload.data.column(i).to_pylist() for i in range(3)), strict=True):
-                copy.write_row(row)
-        conn.execute('ANALYZE "tap_upload_mine"')
+        for index in range(len(upload.columns)):
+            value = array_text(upload.data.column(index))
+            conn.execute("SELECT set_config(%s, %s, false)", (upload.setting(index), value))
         found = len(conn.execute(sql).fetchall())
         conn.rollback()
     return time.perf_counter() - start, found

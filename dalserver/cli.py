@@ -5,23 +5,28 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
 
-from dalserver import crawl_commands
+from dalserver import access_commands, crawl_commands
 from dalserver.command_archive import command_settings
 from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import ArchiveNotFound, database_url, managed_cluster
+from dalserver.db.metrics import MULTIPROCESS_VARIABLE
 from dalserver.db.sizing import max_connections, pool_size_per_worker
 from dalserver.db.watchdog import ClusterWatchdog
 from dalserver.settings import Settings
 
 if TYPE_CHECKING:
     from data_ingest.fits_images import ArchiveContext
+    from data_ingest.release_policy import ReleaseOverride
     from data_ingest.retract import Retracted
     from hips_build.run import RunReport
 
@@ -45,6 +50,7 @@ def _ingest(
     progress: bool = True,
     allow_skips: bool = False,
     allow_empty: bool = False,
+    release: ReleaseOverride | None = None,
 ) -> int:
     """Ingest the images under ``paths``: 0 when every FITS file found went in (or skips are
     allowed), 1 when one was skipped or none was found (unless ``allow_empty``), 2 when an
@@ -68,6 +74,7 @@ def _ingest(
             progress=progress,
             warn=lambda msg: _say(f"skipped: {msg}"),
             profiles=profiles,
+            release=release,
         )
     if report.ingested:
         _refresh_registry(settings, url)
@@ -119,6 +126,17 @@ def _records_at_start(settings: Settings) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    # The workers' metrics are summed through files in a directory of this server's own, named
+    # before anything imports prometheus_client (dalserver.db.metrics).
+    metrics_dir = tempfile.mkdtemp(prefix="dalserver-metrics-")
+    os.environ[MULTIPROCESS_VARIABLE] = metrics_dir
+    try:
+        return _serve(settings, args)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from dalserver.app import RESOLVED_URL_VARIABLE
     from dalserver.http.serving import serve
 
@@ -141,6 +159,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         watchdog = ClusterWatchdog(managed_cluster(settings))  # the managed cluster is ours to keep running
         watchdog.start()
     base = settings.public_url
+    replicas = settings.replica_url_list
+    if replicas:
+        print(
+            f"users' queries go to {len(replicas)} standby server(s) (DALSERVER_REPLICA_URLS); see {base}/tap/availability and {base}/metrics",
+            flush=True,
+        )
     print(f"the portal: {base}/ (open it in a browser)", flush=True)
     print(
         f"serving {settings.title}: TAP {base}/tap, SIA {base}/sia, DataLink {base}/datalink, SODA {base}/soda, "
@@ -277,6 +301,7 @@ def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
             progress=not args.quiet,
             allow_skips=args.allow_skips,
             allow_empty=args.prune,  # pruning may leave a folder with nothing to ingest
+            release=_release_override(args),
         )
         if paths
         else 0
@@ -288,6 +313,48 @@ def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
         # knows when the ingests of a night are done.
         print("the HiPS surveys do not show these images yet: run dalserver hips build (it redoes only their tiles)")
     return code
+
+
+def _release_override(args: argparse.Namespace) -> ReleaseOverride | None:
+    from data_ingest.release_policy import ReleaseOverride
+
+    if args.release_date is None and args.proposal is None:
+        return None
+    return ReleaseOverride(args.release_date, args.proposal)
+
+
+def _release_date(text: str) -> datetime:
+    """--release-date: an ISO 8601 date or time (UTC unless it says), or now."""
+    if text.strip().lower() == "now":
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date such as 2027-03-31 (or now)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_release(settings: Settings, args: argparse.Namespace) -> int:
+    """What is built for everybody follows the release dates that passed: run it nightly."""
+    from archive_io.hips_store import published_surveys
+    from archive_io.registry_state import record_collections
+    from archive_io.release import REFRESH_DATA_RIGHTS
+
+    url = database_url(settings)
+    bootstrap(url, settings.schema_extension_dirs)
+    with psycopg.connect(url) as conn, conn.transaction():
+        rights = conn.execute(REFRESH_DATA_RIGHTS).rowcount  # type: ignore[arg-type]
+        collections = [c for (c,) in conn.execute("SELECT DISTINCT obs_collection FROM ivoa.obscore").fetchall()]
+        changed = record_collections(conn, collections)
+    print(
+        f"{rights} rows changed data_rights; coverage of {len(collections)} collections {'changed' if changed else 'unchanged'}"
+    )
+    _refresh_registry(settings, url)
+    if published_surveys(settings.hips_root) and not args.no_hips:
+        report = _build_hips(settings, url)
+        if not any(r.status in ("built", "updated", "up to date") for r in report.results):
+            return 1
+    return 0
 
 
 def _prune(settings: Settings, url: str, paths: list[Path], progress: bool) -> None:
@@ -413,6 +480,8 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "standby":
+        return cmd_db_standby(settings, args)
     if args.action == "init":
         bootstrap(database_url(settings, create=True), settings.schema_extension_dirs)
         print("database ready")
@@ -432,6 +501,88 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_standby(settings: Settings, args: argparse.Namespace) -> int:
+    """Hot standbys of the managed cluster on this machine, to try read scale-out (DALSERVER_REPLICA_URLS)."""
+    from dalserver.db.cluster import ClusterError
+    from dalserver.db.standby import local_standby, local_standbys
+
+    if settings.database_url:
+        print(
+            "DALSERVER_DATABASE_URL is set: make standbys of that server with PostgreSQL's own tools "
+            "(pg_basebackup -R, repmgr, Patroni; see the operator's guide, Read scale-out)",
+            file=sys.stderr,
+        )
+        return 2
+    primary = managed_cluster(settings)
+    try:
+        if args.standby_action == "status":
+            for standby in local_standbys(settings.home):
+                state = "running" if standby.is_running() else "stopped"
+                print(f"{standby.name}\t{state}\t{standby.url(settings.database_name)}")
+            return 0
+        standby = local_standby(settings.home, args.name)
+        if args.standby_action == "create":
+            database_url(settings)  # the primary running, with the archive's database
+            standby.create(primary, feedback=not args.no_feedback)
+            print(f"standby {standby.name} of {primary.data_dir} running in {standby.data_dir}")
+            print(f"DALSERVER_REPLICA_URLS={standby.url(settings.database_name)}")
+        elif args.standby_action == "start":
+            standby.start()
+            print(standby.url(settings.database_name))
+        elif args.standby_action == "stop":
+            if args.immediate:
+                standby.stop_now()
+            else:
+                standby.stop()
+        elif args.standby_action == "url":
+            print(standby.url(settings.database_name))
+        elif args.standby_action == "remove":
+            standby.remove(primary)
+            print(f"standby {standby.name} removed, and its replication slot on the primary dropped")
+    except ClusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_db_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    db = sub.add_parser("db", help="the archive database")
+    actions = db.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("init", "create or upgrade the archive's database (and the managed cluster, if no URL is set)"),
+        ("start", "start the managed cluster; print its URL"),
+        ("stop", "stop the managed cluster"),
+        ("status", "whether the managed cluster runs, and where"),
+        ("url", "the managed cluster's URL (for psql, pg_dump)"),
+    ):
+        actions.add_parser(action, help=text).set_defaults(func=cmd_db)
+    standby = actions.add_parser(
+        "standby", help="hot standbys of the managed cluster on this machine, to try read scale-out"
+    )
+    standby.set_defaults(func=cmd_db)
+    standby_actions = standby.add_subparsers(dest="standby_action", required=True)
+    create = standby_actions.add_parser(
+        "create", help="copy the managed cluster (pg_basebackup -R) into a standby with its own socket, and start it"
+    )
+    create.add_argument("name", nargs="?", default="standby1", help="its name (default standby1)")
+    create.add_argument(
+        "--no-feedback",
+        action="store_true",
+        help="hot_standby_feedback off: the primary's VACUUM may cancel long queries on it (recovery conflicts)",
+    )
+    for action, text in (
+        ("start", "start a standby; print its URL"),
+        ("stop", "stop a standby"),
+        ("url", "a standby's URL, for DALSERVER_REPLICA_URLS"),
+        ("remove", "stop a standby, drop its replication slot on the primary and delete it"),
+    ):
+        parser = standby_actions.add_parser(action, help=text)
+        parser.add_argument("name", nargs="?", default="standby1", help="its name (default standby1)")
+        if action == "stop":
+            parser.add_argument("--immediate", action="store_true", help="as a crash would (pg_ctl stop -m immediate)")
+    standby_actions.add_parser("status", help="the standbys, running or stopped, with their URLs")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dalserver", description=__doc__)
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -442,9 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the archive")
     serve.add_argument("--workers", type=int, help="server processes (default: DALSERVER_WORKERS, or one per core)")
     serve.set_defaults(func=cmd_serve)
-    db = sub.add_parser("db", help="the archive database")
-    db.add_argument("action", choices=["init", "start", "stop", "status", "url"])
-    db.set_defaults(func=cmd_db)
+    _add_db_parser(sub)
     ingest = sub.add_parser("ingest", help="add data to the archive")
     ingest_sub = ingest.add_subparsers(dest="kind", required=True)
     images = ingest_sub.add_parser("images", help="FITS images (files or directories) into ivoa.obscore")
@@ -453,6 +602,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--prune", action="store_true", help="also retract the published images under these paths whose files are gone"
     )
     images.add_argument("--quiet", action="store_true", help="no progress bar")
+    images.add_argument(
+        "--release-date",
+        type=_release_date,
+        help="when these images become public (ISO 8601, UTC; or now), whatever their instrument profile says",
+    )
+    images.add_argument("--proposal", help="the proposal_id of these images, whatever their headers say")
     images.add_argument(
         "--allow-skips",
         action="store_true",
@@ -532,6 +687,14 @@ def build_parser() -> argparse.ArgumentParser:
     hips_list = hips_sub.add_parser("list", help="the published surveys")
     hips_list.set_defaults(func=cmd_hips_list)
     crawl_commands.add_parser(sub)
+    access_commands.add_parsers(sub)
+    release = sub.add_parser(
+        "release",
+        help="make what is built for everybody follow the release dates that passed: data_rights, coverage maps, "
+        "registry records, HiPS surveys (run it nightly)",
+    )
+    release.add_argument("--no-hips", action="store_true", help="leave the HiPS surveys as they are")
+    release.set_defaults(func=cmd_release)
     sample = sub.add_parser("sample", help="write the synthetic Suprime-Cam sample")
     sample.add_argument("directory", nargs="?")
     sample.set_defaults(func=cmd_sample)

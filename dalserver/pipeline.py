@@ -23,8 +23,7 @@ import pyarrow as pa
 
 from adql.catalog import ColumnMeta
 from dalserver.dali.faults import DALIError, FatalFault
-from dalserver.db.arrow_pool import ArrowPool
-from dalserver.db.query import QueryStream, SessionSetup
+from dalserver.db.query import QueryServers, QueryStream, SessionSetup
 from dalserver.formats.registry import OutputFormat
 from dalserver.formats.votable import VOTableExtras
 from dalserver.http.memory import LARGE_ANSWER_BYTES, release_freed_memory
@@ -37,7 +36,7 @@ class PreparedQuery:
     sql: str  # already limited to maxrec + 1 rows (0 for maxrec = 0: metadata only)
     columns: list[ColumnMeta]
     maxrec: int
-    setup: SessionSetup | None = None  # prepares a private session first (TAP uploads)
+    setup: SessionSetup | None = None  # prepares the query's session first (TAP uploads)
     # Sees each batch as it leaves the database, before MAXREC cuts it (the federated search counts
     # its rows by origin this way); it must not keep them.
     watch: Callable[[pa.RecordBatch], None] | None = None
@@ -95,10 +94,10 @@ class _ReportedBatches:
 class QueryRun:
     """One query on its way to bytes: ``connect()`` (optional), ``start()``, then ``chunks()``."""
 
-    def __init__(self, query: PreparedQuery, writer: ResultWriter, pool: ArrowPool, limits: Limits):
+    def __init__(self, query: PreparedQuery, writer: ResultWriter, servers: QueryServers, limits: Limits):
         self.query = query
         self.writer = writer
-        self.stream = QueryStream(pool, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup)
+        self.stream = QueryStream(servers, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup)
         self.late_error: DALIError | None = None
 
     @property
@@ -108,6 +107,15 @@ class QueryRun:
     async def connect(self) -> int:
         """Take the database session now; returns its backend process id (for a cancel from elsewhere)."""
         return await self.stream.connect()
+
+    @property
+    def server(self) -> str:
+        """The name of the database server the query runs on (once connected)."""
+        return self.stream.pool.name
+
+    @property
+    def on_standby(self) -> bool:
+        return self.stream.pool.standby
 
     async def start(self) -> None:
         """Run the query up to its first batch; a refusal is raised here, before any byte."""
@@ -145,7 +153,7 @@ class QueryRun:
 async def answer(
     query: PreparedQuery,
     writer: ResultWriter,
-    pool: ArrowPool,
+    servers: QueryServers,
     limits: Limits,
     client_gone: Awaitable[None] | None = None,
 ) -> AsyncIterator[bytes]:
@@ -153,7 +161,7 @@ async def answer(
 
     ``client_gone`` completes when whoever asked has gone away: the query is then cancelled
     even before its first row (once the bytes flow, the HTTP server notices by itself)."""
-    run = QueryRun(query, writer, pool, limits)
+    run = QueryRun(query, writer, servers, limits)
     if client_gone is None:
         await run.start()
         return run.chunks()

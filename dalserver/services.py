@@ -1,6 +1,7 @@
 """What request handlers share, built complete in one place (``dalserver.app``): settings, the
-connection pools, the catalogue and records caches, the job runner and the ObsCore values; and
-the FastAPI dependencies that hand it to them: the services, and the request's DALI parameters.
+connection pools (and the standbys users' queries go to), the catalogue and records caches, the
+job runner and the ObsCore values; and the FastAPI dependencies that hand it to them: the
+services, the caller's identity, and the request's DALI parameters.
 
 A handler declares what it needs (``svc: ServicesDep``, ``params: FormParams``), so a test can
 swap one with ``app.dependency_overrides[services] = ...`` without building the rest.
@@ -17,10 +18,12 @@ from fastapi import Depends
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from dalserver.access.gate import Access
+from dalserver.access.identity import Identity
 from dalserver.dali.params import FORM_MAX_BYTES, DALIParams
-from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
+from dalserver.db.replicas import QueryRouter
 from dalserver.obscore.resolver import ArchiveTargets, Sesame
 from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.records.store import RecordsCache
@@ -33,13 +36,14 @@ class Services:
     settings: Settings
     health: DatabaseHealth  # whether the database answers, without asking it
     pool: AsyncConnectionPool  # metadata, availability, job store
-    queries: ArrowPool  # users' queries, read as Arrow batches
+    queries: QueryRouter  # users' queries, read as Arrow batches: the primary's, or a standby's
     catalog: CatalogCache
     runner: JobRunner  # async jobs: the store, claims, runs (runner.store)
     obscore_values: ObsCoreValuesCache  # values listed in SIA's self-description
     records: RecordsCache  # the registry records, rebuilt from the database when stale
     targets: ArchiveTargets  # the archive's targets by name, for the portal's name fields
     sesame: Sesame | None  # the online name resolver the portal's look-ups ask (None: offline)
+    access: Access  # who a request is, and the catalogue that identity reads through
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -49,6 +53,15 @@ async def services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(services)]
+
+
+async def identity(request: Request, svc: ServicesDep) -> Identity:
+    """Who the caller is (anonymous without credentials); 401 for credentials that prove nothing.
+    Every route that answers with the archive's data depends on it (tests/access/test_routes.py)."""
+    return await svc.access.identify(request)
+
+
+IdentityDep = Annotated[Identity, Depends(identity)]
 
 
 class DALIParamsReader:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import MutableMapping
 from pathlib import Path
 
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
     gzip_level: int = 1
     catalog_ttl_seconds: float = 5.0
     pool_max_size: int = 10
+    # Hot standbys of the database (PostgreSQL streaming replicas) that users' queries go to,
+    # spread over them; the primary (database_url) keeps the jobs, ingest and everything that
+    # writes. libpq URLs separated by spaces or new lines, or a JSON list (dalserver/db/replicas.py).
+    replica_urls: str = ""
+    # A standby further behind the primary than this is not used (its queries go elsewhere).
+    replica_max_lag_seconds: float = 30.0
 
     # TAP async (UWS): jobs are rows in the database, results files under jobs_dir.
     jobs_dir: Path | None = None  # default: <home>/jobs
@@ -74,6 +81,10 @@ class Settings(BaseSettings):
     # the portal runs an ADQL query synchronously; one that has not begun to answer after this many
     # seconds goes on as an async job (listed under Jobs, not lost on a reload)
     portal_async_after_seconds: float = 5.0
+
+    # Proprietary data (docs/operators-guide/access.md): users, tokens, login sessions
+    session_hours: float = 12.0  # a login session (POST /login, the portal's form) lasts this long
+    auth_cache_seconds: float = 5.0  # what a credential proved is reused this long: a revocation takes effect within it
 
     # The registry: resource records, OAI-PMH, RegTAP, Simple Cone Search
     registry_file: Path | None = None  # the operator's publisher/contact/subjects; default: <home>/registry.yaml
@@ -131,6 +142,16 @@ class Settings(BaseSettings):
             else:
                 environ[variable] = str(value)
 
+    @field_validator("replica_urls")
+    @classmethod
+    def _replica_urls_readable(cls, value: str) -> str:
+        _url_list(value)  # refused at start, with the reason, rather than at the first query
+        return value
+
+    @property
+    def replica_url_list(self) -> list[str]:
+        return _url_list(self.replica_urls)
+
     @property
     def public_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
@@ -169,3 +190,18 @@ class Settings(BaseSettings):
         """The site's instrument profiles (<home>/instruments/*.yaml), beside the shipped ones."""
         extra = self.home / "instruments"
         return (extra,) if extra.is_dir() else ()
+
+
+def _url_list(text: str) -> list[str]:
+    """DALSERVER_REPLICA_URLS as a list: a JSON list, or URLs separated by white space (not by
+    commas: libpq's multi-host URLs contain them)."""
+    text = text.strip()
+    if not text.startswith("["):
+        return text.split()
+    try:
+        urls = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"not a JSON list of URLs: {exc}") from None
+    if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+        raise ValueError("a JSON list of URLs must hold strings only")
+    return [u.strip() for u in urls if u.strip()]

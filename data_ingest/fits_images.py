@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from archive_io.product_urls import stored_url
 from data_ingest.instruments import FILTER_KEYWORDS, InstrumentProfiles, shipped_profiles
 from data_ingest.observation_time import observation_time
 from data_ingest.provenance import WCS_KEYWORDS, HeaderReads
+from data_ingest.release_policy import ReleaseOverride, ReleasePolicy, release_columns
 from pgsql_text.pgsphere import spoly_text
 
 
@@ -58,10 +60,14 @@ def obscore_row_from_fits(
 
 
 def describe_fits(
-    path: Path, context: ArchiveContext, profiles: InstrumentProfiles | None = None
+    path: Path,
+    context: ArchiveContext,
+    profiles: InstrumentProfiles | None = None,
+    release: ReleaseOverride | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ObsCore row for one FITS image and the header values it was derived from, its
-    instrument described by ``profiles`` (default: the shipped ones)."""
+    instrument described by ``profiles`` (default: the shipped ones), its release date and
+    proposal by the profile's policy unless ``release`` overrides them."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
@@ -133,6 +139,8 @@ def describe_fits(
         "instrument_name": profile.instrument_name if profile else cards.get("INSTRUME"),
         "em_band_name": band.name if band else band_name,
     }
+    policy = profile.release if profile else ReleasePolicy()
+    row.update(release_columns(policy, release or ReleaseOverride(), t_min, cards, datetime.now(UTC)))
     return row, cards.read
 
 

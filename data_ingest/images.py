@@ -21,6 +21,7 @@ from data_ingest.fits_images import ArchiveContext, IngestError, describe_fits
 from data_ingest.image_warnings import ImageWarning, Missing, image_warnings
 from data_ingest.instruments import InstrumentProfiles, shipped_profiles
 from data_ingest.provenance import file_provenance, write_provenance
+from data_ingest.release_policy import ReleaseOverride
 from data_ingest.spellings import Spelling, profile_spellings, record_spellings
 from pgsql_text.quoting import quote_ident
 from schemas.model import TableDef
@@ -93,9 +94,11 @@ def ingest_images(
     progress: bool = True,
     warn: Callable[[str], None] | None = None,
     profiles: InstrumentProfiles | None = None,
+    release: ReleaseOverride | None = None,
 ) -> IngestReport:
     """Describe every FITS file under ``paths`` and upsert the rows into ``obscore``; instruments
-    are described by ``profiles`` (default: the shipped ones). ``warn`` hears of each skipped
+    are described by ``profiles`` (default: the shipped ones), release dates and proposals by
+    their policies unless ``release`` overrides them. ``warn`` hears of each skipped
     file as it is skipped, in one line naming it and saying why."""
     started = time.monotonic()
     profiles = profiles or shipped_profiles()
@@ -112,7 +115,7 @@ def ingest_images(
                 raise IngestError(
                     f"{path}: outside the archive directory {root}; move it there or set DALSERVER_ARCHIVE_DIR"
                 )
-            row, values = describe_fits(path, context, profiles)
+            row, values = describe_fits(path, context, profiles, release)
         except IngestError as exc:
             line = " ".join(str(exc).splitlines())
             report.skipped.append(line)

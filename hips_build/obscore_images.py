@@ -1,5 +1,7 @@
-"""Which images the archive publishes: the image rows of ``ivoa.obscore`` with their footprints,
-and the file behind each (``ingest.provenance``'s path, or the archive path ``access_url`` stores).
+"""Which images the archive publishes: the public image rows of ``ivoa.obscore`` with their
+footprints, and the file behind each (``ingest.provenance``'s path, or the archive path
+``access_url`` stores). HiPS tiles are the pixels, served to anybody: a proprietary image joins the
+surveys when its release date has passed and the surveys are rebuilt (``dalserver release``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 import psycopg
 
 from archive_io.product_urls import archive_path
+from archive_io.release import released_sql
 from hips_build.images import SourceImage
 from pgsql_text.pgsphere import spoly_vertices
 from pgsql_text.session import SPHERE_OUTPUT_DEGREES
@@ -18,7 +21,7 @@ _QUERY = """
 SELECT o.obs_publisher_did, o.obs_collection, {band}, o.em_min, o.em_max, o.t_min, o.t_max,
        CAST(o.s_region AS text), o.access_url, p.source_path, p.source_sha256
 FROM ivoa.obscore AS o LEFT JOIN ingest.provenance AS p ON p.obs_publisher_did = o.obs_publisher_did
-WHERE o.dataproduct_type = 'image' AND o.s_region IS NOT NULL
+WHERE o.dataproduct_type = 'image' AND o.s_region IS NOT NULL AND {released}
 ORDER BY o.obs_collection, 3, o.obs_publisher_did
 """
 
@@ -51,7 +54,7 @@ def obscore_images(
             "WHERE table_schema = 'ivoa' AND table_name = 'obscore' AND column_name = 'em_band_name'"
         )
         band = "o.em_band_name" if cur.fetchone() else "CAST(NULL AS text)"
-        cur.execute(_QUERY.format(band=band))  # type: ignore[arg-type]
+        cur.execute(_QUERY.format(band=band, released=released_sql("o")))  # type: ignore[arg-type]
         rows = cur.fetchall()
     conn.rollback()  # nothing was written; leave no transaction open
     images = []

@@ -32,6 +32,10 @@ class StandardID:
     OBSCORE_1_1: Final = "ivo://ivoa.net/std/ObsCore#core-1.1"
     ADQL_2_0: Final = "ivo://ivoa.net/std/ADQL#v2.0"
     ADQL_2_1: Final = "ivo://ivoa.net/std/ADQL#v2.1"
+    # Single Sign-On 2.0 sec. 3.1: an interface's securityMethod; AuthVO's challenges name them too.
+    SSO_BASIC: Final = "ivo://ivoa.net/sso#BasicAA"
+    SSO_TLS_WITH_PASSWORD: Final = "ivo://ivoa.net/sso#tls-with-password"
+    SSO_COOKIE: Final = "ivo://ivoa.net/sso#cookie"
     # TAPRegExt's terms (language features, output formats, upload methods) follow the '#'.
     TAPREGEXT: Final = "ivo://ivoa.net/std/TAPRegExt#"
 

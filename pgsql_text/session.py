@@ -14,6 +14,9 @@ SPHERE_OUTPUT_DEGREES = "SELECT set_sphere_output('DEG')"
 COMMON = (
     SPHERE_OUTPUT_DEGREES,
     "SET standard_conforming_strings = on",
+    # ADQL's timestamps are UTC (DALI): a string compared with a stored time (obs_release_date,
+    # timestamptz) is read in UTC, whatever the database server's own zone.
+    "SET TimeZone = 'UTC'",
 )
 # Users' queries only: if the server process dies mid-query (kill -9, OOM), PostgreSQL notices
 # within seconds and stops the query instead of computing a result nobody will read.

@@ -257,13 +257,15 @@ def load_schema(path: Path, extension_dirs: tuple[Path, ...] = ()) -> SchemaDef:
 
 def private_schemas() -> tuple[SchemaDef, ...]:
     """Schemas the service keeps for itself and never publishes: the UWS job store, ingest
-    provenance and name spellings, the registry records' dates and coverage, the VO crawler's state."""
+    provenance and name spellings, the registry records' dates and coverage, the VO crawler's state,
+    users, groups, grants and credentials."""
     return (
         load_schema(SCHEMAS_DIR / "uws.yaml"),
         load_schema(SCHEMAS_DIR / "provenance.yaml"),
         load_schema(SCHEMAS_DIR / "spellings.yaml"),
         load_schema(SCHEMAS_DIR / "registry.yaml"),
         load_schema(SCHEMAS_DIR / "crawl.yaml"),
+        load_schema(SCHEMAS_DIR / "access.yaml"),
     )
 
 

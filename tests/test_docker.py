@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import shlex
 import tomllib
 from pathlib import Path
@@ -149,21 +150,51 @@ def test_the_copy_list_is_read_in_every_form_docker_takes() -> None:
     assert copied_sources(dockerfile) == ["a.toml", "b.md", "pkg", "other", "."]
 
 
+APPS = ("app", "app2")  # the app servers behind the proxy
+
+
 def test_compose_builds_both_images_from_the_dockerfiles_here() -> None:
-    for service, dockerfile in (("app", "Dockerfile"), ("db", "db.Dockerfile")):
+    for service, dockerfile in (
+        ("app", "Dockerfile"),
+        ("app2", "Dockerfile"),
+        ("db", "db.Dockerfile"),
+        ("standby", "db.Dockerfile"),
+    ):
         build = COMPOSE["services"][service]["build"]
         assert ((DOCKER / build["context"]) / build["dockerfile"]).resolve() == DOCKER / dockerfile
-    assert (DOCKER / COMPOSE["services"]["app"]["build"]["context"]).resolve() == ROOT  # COPY paths are the repo's
+    for app in APPS:
+        assert (DOCKER / COMPOSE["services"][app]["build"]["context"]).resolve() == ROOT  # COPY paths are the repo's
 
 
-def test_the_apps_database_is_the_db_service_as_it_is_set_up() -> None:
-    app, db = COMPOSE["services"]["app"], COMPOSE["services"]["db"]
-    url = urlsplit(app["environment"]["DALSERVER_DATABASE_URL"])
-    assert url.hostname == "db" and (url.port or 5432) == 5432
-    assert url.username == db["environment"]["POSTGRES_USER"]
-    assert url.password == db["environment"]["POSTGRES_PASSWORD"]
-    assert url.path.lstrip("/") == db["environment"]["POSTGRES_DB"]
-    assert app["depends_on"]["db"]["condition"] == "service_healthy"
+@pytest.mark.parametrize("app", APPS)
+def test_the_apps_database_is_the_db_service_and_their_replica_the_standby_as_set_up(app: str) -> None:
+    service, db, standby = (COMPOSE["services"][s] for s in (app, "db", "standby"))
+    for variable, host in (("DALSERVER_DATABASE_URL", "db"), ("DALSERVER_REPLICA_URLS", "standby")):
+        url = urlsplit(service["environment"][variable])
+        assert url.hostname == host and (url.port or 5432) == 5432
+        assert url.username == db["environment"]["POSTGRES_USER"] == standby["environment"]["POSTGRES_USER"]
+        assert url.password == db["environment"]["POSTGRES_PASSWORD"] == standby["environment"]["PGPASSWORD"]
+        assert url.path.lstrip("/") == db["environment"]["POSTGRES_DB"]
+    # the second app starts once the first has set the archive up (bootstrap, the demo's sample)
+    first = COMPOSE["services"]["app"]["depends_on"]
+    assert first["db"]["condition"] == first["standby"]["condition"] == "service_healthy"
+    assert COMPOSE["services"]["app2"]["depends_on"]["app"]["condition"] == "service_healthy"
+
+
+def test_the_standby_is_copied_from_the_primary_which_lets_it_replicate() -> None:
+    standby = COMPOSE["services"]["standby"]
+    script_mount = next(v for v in standby["volumes"] if v.startswith("./"))
+    script, target = script_mount.split(":")[:2]
+    assert standby["entrypoint"] == ["sh", target]
+    text = (DOCKER / script).read_text()
+    assert "pg_basebackup" in text and "--write-recovery-conf" in text and "$PRIMARY_HOST" in text
+    assert standby["environment"]["PRIMARY_HOST"] == "db"
+    assert "hot_standby_feedback=on" in text
+    db = COMPOSE["services"]["db"]
+    init = next(v for v in db["volumes"] if v.startswith("./"))
+    assert init.split(":")[1].startswith("/docker-entrypoint-initdb.d/")
+    assert "host replication" in (DOCKER / init.split(":")[0]).read_text()
+    assert standby["depends_on"]["db"]["condition"] == "service_healthy"
 
 
 def test_the_database_image_has_pgsphere_for_its_postgresql() -> None:
@@ -173,21 +204,33 @@ def test_the_database_image_has_pgsphere_for_its_postgresql() -> None:
     assert any(f"postgresql-{major}-pgsphere" in arguments for instruction, arguments in steps if instruction == "RUN")
 
 
-def test_the_app_serves_where_compose_publishes_and_keeps_the_archive_home_in_a_volume() -> None:
+def test_the_proxy_publishes_the_apps_which_share_the_archive_home_in_a_volume() -> None:
     env = environment(DOCKERFILE)
-    app = COMPOSE["services"]["app"]
-    published = {p.rsplit(":", 1)[1] for p in app["ports"]}
-    assert published == {env["DALSERVER_PORT"]}
     exposed = {arguments for instruction, arguments in instructions(DOCKERFILE) if instruction == "EXPOSE"}
     assert exposed == {env["DALSERVER_PORT"]} and env["DALSERVER_HOST"] == "0.0.0.0"
-    targets = [v.split(":")[1] for v in app["volumes"]]
-    assert env["DALSERVER_HOME"] in targets, "the archive's home (surveys, job results) would die with the container"
-    assert all(v.split(":")[0] in COMPOSE["volumes"] for v in app["volumes"])
+    proxy = COMPOSE["services"]["proxy"]
+    conf_mount = next(v for v in proxy["volumes"] if v.startswith("./"))
+    conf = (DOCKER / conf_mount.split(":")[0]).read_text()
+    listen = re.search(r"^\s*listen (\d+);", conf, re.MULTILINE)
+    assert listen is not None and {p.rsplit(":", 1)[1] for p in proxy["ports"]} == {listen.group(1)}
+    upstream = set(re.findall(r"^\s*server ([\w-]+):(\d+);", conf, re.MULTILINE))
+    assert upstream == {(app, env["DALSERVER_PORT"]) for app in APPS}
+    assert "proxy_buffering off" in conf  # answers stream
+    homes = set()
+    for app in APPS:
+        service = COMPOSE["services"][app]
+        assert "ports" not in service, "only the proxy is published"
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"]}
+        assert env["DALSERVER_HOME"] in mounts, "the archive's home (surveys, job results) would die with the container"
+        homes.add(mounts[env["DALSERVER_HOME"]])
+        assert all(v.split(":")[0] in COMPOSE["volumes"] for v in service["volumes"])
+        assert service["environment"]["DALSERVER_BASE_URL"] == "http://localhost:8000"
+    assert len(homes) == 1, "any app server serves any async job's result: they share the home"
 
 
 def test_the_commands_the_image_and_compose_run_are_dalserver_commands() -> None:
     cmd = next(_words(arguments) for instruction, arguments in instructions(DOCKERFILE) if instruction == "CMD")
-    for command in (cmd, COMPOSE["services"]["app"]["command"]):
+    for command in (cmd, *(COMPOSE["services"][app]["command"] for app in APPS)):
         assert command[0] == "dalserver"
         build_parser().parse_args(command[1:])
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.concurrency import iterate_in_threadpool
 from zipstream import ZipStream
 
+from dalserver.access.identity import Identity
 from dalserver.bulk.archive import in_chunks, products_zip, readme
 from dalserver.bulk.lists import checksum_list, download_script, url_list
 from dalserver.bulk.selection import Selection, requested_ids, select_products
@@ -26,7 +27,7 @@ from dalserver.http.landing import landing_page
 from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.http.routing import AnswerResponse, protocol_router
 from dalserver.obscore.example_dataset import sample_dataset
-from dalserver.services import Services, ServicesDep
+from dalserver.services import IdentityDep, Services, ServicesDep
 
 if TYPE_CHECKING:
     # The cutouts read FITS headers and WCS with astropy: loaded by the requests that cut, so
@@ -52,10 +53,10 @@ def _human(size: float) -> str:
     raise AssertionError("unreachable")
 
 
-async def _selection(request: Request, svc: Services) -> tuple[DALIParams, Selection]:
+async def _selection(request: Request, svc: Services, who: Identity) -> tuple[DALIParams, Selection]:
     params = await DALIParams.from_request(request, _MAX_BODY, svc.settings.request_body_timeout_seconds)
     ids = requested_ids(params.getall("ID"), svc.settings.bulk_max_ids)
-    selection = await select_products(svc.pool, ids, svc.settings.archive_root, svc.settings.public_url)
+    selection = await select_products(svc.pool, ids, svc.settings.archive_root, svc.settings.public_url, who)
     return params, selection
 
 
@@ -165,9 +166,9 @@ SUMMARY_PARAMS = (ID_PARAM, *REGION_PARAMS)
     openapi_extra=dali_get(SUMMARY_PARAMS),
     responses=answers("files, sizes, checksums, unknown IDs; with a region, the cutouts", ["application/json"]),
 )
-async def summary(request: Request, svc: ServicesDep) -> JSONResponse:
+async def summary(request: Request, svc: ServicesDep, who: IdentityDep) -> JSONResponse:
     """Unknown IDs are listed here, not refused: the page shows them and offers to drop them."""
-    params, selection = await _selection(request, svc)
+    params, selection = await _selection(request, svc, who)
     cutouts = await _cutout_plans(params, selection)
     return JSONResponse(_summary(selection, svc, cutouts), headers={"Cache-Control": "no-store"})
 
@@ -177,8 +178,8 @@ ZIP_ANSWER = answers("a zip of the files (stored), README.txt and SHA256SUMS", [
 
 @router.post("/bulk/zip", summary="The products as one zip", openapi_extra=dali_post((ID_PARAM,)), responses=ZIP_ANSWER)
 @router.get("/bulk/zip", summary="The products as one zip", openapi_extra=dali_get((ID_PARAM,)), responses=ZIP_ANSWER)
-async def zip_archive(request: Request, svc: ServicesDep) -> Response:
-    _, selection = await _selection(request, svc)
+async def zip_archive(request: Request, svc: ServicesDep, who: IdentityDep) -> Response:
+    _, selection = await _selection(request, svc, who)
     selection.refuse_unknown()
     _refuse_large_zip(selection, svc.settings.bulk_max_bytes)
     stream = _zip(selection, svc)
@@ -190,8 +191,8 @@ SCRIPT_ANSWER = answers("a POSIX shell script: curl or wget, then a SHA-256 chec
 
 @router.post("/bulk/script", summary="A download script", openapi_extra=dali_post((ID_PARAM,)), responses=SCRIPT_ANSWER)
 @router.get("/bulk/script", summary="A download script", openapi_extra=dali_get((ID_PARAM,)), responses=SCRIPT_ANSWER)
-async def script(request: Request, svc: ServicesDep) -> Response:
-    _, selection = await _selection(request, svc)
+async def script(request: Request, svc: ServicesDep, who: IdentityDep) -> Response:
+    _, selection = await _selection(request, svc, who)
     selection.refuse_unknown()
     body = download_script(selection, svc.settings.title, svc.settings.public_url)
     return _text(body, "text/x-shellscript; charset=utf-8", "download.sh")
@@ -202,8 +203,8 @@ URLS_ANSWER = answers("one URL a line (wget -i urls.txt)", ["text/plain"])
 
 @router.post("/bulk/urls", summary="The products' URLs", openapi_extra=dali_post((ID_PARAM,)), responses=URLS_ANSWER)
 @router.get("/bulk/urls", summary="The products' URLs", openapi_extra=dali_get((ID_PARAM,)), responses=URLS_ANSWER)
-async def urls(request: Request, svc: ServicesDep) -> Response:
-    _, selection = await _selection(request, svc)
+async def urls(request: Request, svc: ServicesDep, who: IdentityDep) -> Response:
+    _, selection = await _selection(request, svc, who)
     selection.refuse_unknown()
     return _text(url_list(selection), "text/plain; charset=utf-8", "urls.txt")
 
@@ -215,8 +216,8 @@ SUMS_ANSWER = answers("sha256sum -c input: checksum, two spaces, path", ["text/p
     "/bulk/sha256", summary="The products' SHA-256", openapi_extra=dali_post((ID_PARAM,)), responses=SUMS_ANSWER
 )
 @router.get("/bulk/sha256", summary="The products' SHA-256", openapi_extra=dali_get((ID_PARAM,)), responses=SUMS_ANSWER)
-async def checksums(request: Request, svc: ServicesDep) -> Response:
-    _, selection = await _selection(request, svc)
+async def checksums(request: Request, svc: ServicesDep, who: IdentityDep) -> Response:
+    _, selection = await _selection(request, svc, who)
     selection.refuse_unknown()
     return _text(checksum_list(selection), "text/plain; charset=utf-8", "SHA256SUMS")
 
@@ -240,8 +241,8 @@ CUTOUT_ANSWERS = {
     openapi_extra=dali_get(CUTOUT_PARAMS),
     responses=CUTOUT_ANSWERS,
 )
-async def cutouts(request: Request, svc: ServicesDep) -> Response:
-    params, selection = await _selection(request, svc)
+async def cutouts(request: Request, svc: ServicesDep, who: IdentityDep) -> Response:
+    params, selection = await _selection(request, svc, who)
     selection.refuse_unknown()
     planned = await _cutout_plans(params, selection)
     if planned is None:

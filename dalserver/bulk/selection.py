@@ -10,6 +10,7 @@ from pathlib import Path
 
 from psycopg_pool import AsyncConnectionPool
 
+from dalserver.access.identity import Identity
 from dalserver.dali.faults import NotFoundFault, UsageFault
 from dalserver.obscore.datasets import Dataset, find_datasets
 
@@ -82,10 +83,11 @@ async def _checksums(pool: AsyncConnectionPool, ids: Sequence[str]) -> dict[str,
 
 
 async def select_products(
-    pool: AsyncConnectionPool, ids: Sequence[str], archive_root: Path, base_url: str
+    pool: AsyncConnectionPool, ids: Sequence[str], archive_root: Path, base_url: str, who: Identity
 ) -> Selection:
-    """The products of ``ids`` in the order given; a file named by two IDs comes once."""
-    datasets = await find_datasets(pool, ids, archive_root, base_url)
+    """The products of ``ids`` that ``who`` may see, in the order given (the others are unknown);
+    a file named by two IDs comes once."""
+    datasets = await find_datasets(pool, ids, archive_root, base_url, who)
     checksums = await _checksums(pool, list(datasets))
     root = archive_root.resolve()
     products: list[Product] = []

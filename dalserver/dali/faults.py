@@ -26,6 +26,10 @@ class Fault(Enum):
     """The service cannot answer now but may soon: the database unreachable, a table not there yet."""
     FATAL = ("FatalFault", "Error", 500)
     """The service failed: a bug, a full disk, an unexpected database error. The log has details."""
+    UNAUTHENTICATED = ("UsageFault", "UsageError", 401)
+    """The request needs credentials, or the ones it carries are wrong, expired or revoked."""
+    FORBIDDEN = ("UsageFault", "UsageError", 403)
+    """The caller is known but may not do this (another user's job, a cross-site form)."""
     NOT_IMPLEMENTED = ("FatalFault", "Error", 501)
     """A valid request this service does not implement (e.g. a cutout of a data layout it cannot cut)."""
 
@@ -81,6 +85,18 @@ class TransientFault(DALIError):
     def __init__(self, message: str, retry_after: int = 5):
         super().__init__(Fault.TRANSIENT, message)
         self.headers["Retry-After"] = str(retry_after)
+
+
+class NotAuthenticated(DALIError):
+    """401: log in (the response carries the challenges that say how: dalserver.access.headers)."""
+
+    def __init__(self, message: str):
+        super().__init__(Fault.UNAUTHENTICATED, message)
+
+
+class Forbidden(DALIError):
+    def __init__(self, message: str):
+        super().__init__(Fault.FORBIDDEN, message)
 
 
 class FatalFault(DALIError):

@@ -15,16 +15,21 @@ from typing import TYPE_CHECKING, Any
 from psycopg_pool import AsyncConnectionPool
 
 from archive_io.product_urls import public_url
+from dalserver.access.identity import Identity
+from dalserver.access.visibility import row_filter
 
 if TYPE_CHECKING:
     from prov.model import ProvDocument
 
-_READ = (
-    "SELECT o.obs_publisher_did, o.obs_id, o.access_url, p.source_path, p.source_bytes, p.source_sha256, "
-    "p.source_modified, p.ingested_at, p.software, p.header_values FROM ivoa.obscore AS o "
-    "JOIN ingest.provenance AS p ON p.obs_publisher_did = o.obs_publisher_did "
-    "WHERE lower(o.obs_publisher_did) = lower(%s)"
-)
+
+def _read(who: Identity) -> str:
+    """The provenance of a dataset ``who`` may see (a hidden one has none, as an unknown one)."""
+    return (
+        "SELECT o.obs_publisher_did, o.obs_id, o.access_url, p.source_path, p.source_bytes, p.source_sha256, "
+        "p.source_modified, p.ingested_at, p.software, p.header_values FROM ivoa.obscore AS o "
+        "JOIN ingest.provenance AS p ON p.obs_publisher_did = o.obs_publisher_did "
+        f"WHERE lower(o.obs_publisher_did) = lower(%s) AND {row_filter(who, 'o')}"
+    )
 
 
 @dataclass(frozen=True)
@@ -50,9 +55,9 @@ def prov_format(requested: str) -> ProvFormat | None:
     return None
 
 
-async def provenance_document(pool: AsyncConnectionPool, did: str, base_url: str) -> ProvDocument | None:
+async def provenance_document(pool: AsyncConnectionPool, did: str, base_url: str, who: Identity) -> ProvDocument | None:
     async with pool.connection() as conn:
-        row = await (await conn.execute(_READ, (did,))).fetchone()
+        row = await (await conn.execute(_read(who), (did,))).fetchone()  # type: ignore[arg-type]
         await conn.rollback()
     if row is None:
         return None

@@ -11,6 +11,7 @@ from anyio import to_thread
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from dalserver.access.identity import Identity
 from dalserver.dali.descriptors import DATALINK_MIME, InputParam, ServiceDescriptor, resource_xml
 from dalserver.dali.faults import ErrorStyle, NotFoundFault, UsageFault
 from dalserver.dali.params import DALIParams
@@ -24,13 +25,13 @@ from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.http.routing import protocol_router
 from dalserver.obscore.datasets import find_dataset, find_datasets
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
-from dalserver.services import DALIParamsReader, FormParams, Services, ServicesDep, services
+from dalserver.services import DALIParamsReader, FormParams, IdentityDep, Services, ServicesDep, identity, services
 from dalserver.vosi.resources import vosi_routes
 from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["DataLink 1.1"])
 router.include_router(
-    vosi_routes("datalink", "DataLink", StandardID.DATALINK, "links", ErrorStyle.DAL_VOTABLE, services)
+    vosi_routes("datalink", "DataLink", StandardID.DATALINK, "links", ErrorStyle.DAL_VOTABLE, services, identity)
 )
 _MAX_BODY = 4 << 20  # a POST of many IDs
 links_params = DALIParamsReader(lambda _settings: _MAX_BODY)
@@ -69,18 +70,24 @@ async def _one_batch(batch: pa.RecordBatch) -> AsyncIterator[pa.RecordBatch]:
 @router.get(
     "/datalink/links", summary="DataLink {links}", openapi_extra=dali_get(LINKS_PARAMETERS), responses=LINKS_ANSWERS
 )
-async def links(svc: ServicesDep, params: LinksParams) -> StreamingResponse:
-    return await _links(params, svc)
+async def links(svc: ServicesDep, params: LinksParams, who: IdentityDep) -> StreamingResponse:
+    return await _links(params, svc, who)
 
 
-async def _links(params: DALIParams, svc: Services) -> StreamingResponse:
+async def _links(params: DALIParams, svc: Services, who: Identity) -> StreamingResponse:
     requested = params.get("RESPONSEFORMAT")
     fmt = response_format(requested)
     given = [i for i in params.getall("ID") if i.strip()]
     limit = svc.settings.datalink_max_ids
     answered = given[:limit]
     base = svc.settings.public_url
-    datasets = await find_datasets(svc.pool, answered, svc.settings.archive_root, base)
+    # On a standby when there are some (DALSERVER_REPLICA_URLS); an ID it does not know (or may not
+    # see) is asked of the primary.
+    wanted = {i.lower() for i in answered}
+    datasets = await svc.queries.look_up(
+        lambda pool: find_datasets(pool, answered, svc.settings.archive_root, base, who),
+        lambda found: wanted <= set(found),
+    )
     rows, cutouts = await to_thread.run_sync(answer, base, answered, datasets, svc.settings.preview_max_pixels)
     descriptors = [_self_description(base), *(resource_xml(d) for d in cutouts)]
     maxrec = len(rows)
@@ -107,12 +114,15 @@ def _required_id(params: DALIParams) -> str:
     openapi_extra=dali_get(ID_ONLY),
     responses=answers("a PNG of the image, ZScale-stretched", ["image/png"]),
 )
-async def preview(svc: ServicesDep, params: FormParams) -> Response:
+async def preview(svc: ServicesDep, params: FormParams, who: IdentityDep) -> Response:
     from dalserver.datalink.preview import cached_preview  # astropy.visualization and Pillow: ~25 MB, on demand
 
     did = _required_id(params)
-    dataset = await find_dataset(svc.pool, did, svc.settings.archive_root, svc.settings.public_url)
-    if dataset is None or not dataset.is_image or dataset.path is None:
+    # Looked up on every request, cached or not: the cache is keyed by file, not by who may see it.
+    dataset = await find_dataset(svc.pool, did, svc.settings.archive_root, svc.settings.public_url, who)
+    if dataset is None:
+        raise await svc.access.not_visible(who, f"{did} is not an image of this archive")
+    if not dataset.is_image or dataset.path is None:
         raise NotFoundFault(f"{did} is not an image of this archive")
     png = await to_thread.run_sync(
         cached_preview,
@@ -121,6 +131,8 @@ async def preview(svc: ServicesDep, params: FormParams) -> Response:
         svc.settings.preview_max_pixels,
         svc.settings.preview_cache_mb << 20,
     )
+    # Public for anonymous callers; an authenticated caller's answer is made private
+    # (dalserver.access.headers), as it may show a proprietary image.
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 
@@ -135,14 +147,14 @@ async def preview(svc: ServicesDep, params: FormParams) -> Response:
     ),
     responses=answers("the W3C PROV document", [f.media_type for f in PROV_FORMATS]),
 )
-async def provenance(svc: ServicesDep, params: FormParams) -> Response:
+async def provenance(svc: ServicesDep, params: FormParams, who: IdentityDep) -> Response:
     did = _required_id(params)
     requested = params.get("RESPONSEFORMAT") or "PROV-JSON"
     fmt = prov_format(requested)
     if fmt is None:
         known = ", ".join(f.name for f in PROV_FORMATS)
         raise UsageFault(f"RESPONSEFORMAT {requested!r} is not offered; use one of {known}")
-    document = await provenance_document(svc.pool, did, svc.settings.public_url)
+    document = await provenance_document(svc.pool, did, svc.settings.public_url, who)
     if document is None:
         raise NotFoundFault(f"no ingest provenance is known for {did}")
     return Response(serialize(document, fmt), media_type=fmt.media_type)
@@ -155,10 +167,10 @@ async def examples(svc: ServicesDep) -> Response:
 
 
 @router.get("/datalink", response_class=HTMLResponse, summary="DataLink service landing page")
-async def landing(request: Request, svc: ServicesDep, params: LinksParams) -> Response:
+async def landing(request: Request, svc: ServicesDep, params: LinksParams, who: IdentityDep) -> Response:
     """The page for a browser; with parameters, a {links} request as at /datalink/links."""
     if request.query_params:
-        return await _links(params, svc)
+        return await _links(params, svc, who)
     base = svc.settings.public_url
     dataset = await sample_dataset(svc.pool)
     example = (f"{base}/datalink/examples", "example requests")

@@ -13,7 +13,7 @@ import psycopg
 
 from archive_io.product_urls import published_obscore_function_sql
 from archive_io.tap_schema import publish_schema, publish_table
-from dalserver.db.migrations import relative_access_urls
+from dalserver.db.migrations import keep_existing_rows_public, relative_access_urls
 from dalserver.db.pgsphere import ensure_pgsphere
 from pgsql_text.private_schema import SUPPORT_SQL
 from pgsql_text.quoting import quote_ident
@@ -49,6 +49,7 @@ def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDe
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.bootstrap'))")
             for statement in SUPPORT_SQL:
                 conn.execute(statement)  # type: ignore[arg-type]  # constants of the dialect
+            keep_existing_rows_public(conn)  # before the upgrade adds the release date column
             for schema in (*schemas, *private_schemas()):
                 create_tables(conn, schema)
             # ObsCore as each server publishes it (its access URLs), over the columns it has now.

@@ -5,8 +5,8 @@ Errors a query's content causes (a division by zero, a subquery used as a value 
 several rows, a value pgsphere refuses, the translator's own refusals) are the client's: 400 with
 PostgreSQL's own primary message. What a query's form causes (grouping, types, operators that do
 not exist) the ADQL checker refuses before any SQL runs, so SQLSTATE class 42 means our bug. A
-database that cannot be reached or is shutting down is transient: 503 with Retry-After. Anything
-else is the service's failure: 500.
+database that cannot be reached or is shutting down, and a standby's recovery conflict, are
+transient: 503 with Retry-After. Anything else is the service's failure: 500.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from dalserver.dali.faults import DALIError, FatalFault, Fault, TransientFault, 
 from pgsql_text.private_schema import REFUSAL_SQLSTATE
 
 QUERY_CANCELED = "57014"  # statement timeout and pg_cancel_backend alike
+# serialization_failure: what a standby says when replaying the primary's changes (a VACUUM that
+# removed rows) had to cancel a query still reading them; read-only queries meet it nowhere else.
+RECOVERY_CONFLICT = "40001"
 PGSPHERE_ERROR = "XX000"  # pgsphere reports bad values (radius > 90 deg, degenerate polygons) with elog(ERROR)
 RETRY_AFTER_SECONDS = 5
 
@@ -48,6 +51,19 @@ class DatabaseUnavailable(TransientFault):
         super().__init__(
             f"the database is not available ({detail}); try again in a few seconds", retry_after=RETRY_AFTER_SECONDS
         )
+
+
+class RecoveryConflict(TransientFault):
+    """A standby cancelled the query to go on replaying the primary's changes: running it again
+    works (an async job is run again on the primary, dalserver.tap.async_jobs)."""
+
+    def __init__(self, detail: str):
+        super().__init__(
+            f"the query was cancelled by the database server ({detail}): a standby replaying the "
+            "primary's changes had to remove rows the query was still reading; run it again",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+        self.server: str | None = None  # the standby's name, where the caller knows it
 
 
 class DatabaseFailure(FatalFault):
@@ -82,6 +98,7 @@ _BY_SQLSTATE: dict[str, _Meaning] = {
     "25006": _CLIENT,  # read-only transaction: the query tried to write
     "54": _CLIENT,  # program limit exceeded: statement too complex
     PGSPHERE_ERROR: _CLIENT,
+    RECOVERY_CONFLICT: _Meaning(RecoveryConflict, ""),
     "08": _GONE,  # connection exception
     "57P01": _GONE,  # admin_shutdown
     "57P02": _GONE,  # crash_shutdown
@@ -145,6 +162,8 @@ def database_fault(exc: BaseException, cancelled: bool = False, timed_out: bool 
     meaning = _BY_SQLSTATE.get(state) or _BY_SQLSTATE.get(state[:2]) or _BROKEN
     if meaning.kind is DatabaseUnavailable:
         return DatabaseUnavailable(primary_message(exc))
+    if meaning.kind is RecoveryConflict:
+        return RecoveryConflict(primary_message(exc))
     if meaning.kind is QueryFailed:
         prefix = f"{meaning.what}: " if meaning.what else ""
         return QueryFailed(f"{prefix}{primary_message(exc)}{meaning.hint}", state)

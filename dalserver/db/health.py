@@ -24,8 +24,13 @@ log = logging.getLogger(__name__)
 
 
 class DatabaseHealth:
+    # What the probe asks; a subclass that wants more of the server (a standby's replay position)
+    # asks it here and reads the answer in ``observe``.
+    probe_sql = "SELECT 1"
+
     def __init__(self, url: str, interval: float = 1.0, timeout: float = 3.0):
         self.url = url
+        self.what = "the database"  # in the log: which server this is
         self.interval = interval
         self.timeout = timeout
         self.up = True  # optimistic until the first probe: the app started against it
@@ -36,6 +41,7 @@ class DatabaseHealth:
         self._recovered: list[Callable[[], Awaitable[None]]] = []
         self._task: asyncio.Task[None] | None = None
         self._conn: psycopg.AsyncConnection | None = None
+        self._soon = asyncio.Event()
 
     def on_recovery(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` whenever the database answers again after an outage."""
@@ -49,6 +55,13 @@ class DatabaseHealth:
     def lost(self, reason: str) -> None:
         """A request met a broken connection: say so now rather than at the next probe."""
         self._mark_down(reason)
+
+    def probe_soon(self) -> None:
+        """Probe now rather than at the end of the interval."""
+        self._soon.set()
+
+    def observe(self, row: tuple[object, ...] | None) -> None:
+        """What the probe's query answered (``probe_sql``)."""
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="database-health")
@@ -77,7 +90,9 @@ class DatabaseHealth:
             else:
                 await self._mark_up()
             # While it is down, look more often: the first request after its return should work.
-            await asyncio.sleep(self.interval if self.up else self.interval / 4)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._soon.wait(), self.interval if self.up else self.interval / 4)
+            self._soon.clear()
 
     async def _probe(self) -> None:
         if self._conn is None or self._conn.closed:
@@ -87,7 +102,8 @@ class DatabaseHealth:
                 connect_timeout=max(1, int(self.timeout)),
                 application_name="dalserver-health",
             )
-        await self._conn.execute("SELECT 1")
+        cursor = await self._conn.execute(self.probe_sql)  # type: ignore[arg-type]  # a constant
+        self.observe(await cursor.fetchone())
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -103,12 +119,12 @@ class DatabaseHealth:
             self.since = datetime.now(UTC)
             self._down_at = time.monotonic()
             self.down.set()
-            log.warning("the database is not available: %s", reason)
+            log.warning("%s is not available: %s", self.what, reason)
 
     async def _mark_up(self) -> None:
         if self.up:
             return
-        log.warning("the database answers again after %.1f s", time.monotonic() - self._down_at)
+        log.warning("%s answers again after %.1f s", self.what, time.monotonic() - self._down_at)
         for action in self._recovered:
             try:
                 await action()

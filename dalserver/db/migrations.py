@@ -39,3 +39,30 @@ def relative_access_urls(conn: psycopg.Connection) -> int:
             cur.executemany(_SET, changes)
         log.info("%d access URLs of ivoa.obscore made relative to the public URL", len(changes))
     return len(changes)
+
+
+# An archive from before release dates, whose every row was public: its ObsCore has rows but no
+# obs_release_date column yet.
+_WITHOUT_RELEASE_DATES = (
+    "SELECT to_regclass('ivoa.obscore') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute "
+    "WHERE attrelid = to_regclass('ivoa.obscore') AND attname = 'obs_release_date' AND NOT attisdropped)"
+)
+
+
+def keep_existing_rows_public(conn: psycopg.Connection) -> int:
+    """Give the rows of an archive made before release dates existed the release date of their
+    ingest (else now), so that they stay public as they were: a NULL release date would make them
+    proprietary (ObsCore 1.1 sec. B.4.5). Run before the schema upgrade adds the column; how many
+    rows got a date."""
+    if not conn.execute(_WITHOUT_RELEASE_DATES).fetchone()[0]:  # type: ignore[index]
+        return 0
+    conn.execute("ALTER TABLE ivoa.obscore ADD COLUMN obs_release_date timestamptz")
+    ingested = "now()"
+    if conn.execute("SELECT to_regclass('ingest.provenance') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
+        ingested = (
+            "coalesce((SELECT p.ingested_at FROM ingest.provenance AS p "
+            "WHERE p.obs_publisher_did = ivoa.obscore.obs_publisher_did), now())"
+        )
+    changed = conn.execute(f"UPDATE ivoa.obscore SET obs_release_date = {ingested}").rowcount  # type: ignore[arg-type]
+    log.info("%d rows of ivoa.obscore made before release dates stay public (released when ingested)", changed)
+    return changed

@@ -4,27 +4,49 @@ Read-only session, statement timeout, results streamed by the database in batche
 size: memory per request is bounded by the batch, whatever the result's size. The first batch is
 fetched by ``open()``, before any byte is sent, so database errors can still become a proper
 error document. What the rows are for, and how they are written, is the caller's business.
+
+The server the statement runs on is chosen when it takes a connection (``QueryServers``: one pool,
+or the primary and its standbys, dalserver.db.replicas). A standby that cannot be reached, or
+fails before the first batch, is reported lost and the statement runs on another server instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Collection
+from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 
+from dalserver.db import metrics
 from dalserver.db.adbc import ArrowConnection, ArrowStatement
 from dalserver.db.arrow_pool import ArrowPool
-from dalserver.db.errors import DatabaseUnavailable, QueryCancelled, database_fault, is_connection_lost
-from pgsql_text.session import READ_ONLY
+from dalserver.db.errors import (
+    DatabaseUnavailable,
+    QueryCancelled,
+    database_fault,
+    is_connection_lost,
+    primary_message,
+)
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Prepares a session of its own before the query (e.g. loads TAP uploads into temporary tables),
-# on a connection that may still write; the session is made read-only after it and not reused.
+# Prepares the session before the query (e.g. hands it the TAP uploads, dalserver.tap.upload); a
+# session so prepared is not reused: what it was given goes with it.
 SessionSetup = Callable[[ArrowConnection], None]
+
+
+class QueryServers(Protocol):
+    """Where a query may run: ``choose`` gives a server's pool, not one of ``exclude`` unless
+    there is no other (the primary is the last resort)."""
+
+    def choose(self, exclude: Collection[ArrowPool] = ()) -> ArrowPool: ...
+
+    def answered(self, pool: ArrowPool) -> None:
+        """``pool``'s server runs the query (it returned its first batch): counted, and logged."""
 
 
 class QueryStream:
@@ -32,13 +54,14 @@ class QueryStream:
 
     def __init__(
         self,
-        pool: ArrowPool,
+        servers: QueryServers,
         sql: str,
         timeout_seconds: float,
         batch_bytes: int,
         setup: SessionSetup | None = None,
     ):
-        self.pool = pool
+        self.servers = servers
+        self._pool: ArrowPool | None = None  # the server chosen by connect()
         self.sql = sql
         self.setup = setup
         self.timeout_seconds = timeout_seconds
@@ -54,6 +77,7 @@ class QueryStream:
         self._broken = False  # the connection itself failed: never back into the pool
         self._busy: asyncio.Future[Any] | None = None  # the worker thread's current call
         self._started = 0.0
+        self._failed: list[ArrowPool] = []  # standbys this query met broken: not chosen again
 
     def _start(self) -> None:
         conn = self._conn
@@ -64,7 +88,6 @@ class QueryStream:
             conn.statement_timeout_ms = self.timeout_ms  # a session setting: the same next time
         if self.setup is not None:
             self.setup(conn)
-            statement.run(READ_ONLY)  # before the query: from here on nothing can write
         if self._cancelled:
             raise QueryCancelled()
         self._started = time.monotonic()
@@ -89,35 +112,61 @@ class QueryStream:
 
     async def connect(self) -> int:
         """Take a connection (``open()`` does it if not done); returns its backend's process id."""
-        if self._conn is None:
-            # A session prepared by ``setup`` is never reused: what it made (temporary tables) goes with it.
+        while self._conn is None:
+            pool = self._pool = self.servers.choose(self._failed)
             try:
-                self._conn = await self.pool.acquire(writable_session=self.setup is not None)
+                self._conn = await pool.acquire()
             except Exception as exc:
-                raise self._fault(exc) from exc
+                if not self._try_elsewhere(pool, exc, "unavailable"):
+                    raise self._fault(exc) from exc
         return int(self._conn.backend_pid)
+
+    @property
+    def pool(self) -> ArrowPool:
+        """The pool of the server the query runs on (once ``connect()`` chose it)."""
+        assert self._pool is not None, "connect() first"
+        return self._pool
 
     async def open(self) -> None:
         """Run the statement up to its first batch. A connection that waited in the pool and
-        finds its server gone is replaced once: after a database restart the first query works."""
-        for attempt in (1, 2):
+        finds its server gone is replaced once: after a database restart the first query works.
+        A standby that fails the statement this way, or is found down meanwhile, is left for
+        another server."""
+        retried = False
+        while True:
             await self.connect()
             assert self._conn is not None
-            reused = self._conn.reused
+            pool, reused = self.pool, self._conn.reused
             try:
                 await self._in_thread(self._start)
+                self.servers.answered(pool)
                 return
             except Exception as exc:
                 self._finished = True  # the database ended the statement itself
                 lost = is_connection_lost(exc)
                 if lost:
                     self._broken = True
-                    self.pool.flush()  # its idle siblings talked to the same server
+                    pool.flush()  # its idle siblings talked to the same server
                 await self.close()
-                if lost and reused and attempt == 1 and not self._cancelled:
-                    self._finished = self._broken = False
-                    continue
-                raise self._fault(exc) from exc
+                if lost and reused and not retried and not self._cancelled:
+                    retried = True
+                elif not self._try_elsewhere(pool, exc, "unavailable"):
+                    raise self._fault(exc) from exc
+                self._finished = self._broken = False
+
+    def _try_elsewhere(self, pool: ArrowPool, exc: BaseException, reason: str) -> bool:
+        """Whether the query should go to another server after ``pool`` failed it with ``exc``:
+        only a standby that could not be reached or was lost, and not for a cancelled query."""
+        if self._cancelled or not pool.standby:
+            return False
+        if not (isinstance(exc, DatabaseUnavailable) or is_connection_lost(exc)):
+            return False
+        self._failed.append(pool)
+        if pool.health is not None:
+            pool.health.lost(primary_message(exc))
+        metrics.query_moved(pool.name, reason)
+        log.warning("standby %s failed a query (%s); it goes to another server", pool.name, primary_message(exc))
+        return True
 
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:
         """The result's batches. While the caller writes one, the next is already being read in
@@ -165,7 +214,7 @@ class QueryStream:
                 gone.cancel()
         if done.done():
             return done.result()
-        self.cancel()
+        self._stop_statement()  # the server is gone: not the client's cancel
         self._finished = self._broken = True
         assert health is not None
         raise DatabaseUnavailable(health.reason)
@@ -173,6 +222,9 @@ class QueryStream:
     def cancel(self) -> None:
         """Stop the statement from another thread or task (a client gone, an async job's ABORT)."""
         self._cancelled = True
+        self._stop_statement()
+
+    def _stop_statement(self) -> None:
         statement = self._statement
         if statement is not None and not self._finished:
             with contextlib.suppress(Exception):

@@ -1,8 +1,9 @@
 """Find published datasets by their publisher DID, and the archive file behind each (and nothing
 outside the archive directory).
 
-DataLink, the preview and SODA all start here: an ID is looked up in ivoa.obscore (compared
-case-insensitively, as IVOIDs are), its access URL is given under this server's public URL when it
+DataLink, the preview, SODA, the cart and the quick look all start here: an ID is looked up in
+ivoa.obscore among the rows the caller may see (``dalserver.access.visibility.row_filter``: a
+hidden dataset is not found, exactly as an unknown one), compared case-insensitively as IVOIDs are; its access URL is given under this server's public URL when it
 is one of the archive's own files (stored as ``data/<path>``: archive_io.product_urls), and such a
 file is found, never outside the archive directory.
 """
@@ -16,6 +17,8 @@ from pathlib import Path
 from psycopg_pool import AsyncConnectionPool
 
 from archive_io.product_urls import archive_path, public_url
+from dalserver.access.identity import Identity
+from dalserver.access.visibility import row_filter
 from dalserver.dali.faults import NotFoundFault, UsageFault
 from pgsql_text.pgsphere import spoly_vertices
 
@@ -64,25 +67,26 @@ def archive_file(root: Path, relative: str) -> Path:
     return candidate
 
 
-_LOOKUP = (
-    "SELECT o.obs_publisher_did, obs_id, dataproduct_type, access_url, access_format, s_ra, s_dec, s_fov, "
-    "CAST(s_region AS text), em_min, em_max, p.obs_publisher_did IS NOT NULL FROM ivoa.obscore AS o "
-    "LEFT JOIN ingest.provenance AS p ON p.obs_publisher_did = o.obs_publisher_did "
-    "WHERE lower(o.obs_publisher_did) = ANY(%s)"
-)
+def _lookup(who: Identity) -> str:
+    return (
+        "SELECT o.obs_publisher_did, obs_id, dataproduct_type, access_url, access_format, s_ra, s_dec, s_fov, "
+        "CAST(s_region AS text), em_min, em_max, p.obs_publisher_did IS NOT NULL FROM ivoa.obscore AS o "
+        "LEFT JOIN ingest.provenance AS p ON p.obs_publisher_did = o.obs_publisher_did "
+        f"WHERE lower(o.obs_publisher_did) = ANY(%s) AND {row_filter(who, 'o')}"
+    )
 
 
 async def find_datasets(
-    pool: AsyncConnectionPool, ids: Sequence[str], archive_root: Path, base_url: str
+    pool: AsyncConnectionPool, ids: Sequence[str], archive_root: Path, base_url: str, who: Identity
 ) -> dict[str, Dataset]:
-    """The datasets among ``ids``, keyed by the lower-cased ID; unknown IDs are simply absent.
-    ``base_url`` is the answering server's public URL."""
+    """The datasets among ``ids`` that ``who`` may see, keyed by the lower-cased ID; unknown and
+    hidden IDs are simply absent. ``base_url`` is the answering server's public URL."""
     if not ids:
         return {}
     if any("\x00" in i for i in ids):
         raise UsageFault("an ID cannot contain the NUL character")
     async with pool.connection() as conn:
-        cursor = await conn.execute(_LOOKUP, ([i.lower() for i in ids],))
+        cursor = await conn.execute(_lookup(who), ([i.lower() for i in ids],))  # type: ignore[arg-type]
         rows = await cursor.fetchall()
         await conn.rollback()
     found = {}
@@ -105,5 +109,7 @@ async def find_datasets(
     return found
 
 
-async def find_dataset(pool: AsyncConnectionPool, did: str, archive_root: Path, base_url: str) -> Dataset | None:
-    return (await find_datasets(pool, [did], archive_root, base_url)).get(did.lower())
+async def find_dataset(
+    pool: AsyncConnectionPool, did: str, archive_root: Path, base_url: str, who: Identity
+) -> Dataset | None:
+    return (await find_datasets(pool, [did], archive_root, base_url, who)).get(did.lower())

@@ -15,12 +15,16 @@ from dataclasses import dataclass, replace
 from fastapi.responses import Response
 from psycopg_pool import AsyncConnectionPool
 
+from dalserver.access.identity import ANONYMOUS
+from dalserver.access.visibility import row_filter
 from dalserver.dali.examples import MEDIA_TYPE, Example, examples_document
 
+# A public image: examples are read by anybody, and must name no proprietary target.
 _SAMPLE = (
     "SELECT obs_publisher_did, s_ra, s_dec, s_fov, em_min, em_max, t_min, t_max, instrument_name "
-    "FROM ivoa.obscore WHERE dataproduct_type IN ('image', 'cube') AND obs_publisher_did IS NOT NULL "
-    "AND s_ra IS NOT NULL AND s_dec IS NOT NULL AND s_fov > 0 ORDER BY obs_publisher_did LIMIT 1"
+    "FROM ivoa.obscore AS o WHERE dataproduct_type IN ('image', 'cube') AND obs_publisher_did IS NOT NULL "
+    f"AND s_ra IS NOT NULL AND s_dec IS NOT NULL AND s_fov > 0 AND {row_filter(ANONYMOUS, 'o')} "
+    "ORDER BY obs_publisher_did LIMIT 1"
 )
 _EMPTY = "No image has been ingested yet: examples appear once the archive holds one."
 
@@ -40,7 +44,7 @@ class Sample:
 
 async def sample_dataset(pool: AsyncConnectionPool) -> Sample | None:
     async with pool.connection() as conn:
-        row = await (await conn.execute(_SAMPLE)).fetchone()
+        row = await (await conn.execute(_SAMPLE)).fetchone()  # type: ignore[arg-type]
         await conn.rollback()
     return Sample(*row) if row else None
 

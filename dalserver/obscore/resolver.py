@@ -4,7 +4,8 @@ the operator lets the server go online (``DALSERVER_SESAME_URL``), CDS Sesame th
 server, so that the page never contacts another host itself. Every answer says which resolver
 gave it.
 
-The archive's targets are read in one scan of ObsCore now and then (the centre of a target is the
+The archive's targets are read from its public rows (released: the names of proprietary data are
+not told to anybody; a group's members give positions or ask Sesame) in one scan of ObsCore now and then (the centre of a target is the
 mean direction of its images' centres; its extent reaches the farthest image's edge), under a short
 statement timeout like SIA's value lists: if the table is too large for that, there are no
 archive targets rather than slower answers. Sesame answers are kept for a day, names it does not
@@ -23,6 +24,7 @@ from urllib.parse import quote
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
+from archive_io.release import released_sql
 from dalserver.timed_value import TimedValue
 
 log = logging.getLogger(__name__)
@@ -86,11 +88,11 @@ def _centre(x: float, y: float, z: float) -> tuple[float, float]:
 
 # The centre is the mean of the images' unit vectors; the extent a second pass over the same rows
 # (the distance from that centre to each image's centre, plus half its field).
-_TARGETS_SQL = """
+_TARGETS_SQL = f"""
 WITH images AS (
     SELECT target_name, s_ra, s_dec, coalesce(s_fov, 0) AS fov
     FROM ivoa.obscore
-    WHERE target_name IS NOT NULL AND s_ra IS NOT NULL AND s_dec IS NOT NULL
+    WHERE target_name IS NOT NULL AND s_ra IS NOT NULL AND s_dec IS NOT NULL AND {released_sql()}
 ), centres AS (
     SELECT target_name, count(*) AS n,
            avg(cos(radians(s_dec)) * cos(radians(s_ra))) AS x,

@@ -9,6 +9,8 @@ import logging
 
 from psycopg_pool import AsyncConnectionPool
 
+from dalserver.access.identity import ANONYMOUS
+from dalserver.access.visibility import row_filter
 from dalserver.timed_value import TimedValue
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,9 @@ class ObsCoreValuesCache(TimedValue[ObsCoreValues]):
                 await conn.execute("SET TRANSACTION READ ONLY")
                 await conn.execute(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}")
                 cursor = await conn.execute(
-                    f"SELECT {columns} FROM ivoa.obscore WHERE dataproduct_type = ANY(%s)",  # type: ignore[arg-type]
+                    # Public rows only: the self-description is read by anybody.
+                    f"SELECT {columns} FROM ivoa.obscore AS o WHERE dataproduct_type = ANY(%s) "  # type: ignore[arg-type]
+                    f"AND {row_filter(ANONYMOUS, 'o')}",
                     (list(self.product_types),),
                 )
                 row = await cursor.fetchone()

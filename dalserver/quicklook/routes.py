@@ -18,7 +18,7 @@ from dalserver.http.routing import protocol_router
 from dalserver.obscore.datasets import find_dataset
 from dalserver.obscore.example_dataset import sample_dataset
 from dalserver.quicklook.limits import OVERVIEW_SIDE
-from dalserver.services import ServicesDep
+from dalserver.services import IdentityDep, ServicesDep
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["Quick look"])
 PARAMETERS = (
@@ -37,13 +37,15 @@ PARAMETERS = (
     openapi_extra=dali_get(PARAMETERS),
     responses=answers("a float32 FITS image with the WCS of its grid and QL* placement cards", ["application/fits"]),
 )
-async def pixels(request: Request, svc: ServicesDep) -> Response:
+async def pixels(request: Request, svc: ServicesDep, who: IdentityDep) -> Response:
     params = await DALIParams.from_request(request)
     did = params.get("ID")
     if did is None or not did.strip():
         raise UsageFault("missing required parameter ID (the image's publisher DID)")
-    dataset = await find_dataset(svc.pool, did, svc.settings.archive_root, svc.settings.public_url)
-    if dataset is None or not dataset.is_image or dataset.path is None:
+    dataset = await find_dataset(svc.pool, did, svc.settings.archive_root, svc.settings.public_url, who)
+    if dataset is None:
+        raise await svc.access.not_visible(who, f"{did} is not an image of this archive")
+    if not dataset.is_image or dataset.path is None:
         raise NotFoundFault(f"{did} is not an image of this archive")
     from dalserver.quicklook.pixels import binned_fits  # astropy and numpy, on demand: workers stay small
 

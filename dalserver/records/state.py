@@ -11,7 +11,11 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from archive_io.registry_state import SERVICES
+from archive_io.release import released_sql
 from archive_io.tap_schema import read_tap_schema
+from dalserver.access.identity import ANONYMOUS
+from dalserver.access.store import RESTRICTED
+from dalserver.access.visibility import tableset_for
 from dalserver.records.remote_cache import RemoteCache, read_remote_cache
 from schemas.tableset import Tableset, TapTable
 
@@ -64,7 +68,8 @@ def _utc(value: datetime) -> datetime:
 
 
 async def read_state(pool: AsyncConnectionPool) -> ArchiveState:
-    tap_schema = await read_tap_schema(pool)
+    # What anybody may see: no table restricted to a group, no collection of proprietary rows alone.
+    tap_schema = tableset_for(await read_tap_schema(pool), ANONYMOUS, await _restricted_tables(pool))
     async with pool.connection() as conn:
         cur = conn.cursor(row_factory=dict_row)
         rows = await (
@@ -78,7 +83,7 @@ async def read_state(pool: AsyncConnectionPool) -> ArchiveState:
                 "SELECT obs_collection, array_remove(array_agg(DISTINCT facility_name), NULL) AS facilities, "
                 "array_remove(array_agg(DISTINCT instrument_name), NULL) AS instruments, "
                 "array_remove(array_agg(DISTINCT dataproduct_type), NULL) AS product_types "
-                "FROM ivoa.obscore GROUP BY obs_collection ORDER BY obs_collection"
+                f"FROM ivoa.obscore WHERE {released_sql()} GROUP BY obs_collection ORDER BY obs_collection"
             )
         ).fetchall()
         remote = await read_remote_cache(cur)
@@ -106,6 +111,13 @@ async def read_state(pool: AsyncConnectionPool) -> ArchiveState:
         for g in groups
     }
     return ArchiveState(resources, collections, tap_schema, remote=remote)
+
+
+async def _restricted_tables(pool: AsyncConnectionPool) -> dict[str, str]:
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(RESTRICTED)).fetchall()
+        await conn.rollback()
+    return {table.lower(): group for table, group in rows}
 
 
 async def ensure_service_rows(pool: AsyncConnectionPool) -> None:

@@ -18,7 +18,7 @@ from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.records.build import OBSCORE_TABLE
 from dalserver.records.store import Published
 from dalserver.scs.query import ConeTable, cone_table, parse_cone, prepare_cone
-from dalserver.services import FormParams, ServicesDep
+from dalserver.services import FormParams, IdentityDep, ServicesDep
 from dalserver.vosi import documents
 from dalserver.vosi.resources import availability_response
 from ivoa.vocabulary import StandardID
@@ -57,10 +57,12 @@ ServedTable = Annotated[ConeTable, Depends(served_table)]
 
 # The table is found before the parameters are read: an unknown table is the first thing said.
 @router.api_route("/scs/{name}", methods=["GET", "POST"], summary="Simple Cone Search 1.03")
-async def cone_search(request: Request, svc: ServicesDep, table: ServedTable, params: FormParams) -> StreamingResponse:
+async def cone_search(
+    request: Request, svc: ServicesDep, table: ServedTable, params: FormParams, who: IdentityDep
+) -> StreamingResponse:
     fmt = response_format(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
     cone = parse_cone(params, svc.settings)
-    query = prepare_cone(table, cone, await svc.catalog.get())
+    query = prepare_cone(table, cone, await svc.access.catalog(who))
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     chunks = await answer(query, ResultWriter(fmt), svc.queries, limits, client_gone(request))
     return streamed_answer(chunks, fmt.mime, svc.settings)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
+from dalserver.access.identity import Identity
 from dalserver.dali.descriptors import resource_xml
 from dalserver.dali.faults import ErrorStyle, UsageFault
 from dalserver.dali.params import DALIParams
@@ -20,7 +21,7 @@ from dalserver.obscore.discovery import ID_FIELD, discovery_extras
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
 from dalserver.obscore.values import ObsCoreValues
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.services import FormParams, Services, ServicesDep, services
+from dalserver.services import FormParams, IdentityDep, Services, ServicesDep, identity, services
 from dalserver.sia.describe import self_descriptor
 from dalserver.sia.examples import sia_examples
 from dalserver.sia.parameters import PARAMETERS, SIAParameter
@@ -31,7 +32,9 @@ from ivoa.vocabulary import StandardID
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["SIA 2.0"])
 # SIA 2.0 sec. 2.3's example capability: the query resource's URL as a base, interface version 2.0.
 router.include_router(
-    vosi_routes("sia", "SIA", StandardID.SIA2, "query", ErrorStyle.DAL_VOTABLE, services, version="2.0", use="base")
+    vosi_routes(
+        "sia", "SIA", StandardID.SIA2, "query", ErrorStyle.DAL_VOTABLE, services, identity, version="2.0", use="base"
+    )
 )
 
 
@@ -69,11 +72,12 @@ def sia_extras(base_url: str, values: ObsCoreValues) -> VOTableExtras:
     return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", StandardID.SIA2),))
 
 
-async def run_sia_query(params: DALIParams, svc: Services, request: Request) -> StreamingResponse:
+async def run_sia_query(params: DALIParams, svc: Services, request: Request, who: Identity) -> StreamingResponse:
     fmt = response_format(params.get("RESPONSEFORMAT"))
     maxrec = params.maxrec(svc.settings)
     values = {p.name: params.getall(p.name) for p in PARAMETERS}
-    query = build_query(values, obscore_table((await svc.catalog.get()).tables), maxrec)
+    # ObsCore as the caller may see it (dalserver.access.visibility): the catalogue's table says how.
+    query = build_query(values, obscore_table((await svc.access.catalog(who)).tables), maxrec)
     writer = ResultWriter(fmt, sia_extras(svc.settings.public_url, await svc.obscore_values.get()))
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     try:
@@ -89,8 +93,8 @@ async def run_sia_query(params: DALIParams, svc: Services, request: Request) -> 
     "/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_post(SIA_PARAMETERS), responses=SIA_ANSWERS
 )
 @router.get("/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_get(SIA_PARAMETERS), responses=SIA_ANSWERS)
-async def sia_query(request: Request, svc: ServicesDep, params: FormParams) -> StreamingResponse:
-    return await run_sia_query(params, svc, request)
+async def sia_query(request: Request, svc: ServicesDep, params: FormParams, who: IdentityDep) -> StreamingResponse:
+    return await run_sia_query(params, svc, request, who)
 
 
 @router.get("/sia/examples", summary="SIA DALI examples")
@@ -107,11 +111,11 @@ async def examples(svc: ServicesDep) -> Response:
     responses=SIA_ROOT_ANSWERS,
 )
 @router.post("/sia", summary="SIA query at the service's base URL", include_in_schema=False)
-async def landing(request: Request, svc: ServicesDep, params: FormParams) -> Response:
+async def landing(request: Request, svc: ServicesDep, params: FormParams, who: IdentityDep) -> Response:
     """The page for a browser; a request with parameters is a query (TOPCAT and STILTS are often
     given the service's base URL rather than its query URL)."""
     if request.method == "POST" or request.query_params:
-        return await run_sia_query(params, svc, request)
+        return await run_sia_query(params, svc, request, who)
     base = svc.settings.public_url
     return landing_page(
         svc.settings.title,

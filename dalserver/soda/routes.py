@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 
+from dalserver.access.identity import Identity
 from dalserver.dali.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageFault
 from dalserver.dali.params import DALIParams
 from dalserver.dali.values import Shape, parse_circle, parse_interval, parse_polygon, parse_pos
@@ -20,13 +21,15 @@ from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.http.routing import protocol_router
 from dalserver.obscore.datasets import Dataset, find_dataset
 from dalserver.obscore.example_dataset import circle_text, examples_response, sample_dataset
-from dalserver.services import FormParams, Services, ServicesDep, services
+from dalserver.services import FormParams, IdentityDep, Services, ServicesDep, identity, services
 from dalserver.soda.examples import soda_examples
 from dalserver.vosi.resources import vosi_routes
 from ivoa.vocabulary import StandardID
 
 router = protocol_router(ErrorStyle.SODA_TEXT, tags=["SODA 1.0"])
-router.include_router(vosi_routes("soda", "SODA", StandardID.SODA_SYNC, "sync", ErrorStyle.SODA_TEXT, services))
+router.include_router(
+    vosi_routes("soda", "SODA", StandardID.SODA_SYNC, "sync", ErrorStyle.SODA_TEXT, services, identity)
+)
 _SPATIAL = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
 _UNSUPPORTED = ("TIME", "POL", "MOC")
 SODA_PARAMETERS = (
@@ -89,11 +92,11 @@ def _in_band(params: DALIParams, dataset: Dataset) -> bool:
 @router.get(
     "/soda/sync", summary="SODA synchronous cutout", openapi_extra=dali_get(SODA_PARAMETERS), responses=SODA_ANSWERS
 )
-async def soda_sync(svc: ServicesDep, params: FormParams) -> Response:
-    return await _cutout(params, svc)
+async def soda_sync(svc: ServicesDep, params: FormParams, who: IdentityDep) -> Response:
+    return await _cutout(params, svc, who)
 
 
-async def _cutout(params: DALIParams, svc: Services) -> Response:
+async def _cutout(params: DALIParams, svc: Services, who: Identity) -> Response:
     from dalserver.soda.cutout import UnsupportedData, cutouts, write_cutouts  # astropy WCS and nddata, on demand
 
     ids = [i for i in params.getall("ID") if i.strip()]
@@ -105,8 +108,10 @@ async def _cutout(params: DALIParams, svc: Services) -> Response:
         if params.getall(name):
             raise UsageFault(f"{name} is not supported by this service: its images have no {name} axis to cut")
     regions = _regions(params)
-    dataset = await find_dataset(svc.pool, ids[0], svc.settings.archive_root, svc.settings.public_url)
-    if dataset is None or dataset.path is None or not dataset.is_image:
+    dataset = await find_dataset(svc.pool, ids[0], svc.settings.archive_root, svc.settings.public_url, who)
+    if dataset is None:
+        raise await svc.access.not_visible(who, f"{ids[0]} is not an image of this archive")
+    if dataset.path is None or not dataset.is_image:
         raise NotFoundFault(f"{ids[0]} is not an image of this archive")
     if not _in_band(params, dataset):
         return Response(status_code=204)  # SODA sec. 5.1: no pixels selected
@@ -144,10 +149,10 @@ async def examples(svc: ServicesDep) -> Response:
 
 
 @router.get("/soda", response_class=HTMLResponse, summary="SODA service landing page")
-async def landing(request: Request, svc: ServicesDep, params: FormParams) -> Response:
+async def landing(request: Request, svc: ServicesDep, params: FormParams, who: IdentityDep) -> Response:
     """The page for a browser; with parameters, a cutout request as at /soda/sync."""
     if request.query_params:
-        return await _cutout(params, svc)
+        return await _cutout(params, svc, who)
     base = svc.settings.public_url
     dataset = await sample_dataset(svc.pool)
     example = (f"{base}/soda/examples", "example cutouts")

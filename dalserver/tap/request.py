@@ -15,7 +15,7 @@ from dalserver.db.query import SessionSetup
 from dalserver.formats.registry import OutputFormat, response_format
 from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.settings import Settings
-from dalserver.tap.upload import UploadTable, fetch_upload, load_uploads, parse_upload_parameter, read_upload
+from dalserver.tap.upload import UploadTable, bind_uploads, fetch_upload, parse_upload_parameter, read_upload
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,10 @@ async def read_uploads(
 
 
 def _uploads_setup(uploads: list[UploadTable]) -> SessionSetup | None:
-    """Loads the uploads into temporary tables of the query's own session, before the query."""
+    """Hands the uploads to the query's own session, before the query."""
     if not uploads:
         return None
-    return lambda conn: load_uploads(conn, uploads)
+    return lambda conn: bind_uploads(conn, uploads)
 
 
 def prepare_query(params: DALIParams, catalog: Catalog, settings: Settings, uploads: list[UploadTable]) -> TapQuery:

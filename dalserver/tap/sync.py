@@ -10,13 +10,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import StreamingResponse
 
+from dalserver.access.identity import Identity
 from dalserver.dali.faults import ErrorStyle
 from dalserver.dali.params import DALIParams
 from dalserver.http.openapi import dali_get, dali_post
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
 from dalserver.obscore.discovery import result_extras
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.services import DALIParamsReader, Services, ServicesDep
+from dalserver.services import DALIParamsReader, IdentityDep, Services, ServicesDep
 from dalserver.tap.parameters import TAP_ANSWERS, TAP_PARAMETERS
 from dalserver.tap.request import max_body_bytes, prepare_query, read_uploads, save_parts
 
@@ -26,14 +27,14 @@ tap_params = DALIParamsReader(max_body_bytes)
 TapParams = Annotated[DALIParams, Depends(tap_params)]
 
 
-async def run_sync_query(params: DALIParams, svc: Services, request: Request) -> StreamingResponse:
+async def run_sync_query(params: DALIParams, svc: Services, request: Request, who: Identity) -> StreamingResponse:
     workdir = Path(tempfile.mkdtemp(prefix="dalserver-upload-")) if params.getall("UPLOAD") else None
     try:
         uploads = []
         if workdir is not None:
             files = await save_parts(params, workdir, svc.settings)
             uploads = await read_uploads(params, files, workdir, svc.settings)
-        tap = prepare_query(params, await svc.catalog.get(), svc.settings, uploads)
+        tap = prepare_query(params, await svc.access.catalog(who), svc.settings, uploads)
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)  # the tables are in memory (bounded by the limits) now
@@ -50,5 +51,5 @@ async def run_sync_query(params: DALIParams, svc: Services, request: Request) ->
     responses=TAP_ANSWERS,
 )
 @router.get("/tap/sync", summary="TAP synchronous query", openapi_extra=dali_get(TAP_PARAMETERS), responses=TAP_ANSWERS)
-async def tap_sync(request: Request, svc: ServicesDep, params: TapParams) -> StreamingResponse:
-    return await run_sync_query(params, svc, request)
+async def tap_sync(request: Request, svc: ServicesDep, params: TapParams, who: IdentityDep) -> StreamingResponse:
+    return await run_sync_query(params, svc, request, who)

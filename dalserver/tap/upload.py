@@ -1,5 +1,12 @@
 """TAP UPLOAD: the user's tables, read from VOTable (any serialisation) or CSV, typed from their
-FIELDs, and loaded into temporary tables that only the one query's database session can see.
+FIELDs, and handed to the one query's database session, which alone sees them.
+
+A table goes in as one array per column, each the value of a setting of that session
+(``set_config``, parameters bound, so no SQL text carries the user's values); the query reads it
+back as ``unnest(current_setting(...)::type[], ...)``. Nothing is written: the same query runs on
+a hot standby as on the primary (a temporary table cannot be created on a standby), and the
+planner knows the row count without an ANALYZE. The values go as PostgreSQL's array text, each
+written so that it reads back exactly (shortest round-trip floats).
 
 ``UPLOAD=name,param:part`` names a multipart part of the same request (or of the async job's
 creation); ``UPLOAD=name,https://...`` is fetched only when the operator allows it, and never from
@@ -28,8 +35,7 @@ from dalserver.dali.faults import UsageFault
 from dalserver.db.adbc import ArrowConnection
 from dalserver.settings import Settings
 from pgsql_text.errors import SQLTextError
-from pgsql_text.quoting import quote_ident
-from schemas.ddl import column_ddl
+from pgsql_text.quoting import quote_ident, quote_string
 from schemas.model import ColumnDef
 
 UPLOAD_SCHEMA = "TAP_UPLOAD"
@@ -65,9 +71,19 @@ class UploadTable:
     columns: list[ColumnDef]
     data: pa.Table
 
+    def setting(self, index: int) -> str:
+        """The name of the session setting that holds column ``index`` (names are letters,
+        digits and underscores: a valid custom setting name)."""
+        return f"dalserver_upload.{self.name.lower()}_{index}"
+
     @property
     def sql_name(self) -> str:
-        return f"tap_upload_{self.name.lower()}"
+        """What FROM names: the columns' arrays, side by side, as rows of the columns' types."""
+        arrays = ", ".join(
+            f"current_setting({quote_string(self.setting(i))})::{c.sql_type}[]" for i, c in enumerate(self.columns)
+        )
+        names = ", ".join(quote_ident(c.name) for c in self.columns)
+        return f"(SELECT * FROM unnest({arrays}) AS {quote_ident('tap_upload_' + self.name.lower())}({names}))"
 
     def meta(self) -> TableMeta:
         return TableMeta(
@@ -75,7 +91,7 @@ class UploadTable:
             self.name,
             tuple(c.meta() for c in self.columns),
             description="table uploaded with this query",
-            sql_name=f"pg_temp.{quote_ident(self.sql_name)}",
+            sql_name=self.sql_name,
         )
 
 
@@ -180,7 +196,7 @@ def read_upload(name: str, path: Path, settings: Settings) -> UploadTable:
         raise UsageFault(f"upload {name!r} has {data.num_rows} rows, more than the limit of {settings.upload_max_rows}")
     table = UploadTable(name, columns, data)
     try:
-        create_sql(table)  # a column name SQL text cannot carry (NUL) is the file's fault, told before any query
+        table.sql_name  # noqa: B018  # a column name SQL text cannot carry (NUL) is the file's fault, told before any query
     except SQLTextError as exc:
         raise UsageFault(f"upload {name!r}: {exc}") from None
     return table
@@ -218,17 +234,26 @@ def _read_csv(body: bytes, columns: list[ColumnDef], header: bool) -> pa.Table:
     return table
 
 
-def create_sql(table: UploadTable) -> str:
-    columns = ", ".join(column_ddl(c) for c in table.columns)
-    return f"CREATE TEMP TABLE {quote_ident(table.sql_name)} ({columns})"
+def array_text(values: pa.Array | pa.ChunkedArray) -> str:
+    """``values`` as PostgreSQL reads an array (``{1,2.5,NULL}``, strings quoted), built by
+    Arrow's compute functions rather than value by value. Floats are written shortest
+    round-trip (Arrow's cast), so they read back as the same binary value."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    text = pc.cast(values, pa.string())
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+        text = pc.binary_join_element_wise('"', escaped, '"', "")
+    elements = pc.fill_null(text, "NULL")
+    offsets = pa.array([0, len(elements)], pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, elements), ",")[0].as_py()
+    return "{" + (joined or "") + "}"
 
 
-def load_uploads(conn: ArrowConnection, tables: list[UploadTable]) -> None:
-    """Create and fill the temporary tables on a connection whose session may still write."""
+def bind_uploads(conn: ArrowConnection, tables: list[UploadTable]) -> None:
+    """Hand the uploads to the session on ``conn`` (a read-only one will do) before the query."""
     for table in tables:
-        conn.run(create_sql(table))
-        if table.data.num_rows:
-            conn.append(table.sql_name, table.data, temporary=True)
-        # Temporary tables get no autovacuum statistics; the planner needs the row count to pick
-        # an index nested loop for a cross-match.
-        conn.run(f"ANALYZE {quote_ident(table.sql_name)}")
+        names = [table.setting(i) for i in range(len(table.columns))]
+        values = [array_text(table.data.column(i)) for i in range(len(table.columns))]
+        if names:
+            conn.set_settings(names, values)

@@ -8,12 +8,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from archive_io.tap_schema import read_tap_schema
+from dalserver.access.identity import Identity
+from dalserver.access.visibility import tableset_for
 from dalserver.dali.faults import ErrorStyle, NotFoundFault
 from dalserver.formats.registry import FORMATS
 from dalserver.http.landing import landing_page
 from dalserver.http.openapi import xml_answer
 from dalserver.http.routing import protocol_router
-from dalserver.services import ServicesDep
+from dalserver.services import IdentityDep, Services, ServicesDep
 from dalserver.vosi import documents
 from dalserver.vosi.resources import availability_response, tap_limits
 from schemas.tableset import Tableset, TapSchema, TapTable
@@ -21,15 +23,25 @@ from schemas.tableset import Tableset, TapSchema, TapTable
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["TAP"])
 
 
-@router.get("/tap/availability", summary="VOSI availability", responses=xml_answer("VOSI availability"))
+@router.api_route(
+    "/tap/availability", methods=["GET", "HEAD"], summary="VOSI availability", responses=xml_answer("VOSI availability")
+)
 async def availability(svc: ServicesDep) -> Response:
     return await availability_response(svc)
 
 
-@router.get("/tap/capabilities", summary="VOSI capabilities (TAPRegExt)", responses=xml_answer("VOSI capabilities"))
-async def capabilities(svc: ServicesDep) -> Response:
+@router.api_route(
+    "/tap/capabilities",
+    methods=["GET", "HEAD"],
+    summary="VOSI capabilities (TAPRegExt)",
+    responses=xml_answer("VOSI capabilities"),
+)
+async def capabilities(svc: ServicesDep, who: IdentityDep) -> Response:
+    """Anybody's (AuthVO sec. 4.1), GET and HEAD; it says who the caller is (X-VO-Authenticated)
+    and, to anonymous callers once the archive has accounts, how to log in."""
     settings = svc.settings
-    body = documents.tap_capabilities(settings.public_url, FORMATS, tap_limits(settings))
+    secured = await svc.access.accounts_exist()
+    body = documents.tap_capabilities(settings.public_url, FORMATS, tap_limits(settings), secured)
     return Response(body, media_type=documents.XML_MEDIA_TYPE)
 
 
@@ -61,11 +73,18 @@ def _tapplus_schema(request: Request, public_url: str) -> str | None:
     return f"{public_url}/tap/esatapplus.xsd"
 
 
+async def _visible_tables(svc: Services, who: Identity) -> Tableset:
+    """TAP_SCHEMA as ``who`` may read it (no table of another group)."""
+    return tableset_for(await read_tap_schema(svc.pool), who, await svc.access.restricted.get())
+
+
 @router.get("/tap/tables", summary="VOSI tables (VODataService tableset)", responses=xml_answer("VOSI tableset"))
-async def tables(request: Request, svc: ServicesDep, detail: str | None = None, tables: str | None = None) -> Response:
+async def tables(
+    request: Request, svc: ServicesDep, who: IdentityDep, detail: str | None = None, tables: str | None = None
+) -> Response:
     """``detail=min``: names and descriptions only. ``tables=schema.name,...``: just those tables
     (astroquery's TapPlus ``load_table`` asks this way; ESA's TAP+ and others offer it)."""
-    published = await read_tap_schema(svc.pool)
+    published = await _visible_tables(svc, who)
     if tables is not None and tables.strip():
         published = _only_tables(published, tables)
     body = documents.tableset(
@@ -84,8 +103,8 @@ async def esatapplus_schema() -> Response:
 
 
 @router.get("/tap/tables/{name}", summary="VOSI tables: one table", responses=xml_answer("VOSI table"))
-async def one_table(request: Request, svc: ServicesDep, name: str) -> Response:
-    table = (await read_tap_schema(svc.pool)).table(name)
+async def one_table(request: Request, svc: ServicesDep, who: IdentityDep, name: str) -> Response:
+    table = (await _visible_tables(svc, who)).table(name)
     if table is None:
         raise NotFoundFault(f"no published table is called {name!r}")
     body = documents.single_table(table, _tapplus_schema(request, svc.settings.public_url))

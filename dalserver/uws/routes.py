@@ -1,8 +1,8 @@
 """The UWS 1.1 REST binding: a job list and job resources under a prefix, for any protocol.
 
 The handlers are written once, at module level, on ``uws_router``; ``install_job_routes`` mounts
-them under a protocol's router with what makes them that protocol's: its job runner (a FastAPI
-dependency), its hooks (``JobProtocol``: how a job's files are stored, how its error is written,
+them under a protocol's router with what makes them that protocol's: its job runner and the
+caller's identity (FastAPI dependencies), its hooks (``JobProtocol``: how a job's files are stored, how its error is written,
 how large a request may be) and the job parameters it takes, which describe job creation in the
 OpenAPI document. This is how safir installs its UWS handlers (``uws_router`` and
 ``install_async_post_handler``); TAP async (``/tap/async``) is installed so.
@@ -19,7 +19,8 @@ from typing import Annotated, Protocol
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from dalserver.dali.faults import ErrorStyle, FatalFault, NotFoundFault, UsageFault
+from dalserver.access.identity import Identity
+from dalserver.dali.faults import ErrorStyle, FatalFault, Forbidden, NotAuthenticated, NotFoundFault, UsageFault
 from dalserver.dali.params import DALIParams
 from dalserver.http.openapi import ApiParam, dali_post, xml_answer
 from dalserver.http.routing import protocol_router
@@ -58,12 +59,14 @@ class JobProtocol(Protocol):
 
 @dataclass(frozen=True)
 class ProtocolJobs:
-    """The jobs of one protocol, as its UWS handlers see them: its runner, its hooks and the
-    public URL of its job list."""
+    """The jobs of one protocol, as its UWS handlers see them: its runner, its hooks, the
+    public URL of its job list, and who is asking (UWS 1.1 sec. 2.1.8: a job's owner is the user
+    who created it; others may not see it)."""
 
     runner: JobRunner
     protocol: JobProtocol
     url: str
+    caller: Identity
 
     @property
     def settings(self) -> Settings:
@@ -76,6 +79,11 @@ class ProtocolJobs:
         job = await self.runner.store.get(job_id)
         if job is None:
             raise NotFoundFault(f"no job {job_id!r} (it may have been deleted or passed its destruction time)")
+        # A job created anonymously is anybody's who has its URL (as before accounts existed).
+        if job.owner_id is not None and job.owner_id != self.caller.user:
+            if not self.caller.authenticated:
+                raise NotAuthenticated(f"job {job_id} belongs to a user: log in as its owner to see it")
+            raise Forbidden(f"job {job_id} belongs to another user")  # UWS 1.1 sec. 3
         return job
 
 
@@ -170,8 +178,12 @@ async def job_list(jobs: Jobs, params: JobParams) -> Response:
     last = params.get("LAST")
     if last is not None and (not last.strip().isdigit() or int(last) < 1):
         raise UsageFault(f"LAST must be a positive integer, not {last!r}")
+    # UWS 1.1 sec. 2.2.2.1: the jobs of the current security context, the caller's own.
     found = await jobs.runner.store.list(
-        phases, _parse_time("AFTER", after) if after else None, int(last) if last is not None else None
+        phases,
+        _parse_time("AFTER", after) if after else None,
+        int(last) if last is not None else None,
+        owner=jobs.caller.user,
     )
     return Response(documents.job_list(found, jobs.url), media_type=documents.MEDIA_TYPE)
 
@@ -199,7 +211,14 @@ async def create_job(jobs: Jobs, params: JobParams) -> Response:
     parameters = [(n, v) for n, v in params.items() if n not in CONTROLS]
     uploads = {part: path.name for part, path in files.items()}
     await runner.store.create(
-        job_id, parameters, uploads, params.get("RUNID"), duration, destruction, queue=phase == "RUN"
+        job_id,
+        parameters,
+        uploads,
+        params.get("RUNID"),
+        duration,
+        destruction,
+        queue=phase == "RUN",
+        owner=jobs.caller.user,
     )
     return _see_other(jobs.job_url(job_id))
 
@@ -294,7 +313,7 @@ async def get_quote(job_id: str, jobs: Jobs) -> Response:
     return Response("", media_type=TEXT)
 
 
-@uws_router.get("/{job_id}/owner", summary="The job's owner (empty: no authentication)")
+@uws_router.get("/{job_id}/owner", summary="The job's owner (empty: created anonymously)")
 async def get_owner(job_id: str, jobs: Jobs) -> Response:
     return Response((await jobs.job(job_id)).owner_id or "", media_type=TEXT)
 
@@ -360,20 +379,24 @@ def install_job_routes(
     prefix: str,
     runner: Callable[..., JobRunner | Awaitable[JobRunner]],
     protocol: JobProtocol,
+    identity: Callable[..., Awaitable[Identity]],
     parameters: Sequence[ApiParam] = (),
 ) -> None:
     """Serve a protocol's UWS jobs at ``prefix`` of ``router``: the job list, job creation and
     every job resource. ``runner`` is the FastAPI dependency that gives the protocol's job runner,
-    ``protocol`` its hooks, ``parameters`` the job parameters it takes (for the OpenAPI
-    description of job creation)."""
+    ``identity`` the one that says who the caller is, ``protocol`` its hooks, ``parameters`` the
+    job parameters it takes (for the OpenAPI description of job creation)."""
 
-    # A default, not an annotation: the dependency is this call's argument, which a string
+    # Defaults, not annotations: the dependencies are this call's arguments, which a string
     # annotation (``from __future__ import annotations``) could not name.
     protocol_runner = Depends(runner)
+    caller_identity = Depends(identity)
 
-    async def bind(request: Request, job_runner: JobRunner = protocol_runner) -> None:
+    async def bind(
+        request: Request, job_runner: JobRunner = protocol_runner, caller: Identity = caller_identity
+    ) -> None:
         url = f"{job_runner.settings.public_url}{router.prefix}{prefix}"
-        request.state.uws_jobs = ProtocolJobs(job_runner, protocol, url)
+        request.state.uws_jobs = ProtocolJobs(job_runner, protocol, url, caller)
 
     router.include_router(uws_router, prefix=prefix, dependencies=[Depends(bind)])
     router.add_api_route(

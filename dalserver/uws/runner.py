@@ -45,7 +45,8 @@ class JobContext:
     @contextlib.asynccontextmanager
     async def cancellable(self, cancel: Callable[[], None], backend_pid: int | None = None) -> AsyncIterator[None]:
         """While the block runs, an ABORT of the job calls ``cancel`` here and, from any other
-        server process, cancels the database backend ``backend_pid`` (pg_cancel_backend).
+        server process, cancels the database backend ``backend_pid`` (pg_cancel_backend, on the
+        primary: a query on a standby gives none, and is cancelled through ``cancel`` alone).
         Raises ``JobAborted`` at once if the job was aborted before the block began."""
         runner, job_id = self._runner, self.job.job_id
         runner._cancels[job_id] = cancel
@@ -55,6 +56,8 @@ class JobContext:
                 if not await runner.store.set_backend(job_id, backend_pid):
                     raise JobAborted()
                 recorded = True
+            elif not await runner.store.is_executing(job_id):
+                raise JobAborted()
             yield
         finally:
             runner._cancels.pop(job_id, None)

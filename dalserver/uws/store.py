@@ -65,14 +65,16 @@ class JobStore:
         execution_duration: int,
         destruction: datetime,
         queue: bool,
+        owner: str | None = None,
     ) -> Job:
         row = await self._one(
-            "INSERT INTO uws.job (job_id, run_id, phase, creation_time, queued_at, execution_duration, destruction, "
-            "parameters, uploads, results, attempts) "
-            "VALUES (%s, %s, %s, now(), CASE WHEN %s THEN now() END, %s, %s, %s, %s, '[]', 0) RETURNING *",
+            "INSERT INTO uws.job (job_id, run_id, owner_id, phase, creation_time, queued_at, execution_duration, "
+            "destruction, parameters, uploads, results, attempts) "
+            "VALUES (%s, %s, %s, %s, now(), CASE WHEN %s THEN now() END, %s, %s, %s, %s, '[]', 0) RETURNING *",
             (
                 job_id,
                 run_id,
+                owner,
                 QUEUED if queue else PENDING,
                 queue,
                 execution_duration,
@@ -89,8 +91,12 @@ class JobStore:
         row = await self._one("SELECT * FROM uws.job WHERE job_id = %s", (job_id,))
         return Job.from_row(row) if row else None
 
-    async def list(self, phases: list[str], after: datetime | None, last: int | None) -> list[Job]:
-        where, args = ["true"], []
+    async def list(
+        self, phases: list[str], after: datetime | None, last: int | None, owner: str | None = None
+    ) -> list[Job]:
+        """The jobs of ``owner`` (None: those created anonymously) in the phases given."""
+        where: list[str] = ["owner_id IS NOT DISTINCT FROM %s"]
+        args: list[Any] = [owner]
         if phases:
             where.append("phase = ANY(%s)")
             args.append(phases)
@@ -193,6 +199,11 @@ class JobStore:
             "UPDATE uws.job SET backend_pid = %s WHERE job_id = %s AND phase = 'EXECUTING' RETURNING job_id",
             (pid, job_id),
         )
+        return row is not None
+
+    async def is_executing(self, job_id: str) -> bool:
+        """Whether the job is still EXECUTING (not aborted or deleted meanwhile)."""
+        row = await self._one("SELECT job_id FROM uws.job WHERE job_id = %s AND phase = 'EXECUTING'", (job_id,))
         return row is not None
 
     async def clear_backend(self, job_id: str) -> None:

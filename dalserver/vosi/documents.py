@@ -55,17 +55,20 @@ def _serialise(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def availability(available: bool, note: str, up_since: datetime) -> bytes:
+def availability(available: bool, notes: str | list[str], up_since: datetime) -> bytes:
     root = etree.Element(f"{{{VOSI_AVAILABILITY}}}availability", nsmap={"vosi": VOSI_AVAILABILITY})
     _sub(root, f"{{{VOSI_AVAILABILITY}}}available", "true" if available else "false")
     _sub(root, f"{{{VOSI_AVAILABILITY}}}upSince", up_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    _sub(root, f"{{{VOSI_AVAILABILITY}}}note", note)
+    for note in [notes] if isinstance(notes, str) else notes:
+        _sub(root, f"{{{VOSI_AVAILABILITY}}}note", note)
     return _serialise(root)
 
 
-def vosi_capabilities(root: etree._Element, service_url: str, tables: bool = False) -> None:
+def vosi_capabilities(root: etree._Element, service_url: str, tables: bool = False, secured: bool = False) -> None:
     """The capabilities of the VOSI endpoints under ``service_url`` (``tables`` too if it has one),
-    as /capabilities and the registry records list them."""
+    as /capabilities and the registry records list them. ``secured``: the tables, which show a
+    group's tables to its members, list the security methods (capabilities and availability are
+    anybody's)."""
     for standard, path in VOSI_ENDPOINTS:
         if path == "tables" and not tables:
             continue
@@ -73,6 +76,8 @@ def vosi_capabilities(root: etree._Element, service_url: str, tables: bool = Fal
         iface = _sub(cap, "interface")
         _xsi_type(iface, "vs:ParamHTTP")
         _sub(iface, "accessURL", f"{service_url}/{path}", use="full")
+        if secured and path == "tables":
+            security_methods(iface)
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,21 @@ class Capability:
     use: str = "full"
 
 
-def service_capabilities(service_url: str, capabilities: list[Capability], examples: bool = False) -> bytes:
+def security_methods(iface: etree._Element) -> None:
+    """How an interface may be used once the archive has accounts (SSO 2.0 sec. 2.1): anonymously
+    (the empty element, which pyvo needs beside the others, TAP 1.1 sec. 2.4), with HTTP Basic,
+    or with the session cookie of ``/login``. All on the one URL."""
+    _sub(iface, "securityMethod")
+    _sub(iface, "securityMethod", standardID=StandardID.SSO_BASIC)
+    _sub(iface, "securityMethod", standardID=StandardID.SSO_COOKIE)
+
+
+def service_capabilities(
+    service_url: str, capabilities: list[Capability], examples: bool = False, secured: bool = False
+) -> bytes:
     """VOSI capabilities of a DALI service at ``service_url``: its own, then VOSI's, then its DALI
-    examples at ``<service_url>/examples`` if it has them."""
+    examples at ``<service_url>/examples`` if it has them. ``secured``: its interfaces list their
+    security methods."""
     root = etree.Element(
         f"{{{VOSI_CAPABILITIES}}}capabilities", nsmap={"vosi": VOSI_CAPABILITIES, "xsi": XSI, "vr": VR, "vs": VS}
     )
@@ -96,6 +113,8 @@ def service_capabilities(service_url: str, capabilities: list[Capability], examp
         iface = _sub(cap, "interface", role="std", version=capability.version)
         _xsi_type(iface, "vs:ParamHTTP")
         _sub(iface, "accessURL", capability.access_url, use=capability.use)
+        if secured:
+            security_methods(iface)
     vosi_capabilities(root, service_url)
     if examples:
         _examples_capability(root, f"{service_url}/examples")
@@ -114,9 +133,12 @@ class TapLimits:
     upload_url: bool  # UPLOAD from http(s) URLs allowed
 
 
-def tap_capabilities(base_url: str, output_formats: Sequence[OutputFormat], limits: TapLimits) -> bytes:
+def tap_capabilities(
+    base_url: str, output_formats: Sequence[OutputFormat], limits: TapLimits, secured: bool = False
+) -> bytes:
     """TAP's capabilities (TAPRegExt): each output format with its MIME type, TAPRegExt ivo-id and
-    short name (its first alias), then VOSI's and the DALI examples."""
+    short name (its first alias), then VOSI's and the DALI examples. ``secured``: the interface
+    lists its security methods."""
     root = etree.Element(
         f"{{{VOSI_CAPABILITIES}}}capabilities",
         nsmap={"vosi": VOSI_CAPABILITIES, "xsi": XSI, "vr": VR, "vs": VS, "tr": TR},
@@ -126,6 +148,8 @@ def tap_capabilities(base_url: str, output_formats: Sequence[OutputFormat], limi
     iface = _sub(tap, "interface", role="std", version="1.1")
     _xsi_type(iface, "vs:ParamHTTP")
     _sub(iface, "accessURL", f"{base_url}/tap", use="base")
+    if secured:
+        security_methods(iface)
     _sub(tap, "dataModel", "ObsCore-1.1", **{"ivo-id": StandardID.OBSCORE_1_1})
     lang = _sub(tap, "language")
     _sub(lang, "name", "ADQL")
@@ -158,7 +182,7 @@ def tap_capabilities(base_url: str, output_formats: Sequence[OutputFormat], limi
     _sub(limit, "hard", str(limits.maxrec_hard), unit="row")
     upload = _sub(tap, "uploadLimit")
     _sub(upload, "hard", str(limits.upload_bytes), unit="byte")
-    vosi_capabilities(root, f"{base_url}/tap", tables=True)
+    vosi_capabilities(root, f"{base_url}/tap", tables=True, secured=secured)
     _examples_capability(root, f"{base_url}/tap/examples")
     return _serialise(root)
 

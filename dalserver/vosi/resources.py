@@ -13,8 +13,11 @@ from typing import Protocol
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from dalserver.access.gate import Access
+from dalserver.access.identity import Identity
 from dalserver.dali.faults import ErrorStyle
 from dalserver.db.health import DatabaseHealth
+from dalserver.db.replicas import QueryRouter
 from dalserver.http.openapi import xml_answer
 from dalserver.http.routing import protocol_router
 from dalserver.settings import Settings
@@ -31,7 +34,13 @@ class ServiceState(Protocol):
     def health(self) -> DatabaseHealth: ...
 
     @property
+    def queries(self) -> QueryRouter: ...  # the standbys users' queries go to, for their notes
+
+    @property
     def started(self) -> datetime: ...
+
+    @property
+    def access(self) -> Access: ...
 
 
 def tap_limits(settings: Settings) -> documents.TapLimits:
@@ -53,13 +62,16 @@ def tap_limits(settings: Settings) -> documents.TapLimits:
 
 async def availability_response(svc: ServiceState) -> Response:
     """Available while the database answers (as its health probe last found); the note says why
-    not otherwise, and since when. No request to the database: availability is asked often."""
+    not otherwise, and since when, and a note per standby says how it does. No request to the
+    database: availability is asked often."""
     health = svc.health
     if health.up:
         ok, note = True, "the service is accepting queries"
     else:
         ok, note = False, f"the database is not available since {health.since:%Y-%m-%dT%H:%M:%SZ}: {health.reason}"
-    return Response(documents.availability(ok, note, svc.started), media_type=documents.XML_MEDIA_TYPE)
+    # Each standby users' queries may go to: in use or not, why, and how far behind the primary.
+    notes = [note, *svc.queries.notes()]
+    return Response(documents.availability(ok, notes, svc.started), media_type=documents.XML_MEDIA_TYPE)
 
 
 def vosi_routes(
@@ -69,27 +81,38 @@ def vosi_routes(
     resource: str,
     style: ErrorStyle,
     services: Callable[..., Awaitable[ServiceState]],
+    identity: Callable[..., Awaitable[Identity]],
     **interface: str,
 ) -> APIRouter:
     """``/<service>/capabilities`` (the service's one standard capability at ``/<service>/<resource>``,
-    then VOSI's, then its DALI examples) and ``/<service>/availability``; ``interface``: version,
-    use of its accessURL; ``style``: the service's error documents; ``services``: the dependency
-    that gives the app's services. Every such service has ``/<service>/examples``."""
+    then VOSI's, then its DALI examples) and ``/<service>/availability``, both on GET and HEAD
+    (AuthVO sec. 4.1: clients probe with HEAD for the challenges); ``interface``: version, use of
+    its accessURL; ``style``: the service's error documents; ``services``, ``identity``: the
+    dependencies that give the app's services and the caller (capabilities answer anybody, and
+    say to whom: X-VO-Authenticated). Every such service has ``/<service>/examples``."""
     router = protocol_router(style)
-    # A default, not an annotation: the dependency is this call's argument.
+    # Defaults, not annotations: the dependencies are this call's arguments.
     app_services = Depends(services)
+    caller = Depends(identity)
 
-    @router.get(
-        f"/{service}/capabilities", summary=f"{label} VOSI capabilities", responses=xml_answer("VOSI capabilities")
+    @router.api_route(
+        f"/{service}/capabilities",
+        methods=["GET", "HEAD"],
+        summary=f"{label} VOSI capabilities",
+        responses=xml_answer("VOSI capabilities"),
     )
-    async def capabilities(svc: ServiceState = app_services) -> Response:
+    async def capabilities(svc: ServiceState = app_services, who: Identity = caller) -> Response:
         base = f"{svc.settings.public_url}/{service}"
         capability = documents.Capability(standard_id, f"{base}/{resource}", **interface)
-        document = documents.service_capabilities(base, [capability], examples=True)
+        secured = await svc.access.accounts_exist()
+        document = documents.service_capabilities(base, [capability], examples=True, secured=secured)
         return Response(document, media_type=documents.XML_MEDIA_TYPE)
 
-    @router.get(
-        f"/{service}/availability", summary=f"{label} VOSI availability", responses=xml_answer("VOSI availability")
+    @router.api_route(
+        f"/{service}/availability",
+        methods=["GET", "HEAD"],
+        summary=f"{label} VOSI availability",
+        responses=xml_answer("VOSI availability"),
     )
     async def availability(svc: ServiceState = app_services) -> Response:
         return await availability_response(svc)

@@ -1,16 +1,20 @@
 """The portal's look-ups: ``/portal/resolve`` (an object name's position: the archive's own targets,
 then CDS Sesame through this server, dalserver/obscore/resolver.py), ``/portal/targets.json`` (the
 names of the archive's targets, for the name fields' suggestions) and ``/portal/catalogues.json``
-(the catalogues a cone search can search: those with a position the ingest indexed)."""
+(the catalogues a cone search can search: those with a position the ingest indexed, and that the
+caller may read). The archive's targets are read from public rows only (released, whoever asks),
+so a name never tells of proprietary data."""
 
 from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
+from adql.catalog import TableMeta
+from archive_io.registry_state import catalog_state_key
 from dalserver.dali.faults import ErrorStyle, NotFoundFault, TransientFault, UsageFault
 from dalserver.http.routing import protocol_router
 from dalserver.obscore.resolver import SesameUnreachable, archive_answer, name_key
-from dalserver.services import ServicesDep
+from dalserver.services import IdentityDep, ServicesDep
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Portal"])
 
@@ -57,14 +61,35 @@ async def targets(svc: ServicesDep) -> JSONResponse:
 
 
 @router.get("/portal/catalogues.json", summary="The catalogues the portal's cone search form offers")
-async def catalogues(svc: ServicesDep) -> JSONResponse:
-    """The published catalogues that have a position (the columns the ingest indexed), by name."""
+async def catalogues(svc: ServicesDep, who: IdentityDep) -> JSONResponse:
+    """The published catalogues that have a position and that ``who`` may read, by name: public
+    ones from their registry state (the columns the ingest indexed); a catalogue restricted to a
+    group has no registry state, so for its members its position is the pair of columns whose
+    UCDs say main RA and Dec."""
     state = (await svc.records.get()).state
-    found = []
+    readable = {t.qualified_name.lower(): t for t in (await svc.access.catalog(who)).tables}
+    found: dict[str, dict[str, object]] = {}
     for key, row in sorted(state.resources.items()):
         if not key.startswith("catalog:") or row.deleted or row.position is None:
             continue
-        table = state.table(key.partition(":")[2])
+        table = readable.get(key.partition(":")[2].lower())
         if table is not None:
-            found.append({"name": table.name, "ra": row.position[0], "dec": row.position[1]})
-    return JSONResponse(found, headers={"Cache-Control": "no-cache"})
+            found[table.qualified_name] = {"name": table.qualified_name, "ra": row.position[0], "dec": row.position[1]}
+    for table in readable.values():
+        if table.qualified_name in found or catalog_state_key(table.qualified_name) in state.resources:
+            continue
+        ra, dec = _main_position(table)
+        if ra is not None and dec is not None:
+            found[table.qualified_name] = {"name": table.qualified_name, "ra": ra, "dec": dec}
+    return JSONResponse(sorted(found.values(), key=lambda c: str(c["name"])), headers={"Cache-Control": "no-cache"})
+
+
+def _main_position(table: TableMeta) -> tuple[str | None, str | None]:
+    def column(ucd: str) -> str | None:
+        for c in table.columns:
+            words = (c.ucd or "").lower().split(";")
+            if ucd in words and "meta.main" in words:
+                return c.name
+        return None
+
+    return column("pos.eq.ra"), column("pos.eq.dec")

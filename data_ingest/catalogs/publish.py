@@ -43,6 +43,7 @@ class Sidecar:
     position: tuple[str, str] | None = None
     indexes: list[dict[str, Any]] = field(default_factory=list)
     nulls: tuple[str, ...] = ()  # CSV cells (unquoted) that mean NULL, besides an empty one
+    access_group: str | None = None  # ``access: {group: G}``: only members of G see the table
 
     @classmethod
     def load(cls, path: Path | None) -> Sidecar:
@@ -56,6 +57,13 @@ class Sidecar:
         if isinstance(columns, list):
             columns = {c["name"]: c for c in columns}
         position = data.get("position")
+        access = data.get("access") or {}
+        if access and (
+            not isinstance(access, dict) or set(access) - {"group"} or not str(access.get("group", "")).strip()
+        ):
+            raise CatalogError(
+                f"{path}: access: expected a mapping with the one key group: (the group that may see it)"
+            )
         return cls(
             description=data.get("description"),
             utype=data.get("utype"),
@@ -63,6 +71,7 @@ class Sidecar:
             position=(str(position[0]), str(position[1])) if position else None,
             indexes=list(data.get("indexes") or []),
             nulls=_null_markers(data.get("nulls"), path),
+            access_group=str(access["group"]).strip() if access else None,
         )
 
 
@@ -137,7 +146,10 @@ def describe_table(source: CatalogSource, schema: str, table: str, sidecar: Side
         missing = [p for p in position if p not in names]
         if missing:
             raise CatalogError(f"position column {missing[0]!r} is not in the file")
-        columns = [replace(c, indexed=True) if c.name in position else c for c in columns]
+        # Named by the sidecar and without a UCD of their own: the main position's UCDs, which
+        # TOPCAT, Aladin and the portal read to find a table's position.
+        main = dict(zip(position, ("pos.eq.ra;meta.main", "pos.eq.dec;meta.main"), strict=True))
+        columns = [replace(c, indexed=True, ucd=c.ucd or main[c.name]) if c.name in position else c for c in columns]
     indexes = []
     for spec in sidecar.indexes:
         cols = tuple(spec.get("columns") or [])
@@ -217,7 +229,11 @@ def publish_catalog(
             conn.execute(f"ALTER TABLE {qualified_staging} RENAME TO {quote_ident(table)}")  # type: ignore[arg-type]
             publish_schema(conn, SchemaDef(schema, f"Catalogues published in {schema}"))
             publish_table(conn, definition)
-            record_catalog(conn, definition, rows)
+            restrict_table(conn, definition.qualified_name, sidecar.access_group)
+            if sidecar.access_group is None:
+                record_catalog(conn, definition, rows)
+            else:  # no registry record, no coverage map, no cone search: a group's table is not public
+                record_catalog_dropped(conn, definition.qualified_name)
     except (psycopg.errors.DataError, psycopg.errors.BadCopyFileFormat, psycopg.errors.UntranslatableCharacter) as exc:
         raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
     except SQLTextError as exc:  # a column name SQL cannot carry (a NUL, which Parquet allows)
@@ -290,6 +306,16 @@ def _copy_error(exc: psycopg.Error, source: CatalogSource) -> str:
     return message
 
 
+def restrict_table(conn: psycopg.Connection, qualified_name: str, group: str | None) -> None:
+    """Only ``group`` may see the published table (None: everybody), from this transaction's commit."""
+    conn.execute("DELETE FROM auth.restricted_tables WHERE table_name = lower(%s)", (qualified_name,))
+    if group is not None:
+        conn.execute(
+            "INSERT INTO auth.restricted_tables (table_name, group_name) VALUES (lower(%s), %s)",
+            (qualified_name, group),
+        )
+
+
 def drop_catalog(conn: psycopg.Connection, table_name: str) -> None:
     """Remove a published catalogue and its TAP_SCHEMA rows, in one transaction."""
     schema, table = parse_table_name(table_name)
@@ -301,6 +327,7 @@ def drop_catalog(conn: psycopg.Connection, table_name: str) -> None:
             raise CatalogError(f"no published catalogue is called {schema}.{table}")
         conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")  # type: ignore[arg-type]
         unpublish_table(conn, f"{schema}.{table}")
+        restrict_table(conn, f"{schema}.{table}", None)
         record_catalog_dropped(conn, f"{schema}.{table}")
         left = conn.execute("SELECT count(*) FROM tap_schema.tables WHERE schema_name = %s", (schema,)).fetchone()
         if left and left[0] == 0:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data_ingest.release_policy import ReleasePolicy
+
 # Where a header names its filter when its profile does not say: the keywords instruments commonly use.
 FILTER_KEYWORDS = ("FILTER", "FILTER01", "FILTNAME")
 
@@ -41,6 +43,7 @@ class InstrumentProfile:
     instrument_spellings: tuple[str, ...] = ()
     facility_spellings: tuple[str, ...] = ()
     source: Path | None = None  # the file the profile was read from
+    release: ReleasePolicy = ReleasePolicy()  # when the collection's images become public, their proposal
 
     def filter(self, name: str | None) -> Filter | None:
         if not name:

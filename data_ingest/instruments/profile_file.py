@@ -10,6 +10,9 @@ The format (the manual, docs/operators-guide/instruments.md)::
     wavelength_unit: nm                  # for bounds written as bare numbers
     filters:
       W-J-V: [499.5, 596.5]              # or ["499.5 nm", "0.5965 um"], any spectral unit
+    release:                             # optional; default: public at once
+      proprietary_months: 18             # public this long after the observation (DATE-OBS, MJD-OBS)
+      proposal_keyword: PROP-ID          # the header keyword naming the observing proposal
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
 from data_ingest.instruments.base import FILTER_KEYWORDS, Filter, InstrumentProfile, instrument_key
+from data_ingest.release_policy import ReleasePolicy
 
 
 class ProfileError(Exception):
@@ -41,6 +45,13 @@ class _Name(BaseModel):
     spellings: list[StrictStr] = []
 
 
+class _Release(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    proprietary_months: int = Field(default=0, ge=0, le=1200)
+    proposal_keyword: StrictStr | None = Field(default=None, min_length=1, max_length=8)
+
+
 class _ProfileFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -50,6 +61,7 @@ class _ProfileFile(BaseModel):
     filter_keywords: list[StrictStr] = Field(default=list(FILTER_KEYWORDS), min_length=1)
     wavelength_unit: StrictStr | None = None
     filters: dict[str, tuple[Bound, Bound]] = Field(min_length=1)
+    release: _Release = _Release()
 
     @field_validator("instrument", "facility", mode="before")
     @classmethod
@@ -188,4 +200,8 @@ def load_profile(source: Path) -> InstrumentProfile:
         instrument_spellings=_spellings(data.instrument, "instrument", source),
         facility_spellings=_spellings(data.facility, "facility", source),
         source=source,
+        release=ReleasePolicy(
+            data.release.proprietary_months,
+            data.release.proposal_keyword.strip().upper() if data.release.proposal_keyword else None,
+        ),
     )

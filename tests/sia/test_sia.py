@@ -184,7 +184,9 @@ def test_string_parameters_match_exactly_and_id_ignores_case(server: str, db: ps
     assert rows(sia(server, ("DPTYPE", "cube"))) == []
     assert rows(sia(server, ("POL", "I"))) == []  # images without polarization states never match
     assert rows(sia(server, ("TIMERES", "-Inf +Inf"))) == []  # null t_resolution never matches
-    assert rows(sia(server, ("RELEASEDATE", "2000-01-01 2030-01-01"))) == []  # no obs_release_date column
+    # Public at once: each image was released when it was taken (the default policy).
+    assert len(rows(sia(server, ("RELEASEDATE", "1990-01-01 2030-01-01")))) == len(SPECS)
+    assert rows(sia(server, ("RELEASEDATE", "2031-01-01 2040-01-01"))) == []
 
 
 def test_get_and_post_give_the_same_answer(server: str) -> None:

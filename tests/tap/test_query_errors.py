@@ -150,6 +150,7 @@ SQLSTATES = [
     ("42803", 'column "t0.obs_id" must appear in the GROUP BY clause', 500),  # the checker's to find
     ("0A000", "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions", 500),
     ("57P01", "terminating connection due to administrator command", 503),
+    ("40001", "canceling statement due to conflict with recovery", 503),  # a standby's replay won
     ("53100", "could not extend file: No space left on device", 500),
 ]
 

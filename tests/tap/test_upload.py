@@ -21,7 +21,7 @@ from astropy.table import Table
 
 from adql import to_postgres
 from dalserver.settings import Settings
-from dalserver.tap.upload import read_upload
+from dalserver.tap.upload import array_text, read_upload
 from tests.support.archive import Archive, load_catalog
 from tests.support.servers import another_server
 from tests.support.uws import wait_for_phase
@@ -198,14 +198,11 @@ def test_a_cross_match_uses_the_catalogues_spatial_index(archive: Archive, stars
         path = Path(archive.settings.home) / "mine.xml"
         path.write_bytes(_votable_bytes(_mine(stars), "tabledata"))
         table = read_upload("mine", path, Settings())
-        conn.execute(
-            'CREATE TEMP TABLE "tap_upload_mine" (name text, ra double precision, dec double precision, '
-            "big bigint, flag boolean)"
-        )
-        with conn.cursor().copy('COPY "tap_upload_mine" FROM STDIN') as copy:
-            for row in table.data.to_pylist():
-                copy.write_row(list(row.values()))
-        conn.execute('ANALYZE "tap_upload_mine"')
+        # The session holds the upload as the server's does: one array per column.
+        for index in range(len(table.columns)):
+            conn.execute(
+                "SELECT set_config(%s, %s, false)", (table.setting(index), array_text(table.data.column(index)))
+            )
         for query in queries:
             sql = to_postgres(query, catalog.with_tables([table.meta()])).sql
             plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN {sql}"))

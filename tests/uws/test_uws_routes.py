@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from dalserver.app import create_app
+from dalserver.services import identity
 from dalserver.settings import Settings
 from dalserver.tap.async_jobs import TapJobs, tap_runner
 from dalserver.tap.parameters import TAP_PARAMETERS
@@ -47,7 +48,7 @@ def test_tap_async_serves_every_uws_resource_with_its_methods(tmp_path: Path) ->
 
 def test_another_protocol_installs_the_same_job_resources_at_its_own_prefix() -> None:
     app = FastAPI()
-    install_job_routes(app.router, "/elsewhere/async", tap_runner, TapJobs(), parameters=TAP_PARAMETERS)
+    install_job_routes(app.router, "/elsewhere/async", tap_runner, TapJobs(), identity, parameters=TAP_PARAMETERS)
     assert _jobs_table(app, "/elsewhere/async") == UWS_RESOURCES
 
 

@@ -153,7 +153,7 @@ def test_the_cone_search_form_finds_a_catalogues_sources_around_a_name(
         columns = page.get_by_role("group", name="Columns")
         assert columns.get_by_label("ra").is_disabled() and columns.get_by_label("ra").is_checked()  # always returned
         columns.get_by_label("mag").check()
-        page.get_by_label("Centre").fill("SXDS")
+        page.get_by_label("Centre", exact=True).fill("SXDS")
         page.get_by_label("Within").fill("3'")
         page.get_by_role("button", name="Search catalogue").click()
         wait_for_answer(page)

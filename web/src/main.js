@@ -16,20 +16,23 @@ import { readState, skyParam, writeState } from "./state.js";
 import { TablesBrowser, parseTableset } from "./tables.js";
 import { AsyncJob, runSync, syncUrl } from "./tap.js";
 import { Cart } from "./cart.js";
+import { Account } from "./account.js";
 import { showSnippets } from "./interop.js";
 import { JobList, syncOrSwitch } from "./jobs.js";
 import { SampLink } from "./samp.js";
 import { QuickLook } from "./viewer.js";
 import { parseVotable } from "./votable.js";
 import { Thumbnails } from "./thumbnails.js";
+import { OtherArchives, REMOTE, COVERAGE } from "./facilities.js";
 
 const $ = (id) => document.getElementById(id);
 
 const config = await (await request(serviceUrl("portal/config.json"))).json();
 const initial = readState();
+new Account(document.getElementById("account"));
 
 // ------------------------------------------------------------------ tabs (WAI-ARIA tabs pattern)
-const tabs = [...document.querySelectorAll('[role="tab"]')];
+const tabs = [...document.querySelectorAll('.search [role="tab"]')];
 function showTab(name, { focus = false, record = true } = {}) {
   for (const tab of tabs) {
     const on = tab.dataset.tab === name;
@@ -141,7 +144,12 @@ function positionColumns(columns) {
   return { ra: ra < 0 ? null : ra, dec: dec < 0 ? null : dec, region: region < 0 ? null : region };
 }
 
+let own = null; // this archive's answer {result, source, sort}, while other archives' are shown
 function showAnswer(result, source) {
+  if (!source?.other) {
+    own = { result, source };
+    if (others.mode === "other") others.close({ show: false });
+  }
   current = result;
   results.show(result, source);
   updateInterop();
@@ -149,7 +157,7 @@ function showAnswer(result, source) {
   const where = positionColumns(result.columns);
   $("sky-fit").disabled = true;
   withSky(() => {
-    sky.showRows(result.rows, where, result.columns);
+    sky.showRows(result.rows, where, result.columns, source?.sky || null);
     sky.showSearch(source.circle || null);
     const fitted = sky.fitToResults(); // the results and the search circle in view
     $("sky-fit").disabled = !fitted;
@@ -170,6 +178,38 @@ function cutoutFor(circle) {
     return serviceUrl(config.soda, { ID: id, CIRCLE: `${formatDegrees(c.ra, 7)} ${formatDegrees(c.dec, 7)} ${formatDegrees(c.radius, 7)}` });
   };
 }
+
+// ------------------------------------------------------------------ other archives (facilities.js)
+const others = new OtherArchives({
+  thisTab: $("tab-this-archive"),
+  otherTab: $("tab-other-archives"),
+  body: $("results-body"),
+  container: $("facilities"),
+  hasCache: async () => {
+    await tablesLoaded;
+    return [REMOTE, COVERAGE].every((name) => browser.tables.some((t) => t.name.toLowerCase() === name));
+  },
+  region: () => own?.source?.circle || null,
+  viewRegion: () => sky.ready.then(() => sky.viewCircle(), () => null),
+  maxrec: () => checked($("image-maxrec"), parseMaxrec).value ?? config.maxrec_default,
+  display: (result, source) => {
+    if (others.mode !== "other") return;
+    if (own) own.sort = results.source === own.source ? results.sort : own.sort;
+    showAnswer(result, source);
+  },
+  restore: () => {
+    if (own) {
+      showAnswer(own.result, own.source);
+      if (own.sort) results.setSort(own.sort);
+      return;
+    }
+    showAnswer({ columns: [], rows: [], overflow: false }, { label: "", other: true }); // the sky emptied too
+    results.clear("Search images or run a query: the rows appear here.");
+  },
+  busy: (message) => results.busy(message),
+  fail: (message) => results.fail(message),
+  record: (changes) => writeState(changes),
+});
 
 // ------------------------------------------------------------------ preview (the DataLink #preview)
 const dialog = $("preview-dialog");
@@ -606,6 +646,7 @@ const browser = new TablesBrowser({
   },
 });
 
+let tablesLoaded = null; // loadTables(), once started
 async function loadTables() {
   try {
     const schemas = parseTableset(await getXml(serviceUrl(config.tables)));
@@ -806,13 +847,16 @@ if (initial.maxrec) ($("image-maxrec").value = initial.maxrec), ($("adql-maxrec"
 if (initial.mode === "async") $("mode-async").checked = true;
 $("image-maxrec").placeholder = $("adql-maxrec").placeholder = $("cone-maxrec").placeholder = String(config.maxrec_default);
 showTab(initial.tab || { adql: "adql", cone: "cone" }[initial.search] || "images", { record: false });
-await Promise.all([loadSiaChoices(), loadTables(), loadExamples(), loadTargetNames()]);
+tablesLoaded = loadTables();
+await Promise.all([loadSiaChoices(), tablesLoaded, loadExamples(), loadTargetNames()]);
 for (const key of ["instrument", "collection"]) if (initial[key]) fields[key].value = initial[key];
 results.clear("Search images or run a query: the rows appear here.");
-if (initial.search === "images" && initial.pos) searchImages();
-else if (initial.search === "cone" && initial.pos) searchCone();
+let first = null; // the search the link names, if any
+if (initial.search === "images" && initial.pos) first = searchImages();
+else if (initial.search === "cone" && initial.pos) first = searchCone();
 else if (jobs.resumable()) resumeJob(jobs.resumable());
 else if (initial.search === "adql" && initial.query) runQuery();
+if (initial.others) Promise.resolve(first).then(() => others.open(initial.others === "view" ? "view" : "search"));
 document.body.dataset.ready = "true";
 performance.mark("portal-ready"); // bench/portal.py reads the marks
 window.addEventListener("unhandledrejection", (event) => {

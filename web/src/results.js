@@ -91,7 +91,8 @@ export class ResultsView {
   }
 
   /** ``source``: {maxrec, label, download(format) -> URL, images: whether rows are datasets with
-   * previews and cutouts, cutout(row) -> URL, view: the columns shown first (imageview.js)}. */
+   * previews and cutouts, cutout(row) -> URL, view: the columns shown first (imageview.js),
+   * actions(value) -> the row's action cell, replacing this archive's (value(name) reads the row)}. */
   show(result, source) {
     this.columns = result.columns;
     this.rows = result.rows;
@@ -239,7 +240,7 @@ export class ResultsView {
     const tr = element("tr", { "aria-rowindex": "1" });
     if (this.hasActions()) {
       const th = element("th", { scope: "col", class: "actions" }, "Actions");
-      this.decorateHead?.(th); // the cart's "tick all"
+      if (!this.source.actions) this.decorateHead?.(th); // the cart's "tick all", for this archive's rows
       tr.append(th);
     }
     for (const field of this.visibleFields()) {
@@ -279,6 +280,15 @@ export class ResultsView {
       if (xNull || yNull) return xNull === yNull ? a - b : xNull ? 1 : -1; // nulls last, either way
       return direction * compare(x, y) || a - b;
     });
+  }
+
+  /** Sort as ``sort`` ({key, direction}) says, e.g. as the person had it before (focus stays). */
+  setSort(sort) {
+    if (!this.fields.some((f) => f.key === sort.key)) return;
+    this.sort = { ...sort };
+    this.sortOrder();
+    this.renderHead();
+    this.render();
   }
 
   sortBy(key) {
@@ -369,6 +379,8 @@ export class ResultsView {
   }
 
   actionCell(row) {
+    // Rows of another archive bring their own links (facilities.js): no cart, preview or cutout here.
+    if (this.source.actions) return this.source.actions((name) => this.value(row, name));
     const td = element("td", { class: "actions" });
     const type = this.value(row, "dataproduct_type");
     const id = this.value(row, "obs_publisher_did");

@@ -55,6 +55,12 @@ export function parseHipsList(text) {
   return surveys;
 }
 
+/** One "band" for all the footprints of ``rows`` (those with a region): one colour, one legend button. */
+function singleBand(rows, region, { colour, label }) {
+  const count = rows.filter((row) => row[region] !== null && row[region] !== undefined && row[region] !== "").length;
+  return { bands: count ? [{ key: label, label, colour, lo: 0, count }] : [], keyOf: () => label };
+}
+
 export class SkyView {
   /** ``legend``: where the bands are listed; ``tooltip``: the element shown over the view for
    * what is under the pointer; ``describe(row)`` -> lines naming a row (ID, band, date);
@@ -140,6 +146,13 @@ export class SkyView {
     const [ra, dec] = this.aladin.getRaDec();
     const [fov] = this.aladin.getFov();
     return { ra, dec, fov, survey: this.layerSelect.value || null };
+  }
+
+  /** The circle around what is in view: centred on it, through its corners (at most 90°). */
+  viewCircle() {
+    const [ra, dec] = this.aladin.getRaDec();
+    const [width, height] = this.aladin.getFov();
+    return { ra, dec, radius: Math.min(90, Math.hypot(width, height) / 2) };
   }
 
   say(text) {
@@ -234,8 +247,10 @@ export class SkyView {
     if (circle) this.searchOverlay.add(inert(this.A.circle(circle.ra, circle.dec, circle.radius, { color: "#88ff88", lineWidth: 1 })));
   }
 
-  /** Draw ``rows``: footprints from ``region`` (STC-S), coloured by band, or markers at ``ra``/``dec``. */
-  showRows(rows, { region = null, ra = null, dec = null } = {}, columns = []) {
+  /** Draw ``rows``: footprints from ``region`` (STC-S), coloured by band, or markers at ``ra``/``dec``.
+   * ``single``: {colour, label}, one colour for every footprint, named so in the legend (other
+   * archives' datasets, apart from this archive's bands). */
+  showRows(rows, { region = null, ra = null, dec = null } = {}, columns = [], single = null) {
     this.overlay.removeAll();
     this.catalog.removeAll();
     this.entries = [];
@@ -244,7 +259,7 @@ export class SkyView {
     this.hovered = null;
     this.visible = null;
     this.rows = rows;
-    const { bands, keyOf } = region !== null ? bandsOf(rows, columns) : { bands: [], keyOf: () => null };
+    const { bands, keyOf } = region === null ? { bands: [], keyOf: () => null } : single ? singleBand(rows, region, single) : bandsOf(rows, columns);
     this.bands = bands;
     this.hiddenBands = new Set();
     const colours = new Map(bands.map((b) => [b.key, b.colour]));
@@ -273,6 +288,8 @@ export class SkyView {
     this.selectedCatalog.removeAll();
     this.renderLegend(rows.length);
     this.container.dataset.footprints = String(this.entries.length);
+    // the colours the footprint overlay holds, as Aladin has them (the tests read them, not pixels)
+    this.container.dataset.colours = [...new Set(this.overlay.overlayItems.map((shape) => shape.color))].sort().join(" ");
     this.container.dataset.markers = String(this.markers.size);
     delete this.container.dataset.selected;
     this.aladin.view.requestRedraw();

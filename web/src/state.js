@@ -1,6 +1,6 @@
 // The page's state in its URL (query string), so that a link reproduces the search or query and
 // the view: replaceState as things change, read once at load.
-const KEYS = ["tab", "search", "pos", "radius", "band", "instrument", "collection", "from", "to", "maxrec", "query", "mode", "table", "sky", "hips", "catalogue", "columns"];
+const KEYS = ["tab", "search", "pos", "radius", "band", "instrument", "collection", "from", "to", "maxrec", "query", "mode", "table", "sky", "hips", "catalogue", "columns", "others"];
 
 export function readState() {
   const params = new URLSearchParams(window.location.search);
