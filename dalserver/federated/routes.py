@@ -38,7 +38,7 @@ from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, html_
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
 from dalserver.obscore.example_dataset import Sample
 from dalserver.pipeline import Limits, ResultWriter, answer
-from dalserver.services import FormParams, Services, ServicesDep, services
+from dalserver.services import FormParams, Services, ServicesDep, identity, services
 from dalserver.settings import Settings
 from dalserver.sia.examples import sia_examples
 from dalserver.sia.parameters import PARAMETERS
@@ -50,7 +50,15 @@ SERVICE = "federated/sia"
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["Federated image search (SIA 2.0)"])
 router.include_router(
     vosi_routes(
-        SERVICE, "Federated SIA", StandardID.SIA2, "query", ErrorStyle.DAL_VOTABLE, services, version="2.0", use="base"
+        SERVICE,
+        "Federated SIA",
+        StandardID.SIA2,
+        "query",
+        ErrorStyle.DAL_VOTABLE,
+        services,
+        identity,
+        version="2.0",
+        use="base",
     )
 )
 
