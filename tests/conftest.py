@@ -110,6 +110,9 @@ def archive(request: pytest.FixtureRequest) -> Iterator[Archive]:
         "DALSERVER_JOB_POLL_SECONDS": "0.5",
         "DALSERVER_WORKERS": "1",  # one process per test server: its pid is the one that serves
         "DALSERVER_SESAME_URL": "",  # the portal's name resolver never goes online from a test
+        # The federated search's live services are all on 127.0.0.1 in the tests (tests/crawl/).
+        "DALSERVER_FEDERATED_PRIVATE_ADDRESSES": "true",
+        "DALSERVER_FEDERATED_TIMEOUT_SECONDS": "3",
     }
     sample = settings.archive_root / "suprimecam"
     subprocess.run([sys.executable, "-m", "dalserver", "sample", str(sample)], env=env, check=True, capture_output=True)

@@ -62,6 +62,7 @@ class Sources:
     url: str  # its database
     plain: str  # the logging relay's base URL (the source's public URL)
     awkward: str  # the awkward source's base URL
+    unruly: str  # the live services of the federated search's tests (stub.py)
     log: Path
     server: RunningServer
     stub: subprocess.Popen[bytes]
@@ -211,7 +212,9 @@ def _make_source(archive: Archive, home: Path, env: dict[str, str], plain: str) 
     return url
 
 
-def _start_stub(home: Path, backend: str, plain_port: int, awkward_port: int) -> tuple[subprocess.Popen[bytes], Path]:
+def _start_stub(
+    home: Path, backend: str, plain_port: int, awkward_port: int, unruly_port: int
+) -> tuple[subprocess.Popen[bytes], Path]:
     log = home / "access.jsonl"
     ready = home / "stub.ready"
     config = home / "stub.json"
@@ -222,6 +225,7 @@ def _start_stub(home: Path, backend: str, plain_port: int, awkward_port: int) ->
                 "plain_port": plain_port,
                 "awkward_port": awkward_port,
                 "awkward_url": f"http://127.0.0.1:{awkward_port}",
+                "unruly_port": unruly_port,
                 "table": AWKWARD_TABLE,
                 "every": STUB_EVERY,
                 "stall": STUB_STALL,
@@ -248,7 +252,7 @@ def _start_stub(home: Path, backend: str, plain_port: int, awkward_port: int) ->
 def sources(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sources]:
     home = tmp_path_factory.mktemp("crawl-source")
     home.chmod(0o755)  # when tests run as root, the 'postgres' account must reach the cluster
-    port, plain_port, awkward_port = free_port(), free_port(), free_port()
+    port, plain_port, awkward_port, unruly_port = free_port(), free_port(), free_port(), free_port()
     plain = f"http://127.0.0.1:{plain_port}"
     env = {k: v for k, v in os.environ.items() if k != "DALSERVER_DATABASE_URL"}  # its own managed cluster
     env.update(
@@ -265,9 +269,10 @@ def sources(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Itera
     stub = server = None
     try:
         url = _make_source(archive, home, env, plain)
-        stub, log = _start_stub(home, f"http://127.0.0.1:{port}", plain_port, awkward_port)
+        stub, log = _start_stub(home, f"http://127.0.0.1:{port}", plain_port, awkward_port, unruly_port)
         server = start_server(env, f"http://127.0.0.1:{port}", home / "server.log")
-        yield Sources(env, url, plain, f"http://127.0.0.1:{awkward_port}", log, server, stub)
+        unruly = f"http://127.0.0.1:{unruly_port}"
+        yield Sources(env, url, plain, f"http://127.0.0.1:{awkward_port}", unruly, log, server, stub)
     finally:
         if server is not None:
             stop_server(server)
