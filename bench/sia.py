@@ -23,12 +23,13 @@ HALF = 0.175  # degrees: half the side of a footprint
 FILL = """
 INSERT INTO ivoa.obscore (dataproduct_type, calib_level, obs_collection, obs_id, obs_publisher_did,
     access_url, access_format, s_ra, s_dec, s_fov, s_region, s_xel1, s_xel2, em_min, em_max,
-    t_min, t_max, t_exptime, facility_name, instrument_name)
+    t_min, t_max, t_exptime, facility_name, instrument_name, obs_release_date, data_rights)
 SELECT 'image', 3, 'bench', 'bench-' || g, 'ivo://bench.invalid/obs?' || g,
     'http://bench.invalid/' || g || '.fits', 'image/fits', ra, dec, 0.5,
     format('{{(%sd,%sd),(%sd,%sd),(%sd,%sd),(%sd,%sd)}}',
            ra - w, dec - {half}, ra + w, dec - {half}, ra + w, dec + {half}, ra - w, dec + {half})::spoly,
-    2048, 2048, b.lo, b.hi, 53000 + g / 100.0, 53000 + g / 100.0 + 0.05, 3600, 'Bench', 'BenchCam'
+    2048, 2048, b.lo, b.hi, 53000 + g / 100.0, 53000 + g / 100.0 + 0.05, 3600, 'Bench', 'BenchCam',
+    TIMESTAMPTZ '2020-01-01', 'public'
 FROM (SELECT g, 1 + random() * 60 AS ra, -15 + random() * 30 AS dec, g % 5 AS band,
              {half} / cos(radians(15.2)) AS w
       FROM generate_series(1, {rows}) AS g) AS s

@@ -24,6 +24,7 @@ from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.pool import make_pool
 from dalserver.db.replicas import CatalogueFloor, PrimaryHealth, PrimaryPositions, QueryRouter, standbys_from_urls
+from dalserver.federated import routes as federated_routes
 from dalserver.hips import routes as hips_routes
 from dalserver.http.compression import Compress
 from dalserver.http.memory import use_frugal_allocators
@@ -108,10 +109,14 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         warm_up_parser()
         gc.freeze()
         app.state.services = svc
+        # The federated search's client for live services: one per process, so that its searches
+        # take turns at each host.
+        app.state.live_client = federated_routes.make_live_client(settings)
         await svc.runner.start()
         try:
             yield
         finally:
+            await app.state.live_client.close()
             await svc.runner.stop()
             await svc.queries.stop()
             await svc.health.stop()
@@ -128,6 +133,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         examples.router,
         products.router,
         sia_routes.router,
+        federated_routes.router,
         datalink_routes.router,
         soda_routes.router,
         registry_routes.router,

@@ -47,7 +47,8 @@ def _version() -> str:
 
 
 def crawl_config(settings: Settings, interval: float | None = None) -> CrawlConfig:
-    from vo_crawl.config import CrawlConfig, load_lists, user_agent
+    from archive_io.remote_answers import user_agent
+    from vo_crawl.config import CrawlConfig, load_lists
 
     include, exclude = load_lists(settings.crawl_path)
     return CrawlConfig(

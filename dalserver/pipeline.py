@@ -37,6 +37,9 @@ class PreparedQuery:
     columns: list[ColumnMeta]
     maxrec: int
     setup: SessionSetup | None = None  # prepares the query's session first (TAP uploads)
+    # Sees each batch as it leaves the database, before MAXREC cuts it (the federated search counts
+    # its rows by origin this way); it must not keep them.
+    watch: Callable[[pa.RecordBatch], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,21 +65,30 @@ class _ReportedBatches:
     """The query's batches, for a writer; a failure, raised by the query while it iterates or
     reported by the writer through ``failed()``, is remembered by the run."""
 
-    def __init__(self, batches: AsyncIterator[pa.RecordBatch], failed: Callable[[Exception], None]):
+    def __init__(
+        self,
+        batches: AsyncIterator[pa.RecordBatch],
+        failed: Callable[[Exception], None],
+        watch: Callable[[pa.RecordBatch], None] | None = None,
+    ):
         self._batches = batches
         self.failed = failed
+        self.watch = watch
 
     def __aiter__(self) -> _ReportedBatches:
         return self
 
     async def __anext__(self) -> pa.RecordBatch:
         try:
-            return await self._batches.__anext__()
+            batch = await self._batches.__anext__()
         except StopAsyncIteration:
             raise
         except Exception as exc:
             self.failed(exc)
             raise
+        if self.watch is not None:
+            self.watch(batch)
+        return batch
 
 
 class QueryRun:
@@ -121,7 +133,7 @@ class QueryRun:
         fmt, extras = self.writer.fmt, self.writer.extras
         sent = 0
         try:
-            batches = _ReportedBatches(self.stream.batches(), self.failed)
+            batches = _ReportedBatches(self.stream.batches(), self.failed, self.query.watch)
             async for chunk in fmt.stream(self.query.columns, batches, self.query.maxrec, extras):
                 sent += len(chunk)
                 yield chunk

@@ -117,6 +117,14 @@ class Settings(BaseSettings):
     crawl_census_order: int = 6  # HEALPix order of the ivo_healpix_index census
     crawl_hosts_in_parallel: int = 4
 
+    # The federated image search (/federated/sia): the crawler's cache, and with LIVE=true also the
+    # services themselves (dalserver/federated/), asked politely, under the crawler's User-Agent
+    federated_timeout_seconds: float = 10.0  # for each live service, counted from the start of the search
+    federated_live_maxrec: int = 1000  # rows asked of each live service
+    federated_live_services: int = 20  # live services one search asks at most
+    federated_max_body_mb: int = 16  # a larger live answer is that service's error
+    federated_private_addresses: bool = False  # may ask services at loopback or private addresses
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:

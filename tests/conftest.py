@@ -21,11 +21,13 @@ import psycopg
 import pytest
 from hypothesis import settings as hypothesis_settings
 from lxml import etree
+from playwright.sync_api import Browser, sync_playwright
 
 from adql import Catalog
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
 from tests.support.archive import Archive, load_catalog
+from tests.support.browser import launch_chromium
 from tests.support.generated import five_million_view
 from tests.support.hips import SERVED_BANDS
 from tests.support.isolation import forbid_reading, isolate_environment, real_homes
@@ -108,6 +110,9 @@ def archive(request: pytest.FixtureRequest) -> Iterator[Archive]:
         "DALSERVER_JOB_POLL_SECONDS": "0.5",
         "DALSERVER_WORKERS": "1",  # one process per test server: its pid is the one that serves
         "DALSERVER_SESAME_URL": "",  # the portal's name resolver never goes online from a test
+        # The federated search's live services are all on 127.0.0.1 in the tests (tests/crawl/).
+        "DALSERVER_FEDERATED_PRIVATE_ADDRESSES": "true",
+        "DALSERVER_FEDERATED_TIMEOUT_SECONDS": "3",
     }
     sample = settings.archive_root / "suprimecam"
     subprocess.run([sys.executable, "-m", "dalserver", "sample", str(sample)], env=env, check=True, capture_output=True)
@@ -197,3 +202,27 @@ def served_surveys(archive: Archive) -> subprocess.CompletedProcess[str]:
     )
     assert done.returncode == 0, done.stderr
     return done
+
+
+# One Chromium for the page tests of every package (tests/web/, tests/access/), a fresh page per
+# test, and a folder for the screenshots of every step: ``<pytest's basetemp>/portal-screenshots0/<test>/``.
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("portal-screenshots")
+
+
+@pytest.fixture
+def shots(screenshots: Path, request: pytest.FixtureRequest) -> Path:
+    folder = screenshots / request.node.name.replace("/", "_")[:120]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

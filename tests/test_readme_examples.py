@@ -41,7 +41,7 @@ EXAMPLES = {
     "README.md": Examples(python=1, curl=0, prints=("obs_id",)),
     "docs/tutorial/quickstart.md": Examples(python=4, curl=1, prints=("obs_id", "em_band_name")),
     "docs/protocols/registry.md": Examples(python=1, curl=0, prints=("ivo://",)),
-    "docs/operators-guide/crawler.md": Examples(python=1, curl=0),  # the session's archive crawls nothing
+    "docs/operators-guide/crawler.md": Examples(python=2, curl=0),  # the session's archive crawls nothing
     # The session's archive has no accounts: pyvo's AuthSession goes anonymous, as it should.
     "docs/operators-guide/access.md": Examples(python=1, curl=0, prints=("rows visible",)),
 }

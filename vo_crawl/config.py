@@ -11,11 +11,6 @@ from typing import Any
 
 import yaml
 
-# IVOA's software-identification note (NOTE-softid, "Operational Identification of Software
-# Components in the Virtual Observatory"): a client whose purpose is to replicate what services
-# publish says so with the comment token "(IVOA-copy ...)", optionally with a URL.
-USER_AGENT = "dalserver/{version} (IVOA-copy {contact})"
-
 
 class CrawlConfigError(ValueError):
     """The operator's crawl.yaml is not what it should be; the message names the problem."""
@@ -48,10 +43,6 @@ class CrawlConfig:
     include: tuple[str, ...] = ()  # if given, only services matching one of these
     exclude: tuple[str, ...] = ()  # services matching one of these are never crawled
     own_urls: tuple[str, ...] = ()  # this archive's public URL: its own services are skipped
-
-
-def user_agent(version: str, contact: str) -> str:
-    return USER_AGENT.format(version=version, contact=contact)
 
 
 def _patterns(data: dict[str, Any], key: str, path: Path) -> tuple[str, ...]:

@@ -22,6 +22,8 @@ import psycopg
 from psycopg.rows import dict_row
 from tqdm import tqdm
 
+from archive_io.remote_rows import DATA_COLUMNS, RowConverter, Source
+from archive_io.remote_votable import Answer
 from vo_crawl import queries, store
 from vo_crawl.config import CrawlConfig
 from vo_crawl.discovery import OBSCORE_TAP, SIA1, SIA2
@@ -29,8 +31,6 @@ from vo_crawl.healpix import BASE_CELLS, NO_POSITION, Cell, descendants
 from vo_crawl.plan import StoredCell, plan, units_from_counts, units_from_queries, without_position_unit
 from vo_crawl.polite import BudgetExhausted, Gates, PoliteClient, Reply, RequestFailed
 from vo_crawl.remote import CellError, Remote
-from vo_crawl.rows import DATA_COLUMNS, RowConverter, Source
-from vo_crawl.votable import Answer
 
 log = logging.getLogger(__name__)
 SIA1_ORDER = 2  # SIA 1.0 services take boxes of tens of degrees at most

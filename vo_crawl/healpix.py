@@ -18,7 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-MAX_ORDER = 29  # the finest nested order: positions are stored as their order-29 cell
+from archive_io.sky_cells import MAX_ORDER
+
 EDGE_SAMPLES = 16  # boundary points per edge when looking for a cell's farthest point
 MARGIN = 0.01  # relative margin on the circle's radius (the edge between samples bulges far less)
 
@@ -106,20 +107,6 @@ def cell_centres(order: int, indexes: list[int]) -> list[tuple[float, float]]:
         return []
     ra, dec = _lonlat(np.asarray(indexes, dtype=np.uint64), order)
     return list(zip(ra.tolist(), dec.tolist(), strict=True))
-
-
-def order29(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
-    """The order-29 nested index of each position (degrees, ICRS); int64."""
-    import astropy.units as u
-    from astropy.coordinates import Latitude, Longitude
-    from cdshealpix import nested
-
-    if ra.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    ipix = nested.lonlat_to_healpix(
-        Longitude(np.mod(ra, 360.0), unit=u.deg), Latitude(dec, unit=u.deg), MAX_ORDER, num_threads=1
-    )
-    return np.asarray(ipix, dtype=np.int64)
 
 
 def descendants(cell: Cell, order: int) -> Iterator[Cell]:

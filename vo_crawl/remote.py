@@ -1,48 +1,24 @@
 """Asking one remote service: TAP sync queries and SIA queries through the polite client, their
-answers checked as untrusted input. An HTML page, a wrong content type, a body that is not a
-VOTable or is cut short, a ``QUERY_STATUS=ERROR``: each is a ``CellError`` naming what came
-back, never a crash.
+answers checked as untrusted input (``archive_io.remote_answers``): an HTML page, a wrong content
+type, a body that is not a VOTable or is cut short, a ``QUERY_STATUS=ERROR``: each is a
+``CellError`` naming what came back, never a crash.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from archive_io.remote_answers import UnusableAnswer, votable_answer
+from archive_io.remote_votable import Answer
 from vo_crawl.capabilities import Capabilities, RemoteXMLError, read_capabilities
 from vo_crawl.polite import PoliteClient, Reply, RequestFailed
-from vo_crawl.votable import Answer, VOTableError, read_votable
 
-_VOTABLE_TYPES = ("xml", "votable")
-
-
-class CellError(Exception):
-    """An answer that cannot be used; ``reason`` is short and stable, for counting."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+# The crawler's name for an answer it cannot use: the error of the cell it was asked for.
+CellError = UnusableAnswer
 
 
 def _votable(reply: Reply, what: str) -> Answer:
-    kind = reply.content_type.split(";")[0].strip().lower()
-    if "html" in kind:
-        raise CellError("html page", f"{what}: HTTP {reply.status} with an HTML page instead of a VOTable")
-    if kind and not any(t in kind for t in _VOTABLE_TYPES):
-        raise CellError("wrong content type", f"{what}: HTTP {reply.status} with {kind}, not a VOTable")
-    try:
-        answer = read_votable(reply.body)
-    except VOTableError as exc:
-        if reply.status != 200:
-            raise CellError(f"http {reply.status}", f"{what}: HTTP {reply.status} ({exc})") from None
-        raise CellError("not a VOTable", f"{what}: {exc}") from None
-    if answer.status == "ERROR":
-        raise CellError("query error", f"{what}: the service refused the query: {answer.message or 'no message'}")
-    if reply.status != 200:
-        raise CellError(f"http {reply.status}", f"{what}: HTTP {reply.status}")
-    if not answer.has_table:
-        raise CellError("no table", f"{what}: the VOTable holds no result table")
-    return answer
+    return votable_answer(reply.status, reply.content_type, reply.body, what)
 
 
 def _get(client: PoliteClient, url: str, params: dict[str, str] | None = None) -> Reply:

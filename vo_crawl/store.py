@@ -25,9 +25,9 @@ from typing import Any
 
 import psycopg
 
+from archive_io.remote_rows import STAGED_COLUMNS, TABLE
 from pgsql_text.quoting import quote_ident
 from vo_crawl.healpix import Cell, cell_centres
-from vo_crawl.rows import STAGED_COLUMNS, TABLE
 
 COVERAGE_ORDER = 6  # vo.remote_coverage's cells
 _SHIFT = 2 * (29 - COVERAGE_ORDER)

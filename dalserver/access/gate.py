@@ -3,7 +3,8 @@
 identity reads through, sessions made and ended.
 
 A credential that is wrong, expired or revoked is refused with 401; it never falls back to
-anonymous. What a credential proved is remembered for ``auth_cache_seconds`` (5 s by default),
+anonymous. The one exception is a session its holder ended with ``POST /logout``: that cookie
+reads as anonymous, as the holder asked (astroquery's TapPlus keeps sending it). What a credential proved is remembered for ``auth_cache_seconds`` (5 s by default),
 which bounds how long a revoked token or a disabled account still works; a password is checked
 with argon2 at most once in that time, in a worker thread.
 """
@@ -27,7 +28,7 @@ from starlette.requests import Request
 from adql.catalog import Catalog
 from dalserver.access.credentials import Token, parse_token, password_matches, secret_matches
 from dalserver.access.identity import ANONYMOUS, Identity
-from dalserver.access.store import AuthStore
+from dalserver.access.store import AuthStore, StoredCredential
 from dalserver.access.throttle import FailedLogins
 from dalserver.access.visibility import catalog_for
 from dalserver.dali.faults import DALIError, Forbidden, NotAuthenticated, NotFoundFault
@@ -168,8 +169,10 @@ class Access:
         self.failures.succeeded(f"user:{user}")
         return await self.store.identity(user)
 
-    async def _token(self, token: Token, kinds: tuple[str, ...], problem: str) -> Identity | _Refusal:
-        stored = await self.store.credential(token.key)
+    async def _token(
+        self, token: Token, kinds: tuple[str, ...], problem: str, stored: StoredCredential | None = None
+    ) -> Identity | _Refusal:
+        stored = stored or await self.store.credential(token.key)
         if stored is None or stored.kind not in kinds or not secret_matches(stored.secret_sha256, token.secret):
             return _Refusal("unknown token", problem)
         if stored.revoked:
@@ -185,7 +188,20 @@ class Access:
         token = parse_token(cookie)
         if token is None:
             return _Refusal("the session cookie is not one of this service's; log in again", "invalid_credentials")
-        who = await self._token(token, ("session",), "invalid_credentials")
+        stored = await self.store.credential(token.key)
+        if (
+            stored is not None
+            and stored.kind == "session"
+            and stored.revoked
+            and secret_matches(stored.secret_sha256, token.secret)
+        ):
+            # Ended by POST /logout: its holder asked to be anonymous, and is. astroquery's
+            # TapPlus keeps sending the cookie after its logout() (it ignores the Set-Cookie that
+            # clears it), and must then get the public answers, not 401. The cookie proves nothing
+            # any more, so whoever else holds it gets no more than anybody. An expired session,
+            # or one of a disabled account, is still refused: its holder believes it works.
+            return ANONYMOUS
+        who = await self._token(token, ("session",), "invalid_credentials", stored)
         if isinstance(who, _Refusal):
             return _Refusal(f"the session is over ({who.message}); log in again", who.problem)
         return who

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 from xml.sax.saxutils import escape, quoteattr
@@ -44,6 +44,9 @@ class VOTableExtras:
     field_ids: dict[str, str] = field(default_factory=dict)  # column name -> XML ID, for PARAM ref=
     infos: tuple[tuple[str, str], ...] = ()  # (name, value) INFOs in the results RESOURCE
     resources: str = ""  # whole RESOURCE elements after the results
+    # (name, value, text) INFOs after the table, asked for once the rows are written: what is
+    # known only then (the federated search's counts per origin).
+    closing_infos: Callable[[], Sequence[tuple[str, str, str]]] | None = None
 
 
 def _text(value: str) -> str:
@@ -114,6 +117,8 @@ def _tail(closing: str, state: ResultState, extras: VOTableExtras) -> bytes:
         tail.append(info("QUERY_STATUS", "ERROR", state.error))
     elif state.overflow:
         tail.append(info("QUERY_STATUS", "OVERFLOW"))
+    if extras.closing_infos is not None:
+        tail += [info(name, value, text) for name, value, text in extras.closing_infos()]
     tail.append("</RESOURCE>\n")
     tail.append(extras.resources)
     tail.append("</VOTABLE>\n")

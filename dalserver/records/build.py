@@ -12,6 +12,9 @@ One record per resource:
   (``vs:CatalogResource``, with auxiliary TAP and SIA capabilities, a cone search where the
   table has positions, a MOC coverage at order 6 with a footprint link to the full one, time
   and energy ranges, wavebands);
+* once the VO crawler has stored rows, its cache (``vs:CatalogResource``, derived from its
+  sources) and the federated image search over it (``vs:CatalogService``, SIA 2.0), neither with
+  an ObsCore table utype;
 
 linked by ``IsServiceFor``/``IsServedBy`` relationships (the DataCite terms VOResource 1.1's
 vocabulary prefers to the older ``service-for``/``served-by``).
@@ -36,7 +39,7 @@ from archive_io.hips_store import PublishedSurvey, published_surveys
 from archive_io.identifiers import collection_key
 from dalserver.formats.registry import FORMATS
 from dalserver.records.config import RegistryConfig, ResourceOverride
-from dalserver.records.remote_cache import CACHE_TABLES, REMOTE_CACHE, RemoteCache
+from dalserver.records.remote_cache import CACHE_TABLES, FEDERATED_SIA, REMOTE_CACHE, RemoteCache
 from dalserver.records.state import ArchiveState, ResourceState
 from dalserver.settings import Settings
 from dalserver.vosi import documents
@@ -110,6 +113,8 @@ class Naming:
             return name  # a survey's key is its creator_did, an IVOID under this authority already
         if kind == "table":
             return f"{base}/{name.replace('.', '/')}"  # the crawler's cache: ivo://AUTHORITY/vo/remote_obscore
+        if kind == "service":
+            return f"{base}/{name}"  # the federated image search: ivo://AUTHORITY/federated/sia
         raise ValueError(f"unknown resource key {resource_key!r}")
 
 
@@ -310,6 +315,8 @@ class _Builder:
             return f"{title}: ObsCore table of all data products"
         if key == REMOTE_CACHE:
             return f"{title}: other archives' data, as its VO crawler found them"
+        if key == FEDERATED_SIA:
+            return f"{title}: federated image search of other archives (SIA 2.0)"
         kind, _, name = key.partition(":")
         override = (self.config.collections if kind == "collection" else self.config.catalogs).get(name)
         if override and override.title:
@@ -573,7 +580,7 @@ class _Builder:
             "the datasets by facility and instrument (vo.remote_coverage). The datasets stay at their "
             "archives (access_url); query the services themselves for what is newer than the cache.",
             "Catalog",
-            relationships=[("IsServedBy", [keys.TAP])],
+            relationships=[("IsServedBy", [keys.TAP, FEDERATED_SIA])],
         )
         content = root.find("content")
         assert content is not None
@@ -589,6 +596,53 @@ class _Builder:
         ]
         self.coverage(root, rows)
         self.tableset(root, CACHE_TABLES)
+        return root
+
+    def federated_sia(self, cache: RemoteCache) -> etree._Element:
+        """The federated image search: SIA 2.0 over the cache (and, on request, the services it
+        derives from). Its own service, with no ObsCore table utype anywhere (no tableset): it
+        serves the cache, and says which archives the data come from."""
+        root = etree.Element(f"{{{NS.RI}}}Resource", nsmap=NSMAP)
+        _typed(root, "vs:CatalogService")
+        root.set("created", _utc(cache.created))
+        root.set("updated", _utc(cache.updated))
+        root.set("status", "active")
+        _sub(root, "title", self.title_of(FEDERATED_SIA))
+        _sub(root, "shortName", "VO images")
+        _sub(root, "identifier", self.names.of(FEDERATED_SIA))
+        self.curation(root, ResourceState(FEDERATED_SIA, cache.created, cache.updated))
+        self.content(
+            root,
+            f"Simple Image Access 2.0 search of other archives' images: answered from the cache that the VO "
+            f"crawler of {self.config.publisher} keeps of {len(cache.sources)} service{'s' if len(cache.sources) != 1 else ''} ({cache.rows} datasets), "
+            "and with LIVE=true from those services too, asked at the time of the search. The datasets stay at "
+            "their archives (access_url); each row names the service it came from (source_ivoid).",
+            "Survey",
+            relationships=[("IsServiceFor", [REMOTE_CACHE])],
+        )
+        content = root.find("content")
+        assert content is not None
+        relationship = _sub(content, "relationship")
+        _sub(relationship, "relationshipType", "IsDerivedFrom")
+        for source in cache.sources:
+            _sub(relationship, "relatedResource", source.title or source.ivoid, ivo_id=source.ivoid)
+        self.rights(root)
+        sia = self.param_capability(
+            root,
+            StandardID.SIA2,
+            f"{self.base}/federated/sia/query",
+            "sia:SimpleImageAccess",
+            version="2.0",
+            use="base",
+        )
+        _sub(sia, "imageServiceType", "Pointed")
+        _sub(sia, "maxRecords", str(self.settings.maxrec_hard))
+        self.vosi(root, f"{self.base}/federated/sia")
+        rows = [
+            ResourceState(s.ivoid, cache.created, cache.updated, False, s.moc, s.t_min, s.t_max, s.em_min, s.em_max)
+            for s in cache.sources
+        ]
+        self.coverage(root, rows)
         return root
 
     def cone_capability(self, root: etree._Element, table: str) -> None:
@@ -705,6 +759,10 @@ def build_records(state: ArchiveState, settings: Settings, config: RegistryConfi
         if element is not None:
             etree.indent(element)
         records.append(Record(REMOTE_CACHE, builder.names.of(REMOTE_CACHE), cache.updated, element is None, element))
+        service = builder.federated_sia(cache) if cache.active else None
+        if service is not None:
+            etree.indent(service)
+        records.append(Record(FEDERATED_SIA, builder.names.of(FEDERATED_SIA), cache.updated, service is None, service))
     for survey in published_surveys(settings.hips_root):
         if not survey.creator_did:
             continue

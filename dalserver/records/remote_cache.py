@@ -1,6 +1,7 @@
-"""The registry record of the VO crawler's cache (vo.remote_obscore, vo.remote_coverage): a
+"""The registry records of the VO crawler's cache (vo.remote_obscore, vo.remote_coverage): a
 ``vs:CatalogResource`` with an ``IsDerivedFrom`` relationship to every service whose rows it
-holds, served by this archive's TAP service.
+holds, served by this archive's TAP service and by its federated image search (SIA 2.0, a
+``vs:CatalogService`` of its own, at /federated/sia).
 
 It deliberately carries no ObsCore table utype (the tables have none): a client discovering
 ObsCore services in the registry (pyvo.discover) must not find the cache and get every remote
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 REMOTE_CACHE = "table:vo.remote_obscore"
+FEDERATED_SIA = "service:federated/sia"  # ivo://AUTHORITY/federated/sia
 CACHE_TABLES = ("vo.remote_obscore", "vo.remote_coverage")
 
 

@@ -28,8 +28,8 @@ ALIAS = "o"
 SPELLINGS = "ingest.spellings"
 
 
-def _column(name: str) -> str:
-    return f"{ALIAS}.{quote_ident(name)}"
+def _column(name: str, alias: str = ALIAS) -> str:
+    return f"{alias}.{quote_ident(name)}"
 
 
 def _steps(start: float, stop: float, most: float) -> list[float]:
@@ -101,12 +101,12 @@ def pos_condition(shape: Shape, region: str) -> str:
     return pieces[0] if len(pieces) == 1 else "(" + " OR ".join(pieces) + ")"
 
 
-def _shape(parameter: SIAParameter, value: str) -> str:
+def _shape(parameter: SIAParameter, value: str, alias: str) -> str:
     try:
         shape = parse_pos(value)
     except ValueError as exc:
         raise UsageFault(str(exc)) from None
-    return pos_condition(shape, _column(parameter.column))
+    return pos_condition(shape, _column(parameter.column, alias))
 
 
 def _interval(parameter: SIAParameter, value: str) -> Interval:
@@ -116,17 +116,17 @@ def _interval(parameter: SIAParameter, value: str) -> Interval:
         raise UsageFault(str(exc)) from None
 
 
-def _overlaps(parameter: SIAParameter, value: str) -> str:
+def _overlaps(parameter: SIAParameter, value: str, alias: str) -> str:
     interval = _interval(parameter, value)
-    low, high = (_column(c) for c in parameter.columns)
+    low, high = (_column(c, alias) for c in parameter.columns)
     upper = f"{low} <= {float8(interval.high)}" if math.isfinite(interval.high) else f"{low} IS NOT NULL"
     lower = f"{high} >= {float8(interval.low)}" if math.isfinite(interval.low) else f"{high} IS NOT NULL"
     return f"({upper} AND {lower})"
 
 
-def _contains(parameter: SIAParameter, value: str) -> str:
+def _contains(parameter: SIAParameter, value: str, alias: str) -> str:
     interval = _interval(parameter, value)
-    column = _column(parameter.column)
+    column = _column(parameter.column, alias)
     parts = []
     if math.isfinite(interval.low):
         parts.append(f"{column} >= {float8(interval.low)}")
@@ -144,27 +144,27 @@ def _in_vocabulary(parameter: SIAParameter, value: str) -> str:
     return value
 
 
-def _name_or_spelling(parameter: SIAParameter, value: str) -> str:
+def _name_or_spelling(parameter: SIAParameter, value: str, alias: str) -> str:
     """The column equals ``value``, or a name the ingest recorded ``value`` as a spelling of
     (a header's SuprimeCam for the published Suprime-Cam)."""
     given = quote_string(value)
     return (
-        f"{_column(parameter.column)} IN (SELECT {given} UNION SELECT s.published FROM {SPELLINGS} AS s "
+        f"{_column(parameter.column, alias)} IN (SELECT {given} UNION SELECT s.published FROM {SPELLINGS} AS s "
         f"WHERE s.column_name = {quote_string(parameter.column)} AND s.spelling = {given})"
     )
 
 
-def _vocabulary(parameter: SIAParameter, value: str) -> str:
-    return f"{_column(parameter.column)} = {quote_string(_in_vocabulary(parameter, value))}"
+def _vocabulary(parameter: SIAParameter, value: str, alias: str) -> str:
+    return f"{_column(parameter.column, alias)} = {quote_string(_in_vocabulary(parameter, value))}"
 
 
-def _word(parameter: SIAParameter, value: str) -> str:
+def _word(parameter: SIAParameter, value: str, alias: str) -> str:
     state = _in_vocabulary(parameter, value.strip())
     # ObsCore writes the polarization states as a list between slashes: /I/Q/U/.
-    return f"strpos({_column(parameter.column)}, {quote_string('/' + state + '/')}) > 0"
+    return f"strpos({_column(parameter.column, alias)}, {quote_string('/' + state + '/')}) > 0"
 
 
-def _integer(parameter: SIAParameter, value: str) -> str:
+def _integer(parameter: SIAParameter, value: str, alias: str) -> str:
     try:
         level = int(value.strip())
     except ValueError:
@@ -173,10 +173,10 @@ def _integer(parameter: SIAParameter, value: str) -> str:
         raise UsageFault(
             f"{parameter.name}: {level} is not an {parameter.vocabulary_name}; use one of {', '.join(parameter.vocabulary)}"
         )
-    return f"{_column(parameter.column)} = {level}"
+    return f"{_column(parameter.column, alias)} = {level}"
 
 
-def _date_range(parameter: SIAParameter, value: str, table: TableMeta) -> str:
+def _date_range(parameter: SIAParameter, value: str, table: TableMeta, alias: str) -> str:
     bounds = value.split()
     if len(bounds) not in (1, 2):
         raise UsageFault(f"{parameter.name}: expected one ISO 8601 date or two, got {value!r}")
@@ -187,19 +187,19 @@ def _date_range(parameter: SIAParameter, value: str, table: TableMeta) -> str:
             raise UsageFault(f"{parameter.name}: {bound!r} is not an ISO 8601 date") from None
     if not any(c.name == parameter.column for c in table.columns):
         return "FALSE"  # SIA 2.0 sec. 2.1.18: no release dates here, so nothing matches
-    column = f"CAST({_column(parameter.column)} AS timestamptz)"
+    column = f"CAST({_column(parameter.column, alias)} AS timestamptz)"
     if len(bounds) == 1:
         return f"{column} = CAST({quote_string(bounds[0])} AS timestamptz)"
     return f"{column} BETWEEN CAST({quote_string(bounds[0])} AS timestamptz) AND CAST({quote_string(bounds[1])} AS timestamptz)"
 
 
-_BUILDERS: dict[Constraint, Callable[[SIAParameter, str], str]] = {
+_BUILDERS: dict[Constraint, Callable[[SIAParameter, str, str], str]] = {
     Constraint.SHAPE: _shape,
     Constraint.OVERLAPS: _overlaps,
     Constraint.CONTAINS: _contains,
-    Constraint.EQUALS: lambda p, v: f"{_column(p.column)} = {quote_string(v)}",
+    Constraint.EQUALS: lambda p, v, a: f"{_column(p.column, a)} = {quote_string(v)}",
     # IVOIDs compare case-insensitively (SIA 2.0 sec. 2.1.11); obscore_did_lower serves this.
-    Constraint.EQUALS_NOCASE: lambda p, v: f"lower({_column(p.column)}) = lower({quote_string(v)})",
+    Constraint.EQUALS_NOCASE: lambda p, v, a: f"lower({_column(p.column, a)}) = lower({quote_string(v)})",
     Constraint.EQUALS_OR_SPELLING: _name_or_spelling,
     Constraint.VOCABULARY: _vocabulary,
     Constraint.CONTAINS_WORD: _word,
@@ -207,24 +207,25 @@ _BUILDERS: dict[Constraint, Callable[[SIAParameter, str], str]] = {
 }
 
 
-def _condition(parameter: SIAParameter, value: str, table: TableMeta) -> str:
+def _condition(parameter: SIAParameter, value: str, table: TableMeta, alias: str) -> str:
     try:
         if parameter.constraint is Constraint.DATE_RANGE:
-            return _date_range(parameter, value, table)
-        return _BUILDERS[parameter.constraint](parameter, value)
+            return _date_range(parameter, value, table, alias)
+        return _BUILDERS[parameter.constraint](parameter, value, alias)
     except SQLTextError as exc:  # a value SQL text cannot carry (NUL)
         raise UsageFault(f"{parameter.name}: {exc}") from None
 
 
-def where_clause(values: dict[str, list[str]], table: TableMeta) -> str:
-    """The WHERE conditions for the parameters in ``values`` (upper-case name -> values)."""
+def where_clause(values: dict[str, list[str]], table: TableMeta, alias: str = ALIAS) -> str:
+    """The WHERE conditions for the parameters in ``values`` (upper-case name -> values), on the
+    columns of ``table`` read under ``alias``."""
     product_types = ", ".join(quote_string(t) for t in SIA_PRODUCT_TYPES)
-    conditions = [f"{_column('dataproduct_type')} IN ({product_types})"]
+    conditions = [f"{_column('dataproduct_type', alias)} IN ({product_types})"]
     for parameter in PARAMETERS:
         given = values.get(parameter.name, [])
         if not given:
             continue
-        alternatives = [_condition(parameter, value, table) for value in given]
+        alternatives = [_condition(parameter, value, table, alias) for value in given]
         conditions.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")
     return " AND ".join(conditions)
 

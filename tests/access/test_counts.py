@@ -121,6 +121,15 @@ def test_sia_and_cone_search_find_the_rows_the_user_may_see(
     assert len(cone) == public_counts["cone"] + WHO[how]
 
 
+@pytest.mark.parametrize("how", ["token as password", "bearer"])
+def test_sia_finds_the_proprietary_images_with_a_token(
+    proprietary: ProprietaryArchive, public_counts: dict[str, int], how: str
+) -> None:
+    sia = pyvo.dal.SIA2Service(proprietary.base + "/sia", session=_session(proprietary, how))
+    found = sia.search(pos=(34.5, -5.0, 2.0), maxrec=10_000).to_table()
+    assert len(found) == public_counts["intersects"] + HIDDEN
+
+
 def test_an_async_job_counts_with_its_owners_rights(proprietary: ProprietaryArchive) -> None:
     tap = pyvo.dal.TAPService(proprietary.base + "/tap", session=_session(proprietary, "granted1"))
     job = tap.submit_job(QUERIES["plain"])

@@ -30,6 +30,8 @@ PUBLIC = {
     "/sia/availability": "VOSI availability",
     "/datalink/availability": "VOSI availability",
     "/soda/availability": "VOSI availability",
+    "/federated/sia/availability": "VOSI availability",
+    "/federated/sia/examples": "DALI examples, written around a row of the public cache of other archives",
     "/scs/{name}/availability": "VOSI availability",
     "/scs/{name}/capabilities": "capabilities of a public cone search",
     "/tap/examples": "DALI examples, written around a public dataset",

@@ -62,6 +62,7 @@ class Sources:
     url: str  # its database
     plain: str  # the logging relay's base URL (the source's public URL)
     awkward: str  # the awkward source's base URL
+    unruly: str  # the live services of the federated search's tests (stub.py)
     log: Path
     server: RunningServer
     stub: subprocess.Popen[bytes]
@@ -92,27 +93,28 @@ def crawl(archive: Archive, *args: str) -> subprocess.CompletedProcess[str]:
     return run_dalserver(crawl_env(archive), "crawl", *args)
 
 
-SYNTHETIC_SQL = (
+SYNTHETIC_SQL = (  # released rows: a NULL release date is proprietary, which no crawler sees
     "SELECT setseed(0.25)",
     """
 INSERT INTO ivoa.obscore (dataproduct_type, calib_level, obs_collection, obs_id, obs_publisher_did, access_url,
   access_format, access_estsize, target_name, s_ra, s_dec, s_fov, s_region, s_resolution, s_xel1, s_xel2, t_min,
-  t_max, t_exptime, em_min, em_max, o_ucd, facility_name, instrument_name)
+  t_max, t_exptime, em_min, em_max, o_ucd, facility_name, instrument_name, obs_release_date, data_rights)
 SELECT (ARRAY['image', 'cube', 'spectrum', 'image'])[1 + mod(n, 4)], 2,
   'Synthetic/' || (ARRAY['Keck', 'VLT', 'HST'])[1 + mod(n, 3)], 'obs-' || n, 'ivo://source.demo/synthetic?obs-' || n,
   %(files)s || 'obs-' || n || '.fits', 'image/fits', 1000 + n, 'field-' || mod(n, 97), ra, dec, 0.1,
   CAST(format('{(%%sd,%%sd),(%%sd,%%sd),(%%sd,%%sd),(%%sd,%%sd)}', ra - w, dec - 0.05, ra + w, dec - 0.05,
     ra + w, dec + 0.05, ra - w, dec + 0.05) AS spoly),
   0.8, 2048, 2048, 50000 + n * 0.25, 50000 + n * 0.25 + 0.01, 600, 4e-7 + mod(n, 5) * 1e-7, 5e-7 + mod(n, 5) * 1e-7,
-  'phot.count', (ARRAY['Keck', 'VLT', 'HST'])[1 + mod(n, 3)], (ARRAY['HIRES', 'MUSE', 'WFC3'])[1 + mod(n, 3)]
+  'phot.count', (ARRAY['Keck', 'VLT', 'HST'])[1 + mod(n, 3)], (ARRAY['HIRES', 'MUSE', 'WFC3'])[1 + mod(n, 3)],
+  TIMESTAMPTZ '2020-01-01', 'public'
 FROM (SELECT n, 1 + random() * 358 AS ra, degrees(asin(2 * random() - 1)) * 0.97 AS dec
       FROM generate_series(1, %(rows)s) AS n) AS p, LATERAL (SELECT 0.05 / cos(radians(dec)) AS w) AS x
 """,
     """
 INSERT INTO ivoa.obscore (dataproduct_type, calib_level, obs_collection, obs_id, obs_publisher_did, access_url,
-  facility_name, instrument_name)
+  facility_name, instrument_name, obs_release_date, data_rights)
 SELECT 'timeseries', 1, 'Synthetic/Monitoring', 'nopos-' || n, 'ivo://source.demo/synthetic?nopos-' || n,
-  %(files)s || 'nopos-' || n || '.fits', 'Keck', 'HIRES'
+  %(files)s || 'nopos-' || n || '.fits', 'Keck', 'HIRES', TIMESTAMPTZ '2020-01-01', 'public'
 FROM generate_series(1, %(without)s) AS n
 """,
 )
@@ -210,7 +212,9 @@ def _make_source(archive: Archive, home: Path, env: dict[str, str], plain: str) 
     return url
 
 
-def _start_stub(home: Path, backend: str, plain_port: int, awkward_port: int) -> tuple[subprocess.Popen[bytes], Path]:
+def _start_stub(
+    home: Path, backend: str, plain_port: int, awkward_port: int, unruly_port: int
+) -> tuple[subprocess.Popen[bytes], Path]:
     log = home / "access.jsonl"
     ready = home / "stub.ready"
     config = home / "stub.json"
@@ -221,6 +225,7 @@ def _start_stub(home: Path, backend: str, plain_port: int, awkward_port: int) ->
                 "plain_port": plain_port,
                 "awkward_port": awkward_port,
                 "awkward_url": f"http://127.0.0.1:{awkward_port}",
+                "unruly_port": unruly_port,
                 "table": AWKWARD_TABLE,
                 "every": STUB_EVERY,
                 "stall": STUB_STALL,
@@ -247,7 +252,7 @@ def _start_stub(home: Path, backend: str, plain_port: int, awkward_port: int) ->
 def sources(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sources]:
     home = tmp_path_factory.mktemp("crawl-source")
     home.chmod(0o755)  # when tests run as root, the 'postgres' account must reach the cluster
-    port, plain_port, awkward_port = free_port(), free_port(), free_port()
+    port, plain_port, awkward_port, unruly_port = free_port(), free_port(), free_port(), free_port()
     plain = f"http://127.0.0.1:{plain_port}"
     env = {k: v for k, v in os.environ.items() if k != "DALSERVER_DATABASE_URL"}  # its own managed cluster
     env.update(
@@ -264,9 +269,10 @@ def sources(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Itera
     stub = server = None
     try:
         url = _make_source(archive, home, env, plain)
-        stub, log = _start_stub(home, f"http://127.0.0.1:{port}", plain_port, awkward_port)
+        stub, log = _start_stub(home, f"http://127.0.0.1:{port}", plain_port, awkward_port, unruly_port)
         server = start_server(env, f"http://127.0.0.1:{port}", home / "server.log")
-        yield Sources(env, url, plain, f"http://127.0.0.1:{awkward_port}", log, server, stub)
+        unruly = f"http://127.0.0.1:{unruly_port}"
+        yield Sources(env, url, plain, f"http://127.0.0.1:{awkward_port}", unruly, log, server, stub)
     finally:
         if server is not None:
             stop_server(server)

@@ -13,6 +13,11 @@ status, what the answer was):
   answered 503 with ``Retry-After: 1``; the ``stall``-th data query stalls until the client
   gives up. ``/oai`` serves its registry records: the TAP service (old-style ObsCore data-model
   declaration) and an SIA 1.0 twin that ``IsServedBy`` it, at ``/sia1``.
+* ``unruly``: live services for the federated search, one per path: ``/fresh/sia/query`` answers
+  an SIA 2.0 query with the dalserver's own answer to it plus a copy of each row under a new
+  access URL (``?fresh``), twice (rows the cache does not hold, repeated); ``/html/sia/query``
+  is an HTML error page; ``/truncated/sia/query`` a VOTable cut short; ``/stall/...`` stalls
+  until the client gives up.
 
 Run as ``python -m tests.crawl.stub CONFIG.json``; it writes CONFIG's ``ready`` file once both
 ports listen.
@@ -320,6 +325,54 @@ def oai_records(base: str, capabilities: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+_HTML_ERROR = b"<!DOCTYPE html><html><body><h1>500 Internal Server Error</h1><p>try later</p></body></html>"
+
+
+def fresh_copies(votable: bytes) -> bytes:
+    """The SIA answer ``votable`` with every row followed, at the end, by two copies of it under a
+    new publisher DID and access URL: rows no cache holds, each sent twice."""
+    import io
+
+    from astropy.io.votable import from_table, parse_single_table
+    from astropy.table import vstack
+
+    table = parse_single_table(io.BytesIO(votable)).to_table()
+    for name in ("obs_publisher_did", "access_url"):  # text columns all alike, for vstack
+        table[name] = [str(value) for value in table[name]]
+    copy = table.copy()
+    copy["obs_publisher_did"] = [f"{did}-fresh" for did in table["obs_publisher_did"]]
+    copy["access_url"] = [f"{url}?fresh" for url in table["access_url"]]
+    out = io.BytesIO()
+    from_table(vstack([table, copy, copy]) if len(table) else table).to_xml(out, tabledata_format="tabledata")
+    return out.getvalue()
+
+
+class Unruly:
+    def __init__(self, relay: Relay):
+        self.relay = relay
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path, entry = scope["path"], scope["log"]
+        params = parse_qsl(scope["query_string"].decode())
+        entry["kind"] = path.split("/")[1]
+        if path == "/fresh/sia/query":
+            answer = await self.relay.get("/sia/query", [*params, ("RESPONSEFORMAT", "votable")])
+            body = fresh_copies(answer.content)
+            return await _respond(send, 200, body, {"content-type": "application/x-votable+xml"})
+        if path == "/html/sia/query":
+            return await _respond(send, 500, _HTML_ERROR, {"content-type": "text/html"})
+        if path == "/truncated/sia/query":
+            answer = await self.relay.get("/sia/query", params)
+            return await _respond(send, 200, answer.content[: len(answer.content) // 2], {"content-type": "text/xml"})
+        if path.startswith("/stall/"):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_until_disconnect(receive), timeout=30)
+            return
+        return await _respond(send, 404, b"not here", {"content-type": "text/plain"})
+
+
 async def main(config_path: str) -> None:
     config = json.loads(Path(config_path).read_text())
     log = Log(Path(config["log"]))
@@ -332,6 +385,7 @@ async def main(config_path: str) -> None:
         for app, name, port in (
             (plain_app(relay), "plain", config["plain_port"]),
             (awkward, "awkward", config["awkward_port"]),
+            (Unruly(relay), "unruly", config["unruly_port"]),
         )
     ]
     tasks = [asyncio.create_task(s.serve()) for s in servers]

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from vo_crawl.healpix import BASE_CELLS, NO_POSITION, Cell, angular_distance, bounding_circle, order29
+from archive_io.sky_cells import order29
+from vo_crawl.healpix import BASE_CELLS, NO_POSITION, Cell, angular_distance, bounding_circle
 from vo_crawl.plan import StoredCell, plan, units_from_counts, units_from_queries
 from vo_crawl.store import refresh_time
 

@@ -148,7 +148,7 @@ def _cells_of(archive: Archive, ivoid: str) -> list[tuple[int, int, float]]:
 def _unit_of(cells: list[tuple[int, int, float]], ra: float, dec: float) -> tuple[int, int]:
     import numpy as np
 
-    from vo_crawl.healpix import order29
+    from archive_io.sky_cells import order29
 
     h = int(order29(np.array([ra]), np.array([dec]))[0])
     (unit,) = [(o, i) for o, i, _ in cells if o >= 0 and h >> (2 * (29 - o)) == i]

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from archive_io.remote_answers import user_agent
 from dalserver.crawl_commands import duration
-from vo_crawl.config import CrawlConfig, CrawlConfigError, load_lists, matches, user_agent
+from vo_crawl.config import CrawlConfig, CrawlConfigError, load_lists, matches
 from vo_crawl.discovery import OBSCORE_TAP, SIA1, SIA2, Found, _mark_duplicates, exclusion
 from vo_crawl.polite import HostGate, retry_after
 

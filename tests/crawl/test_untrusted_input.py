@@ -14,14 +14,14 @@ import pytest
 from astropy.io.votable import from_table
 from astropy.table import MaskedColumn, Table
 
+from archive_io.remote_regions import CIRCLE_VERTICES, RegionError, region_vertices
+from archive_io.remote_rows import DATA_COLUMNS, RowConverter, Source
+from archive_io.remote_votable import Field, VOTableError, read_votable
 from dalserver.formats.registry import FORMATS
 from dalserver.vosi.documents import TapLimits, tap_capabilities
 from vo_crawl.capabilities import RemoteXMLError, read_capabilities
 from vo_crawl.polite import Reply
-from vo_crawl.regions import CIRCLE_VERTICES, RegionError, region_vertices
 from vo_crawl.remote import CellError, _votable
-from vo_crawl.rows import DATA_COLUMNS, RowConverter, Source
-from vo_crawl.votable import Field, VOTableError, read_votable
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SOURCE = Source("ivo://remote.example/tap", "https://remote.example/tap", "obscore-tap")

@@ -1,6 +1,6 @@
 """Other archives' datasets put into the session archive's crawler cache (vo.remote_obscore and
 vo.remote_coverage) by the crawler's own writer: the rows go through the converter that reads a
-remote answer (vo_crawl.rows.RowConverter) and are stored cell by cell by vo_crawl.store, as a crawl
+remote answer (archive_io.remote_rows.RowConverter) and are stored cell by cell by vo_crawl.store, as a crawl
 stores them, without a second server to crawl (tests/crawl does that, at a cost of minutes).
 
 Two made-up sources: one whose access URLs are DataLink documents and which offers previews, and
@@ -18,10 +18,10 @@ from typing import Any
 
 import psycopg
 
+from archive_io.remote_rows import RowConverter, Source
+from archive_io.remote_votable import Field
 from vo_crawl import store
 from vo_crawl.healpix import MAX_ORDER, Cell
-from vo_crawl.rows import RowConverter, Source
-from vo_crawl.votable import Field
 
 DATALINK_SOURCE = Source("ivo://alpha.example/tap", "https://alpha.example/tap", "obscore-tap")
 FILE_SOURCE = Source("ivo://beta.example/sia", "https://beta.example/sia/query", "sia2")

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from lxml import etree
 
-SERVICES = ("tap", "sia", "soda", "datalink")
+SERVICES = ("tap", "sia", "soda", "datalink", "federated/sia")
 
 
 @pytest.mark.parametrize(

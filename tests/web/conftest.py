@@ -1,5 +1,5 @@
-"""One Chromium for the portal's tests (a session fixture), a fresh page per test, and a folder
-for the screenshots of every step: ``<pytest's basetemp>/portal-screenshots0/<test>/``."""
+"""The portal's page at ``/`` for the tests in tests/web/ (one Chromium for the whole run, and the
+screenshots' folders, are fixtures of tests/conftest.py, shared with tests/access/)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.support.browser import GuardedPage, guarded_page, launch_chromium
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture(scope="session")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("portal-screenshots")
-
-
-@pytest.fixture
-def shots(screenshots: Path, request: pytest.FixtureRequest) -> Path:
-    folder: Path = screenshots / request.node.name.replace("/", "_")[:120]
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+from tests.support.browser import GuardedPage, guarded_page
 
 
 def open_portal(browser: Browser, shots: Path, url: str) -> Iterator[GuardedPage]:

@@ -1,6 +1,10 @@
 // Who is logged in, a login form and a logout. POST login sets the session cookie (HttpOnly: this
 // module never sees it); the browser sends it with every same-origin request the portal makes,
 // so after a reload the searches, previews and cutouts show what the user's groups may see.
+// Logging out reloads the page too; it then says so (the note survives the reload in this tab's
+// sessionStorage), so nobody wonders whether the proprietary rows are gone on purpose.
+
+const NOTE = "dalserver-account-note";
 
 export class Account {
   constructor(root) {
@@ -18,6 +22,8 @@ export class Account {
       return; // no server: nothing to offer
     }
     this.root.replaceChildren();
+    const note = sessionStorage.getItem(NOTE);
+    sessionStorage.removeItem(NOTE);
     if (who) {
       const name = document.createElement("span");
       name.id = "account-user";
@@ -25,7 +31,7 @@ export class Account {
       const out = button("Log out", () => this.logout());
       this.root.append(name, " ", out);
     } else {
-      this.root.append(this.form(who === undefined ? "Your session ended; log in again" : ""));
+      this.root.append(this.form(who === undefined ? "Your session ended; log in again" : note || ""));
     }
   }
 
@@ -52,7 +58,8 @@ export class Account {
   }
 
   async logout() {
-    await fetch("logout", { method: "POST" });
+    const answer = await fetch("logout", { method: "POST" });
+    if (answer.ok) sessionStorage.setItem(NOTE, "Logged out: you see public data only");
     location.reload();
   }
 }

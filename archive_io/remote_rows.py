@@ -1,6 +1,7 @@
 """Remote rows into rows of vo.remote_obscore: columns found by name (ObsCore 1.0 and 1.1, any
 case; SIA 2.0 answers are ObsCore) or by UCD (SIA 1.0), values converted to the cache's types,
-positions checked and given their order-29 HEALPix index.
+positions checked and given their order-29 HEALPix index. The VO crawler stores such rows; the
+federated image search converts its live answers the same way.
 
 ObsCore 1.0 lacks the columns 1.1 added (``s_xel1``, ``t_xel``...): they become NULL, like any
 optional column a service does not have; columns the cache does not know are dropped. A row
@@ -20,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from archive_io.remote_regions import RegionError, region_vertices
+from archive_io.remote_votable import Field, Value
+from archive_io.sky_cells import order29
 from pgsql_text.pgsphere import spoly_text
 from schemas.model import SCHEMAS_DIR, TableDef, load_schema
-from vo_crawl.healpix import order29
-from vo_crawl.regions import RegionError, region_vertices
-from vo_crawl.votable import Field, Value
 
 CACHE_COLUMNS = ("source_ivoid", "source_url", "crawled_at", "healpix29")
 # SIA 1.0 answers name their columns by UCD1 (SIA 1.0 sec. 4.2.3): the ones ObsCore can hold.

@@ -1,12 +1,13 @@
 """Reading another service's VOTable answer as untrusted input: the first result table's FIELDs
 and rows (TABLEDATA, BINARY or BINARY2), and the ``QUERY_STATUS`` INFOs (OK, OVERFLOW, ERROR).
+Shared by the VO crawler and the server's federated image search (its live answers).
 
 The parser is expat with every DTD refused: a document that declares one (and so could define
 entities: the "billion laughs", external files) is not read at all. Body size is limited before
-this point (``vo_crawl.polite``). A document that is not well-formed, is cut short, or is not a
+this point (by the client that fetched it). A document that is not well-formed, is cut short, or is not a
 VOTable raises ``VOTableError`` naming the problem; so does a table whose rows do not match its
 FIELDs. Cell values are kept as the document gives them (TABLEDATA text; numbers and text
-from the binary serialisations); converting them is ``vo_crawl.rows``'s job.
+from the binary serialisations); converting them is ``archive_io.remote_rows``'s job.
 """
 
 from __future__ import annotations
