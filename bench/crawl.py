@@ -51,14 +51,14 @@ SOURCE_AUTHORITY = "crawlsource.bench"
 SOURCE_FILL = """
 INSERT INTO ivoa.obscore (dataproduct_type, calib_level, obs_collection, obs_id, obs_publisher_did, access_url,
   access_format, access_estsize, target_name, s_ra, s_dec, s_fov, s_region, s_resolution, s_xel1, s_xel2, t_min,
-  t_max, t_exptime, em_min, em_max, o_ucd, facility_name, instrument_name)
+  t_max, t_exptime, em_min, em_max, o_ucd, facility_name, instrument_name, obs_release_date, data_rights)
 SELECT 'image', 2, 'Bench/' || f, 'obs-' || n, 'ivo://crawlsource.bench/bench?obs-' || n,
   'http://crawlsource.bench/files/obs-' || n || '.fits', 'image/fits', 1000 + n, 'field-' || mod(n, 97),
   ra, dec, 0.1,
   CAST(format('{(%%sd,%%sd),(%%sd,%%sd),(%%sd,%%sd),(%%sd,%%sd)}', ra - w, dec - 0.05, ra + w, dec - 0.05,
     ra + w, dec + 0.05, ra - w, dec + 0.05) AS spoly),
   0.8, 2048, 2048, 50000 + n * 0.001, 50000 + n * 0.001 + 0.01, 600, 4e-7 + mod(n, 5) * 1e-7,
-  5e-7 + mod(n, 5) * 1e-7, 'phot.count', f, f || '-cam'
+  5e-7 + mod(n, 5) * 1e-7, 'phot.count', f, f || '-cam', TIMESTAMPTZ '2020-01-01', 'public'
 FROM (SELECT n, 1 + random() * 358 AS ra, degrees(asin(2 * random() - 1)) * 0.97 AS dec,
         (ARRAY['Keck', 'VLT', 'HST', 'Subaru'])[1 + mod(n, 4)] AS f
       FROM generate_series(1, %(rows)s) AS n) AS p, LATERAL (SELECT 0.05 / cos(radians(dec)) AS w) AS x

@@ -53,11 +53,11 @@ def _fill(url: str) -> None:
         conn.execute("TRUNCATE ivoa.obscore")
         conn.execute(
             "INSERT INTO ivoa.obscore (dataproduct_type, calib_level, obs_collection, obs_id, obs_publisher_did, "
-            "s_ra, s_dec, s_region, em_min, em_max) "
+            "s_ra, s_dec, s_region, em_min, em_max, obs_release_date) "  # released: a NULL date is proprietary
             "SELECT 'image', 2, 'pipeline', 'p' || g, 'ivo://pipeline.test/p?' || g, ra, dec, "
             "CAST('{(' || ra - 0.01 || 'd,' || dec - 0.01 || 'd),(' || ra + 0.01 || 'd,' || dec - 0.01 || 'd),('"
             " || ra + 0.01 || 'd,' || dec + 0.01 || 'd),(' || ra - 0.01 || 'd,' || dec + 0.01 || 'd)}' AS spoly), "
-            "5e-7, 6e-7 "
+            "5e-7, 6e-7, TIMESTAMPTZ '2020-01-01' "
             f"FROM (SELECT g, 10 + (g % 300) * 0.05 AS ra, -20 + (g / 300) * 0.05 AS dec "
             f"FROM generate_series(1, {FOOTPRINTS}) AS g) AS s"
         )

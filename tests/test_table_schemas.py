@@ -135,6 +135,11 @@ def test_the_private_schemas_are_never_in_the_published_catalogue() -> None:
     assert (
         private
         == {
+            "auth.users",
+            "auth.credentials",
+            "auth.members",
+            "auth.grants",
+            "auth.restricted_tables",
             "uws.job",
             "ingest.provenance",
             "ingest.spellings",

@@ -22,7 +22,15 @@ STORAGE = {
     "long": {"bigint"},
     "float": {"real"},
     "double": {"double precision", "spoint", "scircle", "spoly"},
-    "char": {"text", "character varying", "character", "spoly", "smoc", "timestamp without time zone"},
+    "char": {
+        "text",
+        "character varying",
+        "character",
+        "spoly",
+        "smoc",
+        "timestamp without time zone",
+        "timestamp with time zone",
+    },
     "unicodeChar": {"text", "character varying"},
     "boolean": {"boolean"},
 }
