@@ -8,6 +8,7 @@ that much entropy a slow hash would buy nothing and cost every request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -18,9 +19,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 TOKEN_PREFIX = "dal-"
 _hasher = PasswordHasher()
-# Verified when a user has no password (or does not exist), so that a wrong name takes as long as a
-# wrong password and the time of a failure says nothing about which it was.
-_UNUSABLE = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _unusable() -> str:
+    """Verified when a user has no password (or does not exist), so that a wrong name takes as long
+    as a wrong password and the time of a failure says nothing about which it was. Made on first
+    use: an argon2 hash costs half a second and 64 MiB, which every worker's start would pay."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -30,7 +36,7 @@ def hash_password(password: str) -> str:
 def password_matches(stored: str | None, given: str) -> bool:
     """Whether ``given`` is the password whose hash is ``stored`` (None: the account has none)."""
     try:
-        _hasher.verify(stored or _UNUSABLE, given)  # True or an exception
+        _hasher.verify(stored or _unusable(), given)  # True or an exception
     except (VerificationError, InvalidHashError):
         return False
     return stored is not None
