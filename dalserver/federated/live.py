@@ -56,8 +56,8 @@ _ARROW_TYPES = {
     "double precision": pa.float64(),
     "timestamp": pa.timestamp("us"),
 }
-_SQL_TYPES = {c.name: c.sql_type for c in TABLE.columns}
-LIVE_SCHEMA = pa.schema([(name, _ARROW_TYPES[_SQL_TYPES[name]]) for name in STAGED_COLUMNS])
+LIVE_SQL_TYPES = {c.name: c.sql_type for c in TABLE.columns}  # the cache's column types, which live rows take
+LIVE_SCHEMA = pa.schema([(name, _ARROW_TYPES[LIVE_SQL_TYPES[name]]) for name in STAGED_COLUMNS])
 
 
 @dataclass(frozen=True)

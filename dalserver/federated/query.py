@@ -2,9 +2,10 @@
 services sent, built by SIA's own WHERE builder (``dalserver.sia.query``), so that both are
 filtered exactly alike, whatever each service understood of the request.
 
-* Cache rows come first; live rows are appended (UNION ALL), from a temporary table the
-  session's setup loads (as TAP loads its uploads): footprints are cast by pgsphere there, and a
-  row whose footprint pgsphere refuses is left out and counted.
+* Cache rows come first; live rows are appended (UNION ALL), read from arrays the session's setup
+  hands over in session settings, as TAP hands over its uploads (``live_session``): nothing is
+  written, so a search runs on a hot standby as on the primary. pgsphere casts the footprints
+  there first, and a row whose footprint it refuses is left out and counted.
 * Rows are de-duplicated by access_url: a cached row gives way to another cached row with the
   same URL that matches too (the first by source and DID keeps it), a live row to any matching
   cached row and to an earlier live one (the services' order). Each test is one probe of the
@@ -17,13 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pyarrow as pa
-
 from adql.catalog import ColumnMeta, TableMeta
 from dalserver.dali.faults import TransientFault
 from dalserver.db.adbc import ArrowConnection
 from dalserver.db.query import SessionSetup
-from dalserver.federated.live import LIVE_SCHEMA, LiveOutcome
+from dalserver.federated.live import LiveOutcome
+from dalserver.federated.live_session import ORDER_COLUMN, live_rows, live_source, prepare_live_rows
 from dalserver.federated.report import SearchReport
 from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.sia.query import select_list, where_clause
@@ -31,20 +31,6 @@ from pgsql_text.quoting import quote_ident
 
 CACHE = ("vo", "remote_obscore")
 HIDDEN = frozenset({"healpix29"})  # the crawler's cell index: no business of an image search
-STAGING = "federated_staging"
-LIVE = "federated_live"
-_ORDER_COLUMN = "live_row"  # the services' order, then the row's: the first of equal URLs is kept
-_STAGING_TYPES = {  # Arrow's type of a live column -> the staging table's
-    "string": "text",
-    "int32": "integer",
-    "int64": "bigint",
-    "double": "double precision",
-    "timestamp[us]": "timestamp",
-}
-_TRY_SPOLY = (
-    "CREATE FUNCTION pg_temp.federated_spoly(text) RETURNS spoly LANGUAGE plpgsql IMMUTABLE AS $$ "
-    "BEGIN RETURN CAST($1 AS spoly); EXCEPTION WHEN others THEN RETURN NULL; END $$"
-)
 
 
 def cache_table(tables: list[TableMeta]) -> TableMeta:
@@ -84,12 +70,12 @@ def federated_sql(
     )
     body = cached
     if with_live:
-        url_key = f"COALESCE(o.access_url, '#' || o.{_ORDER_COLUMN})"  # rows without a URL are all kept
+        url_key = f"COALESCE(o.access_url, '#' || o.{ORDER_COLUMN})"  # rows without a URL are all kept
         live = (
             f"SELECT {_columns('l', columns)} FROM (SELECT DISTINCT ON ({url_key}) {_columns('o', columns)}, "
-            f"o.{_ORDER_COLUMN} FROM pg_temp.{LIVE} AS o WHERE {where_o} "
+            f"o.{ORDER_COLUMN} FROM {live_source()} AS o WHERE {where_o} "
             f"AND NOT {_duplicate_of_cached(source, 'o', where_d, earlier_only=False)} "
-            f"ORDER BY {url_key}, o.{_ORDER_COLUMN}) AS l"
+            f"ORDER BY {url_key}, o.{ORDER_COLUMN}) AS l"
         )
         body = f"{cached} UNION ALL {live}"
     sql = f"SELECT {select_list(tuple(columns))} FROM ({body}) AS o LIMIT {row_limit(maxrec)}"
@@ -97,39 +83,14 @@ def federated_sql(
 
 
 def live_setup(outcomes: list[LiveOutcome], report: SearchReport) -> SessionSetup:
-    """The session setup loading the live rows (in the services' order) into pg_temp.federated_live."""
-    tables = []
-    first = 0
-    for outcome in outcomes:
-        if outcome.rows is None or not outcome.rows.num_rows:
-            continue
-        rows = outcome.rows
-        order = pa.array(range(first, first + rows.num_rows), type=pa.int64())
-        tables.append(rows.append_column(_ORDER_COLUMN, order))
-        first += rows.num_rows
-    staged = [f"{quote_ident(c.name)} {_STAGING_TYPES[str(c.type)]}" for c in LIVE_SCHEMA]
-    names = ", ".join(quote_ident(c.name) for c in LIVE_SCHEMA)
-    values = ", ".join("region" if c.name == "s_region" else f"s.{quote_ident(c.name)}" for c in LIVE_SCHEMA)
+    """The session setup handing the live rows (in the services' order) to the query's session."""
+    rows = live_rows(outcomes)
 
     def setup(conn: ArrowConnection) -> None:
-        conn.run(f"CREATE TEMP TABLE {STAGING} ({', '.join(staged)}, {_ORDER_COLUMN} bigint)")
-        for table in tables:
-            conn.append(STAGING, table, temporary=True)
-        conn.run(f"CREATE TEMP TABLE {LIVE} (LIKE {quote_ident(CACHE[0])}.{quote_ident(CACHE[1])})")
-        conn.run(f"ALTER TABLE pg_temp.{LIVE} ALTER COLUMN crawled_at DROP NOT NULL, ADD COLUMN {_ORDER_COLUMN} bigint")
-        conn.run(_TRY_SPOLY)
-        # pgsphere has the last word on a footprint: a polygon it refuses leaves its row out.
-        conn.run(
-            f"INSERT INTO pg_temp.{LIVE} ({names}, {_ORDER_COLUMN}) SELECT {values}, s.{_ORDER_COLUMN} "
-            f"FROM (SELECT *, pg_temp.federated_spoly(s_region) AS region FROM pg_temp.{STAGING}) AS s "
-            "WHERE s.s_region IS NULL OR s.region IS NOT NULL"
-        )
-        for row in conn.rows(
-            f"SELECT source_ivoid, count(*) AS n FROM pg_temp.{STAGING} "
-            "WHERE s_region IS NOT NULL AND pg_temp.federated_spoly(s_region) IS NULL GROUP BY source_ivoid"
-        ):
-            report.refused_regions[row["source_ivoid"]] = int(row["n"])
-        conn.run(f"ANALYZE pg_temp.{LIVE}")
+        refused = prepare_live_rows(conn, rows)
+        # Set, not added to: a query moved to another server sets its session up again.
+        report.refused_regions.clear()
+        report.refused_regions.update(refused)
 
     return setup
 
