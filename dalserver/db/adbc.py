@@ -4,8 +4,7 @@
 Parquet, S3 and file-system libraries) for a convenience dalserver never uses: 11 MB of every
 worker's resident memory, 16 MB when the libraries were just installed (freshly written pages sit
 in large page-cache folios, which a process maps whole). What dalserver needs of the driver is
-small: run a statement, read a result as Arrow batches, cancel, set session settings, load a table;
-it is all here.
+small: run a statement, read a result as Arrow batches, cancel, set session settings; it is all here.
 
 The errors are the driver manager's own (``adbc_driver_manager.Error`` and its subclasses, with
 ``sqlstate``), the same the DB-API module raises. Every call blocks: use a connection from one
@@ -19,16 +18,7 @@ from typing import Any
 
 import adbc_driver_postgresql
 import pyarrow as pa
-from adbc_driver_manager import (
-    INGEST_OPTION_MODE,
-    INGEST_OPTION_MODE_APPEND,
-    INGEST_OPTION_TARGET_TABLE,
-    AdbcConnection,
-    AdbcDatabase,
-    AdbcStatement,
-    ArrowArrayStreamHandle,
-    StatementOptions,
-)
+from adbc_driver_manager import AdbcConnection, AdbcDatabase, AdbcStatement, ArrowArrayStreamHandle
 from adbc_driver_manager._reader import AdbcRecordBatchReader
 
 from pgsql_text.quoting import quote_string
@@ -76,23 +66,6 @@ class ArrowConnection:
             )
             handle, _ = statement.execute_query()
             AdbcRecordBatchReader._import_from_c(handle.address).read_all().num_rows  # noqa: B018  # run to its end
-        finally:
-            statement.close()
-
-    def append(self, table_name: str, data: pa.Table, temporary: bool) -> None:
-        """``data`` into the existing table ``table_name`` by COPY (ADBC's bulk ingest): the
-        federated search's live rows (dalserver.federated.query)."""
-        statement = AdbcStatement(self._connection)
-        try:
-            statement.set_options(
-                **{
-                    INGEST_OPTION_TARGET_TABLE: table_name,
-                    INGEST_OPTION_MODE: INGEST_OPTION_MODE_APPEND,
-                    StatementOptions.INGEST_TEMPORARY.value: "true" if temporary else "false",
-                }
-            )
-            statement.bind_stream(data)
-            statement.execute_update()
         finally:
             statement.close()
 
