@@ -92,7 +92,7 @@ def _no_with(query: ast.QueryExpr) -> ast.QueryExpr:
     return query
 
 
-class _ToAst(Transformer):
+class _ToAst(Transformer[Token, ast.QueryExpr]):
     """Builds adql.ast nodes as the parser reduces, one method per grammar rule."""
 
     # --- leaves ---------------------------------------------------------------------------------
@@ -143,6 +143,7 @@ class _ToAst(Transformer):
         return ast.Binary(str(op), left, right, pos=_pos(op))
 
     def unary(self, children: list[Any]) -> ast.Expr:
+        operand: ast.Expr
         op, operand = children
         if str(op) == "+":
             return operand
@@ -269,10 +270,10 @@ class _ToAst(Transformer):
         alias = children[-1] if isinstance(children[-1], ast.Identifier) else None
         return ast.SelectItem(children[0], alias, pos=_pos(children[0]))
 
-    def column_name(self, children: list[Any]) -> ast.Identifier:
+    def column_name(self, children: list[ast.Identifier]) -> ast.Identifier:
         return children[0]
 
-    def correlation_name(self, children: list[Any]) -> ast.Identifier:
+    def correlation_name(self, children: list[ast.Identifier]) -> ast.Identifier:
         return children[0]
 
     def select_clause(self, children: list[Any]) -> dict[str, Any]:
@@ -348,6 +349,7 @@ class _ToAst(Transformer):
         return self._set("INTERSECT", children)
 
     def query_expression(self, children: list[Any]) -> ast.QueryExpr:
+        body: ast.QueryExpr | _Parenthesised
         with_, body, order, offset = children
         fields: dict[str, Any] = {}
         if order:
@@ -428,7 +430,7 @@ def _describe_expected(expected: set[str]) -> str:
 def _syntax_error(exc: UnexpectedInput, text: str) -> ADQLError:
     line, column = getattr(exc, "line", None), getattr(exc, "column", None)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        expected = getattr(exc, "expected", None) or getattr(exc, "accepts", set())
+        expected = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or set()
         lines = text.splitlines() or [""]
         return ADQLError(
             ADQLCode.SYNTAX,
@@ -445,7 +447,8 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> ADQLError:
             column,
         )
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        at: int | None = exc.pos_in_stream  # lark types it as its base class's None; the lexer sets an int
+        char = text[at] if at is not None and at < len(text) else "?"
         hint = ""
         if char == "'":
             hint = " (unterminated string?)"

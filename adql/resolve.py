@@ -12,6 +12,7 @@ from typing import cast
 from adql import ast, joins, typecheck
 from adql.catalog import Catalog, ColumnMeta
 from adql.errors import ADQLCode, ADQLError, suggestion
+from adql.functions import strip
 from adql.grouping import check_grouping
 from adql.kinds import expr_kind, kind_of
 from pgsql_text.errors import SQLTextError
@@ -201,8 +202,7 @@ class _Resolver:
                 _check_sql_text(item.alias)
         names = _unique_names([_output_name(w, i) for w, i in zip(written, items, strict=True)])
         output = tuple(
-            OutputColumn(n, replace(i.expr.meta or typecheck.strip(None), name=n))
-            for i, n in zip(items, names, strict=True)
+            OutputColumn(n, replace(i.expr.meta or strip(None), name=n)) for i, n in zip(items, names, strict=True)
         )
         # Select-list names GROUP BY and ORDER BY may use: name -> (position, output column)
         aliases = {

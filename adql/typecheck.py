@@ -160,15 +160,17 @@ def _cast_meta(node: ast.Cast) -> ColumnMeta:
 def _case(node: ast.Case) -> ast.Expr:
     if node.operand is not None:
         operand = expr_kind(node.operand)
+        values: list[ast.Expr] = []
         for when, _ in node.whens:
-            assert isinstance(when, ast.Expr)
+            assert isinstance(when, ast.Expr)  # a simple CASE's WHENs are values, not conditions
+            values.append(when)
             if not comparable(operand, expr_kind(when)):
                 raise _fail(f"CASE compares {operand.value} with {expr_kind(when).value}", when)
-        if operand is Kind.TIMESTAMP or any(expr_kind(w) is Kind.TIMESTAMP for w, _ in node.whens):
+        if operand is Kind.TIMESTAMP or any(expr_kind(w) is Kind.TIMESTAMP for w in values):
             node = ast.copy_with(
                 node,
                 operand=_as_timestamp(node.operand),
-                whens=tuple((_as_timestamp(w), r) for w, r in node.whens),  # type: ignore[arg-type]
+                whens=tuple((_as_timestamp(w), r) for w, (_, r) in zip(values, node.whens, strict=True)),
             )
     results = [r for _, r in node.whens] + ([node.otherwise] if node.otherwise is not None else [])
     _check_compatible(results, "the results of CASE")

@@ -45,7 +45,9 @@ def _text(value: Any) -> str | None:
 
 
 def _column_meta(entry: Mapping[str, Any]) -> dict[str, str]:
-    meta = entry.get("meta") if isinstance(entry.get("meta"), Mapping) else {}
+    meta = entry.get("meta")
+    if not isinstance(meta, Mapping):
+        meta = {}
     found = {
         "unit": _text(entry.get("unit")),
         "description": _text(entry.get("description")),

@@ -27,7 +27,8 @@ def _moc_class() -> type[MOC]:
     """mocpy's MOC, imported on first use: 29 MB a server worker only pays when it makes a MOC."""
     from mocpy import MOC
 
-    return MOC
+    moc_class: type[MOC] = MOC  # mocpy has no types: MOC is Any to the checker
+    return moc_class
 
 
 def footprints_moc(footprints: Iterable[Footprint], max_order: int = DEFAULT_ORDER) -> MOC:
@@ -36,7 +37,7 @@ def footprints_moc(footprints: Iterable[Footprint], max_order: int = DEFAULT_ORD
     vertices = [np.asarray(f, dtype=float) for f in footprints if len(f) >= 3]
     if not vertices:
         return MOC.new_empty(max_order)
-    flat = []
+    flat: list[np.ndarray] = []
     for v in vertices:
         flat.extend((v[:, 0] % 360.0, v[:, 1]))
     mocs = MOC.from_polygons(flat, max_depth=max_order, n_threads=1)

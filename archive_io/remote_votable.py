@@ -271,7 +271,8 @@ def read_votable(body: bytes) -> Answer:
             if len(row) != len(answer.fields):
                 raise VOTableError(f"row {len(answer.rows) + 1} has {len(row)} cells for {len(answer.fields)} FIELDs")
             for i in nulls:  # a cell holding its FIELD's VALUES null is null
-                if row[i] is not None and row[i].strip() == answer.fields[i].null:  # type: ignore[union-attr]
+                value = row[i]
+                if isinstance(value, str) and value.strip() == answer.fields[i].null:
                     row[i] = None
             answer.rows.append(row)
         elif tag == "TABLEDATA":
@@ -298,7 +299,7 @@ def read_votable(body: bytes) -> Answer:
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
+    parser.ExternalEntityRefHandler = refuse  # type: ignore[assignment]  # expat's stub wants a handler returning int; refuse raises instead
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars

@@ -63,11 +63,11 @@ def dalserver_ingest(env: dict[str, str], path: Path, sidecar: Path) -> tuple[fl
     ]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
-    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]  # both are PIPEs
     if status != 0:
         raise SystemExit(f"ingest failed: {err}")
-    total = float(re.search(r"rows in ([\d.]+) s", out).group(1))  # type: ignore[union-attr]
-    load = float(re.search(r"loading ([\d.]+) s", out).group(1))  # type: ignore[union-attr]
+    total = float(re.search(r"rows in ([\d.]+) s", out).group(1))  # type: ignore[union-attr]  # it always says
+    load = float(re.search(r"loading ([\d.]+) s", out).group(1))  # type: ignore[union-attr]  # it always says
     return total, load, usage.ru_maxrss / 1024
 
 

@@ -133,7 +133,7 @@ def user_token(conn: psycopg.Connection, args: argparse.Namespace) -> str:
     _require(conn, args.name)
     token = new_token()
     expires = datetime.now(UTC) + args.expires if args.expires is not None else None
-    conn.execute(NEW_CREDENTIAL, (token.key, args.name, "token", token.secret_sha256, args.label, expires))  # type: ignore[arg-type]
+    conn.execute(NEW_CREDENTIAL, (token.key, args.name, "token", token.secret_sha256, args.label, expires))
     until = f"until {expires:%Y-%m-%d %H:%M} UTC" if expires else "without expiry"
     print(
         f"a token for {args.name} (key {token.key}), valid {until}; it is shown only this once: keep it secret",
@@ -150,7 +150,7 @@ def token_list(conn: psycopg.Connection, args: argparse.Namespace) -> str:
         values.append(args.user)
     rows = conn.execute(
         "SELECT credential_key, user_name, coalesce(label, ''), created, expires, last_used, revoked, "
-        f"coalesce(expires <= now(), false) FROM auth.credentials AS c WHERE {where} ORDER BY user_name, created",  # type: ignore[arg-type]
+        f"coalesce(expires <= now(), false) FROM auth.credentials AS c WHERE {where} ORDER BY user_name, created",
         values,
     ).fetchall()
 
@@ -250,7 +250,7 @@ def access_explain(conn: psycopg.Connection, args: argparse.Namespace) -> str:
     who = _identity(conn, args.user)
     row = conn.execute(
         "SELECT o.obs_publisher_did, o.obs_collection, o.proposal_id, o.obs_release_date, o.obs_release_date <= now(), "
-        f"{row_filter(who, 'o')} FROM ivoa.obscore AS o WHERE lower(o.obs_publisher_did) = lower(%s)",  # type: ignore[arg-type]
+        f"{row_filter(who, 'o')} FROM ivoa.obscore AS o WHERE lower(o.obs_publisher_did) = lower(%s)",
         (args.did,),
     ).fetchone()
     if row is None:
@@ -313,7 +313,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The user, token, group and access commands, each run by ``run``."""
     user = sub.add_parser("user", help="accounts that may see proprietary data").add_subparsers(
         dest="user_action", required=True

@@ -192,12 +192,12 @@ def _build_hips(settings: Settings, url: str, args: argparse.Namespace | None = 
     if args is not None and args.no_color:
         colours = []
     elif args is not None and args.color:
-        colours = [tuple(c.split(",")) for c in args.color]  # type: ignore[misc]  # checked by the parser
+        colours = [tuple(c.split(",")) for c in args.color]  # checked by the parser
     options = BuildOptions(
         order=args.order if args else None,
         tile_width=args.tile_width if args else 512,
         full=bool(args and args.full),
-        cut=tuple(args.cut) if args and args.cut else None,  # type: ignore[arg-type]  # nargs=2
+        cut=tuple(args.cut) if args and args.cut else None,  # nargs=2
         progress=not (args and args.quiet),
     )
 
@@ -343,7 +343,7 @@ def cmd_release(settings: Settings, args: argparse.Namespace) -> int:
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)
     with psycopg.connect(url) as conn, conn.transaction():
-        rights = conn.execute(REFRESH_DATA_RIGHTS).rowcount  # type: ignore[arg-type]
+        rights = conn.execute(REFRESH_DATA_RIGHTS).rowcount
         collections = [c for (c,) in conn.execute("SELECT DISTINCT obs_collection FROM ivoa.obscore").fetchall()]
         changed = record_collections(conn, collections)
     print(
@@ -545,7 +545,7 @@ def cmd_db_standby(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_db_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     db = sub.add_parser("db", help="the archive database")
     actions = db.add_subparsers(dest="action", required=True)
     for action, text in (

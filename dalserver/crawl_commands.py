@@ -82,7 +82,7 @@ def _ready(settings: Settings) -> str:
     with psycopg.connect(url) as conn:
         present = conn.execute(
             "SELECT to_regclass('crawl.run') IS NOT NULL AND to_regclass('vo.remote_coverage') IS NOT NULL"
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()[0]  # type: ignore[index]  # a SELECT without FROM returns exactly one row
     if not present:
         bootstrap(url, settings.schema_extension_dirs)
     return url
@@ -196,7 +196,7 @@ def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     crawl = sub.add_parser("crawl", help="the VO crawler: other archives' data into this archive's cache")
     actions = crawl.add_subparsers(dest="action", required=True)
     run = actions.add_parser("run", help="crawl the services that are due (progress bar per service)")

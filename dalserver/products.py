@@ -38,7 +38,7 @@ async def download(svc: ServicesDep, relative: str, who: IdentityDep) -> FileRes
     # The row names the file as the ingest did: its path under the resolved archive directory.
     async with svc.pool.connection() as conn:
         stored = stored_url(path.relative_to(root).as_posix())
-        row = await (await conn.execute(_published(who), (stored,))).fetchone()  # type: ignore[arg-type]
+        row = await (await conn.execute(_published(who), (stored,))).fetchone()
         await conn.rollback()
     if not (row and row[0]):
         raise await svc.access.not_visible(who, "no such product")

@@ -45,11 +45,12 @@ class ArchiveContext:
 
 def _angular_separation(ra1: float, dec1: float, ra2: np.ndarray, dec2: np.ndarray) -> np.ndarray:
     """Great-circle distance in degrees (Vincenty form, stable for small and large angles)."""
-    r1, d1, r2, d2 = map(np.radians, (ra1, dec1, ra2, dec2))
+    r1, d1, r2, d2 = np.radians(ra1), np.radians(dec1), np.radians(ra2), np.radians(dec2)
     dra = r2 - r1
     num = np.hypot(np.cos(d2) * np.sin(dra), np.cos(d1) * np.sin(d2) - np.sin(d1) * np.cos(d2) * np.cos(dra))
     den = np.sin(d1) * np.sin(d2) + np.cos(d1) * np.cos(d2) * np.cos(dra)
-    return np.degrees(np.arctan2(num, den))
+    degrees: np.ndarray = np.degrees(np.arctan2(num, den))
+    return degrees
 
 
 def obscore_row_from_fits(

@@ -136,7 +136,7 @@ def ingest_images(
             for start in tqdm(
                 range(0, len(rows), 500), desc="writing ObsCore rows", unit="batch", disable=not progress
             ):
-                cur.executemany(sql, [{c: r.get(c) for c in columns} for r in rows[start : start + 500]])  # type: ignore[arg-type]
+                cur.executemany(sql, [{c: r.get(c) for c in columns} for r in rows[start : start + 500]])
             write_provenance(cur, sources)
             record_spellings(cur, spellings)
             record_collections(cur, {r["obs_collection"] for r in rows})

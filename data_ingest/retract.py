@@ -44,7 +44,7 @@ class Retracted:
 
 def _rows(db: psycopg.Cursor, condition: str, params: tuple[object, ...]) -> list[Retracted]:
     found = []
-    for did, collection, source_path, url in db.execute(_SELECT + condition, params).fetchall():  # type: ignore[arg-type]
+    for did, collection, source_path, url in db.execute(_SELECT + condition, params).fetchall():
         found.append(Retracted(did, collection, source_path if source_path is not None else archive_path(url)))
     return found
 

@@ -162,7 +162,7 @@ def build_band_survey(
         for did in changed | gone:
             if did in old.images:
                 deepest_dirty.update(
-                    int(t) for t in footprint_tiles([tuple(v) for v in old.images[did].footprint], order)
+                    int(t) for t in footprint_tiles([(ra, dec) for ra, dec in old.images[did].footprint], order)
                 )
         cut = (old.cut[0], old.cut[1])
         levels = old.levels

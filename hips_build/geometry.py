@@ -62,7 +62,7 @@ def tile_layout(tile_width: int) -> np.ndarray:
     rows, cols = np.mgrid[0:tile_width, 0:tile_width].astype(np.int64)
     x = tile_width - 1 - rows
     y = cols
-    index = np.zeros_like(x)
+    index: np.ndarray = np.zeros_like(x)
     for bit in range(shift):
         index |= ((x >> bit) & 1) << (2 * bit)
         index |= ((y >> bit) & 1) << (2 * bit + 1)

@@ -54,7 +54,7 @@ def obscore_images(
             "WHERE table_schema = 'ivoa' AND table_name = 'obscore' AND column_name = 'em_band_name'"
         )
         band = "o.em_band_name" if cur.fetchone() else "CAST(NULL AS text)"
-        cur.execute(_QUERY.format(band=band, released=released_sql("o")))  # type: ignore[arg-type]
+        cur.execute(_QUERY.format(band=band, released=released_sql("o")))
         rows = cur.fetchall()
     conn.rollback()  # nothing was written; leave no transaction open
     images = []

@@ -115,15 +115,15 @@ def plan_surveys(
     for survey in plan.bands:
         by_collection[survey.collection].append(survey)
     if colours is None:
-        for collection, members in by_collection.items():
-            if len(members) < 3:
+        for collection, surveys in by_collection.items():
+            if len(surveys) < 3:
                 continue
-            chosen = sorted(members, key=lambda s: (-len(s.images), s.centre))[:3]
+            chosen = sorted(surveys, key=lambda s: (-len(s.images), s.centre))[:3]
             red, green, blue = sorted(chosen, key=lambda s: -s.centre)
             plan.colours.append(ColourSurvey(colour_survey_name(collection), collection, red, green, blue))
     else:
         for triple in colours:
-            picked = []
+            picked: list[BandSurvey] = []
             for band in triple:
                 match = [s for s in plan.bands if s.band.lower() == band.lower()]
                 if not match:

@@ -27,7 +27,7 @@ ALLSKY_TILE_PIXELS = 64
 JPEG_QUALITY = 92
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Write through a temporary file and rename it into place: a reader never sees half a tile,
     and a tile shared by hard link with the previous build is replaced, not rewritten."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,11 +67,12 @@ def blank_value(dtype: np.dtype) -> int | None:
 
 def to_storage(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if dtype.kind == "f":
-        return values.astype(dtype)
+        floats: np.ndarray = values.astype(dtype)
+        return floats
     info = np.iinfo(dtype)
     blank = blank_value(dtype)
     low = info.min + 1 if dtype.itemsize > 1 else 1
-    stored = np.clip(np.rint(np.nan_to_num(values, nan=0.0)), low, info.max).astype(dtype)
+    stored: np.ndarray = np.clip(np.rint(np.nan_to_num(values, nan=0.0)), low, info.max).astype(dtype)
     stored[~np.isfinite(values)] = blank
     return stored
 
@@ -109,11 +110,13 @@ def display_levels(values: np.ndarray, cut: tuple[float, float]) -> np.ndarray:
     low, high = cut
     span = high - low if high > low else 1.0
     with np.errstate(invalid="ignore"):
-        return np.clip((values - low) / span, 0.0, 1.0)
+        levels: np.ndarray = np.clip((values - low) / span, 0.0, 1.0)
+    return levels
 
 
 def _to_bytes(levels: np.ndarray) -> np.ndarray:
-    return np.rint(np.nan_to_num(levels, nan=0.0) * 255).astype(np.uint8)
+    scaled: np.ndarray = np.rint(np.nan_to_num(levels, nan=0.0) * 255).astype(np.uint8)
+    return scaled
 
 
 def write_png_tile(path: Path, values: np.ndarray, cut: tuple[float, float]) -> None:
@@ -166,7 +169,8 @@ def reduce_to(values: np.ndarray, pixels: int) -> np.ndarray:
     blocks = values.reshape(pixels, factor, pixels, factor, *values.shape[2:])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN block is NaN, as it should be
-        return np.nanmean(blocks, axis=(1, 3))
+        means: np.ndarray = np.nanmean(blocks, axis=(1, 3))
+    return means
 
 
 def allsky_mosaic(tiles: dict[int, np.ndarray], order: int, tile_width: int) -> np.ndarray:

@@ -77,7 +77,8 @@ def halve(child: np.ndarray) -> np.ndarray:
     blocks = child.reshape(w, 2, w, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN block is NaN, as it should be
-        return np.nanmean(blocks, axis=(1, 3))
+        means: np.ndarray = np.nanmean(blocks, axis=(1, 3))
+    return means
 
 
 # Where child k (nested index 4N + k) goes in its parent, as (row slice, column slice) of halves:

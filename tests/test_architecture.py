@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import grimp
+import pytest
 from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,16 +18,16 @@ CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlin
 OFFLINE = {"data_ingest", "hips_build", "vo_crawl"}
 
 
-def _lint(monkeypatch, contract: str) -> int:  # type: ignore[no-untyped-def]
+def _lint(monkeypatch: pytest.MonkeyPatch, contract: str) -> int:
     monkeypatch.chdir(ROOT)
     return lint_imports(config_filename=str(ROOT / "pyproject.toml"), limit_to_contracts=(contract,), no_cache=True)
 
 
-def test_no_module_imports_a_layer_above_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_no_module_imports_a_layer_above_it(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _lint(monkeypatch, "layers") == 0, "a module imports one above it; lint-imports prints which"
 
 
-def test_nothing_the_server_loads_imports_offline_work(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_the_server_loads_imports_offline_work(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _lint(monkeypatch, "offline") == 0, "a server module imports offline work; lint-imports prints the chain"
 
 

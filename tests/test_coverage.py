@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import astropy.units as u
 import numpy as np
+from mocpy import MOC
 
 from archive_io.coverage import footprints_moc
 
@@ -11,7 +12,7 @@ SQUARE = [(34.0, -5.5), (34.2, -5.5), (34.2, -5.3), (34.0, -5.3)]
 ACROSS_RA_ZERO = [(359.9, 1.0), (0.1, 1.0), (0.1, 1.2), (359.9, 1.2)]
 
 
-def _covers(moc, ra: float, dec: float) -> bool:  # type: ignore[no-untyped-def]
+def _covers(moc: MOC, ra: float, dec: float) -> bool:
     return bool(moc.contains_lonlat(np.array([ra]) * u.deg, np.array([dec]) * u.deg)[0])
 
 

@@ -52,7 +52,7 @@ def test_every_example_is_for_the_service_and_returns_data(server: str, service:
     assert len(examples) >= 2
     for example_id, capability, params in examples:
         assert capability == standard and params, example_id
-        response = httpx.get(f"{server}/{service}/{resource}", params=params, timeout=60)
+        response = httpx.get(f"{server}/{service}/{resource}", params=tuple(params), timeout=60)
         assert response.status_code == 200, (example_id, response.text)
         if service == "soda":
             regions = sum(1 for key, _ in params if key != "ID")
@@ -94,5 +94,5 @@ def test_landing_pages_link_the_examples(server: str, service: str) -> None:
 
 
 def test_landing_page_escapes_what_the_operator_wrote() -> None:
-    page = landing_page("Q&A <archive>", "TAP", "a < b", ("http://x/?a=1&b=2", "x"), ()).body.decode()
+    page = bytes(landing_page("Q&A <archive>", "TAP", "a < b", ("http://x/?a=1&b=2", "x"), ()).body).decode()
     assert "Q&amp;A &lt;archive&gt;" in page and "a &lt; b" in page and "?a=1&amp;b=2" in page

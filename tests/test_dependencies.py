@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -43,8 +44,8 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def _services(tmp_path: Path, **settings: object) -> Services:
-    return build_services(Settings(home=tmp_path, **settings), NOWHERE)  # type: ignore[arg-type]
+def _services(tmp_path: Path, **settings: Any) -> Services:
+    return build_services(Settings(home=tmp_path, **settings), NOWHERE)
 
 
 def test_a_test_swaps_the_services_of_every_handler_with_dependency_overrides(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import re
 import shlex
 import tomllib
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -59,11 +60,11 @@ def environment(dockerfile: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for instruction, arguments in instructions(dockerfile):
         if instruction == "ENV":
-            found.update(w.split("=", 1) for w in shlex.split(arguments) if "=" in w)  # type: ignore[misc]
+            found.update(w.split("=", 1) for w in shlex.split(arguments) if "=" in w)  # type: ignore[misc]  # two parts: each word holds "="
     return found
 
 
-def install_needs(pyproject: dict) -> dict[str, str]:  # type: ignore[type-arg]
+def install_needs(pyproject: dict[str, Any]) -> dict[str, str]:
     """What a build of the project reads, each with why: pyproject.toml, the readme and licence
     files its metadata names, and the top-level package of every setuptools include pattern."""
     project = pyproject["project"]

@@ -109,7 +109,7 @@ def _sia(server: RunningServer, **params: str) -> httpx.Response:
 
 def _async(server: RunningServer, query: str, **params: str) -> tuple[str, str]:
     """Run a job to its end: (phase, job URL)."""
-    job = submit(f"{server.base}/tap", query, **params)
+    job = submit(f"{server.base}/tap", query, run=True, **params)
     return wait_for_phase(job, ("COMPLETED", "ERROR", "ABORTED"), timeout=60), job
 
 
@@ -196,7 +196,7 @@ def _waiting_queries(url: str) -> int:
         (count,) = conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dalserver-query' "
             "AND state = 'active' AND wait_event_type = 'Lock'"
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone()
     return int(count)
 
 

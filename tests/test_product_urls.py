@@ -78,8 +78,8 @@ def test_the_sql_rendering_gives_what_the_python_one_gives(db: psycopg.Connectio
 
 
 def test_the_function_gives_the_tables_rows_with_their_urls_rendered(archive: Archive, db: psycopg.Connection) -> None:
-    stored = dict(db.execute("SELECT obs_publisher_did, access_url FROM ivoa.obscore").fetchall())
-    served = dict(
+    stored: dict[str, str] = dict(db.execute("SELECT obs_publisher_did, access_url FROM ivoa.obscore").fetchall())
+    served: dict[str, str] = dict(
         db.execute("SELECT obs_publisher_did, access_url FROM dalserver.published_obscore(%s)", (f"{PROXY}/",))
     )
     assert served == {did: public_url(url, PROXY) for did, url in stored.items()}
@@ -185,7 +185,7 @@ def _migrate_older_urls(archive: Archive, url: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     with psycopg.connect(url, autocommit=True) as conn:
-        ingested = dict(
+        ingested: dict[str, str] = dict(
             conn.execute(
                 "SELECT p.source_path, o.access_url FROM ivoa.obscore AS o JOIN ingest.provenance AS p "
                 "USING (obs_publisher_did)"
@@ -206,7 +206,7 @@ def _migrate_older_urls(archive: Archive, url: str, tmp_path: Path) -> None:
                 (value, path),
             )
         bootstrap(url)
-        now = dict(
+        now: dict[str, str] = dict(
             conn.execute(
                 "SELECT p.source_path, o.access_url FROM ivoa.obscore AS o JOIN ingest.provenance AS p "
                 "USING (obs_publisher_did)"

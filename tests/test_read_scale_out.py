@@ -352,11 +352,11 @@ def _refill(replicated: ReplicatedArchive, urls: list[str]) -> None:
         conn.execute(
             f"INSERT INTO {CHURN} (id, ra, dec, mag, x) SELECT g, 0, 0, 20, g / 3000.0 FROM generate_series(1, 3000) g"
         )
-        position = conn.execute("SELECT pg_current_wal_flush_lsn()").fetchone()[0]  # type: ignore[index]
+        position = conn.execute("SELECT pg_current_wal_flush_lsn()").fetchone()[0]
 
     def replayed(url: str) -> bool:
         with psycopg.connect(url, autocommit=True) as conn:
-            return bool(conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (position,)).fetchone()[0])  # type: ignore[index]
+            return bool(conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (position,)).fetchone()[0])
 
     assert eventually(lambda: all(replayed(u) for u in urls), seconds=20)
 

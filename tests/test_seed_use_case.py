@@ -12,12 +12,12 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from data_ingest.sample import stack_specs
+from data_ingest.sample import StackSpec, stack_specs
 
 SEED_QUERY = "SELECT * FROM ivoa.obscore WHERE s_ra BETWEEN 34.4 AND 34.5 AND s_dec BETWEEN -4.8 AND -4.7"
 
 
-def _expected_stacks():
+def _expected_stacks() -> list[StackSpec]:
     return sorted(
         (s for s in stack_specs() if 34.4 <= s.ra <= 34.5 and -4.8 <= s.dec <= -4.7),
         key=lambda s: s.data_id,

@@ -80,7 +80,7 @@ def test_tap_schema_rows_are_read_into_schemas_with_tables_with_typed_columns_an
     assert sources.foreign_keys == (
         TapForeignKey("sources-bands", "cat.bands", (("band", "band"),), "The band of a source"),
     )
-    assert sources.primary_key == ("id",) and published.table("cat.bands").primary_key == ()  # type: ignore[union-attr]
+    assert sources.primary_key == ("id",) and published.table("cat.bands").primary_key == ()
     assert published.table("cat.nowhere") is None
 
 
@@ -95,11 +95,11 @@ def test_the_translators_catalogue_is_derived_from_the_tableset_with_bare_names(
 def test_a_misspelt_metadata_field_is_an_error_where_a_dict_gave_none() -> None:
     column = TapColumn("id", "long", principal=True)
     with pytest.raises(AttributeError):
-        column.principle  # type: ignore[attr-defined]  # noqa: B018
+        column.principle  # type: ignore[attr-defined]  # noqa: B018  # the misspelling is the point
     with pytest.raises(TypeError):
-        TapColumn("id", "long", principle=True)  # type: ignore[call-arg]
+        TapColumn("id", "long", principle=True)  # type: ignore[call-arg]  # the misspelling is the point
     with pytest.raises(AttributeError):
-        TapTable("cat", "cat.sources").colums  # type: ignore[attr-defined]  # noqa: B018
+        TapTable("cat", "cat.sources").colums  # type: ignore[attr-defined]  # noqa: B018  # the misspelling is the point
     assert Tableset().table("anything") is None
 
 

@@ -201,7 +201,7 @@ class ServiceCrawl:
     def _count_in(self, cell: Cell) -> int:
         answer = self._query(queries.count_query(self._table(), cell), 1, "census")
         try:
-            return int(float(answer.rows[0][0]))  # type: ignore[arg-type]
+            return int(float(answer.rows[0][0]))  # type: ignore[arg-type]  # a cell is text or a number; anything else raises TypeError, caught below
         except (IndexError, TypeError, ValueError):
             raise CellError("bad count", f"the count of cell {cell} is not a number") from None
 
@@ -222,9 +222,9 @@ class ServiceCrawl:
                 without = 0
                 for cell, n in answer.rows:
                     if cell is None or cell == "":
-                        without += int(float(n))  # type: ignore[arg-type]
+                        without += int(float(n))  # type: ignore[arg-type]  # a census count is text or a number; anything else raises TypeError
                     else:
-                        counts[int(float(cell))] = int(float(n))  # type: ignore[arg-type]
+                        counts[int(float(cell))] = int(float(n))  # type: ignore[arg-type]  # a census cell is text or a number; anything else raises TypeError
                 # The census is exact, but a cell is fetched by a circle around it (neighbours'
                 # rows come too): units of a third of the limit rarely overflow.
                 units: dict[Cell, int | None] = dict(units_from_counts(counts, order, max(1, limit // 3)))
@@ -321,7 +321,7 @@ class ServiceCrawl:
         ).fetchall()
         return [StoredCell(Cell(o, i), c, s, r) for o, i, c, s, r in rows]
 
-    def run(self, bar: tqdm | None = None) -> RunReport:
+    def run(self, bar: tqdm[Any] | None = None) -> RunReport:
         svc = self.service
         self.ensure_metadata()
         units = self.census()
@@ -384,11 +384,11 @@ def _tomorrow() -> datetime:
 
 
 def crawl_service(
-    conn: psycopg.Connection, gates: Gates, service: Service, config: CrawlConfig, bar: tqdm | None = None
+    conn: psycopg.Connection, gates: Gates, service: Service, config: CrawlConfig, bar: tqdm[Any] | None = None
 ) -> RunReport:
     """Crawl ``service`` once and record the outcome (state, back-off, run log)."""
     got = conn.execute("SELECT pg_try_advisory_lock(hashtext('dalserver.crawl.run:' || %s))", (service.ivoid,))
-    if not got.fetchone()[0]:  # type: ignore[index]
+    if not got.fetchone()[0]:  # type: ignore[index]  # a SELECT without FROM returns exactly one row
         report = RunReport(service.ivoid, service.title, outcome="skipped")
         report.message = "another crawl is working on this service"
         return report

@@ -96,7 +96,7 @@ def find_services(conn: psycopg.Connection, config: CrawlConfig) -> list[Found]:
     groups: dict[tuple[str, str, str | None], Found] = {}
     preferred: dict[tuple[str, str, str | None], list[tuple[int, str, str | None, str | None]]] = defaultdict(list)
     for query in (_OBSCORE_NEW, _OBSCORE_OLD):
-        for ivoid, title, table, url, standard, origin in conn.execute(query).fetchall():  # type: ignore[arg-type]
+        for ivoid, title, table, url, standard, origin in conn.execute(query).fetchall():
             url = _url(url)
             if _own(origin, url, config):
                 continue
@@ -107,7 +107,7 @@ def find_services(conn: psycopg.Connection, config: CrawlConfig) -> list[Found]:
             # hand (adding a service never renames one already crawled); else any record of it.
             rank = (0 if standard == "ivo://ivoa.net/std/tap" else 2) + _added(origin)
             preferred[key].append((rank, ivoid, title, origin))
-    for ivoid, title, standard, url, origin in conn.execute(_SIA).fetchall():  # type: ignore[arg-type]
+    for ivoid, title, standard, url, origin in conn.execute(_SIA).fetchall():
         url = _url(url)
         if _own(origin, url, config):
             continue

@@ -42,8 +42,8 @@ class Cell:
         return self.index << shift, (self.index + 1) << shift
 
     def children(self) -> tuple[Cell, Cell, Cell, Cell]:
-        first = self.index << 2
-        return tuple(Cell(self.order + 1, first + i) for i in range(4))  # type: ignore[return-value]
+        order, first = self.order + 1, self.index << 2
+        return Cell(order, first), Cell(order, first + 1), Cell(order, first + 2), Cell(order, first + 3)
 
     def parent(self) -> Cell:
         return Cell(self.order - 1, self.index >> 2)
@@ -71,7 +71,7 @@ BASE_CELLS = tuple(Cell(0, i) for i in range(12))
 def _lonlat(ipix: np.ndarray, order: int, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
     from cdshealpix import nested
 
-    lon, lat = nested.healpix_to_lonlat(ipix.astype(np.uint64), order, num_threads=1, **kwargs)  # type: ignore[arg-type]
+    lon, lat = nested.healpix_to_lonlat(ipix.astype(np.uint64), order, num_threads=1, **kwargs)
     return np.asarray(lon.deg, dtype=float), np.asarray(lat.deg, dtype=float)
 
 
@@ -80,7 +80,8 @@ def angular_distance(ra1: float, dec1: float, ra2: np.ndarray, dec2: np.ndarray)
     p1, p2 = math.radians(dec1), np.radians(dec2)
     dp, dl = p2 - p1, np.radians(ra2 - ra1)
     h = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+    degrees: np.ndarray = np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+    return degrees
 
 
 @lru_cache(maxsize=65536)

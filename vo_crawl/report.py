@@ -37,7 +37,7 @@ def services(conn: psycopg.Connection) -> list[str]:
         ]
     out = []
     for ivoid, kind, state, reason, success, count, errors, last_error, due, url in rows:
-        said = STATE_NAMES.get(state, state)
+        said: str = STATE_NAMES.get(state) or state
         if state in ("backoff", "dead") and due:
             said += f" until {_when(due)}"
         note = reason if state == "excluded" else (last_error or "")
@@ -47,21 +47,21 @@ def services(conn: psycopg.Connection) -> list[str]:
 
 def status(conn: psycopg.Connection, runs: int = 20) -> list[str]:
     lines = []
-    states = dict(conn.execute("SELECT state, count(*) FROM crawl.service GROUP BY state").fetchall())
+    states: dict[str, int] = dict(conn.execute("SELECT state, count(*) FROM crawl.service GROUP BY state").fetchall())
     sources, rows = conn.execute(
         "SELECT count(*) FILTER (WHERE row_count > 0), COALESCE(sum(row_count), 0) FROM crawl.service"
-    ).fetchone()  # type: ignore[misc]
-    cells, failing = conn.execute("SELECT count(*), count(*) FILTER (WHERE state = 'error') FROM crawl.cell").fetchone()  # type: ignore[misc]
+    ).fetchone()  # type: ignore[misc]  # an aggregate query returns exactly one row
+    cells, failing = conn.execute("SELECT count(*), count(*) FILTER (WHERE state = 'error') FROM crawl.cell").fetchone()  # type: ignore[misc]  # an aggregate query returns exactly one row
     total = sum(states.values())
     parts = ", ".join(f"{states[s]} {STATE_NAMES[s]}" for s in STATE_NAMES if states.get(s))
     lines.append(f"{total} services ({parts or 'none'}); {rows} rows from {sources} sources in vo.remote_obscore")
     lines.append(f"{cells} sky cells stored, {failing} to fetch again after an error")
     due = conn.execute(
         "SELECT min(next_due) FROM crawl.service WHERE state <> 'excluded' AND next_due > now()"
-    ).fetchone()[0]  # type: ignore[index]
+    ).fetchone()[0]  # type: ignore[index]  # an aggregate query returns exactly one row
     now_due = conn.execute(
         "SELECT count(*) FROM crawl.service WHERE state <> 'excluded' AND (next_due IS NULL OR next_due <= now())"
-    ).fetchone()[0]  # type: ignore[index]
+    ).fetchone()[0]  # type: ignore[index]  # an aggregate query returns exactly one row
     lines.append(f"due now: {now_due}; next due: {_when(due) if due else 'none'} (UTC)")
     recent = conn.execute(
         "SELECT started, service_ivoid, outcome, requests, census_requests, cells_fetched, cells_checked, "

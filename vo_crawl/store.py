@@ -65,14 +65,14 @@ def prepare(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.crawl.helpers'))")
         for statement in HELPERS:
-            conn.execute(statement)  # type: ignore[arg-type]
-    conn.execute(_staging_ddl())  # type: ignore[arg-type]
+            conn.execute(statement)
+    conn.execute(_staging_ddl())
     conn.execute("DELETE FROM pg_temp.crawl_staging")
 
 
 def stage(conn: psycopg.Connection, rows: Iterable[Sequence[Any]]) -> None:
     columns = ", ".join(_q(c) for c in STAGED_COLUMNS)
-    with conn.cursor() as cur, cur.copy(f"COPY pg_temp.crawl_staging ({columns}) FROM STDIN") as copy:  # type: ignore[arg-type]
+    with conn.cursor() as cur, cur.copy(f"COPY pg_temp.crawl_staging ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -130,31 +130,31 @@ def replace_cell(
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.crawl.service:' || %s))", (ivoid,))
         _checked_staging(cur, skipped, examples)
         before = cur.execute(
-            _digest_sql(f"vo.remote_obscore WHERE source_ivoid = %s AND {where}", stored_columns),  # type: ignore[arg-type]
+            _digest_sql(f"vo.remote_obscore WHERE source_ivoid = %s AND {where}", stored_columns),
             (ivoid, *params),
         ).fetchone()
-        after = cur.execute(_digest_sql("pg_temp.crawl_staging", staged_columns)).fetchone()  # type: ignore[arg-type]
+        after = cur.execute(_digest_sql("pg_temp.crawl_staging", staged_columns)).fetchone()
         changed = before != after
         written = removed = inserted = 0
         if changed:
             removed = cur.execute(
-                f"DELETE FROM vo.remote_obscore WHERE source_ivoid = %s AND {where}",  # type: ignore[arg-type]
+                f"DELETE FROM vo.remote_obscore WHERE source_ivoid = %s AND {where}",
                 (ivoid, *params),
             ).rowcount
             names = ", ".join(_q(c) for c in STAGED_COLUMNS)
             values = ", ".join("region" if c == "s_region" else _q(c) for c in STAGED_COLUMNS)
             updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in STAGED_COLUMNS)
             flags = cur.execute(
-                f"INSERT INTO vo.remote_obscore ({names}) SELECT {values} FROM pg_temp.crawl_staging "  # type: ignore[arg-type]
+                f"INSERT INTO vo.remote_obscore ({names}) SELECT {values} FROM pg_temp.crawl_staging "
                 f"ON CONFLICT (source_ivoid, obs_publisher_did) DO UPDATE SET {updates} RETURNING (xmax = 0)"
             ).fetchall()
             written = len(flags)
             inserted = sum(1 for (new,) in flags if new)
             refresh_coverage(cur, ivoid, cell)
         stored = cur.execute(
-            f"SELECT count(*) FROM vo.remote_obscore WHERE source_ivoid = %s AND {where}",  # type: ignore[arg-type]
+            f"SELECT count(*) FROM vo.remote_obscore WHERE source_ivoid = %s AND {where}",
             (ivoid, *params),
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()[0]  # type: ignore[index]  # an aggregate query returns exactly one row
         _write_cell(cur, ivoid, cell, census, stored, skipped, "done", None, requests, refresh_after)
         if cell.has_position:
             low, high = cell.span
@@ -221,9 +221,9 @@ def cell_failed(
     where, params = _range_sql(cell)
     with conn.transaction(), conn.cursor() as cur:
         stored = cur.execute(
-            f"SELECT count(*) FROM vo.remote_obscore WHERE source_ivoid = %s AND {where}",  # type: ignore[arg-type]
+            f"SELECT count(*) FROM vo.remote_obscore WHERE source_ivoid = %s AND {where}",
             (ivoid, *params),
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()[0]  # type: ignore[index]  # an aggregate query returns exactly one row
         old = cur.execute(
             "SELECT skipped FROM crawl.cell WHERE service_ivoid = %s AND hpx_order = %s AND hpx_index = %s",
             (ivoid, cell.order, cell.index),
@@ -241,7 +241,7 @@ def clear_cell(conn: psycopg.Connection, ivoid: str, gone: Cell, keep: Sequence[
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.crawl.service:' || %s))", (ivoid,))
         removed = cur.execute(
-            f"DELETE FROM vo.remote_obscore WHERE source_ivoid = %s AND {where} AND NOT EXISTS ("  # type: ignore[arg-type]
+            f"DELETE FROM vo.remote_obscore WHERE source_ivoid = %s AND {where} AND NOT EXISTS ("
             "SELECT 1 FROM unnest(%s::bigint[], %s::bigint[]) AS k(low, high) "
             "WHERE healpix29 >= k.low AND healpix29 < k.high)",
             (ivoid, *params, lows, highs),
@@ -280,8 +280,8 @@ def refresh_coverage(cur: psycopg.Cursor[Any], ivoid: str, cell: Cell) -> None:
         "healpix_order, healpix_index, cell_ra, cell_dec, source_ivoid, facility_name, instrument_name, "
         "dataproduct_type, dataset_count, em_min, em_max, t_min, t_max, updated"
     )
-    now = cur.execute("SELECT timezone('UTC', now())").fetchone()[0]  # type: ignore[index]
-    with cur.copy(f"COPY vo.remote_coverage ({columns}) FROM STDIN") as copy:  # type: ignore[arg-type]
+    now = cur.execute("SELECT timezone('UTC', now())").fetchone()[0]  # type: ignore[index]  # a SELECT without FROM returns exactly one row
+    with cur.copy(f"COPY vo.remote_coverage ({columns}) FROM STDIN") as copy:
         for c, facility, instrument, kind, n, em_min, em_max, t_min, t_max in groups:
             ra, dec = centres[int(c)]
             copy.write_row(
@@ -323,7 +323,7 @@ def summarise_service(conn: psycopg.Connection, ivoid: str) -> None:
         cur.execute(
             "UPDATE crawl.service SET coverage = CAST(%s AS smoc), t_min = %s, t_max = %s, em_min = %s, em_max = %s "
             "WHERE ivoid = %s",
-            (moc, *ranges, ivoid),  # type: ignore[misc]
+            (moc, *ranges, ivoid),  # type: ignore[misc]  # an aggregate query returns exactly one row (min/max of the source's coverage)
         )
 
 

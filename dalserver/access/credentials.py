@@ -36,9 +36,10 @@ def hash_password(password: str) -> str:
 def password_matches(stored: str | None, given: str) -> bool:
     """Whether ``given`` is the password whose hash is ``stored`` (None: the account has none)."""
     try:
-        return _hasher.verify(stored or _unusable(), given) and stored is not None
+        _hasher.verify(stored or _unusable(), given)  # True or an exception
     except (VerificationError, InvalidHashError):
         return False
+    return stored is not None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -112,7 +113,9 @@ class Access:
         request.state.identity = who
         return who
 
-    async def _remembered(self, credential: str, request: Request, prove) -> Identity:  # type: ignore[no-untyped-def]
+    async def _remembered(
+        self, credential: str, request: Request, prove: Callable[[], Awaitable[Identity | _Refusal]]
+    ) -> Identity:
         key = hashlib.sha256(credential.encode()).hexdigest()
         now = time.monotonic()
         hit = self._proved.get(key)

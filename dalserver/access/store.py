@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -53,9 +54,9 @@ class AuthStore:
     def __init__(self, pool: AsyncConnectionPool):
         self.pool = pool
 
-    async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:  # type: ignore[type-arg]
+    async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         async with self.pool.connection() as conn:
-            rows = await (await conn.execute(sql, args)).fetchall()  # type: ignore[arg-type]
+            rows = await (await conn.execute(sql, args)).fetchall()
             await conn.rollback()
         return rows
 
@@ -80,7 +81,7 @@ class AuthStore:
 
     async def _write(self, sql: str, args: tuple[object, ...]) -> None:
         async with self.pool.connection() as conn:
-            await conn.execute(sql, args)  # type: ignore[arg-type]
+            await conn.execute(sql, args)
             await conn.commit()
 
     async def touch(self, key: str) -> None:

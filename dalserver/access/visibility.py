@@ -43,7 +43,7 @@ def row_filter(who: Identity, alias: str) -> str:
         {(g.collection, g.proposal) for g in who.grants if g.proposal is not None and g.collection not in whole}
     )
     if pairs:
-        listed = ", ".join(f"({quote_string(c)}, {quote_string(p)})" for c, p in pairs)  # type: ignore[arg-type]
+        listed = ", ".join(f"({quote_string(c)}, {quote_string(p)})" for c, p in pairs)
         conditions.append(f"({row}.obs_collection, {row}.proposal_id) IN ({listed})")
     return "(" + " OR ".join(conditions) + ")"
 

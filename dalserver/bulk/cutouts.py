@@ -74,7 +74,7 @@ def plan_cutouts(products: tuple[Product, ...], shape: Shape) -> list[PlannedCut
 def _cutout_file(planned: PlannedCutout, shape: Shape, region_text: str) -> Iterator[bytes]:
     found = cutouts(planned.product.path, [(shape, region_text)])
     buffer = io.BytesIO()
-    write_cutouts(found, planned.product.did, buffer)  # type: ignore[arg-type]  # astropy writes to any file object
+    write_cutouts(found, planned.product.did, buffer)
     yield buffer.getvalue()
 
 

@@ -22,7 +22,7 @@ from dalserver.bulk.lists import checksum_list, download_script, url_list
 from dalserver.bulk.selection import Selection, requested_ids, select_products
 from dalserver.dali.faults import ErrorStyle, UsageFault
 from dalserver.dali.params import DALIParams
-from dalserver.dali.values import Shape, parse_circle, parse_polygon, parse_pos
+from dalserver.dali.values import Shape, ShapeParser, parse_circle, parse_polygon, parse_pos
 from dalserver.http.landing import landing_page
 from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.http.routing import AnswerResponse, protocol_router
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 router = protocol_router(ErrorStyle.DAL_VOTABLE, tags=["Bulk download"])
 _MAX_BODY = 4 << 20  # a POST of many IDs
-_REGIONS = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
+_REGIONS: dict[str, ShapeParser] = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
 ID_PARAM = ApiParam("ID", "Publisher DID of a dataset; repeat for each", True, repeatable=True)
 REGION_PARAMS = (
     ApiParam("CIRCLE", "ra dec radius (ICRS degrees)", example="34.5 -5.0 0.02"),

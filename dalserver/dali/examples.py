@@ -45,7 +45,7 @@ def examples_document(title: str, examples: Sequence[Example], empty_note: str =
         _sub(div, "h2", example.name, property="name")
         text = _sub(div, "p", example.description)
         if example.tables:
-            text.text += " Tables: "
+            text.text = f"{text.text or ''} Tables: "
             for i, table in enumerate(example.tables):
                 _sub(text, "span", table, property="table").tail = ", " if i < len(example.tables) - 1 else "."
         if example.capability:

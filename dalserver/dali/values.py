@@ -8,6 +8,7 @@ Angles are ICRS degrees throughout (SIA 2.0 sec. 2.1.1, SODA 1.0 sec. 3.3).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -46,6 +47,8 @@ class Range:
 
 
 Shape = Circle | Polygon | Range
+# a shape's parser: its text and the parameter it came in, which messages name
+ShapeParser = Callable[[str, str], Shape]
 
 
 def _numbers(text: str, what: str) -> list[float]:
@@ -137,7 +140,7 @@ def parse_range(text: str, what: str = "POS RANGE") -> Range:
     return Range(ra1, ra2, dec1, dec2)
 
 
-_POS_SHAPES = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "RANGE": parse_range}
+_POS_SHAPES: dict[str, ShapeParser] = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "RANGE": parse_range}
 
 
 def parse_pos(text: str, what: str = "POS") -> Shape:

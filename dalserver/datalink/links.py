@@ -50,8 +50,8 @@ def _footprint_text(dataset: Dataset) -> str | None:
 def cutout_descriptor(base_url: str, dataset: Dataset, xml_id: str) -> ServiceDescriptor:
     """A SODA descriptor for one dataset: its ID fixed, its extent in the VALUES (SODA sec. 4.2)."""
     circle = None
-    if None not in (dataset.s_ra, dataset.s_dec, dataset.s_fov):
-        circle = f"{dataset.s_ra!r} {dataset.s_dec!r} {dataset.s_fov / 2!r}"  # type: ignore[operator]
+    if dataset.s_ra is not None and dataset.s_dec is not None and dataset.s_fov is not None:
+        circle = f"{dataset.s_ra!r} {dataset.s_dec!r} {dataset.s_fov / 2!r}"
     id_param = InputParam("ID", value=dataset.did, ucd="meta.id;meta.main", description="The dataset to cut from")
     inputs = soda_inputs(
         id_param, circle=circle, polygon=_footprint_text(dataset), em_min=dataset.em_min, em_max=dataset.em_max

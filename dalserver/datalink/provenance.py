@@ -57,12 +57,13 @@ def prov_format(requested: str) -> ProvFormat | None:
 
 async def provenance_document(pool: AsyncConnectionPool, did: str, base_url: str, who: Identity) -> ProvDocument | None:
     async with pool.connection() as conn:
-        row = await (await conn.execute(_read(who), (did,))).fetchone()  # type: ignore[arg-type]
+        row = await (await conn.execute(_read(who), (did,))).fetchone()
         await conn.rollback()
     if row is None:
         return None
-    did, obs_id, stored_url, *rest = row
-    return _document(did, obs_id, public_url(stored_url, base_url), *rest, base_url=base_url)
+    did, obs_id, stored_url, path, size, checksum, modified, ingested, software, header = row
+    access_url = public_url(stored_url, base_url)
+    return _document(did, obs_id, access_url, path, size, checksum, modified, ingested, software, header, base_url)
 
 
 def _document(
@@ -116,4 +117,6 @@ def _document(
 
 
 def serialize(document: ProvDocument, fmt: ProvFormat) -> bytes:
-    return document.serialize(format=fmt.serializer).encode()
+    text = document.serialize(format=fmt.serializer)
+    assert text is not None  # prov returns the text when given no destination
+    return text.encode()

@@ -49,7 +49,8 @@ class ArrowConnection:
     def rows(self, sql: str) -> list[dict[str, Any]]:
         """A small result, as Python rows."""
         with contextlib.closing(self.statement()) as stmt:
-            return stmt.query(sql).read_all().to_pylist()
+            rows: list[dict[str, Any]] = stmt.query(sql).read_all().to_pylist()
+            return rows
 
     def set_settings(self, names: list[str], values: list[str]) -> None:
         """Session settings ``names`` (custom ``prefix.name``s) to ``values``, bound as
@@ -109,6 +110,7 @@ class ArrowStatement:
     def _execute(self, sql: str) -> ArrowArrayStreamHandle:
         self._close_reader()  # a statement has one result at a time
         self._statement.set_sql_query(sql)
+        handle: ArrowArrayStreamHandle
         handle, _ = self._statement.execute_query()
         return handle
 

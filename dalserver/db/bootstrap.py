@@ -31,11 +31,11 @@ _OBSCORE_COLUMNS = (
 def create_tables(conn: psycopg.Connection, schema: SchemaDef) -> None:
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema.name)}")
     for table in schema.tables:
-        conn.execute(create_table_sql(table))  # type: ignore[arg-type]
+        conn.execute(create_table_sql(table))
         for statement in add_missing_columns_sql(table):
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
         for index in table.indexes:
-            conn.execute(create_index_sql(table, index))  # type: ignore[arg-type]
+            conn.execute(create_index_sql(table, index))
 
 
 def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDef, ...]:
@@ -48,13 +48,13 @@ def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDe
             # One writer at a time: two servers starting together must not race on DDL.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.bootstrap'))")
             for statement in SUPPORT_SQL:
-                conn.execute(statement)  # type: ignore[arg-type]  # constants of the dialect
+                conn.execute(statement)  # constants of the dialect
             keep_existing_rows_public(conn)  # before the upgrade adds the release date column
             for schema in (*schemas, *private_schemas()):
                 create_tables(conn, schema)
             # ObsCore as each server publishes it (its access URLs), over the columns it has now.
             columns = [name for (name,) in conn.execute(_OBSCORE_COLUMNS)]
-            conn.execute(published_obscore_function_sql(columns))  # type: ignore[arg-type]  # built from names
+            conn.execute(published_obscore_function_sql(columns))  # built from names
             for s_index, schema in enumerate(schemas):
                 publish_schema(conn, schema, s_index)
                 for t_index, table in enumerate(schema.tables):

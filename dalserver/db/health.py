@@ -84,9 +84,9 @@ class DatabaseHealth:
                 await self._drop()
                 probe.cancel()
                 self._mark_down(f"it did not answer within {self.timeout:g} s")
-            elif probe.exception() is not None:
+            elif (failure := probe.exception()) is not None:
                 await self._drop()
-                self._mark_down(primary_message(probe.exception()))  # type: ignore[arg-type]
+                self._mark_down(primary_message(failure))
             else:
                 await self._mark_up()
             # While it is down, look more often: the first request after its return should work.
@@ -102,7 +102,7 @@ class DatabaseHealth:
                 connect_timeout=max(1, int(self.timeout)),
                 application_name="dalserver-health",
             )
-        cursor = await self._conn.execute(self.probe_sql)  # type: ignore[arg-type]  # a constant
+        cursor = await self._conn.execute(self.probe_sql)
         self.observe(await cursor.fetchone())
 
     async def _drop(self) -> None:

@@ -54,15 +54,15 @@ def keep_existing_rows_public(conn: psycopg.Connection) -> int:
     ingest (else now), so that they stay public as they were: a NULL release date would make them
     proprietary (ObsCore 1.1 sec. B.4.5). Run before the schema upgrade adds the column; how many
     rows got a date."""
-    if not conn.execute(_WITHOUT_RELEASE_DATES).fetchone()[0]:  # type: ignore[index]
+    if not conn.execute(_WITHOUT_RELEASE_DATES).fetchone()[0]:  # type: ignore[index]  # a SELECT without FROM returns exactly one row
         return 0
     conn.execute("ALTER TABLE ivoa.obscore ADD COLUMN obs_release_date timestamptz")
     ingested = "now()"
-    if conn.execute("SELECT to_regclass('ingest.provenance') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
+    if conn.execute("SELECT to_regclass('ingest.provenance') IS NOT NULL").fetchone()[0]:  # type: ignore[index]  # a SELECT without FROM returns exactly one row
         ingested = (
             "coalesce((SELECT p.ingested_at FROM ingest.provenance AS p "
             "WHERE p.obs_publisher_did = ivoa.obscore.obs_publisher_did), now())"
         )
-    changed = conn.execute(f"UPDATE ivoa.obscore SET obs_release_date = {ingested}").rowcount  # type: ignore[arg-type]
+    changed = conn.execute(f"UPDATE ivoa.obscore SET obs_release_date = {ingested}").rowcount
     log.info("%d rows of ivoa.obscore made before release dates stay public (released when ingested)", changed)
     return changed

@@ -52,7 +52,7 @@ def ensure_pgsphere(conn: psycopg.Connection) -> str:
         ) from exc
     script = _patched_install_script(conn)
     with conn.transaction():
-        conn.execute(script)  # type: ignore[arg-type]  # a trusted file from the server's sharedir
+        conn.execute(script)  # a trusted file from the server's sharedir
     return "patched-script"
 
 

@@ -17,7 +17,7 @@ GETCONN_TIMEOUT = 5.0  # seconds a request waits for a connection before it is t
 async def _configure(conn: psycopg.AsyncConnection) -> None:
     await conn.set_autocommit(True)
     for statement in setup_statements("dalserver"):
-        await conn.execute(statement)  # type: ignore[arg-type]  # built from constants
+        await conn.execute(statement)  # built from constants
     await conn.set_autocommit(False)
 
 

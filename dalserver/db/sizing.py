@@ -14,8 +14,8 @@ HEADROOM = 10
 def max_connections(url: str) -> int:
     """The connections the database accepts for ordinary users."""
     with psycopg.connect(url, connect_timeout=10) as conn:
-        total = int(conn.execute("SHOW max_connections").fetchone()[0])  # type: ignore[index]
-        reserved = int(conn.execute("SHOW superuser_reserved_connections").fetchone()[0])  # type: ignore[index]
+        total = int(conn.execute("SHOW max_connections").fetchone()[0])  # type: ignore[index]  # SHOW returns exactly one row
+        reserved = int(conn.execute("SHOW superuser_reserved_connections").fetchone()[0])  # type: ignore[index]  # SHOW returns exactly one row
     return total - reserved
 
 

@@ -106,7 +106,7 @@ async def candidate_services(
         "ORDER BY last_success DESC NULLS LAST, ivoid"
     )
     async with pool.connection() as conn:
-        rows = await (await conn.execute(sql, params)).fetchall()  # type: ignore[arg-type]
+        rows = await (await conn.execute(sql, params)).fetchall()
         await conn.rollback()
     needed = constrained_columns(values)
     found = []

@@ -109,7 +109,11 @@ class LiveClient:
         started = time.monotonic()
         try:
             async with self.http.stream(
-                "GET", target.url, params=params, headers={"Host": target.host_header}, extensions=extensions
+                "GET",
+                target.url,
+                params=tuple(params) if params is not None else None,  # a tuple: httpx takes no list[tuple[str, str]]
+                headers={"Host": target.host_header},
+                extensions=extensions,
             ) as response:
                 body = bytearray()
                 async for chunk in response.aiter_bytes():

@@ -99,9 +99,10 @@ def obscore_adql(table: str, columns: Sequence[str], values: dict[str, list[str]
         if parameter.constraint is Constraint.SHAPE:
             continue
         alternatives = [_adql_condition(parameter.name, v) for v in values.get(parameter.name, [])]
-        if not alternatives or any(a is None for a in alternatives):
+        known = [a for a in alternatives if a is not None]
+        if not known or len(known) < len(alternatives):
             continue
-        conditions.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")  # type: ignore[arg-type]
+        conditions.append(known[0] if len(known) == 1 else "(" + " OR ".join(known) + ")")
     select = ", ".join(columns) if columns else "*"
     return f"SELECT {select} FROM {table} WHERE " + " AND ".join(conditions)
 

@@ -106,7 +106,8 @@ def make_live_client(settings: Settings) -> LiveClient:
 async def live_client(request: Request) -> LiveClient:
     """This process's client for live services (made by the app's lifespan): one per process,
     so that its searches take turns at each host."""
-    return request.app.state.live_client  # type: ignore[no-any-return]
+    client: LiveClient = request.app.state.live_client
+    return client
 
 
 LiveClientDep = Annotated[LiveClient, Depends(live_client)]

@@ -47,7 +47,7 @@ class TextStyle:
 
 
 def is_list(array: pa.Array) -> bool:
-    return pa.types.is_list(array.type)
+    return bool(pa.types.is_list(array.type))
 
 
 def number_text(array: pa.Array, style: TextStyle) -> pa.Array:

@@ -93,7 +93,8 @@ def _header(spool: _Spool, state: ResultState) -> bytes:
             header.add_comment(_ascii(state.error))
         primary = fits.PrimaryHDU().header
         primary["EXTEND"] = True
-        return primary.tostring().encode("ascii") + header.tostring().encode("ascii")
+        cards: str = primary.tostring() + header.tostring()
+        return cards.encode("ascii")
 
 
 def _ascii(text: str) -> str:

@@ -31,7 +31,7 @@ class OutputFormat:
     ) -> AsyncIterator[bytes]:
         """The result in this format; ``extras`` (service descriptors) where the format carries them."""
         if extras is not None and self.is_votable:
-            return self.writer(columns, batches, maxrec, extras)  # type: ignore[call-arg]
+            return self.writer(columns, batches, maxrec, extras)  # type: ignore[call-arg]  # VOTable writers take extras too
         return self.writer(columns, batches, maxrec)
 
 

@@ -110,7 +110,7 @@ async def json_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) 
         rows = join_rows([pc.fill_null(cell_text(a, JSON), scalar("null")) for a in arrays], ", ", ",\n[", "]")
         yield rows[1:] if first else rows  # no comma before the first row
         first = False
-    tail = {"overflow": state.overflow}
+    tail: dict[str, bool | str] = {"overflow": state.overflow}
     if state.error:
-        tail["error"] = state.error  # type: ignore[assignment]
+        tail["error"] = state.error
     yield ("\n], " + json.dumps(tail)[1:]).encode()

@@ -11,6 +11,7 @@ import base64
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeAlias
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -185,7 +186,7 @@ async def binary2_stream(
     yield _tail("</STREAM></BINARY2>", state, extras)
 
 
-Piece = np.ndarray | pa.Array  # (rows, width) uint8 for fixed-width values, binary per row otherwise
+Piece: TypeAlias = np.ndarray | pa.Array  # (rows, width) uint8 for fixed-width values, binary per row otherwise
 
 
 def _with_length(data: pa.Array, units: np.ndarray) -> list[Piece]:
@@ -208,7 +209,7 @@ class Binary2Encoder:
         for array, meta in zip(arrays, self.columns, strict=True):
             pieces += self._pieces(array, meta, rows)
         if all(isinstance(p, np.ndarray) for p in pieces):
-            return np.concatenate(pieces, axis=1).tobytes()  # type: ignore[arg-type]
+            return np.concatenate(pieces, axis=1).tobytes()
         return join_rows(_as_binary(pieces, rows), "", "", "")
 
     @staticmethod

@@ -39,11 +39,11 @@ def _route_class(style: ErrorStyle) -> type[APIRoute]:
 _ROUTE_CLASSES = {style: _route_class(style) for style in ErrorStyle}
 
 
-def protocol_router(style: ErrorStyle, **kwargs: object) -> APIRouter:
+def protocol_router(style: ErrorStyle, **kwargs: Any) -> APIRouter:
     """An APIRouter whose routes write errors in ``style``. No route answers JSON unless it says
     so (the OpenAPI description would otherwise claim application/json for every answer)."""
     kwargs.setdefault("default_response_class", Response)
-    return APIRouter(route_class=_ROUTE_CLASSES[style], **kwargs)  # type: ignore[arg-type]
+    return APIRouter(route_class=_ROUTE_CLASSES[style], **kwargs)
 
 
 def error_style(request: Request) -> ErrorStyle:

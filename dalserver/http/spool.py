@@ -147,8 +147,10 @@ async def spooled(
             spool.end(exc)
             return
         finally:
-            with contextlib.suppress(Exception):
-                await source.aclose()  # type: ignore[attr-defined]
+            closing = getattr(source, "aclose", None)  # an async generator's; a plain iterator has none
+            if closing is not None:
+                with contextlib.suppress(Exception):
+                    await closing()
         spool.end()
 
     producer = asyncio.ensure_future(fill())

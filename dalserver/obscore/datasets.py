@@ -86,7 +86,7 @@ async def find_datasets(
     if any("\x00" in i for i in ids):
         raise UsageFault("an ID cannot contain the NUL character")
     async with pool.connection() as conn:
-        cursor = await conn.execute(_lookup(who), ([i.lower() for i in ids],))  # type: ignore[arg-type]
+        cursor = await conn.execute(_lookup(who), ([i.lower() for i in ids],))
         rows = await cursor.fetchall()
         await conn.rollback()
     found = {}

@@ -44,7 +44,7 @@ class Sample:
 
 async def sample_dataset(pool: AsyncConnectionPool) -> Sample | None:
     async with pool.connection() as conn:
-        row = await (await conn.execute(_SAMPLE)).fetchone()  # type: ignore[arg-type]
+        row = await (await conn.execute(_SAMPLE)).fetchone()
         await conn.rollback()
     return Sample(*row) if row else None
 

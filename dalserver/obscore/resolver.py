@@ -121,7 +121,7 @@ class ArchiveTargets(TimedValue[dict[str, Target]]):
             async with self.pool.connection(timeout=5) as conn, conn.transaction():
                 await conn.execute("SET TRANSACTION READ ONLY")
                 await conn.execute(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}")
-                rows = await (await conn.execute(_TARGETS_SQL)).fetchall()  # type: ignore[arg-type]
+                rows = await (await conn.execute(_TARGETS_SQL)).fetchall()
         except Exception as exc:  # a slow or missing table: no archive targets
             log.warning("the archive's targets were not read: %s", exc)
             return {}

@@ -54,7 +54,7 @@ class ObsCoreValuesCache(TimedValue[ObsCoreValues]):
                 await conn.execute(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}")
                 cursor = await conn.execute(
                     # Public rows only: the self-description is read by anybody.
-                    f"SELECT {columns} FROM ivoa.obscore AS o WHERE dataproduct_type = ANY(%s) "  # type: ignore[arg-type]
+                    f"SELECT {columns} FROM ivoa.obscore AS o WHERE dataproduct_type = ANY(%s) "
                     f"AND {row_filter(ANONYMOUS, 'o')}",
                     (list(self.product_types),),
                 )

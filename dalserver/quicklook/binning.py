@@ -51,9 +51,10 @@ def _native_float32(block: Any) -> np.ndarray:
 def _block_sums(array: np.ndarray, step: int) -> np.ndarray:
     """Sums of step x step blocks of an array whose sides are multiples of ``step``."""
     rows, columns = array.shape
-    return (
+    sums: np.ndarray = (
         array.reshape(rows, columns // step, step).sum(axis=2).reshape(rows // step, step, columns // step).sum(axis=1)
     )
+    return sums
 
 
 def block_means(data: Any, box: Box) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from pathlib import Path
 
 from astropy.io import fits
 from astropy.wcs import FITSFixedWarning
@@ -46,11 +47,11 @@ def _box(params: DALIParams, nx: int, ny: int) -> Box:
     return box
 
 
-def binned_fits(path: object, params: DALIParams) -> bytes:
+def binned_fits(path: Path, params: DALIParams) -> bytes:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FITSFixedWarning)
-        with fits.open(path, memmap=True) as hdul:  # type: ignore[arg-type]
-            hdu = image_hdu(hdul, path)  # type: ignore[arg-type]
+        with fits.open(path, memmap=True) as hdul:
+            hdu = image_hdu(hdul, path)
             if hdu.header.get("NAXIS") != 2:
                 raise UsageFault(f"the image has {hdu.header.get('NAXIS')} axes; the quick look shows 2-d images")
             nx, ny = int(hdu.header["NAXIS1"]), int(hdu.header["NAXIS2"])

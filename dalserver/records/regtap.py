@@ -191,6 +191,7 @@ def rows_of(resource: etree._Element) -> Rows:
     curation = resource.find("curation")
     coverage = resource.find("coverage")
     rights = resource.find("rights")
+    source = content.find("source") if content is not None else None
     creators = curation.findall("creator") if curation is not None else []
     rows.add(
         "resource",
@@ -204,9 +205,7 @@ def rows_of(resource: etree._Element) -> Rows:
         reference_url=_text(content, "referenceURL"),
         creator_seq="; ".join(n for n in (_text(c, "name") for c in creators) if n) or None,
         content_type=_hashed(_all(content, "type")) if content is not None else None,
-        source_format=_lower(content.find("source").get("format"))
-        if content is not None and content.find("source") is not None
-        else None,
+        source_format=_lower(source.get("format")) if source is not None else None,
         source_value=_text(content, "source"),
         res_version=_text(curation, "version"),
         region_of_regard=_float(_text(coverage, "regionOfRegard")),
@@ -247,10 +246,9 @@ def rows_of(resource: etree._Element) -> Rows:
     for path in RESOURCE_DETAILS:
         for value in _values(resource, path):
             rows.add("res_detail", cap_index=None, detail_xpath=f"/{path}", detail_value=value)
-    spatial = _text(coverage, "spatial") if coverage is not None else None
-    if spatial:
-        frame = coverage.find("spatial").get("frame") if coverage is not None else None
-        rows.add("stc_spatial", coverage=spatial, ref_system_name=_clean(frame))
+    spatial = coverage.find("spatial") if coverage is not None else None
+    if spatial is not None and (text := _text(spatial)):
+        rows.add("stc_spatial", coverage=text, ref_system_name=_clean(spatial.get("frame")))
     return rows
 
 
@@ -416,7 +414,7 @@ def _tables(rows: Rows, resource: etree._Element) -> None:
 def delete_record(cur: psycopg.Cursor[Any], ivoid: str) -> None:
     """Remove every row of one record (RegTAP keeps only active records)."""
     for table in TABLES:
-        cur.execute(f"DELETE FROM rr.{table} WHERE ivoid = %s", (ivoid.lower(),))  # type: ignore[arg-type]
+        cur.execute(f"DELETE FROM rr.{table} WHERE ivoid = %s", (ivoid.lower(),))
     cur.execute("DELETE FROM registry.rr_origin WHERE ivoid = %s", (ivoid.lower(),))
 
 
@@ -438,7 +436,7 @@ def write_record(
             names = list(records[0])
             placeholders = ", ".join("CAST(%s AS smoc)" if n == "coverage" else "%s" for n in names)
             cur.executemany(
-                f"INSERT INTO rr.{table} ({', '.join(names)}) VALUES ({placeholders})",  # type: ignore[arg-type]
+                f"INSERT INTO rr.{table} ({', '.join(names)}) VALUES ({placeholders})",
                 [tuple(r[n] for n in names) for r in records],
             )
         cur.execute(
@@ -465,7 +463,9 @@ def sync_local(conn: psycopg.Connection, records: Iterable[tuple[str, datetime, 
     changed = 0
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.regtap'))")
-        known = dict(cur.execute("SELECT ivoid, digest FROM registry.rr_origin WHERE origin = 'local'").fetchall())
+        known: dict[str, str] = dict(
+            cur.execute("SELECT ivoid, digest FROM registry.rr_origin WHERE origin = 'local'").fetchall()
+        )
         wanted = set()
         for ivoid, datestamp, resource in records:
             if resource is None:

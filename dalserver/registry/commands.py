@@ -7,6 +7,7 @@ import asyncio
 import sys
 from typing import TextIO
 
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from dalserver.records.build import record_xml
@@ -18,11 +19,11 @@ from ivoa.vocabulary import XSI_TYPE
 from pgsql_text.session import setup_statements
 
 
-async def _configure(conn: object) -> None:
-    await conn.set_autocommit(True)  # type: ignore[attr-defined]
+async def _configure(conn: AsyncConnection) -> None:
+    await conn.set_autocommit(True)
     for statement in setup_statements("dalserver-registry"):
-        await conn.execute(statement)  # type: ignore[attr-defined]
-    await conn.set_autocommit(False)  # type: ignore[attr-defined]
+        await conn.execute(statement)
+    await conn.set_autocommit(False)
 
 
 async def read_published(url: str, settings: Settings) -> Published:

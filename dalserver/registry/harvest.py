@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import psycopg
@@ -64,7 +65,7 @@ def _read_state(conn: psycopg.Connection, source: str) -> _State:
 
 
 def _save_state(
-    cur: psycopg.Cursor[object],
+    cur: psycopg.Cursor[tuple[Any, ...]],
     source: str,
     *,
     token: str | None,
@@ -166,8 +167,9 @@ def harvest(
                         raise HarvestError(f"{source} did not answer ListRecords with records")
                     token_element = listing.find("o:resumptionToken", NS)
                     token = (token_element.text or "").strip() if token_element is not None else ""
-                    if token_element is not None and token_element.get("completeListSize") and bar.total is None:
-                        bar.total = int(token_element.get("completeListSize")) - int(token_element.get("cursor") or 0)
+                    size = token_element.get("completeListSize") if token_element is not None else None
+                    if token_element is not None and size and bar.total is None:
+                        bar.total = int(size) - int(token_element.get("cursor") or 0)
                     with conn.transaction(), conn.cursor() as cur:
                         for record in listing.iterfind("o:record", NS):
                             _load(cur, record, source, validator, report, warn)
@@ -190,7 +192,7 @@ def harvest(
 
 
 def _load(
-    cur: psycopg.Cursor[object],
+    cur: psycopg.Cursor[tuple[Any, ...]],
     record: etree._Element,
     source: str,
     validator: RecordValidator,

@@ -14,6 +14,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from astropy.io import fits
@@ -51,7 +52,8 @@ def _ra_dec(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _separation(ra1: float, dec1: float, ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
     centre = _unit_vectors(np.array(ra1), np.array(dec1))
-    return np.degrees(np.arccos(np.clip(_unit_vectors(ra, dec) @ centre, -1.0, 1.0)))
+    degrees: np.ndarray = np.degrees(np.arccos(np.clip(_unit_vectors(ra, dec) @ centre, -1.0, 1.0)))
+    return degrees
 
 
 def outline(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
@@ -209,7 +211,7 @@ def cutouts(path: Path, regions: list[tuple[Shape, str]]) -> list[Cutout]:
     return result
 
 
-def write_cutouts(found: list[Cutout], did: str, target: Path) -> None:
+def write_cutouts(found: list[Cutout], did: str, target: Path | BinaryIO) -> None:
     """One cutout: a plain image FITS file. Several: an empty primary HDU, one extension each."""
     if len(found) == 1:
         hdu = fits.PrimaryHDU(found[0].data, found[0].header)

@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 from dalserver.access.identity import Identity
 from dalserver.dali.faults import DALIError, ErrorStyle, Fault, NotFoundFault, UsageFault
 from dalserver.dali.params import DALIParams
-from dalserver.dali.values import Shape, parse_circle, parse_interval, parse_polygon, parse_pos
+from dalserver.dali.values import Shape, ShapeParser, parse_circle, parse_interval, parse_polygon, parse_pos
 from dalserver.http.landing import landing_page
 from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post
 from dalserver.http.routing import protocol_router
@@ -30,7 +30,7 @@ router = protocol_router(ErrorStyle.SODA_TEXT, tags=["SODA 1.0"])
 router.include_router(
     vosi_routes("soda", "SODA", StandardID.SODA_SYNC, "sync", ErrorStyle.SODA_TEXT, services, identity)
 )
-_SPATIAL = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
+_SPATIAL: dict[str, ShapeParser] = {"CIRCLE": parse_circle, "POLYGON": parse_polygon, "POS": parse_pos}
 _UNSUPPORTED = ("TIME", "POL", "MOC")
 SODA_PARAMETERS = (
     ApiParam(

@@ -89,7 +89,8 @@ class ProtocolJobs:
 
 async def bound_jobs(request: Request) -> ProtocolJobs:
     """The jobs of the protocol whose route this is (``install_job_routes`` binds them first)."""
-    return request.state.uws_jobs  # type: ignore[no-any-return]
+    bound: ProtocolJobs = request.state.uws_jobs  # Starlette's state holds Any
+    return bound
 
 
 Jobs = Annotated[ProtocolJobs, Depends(bound_jobs)]
@@ -179,7 +180,7 @@ async def job_list(jobs: Jobs, params: JobParams) -> Response:
     if last is not None and (not last.strip().isdigit() or int(last) < 1):
         raise UsageFault(f"LAST must be a positive integer, not {last!r}")
     # UWS 1.1 sec. 2.2.2.1: the jobs of the current security context, the caller's own.
-    found = await jobs.runner.store.list(
+    found = await jobs.runner.store.find(
         phases,
         _parse_time("AFTER", after) if after else None,
         int(last) if last is not None else None,

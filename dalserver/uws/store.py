@@ -49,7 +49,7 @@ class JobStore:
         """Run one statement; with ``notify``, announce the job it returned (RETURNING job_id)."""
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(sql, args)  # type: ignore[arg-type]
+            await cur.execute(sql, args)
             row = await cur.fetchone()
             if notify and row is not None:
                 await conn.execute(_NOTIFY, (row["job_id"],))
@@ -91,7 +91,7 @@ class JobStore:
         row = await self._one("SELECT * FROM uws.job WHERE job_id = %s", (job_id,))
         return Job.from_row(row) if row else None
 
-    async def list(
+    async def find(
         self, phases: list[str], after: datetime | None, last: int | None, owner: str | None = None
     ) -> list[Job]:
         """The jobs of ``owner`` (None: those created anonymously) in the phases given."""
@@ -114,7 +114,7 @@ class JobStore:
             sql += " ORDER BY creation_time, job_id"
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(sql, args)  # type: ignore[arg-type]
+            await cur.execute(sql, args)
             return [Job.from_row(r) for r in await cur.fetchall()]
 
     # --- changes a client asks for --------------------------------------------------------------
@@ -236,7 +236,7 @@ class JobStore:
             cur = await conn.execute(
                 "UPDATE uws.job SET phase = 'QUEUED', queued_at = now(), start_time = NULL, worker_key = NULL, "
                 "backend_pid = NULL, attempts = greatest(attempts - 1, 0) "
-                f"WHERE phase = 'EXECUTING' AND worker_key = %s{only} RETURNING job_id",  # type: ignore[arg-type]
+                f"WHERE phase = 'EXECUTING' AND worker_key = %s{only} RETURNING job_id",
                 (worker_key,) if job_id is None else (worker_key, job_id),
             )
             ids = [r[0] for r in await cur.fetchall()]
@@ -256,8 +256,8 @@ class JobStore:
             started = await conn.execute(
                 "SELECT now() - pg_postmaster_start_time() < make_interval(secs => %s)", (grace_seconds,)
             )
-            row = await started.fetchone()
-            if row is not None and row[0]:
+            restarted = await started.fetchone()
+            if restarted is not None and restarted[0]:
                 await conn.rollback()
                 return changed
             cur = conn.cursor(row_factory=dict_row)

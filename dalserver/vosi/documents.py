@@ -44,7 +44,7 @@ def _xsi_type(element: etree._Element, value: str) -> None:
     element.set(f"{{{XSI}}}type", value)
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str | None) -> etree._Element:
     element = etree.SubElement(parent, tag, {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
         element.text = text
@@ -276,15 +276,15 @@ def _fill_table(t_el: etree._Element, table: TapTable, detail_min: bool, tapplus
         if column.xtype:
             # VODataService 1.1 carries the xtype as extendedType; pyvo rejects a 1.2 <xtype> element.
             dtype.set("extendedType", column.xtype)
-        for flag, value in (("indexed", column.indexed), ("principal", column.principal), ("std", column.std)):
-            if value:
+        for flag, set_ in (("indexed", column.indexed), ("principal", column.principal), ("std", column.std)):
+            if set_:
                 _sub(c_el, "flag", flag)
-    for key in table.foreign_keys:
+    for foreign in table.foreign_keys:
         k_el = _sub(t_el, "foreignKey")
-        _sub(k_el, "targetTable", key.target_table)
-        for from_column, target_column in key.columns:
+        _sub(k_el, "targetTable", foreign.target_table)
+        for from_column, target_column in foreign.columns:
             fk = _sub(k_el, "fkColumn")
             _sub(fk, "fromColumn", from_column)
             _sub(fk, "targetColumn", target_column)
-        if key.description:
-            _sub(k_el, "description", key.description)
+        if foreign.description:
+            _sub(k_el, "description", foreign.description)

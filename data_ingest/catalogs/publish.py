@@ -209,14 +209,14 @@ def publish_catalog(
     try:
         column_list = ", ".join(quote_ident(c.name) for c in definition.columns)
         with conn.transaction():
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")  # type: ignore[arg-type]
-            conn.execute(create_table_sql(definition, name=qualified_staging))  # type: ignore[arg-type]
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+            conn.execute(create_table_sql(definition, name=qualified_staging))
             copy_sql = f"COPY {qualified_staging} ({column_list}) FROM STDIN WITH (FORMAT csv{header})"
             bar = tqdm(
                 total=source.total, unit=source.unit, unit_scale=True, desc=f"loading {path.name}", disable=not progress
             )
             with conn.cursor() as cur:
-                with cur.copy(copy_sql) as copy:  # type: ignore[arg-type]
+                with cur.copy(copy_sql) as copy:
                     for chunk in prefetched(source.chunks()):
                         copy.write(chunk)
                         bar.update(len(chunk) if source.unit == "B" else chunk.count(b"\n"))
@@ -224,9 +224,9 @@ def publish_catalog(
             bar.close()
             load_seconds = time.monotonic() - started
             _create_indexes(conn, definition, qualified_staging, progress)
-            conn.execute(f"ANALYZE {qualified_staging}")  # type: ignore[arg-type]
-            conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")  # type: ignore[arg-type]
-            conn.execute(f"ALTER TABLE {qualified_staging} RENAME TO {quote_ident(table)}")  # type: ignore[arg-type]
+            conn.execute(f"ANALYZE {qualified_staging}")
+            conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")
+            conn.execute(f"ALTER TABLE {qualified_staging} RENAME TO {quote_ident(table)}")
             publish_schema(conn, SchemaDef(schema, f"Catalogues published in {schema}"))
             publish_table(conn, definition)
             restrict_table(conn, definition.qualified_name, sidecar.access_group)
@@ -289,7 +289,7 @@ def _create_indexes(conn: psycopg.Connection, definition: TableDef, qualified: s
             f"CREATE INDEX {quote_ident(_index_name(definition.name, index.columns[0]))} ON {qualified} USING {index.method} ({cols})"
         )
     for statement in tqdm(statements, desc="indexing", unit="index", disable=not progress or not statements):
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
 
 
 def _copy_error(exc: psycopg.Error, source: CatalogSource) -> str:
@@ -325,7 +325,7 @@ def drop_catalog(conn: psycopg.Connection, table_name: str) -> None:
         ).fetchone()
         if not exists:
             raise CatalogError(f"no published catalogue is called {schema}.{table}")
-        conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")  # type: ignore[arg-type]
+        conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")
         unpublish_table(conn, f"{schema}.{table}")
         restrict_table(conn, f"{schema}.{table}", None)
         record_catalog_dropped(conn, f"{schema}.{table}")

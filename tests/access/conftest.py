@@ -79,7 +79,7 @@ def proprietary(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> I
     home = tmp_path_factory.mktemp("proprietary-home")
     home.chmod(0o755)
     with own_archive(archive, home, "dalserver_access") as own:
-        run = ProprietaryArchive(own, None, 0, (), "")  # type: ignore[arg-type]  # for .command only
+        run = ProprietaryArchive(own, None, 0, (), "")  # for .command only
         (home / "instruments").mkdir()
         profile = (SHIPPED_DIR / "suprimecam.yaml").read_text()
         profile += "release:\n  proprietary_months: 18\n  proposal_keyword: PROP-ID\n"

@@ -34,6 +34,6 @@ def test_the_filtered_obscore_keeps_its_spatial_indexes(
         assert "obs_release_date <= now()" in sql
         with db.transaction():
             db.execute("SET LOCAL enable_seqscan = off")  # 132 rows: make the planner show what it can use
-            plan = "\n".join(r[0] for r in db.execute(f"EXPLAIN {sql}"))  # type: ignore[arg-type]
+            plan = "\n".join(r[0] for r in db.execute(f"EXPLAIN {sql}"))
         assert index in plan, plan
         assert "Subquery Scan" not in plan, plan  # pulled up, not evaluated apart

@@ -21,7 +21,7 @@ def _requests(proprietary: ProprietaryArchive, did: str) -> dict[str, tuple[str,
     with psycopg.connect(proprietary.archive.url) as conn:
         ra, dec = conn.execute(
             "SELECT s_ra, s_dec FROM ivoa.obscore WHERE obs_publisher_did = %s", (proprietary.canary,)
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone()
     circle = f"{ra} {dec} 0.01"
     return {
         "preview": ("/datalink/preview", {"ID": did}),

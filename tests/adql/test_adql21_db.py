@@ -4,6 +4,7 @@ result against a value computed independently (plain SQL written by hand, or Pyt
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import psycopg
 import pytest
@@ -13,15 +14,15 @@ from adql import ADQLError, Catalog, to_postgres
 ONE_ROW = "FROM tap_schema.schemas WHERE schema_name = 'ivoa'"
 
 
-def rows(db: psycopg.Connection, catalog: Catalog, adql: str) -> list[tuple]:
+def rows(db: psycopg.Connection, catalog: Catalog, adql: str) -> list[tuple[Any, ...]]:
     return db.execute(to_postgres(adql, catalog).sql).fetchall()
 
 
-def value(db: psycopg.Connection, catalog: Catalog, expr: str) -> object:
+def value(db: psycopg.Connection, catalog: Catalog, expr: str) -> Any:
     return rows(db, catalog, f"SELECT {expr} AS v {ONE_ROW}")[0][0]
 
 
-def sql_value(db: psycopg.Connection, sql: str) -> object:
+def sql_value(db: psycopg.Connection, sql: str) -> Any:
     return db.execute(sql).fetchone()[0]
 
 
@@ -495,7 +496,11 @@ CONTAINS_CASES = [
 
 @pytest.mark.parametrize(("point", "circle", "expected"), CONTAINS_CASES)
 def test_contains_point_in_circle(
-    db: psycopg.Connection, catalog: Catalog, point: tuple, circle: tuple, expected: int
+    db: psycopg.Connection,
+    catalog: Catalog,
+    point: tuple[float, float],
+    circle: tuple[float, float, float],
+    expected: int,
 ) -> None:
     assert (
         great_circle(*point, circle[0], circle[1]) <= circle[2]
@@ -524,7 +529,7 @@ POLYGON_CASES = [
 
 @pytest.mark.parametrize(("vertices", "point", "expected"), POLYGON_CASES)
 def test_contains_point_in_polygon(
-    db: psycopg.Connection, catalog: Catalog, vertices: tuple, point: tuple, expected: int
+    db: psycopg.Connection, catalog: Catalog, vertices: tuple[float, ...], point: tuple[float, float], expected: int
 ) -> None:
     polygon = "POLYGON('ICRS', " + ", ".join(str(v) for v in vertices) + ")"
     assert value(db, catalog, f"CONTAINS(POINT('ICRS', {point[0]}, {point[1]}), {polygon})") == expected

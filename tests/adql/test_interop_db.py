@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -20,11 +21,11 @@ from pgsql_text.private_schema import REFUSAL_SQLSTATE
 TOTAL = 132  # rows of ivoa.obscore in the test archive
 
 
-def rows(db: psycopg.Connection, catalog: Catalog, adql: str) -> list[tuple]:
+def rows(db: psycopg.Connection, catalog: Catalog, adql: str) -> list[tuple[Any, ...]]:
     return db.execute(to_postgres(adql, catalog).sql).fetchall()
 
 
-def plain(db: psycopg.Connection, sql: str) -> list[tuple]:
+def plain(db: psycopg.Connection, sql: str) -> list[tuple[Any, ...]]:
     return db.execute(sql).fetchall()
 
 
@@ -104,7 +105,7 @@ def test_aliases_named_like_columns_never_change_a_result(
             f"GROUP BY {alias} ORDER BY {alias} {direction}"
         )
         counts = Counter(adql_round(v, places) for v in values)
-        expected = sorted(counts.items(), reverse=descending)
+        expected: list[tuple[Any, ...]] = sorted(counts.items(), reverse=descending)
     else:
         adql = f"SELECT -{column} AS {alias} FROM ivoa.obscore ORDER BY {alias} {direction}"
         expected = [(v,) for v in sorted((-v for v in values), reverse=descending)]
@@ -232,7 +233,7 @@ def test_centroid_of_a_footprint_is_its_centre_of_area(db: psycopg.Connection, c
     for _, centroid, region in got:
         ra, dec = _point(centroid)
         expected = numeric_centroid(_polygon_vertices(region))
-        assert (ra, dec) == (pytest.approx(expected[0], abs=2e-5), pytest.approx(expected[1], abs=2e-5))
+        assert ra == pytest.approx(expected[0], abs=2e-5) and dec == pytest.approx(expected[1], abs=2e-5)
 
 
 IRREGULAR = [(10.0, 0.0), (14.0, 1.0), (13.0, 5.0), (9.5, 3.0)]

@@ -31,7 +31,7 @@ def test_valid_queries_parse(text: str) -> None:
 
 def test_keywords_are_case_insensitive_and_identifiers_keep_their_spelling() -> None:
     q = parse('sElEcT ToP 3 "MixedCase" FrOm t')
-    assert q.top == 3
+    assert isinstance(q, ast.Query) and q.top == 3
     item = q.select[0]
     assert isinstance(item, ast.SelectItem) and isinstance(item.expr, ast.ColumnRef)
     assert item.expr.parts[0] == ast.Identifier("MixedCase", delimited=True)
@@ -39,7 +39,7 @@ def test_keywords_are_case_insensitive_and_identifiers_keep_their_spelling() -> 
 
 def test_positions_are_recorded() -> None:
     q = parse("SELECT a\n  FROM t\n WHERE b = 1")
-    assert q.where is not None and (q.where.pos.line, q.where.pos.column) == (3, 10)
+    assert isinstance(q, ast.Query) and q.where is not None and (q.where.pos.line, q.where.pos.column) == (3, 10)
 
 
 @pytest.mark.parametrize(

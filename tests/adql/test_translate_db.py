@@ -4,6 +4,7 @@ against a result computed independently (plain SQL or Python), not against SQL t
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import psycopg
 import pytest
@@ -11,11 +12,11 @@ import pytest
 from adql import ADQLError, Catalog, to_postgres
 
 
-def run(db: psycopg.Connection, catalog: Catalog, adql: str) -> list[tuple]:
+def run(db: psycopg.Connection, catalog: Catalog, adql: str) -> list[tuple[Any, ...]]:
     return db.execute(to_postgres(adql, catalog).sql).fetchall()
 
 
-def scalar(db: psycopg.Connection, sql: str):
+def scalar(db: psycopg.Connection, sql: str) -> Any:
     return db.execute(sql).fetchone()[0]
 
 

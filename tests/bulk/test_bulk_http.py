@@ -114,7 +114,11 @@ def test_ids_that_name_nothing_published_are_refused_by_name(
     ],
 )
 def test_bad_requests_get_a_usage_fault_naming_the_problem(
-    server: str, ticked: list[tuple[str, str, int, str, float, float]], endpoint: str, params: object, message: str
+    server: str,
+    ticked: list[tuple[str, str, int, str, float, float]],
+    endpoint: str,
+    params: str | list[tuple[str, str]],
+    message: str,
 ) -> None:
     if isinstance(params, str):
         extra = {
@@ -124,7 +128,7 @@ def test_bad_requests_get_a_usage_fault_naming_the_problem(
             "ids+bad polygon": [("POLYGON", "1 2 3 4")],
         }[params]
         params = ids(ticked) + extra
-    answer = post(f"{server}/bulk/{endpoint}", params)  # type: ignore[arg-type]
+    answer = post(f"{server}/bulk/{endpoint}", params)
     assert answer.status_code == 400
     assert dal_error(answer).startswith(message)
 

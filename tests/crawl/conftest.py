@@ -206,7 +206,7 @@ def _make_source(archive: Archive, home: Path, env: dict[str, str], plain: str) 
     with psycopg.connect(url) as conn:  # one transaction: setseed holds for the inserts
         conn.execute(SYNTHETIC_SQL[0])
         for statement in SYNTHETIC_SQL[1:]:
-            conn.execute(statement, values)  # type: ignore[arg-type]
+            conn.execute(statement, values)
     data, meta = write_awkward_catalog(home)
     run_dalserver(env, "ingest", "catalog", str(data), "--table", AWKWARD_TABLE, "--meta", str(meta), "--quiet")
     return url
@@ -294,7 +294,7 @@ def _forget(archive: Archive, harvested: list[str]) -> None:
             "crawl.run",
             "crawl.service",
         ):
-            cur.execute(f"DELETE FROM {table}")  # type: ignore[arg-type]
+            cur.execute(f"DELETE FROM {table}")
         for (ivoid,) in cur.execute(
             "SELECT ivoid FROM registry.rr_origin WHERE origin = ANY(%s) OR origin LIKE 'added:%%'", (harvested,)
         ).fetchall():

@@ -4,6 +4,8 @@ sources hold; the cache's registry record derives from its sources and is no Obs
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import psycopg
 import pyvo
@@ -17,7 +19,7 @@ CACHE_IVOID = "ivo://dalserver.demo/vo/remote_obscore"
 CONE = "CIRCLE('ICRS', 150, 10, 12)"
 
 
-def _ask(url: str, query: str) -> list[tuple[object, ...]]:
+def _ask(url: str, query: str) -> list[tuple[Any, ...]]:
     table = pyvo.dal.TAPService(url).search(query).to_table()
     return [tuple(row) for row in table]
 
@@ -89,10 +91,10 @@ def test_the_coverage_table_counts_other_facilities_per_cell(tap_url: str, first
     )
     assert sorted(by_cells) == sorted(by_rows)
     assert {(s, f) for s, f, _, _ in by_cells} >= {(AWKWARD_TAP, "Old Schmidt"), (SOURCE_TAP, "Keck")}
-    totals = dict(
+    totals: dict[str, int] = dict(
         _ask(tap_url, "SELECT source_ivoid, SUM(dataset_count) FROM vo.remote_coverage GROUP BY source_ivoid")
     )
-    positioned = dict(
+    positioned: dict[str, int] = dict(
         _ask(
             tap_url, "SELECT source_ivoid, COUNT(*) FROM vo.remote_obscore WHERE s_ra IS NOT NULL GROUP BY source_ivoid"
         )

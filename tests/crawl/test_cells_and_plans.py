@@ -83,7 +83,7 @@ def _stored(units: dict[Cell, int], **changes: object) -> list[StoredCell]:
 
 def test_an_unchanged_census_plans_nothing_and_a_changed_count_only_its_cell() -> None:
     units: dict[Cell, int | None] = {Cell(1, 4): 10, Cell(1, 5): 20, Cell(2, 40): 5, NO_POSITION: 3}
-    stored = _stored(units)  # type: ignore[arg-type]
+    stored = _stored(units)
     same = plan(units, stored, NOW)
     assert same.fetch == [] and same.gone == [] and same.unchanged == 4
     changed = plan({**units, Cell(1, 5): 21}, stored, NOW)

@@ -65,8 +65,12 @@ def test_every_cell_holds_what_the_source_holds_there(
     awkward = source_counts(sources, AWKWARD_TABLE, exclude=(MALFORMED_DID,))
     assert cached_counts(archive, AWKWARD_TAP) == awkward
     with psycopg.connect(archive.url) as conn:
-        stored = dict(conn.execute("SELECT ivoid, row_count FROM crawl.service WHERE row_count > 0").fetchall())
-        cells = dict(conn.execute("SELECT service_ivoid, sum(stored) FROM crawl.cell GROUP BY 1").fetchall())
+        stored: dict[str, int] = dict(
+            conn.execute("SELECT ivoid, row_count FROM crawl.service WHERE row_count > 0").fetchall()
+        )
+        cells: dict[str, int] = dict(
+            conn.execute("SELECT service_ivoid, sum(stored) FROM crawl.cell GROUP BY 1").fetchall()
+        )
     assert stored == {SOURCE_TAP: sum(expected.values()), AWKWARD_TAP: sum(awkward.values())}
     assert cells == stored
 
@@ -88,7 +92,7 @@ def test_the_awkward_source_arrives_whole_despite_overflows_503s_and_a_stall(
             "WHERE c.service_ivoid = %s GROUP BY 1",
             (AWKWARD_TAP,),
         ).fetchall()
-        problems = dict(
+        problems: dict[str, int] = dict(
             conn.execute("SELECT reason, count FROM crawl.problem WHERE service_ivoid = %s", (AWKWARD_TAP,)).fetchall()
         )
         row = conn.execute(
@@ -164,7 +168,7 @@ def test_an_ingest_and_a_drop_at_the_source_touch_only_their_cells(
         dropped, ra, dec = conn.execute(
             "DELETE FROM ivoa.obscore WHERE obs_publisher_did = (SELECT min(obs_publisher_did) FROM ivoa.obscore "
             "WHERE s_dec < -45 AND obs_publisher_did LIKE '%%synthetic%%') RETURNING obs_publisher_did, s_ra, s_dec"
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone()
         new = [
             (did, r, d)
             for did, r, d in conn.execute(
@@ -223,7 +227,7 @@ def test_a_crawl_killed_midway_completes_on_the_next_run_without_duplicates(
         rows, distinct = conn.execute(
             "SELECT count(*), count(DISTINCT obs_publisher_did) FROM vo.remote_obscore WHERE source_ivoid = %s",
             (SOURCE_TAP,),
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone()
         outcomes = [
             o
             for (o,) in conn.execute(

@@ -43,7 +43,7 @@ def _state(conn: psycopg.Connection, ivoid: str) -> tuple[str, int, float, str]:
     state, fails, due, error = conn.execute(
         "SELECT state, fail_count, EXTRACT(EPOCH FROM next_due - now()), last_error FROM crawl.service WHERE ivoid = %s",
         (ivoid,),
-    ).fetchone()  # type: ignore[misc]
+    ).fetchone()
     return state, fails, float(due), error
 
 
@@ -82,7 +82,7 @@ def test_the_daily_budget_ends_a_run_until_the_next_day(
             "SELECT requests_today, (SELECT count(*) FROM vo.remote_obscore WHERE source_ivoid = %s) "
             "FROM crawl.service WHERE ivoid = %s",
             (ivoid, ivoid),
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone()
     assert report.outcome == "budget" and report.requests == 2 and used == 2 and rows == 0
     tomorrow = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     assert state == "active" and fails == 0 and "budget of 2 requests" in error

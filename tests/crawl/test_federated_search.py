@@ -52,7 +52,7 @@ def unruly(archive: Archive, sources: Sources, first_crawl: FirstCrawl) -> Itera
             conn.execute(
                 "INSERT INTO crawl.service (ivoid, kind, access_url, table_name, host, state, fail_count, row_count, "
                 f"requests_today, coverage, discovered, seen, last_success) VALUES (%s, %s, %s, %s, '127.0.0.1', "
-                f"'active', 0, 0, 0, {coverage}, now(), now(), now() - CAST(%s AS interval))",  # type: ignore[arg-type]
+                f"'active', 0, 0, 0, {coverage}, now(), now(), now() - CAST(%s AS interval))",
                 (ivoid, kind, url, "ivoa.obscore" if kind == "obscore-tap" else None, ago),
             )
     try:

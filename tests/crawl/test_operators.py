@@ -39,7 +39,7 @@ def test_services_lists_each_service_with_its_state_rows_and_why(archive: Archiv
     source = _line(listing, SOURCE_TAP)
     assert " obscore-tap " in source and " active " in source
     with psycopg.connect(archive.url) as conn:
-        rows = conn.execute("SELECT row_count FROM crawl.service WHERE ivoid = %s", (SOURCE_TAP,)).fetchone()[0]  # type: ignore[index]
+        rows = conn.execute("SELECT row_count FROM crawl.service WHERE ivoid = %s", (SOURCE_TAP,)).fetchone()[0]
     assert f" {rows} " in source
     twin = _line(listing, AWKWARD_SIA1)
     assert " excluded " in twin and f"serves the same data as {AWKWARD_TAP}" in twin
@@ -93,7 +93,7 @@ def test_run_every_keeps_crawling_with_a_progress_bar_until_interrupted(
         due = conn.execute(
             "SELECT min(EXTRACT(EPOCH FROM next_due - now())) FROM crawl.service WHERE ivoid = ANY(%s)",
             ([SOURCE_TAP, AWKWARD_TAP],),
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()[0]
     assert 3000 < float(due) <= 3600, "the next census is due an hour later"
 
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -63,8 +64,8 @@ def server() -> Iterator[str]:
         httpd.server_close()
 
 
-def _client(**settings: object) -> PoliteClient:
-    config = CrawlConfig(USER_AGENT, min_gap_seconds=0.02, retries=1, retry_seconds=0.05, **settings)  # type: ignore[arg-type]
+def _client(**settings: Any) -> PoliteClient:
+    config = CrawlConfig(USER_AGENT, min_gap_seconds=0.02, retries=1, retry_seconds=0.05, **settings)
     return PoliteClient(config, Gates(config.min_gap_seconds))
 
 

@@ -31,7 +31,9 @@ def dids(archive: Archive) -> list[str]:
 
 
 def links(server: str, *ids: str, **params: str) -> httpx.Response:
-    return httpx.get(f"{server}/datalink/links", params=[("ID", i) for i in ids] + list(params.items()), timeout=60)
+    return httpx.get(
+        f"{server}/datalink/links", params=tuple([("ID", i) for i in ids] + list(params.items())), timeout=60
+    )
 
 
 def table(response: httpx.Response) -> list[dict[str, str | None]]:

@@ -25,9 +25,8 @@ from dalserver.dali.descriptors import (
 from dalserver.dali.faults import DALIError
 from dalserver.datalink.links import LINK_COLUMNS, answer, cutout_descriptor, links_batch, not_found
 from dalserver.formats.votable import VOTableExtras
-from dalserver.obscore.datasets import Dataset, local_file
+from dalserver.obscore.datasets import Dataset, archive_file, local_file
 from dalserver.obscore.discovery import ID_FIELD, discovery_extras, result_extras
-from dalserver.products import archive_file
 from dalserver.sia.describe import self_descriptor
 from ivoa.vocabulary import StandardID
 from pgsql_text.pgsphere import spoly_vertices

@@ -35,7 +35,9 @@ def _search(server: str, *pairs: tuple[str, str]) -> httpx.Response:
         ((("POS", "CIRCLE 10 20 1"), ("LIVE", "true"), ("BAND", "x")), "BAND: 'x' is not a number"),
     ],
 )
-def test_bad_parameters_get_sia_error_documents_naming_them(server: str, pairs: tuple, message: str) -> None:
+def test_bad_parameters_get_sia_error_documents_naming_them(
+    server: str, pairs: tuple[tuple[str, str], ...], message: str
+) -> None:
     response = _search(server, *pairs)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/x-votable+xml")

@@ -53,7 +53,9 @@ def test_a_request_goes_to_the_checked_address_naming_its_host() -> None:
 def test_live_rows_take_the_caches_types_and_no_crawl_time() -> None:
     fields = [Field("obs_publisher_did", "char"), Field("s_ra", "double"), Field("s_dec", "double")]
     fields += [Field("calib_level", "int"), Field("access_url", "char"), Field("s_region", "char")]
-    rows = [["ivo://a?1", 10.0, 20.0, 2, "http://a/1", "Polygon ICRS 10 20 10.1 20 10 20.1"]]
+    rows: list[list[str | float | int]] = [
+        ["ivo://a?1", 10.0, 20.0, 2, "http://a/1", "Polygon ICRS 10 20 10.1 20 10 20.1"]
+    ]
     converted = RowConverter(fields, Source("ivo://a/tap", "http://a/tap", "obscore-tap"), datetime.now(UTC))
     table = live_table(converted.convert(rows).rows)
     assert table.column_names == list(STAGED_COLUMNS) and table.num_rows == 1

@@ -8,6 +8,7 @@ import contextlib
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -46,7 +47,7 @@ def _square(ra: float, dec: float) -> str:
 
 def _outcome(service: LiveService, refused: set[int], count: int) -> LiveOutcome:
     host = service.access_url.split("/")[2]
-    rows = [
+    rows: list[list[str | int | float]] = [
         [
             f"ivo://{host}/obs?{k}",
             "image",
@@ -76,7 +77,7 @@ def session(archive: Archive) -> Iterator[ArrowConnection]:
         yield conn
 
 
-def _live(conn: ArrowConnection) -> list[dict]:
+def _live(conn: ArrowConnection) -> list[dict[str, Any]]:
     """The live rows as the session reads them back (footprints as pgsphere's text)."""
     columns = ", ".join(f"l.{c.name}" for c in LIVE_SCHEMA if c.name != "s_region")
     return conn.rows(

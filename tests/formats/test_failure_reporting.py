@@ -4,7 +4,7 @@ an async job ends in ERROR instead of COMPLETED with a document that says ERROR.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pyarrow as pa
 
@@ -30,7 +30,7 @@ class Batches:
         self.reported.append(exc)
 
 
-def _refuse_the_second(count: list[int]):  # type: ignore[no-untyped-def]
+def _refuse_the_second(count: list[int]) -> Callable[[list[pa.Array]], list[pa.Array]]:
     def prepare(arrays: list[pa.Array]) -> list[pa.Array]:
         count[0] += 1
         if count[0] == 2:

@@ -73,7 +73,7 @@ def test_votables_are_valid_against_the_votable_1_4_schema(votable_xsd: etree.XM
 )
 def test_query_status_ok_comes_before_the_table_and_the_final_status_after_it(name: str, case: str, final: str) -> None:
     resource = etree.fromstring(document(name, case)).find("v:RESOURCE", NS)
-    children = [(c.tag.removeprefix(V), c.get("value")) for c in resource]
+    children = [(str(c.tag).removeprefix(V), c.get("value")) for c in resource]
     assert children[0] == ("INFO", "OK") and children[1][0] == "TABLE"
     assert [v for tag, v in children[2:] if tag == "INFO"] == ([] if final == "OK" else [final])
 

@@ -178,7 +178,7 @@ def test_an_interrupted_build_leaves_the_served_survey_as_it_was(
         calls += 1
         if calls > 1:
             raise KeyboardInterrupt  # as Ctrl-C in the middle of the tiles
-        return real(*args)  # type: ignore[arg-type]
+        return real(*args)  # type: ignore[arg-type]  # the arguments the build passed, handed on as they came
 
     monkeypatch.setattr(build_module, "_deepest_task", dies_half_way)
     with pytest.raises(KeyboardInterrupt):

@@ -21,7 +21,9 @@ def _square(ra: float, dec: float, side: float) -> tuple[tuple[float, float], ..
     )
 
 
-def _grid(ra: float, dec: float, count: int, side: float = 0.18, step: float = 0.17) -> list:  # type: ignore[type-arg]
+def _grid(
+    ra: float, dec: float, count: int, side: float = 0.18, step: float = 0.17
+) -> list[tuple[tuple[float, float], ...]]:
     """A mosaic of ``count x count`` overlapping pointings, like the sample's SXDS stacks."""
     stretch = 1 / math.cos(math.radians(dec))
     return [

@@ -18,6 +18,7 @@ from reproject.hips._dask_array import HiPSArray  # the reader behind hips_as_da
 
 from archive_io import hips_properties as props
 from hips_build.geometry import tile_path
+from hips_build.images import SourceImage
 from hips_build.tile_files import allsky_geometry
 from tests.hips.conftest import AUTHORITY, BANDS, TILE_WIDTH, BuiltSurveys
 
@@ -30,7 +31,7 @@ def _properties(built: BuiltSurveys, name: str) -> dict[str, str]:
     return props.parse((built.survey(name) / "properties").read_text(encoding="utf-8"))
 
 
-def _images_of(built: BuiltSurveys, band: str) -> list:  # type: ignore[type-arg]
+def _images_of(built: BuiltSurveys, band: str) -> list[SourceImage]:
     return [i for i in built.images if i.band == band]
 
 
@@ -279,8 +280,8 @@ def test_the_preview_is_the_survey_at_its_initial_view(built: BuiltSurveys) -> N
     expected = np.full(grey.shape, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for image in _images_of(built, BAND):
-            values, _ = reproject_interp(image.path, _preview_wcs(p), shape_out=grey.shape)
+        for source in _images_of(built, BAND):
+            values, _ = reproject_interp(source.path, _preview_wcs(p), shape_out=grey.shape)
             expected = np.where(np.isfinite(values), values, expected)
     expected = np.clip((expected - low) / (high - low), 0, 1) * 255
     data = np.isfinite(expected)

@@ -67,7 +67,9 @@ def test_the_no_position_note_says_what_follows_names_candidates_and_the_sidecar
         ("nulls: [-99, -99.0]", ("-99", "-99.0")),
     ],
 )
-def test_the_sidecar_names_null_markers_as_the_file_writes_them(tmp_path: Path, text: str, nulls: tuple) -> None:
+def test_the_sidecar_names_null_markers_as_the_file_writes_them(
+    tmp_path: Path, text: str, nulls: tuple[str, ...]
+) -> None:
     path = tmp_path / "meta.yaml"
     path.write_text(text)
     assert Sidecar.load(path).nulls == nulls

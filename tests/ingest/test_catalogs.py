@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import astropy.units as u
 import numpy as np
@@ -58,7 +59,7 @@ def ingest(archive: Archive, path: Path, table: str, meta: Path | None = None) -
     return dalserver(archive, "ingest", "catalog", str(path), "--table", table, "--quiet", *extra)
 
 
-def columns_of(db: psycopg.Connection, table: str) -> dict[str, tuple]:
+def columns_of(db: psycopg.Connection, table: str) -> dict[str, tuple[Any, ...]]:
     return {
         r[0]: r[1:]
         for r in db.execute(

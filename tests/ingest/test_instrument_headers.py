@@ -6,6 +6,7 @@ observation time comes from MJD-OBS or DATE-OBS, and its absence is warned about
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from astropy.io import fits
@@ -24,7 +25,7 @@ def _context(root: Path) -> ArchiveContext:
     return ArchiveContext(root, "dalserver.demo")
 
 
-def _describe(path: Path) -> tuple[dict, dict, list[ImageWarning]]:
+def _describe(path: Path) -> tuple[dict[str, Any], dict[str, Any], list[ImageWarning]]:
     row, values = describe_fits(path, _context(path.parent))
     return row, values, image_warnings(path, row, values, shipped_profiles().profile_for(values.get("INSTRUME")))
 
@@ -49,7 +50,8 @@ def test_a_subaru_suprimecam_header_gets_its_band_and_spectral_coverage(tmp_path
 
 @pytest.mark.parametrize("keyword", ["FILTER", "FILTER01", "FILTNAME"])
 def test_an_instrument_without_a_profile_keeps_its_filter_name(tmp_path: Path, keyword: str) -> None:
-    path = small_image(tmp_path / "frame.fits", INSTRUME="MyCam", TELESCOP="Small", **{keyword: "r'"})
+    filter_card: dict[str, Any] = {keyword: "r'"}
+    path = small_image(tmp_path / "frame.fits", INSTRUME="MyCam", TELESCOP="Small", **filter_card)
     row, values, _ = _describe(path)
     assert (row["instrument_name"], row["em_band_name"], row["em_min"], row["em_max"]) == ("MyCam", "r'", None, None)
     assert values[keyword] == "r'"  # the provenance names the keyword the band came from

@@ -72,7 +72,7 @@ class Own:
 
 def drop_database(archive: Archive, name: str) -> None:
     with psycopg.connect(archive.url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _stack(path: Path, spec: StackSpec, instrument: str | None = None) -> None:
@@ -289,7 +289,7 @@ def test_the_next_hips_build_removes_the_tiles_only_the_dropped_images_made(own:
     built = dalserver(own, "hips", "build", "--tile-width", "64", "--workers", "1", "--quiet")
     assert built.returncode == 0, built.stderr
     assert f"{V_SURVEY}: updated" in built.stdout and f"{OTHER_SURVEY}: removed" in built.stdout
-    assert not any(t.exists() for t in own.before["far_tiles"])  # type: ignore[attr-defined]
+    assert not any(t.exists() for t in own.before["far_tiles"])  # type: ignore[attr-defined]  # paths, stored as objects
     assert all(any(t.exists() for t in deepest_tiles(survey, own.images[k])) for k in ("kept", "kept2"))
     served = httpx.get(f"{own.base}/hips/{V_SURVEY}/Moc.fits", timeout=30)
     assert served.status_code == 200

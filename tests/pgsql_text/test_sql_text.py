@@ -4,6 +4,8 @@ it to its own (test_protocols_map_the_floor_error)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from pgsql_text.errors import SQLTextError
@@ -24,7 +26,7 @@ def test_doubles_keep_every_digit() -> None:
 
 
 @pytest.mark.parametrize("quote", [quote_ident, quote_string])
-def test_nul_is_refused_with_the_floors_own_error_not_an_adql_one(quote) -> None:  # type: ignore[no-untyped-def]
+def test_nul_is_refused_with_the_floors_own_error_not_an_adql_one(quote: Callable[[str], str]) -> None:
     with pytest.raises(SQLTextError, match=r"NUL character \(U\+0000\)") as refused:
         quote("a\x00b")
     assert isinstance(refused.value, ValueError)

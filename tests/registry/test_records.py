@@ -74,7 +74,7 @@ def test_the_operators_file_fills_publisher_contact_and_subjects(tmp_path: Path,
     assert catalog is not None and catalog.findtext("title") == "SXDS photometry"
 
 
-def test_a_wrong_operators_file_is_refused_with_what_is_wrong(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_operators_file_is_refused_with_what_is_wrong(tmp_path: Path) -> None:
     import pytest
 
     from dalserver.records.config import RegistryConfigError, load_config

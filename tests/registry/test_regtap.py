@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -123,7 +124,7 @@ def test_the_coverage_is_an_smoc_and_comes_back_as_an_ascii_moc(tap_url: str, ga
     assert int(hit[0]) >= 5
 
 
-def test_a_dropped_catalogue_leaves_the_relational_registry(archive: Archive, tap_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_dropped_catalogue_leaves_the_relational_registry(archive: Archive, tap_url: str, tmp_path: Path) -> None:
     data, meta = write_sxds_catalog(tmp_path, sources=20, seed=2)
     env = archive.env
     subprocess.run(

@@ -11,7 +11,7 @@ from lxml import etree
 
 from dalserver.records.build import build_records
 from dalserver.records.config import RegistryConfig
-from dalserver.records.regtap import canonical_type, rows_of
+from dalserver.records.regtap import Rows, canonical_type, rows_of
 from tests.support.registry import sample_settings, sample_state
 
 
@@ -22,7 +22,7 @@ def _home_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DALSERVER_HOME", str(tmp_path))
 
 
-def _rows(ivoid: str):  # type: ignore[no-untyped-def]
+def _rows(ivoid: str) -> Rows:
     records = build_records(sample_state(), sample_settings(authority="Example.ORG"), RegistryConfig())
     record = next(r for r in records if r.ivoid.lower() == ivoid)
     assert record.resource is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -25,8 +26,8 @@ TABLE = "scs.sources"
 
 
 def _separation(ra: np.ndarray, dec: np.ndarray, ra0: float, dec0: float) -> np.ndarray:
-    ra, dec, ra0, dec0 = (np.radians(x) for x in (ra, dec, ra0, dec0))
-    cos = np.sin(dec) * np.sin(dec0) + np.cos(dec) * np.cos(dec0) * np.cos(ra - ra0)
+    r, d, r0, d0 = (np.radians(x) for x in (ra, dec, ra0, dec0))
+    cos = np.sin(d) * np.sin(d0) + np.cos(d) * np.cos(d0) * np.cos(r - r0)
     return np.degrees(np.arccos(np.clip(cos, -1, 1)))
 
 
@@ -104,7 +105,7 @@ def test_maxrec_cuts_with_overflow_keeping_the_nearest(server: str, sources: np.
     ],
 )
 def test_bad_parameters_get_an_error_votable_with_http_200(
-    server: str, sources: np.ndarray, params: dict[str, object], named: str
+    server: str, sources: np.ndarray, params: dict[str, Any], named: str
 ) -> None:
     response = httpx.get(_url(server), params=params, timeout=30)
     assert response.status_code == 200

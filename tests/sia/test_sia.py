@@ -8,6 +8,7 @@ service's SQL.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -31,7 +32,7 @@ SPECS = stack_specs()
 def ids_of(response: httpx.Response) -> set[str]:
     names = [f["name"] for f in fields(response)]
     column = names.index("obs_id")
-    return {row[column] for row in rows(response)}  # type: ignore[misc]
+    return {row[column] for row in rows(response)}
 
 
 def sia(base: str, *pairs: tuple[str, str], method: str = "GET") -> httpx.Response:
@@ -161,9 +162,9 @@ def test_pos_range_and_polygon_select_the_tiles_they_cover(server: str) -> None:
     ],
 )
 def test_interval_parameters_contain_the_value_with_open_ends(
-    server: str, name: str, column: str, value: str, test: object
+    server: str, name: str, column: str, value: str, test: Callable[[float], bool]
 ) -> None:
-    expected = {s.data_id for s in SPECS if test(round(getattr(s, column), 3))}  # type: ignore[operator]
+    expected = {s.data_id for s in SPECS if test(round(getattr(s, column), 3))}
     assert ids_of(sia(server, (name, value))) == expected
 
 
@@ -292,7 +293,9 @@ def test_other_response_formats_are_served(server: str) -> None:
         ((("RELEASEDATE", "yesterday"),), "ISO 8601"),
     ],
 )
-def test_invalid_parameters_get_a_usagefault_error_document(server: str, pairs: tuple, message: str) -> None:
+def test_invalid_parameters_get_a_usagefault_error_document(
+    server: str, pairs: tuple[tuple[str, str], ...], message: str
+) -> None:
     response = sia(server, *pairs)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/x-votable+xml")
@@ -323,7 +326,7 @@ def test_sia_capabilities_and_availability_per_vosi(server: str) -> None:
 
 
 @pytest.mark.parametrize("pairs", [(("POS", "CIRCLE 34.5 -5.0 0.05"),), (("MAXREC", "0"),), (("POS", "CIRCLE 1 2"),)])
-def test_votlint_is_silent_on_sia_answers(server: str, tmp_path: Path, pairs: tuple) -> None:
+def test_votlint_is_silent_on_sia_answers(server: str, tmp_path: Path, pairs: tuple[tuple[str, str], ...]) -> None:
     assert votlint_messages(sia(server, *pairs).content, tmp_path) == ""
 
 

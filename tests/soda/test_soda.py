@@ -53,7 +53,7 @@ def pixel_value(hdu: fits.ImageHDU | fits.PrimaryHDU, ra: float, dec: float) -> 
 def contains(hdu: fits.ImageHDU | fits.PrimaryHDU, ra: float, dec: float) -> bool:
     x, y = wcs_of(hdu.header).world_to_pixel_values(ra, dec)
     ny, nx = hdu.data.shape
-    return -0.5 <= float(x) < nx - 0.5 and -0.5 <= float(y) < ny - 0.5
+    return bool(-0.5 <= float(x) < nx - 0.5 and -0.5 <= float(y) < ny - 0.5)
 
 
 def soda(server: str, *pairs: tuple[str, str]) -> httpx.Response:
@@ -73,7 +73,7 @@ def test_pyvo_datalink_processing_cuts_a_circle_containing_the_position(server: 
     assert cutout.header["SODAID"] == record.obs_publisher_did
 
 
-def test_polygon_and_pos_shapes_cut_their_bounding_pixels(server: str, image: tuple) -> None:
+def test_polygon_and_pos_shapes_cut_their_bounding_pixels(server: str, image: tuple[str, str, float, float]) -> None:
     did, url, ra, dec = image
     original = hdus(httpx.get(url, timeout=30).content)[0]
     for pairs in (
@@ -90,7 +90,7 @@ def test_polygon_and_pos_shapes_cut_their_bounding_pixels(server: str, image: tu
         assert max(cutout.data.shape) <= 0.04 / PIXEL_DEG + 3
 
 
-def test_a_region_over_the_edge_is_clipped_to_the_image(server: str, image: tuple) -> None:
+def test_a_region_over_the_edge_is_clipped_to_the_image(server: str, image: tuple[str, str, float, float]) -> None:
     did, url, ra, dec = image
     original = hdus(httpx.get(url, timeout=30).content)[0]
     corner_ra, corner_dec = wcs_of(original.header).pixel_to_world_values(-0.5, -0.5)
@@ -103,20 +103,22 @@ def test_a_region_over_the_edge_is_clipped_to_the_image(server: str, image: tupl
     assert contains(cutout, float(corner_ra) - 0.001, float(corner_dec) + 0.001)  # RA grows to the left
 
 
-def test_a_region_containing_the_whole_image_returns_all_of_it(server: str, image: tuple) -> None:
+def test_a_region_containing_the_whole_image_returns_all_of_it(
+    server: str, image: tuple[str, str, float, float]
+) -> None:
     did, url, ra, dec = image
     cutout = hdus(soda(server, ("ID", did), ("CIRCLE", f"{ra} {dec} 1")).content)[0]
     assert cutout.data.shape == hdus(httpx.get(url, timeout=30).content)[0].data.shape
 
 
-def test_a_region_off_the_image_gets_no_content(server: str, image: tuple) -> None:
+def test_a_region_off_the_image_gets_no_content(server: str, image: tuple[str, str, float, float]) -> None:
     did, _, ra, dec = image
     response = soda(server, ("ID", did), ("CIRCLE", f"{(ra + 180) % 360} {-dec} 0.1"))
     assert response.status_code == 204 and response.content == b""
     assert soda(server, ("ID", did), ("CIRCLE", f"{ra + 0.5} {dec} 0.05")).status_code == 204
 
 
-def test_several_regions_give_one_extension_each(server: str, image: tuple) -> None:
+def test_several_regions_give_one_extension_each(server: str, image: tuple[str, str, float, float]) -> None:
     did, _, ra, dec = image
     positions = [(ra - 0.03, dec - 0.03), (ra + 0.03, dec + 0.03)]
     response = soda(server, ("ID", did), *[("CIRCLE", f"{r} {d} 0.01") for r, d in positions])
@@ -126,7 +128,7 @@ def test_several_regions_give_one_extension_each(server: str, image: tuple) -> N
         assert hdu.name.startswith("CUTOUT") and contains(hdu, r, d)
 
 
-def test_band_filters_an_image_as_a_whole(server: str, image: tuple, archive: Archive) -> None:
+def test_band_filters_an_image_as_a_whole(server: str, image: tuple[str, str, float, float], archive: Archive) -> None:
     did, _, ra, dec = image
     with psycopg.connect(archive.url) as conn:
         em_min, em_max = conn.execute(
@@ -138,7 +140,7 @@ def test_band_filters_an_image_as_a_whole(server: str, image: tuple, archive: Ar
     assert outside.status_code == 204
 
 
-def test_no_region_returns_the_whole_dataset(server: str, image: tuple) -> None:
+def test_no_region_returns_the_whole_dataset(server: str, image: tuple[str, str, float, float]) -> None:
     did, url, _, _ = image
     assert soda(server, ("ID", did)).content == httpx.get(url, timeout=30).content
 
@@ -157,7 +159,7 @@ def test_no_region_returns_the_whole_dataset(server: str, image: tuple) -> None:
     ],
 )
 def test_bad_requests_get_a_plain_text_soda_error(
-    server: str, image: tuple, pairs: tuple, status: int, start: str
+    server: str, image: tuple[str, str, float, float], pairs: tuple[tuple[str, str], ...], status: int, start: str
 ) -> None:
     response = soda(server, *[(k, v.format(did=image[0])) for k, v in pairs])
     assert response.status_code == status

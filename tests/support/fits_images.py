@@ -4,6 +4,7 @@ near the sample's field, and whatever cards the test adds or removes."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from astropy.io import fits
@@ -22,7 +23,7 @@ BASE_CARDS: dict[str, object] = {
 }
 
 
-def small_image(path: Path, *, without: tuple[str, ...] = (), **cards: object) -> Path:
+def small_image(path: Path, *, without: tuple[str, ...] = (), **cards: Any) -> Path:
     """Write the image to ``path`` (FRAMEID its stem), with ``cards`` and without ``without``."""
     header = fits.Header()
     for key, value in {**BASE_CARDS, "FRAMEID": path.stem, **cards}.items():

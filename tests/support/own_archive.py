@@ -28,4 +28,4 @@ def own_archive(archive: Archive, home: Path, database: str) -> Iterator[Archive
         yield Archive(settings, url, env)
     finally:
         with psycopg.connect(archive.url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')  # type: ignore[arg-type]
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

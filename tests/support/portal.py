@@ -68,23 +68,27 @@ def row_count(page: Page) -> int:
 
 def column_keys(page: Page) -> list[str]:
     """The columns shown, by the name of the column they show (data-column)."""
-    return page.locator("#results-table thead th[data-column]").evaluate_all("ths => ths.map(th => th.dataset.column)")
+    keys: list[str] = page.locator("#results-table thead th[data-column]").evaluate_all(
+        "ths => ths.map(th => th.dataset.column)"
+    )
+    return keys
 
 
 def cells(page: Page, key: str) -> list[str]:
     """The text of column ``key``'s cells in the rows now in the DOM, top to bottom."""
-    return page.evaluate(
+    texts: list[str] = page.evaluate(
         """key => {
             const at = [...document.querySelectorAll('#results-table thead th')].findIndex(th => th.dataset.column === key);
             return [...document.querySelectorAll('#results-table tbody tr[data-index]')].map(tr => tr.children[at].textContent);
         }""",
         key,
     )
+    return texts
 
 
 def exact_cells(page: Page, key: str) -> list[str]:
     """The stored value of column ``key``'s cells (a cell's tooltip where the text is rounded)."""
-    return page.evaluate(
+    texts: list[str] = page.evaluate(
         """key => {
             const at = [...document.querySelectorAll('#results-table thead th')].findIndex(th => th.dataset.column === key);
             return [...document.querySelectorAll('#results-table tbody tr[data-index]')].map(
@@ -92,6 +96,7 @@ def exact_cells(page: Page, key: str) -> list[str]:
         }""",
         key,
     )
+    return texts
 
 
 def sky_image(page: Page) -> Image.Image:

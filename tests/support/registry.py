@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from astropy.table import Table
@@ -39,7 +40,7 @@ def sample_settings(home: Path | None = None, authority: str = "example.org") ->
     """The settings of the hand-made archive. Its home is ``home``, else DALSERVER_HOME: give each
     test one of its own (tmp_path), so no survey or registry file of a real archive, or of another
     test, finds its way into the records."""
-    where = {} if home is None else {"home": home}
+    where: dict[str, Any] = {} if home is None else {"home": home}
     return Settings(**where, base_url="http://archive.example.org", ivoid_authority=authority)
 
 

@@ -20,8 +20,9 @@ import psycopg
 
 from archive_io.remote_rows import RowConverter, Source
 from archive_io.remote_votable import Field
+from archive_io.sky_cells import MAX_ORDER
 from vo_crawl import store
-from vo_crawl.healpix import MAX_ORDER, Cell
+from vo_crawl.healpix import Cell
 
 DATALINK_SOURCE = Source("ivo://alpha.example/tap", "https://alpha.example/tap", "obscore-tap")
 FILE_SOURCE = Source("ivo://beta.example/sia", "https://beta.example/sia/query", "sia2")

@@ -148,7 +148,7 @@ def every_type_batch(rows: int = 2) -> pa.RecordBatch:
     ]
     arrays = []
     for value, kind in first:
-        cells = [value, None] + [value] * (rows - 2)
+        cells: list[Any] = [value, None] + [value] * (rows - 2)
         arrays.append(numeric(cells) if kind is None else pa.array(cells, kind))
     return batch(EVERY_TYPE, *arrays)
 

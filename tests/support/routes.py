@@ -29,12 +29,12 @@ def _calls(dependant: Dependant | None) -> Iterator[Callable[..., Any]]:
 def _walk(routes: Iterable[Any]) -> Iterator[ServedRoute]:
     for route in routes:
         if isinstance(route, APIRoute):
-            yield ServedRoute(route.path, frozenset(route.methods), frozenset(_calls(route.dependant)))
+            yield ServedRoute(route.path, frozenset(route.methods or ()), frozenset(_calls(route.dependant)))
         elif hasattr(route, "effective_candidates"):  # a router included in another (FastAPI 0.16x)
             yield from _walk(route.effective_candidates())
         elif hasattr(route, "original_route") and isinstance(route.original_route, APIRoute):
             dependant = route.dependant
-            yield ServedRoute(route.path, frozenset(route.original_route.methods), frozenset(_calls(dependant)))
+            yield ServedRoute(route.path, frozenset(route.original_route.methods or ()), frozenset(_calls(dependant)))
         else:
             path = getattr(route, "path", None)
             if path is not None:

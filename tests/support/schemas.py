@@ -38,7 +38,7 @@ def stilts_schemas(tmp: Path) -> etree.XMLSchema:
         for name in _STILTS_SCHEMAS.values():
             tree = etree.fromstring(jar.read(f"uk/ac/starlink/ttools/taplint/{name}"))
             for imported in tree.iter(f"{{{_XSD}}}import"):
-                imported.set("schemaLocation", _STILTS_SCHEMAS[imported.get("namespace")])
+                imported.set("schemaLocation", _STILTS_SCHEMAS[imported.get("namespace", "")])
             (tmp / name).write_bytes(etree.tostring(tree))
     # The schema the tables documents name (xsi:schemaLocation) for ESA TAP+'s column attributes,
     # which VODataService admits only when declared.
@@ -87,7 +87,7 @@ def registry_schemas(tmp: Path) -> etree.XMLSchema:
     for name in _DACHS_SCHEMAS.values():
         tree = etree.parse(str(DACHS_SCHEMATA / name)).getroot()
         for imported in tree.iter(f"{{{_XSD}}}import"):
-            imported.set("schemaLocation", _DACHS_SCHEMAS[imported.get("namespace")])
+            imported.set("schemaLocation", _DACHS_SCHEMAS[imported.get("namespace", "")])
         (tmp / name).write_bytes(etree.tostring(tree))
     imports = "".join(
         f'<xs:import namespace="{namespace}" schemaLocation="{name}"/>' for namespace, name in _DACHS_SCHEMAS.items()

@@ -18,7 +18,9 @@ def query_status(response: httpx.Response) -> tuple[str, str]:
     doc = etree.fromstring(response.content)
     infos = doc.findall(".//v:INFO[@name='QUERY_STATUS']", NS)
     assert infos, response.text
-    return infos[-1].get("value"), (infos[-1].text or "")
+    value = infos[-1].get("value")
+    assert value is not None, response.text  # QUERY_STATUS without a value is invalid VOTable
+    return value, (infos[-1].text or "")
 
 
 def rows(response: httpx.Response) -> list[list[str | None]]:

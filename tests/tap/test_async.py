@@ -82,7 +82,7 @@ def test_a_completed_job_lists_its_result_and_serves_it(tap_url: str, ivoa_schem
     doc = job_doc(job_url)
     ivoa_schema.assertValid(doc)
     for name in ("uws:creationTime", "uws:startTime", "uws:endTime", "uws:destruction"):
-        assert datetime.fromisoformat(text_of(doc, name).replace("Z", "+00:00"))  # type: ignore[union-attr]
+        assert datetime.fromisoformat(text_of(doc, name).replace("Z", "+00:00"))
     (result,) = doc.findall("uws:results/uws:result", UWS)
     assert result.get("id") == "result"
     href = result.get(f"{{{UWS['xlink']}}}href")

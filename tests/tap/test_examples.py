@@ -6,6 +6,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from dalserver.dali.examples import Example
 from dalserver.tap.examples import EXAMPLES
 from tests.support.tap import sync
 from tests.support.votable import query_status, rows
@@ -27,7 +28,7 @@ def test_examples_document_carries_name_and_query_in_rdfa(tap_url: str) -> None:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
-def test_every_example_query_returns_rows(tap_url: str, example) -> None:  # type: ignore[no-untyped-def]
+def test_every_example_query_returns_rows(tap_url: str, example: Example) -> None:
     response = sync(tap_url, example.query)
     assert query_status(response)[0] == "OK", response.text
     assert len(rows(response)) > 0

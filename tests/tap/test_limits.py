@@ -60,7 +60,7 @@ def test_maxrec_above_the_hard_limit_is_cut_to_it(strict_tap: str) -> None:
 
 def test_capabilities_advertise_the_configured_limits(strict_tap: str) -> None:
     doc = etree.fromstring(httpx.get(f"{strict_tap}/capabilities").content)
-    limits = {el.getparent().tag.split("}")[-1] + "/" + el.tag: el.text for el in doc.iter("default", "hard")}
+    limits = {str(el.getparent().tag).split("}")[-1] + "/" + str(el.tag): el.text for el in doc.iter("default", "hard")}
     assert limits["outputLimit/default"] == "7" and limits["outputLimit/hard"] == "50"
     # TAPRegExt's executionDuration and retentionPeriod describe async jobs
     assert limits["executionDuration/default"] == "60" and limits["executionDuration/hard"] == "120"

@@ -67,7 +67,9 @@ def tableset(tap_url: str) -> dict[str, etree._Element]:
     return {t.findtext("name"): t for t in doc.iter("table")}
 
 
-def test_tables_lists_exactly_the_published_tables(published: dict, tableset: dict) -> None:
+def test_tables_lists_exactly_the_published_tables(
+    published: dict[str, Any], tableset: dict[str, etree._Element]
+) -> None:
     assert set(tableset) == set(published)
     for name, table in tableset.items():
         assert table.get("type") == published[name]["type"]
@@ -75,7 +77,9 @@ def test_tables_lists_exactly_the_published_tables(published: dict, tableset: di
         assert table.findtext("utype") == published[name]["utype"]
 
 
-def test_tables_columns_agree_with_tap_schema_in_order_and_metadata(published: dict, tableset: dict) -> None:
+def test_tables_columns_agree_with_tap_schema_in_order_and_metadata(
+    published: dict[str, Any], tableset: dict[str, etree._Element]
+) -> None:
     for name, table in tableset.items():
         listed = table.findall("column")
         rows = published[name]["columns"]
@@ -92,7 +96,9 @@ def test_tables_columns_agree_with_tap_schema_in_order_and_metadata(published: d
             assert flags == {f for f, on in (("indexed", indexed), ("principal", principal), ("std", std)) if on}
 
 
-def test_foreign_keys_agree_and_point_at_published_columns(published: dict, tableset: dict) -> None:
+def test_foreign_keys_agree_and_point_at_published_columns(
+    published: dict[str, Any], tableset: dict[str, etree._Element]
+) -> None:
     for name, table in tableset.items():
         listed = {
             (key.findtext("targetTable"), fk.findtext("fromColumn"), fk.findtext("targetColumn"))
@@ -106,17 +112,17 @@ def test_foreign_keys_agree_and_point_at_published_columns(published: dict, tabl
     assert any(published[t]["keys"] for t in published)  # TAP_SCHEMA's own keys are published
 
 
-def test_column_index_runs_from_one_without_gaps(published: dict) -> None:
+def test_column_index_runs_from_one_without_gaps(published: dict[str, Any]) -> None:
     for name, table in published.items():
         assert [c[-1] for c in table["columns"]] == list(range(1, len(table["columns"]) + 1)), name
 
 
 def test_every_published_column_exists_in_the_database_with_a_matching_type(
-    published: dict, db: psycopg.Connection
+    published: dict[str, Any], db: psycopg.Connection
 ) -> None:
     for name, table in published.items():
         schema, bare = name.split(".")
-        stored = dict(
+        stored: dict[str, str] = dict(
             db.execute(
                 "SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
                 "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -131,7 +137,7 @@ def test_every_published_column_exists_in_the_database_with_a_matching_type(
             assert stored[col] in STORAGE[datatype], f"{name}.{col}: {datatype} stored as {stored[col]}"
 
 
-def test_columns_flagged_indexed_have_an_index(published: dict, db: psycopg.Connection) -> None:
+def test_columns_flagged_indexed_have_an_index(published: dict[str, Any], db: psycopg.Connection) -> None:
     definitions = [r[0] for r in db.execute("SELECT indexdef FROM pg_indexes")]
     for name, table in published.items():
         for column in table["columns"]:
@@ -140,7 +146,7 @@ def test_columns_flagged_indexed_have_an_index(published: dict, db: psycopg.Conn
                 assert any(f" {name} " in d and col in d for d in definitions), f"{name}.{col} flagged indexed"
 
 
-def test_result_fields_carry_the_published_metadata(published: dict, tap_url: str) -> None:
+def test_result_fields_carry_the_published_metadata(published: dict[str, Any], tap_url: str) -> None:
     for name, table in published.items():
         got = fields(sync(tap_url, f"SELECT * FROM {name}", MAXREC="0"))
         assert [f["name"] for f in got] == [_undelimited(c[0]) for c in table["columns"]], name

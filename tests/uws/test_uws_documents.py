@@ -28,7 +28,7 @@ def job(phase: str = "PENDING", **changes: object) -> Job:
         "destruction": CREATED + timedelta(days=7),
         "parameters": [("LANG", "ADQL"), ("QUERY", "SELECT TOP 1 * FROM ivoa.obscore WHERE a < 1 & b > 'x'")],
     }
-    return Job(**{**fields, **changes})  # type: ignore[arg-type]
+    return Job(**{**fields, **changes})  # type: ignore[arg-type]  # the fields of a Job, by name
 
 
 COMPLETED = job(

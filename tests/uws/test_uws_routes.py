@@ -53,6 +53,6 @@ def test_another_protocol_installs_the_same_job_resources_at_its_own_prefix() ->
 
 
 def test_the_uws_handlers_are_written_once_at_module_level() -> None:
-    handlers = [route.endpoint for route in uws_router.routes] + [create_job]  # type: ignore[attr-defined]
+    handlers = [route.endpoint for route in uws_router.routes] + [create_job]  # type: ignore[attr-defined]  # APIRoutes, which have one
     assert len(handlers) == sum(len(methods) for methods in UWS_RESOURCES.values())
     assert all("<locals>" not in h.__qualname__ and h.__module__ == "dalserver.uws.routes" for h in handlers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import httpx
 from playwright.sync_api import Locator, Page
@@ -16,8 +17,9 @@ from tests.web.test_portal import OBSCORE_QUERY, SLOW, row_count, run_adql, wait
 GOES_ON = "['QUEUED', 'EXECUTING'].includes(document.getElementById('job-phase').dataset.phase)"
 
 
-def remembered(page: Page) -> list[dict[str, str]]:
-    return json.loads(page.evaluate("localStorage.getItem('dalserver.jobs') || '[]'"))
+def remembered(page: Page) -> list[dict[str, Any]]:
+    jobs: list[dict[str, Any]] = json.loads(page.evaluate("localStorage.getItem('dalserver.jobs') || '[]'"))
+    return jobs
 
 
 def job_row(page: Page, job_id: str) -> Locator:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -38,7 +39,7 @@ def portal(browser: Browser, shots: Path, server: str) -> Iterator[GuardedPage]:
         yield guarded
 
 
-def sia(server: str, radius: float) -> list[dict[str, object]]:
+def sia(server: str, radius: float) -> list[dict[str, Any]]:
     answer = httpx.get(
         f"{server}/sia/query", params={"POS": f"CIRCLE 34.5 -5.0 {radius}", "RESPONSEFORMAT": "json"}, timeout=60
     ).json()

@@ -11,6 +11,7 @@ import io
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -57,7 +58,7 @@ def sources(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Itera
     drop_catalog(archive.env, TABLE)
 
 
-def sia_rows(server: str, ra: float, dec: float, radius: float) -> list[dict[str, object]]:
+def sia_rows(server: str, ra: float, dec: float, radius: float) -> list[dict[str, Any]]:
     answer = httpx.get(
         f"{server}/sia/query", params={"POS": f"CIRCLE {ra} {dec} {radius}", "RESPONSEFORMAT": "json"}, timeout=60
     ).json()

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -76,11 +77,13 @@ class Receiver:
             self.client.bind_receive_notification(mtype, self.notified)
             self.client.bind_receive_call(mtype, self.called)
 
-    def notified(self, private_key: str, sender_id: str, mtype: str, params: dict[str, str], extra: dict) -> None:
+    def notified(
+        self, private_key: str, sender_id: str, mtype: str, params: dict[str, str], extra: dict[str, Any]
+    ) -> None:
         self.received.put((mtype, params))
 
     def called(
-        self, private_key: str, sender_id: str, msg_id: str, mtype: str, params: dict[str, str], extra: dict
+        self, private_key: str, sender_id: str, msg_id: str, mtype: str, params: dict[str, str], extra: dict[str, Any]
     ) -> None:
         self.received.put((mtype, params))
         self.client.reply(msg_id, {"samp.status": "samp.ok", "samp.result": {}})
