@@ -21,13 +21,11 @@ import psycopg
 import pytest
 from hypothesis import settings as hypothesis_settings
 from lxml import etree
-from playwright.sync_api import Browser, sync_playwright
 
 from adql import Catalog
 from dalserver.db.location import database_url, managed_cluster
 from dalserver.settings import Settings
 from tests.support.archive import Archive, load_catalog
-from tests.support.browser import launch_chromium
 from tests.support.generated import five_million_view
 from tests.support.hips import SERVED_BANDS
 from tests.support.isolation import forbid_reading, isolate_environment, real_homes
@@ -204,18 +202,7 @@ def served_surveys(archive: Archive) -> subprocess.CompletedProcess[str]:
     return done
 
 
-# One Chromium for the page tests of every package (tests/web/, tests/access/), a fresh page per
-# test, and a folder for the screenshots of every step: ``<pytest's basetemp>/portal-screenshots0/<test>/``.
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
+# The screenshots of every step: ``<pytest's basetemp>/portal-screenshots0/<test>/``.
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("portal-screenshots")

@@ -15,12 +15,18 @@ import pytest
 from playwright.sync_api import Browser, Page, Response
 
 from tests.access.conftest import PASSWORDS, ProprietaryArchive
-from tests.support.browser import GuardedPage
+from tests.support.browser import GuardedPage, chromium_browser
 from tests.support.portal import cells, portal_at, row_count, run_adql, search_images, wait_for_answer
 
 HIDDEN = 3
 POSITION, RADIUS = "34.5 -5.0", "2"  # around the proprietary copies (sample images' footprints)
 COUNT = "SELECT COUNT(*) AS n FROM ivoa.obscore"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """This module's own Chromium (see chromium_browser: a session-wide one would outlive it)."""
+    yield from chromium_browser()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -97,3 +97,17 @@ def guarded_page(browser: Browser, shots: Path, viewport: tuple[int, int] = (140
         yield guarded
     finally:
         context.close()
+
+
+def chromium_browser() -> Iterator[Browser]:
+    """Chromium through Playwright, for a fixture of the packages with page tests. Playwright's
+    sync API keeps an event loop running until it stops, and asyncio refuses to start another
+    meanwhile: a session-wide browser would break every later test that runs a loop (the formats,
+    the spool, pyvo's...). So tests/web/ has one for its run (it comes last) and tests/access/ one
+    per module that asks for it."""
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

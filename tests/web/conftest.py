@@ -1,5 +1,5 @@
-"""The portal's page at ``/`` for the tests in tests/web/ (one Chromium for the whole run, and the
-screenshots' folders, are fixtures of tests/conftest.py, shared with tests/access/)."""
+"""The portal's page at ``/`` for the tests in tests/web/: one Chromium for the package (the last
+to run; see tests.support.browser.chromium_browser), a fresh page per test."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from tests.support.browser import GuardedPage, guarded_page
+from tests.support.browser import GuardedPage, chromium_browser, guarded_page
 
 
 def open_portal(browser: Browser, shots: Path, url: str) -> Iterator[GuardedPage]:
@@ -18,6 +18,11 @@ def open_portal(browser: Browser, shots: Path, url: str) -> Iterator[GuardedPage
         guarded.page.wait_for_selector("body[data-ready=true]", timeout=60_000)
         guarded.page.wait_for_selector("#aladin[data-ready=true]", timeout=60_000)
         yield guarded
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    yield from chromium_browser()
 
 
 @pytest.fixture
