@@ -146,7 +146,14 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         web_routes.router,
     ):
         app.include_router(router)
-    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], summary="Metrics (Prometheus text format)")
+    app.add_api_route(
+        "/metrics",
+        metrics_endpoint,
+        methods=["GET"],
+        summary="Metrics (Prometheus text format)",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus' text exposition format"}},
+    )
     add_error_handlers(app)
     app.add_middleware(AuthenticationHeaders, settings=settings)
     app.add_middleware(AnswerWhenTheDatabaseHangs)

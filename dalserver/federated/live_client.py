@@ -20,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urljoin, urlsplit
-
-import httpx
 
 from dalserver.federated.addresses import AddressRefused, Target, targets
 from dalserver.federated.remote_queries import Params, RemoteRequest
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_REDIRECTS = 3
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -63,17 +65,30 @@ class LiveClient:
         self.user_agent = user_agent
         self.max_body_bytes = max_body_bytes
         self.allow_private = allow_private
-        self.http = httpx.AsyncClient(
-            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip"},
-            follow_redirects=False,
-            timeout=httpx.Timeout(timeout_seconds),
-            transport=transport,
-            trust_env=False,  # no proxy from the environment: the address checked is the one asked
-        )
+        self.timeout_seconds = timeout_seconds
+        self.transport = transport
+        self._http: httpx.AsyncClient | None = None
         self._turns: dict[str, asyncio.Lock] = {}
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """Made by the first live search: httpx (and what it loads) stays out of the workers that
+        never make one."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(
+                headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip"},
+                follow_redirects=False,
+                timeout=httpx.Timeout(self.timeout_seconds),
+                transport=self.transport,
+                trust_env=False,  # no proxy from the environment: the address checked is the one asked
+            )
+        return self._http
+
     async def close(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     def _turn(self, host: str) -> asyncio.Lock:
         return self._turns.setdefault(host.lower(), asyncio.Lock())
@@ -96,6 +111,8 @@ class LiveClient:
         raise LiveFailure("redirect loop", f"{request.url}: more than {MAX_REDIRECTS} redirects")
 
     async def _once(self, parts: SplitResult, params: Params | None) -> LiveReply:
+        import httpx
+
         last: Exception | None = None
         for target in await targets(parts, self.allow_private):
             try:
@@ -105,6 +122,8 @@ class LiveClient:
         raise LiveFailure("cannot connect", f"{parts.geturl()}: cannot connect ({last})")
 
     async def _from(self, target: Target, params: Params | None, shown: str) -> LiveReply:
+        import httpx
+
         extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else None
         started = time.monotonic()
         try:

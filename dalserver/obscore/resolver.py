@@ -21,7 +21,6 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import httpx
 from psycopg_pool import AsyncConnectionPool
 
 from archive_io.release import released_sql
@@ -200,6 +199,8 @@ class Sesame:
         known, answer = self._remembered(key)
         if known:
             return answer
+        import httpx  # on the first name asked of Sesame: workers that never ask load no HTTP client
+
         try:
             async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=True) as client:
                 response = await client.get(f"{self.url}?{quote(name.strip())}")

@@ -103,8 +103,8 @@ def chromium_browser() -> Iterator[Browser]:
     """Chromium through Playwright, for a fixture of the packages with page tests. Playwright's
     sync API keeps an event loop running until it stops, and asyncio refuses to start another
     meanwhile: a session-wide browser would break every later test that runs a loop (the formats,
-    the spool, pyvo's...). So tests/web/ has one for its run (it comes last) and tests/access/ one
-    per module that asks for it."""
+    the spool, pyvo's...). So tests/web/ has one for its package and tests/access/ one per module
+    that asks for it."""
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
         try:

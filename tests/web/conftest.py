@@ -1,5 +1,5 @@
-"""The portal's page at ``/`` for the tests in tests/web/: one Chromium for the package (the last
-to run; see tests.support.browser.chromium_browser), a fresh page per test."""
+"""The portal's page at ``/`` for the tests in tests/web/: one Chromium for the package, stopped when
+it ends (see tests.support.browser.chromium_browser), a fresh page per test."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def open_portal(browser: Browser, shots: Path, url: str) -> Iterator[GuardedPage
         yield guarded
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     yield from chromium_browser()
 
