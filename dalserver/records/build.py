@@ -582,19 +582,10 @@ class _Builder:
             "Catalog",
             relationships=[("IsServedBy", [keys.TAP, FEDERATED_SIA])],
         )
-        content = root.find("content")
-        assert content is not None
-        relationship = _sub(content, "relationship")
-        _sub(relationship, "relationshipType", "IsDerivedFrom")
-        for source in cache.sources:
-            _sub(relationship, "relatedResource", source.title or source.ivoid, ivo_id=source.ivoid)
+        _derived_from(root, cache)
         self.rights(root)
         self.param_capability(root, StandardID.TAP_AUX, f"{self.base}/tap", version="1.1", use="base")
-        rows = [
-            ResourceState(s.ivoid, cache.created, cache.updated, False, s.moc, s.t_min, s.t_max, s.em_min, s.em_max)
-            for s in cache.sources
-        ]
-        self.coverage(root, rows)
+        self.coverage(root, _source_states(cache))
         self.tableset(root, CACHE_TABLES)
         return root
 
@@ -620,12 +611,7 @@ class _Builder:
             "Survey",
             relationships=[("IsServiceFor", [REMOTE_CACHE])],
         )
-        content = root.find("content")
-        assert content is not None
-        relationship = _sub(content, "relationship")
-        _sub(relationship, "relationshipType", "IsDerivedFrom")
-        for source in cache.sources:
-            _sub(relationship, "relatedResource", source.title or source.ivoid, ivo_id=source.ivoid)
+        _derived_from(root, cache)
         self.rights(root)
         sia = self.param_capability(
             root,
@@ -638,11 +624,7 @@ class _Builder:
         _sub(sia, "imageServiceType", "Pointed")
         _sub(sia, "maxRecords", str(self.settings.maxrec_hard))
         self.vosi(root, f"{self.base}/federated/sia")
-        rows = [
-            ResourceState(s.ivoid, cache.created, cache.updated, False, s.moc, s.t_min, s.t_max, s.em_min, s.em_max)
-            for s in cache.sources
-        ]
-        self.coverage(root, rows)
+        self.coverage(root, _source_states(cache))
         return root
 
     def cone_capability(self, root: etree._Element, table: str) -> None:
@@ -776,3 +758,21 @@ def build_records(state: ArchiveState, settings: Settings, config: RegistryConfi
 def record_xml(record: Record) -> bytes:
     assert record.resource is not None
     return etree.tostring(record.resource, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _derived_from(root: etree._Element, cache: RemoteCache) -> None:
+    """The cache's record and the federated search's: the services their data come from."""
+    content = root.find("content")
+    assert content is not None
+    relationship = _sub(content, "relationship")
+    _sub(relationship, "relationshipType", "IsDerivedFrom")
+    for source in cache.sources:
+        _sub(relationship, "relatedResource", source.title or source.ivoid, ivo_id=source.ivoid)
+
+
+def _source_states(cache: RemoteCache) -> list[ResourceState]:
+    """The crawled services' coverage, as the resource states the coverage element is built from."""
+    return [
+        ResourceState(s.ivoid, cache.created, cache.updated, False, s.moc, s.t_min, s.t_max, s.em_min, s.em_max)
+        for s in cache.sources
+    ]
