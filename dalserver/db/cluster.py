@@ -161,7 +161,11 @@ class LocalCluster:
             "fsync": "on",
             "log_min_messages": "warning",
         }
-        text = "\n# dalserver managed settings\n" + "".join(f"{key} = {value}\n" for key, value in settings.items())
+        self._append_settings("dalserver managed settings", settings)
+
+    def _append_settings(self, heading: str, settings: dict[str, str]) -> None:
+        """``settings`` after those postgresql.conf has (the last one read wins), as the cluster's owner."""
+        text = f"\n# {heading}\n" + "".join(f"{key} = {value}\n" for key, value in settings.items())
         conf = self.data_dir / "postgresql.conf"
         if self._run_as() is None:
             with conf.open("a") as fh:

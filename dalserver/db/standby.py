@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,13 +80,7 @@ class LocalStandby(LocalCluster):
             "hot_standby": "on",
             **{key.replace("-", "_"): _setting(value) for key, value in settings.items()},
         }
-        text = "\n# dalserver managed standby settings\n" + "".join(f"{k} = {v}\n" for k, v in values.items())
-        conf = self.data_dir / "postgresql.conf"
-        if self._run_as() is None:
-            with conf.open("a") as fh:
-                fh.write(text)
-        else:
-            subprocess.run(self._command("sh", "-c", f"cat >> '{conf}'"), input=text.encode(), check=True)
+        self._append_settings("dalserver managed standby settings", values)
 
     def stop_now(self) -> None:
         """Stop as a crash would (``pg_ctl stop -m immediate``): no checkpoint, recovery at the next start."""
