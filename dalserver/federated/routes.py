@@ -35,7 +35,7 @@ from dalserver.federated.report import SearchReport
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.http.landing import landing_page
-from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, html_answer
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, page_or_answer
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
 from dalserver.obscore.example_dataset import Sample
 from dalserver.pipeline import Limits, ResultWriter, answer
@@ -70,13 +70,7 @@ ANSWERS = answers(
     ["application/x-votable+xml"],
     "a VOTable whose QUERY_STATUS message starts UsageFault:",
 )
-ROOT_ANSWERS = {
-    **ANSWERS,
-    200: {
-        "description": "without parameters, the service's HTML page; with them, the search's answer",
-        "content": {**html_answer("")[200]["content"], **ANSWERS[200]["content"]},
-    },
-}
+ROOT_ANSWERS = page_or_answer(ANSWERS, "the search's answer")
 _SAMPLE = (
     "SELECT obs_publisher_did, s_ra, s_dec, s_fov, em_min, em_max, t_min, t_max, instrument_name "
     "FROM vo.remote_obscore WHERE dataproduct_type IN ('image', 'cube') AND s_ra IS NOT NULL "

@@ -115,3 +115,15 @@ def xml_answer(what: str) -> dict[int | str, dict[str, Any]]:
 
 def html_answer(what: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": what, "content": {"text/html": {"schema": {"type": "string"}}}}}
+
+
+def page_or_answer(searched: dict[int | str, dict[str, Any]], what: str) -> dict[int | str, dict[str, Any]]:
+    """The answers of a service's base URL: its HTML page without parameters, ``searched``'s
+    answer (``what``) with them."""
+    return {
+        **searched,
+        200: {
+            "description": f"without parameters, the service's HTML page; with them, {what}",
+            "content": {**html_answer("")[200]["content"], **searched[200]["content"]},
+        },
+    }

@@ -15,7 +15,7 @@ from dalserver.db.errors import PGSPHERE_ERROR, QueryFailed
 from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.http.landing import landing_page
-from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, html_answer
+from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, page_or_answer
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
 from dalserver.obscore.discovery import ID_FIELD, discovery_extras
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
@@ -55,13 +55,7 @@ SIA_ANSWERS = answers(
     "a VOTable whose QUERY_STATUS message starts UsageFault:",
 )
 
-SIA_ROOT_ANSWERS = {
-    **SIA_ANSWERS,
-    200: {
-        "description": "without parameters, the service's HTML page; with them, the query's answer",
-        "content": {**html_answer("")[200]["content"], **SIA_ANSWERS[200]["content"]},
-    },
-}
+SIA_ROOT_ANSWERS = page_or_answer(SIA_ANSWERS, "the query's answer")
 
 
 @lru_cache(maxsize=8)
