@@ -18,6 +18,7 @@ from dalserver.services import IdentityDep, ServicesDep
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["Portal"])
 
+CATALOG_PREFIX = catalog_state_key("")  # the registry state's rows of catalogues
 MAX_TARGET_NAMES = 5000  # suggested to the name fields; every target resolves all the same
 
 
@@ -67,21 +68,19 @@ async def catalogues(svc: ServicesDep, who: IdentityDep) -> JSONResponse:
     group has no registry state, so for its members its position is the pair of columns whose
     UCDs say main RA and Dec."""
     state = (await svc.records.get()).state
-    readable = {t.qualified_name.lower(): t for t in (await svc.access.catalog(who)).tables}
-    found: dict[str, dict[str, object]] = {}
-    for key, row in sorted(state.resources.items()):
-        if not key.startswith("catalog:") or row.deleted or row.position is None:
+    recorded = {key.lower(): row for key, row in state.resources.items() if key.startswith(CATALOG_PREFIX)}
+    found = []
+    for table in sorted((await svc.access.catalog(who)).tables, key=lambda t: t.qualified_name):
+        row = recorded.get(catalog_state_key(table.qualified_name).lower())
+        if row is None:
+            ra, dec = _main_position(table)
+        elif not row.deleted and row.position is not None:
+            ra, dec = row.position
+        else:
             continue
-        table = readable.get(key.partition(":")[2].lower())
-        if table is not None:
-            found[table.qualified_name] = {"name": table.qualified_name, "ra": row.position[0], "dec": row.position[1]}
-    for table in readable.values():
-        if table.qualified_name in found or catalog_state_key(table.qualified_name) in state.resources:
-            continue
-        ra, dec = _main_position(table)
         if ra is not None and dec is not None:
-            found[table.qualified_name] = {"name": table.qualified_name, "ra": ra, "dec": dec}
-    return JSONResponse(sorted(found.values(), key=lambda c: str(c["name"])), headers={"Cache-Control": "no-cache"})
+            found.append({"name": table.qualified_name, "ra": ra, "dec": dec})
+    return JSONResponse(found, headers={"Cache-Control": "no-cache"})
 
 
 def _main_position(table: TableMeta) -> tuple[str | None, str | None]:
