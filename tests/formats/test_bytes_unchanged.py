@@ -10,6 +10,7 @@ A deliberate change of a format's bytes is recorded again with
 
 from __future__ import annotations
 
+import base64
 import math
 import sys
 from pathlib import Path
@@ -19,6 +20,9 @@ import pyarrow as pa
 import pytest
 
 from adql.catalog import ColumnMeta
+from dalserver.formats import parallel
+from dalserver.formats.parallel import PART_ROWS
+from dalserver.formats.votable import base64_lines
 from tests.support.results import (
     EVERY_TYPE,
     FORMAT_NAMES,
@@ -155,7 +159,9 @@ def geometry_batches() -> list[pa.RecordBatch]:
     arrays = [whole.column(i) for i in range(len(EVERY_TYPE))]
     names = [c.name for c in EVERY_TYPE]
     arrays[names.index("pos")] = pa.array([spoint(a, d) for a, d in zip(ras, decs, strict=True)])
-    arrays[names.index("cone")] = pa.array([scircle(a, d, 0.001 * (k + 1)) for k, (a, d) in enumerate(zip(ras, decs))])
+    arrays[names.index("cone")] = pa.array(
+        [scircle(a, d, 0.001 * (k + 1)) for k, (a, d) in enumerate(zip(ras, decs, strict=True))]
+    )
     arrays[names.index("footprint")] = pa.array(
         [spoly((a, d), (a + 0.1, d), (a + 0.05, d + 0.1)) for a, d in zip(ras, decs, strict=True)]
     )
@@ -213,6 +219,30 @@ def document(name: str, case: str) -> bytes:
 @pytest.mark.parametrize("name", FORMAT_NAMES)
 def test_every_format_writes_the_same_bytes_as_before(name: str, case: str) -> None:
     assert document(name, case) == golden_path(name, case).read_bytes()
+
+
+def large_batches() -> list[pa.RecordBatch]:
+    """Batches large enough to be encoded in parts on several cores (formats.parallel), with
+    nulls, NaN and text, and one small batch between them."""
+    rows = 3 * PART_ROWS + 5
+    big = pa.concat_batches([extremes_batch(k * 100, 100, True) for k in range(rows // 100 + 1)]).slice(0, rows)
+    return [big, extremes_batch(7, 9, True), big.slice(11)]
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_a_batch_encoded_in_parts_on_several_cores_is_the_same_as_in_one_piece(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "PARTS", 3)
+    in_parts = write(format_named(name), EXTREMES, large_batches())
+    monkeypatch.setattr(parallel, "PART_ROWS", 10**9)
+    assert in_parts == write(format_named(name), EXTREMES, large_batches())
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 56, 57, 58, 114, 1000, 57 * 1000 + 13])
+def test_base64_lines_are_those_of_the_standard_library(size: int) -> None:
+    data = bytes(np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8))
+    assert base64_lines(data) == base64.encodebytes(data)
 
 
 def record() -> None:
