@@ -53,7 +53,7 @@ def is_list(array: pa.Array) -> bool:
 def number_text(array: pa.Array, style: TextStyle) -> pa.Array:
     """Numbers as text; IEEE specials spelled as the style wants them."""
     text = pc.cast(array, pa.string())
-    if pa.types.is_floating(array.type) and len(array) and pc.any(pc.invert(pc.is_finite(array))).as_py():
+    if pa.types.is_floating(array.type) and len(array) and not pc.all(pc.is_finite(array)).as_py():
         text = pc.if_else(pc.is_nan(array), scalar(style.nan), text)
         text = pc.if_else(pc.equal(array, scalar(float("inf"))), scalar(style.inf), text)
         text = pc.if_else(pc.equal(array, scalar(float("-inf"))), scalar(style.minus_inf), text)
