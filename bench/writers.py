@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +24,7 @@ from common import bench_database
 
 from adql.catalog import ColumnMeta
 from dalserver.db.adbc import ArrowConnection
-from dalserver.formats.registry import FORMATS
+from dalserver.formats.registry import FORMATS, OutputFormat
 from dalserver.settings import Settings
 
 try:
@@ -93,6 +94,14 @@ def adbc_read(url: str, rows: int, batch_bytes: int, repeat: int) -> tuple[float
         conn.close()
 
 
+async def written_bytes(fmt: OutputFormat, rows_of: Callable[[], AsyncIterator[pa.RecordBatch]], rows: int) -> int:
+    return sum([len(chunk) async for chunk in fmt.stream(COLUMNS, rows_of(), rows + 1)])
+
+
+def write_once(fmt: OutputFormat, rows_of: Callable[[], AsyncIterator[pa.RecordBatch]], rows: int) -> int:
+    return asyncio.run(written_bytes(fmt, rows_of, rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000)
@@ -114,12 +123,8 @@ def main() -> None:
     cpu, wall = adbc_read(bench_database(), args.rows, batch_bytes, args.repeat)
     print(f"{'ADBC read':14s} CPU {cpu / args.rows * 1e6:5.2f} us/row   wall {wall / args.rows * 1e6:5.2f} us/row")
     for fmt in FORMATS:
-
-        async def write() -> int:
-            return sum([len(chunk) async for chunk in fmt.stream(COLUMNS, rows_of(), args.rows + 1)])
-
-        size = asyncio.run(write())  # first use: imports
-        cpu, wall = best_of(args.repeat, lambda: asyncio.run(write()))  # noqa: B023 (run at once)
+        size = write_once(fmt, rows_of, args.rows)  # first use: imports
+        cpu, wall = best_of(args.repeat, partial(write_once, fmt, rows_of, args.rows))
         print(
             f"{fmt.aliases[0]:14s} CPU {cpu / args.rows * 1e6:5.2f} us/row   wall {wall / args.rows * 1e6:5.2f} us/row"
             f"   {size / args.rows:5.1f} bytes/row"
