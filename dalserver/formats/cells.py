@@ -53,7 +53,7 @@ def is_list(array: pa.Array) -> bool:
 def number_text(array: pa.Array, style: TextStyle) -> pa.Array:
     """Numbers as text; IEEE specials spelled as the style wants them."""
     text = pc.cast(array, pa.string())
-    if pa.types.is_floating(array.type) and len(array) and pc.any(pc.invert(pc.is_finite(array))).as_py():
+    if pa.types.is_floating(array.type) and len(array) and not pc.all(pc.is_finite(array)).as_py():
         text = pc.if_else(pc.is_nan(array), scalar(style.nan), text)
         text = pc.if_else(pc.equal(array, scalar(float("inf"))), scalar(style.inf), text)
         text = pc.if_else(pc.equal(array, scalar(float("-inf"))), scalar(style.minus_inf), text)
@@ -108,17 +108,37 @@ def joined(array: pa.Array) -> bytes:
     return bytes(memoryview(data)[start:end])
 
 
+def concatenated_rows(pieces: list[str | pa.Array]) -> bytes:
+    """Each row as its pieces one after the other, all rows in one buffer: a text piece is the same
+    on every row, an array gives each row its own value. One pass over the rows, however many
+    columns, so a row of seven numbers costs one join rather than one per column."""
+    arrays = [p for p in pieces if not isinstance(p, str)]
+    if not arrays:
+        return b""
+    binary = pa.types.is_binary(arrays[0].type)
+
+    def literal(text: str) -> pa.Scalar:
+        return pa.scalar(text.encode(), pa.binary()) if binary else scalar(text)
+
+    args: list[pa.Array | pa.Scalar] = []
+    text = ""  # adjacent literals are one
+    for piece in pieces:
+        if isinstance(piece, str):
+            text += piece
+            continue
+        if text:
+            args.append(literal(text))
+            text = ""
+        args.append(piece)
+    if text:
+        args.append(literal(text))
+    return joined(pc.binary_join_element_wise(*args, literal("")))
+
+
 def join_rows(cells: list[pa.Array], separator: str, before: str, after: str) -> bytes:
     """Each row as ``before + cell + separator + cell ... + after``, all rows in one buffer."""
-    if not cells:
-        return b""
-    kind = pa.binary() if pa.types.is_binary(cells[0].type) else pa.string()
-    nothing, sep, head, tail = (
-        pa.scalar(t.encode() if kind == pa.binary() else t, kind) for t in ("", separator, before, after)
-    )
-    if separator:
-        row = pc.binary_join_element_wise(*cells, sep)
-        row = pc.binary_join_element_wise(head, row, tail, nothing)
-    else:
-        row = pc.binary_join_element_wise(head, *cells, tail, nothing)
-    return joined(row)
+    pieces: list[str | pa.Array] = [before]
+    for i, cell in enumerate(cells):
+        pieces += [separator, cell] if i else [cell]
+    pieces.append(after)
+    return concatenated_rows(pieces)

@@ -7,10 +7,12 @@ import io
 from collections.abc import AsyncIterator
 
 import pyarrow as pa
+from anyio import to_thread
 
 from adql.catalog import ColumnMeta
 from dalserver.formats.columns import arrow_type, described
 from dalserver.formats.limits import Batches, ResultState, limited
+from dalserver.formats.parallel import PART_ROWS
 
 MEDIA_TYPE = "application/vnd.apache.parquet"
 
@@ -37,7 +39,11 @@ async def parquet_stream(columns: list[ColumnMeta], batches: Batches, maxrec: in
         return data
 
     async for arrays in limited(batches, maxrec, state, columns):
-        writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+        table = pa.Table.from_arrays(arrays, schema=schema)
+        if table.num_rows >= PART_ROWS:  # off the event loop, which sends the previous row group meanwhile
+            await to_thread.run_sync(writer.write_table, table)
+        else:
+            writer.write_table(table)
         if chunk := drain():
             yield chunk
     status = "ERROR" if state.error else ("OVERFLOW" if state.overflow else "OK")

@@ -28,6 +28,7 @@ import pyarrow.csv as pa_csv
 from adql.catalog import ColumnMeta
 from dalserver.formats.cells import TextStyle, cell_text, is_list, join_rows, list_text, scalar
 from dalserver.formats.limits import Batches, ResultState, limited
+from dalserver.formats.parallel import encoded_parts
 
 _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
 
@@ -54,10 +55,15 @@ async def csv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -
     yield (",".join(_csv_field(c.name) for c in columns) + "\r\n").encode()
     names = [f"c{i}" for i in range(len(columns))]  # Arrow needs unique names; the header is ours
     state = ResultState()
-    async for arrays in limited(batches, maxrec, state, columns):
+
+    def encode(arrays: list[pa.Array]) -> bytes:
         sink = io.BytesIO()
         pa_csv.write_csv(pa.table([_csv_column(a) for a in arrays], names=names), sink, _CSV_OPTIONS)
-        yield sink.getvalue()
+        return sink.getvalue()
+
+    async for arrays in limited(batches, maxrec, state, columns):
+        for part in await encoded_parts(encode, arrays):
+            yield part
     _fail_unless_complete(state)
 
 
@@ -68,11 +74,20 @@ def _tsv_text(array: pa.Array) -> pa.Array:
 TSV = TextStyle(true="true", false="false", nan="nan", inf="inf", minus_inf="-inf", escape=_tsv_text)
 
 
+def _tsv_rows(arrays: list[pa.Array]) -> bytes:
+    return join_rows([_filled(cell_text(a, TSV), "") for a in arrays], "\t", "", "\n")
+
+
+def _filled(text: pa.Array, null: str) -> pa.Array:
+    return pc.fill_null(text, scalar(null)) if text.null_count else text
+
+
 async def tsv_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
     yield ("\t".join(c.name.replace("\t", " ") for c in columns) + "\n").encode()
     state = ResultState()
     async for arrays in limited(batches, maxrec, state, columns):
-        yield join_rows([pc.fill_null(cell_text(a, TSV), scalar("")) for a in arrays], "\t", "", "\n")
+        for part in await encoded_parts(_tsv_rows, arrays):
+            yield part
     _fail_unless_complete(state)
 
 
@@ -99,6 +114,10 @@ JSON = TextStyle(  # JSON has no NaN or Inf: they become null
 )
 
 
+def _json_rows(arrays: list[pa.Array]) -> bytes:
+    return join_rows([_filled(cell_text(a, JSON), "null") for a in arrays], ", ", ",\n[", "]")
+
+
 async def json_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) -> AsyncIterator[bytes]:
     keys = ("name", "datatype", "arraysize", "xtype", "unit", "ucd", "utype", "description")
     # Every key, null when unset: readers such as astroquery's TapPlus index them all.
@@ -107,9 +126,9 @@ async def json_stream(columns: list[ColumnMeta], batches: Batches, maxrec: int) 
     state = ResultState()
     first = True
     async for arrays in limited(batches, maxrec, state, columns):
-        rows = join_rows([pc.fill_null(cell_text(a, JSON), scalar("null")) for a in arrays], ", ", ",\n[", "]")
-        yield rows[1:] if first else rows  # no comma before the first row
-        first = False
+        for rows in await encoded_parts(_json_rows, arrays):
+            yield rows[1:] if first else rows  # no comma before the first row
+            first = False
     tail: dict[str, bool | str] = {"overflow": state.overflow}
     if state.error:
         tail["error"] = state.error
