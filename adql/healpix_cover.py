@@ -34,10 +34,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 KEY_ORDER = 12  # the key order of the agreed key expression, healpix_nest(12, spoint(...))
-MAX_RANGES = 30
+# Each range is a B-tree descent the planner also has to cost: on 1 M rows a 0.5 degree cone took
+# 0.33 ms with at most 8 ranges, 0.8-1.0 ms with 30, and 0.02 degree cones 0.20 against 0.23 ms
+# (bench/position_index.py's cones); rechecking the few more rows of a coarser cover is cheaper.
+MAX_RANGES = 8
 MARGIN_RAD = 1e-7  # about 0.02 arcsec
 _CELL_SIZE_ORDER_0_DEG = 58.6  # square root of an order-0 cell's area, in degrees
-_CELLS_PER_RADIUS = 16  # the first cover's cells are about radius / 16 wide: a few hundred cells
+_CELLS_PER_RADIUS = 4  # the first cover's cells are about radius / 4 wide: finer ones are merged away
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -141,7 +144,7 @@ def _useful(ranges: Ranges, key_order: int) -> Ranges | None:
 
 
 def _start_order(radius_deg: float, key_order: int) -> int:
-    """The order whose cells are about radius / 16 wide (never finer than the key order)."""
+    """The order whose cells are about radius / 4 wide (never finer than the key order)."""
     if radius_deg <= 0:
         return key_order
     order = math.floor(math.log2(_CELL_SIZE_ORDER_0_DEG * _CELLS_PER_RADIUS / radius_deg))

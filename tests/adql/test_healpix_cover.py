@@ -98,7 +98,7 @@ def test_cone_cover_holds_points_inside_on_the_edge_and_at_cell_corners(ra: floa
 
 
 @pytest.mark.parametrize(("ra", "dec", "radius"), CONES)
-def test_cone_cover_is_merged_sorted_and_at_most_thirty_ranges(ra: float, dec: float, radius: float) -> None:
+def test_cone_cover_is_merged_sorted_and_has_at_most_max_ranges(ra: float, dec: float, radius: float) -> None:
     ranges = cone_cover(ra, dec, radius)
     assert ranges is not None and 1 <= len(ranges) <= MAX_RANGES
     for (low, high), (next_low, _) in zip(ranges, ranges[1:], strict=False):
