@@ -265,3 +265,14 @@ def test_the_service_answers_a_cone_on_the_keyed_table_from_the_key_btree(
     while key_index_scans() == before and time.monotonic() < deadline:
         time.sleep(0.2)
     assert key_index_scans() > before
+
+
+def test_a_healpix_index_without_position_columns_is_a_warning_and_no_key(
+    archive: Archive, db: psycopg.Connection, catalogue: Path
+) -> None:
+    result = ingest(archive, catalogue / "cat.parquet", "hpxcats.nopos", "--position-index", "healpix")
+    assert result.returncode == 0, result.stderr
+    assert "position_index: healpix needs position columns: the table has no position index" in result.stderr
+    assert _indexes(db, "hpxcats.nopos") == []
+    assert not db.execute("SELECT 1 FROM dalserver.position_key WHERE table_name = 'hpxcats.nopos'").fetchall()
+    assert dalserver(archive, "drop", "catalog", "hpxcats.nopos").returncode == 0
