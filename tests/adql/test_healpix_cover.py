@@ -172,6 +172,27 @@ def test_polygon_cover_holds_the_polygons_edges() -> None:
     assert in_ranges(keys_of(ras, decs), ranges).all()
 
 
+@pytest.mark.parametrize(
+    "vertices",
+    [
+        [(10.0, 20.0), (20.0, 21.0), (20.0, 21.2), (10.0, 20.2)],  # thin and slanted
+        [(101.0, -27.0), (103.0, -30.0), (100.0, -30.0)],  # clockwise
+        [(0.0, 85.0), (120.0, 85.0), (240.0, 85.0)],  # around the pole
+        box_vertices(0.0, 0.0, 2.0, 2.0),
+    ],
+)
+def test_polygon_cover_holds_points_inside_convex_polygons(vertices: list[tuple[float, float]]) -> None:
+    ranges = polygon_cover(vertices)
+    assert ranges is not None
+    weights = np.random.default_rng(3).dirichlet(np.ones(len(vertices)), 5000)
+    inside = weights @ np.array([unit(*v) for v in vertices])  # convex combinations, on the sphere
+    inside /= np.linalg.norm(inside, axis=1, keepdims=True)
+    ras, decs = np.degrees(np.arctan2(inside[:, 1], inside[:, 0])) % 360, np.degrees(np.arcsin(inside[:, 2]))
+    assert in_ranges(keys_of(ras, decs), ranges).all()
+    pgsphere_keys = [pgsphere_healpix_nest(KEY_ORDER, a, d) for a, d in zip(ras[:300], decs[:300], strict=True)]
+    assert in_ranges(np.array(pgsphere_keys), ranges).all()
+
+
 def test_bounding_cone_of_a_box_reaches_its_corners() -> None:
     corners = box_vertices(10.0, 20.0, 2.0, 1.0)
     cone = bounding_cone(corners)
