@@ -46,7 +46,7 @@ Ranges = tuple[tuple[int, int], ...]
 
 
 def cells_at(order: int) -> int:
-    return 12 * 4**order
+    return int(12 * 4**order)
 
 
 def merged_ranges(lows: np.ndarray, highs: np.ndarray) -> Ranges:
