@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adql.catalog import Catalog, ColumnMeta, TableMeta
+from adql.catalog import Catalog, ColumnMeta, PositionKey, TableMeta
 from adql.dialects.postgres import PostgresDialect
 from adql.errors import ADQLCode, ADQLError
 from adql.parser import parse
@@ -18,6 +18,7 @@ __all__ = [
     "Catalog",
     "ColumnMeta",
     "OutputColumn",
+    "PositionKey",
     "ResolvedQuery",
     "TableMeta",
     "Translation",

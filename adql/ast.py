@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, cast
 
-from adql.catalog import ColumnMeta
+from adql.catalog import ColumnMeta, PositionKey
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,18 @@ class GeometryTest(Condition):
     right: Expr
 
 
+@dataclass(frozen=True)
+class KeyCover(Condition):
+    """``healpix_nest(order, POINT(ra, dec))`` within one of the inclusive ``ranges``: the coarse
+    range cover of a constant region on a table's HEALPix position key, made by the dialects'
+    key-cover pass next to the exact predicate it is implied by, never by the parser."""
+
+    ra: Expr
+    dec: Expr
+    order: int
+    ranges: tuple[tuple[int, int], ...]
+
+
 # --- query structure ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SelectItem(Node):
@@ -249,6 +261,7 @@ class ResolvedTable(Node):
     name: str
     sql_alias: str
     sql_name: str | None = None  # what FROM names, when not schema.name (a temporary table, a function)
+    position_key: PositionKey | None = None  # the table's HEALPix key, for the translator's covers
 
 
 @dataclass(frozen=True)
@@ -334,6 +347,8 @@ _LEAF_ANNOTATIONS = frozenset(
         "tuple[Identifier, ...]",
         "tuple[Identifier, ...] | None",
         "tuple[str, ...]",
+        "PositionKey | None",
+        "tuple[tuple[int, int], ...]",
     }
 )
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}

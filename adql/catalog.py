@@ -26,6 +26,17 @@ class ColumnMeta:
 
 
 @dataclass(frozen=True)
+class PositionKey:
+    """A table's HEALPix position key: the expression
+    ``healpix_nest(order, spoint(radians(ra), radians(dec)))`` is indexed (a B-tree) or partitions
+    the table, so the translator adds a range cover on it next to an exact spatial predicate."""
+
+    ra_column: str
+    dec_column: str
+    order: int = 12  # the key order: a cell of order k <= order is a contiguous range of keys
+
+
+@dataclass(frozen=True)
 class TableMeta:
     schema: str
     name: str  # unqualified
@@ -36,6 +47,8 @@ class TableMeta:
     sql_name: str | None = None
     # The database's primary key: a query grouped by all of it may show the table's other columns.
     primary_key: tuple[str, ...] = ()
+    # The HEALPix position key (dalserver.position_key), when the table has one.
+    position_key: PositionKey | None = None
 
     @property
     def qualified_name(self) -> str:

@@ -311,7 +311,9 @@ class _Resolver:
         # function or view (a server reads ObsCore through one that renders its URLs).
         key = table.primary_key if table.sql_name is None else ()
         self._add_source(scope, _Source(table.columns, alias, table.name, table.schema, ref.alias, key), ref)
-        return ast.ResolvedTable(table.schema, table.name, alias, table.sql_name, pos=ref.pos)
+        return ast.ResolvedTable(
+            table.schema, table.name, alias, table.sql_name, position_key=table.position_key, pos=ref.pos
+        )
 
     def join(self, node: ast.Join, scope: _Scope) -> ast.Join:
         first = len(scope.sources)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from pgsql_text.pgsphere import healpix_key_sql
 from pgsql_text.quoting import quote_ident, quote_string
 
 SERVER_PREFIX = "dalserver_shard_"
@@ -25,7 +26,7 @@ FETCH_SIZE = 10_000
 
 def key_expression(ra: str, dec: str) -> str:
     """The partition key over the (unquoted) position columns: exactly what the translator covers."""
-    return f"healpix_nest({KEY_ORDER}, spoint(radians({quote_ident(ra)}), radians({quote_ident(dec)})))"
+    return healpix_key_sql(KEY_ORDER, quote_ident(ra), quote_ident(dec))
 
 
 def shard_address(url: str) -> str:

@@ -13,6 +13,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from adql.catalog import PositionKey
 from schemas.model import SchemaDef, TableDef
 from schemas.tableset import Tableset, TapColumn, TapForeignKey, TapSchema, TapTable, published_table
 
@@ -119,8 +120,9 @@ async def read_tap_schema(pool: AsyncConnectionPool) -> Tableset:
             )
         ).fetchall()
         primary_keys = await (await cur.execute(_PRIMARY_KEYS)).fetchall()
+        position_keys = await (await cur.execute(_POSITION_KEYS)).fetchall()
         await conn.rollback()
-    return tableset_from_rows(schemas, tables, columns, keys, primary_keys)
+    return tableset_from_rows(schemas, tables, columns, keys, primary_keys, position_keys)
 
 
 def tableset_from_rows(
@@ -129,9 +131,11 @@ def tableset_from_rows(
     columns: Sequence[Row],
     keys: Sequence[Row],
     primary_keys: Sequence[Row],
+    position_keys: Sequence[Row] = (),
 ) -> Tableset:
     """The typed tableset from TAP_SCHEMA's rows (each list in TAP_SCHEMA's order; ``keys`` one
-    row per key column, ``primary_keys`` the database's, by schema and table)."""
+    row per key column, ``primary_keys`` the database's, by schema and table; ``position_keys``
+    the rows of dalserver.position_key)."""
     columns_of: dict[str, list[TapColumn]] = {}
     for c in columns:
         columns_of.setdefault(c["table_name"], []).append(
@@ -157,6 +161,9 @@ def tableset_from_rows(
             (k["from_column"], k["target_column"])
         )
     primary_key_of = {(k["schema_name"], k["table_name"]): tuple(k["columns"]) for k in primary_keys}
+    position_key_of = {
+        k["table_name"].lower(): PositionKey(k["ra_column"], k["dec_column"], k["key_order"]) for k in position_keys
+    }
 
     def table(row: Row) -> TapTable:
         entry = TapTable(row["schema_name"], row["table_name"], row["table_type"], row["description"], row["utype"])
@@ -169,6 +176,7 @@ def tableset_from_rows(
                 for key_id, pairs in keys_here.items()
             ),
             primary_key=primary_key_of.get((entry.schema, entry.bare_name), ()),
+            position_key=position_key_of.get(entry.name.lower()),
         )
 
     return Tableset(
@@ -198,3 +206,6 @@ JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = k.attnum
 WHERE con.contype = 'p' AND n.nspname IN (SELECT schema_name FROM tap_schema.schemas)
 GROUP BY n.nspname, c.relname
 """
+
+# The catalogues with a HEALPix position key (schemas/position_key.yaml), by TAP_SCHEMA name.
+_POSITION_KEYS = "SELECT table_name, ra_column, dec_column, key_order FROM dalserver.position_key"

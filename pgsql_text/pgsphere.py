@@ -38,6 +38,12 @@ def spoint_sql(ra_sql: str, dec_sql: str) -> str:
     return f"spoint(radians({ra_sql}), radians({dec_sql}))"
 
 
+def healpix_key_sql(order: int, ra_sql: str, dec_sql: str) -> str:
+    """A position's HEALPix key: the expression a catalogue's key B-tree (or its partitions) is
+    built on, and the one the translator's range covers name, character for character."""
+    return f"healpix_nest({int(order)}, {spoint_sql(ra_sql, dec_sql)})"
+
+
 def spoint_literal(ra: float, dec: float) -> str:
     return spoint_sql(float8(ra), float8(dec))
 

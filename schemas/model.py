@@ -258,7 +258,7 @@ def load_schema(path: Path, extension_dirs: tuple[Path, ...] = ()) -> SchemaDef:
 def private_schemas() -> tuple[SchemaDef, ...]:
     """Schemas the service keeps for itself and never publishes: the UWS job store, ingest
     provenance and name spellings, the registry records' dates and coverage, the VO crawler's state,
-    users, groups, grants and credentials."""
+    users, groups, grants and credentials, the catalogues' HEALPix position keys."""
     return (
         load_schema(SCHEMAS_DIR / "uws.yaml"),
         load_schema(SCHEMAS_DIR / "provenance.yaml"),
@@ -266,6 +266,7 @@ def private_schemas() -> tuple[SchemaDef, ...]:
         load_schema(SCHEMAS_DIR / "registry.yaml"),
         load_schema(SCHEMAS_DIR / "crawl.yaml"),
         load_schema(SCHEMAS_DIR / "access.yaml"),
+        load_schema(SCHEMAS_DIR / "position_key.yaml"),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from adql.catalog import Catalog, ColumnMeta, TableMeta
+from adql.catalog import Catalog, ColumnMeta, PositionKey, TableMeta
 from adql.reserved import adql_name
 from schemas.model import SchemaDef, TableDef
 
@@ -83,6 +83,9 @@ class TapTable:
     # The database's primary key (TAP_SCHEMA has no place for it): a query grouped by all of it
     # may show the table's other columns, as PostgreSQL allows.
     primary_key: tuple[str, ...] = ()
+    # The HEALPix position key the table is indexed or partitioned on (dalserver.position_key,
+    # private like the primary key): the translator adds range covers on it.
+    position_key: PositionKey | None = None
 
     @property
     def bare_name(self) -> str:
@@ -98,6 +101,7 @@ class TapTable:
             tuple(c.meta() for c in self.columns),
             self.description,
             primary_key=self.primary_key,
+            position_key=self.position_key,
         )
 
 

@@ -1,7 +1,7 @@
 """Render a resolved, type-checked ADQL tree as PostgreSQL + pgsphere SQL.
 
 The tree comes from adql/resolve.py with every name bound and every type checked (nothing here
-refuses a query for its types), and through adql/dialects/index_rewrites.py. What is left is a
+refuses a query for its types), and through adql/dialects/index_rewrites.py and key_covers.py. What is left is a
 table of the places where PostgreSQL differs from ADQL (names and forms of functions and
 operators), the geometry of adql/dialects/pg_geometry.py, and the user-defined functions' SQL.
 
@@ -21,7 +21,9 @@ from typing import Any
 from adql import ast
 from adql.dialects import pg_geometry
 from adql.dialects.index_rewrites import rewrite_for_indexes
+from adql.dialects.key_covers import add_key_covers
 from adql.resolve import ResolvedQuery
+from pgsql_text.pgsphere import healpix_key_sql
 from pgsql_text.quoting import quote_ident, quote_string
 
 FunctionRenderer = Callable[["PostgresDialect", ast.FunctionCall], str]
@@ -184,6 +186,7 @@ class PostgresDialect:
             ast.Or: self._or,
             ast.Not: self._not,
             ast.GeometryTest: self._geometry_test,
+            ast.KeyCover: self._key_cover,
         }
 
     def sql(self, node: ast.Node) -> str:
@@ -193,7 +196,8 @@ class PostgresDialect:
     def translate(self, resolved: ResolvedQuery, row_limit: int | None = None) -> str:
         """The SELECT for ``resolved``; ``row_limit`` caps the rows on top of any TOP."""
         geometry_outputs = {i for i, o in enumerate(resolved.output) if o.meta.is_geometry}
-        return self.query_sql(rewrite_for_indexes(resolved.query), row_limit, geometry_outputs)
+        rewritten = add_key_covers(rewrite_for_indexes(resolved.query))
+        return self.query_sql(rewritten, row_limit, geometry_outputs)
 
     def query_sql(self, q: ast.QueryExpr, row_limit: int | None = None, text_outputs: set[int] | None = None) -> str:
         with_ = ""
@@ -420,3 +424,7 @@ class PostgresDialect:
 
     def _geometry_test(self, node: ast.GeometryTest) -> str:
         return pg_geometry.predicate(self.sql, node.op, node.left, node.right)
+
+    def _key_cover(self, node: ast.KeyCover) -> str:
+        key = healpix_key_sql(node.order, self.sql(node.ra), self.sql(node.dec))
+        return "(" + " OR ".join(f"{key} BETWEEN {low} AND {high}" for low, high in node.ranges) + ")"

@@ -20,6 +20,7 @@ import psycopg
 import yaml
 from tqdm import tqdm
 
+from adql.healpix_cover import KEY_ORDER
 from adql.reserved import adql_name, is_reserved
 from archive_io.registry_state import record_catalog, record_catalog_dropped
 from archive_io.shards import RemoteTable, drop_remote_tables, remote_tables
@@ -27,10 +28,14 @@ from archive_io.table_readers import CatalogError, CatalogSource, duplicate_colu
 from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
 from data_ingest.catalogs.position_hints import no_position_note
 from pgsql_text.errors import SQLTextError
+from pgsql_text.pgsphere import healpix_key_sql, spoint_sql
 from pgsql_text.quoting import quote_ident
 from schemas.ddl import create_table_sql
 from schemas.model import ColumnDef, IndexDef, SchemaDef, TableDef, column_from_mapping
 
+# The position indexes a catalogue can have (docs/operators-guide/catalogues.md weighs them).
+POSITION_INDEXES = ("gist", "healpix", "both")
+DEFAULT_POSITION_INDEX = "gist"
 PROTECTED_SCHEMAS = {"tap_schema", "ivoa", "public", "information_schema", "dalserver"}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -47,6 +52,8 @@ class Sidecar:
     nulls: tuple[str, ...] = ()  # CSV cells (unquoted) that mean NULL, besides an empty one
     access_group: str | None = None  # ``access: {group: G}``: only members of G see the table
     shards: int | None = None  # split over this many shard servers (data_ingest.catalogs.sharded)
+    # Which index serves the position: gist (pgsphere), healpix (a B-tree on the HEALPix key) or both.
+    position_index: str = DEFAULT_POSITION_INDEX
 
     @classmethod
     def load(cls, path: Path | None) -> Sidecar:
@@ -75,6 +82,7 @@ class Sidecar:
             indexes=list(data.get("indexes") or []),
             nulls=_null_markers(data.get("nulls"), path),
             access_group=str(access["group"]).strip() if access else None,
+            position_index=position_index_choice(data.get("position_index"), f"{path}: position_index"),
             shards=_shard_count(data.get("shards"), path),
         )
 
@@ -87,6 +95,16 @@ def _shard_count(value: Any, path: Path) -> int | None:
             f"{path}: shards: expected the number of shard servers to split the table over, not {value!r}"
         )
     return value
+
+
+def position_index_choice(value: Any, where: str) -> str:
+    """The sidecar's (or the command line's) ``position_index``, checked; the default when absent."""
+    if value is None:
+        return DEFAULT_POSITION_INDEX
+    choice = str(value).strip().lower()
+    if choice not in POSITION_INDEXES:
+        raise CatalogError(f"{where}: {value!r} is not one of {', '.join(POSITION_INDEXES)}")
+    return choice
 
 
 def _null_markers(value: Any, path: Path) -> tuple[str, ...]:
@@ -205,15 +223,23 @@ def publish_catalog(
     sidecar_path: Path | None = None,
     progress: bool = True,
     warn: Callable[[str], None] | None = None,
+    position_index: str | None = None,
 ) -> PublishReport:
-    """Load ``path`` as ``table_name`` (replacing it if it exists) and publish it in TAP_SCHEMA."""
+    """Load ``path`` as ``table_name`` (replacing it if it exists) and publish it in TAP_SCHEMA.
+    ``position_index`` (gist, healpix, both) overrides the sidecar's."""
     started = time.monotonic()
     schema, table = parse_table_name(table_name)
     sidecar = Sidecar.load(sidecar_path)
+    if position_index is not None:
+        sidecar.position_index = position_index_choice(position_index, "--position-index")
     source = open_catalog(path, csv_nulls=sidecar.nulls)
     definition, notes = describe_table(source, schema, table, sidecar)
     if sidecar.nulls and not source.null_markers:
         notes.append(f"nulls in {sidecar_path} apply to CSV files only: {path.name} marks its nulls its own way")
+    if sidecar.position_index != DEFAULT_POSITION_INDEX and not definition.position:
+        notes.append(
+            f"position_index: {sidecar.position_index} needs position columns: the table has no position index"
+        )
     for note in notes:
         if warn:
             warn(note)
@@ -225,11 +251,12 @@ def publish_catalog(
         conn.execute(create_table_sql(definition, name=qualified_staging))
         rows = load_rows(conn, source, definition, qualified_staging, progress)
         load_seconds = time.monotonic() - started
-        _create_indexes(conn, definition, qualified_staging, progress)
+        _create_indexes(conn, definition, qualified_staging, sidecar.position_index, progress)
         conn.execute(f"ANALYZE {qualified_staging}")
         conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")
         conn.execute(f"ALTER TABLE {qualified_staging} RENAME TO {quote_ident(table)}")
         publish_metadata(conn, definition, sidecar.access_group, rows)
+        record_position_key(conn, definition, sidecar.position_index)
     _dropped_remote(replaced, warn)
     return PublishReport(f"{schema}.{table}", rows, time.monotonic() - started, load_seconds, notes)
 
@@ -316,15 +343,42 @@ def prefetched(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
         thread.join(timeout=5)
 
 
-def _create_indexes(conn: psycopg.Connection, definition: TableDef, qualified: str, progress: bool) -> None:
+def position_index_sql(definition: TableDef, qualified: str, position_index: str) -> list[str]:
+    """CREATE INDEX statements for the position: the pgsphere GiST on the point, a B-tree on its
+    HEALPix key, or both. Each on exactly the expression the ADQL translator writes (for POINT(ra,
+    dec), and for its range covers), or the planner would not use it."""
+    if not definition.position:
+        return []
+    ra, dec = (quote_ident(c) for c in definition.position)
     statements = []
-    if definition.position:
-        ra, dec = (quote_ident(c) for c in definition.position)
-        # Exactly the expression the ADQL translator writes for POINT(ra, dec): the index is used.
+    if position_index in ("gist", "both"):
         statements.append(
             f"CREATE INDEX {quote_ident(_index_name(definition.name, 'pos'))} ON {qualified} "
-            f"USING gist (spoint(radians({ra}), radians({dec})))"
+            f"USING gist ({spoint_sql(ra, dec)})"
         )
+    if position_index in ("healpix", "both"):
+        statements.append(
+            f"CREATE INDEX {quote_ident(_index_name(definition.name, 'hpx'))} ON {qualified} "
+            f"USING btree ({healpix_key_sql(KEY_ORDER, ra, dec)})"
+        )
+    return statements
+
+
+def record_position_key(conn: psycopg.Connection, definition: TableDef, position_index: str) -> None:
+    """dalserver.position_key says whether the published table has a HEALPix key (the translator
+    then adds range covers on it); a re-ingest replaces the row, a GiST-only one removes it."""
+    conn.execute("DELETE FROM dalserver.position_key WHERE table_name = %s", (definition.qualified_name,))
+    if definition.position and position_index in ("healpix", "both"):
+        conn.execute(
+            "INSERT INTO dalserver.position_key (table_name, ra_column, dec_column, key_order) VALUES (%s, %s, %s, %s)",
+            (definition.qualified_name, *definition.position, KEY_ORDER),
+        )
+
+
+def _create_indexes(
+    conn: psycopg.Connection, definition: TableDef, qualified: str, position_index: str, progress: bool
+) -> None:
+    statements = position_index_sql(definition, qualified, position_index)
     for index in definition.indexes:
         cols = ", ".join(quote_ident(c) for c in index.columns)
         statements.append(
@@ -371,6 +425,7 @@ def drop_catalog(conn: psycopg.Connection, table_name: str, warn: Callable[[str]
         shard_tables = remote_tables(conn, f"{schema}.{table}")
         conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")
         unpublish_table(conn, f"{schema}.{table}")
+        conn.execute("DELETE FROM dalserver.position_key WHERE table_name = %s", (f"{schema}.{table}",))
         restrict_table(conn, f"{schema}.{table}", None)
         record_catalog_dropped(conn, f"{schema}.{table}")
         left = conn.execute("SELECT count(*) FROM tap_schema.tables WHERE schema_name = %s", (schema,)).fetchone()

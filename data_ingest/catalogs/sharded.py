@@ -24,6 +24,7 @@ import psycopg
 from tqdm import tqdm
 
 from archive_io.shards import (
+    KEY_ORDER,
     RemoteTable,
     drop_remote_tables,
     ensure_foreign_server,
@@ -41,6 +42,7 @@ from data_ingest.catalogs.publish import (
     describe_table,
     load_rows,
     parse_table_name,
+    position_index_choice,
     publish_metadata,
 )
 from pgsql_text.quoting import quote_ident, quote_string
@@ -84,8 +86,10 @@ def publish_sharded_catalog(
     sidecar_path: Path | None = None,
     progress: bool = True,
     warn: Callable[[str], None] | None = None,
+    position_index: str | None = None,
 ) -> PublishReport:
-    """Load ``path`` as ``table_name`` split over ``shard_urls`` (replacing any previous version)."""
+    """Load ``path`` as ``table_name`` split over ``shard_urls`` (replacing any previous version).
+    ``position_index`` (gist, healpix, both: the index each shard builds) overrides the sidecar's."""
     started = time.monotonic()
     if not shard_urls:
         raise CatalogError("no shard servers to split the catalogue over: list them in DALSERVER_SHARDS")
@@ -93,6 +97,8 @@ def publish_sharded_catalog(
         raise CatalogError("the same shard server is listed twice")
     schema, table = parse_table_name(table_name)
     sidecar = Sidecar.load(sidecar_path)
+    if position_index is not None:
+        sidecar.position_index = position_index_choice(position_index, "--position-index")
     source = open_catalog(path, csv_nulls=sidecar.nulls)
     definition, notes = describe_table(source, schema, table, sidecar)
     if definition.position is None:
@@ -118,7 +124,7 @@ def publish_sharded_catalog(
         created = [
             RemoteTable(foreign_server_name(p.url), p.url, schema, remote_name) for p in parts
         ]  # before any exists: a failure drops what was made
-        _fill_shards(coordinator_url, definition, staging, key, parts, created, progress)
+        _fill_shards(coordinator_url, definition, staging, key, parts, created, sidecar.position_index, progress)
         with conn.transaction():
             replaced = remote_tables(conn, f"{schema}.{table}")
             _swap_in(conn, definition, key, parts, created)
@@ -161,13 +167,14 @@ def _fill_shards(
     key: str,
     parts: list[Part],
     tables: list[RemoteTable],
+    position_index: str,
     progress: bool,
 ) -> None:
     """Copy each part into its new shard table and index it there, all shards at once."""
     bar = tqdm(total=len(parts), desc="loading and indexing shards", unit="shard", disable=not progress)
     with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="shard-load") as pool:
         futures = [
-            pool.submit(_fill_shard, coordinator_url, definition, staging, key, part, remote, i == 0)
+            pool.submit(_fill_shard, coordinator_url, definition, staging, key, part, remote, position_index, i == 0)
             for i, (part, remote) in enumerate(zip(parts, tables, strict=True))
         ]
         failures = []
@@ -183,7 +190,14 @@ def _fill_shards(
 
 
 def _fill_shard(
-    coordinator_url: str, definition: TableDef, staging: str, key: str, part: Part, remote: RemoteTable, nulls: bool
+    coordinator_url: str,
+    definition: TableDef,
+    staging: str,
+    key: str,
+    part: Part,
+    remote: RemoteTable,
+    position_index: str,
+    nulls: bool,
 ) -> None:
     columns = ", ".join(quote_ident(c.name) for c in definition.columns)
     where = f"({part.where(key)})" + (f" OR {key} IS NULL" if nulls else "")
@@ -204,7 +218,7 @@ def _fill_shard(
         ):
             for data in out:
                 into.write(data)
-        _create_indexes(shard, definition, remote.qualified, progress=False)
+        _create_indexes(shard, definition, remote.qualified, position_index, progress=False)
         shard.execute(f"ANALYZE {remote.qualified}")
         shard.commit()
 
@@ -233,14 +247,11 @@ def _record_position_key(conn: psycopg.Connection, definition: TableDef) -> None
     """The translator's cue to add a key-range cover next to each position predicate, which is
     what lets the coordinator prune the shards a cone does not touch."""
     assert definition.position is not None
-    found = conn.execute("SELECT to_regclass('dalserver.position_key')").fetchone()
-    if not found or found[0] is None:
-        return
     conn.execute(
-        "INSERT INTO dalserver.position_key (table_name, ra_column, dec_column, key_order) VALUES (%s, %s, %s, 12) "
+        "INSERT INTO dalserver.position_key (table_name, ra_column, dec_column, key_order) VALUES (%s, %s, %s, %s) "
         "ON CONFLICT (table_name) DO UPDATE SET ra_column = excluded.ra_column, dec_column = excluded.dec_column, "
         "key_order = excluded.key_order",
-        (definition.qualified_name, *definition.position),
+        (definition.qualified_name, *definition.position, KEY_ORDER),
     )
 
 
