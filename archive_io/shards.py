@@ -10,6 +10,7 @@ order-12 nested index of the catalogue's main position.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 import psycopg
@@ -36,8 +37,16 @@ def shard_address(url: str) -> str:
 
 
 def foreign_server_name(url: str) -> str:
-    """The coordinator's foreign server for the shard at ``url``: one per address."""
-    return SERVER_PREFIX + hashlib.sha1(shard_address(url).encode()).hexdigest()[:10]
+    """The coordinator's foreign server for the shard at ``url``, one per address, readable in
+    error messages: its host (a socket directory's last two parts), port and database, and a
+    digest of the whole address so that two never share a name."""
+    info = conninfo_to_dict(url)
+    host = str(info.get("host") or "localhost")
+    if host.startswith("/"):
+        host = "_".join(host.rstrip("/").split("/")[-2:])
+    readable = re.sub(r"[^a-z0-9]+", "_", f"{host}_{info.get('port') or 5432}_{info.get('dbname') or ''}".lower())
+    digest = hashlib.sha1(shard_address(url).encode()).hexdigest()[:6]
+    return f"{SERVER_PREFIX}{readable.strip('_')[:34]}_{digest}"
 
 
 def _server_options(url: str) -> dict[str, str]:
