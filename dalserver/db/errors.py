@@ -55,7 +55,10 @@ class DatabaseUnavailable(TransientFault):
 
 class ShardUnavailable(TransientFault):
     """A shard server holding part of a sharded catalogue cannot be reached: the query needs its
-    rows, so it fails rather than answer without them."""
+    rows, so it fails rather than answer without them. An async job ends in ERROR with the same
+    message rather than wait in the queue for a shard that may be away for long."""
+
+    requeue_job = False
 
     def __init__(self, server: str):
         super().__init__(
