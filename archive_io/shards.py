@@ -106,12 +106,12 @@ class RemoteTable:
         return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
 
 
-def remote_tables(conn: psycopg.Connection, qualified_name: str) -> list[RemoteTable]:
-    """The shard tables behind the foreign partitions of ``qualified_name`` (schema.table, as
-    published); none for an ordinary table or one that does not exist."""
+def remote_tables_sql(qualified_name: str) -> str:
+    """The query for the shard tables behind the foreign partitions of ``qualified_name``
+    (schema.table, as published): one row (server, server options, user options, table options)
+    each; none for an ordinary table or one that does not exist."""
     schema, _, table = qualified_name.partition(".")
-    rows = conn.execute(
-        """
+    return f"""
         SELECT s.srvname, s.srvoptions, um.umoptions, ft.ftoptions
         FROM pg_class parent
         JOIN pg_namespace n ON n.oid = parent.relnamespace
@@ -119,28 +119,37 @@ def remote_tables(conn: psycopg.Connection, qualified_name: str) -> list[RemoteT
         JOIN pg_foreign_table ft ON ft.ftrelid = i.inhrelid
         JOIN pg_foreign_server s ON s.oid = ft.ftserver
         LEFT JOIN pg_user_mappings um ON um.srvid = s.oid AND um.usename = 'public'
-        WHERE n.nspname = %s AND parent.relname = %s
-        """,
-        (schema, table),
-    ).fetchall()
+        WHERE n.nspname = {quote_string(schema.lower())} AND parent.relname = {quote_string(table.lower())}
+        ORDER BY i.inhrelid
+    """
+
+
+def remote_tables_from_rows(
+    qualified_name: str, rows: list[tuple[str, list[str] | None, list[str] | None, list[str] | None]]
+) -> list[RemoteTable]:
+    """The rows of ``remote_tables_sql`` as shard tables."""
+    schema, _, table = qualified_name.partition(".")
     found = []
     for server, server_options, user_options, table_options in rows:
-
-        def options(values: list[str] | None) -> dict[str, str]:
-            return dict(v.split("=", 1) for v in values or [])
-
         reach = {
             k: v
-            for k, v in {**options(server_options), **options(user_options)}.items()
+            for k, v in {**_options(server_options), **_options(user_options)}.items()
             if k in ("host", "hostaddr", "port", "dbname", "sslmode", "user", "password")
         }
-        where = options(table_options)
+        where = _options(table_options)
         found.append(
-            RemoteTable(
-                server, make_conninfo(**reach), where.get("schema_name", schema), where.get("table_name", table)
-            )
+            RemoteTable(server, make_conninfo(**reach), where.get("schema_name", schema), where.get("table_name", table))
         )
     return found
+
+
+def _options(values: list[str] | None) -> dict[str, str]:
+    return dict(v.split("=", 1) for v in values or [])
+
+
+def remote_tables(conn: psycopg.Connection, qualified_name: str) -> list[RemoteTable]:
+    """The shard tables behind ``qualified_name``'s foreign partitions (none: not sharded)."""
+    return remote_tables_from_rows(qualified_name, conn.execute(remote_tables_sql(qualified_name)).fetchall())
 
 
 def drop_remote_tables(tables: list[RemoteTable]) -> list[str]:
