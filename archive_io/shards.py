@@ -138,7 +138,9 @@ def remote_tables_from_rows(
         }
         where = _options(table_options)
         found.append(
-            RemoteTable(server, make_conninfo(**reach), where.get("schema_name", schema), where.get("table_name", table))
+            RemoteTable(
+                server, make_conninfo(**reach), where.get("schema_name", schema), where.get("table_name", table)
+            )
         )
     return found
 

@@ -4,8 +4,9 @@ stopped shard fails the queries that need it, naming it, and no others; an inges
 one shard leaves the previous version served everywhere; a drop removes the shard tables.
 
 One archive for the module, made by the real command line (tests/support/shards.py), with
-300,000 synthetic rows: the issue asks for 1-2 million, scaled down so that the fixture (three
-initdb, two ingests of the same rows) stays under a minute on a shared 2-core machine.
+200,000 synthetic rows: the issue asks for 1-2 million, scaled down so that the fixture (three
+initdb, two ingests of the same rows) stays under a minute on a 2-core machine shared with other
+test runs (300,000 took 44-79 s).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tests.support.uws import submit, wait_for_phase
 from tests.support.votable import query_status
 
 pytestmark = pytest.mark.db
-ROWS = 300_000
+ROWS = 200_000
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +175,26 @@ def test_an_upload_cross_match_with_the_sharded_table_matches_its_unsharded_copy
         answers[table] = [tuple(row) for row in result.as_array().tolist()]
     assert answers[SHARDED] == answers[FLAT]
     assert len(answers[FLAT]) > 50
+    # Scattered: each shard ran the join itself, reading the upload from its own session.
+    assert archive.shards_that_ran("current_setting('dalserver_upload.mine_0')") == ["s1", "s2", "s3"]
+
+
+def test_an_upload_query_whose_merge_is_not_exact_runs_on_the_coordinator_with_the_same_rows(
+    server: RunningServer,
+) -> None:
+    rng = np.random.default_rng(6)
+    upload = Table(
+        {"uid": np.arange(12, dtype=np.int32), "ra": rng.uniform(0, 360, 12), "dec": rng.uniform(-60, 60, 12)}
+    )
+    service = pyvo.dal.TAPService(f"{server.base}/tap")
+    answers = {}
+    for table in (SHARDED, FLAT):
+        query = (
+            f"SELECT u.uid, COUNT(*) AS n FROM TAP_UPLOAD.few AS u JOIN {table} AS s "
+            "ON 1 = CONTAINS(POINT(s.ra, s.dec), CIRCLE(u.ra, u.dec, 1.5)) GROUP BY u.uid ORDER BY u.uid"
+        )
+        answers[table] = service.run_sync(query, uploads={"few": upload}).to_table().as_array().tolist()
+    assert answers[SHARDED] == answers[FLAT] and len(answers[FLAT]) > 3
 
 
 def test_a_stopped_shard_fails_the_queries_needing_it_by_name_and_no_others(

@@ -61,8 +61,9 @@ def scatter_plan(text: str, catalog: Catalog, row_limit: int | None) -> ScatterP
         return None
     if any(isinstance(n, ast.FunctionCall) and not n.user_defined and is_aggregate(n) for n in nodes):
         return None
-    published = [n for n in nodes if isinstance(n, ast.ResolvedTable) and n.sql_name is None and n.schema]
-    if len(published) != 1:
+    # Besides the uploads, the one table (and it a plain one): the shard has nothing else.
+    published = [n for n in nodes if isinstance(n, ast.ResolvedTable) and (n.schema or "").lower() != "tap_upload"]
+    if len(published) != 1 or published[0].sql_name is not None or not published[0].schema:
         return None
     target = f"{published[0].schema}.{published[0].name}".lower()
     order = _order(query)
