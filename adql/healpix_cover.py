@@ -13,12 +13,20 @@ cdshealpix lists the cells they overlap; polygons (and BOXes, which are polygons
 by a cone around them; MOC cells only grow when degraded. ``None`` means no useful cover: the
 region covers the whole sky, or its numbers are not a region pgsphere would accept.
 
+pgsphere 1.2's ``healpix_nest`` (its copy of healpix_bare) gives a point lying exactly on a base
+face's far edge (face coordinate x or y exactly 1: the poles, RA 0/90/180/270 at |dec| > 41.8,
+RA 45 + 90k at dec 0, ...) a key one, two or three faces further on: x = nside carries into the
+face bits. Such rows are indexed (and partitioned) under that key, so every cover also holds
+the carried key of each face-edge cell it holds (``with_carried_keys``); a carried key can reach
+past the last face (up to 16 * 4^order - 1).
+
 cdshealpix (and astropy, whose angles it takes) are imported on the first cover: a worker that
 never sees a keyed table never loads them.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -26,10 +34,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 KEY_ORDER = 12  # the key order of the agreed key expression, healpix_nest(12, spoint(...))
-MAX_RANGES = 30
+# Each range is a B-tree descent the planner also has to cost: on 1 M rows a 0.5 degree cone took
+# 0.33 ms with at most 8 ranges, 0.8-1.0 ms with 30, and 0.02 degree cones 0.20 against 0.23 ms
+# (bench/position_index.py's cones); rechecking the few more rows of a coarser cover is cheaper.
+MAX_RANGES = 8
 MARGIN_RAD = 1e-7  # about 0.02 arcsec
 _CELL_SIZE_ORDER_0_DEG = 58.6  # square root of an order-0 cell's area, in degrees
-_CELLS_PER_RADIUS = 16  # the first cover's cells are about radius / 16 wide: a few hundred cells
+_CELLS_PER_RADIUS = 4  # the first cover's cells are about radius / 4 wide: finer ones are merged away
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -70,18 +81,70 @@ def coarsened(ranges: Ranges, key_order: int = KEY_ORDER, max_ranges: int = MAX_
         result = merged_ranges((lows >> shift) << shift, (((highs >> shift) + 1) << shift) - 1)
         if len(result) <= max_ranges:
             return result
-    raise AssertionError("order 0 has 12 cells, fewer than any sensible max_ranges")
+    raise AssertionError("order 0 has at most 16 cells (12 faces and carried keys), fewer than max_ranges")
+
+
+@functools.cache
+def _face_edges(key_order: int) -> tuple[np.ndarray, np.ndarray]:
+    """The keys of the cells along each face's far edges (x or y = nside - 1), sorted, and the
+    key pgsphere 1.2 gives a point on that edge (x or y = nside: carried into the face bits)."""
+    nside = 1 << key_order
+    per_face = nside * nside
+    along = np.arange(nside, dtype=np.int64)
+    last = _spread_bits(np.array([nside - 1], dtype=np.int64))[0]
+    keys, carried = [], []
+    for face in range(12):
+        base = face * per_face
+        # x = nside - 1: a point with x = 1 gets x = 0 in face + 1.
+        keys.append(base + last + 2 * _spread_bits(along))
+        carried.append(base + per_face + 2 * _spread_bits(along))
+        # y = nside - 1: a point with y = 1 gets y = 0 in face + 2.
+        keys.append(base + _spread_bits(along) + 2 * last)
+        carried.append(base + 2 * per_face + _spread_bits(along))
+        # The far corner (x = y = 1, e.g. a pole): both carry, face + 3.
+        keys.append(np.array([base + 3 * last], dtype=np.int64))
+        carried.append(np.array([base + 3 * per_face], dtype=np.int64))
+    all_keys, all_carried = np.concatenate(keys), np.concatenate(carried)
+    order = np.argsort(all_keys, kind="stable")
+    return all_keys[order], all_carried[order]
+
+
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """Interleave zeros between the bits of ``v`` (the nested index's x part)."""
+    result = np.zeros_like(v)
+    for bit in range(31):
+        result |= ((v >> bit) & 1) << (2 * bit)
+    return result
+
+
+def with_carried_keys(ranges: Ranges, key_order: int = KEY_ORDER) -> Ranges:
+    """``ranges`` plus the key pgsphere 1.2 gives points on the far face edges they hold."""
+    if not ranges:
+        return ranges
+    edges, carried = _face_edges(key_order)
+    lows = np.fromiter((a for a, _ in ranges), dtype=np.int64, count=len(ranges))
+    highs = np.fromiter((b for _, b in ranges), dtype=np.int64, count=len(ranges))
+    starts, ends = np.searchsorted(edges, lows, "left"), np.searchsorted(edges, highs, "right")
+    picked = np.concatenate([carried[a:b] for a, b in zip(starts, ends, strict=True)])
+    if picked.size == 0:
+        return ranges
+    return merged_ranges(np.concatenate([lows, picked]), np.concatenate([highs, picked]))
+
+
+def _finished(ranges: Ranges, key_order: int, max_ranges: int) -> Ranges | None:
+    """The cover as emitted: the carried keys added, coarsened, None for the whole sky."""
+    return _useful(coarsened(with_carried_keys(ranges, key_order), key_order, max_ranges), key_order)
 
 
 def _useful(ranges: Ranges, key_order: int) -> Ranges | None:
     """None for a cover of the whole sky: it would only cost planning."""
-    if not ranges or ranges == ((0, cells_at(key_order) - 1),):
+    if not ranges or (ranges[0][0] == 0 and ranges[0][1] >= cells_at(key_order) - 1):
         return None
     return ranges
 
 
 def _start_order(radius_deg: float, key_order: int) -> int:
-    """The order whose cells are about radius / 16 wide (never finer than the key order)."""
+    """The order whose cells are about radius / 4 wide (never finer than the key order)."""
     if radius_deg <= 0:
         return key_order
     order = math.floor(math.log2(_CELL_SIZE_ORDER_0_DEG * _CELLS_PER_RADIUS / radius_deg))
@@ -105,7 +168,7 @@ def cone_cover(
     ipix, _, _ = nested.cone_search(
         Longitude(ra % 360.0, unit=u.deg), Latitude(dec, unit=u.deg), widened * u.rad, depth=order, flat=True
     )
-    return _useful(coarsened(cell_ranges(np.asarray(ipix), order, key_order), key_order, max_ranges), key_order)
+    return _finished(cell_ranges(np.asarray(ipix), order, key_order), key_order, max_ranges)
 
 
 def _unit_vector(ra: float, dec: float) -> np.ndarray:
@@ -192,4 +255,4 @@ def moc_cover(ascii_moc: str, key_order: int = KEY_ORDER, max_ranges: int = MAX_
     if text[position:].strip(" ,\t\r\n") or not lows:
         return None  # an empty MOC holds no point: the exact test answers quickly anyway
     ranges = merged_ranges(np.array(lows, dtype=np.int64), np.array(highs, dtype=np.int64))
-    return _useful(coarsened(ranges, key_order, max_ranges), key_order)
+    return _finished(ranges, key_order, max_ranges)

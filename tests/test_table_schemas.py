@@ -150,6 +150,7 @@ def test_the_private_schemas_are_never_in_the_published_catalogue() -> None:
             "crawl.cell",
             "crawl.problem",
             "crawl.run",
+            "dalserver.position_key",
         }
         and not published & private
     )

@@ -24,7 +24,9 @@ from adql.healpix_cover import (
     cone_cover,
     moc_cover,
     polygon_cover,
+    with_carried_keys,
 )
+from tests.support.pgsphere_healpix import pgsphere_healpix_nest
 
 KEY_CELLS = 12 * 4**KEY_ORDER
 
@@ -96,12 +98,12 @@ def test_cone_cover_holds_points_inside_on_the_edge_and_at_cell_corners(ra: floa
 
 
 @pytest.mark.parametrize(("ra", "dec", "radius"), CONES)
-def test_cone_cover_is_merged_sorted_and_at_most_thirty_ranges(ra: float, dec: float, radius: float) -> None:
+def test_cone_cover_is_merged_sorted_and_has_at_most_max_ranges(ra: float, dec: float, radius: float) -> None:
     ranges = cone_cover(ra, dec, radius)
     assert ranges is not None and 1 <= len(ranges) <= MAX_RANGES
     for (low, high), (next_low, _) in zip(ranges, ranges[1:], strict=False):
         assert low <= high < next_low - 1  # sorted, disjoint, not touching (those are merged)
-    assert ranges[-1][1] < KEY_CELLS
+    assert ranges[-1][1] < 16 * 4**KEY_ORDER  # carried keys (pgsphere) reach past the 12 faces
 
 
 def test_a_small_cone_is_covered_at_the_key_order_by_a_few_keys() -> None:
@@ -175,7 +177,7 @@ def test_a_polygon_larger_than_a_hemisphere_gets_no_cover() -> None:
 
 
 def test_moc_cover_is_the_mocs_cells_as_key_ranges() -> None:
-    assert moc_cover("0/2") == ((2 * 4**12, 3 * 4**12 - 1),)
+    assert moc_cover("1/8") == ((8 * 4**11, 9 * 4**11 - 1),)  # away from the far edges: no carried keys
     assert moc_cover("12/7-9 14/160") == ((7, 10),)  # 14/160 is in key cell 10
     assert moc_cover("11/1,3") == ((4, 7), (12, 15))
 
@@ -267,3 +269,52 @@ def test_the_cover_ranges_are_written_as_between_on_the_key_expression() -> None
     assert ranges is not None
     expected = "(" + " OR ".join(f"{KEY} BETWEEN {a} AND {b}" for a, b in ranges) + ")"
     assert expected in sql_of(f"SELECT id FROM cat.keyed WHERE CONTAINS(POINT(ra, dec), {CONE}) = 1")
+
+
+# --- pgsphere 1.2's keys of points on the base faces' far edges -------------------------------------
+@pytest.mark.parametrize(
+    ("order", "ra", "dec", "key"),
+    [(0, 0.0, 42.0, 2), (0, 45.0, 0.0, 7), (5, 90.0, 89.5, 3413), (12, 0.0, 89.49745943522487, 39145744)],
+)
+def test_the_port_of_pgsphere_gives_the_keys_pgsphere_gave(order: int, ra: float, dec: float, key: int) -> None:
+    assert pgsphere_healpix_nest(order, ra, dec) == key
+
+
+# Points pgsphere keys into another face: the poles, RA 0/90/180/270 in the polar caps, RA 45 +
+# 90k on the equator.
+EDGE_POINTS = [
+    (0.0, 90.0),
+    (0.0, -90.0),
+    *((ra, dec) for ra in (0.0, 90.0, 180.0, 270.0) for dec in (42.0, 60.0, 89.5, -42.0, -60.0, -89.5)),
+    *((ra, 0.0) for ra in (45.0, 135.0, 225.0, 315.0)),
+]
+
+
+@pytest.mark.parametrize(("ra", "dec"), EDGE_POINTS)
+def test_covers_hold_the_key_pgsphere_gives_points_on_face_edges(ra: float, dec: float) -> None:
+    key = pgsphere_healpix_nest(KEY_ORDER, ra, dec)
+    for radius in (1 / 3600, 0.05, 1.0, 10.0):
+        for bearing in (0.0, 1.0, 2.5, 4.0):
+            centre_ra, centre_dec = offsets(ra, dec, np.array([radius / 2]), np.array([bearing]))
+            ranges = cone_cover(float(centre_ra[0]), float(centre_dec[0]), radius)
+            assert ranges is not None and any(low <= key <= high for low, high in ranges), (radius, bearing)
+    ranges = cone_cover(ra, dec, 0.0)
+    assert ranges is not None and any(low <= key <= high for low, high in ranges)
+
+
+def test_the_port_agrees_with_healpix_away_from_face_edges() -> None:
+    rng = np.random.default_rng(1)
+    ra, dec = rng.uniform(0, 360, 2000), np.degrees(np.arcsin(rng.uniform(-1, 1, 2000)))
+    assert [pgsphere_healpix_nest(KEY_ORDER, a, d) for a, d in zip(ra, dec, strict=True)] == keys_of(ra, dec).tolist()
+
+
+def test_carried_keys_are_added_only_for_face_edge_cells() -> None:
+    inside = cell_ranges([5], 12)  # a cell in the middle of face 0: nothing to add
+    assert with_carried_keys(inside) == inside
+    north_corner = ((4**12 - 1, 4**12 - 1),)  # face 0's far corner, where the north pole is
+    assert with_carried_keys(north_corner) == (
+        (4**12 - 1, 4**12 - 1),
+        (4**12 + 2 * 0x555555, 4**12 + 2 * 0x555555),  # x carried: face 1, x = 0, y = nside - 1
+        (2 * 4**12 + 0x555555, 2 * 4**12 + 0x555555),  # y carried: face 2, x = nside - 1, y = 0
+        (3 * 4**12, 3 * 4**12),  # both: face 3, x = y = 0
+    )
