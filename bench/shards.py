@@ -30,6 +30,7 @@ import psycopg
 from astropy.io.votable import from_table
 from astropy.table import Table
 from common import SIDECAR, free_port, make_catalogue, percentiles, start_server
+from position_index import position_index_report, print_report
 
 from dalserver.db.location import managed_cluster
 from dalserver.db.shards import local_shards
@@ -64,22 +65,6 @@ def bare_copy(url: str, csv: Path) -> float:
         conn.execute("DROP TABLE public.bench_copy")
     assert rows is not None
     return int(rows[0]) / seconds
-
-
-def index_builds(url: str, table: str, rows: int) -> dict[str, float]:
-    """Seconds per million rows to build each position index on the ordinary table."""
-    expressions = {
-        "gist": "USING gist (spoint(radians(ra), radians(dec)))",
-        "healpix btree": "USING btree (healpix_nest(12, spoint(radians(ra), radians(dec))))",
-    }
-    out = {}
-    with psycopg.connect(url, autocommit=True) as conn:
-        for name, how in expressions.items():
-            started = time.perf_counter()
-            conn.execute(f"CREATE INDEX bench_index ON {table} {how}")
-            out[name] = (time.perf_counter() - started) / (rows / 1e6)
-            conn.execute("DROP INDEX bench_index")
-    return out
 
 
 def cones(base: str, table: str, count: int) -> float:
@@ -153,8 +138,8 @@ def main() -> None:
             )  # fmt: skip
             rate = args.rows / seconds
             print(f"ingest into {shards} shard(s) (GiST): {rate:,.0f} rows/s ({rate / floor:.2f} x COPY)")
-        for name, per_million in index_builds(url, "bench.flat", args.rows).items():
-            print(f"index build, {name}: {per_million:.2f} s per million rows")
+        # bench/position_index.py's measure (its own rows, both indexes built and queried)
+        print_report(position_index_report(url, rows=args.rows, queries=args.cones, builds=1))
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = start_server({**env, "DALSERVER_PORT": str(port), "DALSERVER_WORKERS": "1"}, base)
