@@ -120,8 +120,9 @@ class QueryRun:
         return self.stream.pool.name
 
     @property
-    def on_standby(self) -> bool:
-        return self.stream.pool.standby
+    def backend_cancels(self) -> bool:
+        """Whether pg_cancel_backend of its session (from any server process) stops the query."""
+        return self.stream.backend_cancels
 
     async def start(self) -> None:
         """Run the query up to its first batch; a refusal is raised here, before any byte."""

@@ -11,6 +11,7 @@ test runs (300,000 took 44-79 s).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from tests.support.servers import RunningServer, free_port, start_server, stop_s
 from tests.support.shards import FIELDS, FLAT, SHARDED, ShardedArchive, catalogue_file, sharded_archive
 from tests.support.uws import submit, wait_for_phase
 from tests.support.votable import query_status
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.db
 ROWS = 200_000
@@ -195,6 +197,43 @@ def test_an_upload_query_whose_merge_is_not_exact_runs_on_the_coordinator_with_t
         )
         answers[table] = service.run_sync(query, uploads={"few": upload}).to_table().as_array().tolist()
     assert answers[SHARDED] == answers[FLAT] and len(answers[FLAT]) > 3
+
+
+def _active_on_shards(archive: ShardedArchive) -> int:
+    active = 0
+    for shard in archive.shards:
+        with psycopg.connect(archive.shard_url(shard), autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dalserver-query' AND state = 'active'"
+            ).fetchone()
+        active += int(row[0]) if row else 0
+    return active
+
+
+def test_aborting_a_scattered_upload_job_stops_its_queries_on_the_shards(
+    archive: ShardedArchive, server: RunningServer
+) -> None:
+    rng = np.random.default_rng(8)
+    upload = Table({"uid": np.arange(3000, dtype=np.int32), "x": rng.uniform(40, 70, 3000)})
+    body = io.BytesIO()
+    upload.write(body, format="votable")
+    # No index serves this join: every shard compares every pair, for far longer than the test waits.
+    query = (
+        f"SELECT u.uid, s.id FROM TAP_UPLOAD.slow AS u JOIN {SHARDED} AS s ON s.mag * u.x BETWEEN 1000 AND 1000.00001"
+    )
+    created = httpx.post(
+        f"{server.base}/tap/async",
+        data={"LANG": "ADQL", "QUERY": query, "UPLOAD": "slow,param:slow", "PHASE": "RUN"},
+        files={"slow": ("slow.xml", body.getvalue())},
+        follow_redirects=False,
+        timeout=30,
+    )
+    assert created.status_code == 303, created.text
+    job = created.headers["location"]
+    assert eventually(lambda: _active_on_shards(archive) == 3, seconds=30)
+    httpx.post(f"{job}/phase", data={"PHASE": "ABORT"}, timeout=30)
+    assert eventually(lambda: _active_on_shards(archive) == 0, seconds=5)
+    assert wait_for_phase(job, ("COMPLETED", "ERROR", "ABORTED")) == "ABORTED"
 
 
 def test_a_stopped_shard_fails_the_queries_needing_it_by_name_and_no_others(

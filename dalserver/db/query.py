@@ -121,6 +121,12 @@ class QueryStream:
                     raise self._fault(exc) from exc
         return int(self._conn.backend_pid)
 
+    @property
+    def backend_cancels(self) -> bool:
+        """Whether cancelling its backend (pg_cancel_backend, from any process) stops the query's
+        work: on the primary, yes; a standby's backend cannot be reached that way."""
+        return not self.pool.standby
+
     async def lookup(self, sql: str) -> list[dict[str, Any]]:
         """A small result read on the query's session before its statement (``connect()`` first)."""
         conn = self._conn

@@ -143,7 +143,8 @@ class ScatterStream(QueryStream):
         if not shards:
             await super().open()
             return
-        await super().close()  # the coordinator's session is not needed for the rest
+        # The coordinator's session stays taken until close(): an ABORT recorded against its
+        # backend must not reach another query's that took it from the pool meanwhile.
         answers = await asyncio.gather(*(asyncio.to_thread(self._on_shard, s) for s in shards), return_exceptions=True)
         for answer in answers:
             if isinstance(answer, BaseException):
@@ -188,6 +189,10 @@ class ScatterStream(QueryStream):
         row_bytes = max(1, result.nbytes // max(1, result.num_rows))
         for batch in result.to_batches(max_chunksize=max(1, self.batch_bytes // row_bytes)):
             yield batch
+
+    @property
+    def backend_cancels(self) -> bool:
+        return False  # the work is on the shards: an ABORT must reach this process (cancel())
 
     def cancel(self) -> None:
         super().cancel()
