@@ -136,6 +136,7 @@ def publish_sharded_catalog(
                 warn(f"could not remove the partial {problem}: drop it there by hand")
         raise
     finally:
+        conn.rollback()  # whatever a failure left open
         with conn.transaction():
             conn.execute(f"DROP TABLE IF EXISTS {staging}")
     for problem in drop_remote_tables(replaced):
