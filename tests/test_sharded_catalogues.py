@@ -12,6 +12,8 @@ test runs (300,000 took 44-79 s).
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,6 +105,13 @@ def test_the_sharded_table_gives_the_rows_of_its_unsharded_copy_for_every_query_
         flat = _lines(_sync(server.base, template.replace("{T}", FLAT)), ordered)
         assert sharded == flat, name
         assert len(flat) > 1, f"{name}: the query should find rows"
+
+
+def test_tap_schema_lists_the_sharded_catalogue_once_and_none_of_its_partitions(server: RunningServer) -> None:
+    response = _sync(
+        server.base, "SELECT table_name FROM TAP_SCHEMA.tables WHERE schema_name = 'shd' ORDER BY table_name"
+    )
+    assert _lines(response, True)[1:] == [FIELDS, FLAT, SHARDED]
 
 
 def test_the_border_cones_do_cross_a_border(archive: ShardedArchive) -> None:
@@ -332,6 +341,25 @@ def test_shards_check_reports_each_shard(archive: ShardedArchive) -> None:
     done = archive.dalserver("shards", "check")
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 3 and all(line.endswith("\tok") for line in lines)
+
+
+def test_shards_check_names_a_shard_without_pgsphere(archive: ShardedArchive) -> None:
+    s1 = archive.shards[0]
+    with psycopg.connect(s1.url("postgres"), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS bare")
+        conn.execute("CREATE DATABASE bare")
+    bare = s1.url("bare")
+    done = subprocess.run(
+        [sys.executable, "-m", "dalserver", "shards", "check"],
+        env={**archive.env, "DALSERVER_SHARDS": f"{archive.shard_url(s1)} {bare}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    first, second = done.stdout.strip().splitlines()
+    assert first.endswith("\tok")
+    assert second.startswith(foreign_server_name(bare)) and "pgsphere is not installed" in second
 
 
 def test_too_many_shards_asked_for_is_refused_with_the_number_known(archive: ShardedArchive, tmp_path: Path) -> None:
