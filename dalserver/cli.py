@@ -421,7 +421,10 @@ def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)
     meta = Path(args.meta) if args.meta else None
-    warn = lambda msg: print(f"warning: {msg}", file=sys.stderr)  # noqa: E731
+
+    def warn(message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr)
+
     with psycopg.connect(url) as conn:
         try:
             count = args.shards if args.shards is not None else Sidecar.load(meta).shards
@@ -663,6 +666,16 @@ def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     standby_actions.add_parser("status", help="the standbys, running or stopped, with their URLs")
 
 
+def _shard_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"the number of shard servers, 0 or more: not {text!r}")
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dalserver", description=__doc__)
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -708,9 +721,10 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_argument("--quiet", action="store_true", help="no progress bar")
     catalog.add_argument(
         "--shards",
-        type=int,
+        type=_shard_count,
         metavar="N",
-        help="split it by sky region over the first N shard servers (DALSERVER_SHARDS); overrides the sidecar's shards:",
+        help="split it by sky region over the first N shard servers (DALSERVER_SHARDS); 0: an ordinary table; "
+        "overrides the sidecar's shards:",
     )
     catalog.set_defaults(func=cmd_ingest_catalog)
     drop = sub.add_parser("drop", help="remove published data")

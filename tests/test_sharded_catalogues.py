@@ -245,6 +245,32 @@ def test_aborting_a_scattered_upload_job_stops_its_queries_on_the_shards(
     assert wait_for_phase(job, ("COMPLETED", "ERROR", "ABORTED")) == "ABORTED"
 
 
+def _fdw_sessions_at_work(archive: ShardedArchive) -> int:
+    """The coordinator's postgres_fdw sessions on the shards that are running or inside a transaction."""
+    busy = 0
+    for shard in archive.shards:
+        with psycopg.connect(archive.shard_url(shard), autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'postgres_fdw' "
+                "AND state IN ('active', 'idle in transaction')"
+            ).fetchone()
+        busy += int(row[0]) if row else 0
+    return busy
+
+
+def test_aborting_a_job_reading_the_sharded_table_ends_its_remote_transactions(
+    archive: ShardedArchive, server: RunningServer
+) -> None:
+    # Never ends on its own: the coordinator joins every row with every row, reading from the shards.
+    job = submit(
+        f"{server.base}/tap", f"SELECT COUNT(*) AS n FROM {SHARDED} AS a, {SHARDED} AS b WHERE a.mag + b.mag < 0"
+    )
+    assert eventually(lambda: _fdw_sessions_at_work(archive) > 0, seconds=30)
+    httpx.post(f"{job}/phase", data={"PHASE": "ABORT"}, timeout=30)
+    assert wait_for_phase(job, ("COMPLETED", "ERROR", "ABORTED")) == "ABORTED"
+    assert eventually(lambda: _fdw_sessions_at_work(archive) == 0, seconds=5)
+
+
 def test_a_stopped_shard_fails_the_queries_needing_it_by_name_and_no_others(
     archive: ShardedArchive, server: RunningServer
 ) -> None:
