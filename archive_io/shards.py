@@ -56,10 +56,10 @@ def _server_options(url: str) -> dict[str, str]:
     return options
 
 
-def _user_options(url: str) -> dict[str, str]:
+def _user_options(url: str, superuser: bool) -> dict[str, str]:
     info = conninfo_to_dict(url)
     options = {k: str(v) for k, v in info.items() if k in ("user", "password") and v}
-    if "password" not in options:
+    if "password" not in options and superuser:
         # A superuser may let the shard's own authentication (a Unix socket's peer or trust
         # rule, a .pgpass) decide; postgres_fdw otherwise demands a password for non-superusers.
         options["password_required"] = "false"
@@ -74,7 +74,8 @@ def ensure_foreign_server(conn: psycopg.Connection, url: str) -> str:
     """Create or update the coordinator's foreign server and user mapping for the shard at ``url``;
     returns the server's name. Run within the caller's transaction."""
     name = foreign_server_name(url)
-    server, user = _server_options(url), _user_options(url)
+    row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    server, user = _server_options(url), _user_options(url, superuser=bool(row and row[0]))
     conn.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
     row = conn.execute("SELECT srvoptions FROM pg_foreign_server WHERE srvname = %s", (name,)).fetchone()
     if row is None:
