@@ -17,8 +17,8 @@ pgsphere 1.2's ``healpix_nest`` (its copy of healpix_bare) gives a point lying e
 face's far edge (face coordinate x or y exactly 1: the poles, RA 0/90/180/270 at |dec| > 41.8,
 RA 45 + 90k at dec 0, ...) a key one, two or three faces further on: x = nside carries into the
 face bits. Such rows are indexed (and partitioned) under that key, so every cover also holds
-the carried key of each face-edge cell it holds (``with_carried_keys``); a carried key can reach
-past the last face (up to 16 * 4^order - 1).
+the carried key of each face-edge cell it holds (``with_carried_keys``: up to 16 more ranges,
+only near face edges); a carried key can reach past the last face (up to 16 * 4^order - 1).
 
 cdshealpix (and astropy, whose angles it takes) are imported on the first cover: a worker that
 never sees a keyed table never loads them.
@@ -46,7 +46,7 @@ Ranges = tuple[tuple[int, int], ...]
 
 
 def cells_at(order: int) -> int:
-    return 12 * 4**order
+    return int(12 * 4**order)
 
 
 def merged_ranges(lows: np.ndarray, highs: np.ndarray) -> Ranges:
@@ -117,23 +117,40 @@ def _spread_bits(v: np.ndarray) -> np.ndarray:
     return result
 
 
-def with_carried_keys(ranges: Ranges, key_order: int = KEY_ORDER) -> Ranges:
-    """``ranges`` plus the key pgsphere 1.2 gives points on the far face edges they hold."""
+def carried_keys(ranges: Ranges, key_order: int = KEY_ORDER) -> np.ndarray:
+    """The keys pgsphere 1.2 gives points on the far face edges that ``ranges`` hold (sorted)."""
     if not ranges:
-        return ranges
+        return np.zeros(0, dtype=np.int64)
     edges, carried = _face_edges(key_order)
     lows = np.fromiter((a for a, _ in ranges), dtype=np.int64, count=len(ranges))
     highs = np.fromiter((b for _, b in ranges), dtype=np.int64, count=len(ranges))
     starts, ends = np.searchsorted(edges, lows, "left"), np.searchsorted(edges, highs, "right")
-    picked = np.concatenate([carried[a:b] for a, b in zip(starts, ends, strict=True)])
+    return np.unique(np.concatenate([carried[a:b] for a, b in zip(starts, ends, strict=True)]))
+
+
+def with_carried_keys(
+    cover: Ranges, fine: Ranges | None = None, key_order: int = KEY_ORDER, max_ranges: int = MAX_RANGES
+) -> Ranges:
+    """``cover`` plus the keys pgsphere 1.2 gives points on the far face edges that ``fine`` (the
+    cover before coarsening; by default ``cover``) holds. Those keys lie in other faces, far from
+    the rest in key order, so they are coarsened on their own to at most twice ``max_ranges``: a
+    cover near a face's corner (a pole) stays small instead of being widened to whole faces to
+    bring everything under one count."""
+    picked = carried_keys(cover if fine is None else fine, key_order)
     if picked.size == 0:
-        return ranges
-    return merged_ranges(np.concatenate([lows, picked]), np.concatenate([highs, picked]))
+        return cover
+    extra = coarsened(merged_ranges(picked, picked), key_order, 2 * max_ranges)
+    bounds = (*cover, *extra)
+    lows = np.fromiter((a for a, _ in bounds), dtype=np.int64, count=len(bounds))
+    highs = np.fromiter((b for _, b in bounds), dtype=np.int64, count=len(bounds))
+    return merged_ranges(lows, highs)
 
 
-def _finished(ranges: Ranges, key_order: int, max_ranges: int) -> Ranges | None:
-    """The cover as emitted: the carried keys added, coarsened, None for the whole sky."""
-    return _useful(coarsened(with_carried_keys(ranges, key_order), key_order, max_ranges), key_order)
+def _finished(fine: Ranges, key_order: int, max_ranges: int) -> Ranges | None:
+    """The cover as emitted: coarsened to ``max_ranges``, the carried keys of the fine cover
+    added (coarsened apart), None for the whole sky."""
+    cover = coarsened(fine, key_order, max_ranges)
+    return _useful(with_carried_keys(cover, fine, key_order, max_ranges), key_order)
 
 
 def _useful(ranges: Ranges, key_order: int) -> Ranges | None:
@@ -201,12 +218,45 @@ def bounding_cone(vertices: Sequence[tuple[float, float]]) -> tuple[float, float
     return ra, dec, math.degrees(radius)
 
 
+# Polygon covers start this many orders finer than a cone of the same size: a thin or slanted
+# polygon fills little of the cone around it.
+_POLYGON_EXTRA_ORDERS = 3
+
+
 def polygon_cover(
     vertices: Sequence[tuple[float, float]], key_order: int = KEY_ORDER, max_ranges: int = MAX_RANGES
 ) -> Ranges | None:
-    """Key ranges holding every point of the polygon with these vertices (degrees)."""
+    """Key ranges holding every point of the polygon with these vertices (degrees): the cells of
+    the cone around it (conservative by convexity) that are also within one cell of the cells
+    cdshealpix finds the polygon in (a margin for the two libraries' arithmetic). Should cdshealpix
+    read the polygon as the other side of its edges (more cells than the cone), the cone alone."""
     cone = bounding_cone(vertices)
-    return None if cone is None else cone_cover(*cone, key_order=key_order, max_ranges=max_ranges)
+    if cone is None:
+        return None
+    import astropy.units as u
+    from astropy.coordinates import Latitude, Longitude
+    from cdshealpix import nested
+
+    ra, dec, radius = cone
+    order = min(key_order, _start_order(radius, key_order) + _POLYGON_EXTRA_ORDERS)
+    around, _, _ = nested.cone_search(
+        Longitude(ra, unit=u.deg), Latitude(dec, unit=u.deg), math.radians(radius) * u.rad + MARGIN_RAD * u.rad,
+        depth=order, flat=True,
+    )  # fmt: skip
+    around = np.unique(np.asarray(around, dtype=np.int64))
+    try:
+        inside, _, _ = nested.polygon_search(
+            Longitude([v[0] % 360.0 for v in vertices], unit=u.deg), Latitude([v[1] for v in vertices], unit=u.deg),
+            order, flat=True,
+        )  # fmt: skip
+    except (ValueError, IndexError):  # degenerate to cdshealpix (repeated vertices): the cone
+        inside = np.zeros(0, dtype=np.int64)
+    inside = np.asarray(inside, dtype=np.uint64)
+    cells = around
+    if 0 < inside.size <= around.size:
+        near = nested.neighbours(inside, order).ravel()
+        cells = np.intersect1d(around, near[near >= 0].astype(np.int64))
+    return _finished(cell_ranges(cells, order, key_order), key_order, max_ranges)
 
 
 def box_vertices(ra: float, dec: float, width: float, height: float) -> list[tuple[float, float]]:
