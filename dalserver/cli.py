@@ -414,21 +414,42 @@ def cmd_drop_images(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_ingest_catalog(settings: Settings, args: argparse.Namespace) -> int:
     from archive_io.table_readers import CatalogError
-    from data_ingest.catalogs.publish import publish_catalog
+    from dalserver.db.shards import shard_urls
+    from data_ingest.catalogs.publish import Sidecar, publish_catalog
+    from data_ingest.catalogs.sharded import publish_sharded_catalog
 
     url = database_url(settings)
     bootstrap(url, settings.schema_extension_dirs)
+    meta = Path(args.meta) if args.meta else None
+
+    def warn(message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr)
+
     with psycopg.connect(url) as conn:
         try:
-            report = publish_catalog(
-                conn,
-                Path(args.file),
-                args.table,
-                Path(args.meta) if args.meta else None,
-                progress=not args.quiet,
-                warn=lambda msg: print(f"warning: {msg}", file=sys.stderr),
-                position_index=args.position_index,
-            )
+            count = args.shards if args.shards is not None else Sidecar.load(meta).shards
+            if count:
+                servers = shard_urls(settings.shard_url_list, settings.home, settings.database_name)
+                if count > len(servers):
+                    raise CatalogError(
+                        f"{count} shards asked for, {len(servers)} shard servers known: list them in DALSERVER_SHARDS "
+                        "or make local ones with `dalserver shards create`"
+                    )
+                report = publish_sharded_catalog(
+                    conn,
+                    url,
+                    Path(args.file),
+                    args.table,
+                    servers[:count],
+                    meta,
+                    not args.quiet,
+                    warn,
+                    args.position_index,
+                )
+            else:
+                report = publish_catalog(
+                    conn, Path(args.file), args.table, meta, not args.quiet, warn, position_index=args.position_index
+                )
         except CatalogError as exc:
             print(f"error: {exc}; nothing was published", file=sys.stderr)
             return 1
@@ -448,7 +469,7 @@ def cmd_drop_catalog(settings: Settings, args: argparse.Namespace) -> int:
     bootstrap(url, settings.schema_extension_dirs)  # the registry's state table, on archives made before it
     with psycopg.connect(url) as conn:
         try:
-            drop_catalog(conn, args.table)
+            drop_catalog(conn, args.table, warn=lambda msg: print(f"warning: {msg}", file=sys.stderr))
         except CatalogError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
@@ -546,6 +567,67 @@ def cmd_db_standby(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shards(settings: Settings, args: argparse.Namespace) -> int:
+    """Shard servers for sharded catalogues: the listed ones checked, or managed local ones."""
+    from dalserver.db.cluster import ClusterError
+    from dalserver.db.shards import check_shard, local_shard, local_shards, shard_urls
+
+    if args.shards_action == "check":
+        url = database_url(settings)
+        servers = shard_urls(settings.shard_url_list, settings.home, settings.database_name)
+        if not servers:
+            print("no shard servers: list them in DALSERVER_SHARDS, or make local ones (dalserver shards create)")
+            return 1
+        failed = 0
+        for server in servers:
+            check = check_shard(url, server)
+            print(f"{check.server}\t{check.address}\t{'ok' if not check.problems else '; '.join(check.problems)}")
+            failed += bool(check.problems)
+        return 1 if failed else 0
+    try:
+        if args.shards_action == "status":
+            for shard in local_shards(settings.home):
+                state = "running" if shard.is_running() else "stopped"
+                print(f"{shard.name}\t{state}\t{shard.url(settings.database_name)}")
+            return 0
+        shard = local_shard(settings.home, args.name)
+        if args.shards_action == "create":
+            print(f"shard {shard.name} running in {shard.data_dir}: {shard.create(settings.database_name)}")
+        elif args.shards_action == "start":
+            shard.start()
+            print(shard.url(settings.database_name))
+        elif args.shards_action == "stop":
+            shard.stop_now() if args.immediate else shard.stop()
+        elif args.shards_action == "remove":
+            shard.remove()
+            print(f"shard {shard.name} removed; catalogues split over it need re-ingesting")
+    except ClusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_shards_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    shards = sub.add_parser("shards", help="shard servers for catalogues split by sky region")
+    shards.set_defaults(func=cmd_shards)
+    actions = shards.add_subparsers(dest="shards_action", required=True)
+    actions.add_parser(
+        "check",
+        help="whether each shard server answers, has the coordinator's pgsphere and is reachable by postgres_fdw",
+    )
+    actions.add_parser("status", help="the managed local shards, running or stopped, with their URLs")
+    for action, text in (
+        ("create", "make a managed local shard cluster (its own socket, pgsphere) and start it"),
+        ("start", "start a managed local shard; print its URL"),
+        ("stop", "stop a managed local shard"),
+        ("remove", "stop a managed local shard and delete it"),
+    ):
+        parser = actions.add_parser(action, help=text)
+        parser.add_argument("name", nargs="?", default="shard1", help="its name (default shard1)")
+        if action == "stop":
+            parser.add_argument("--immediate", action="store_true", help="as a crash would (pg_ctl stop -m immediate)")
+
+
 def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     db = sub.add_parser("db", help="the archive database")
     actions = db.add_subparsers(dest="action", required=True)
@@ -584,6 +666,16 @@ def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     standby_actions.add_parser("status", help="the standbys, running or stopped, with their URLs")
 
 
+def _shard_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"the number of shard servers, 0 or more: not {text!r}")
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dalserver", description=__doc__)
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -595,6 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="server processes (default: DALSERVER_WORKERS, or one per core)")
     serve.set_defaults(func=cmd_serve)
     _add_db_parser(sub)
+    _add_shards_parser(sub)
     ingest = sub.add_parser("ingest", help="add data to the archive")
     ingest_sub = ingest.add_subparsers(dest="kind", required=True)
     images = ingest_sub.add_parser("images", help="FITS images (files or directories) into ivoa.obscore")
@@ -626,6 +719,13 @@ def build_parser() -> argparse.ArgumentParser:
         "overrides the sidecar's position_index (default gist)",
     )
     catalog.add_argument("--quiet", action="store_true", help="no progress bar")
+    catalog.add_argument(
+        "--shards",
+        type=_shard_count,
+        metavar="N",
+        help="split it by sky region over the first N shard servers (DALSERVER_SHARDS); 0: an ordinary table; "
+        "overrides the sidecar's shards:",
+    )
     catalog.set_defaults(func=cmd_ingest_catalog)
     drop = sub.add_parser("drop", help="remove published data")
     drop_sub = drop.add_subparsers(dest="kind", required=True)

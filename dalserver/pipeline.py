@@ -40,6 +40,9 @@ class PreparedQuery:
     # Sees each batch as it leaves the database, before MAXREC cuts it (the federated search counts
     # its rows by origin this way); it must not keep them.
     watch: Callable[[pa.RecordBatch], None] | None = None
+    # Makes the stream that runs it (servers, timeout seconds, batch bytes), when not a plain
+    # QueryStream on ``servers``: a TAP upload scattered over a sharded catalogue's shards.
+    stream: Callable[[QueryServers, float, int], QueryStream] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,10 @@ class QueryRun:
     def __init__(self, query: PreparedQuery, writer: ResultWriter, servers: QueryServers, limits: Limits):
         self.query = query
         self.writer = writer
-        self.stream = QueryStream(servers, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup)
+        if query.stream is not None:
+            self.stream = query.stream(servers, limits.timeout_seconds, limits.batch_bytes)
+        else:
+            self.stream = QueryStream(servers, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup)
         self.late_error: DALIError | None = None
 
     @property
@@ -114,8 +120,9 @@ class QueryRun:
         return self.stream.pool.name
 
     @property
-    def on_standby(self) -> bool:
-        return self.stream.pool.standby
+    def backend_cancels(self) -> bool:
+        """Whether pg_cancel_backend of its session (from any server process) stops the query."""
+        return self.stream.backend_cancels
 
     async def start(self) -> None:
         """Run the query up to its first batch; a refusal is raised here, before any byte."""

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     replica_urls: str = ""
     # A standby further behind the primary than this is not used (its queries go elsewhere).
     replica_max_lag_seconds: float = 30.0
+    # Shard servers for catalogues split by sky region (PostgreSQL with pgsphere, reached by the
+    # database through postgres_fdw): libpq URLs as for replica_urls. Unset: the managed local
+    # shards under <home>/shards (dalserver/db/shards.py).
+    shards: str = ""
 
     # TAP async (UWS): jobs are rows in the database, results files under jobs_dir.
     jobs_dir: Path | None = None  # default: <home>/jobs
@@ -142,7 +146,7 @@ class Settings(BaseSettings):
             else:
                 environ[variable] = str(value)
 
-    @field_validator("replica_urls")
+    @field_validator("replica_urls", "shards")
     @classmethod
     def _replica_urls_readable(cls, value: str) -> str:
         _url_list(value)  # refused at start, with the reason, rather than at the first query
@@ -151,6 +155,10 @@ class Settings(BaseSettings):
     @property
     def replica_url_list(self) -> list[str]:
         return _url_list(self.replica_urls)
+
+    @property
+    def shard_url_list(self) -> list[str]:
+        return _url_list(self.shards)
 
     @property
     def public_url(self) -> str:

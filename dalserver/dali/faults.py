@@ -82,6 +82,10 @@ class NotFoundFault(DALIError):
 class TransientFault(DALIError):
     """Try again later; ``retry_after`` seconds go into the ``Retry-After`` header."""
 
+    # An async job meeting it goes back to the queue and runs again (the database was away);
+    # a fault that should end the job in ERROR with its message says False.
+    requeue_job = True
+
     def __init__(self, message: str, retry_after: int = 5):
         super().__init__(Fault.TRANSIENT, message)
         self.headers["Retry-After"] = str(retry_after)

@@ -53,6 +53,23 @@ class DatabaseUnavailable(TransientFault):
         )
 
 
+class ShardUnavailable(TransientFault):
+    """A shard server holding part of a sharded catalogue cannot be reached: the query needs its
+    rows, so it fails rather than answer without them. An async job ends in ERROR with the same
+    message rather than wait in the queue for a shard that may be away for long."""
+
+    requeue_job = False
+
+    def __init__(self, server: str):
+        super().__init__(
+            f"the shard server {server}, which holds part of the queried catalogue, cannot be reached: "
+            "the query cannot be answered without its rows; try again later, or constrain the query to "
+            "a region the other shards hold",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+        self.server = server
+
+
 class RecoveryConflict(TransientFault):
     """A standby cancelled the query to go on replaying the primary's changes: running it again
     works (an async job is run again on the primary, dalserver.tap.async_jobs)."""
@@ -109,6 +126,14 @@ _BY_SQLSTATE: dict[str, _Meaning] = {
     "XX": _BROKEN,  # internal error, data corrupted
 }
 _PRIMARY = re.compile(r"ERROR:\s+(.*?)\s*(?:\n|$)")
+# postgres_fdw's words when it cannot reach a foreign server (archive_io.shards names them).
+_SHARD_UNREACHABLE = re.compile(r'could not connect to server "(dalserver_shard_[a-z0-9_]+)"')
+
+
+def unreachable_shard(exc: BaseException) -> str | None:
+    """The shard server a query failed to reach, if that is why it failed: the coordinator itself is fine."""
+    found = _SHARD_UNREACHABLE.search(str(exc))
+    return found.group(1) if found else None
 
 
 def sqlstate_of(exc: BaseException) -> str | None:
@@ -121,6 +146,8 @@ def is_connection_lost(exc: BaseException) -> bool:
     """The connection itself failed (no SQLSTATE: the server closed it or never answered)."""
     import psycopg
 
+    if unreachable_shard(exc) is not None:
+        return False
     if sqlstate_of(exc) is not None:
         return (sqlstate_of(exc) or "")[:2] == "08" or sqlstate_of(exc) in ("57P01", "57P02", "57P03")
     if isinstance(exc, psycopg.OperationalError):
@@ -147,6 +174,8 @@ def database_fault(exc: BaseException, cancelled: bool = False, timed_out: bool 
     """
     if isinstance(exc, DALIError):
         return exc
+    if (shard := unreachable_shard(exc)) is not None:
+        return ShardUnavailable(shard)
     state = sqlstate_of(exc)
     if state == QUERY_CANCELED:
         if timed_out and not cancelled:

@@ -122,6 +122,22 @@ class QueryStream:
         return int(self._conn.backend_pid)
 
     @property
+    def backend_cancels(self) -> bool:
+        """Whether cancelling its backend (pg_cancel_backend, from any process) stops the query's
+        work: on the primary, yes; a standby's backend cannot be reached that way."""
+        return not self.pool.standby
+
+    async def lookup(self, sql: str) -> list[dict[str, Any]]:
+        """A small result read on the query's session before its statement (``connect()`` first)."""
+        conn = self._conn
+        assert conn is not None, "connect() first"
+        try:
+            return await self._in_thread(lambda: conn.rows(sql))
+        except Exception as exc:
+            self._broken = is_connection_lost(exc)
+            raise self._fault(exc) from exc
+
+    @property
     def pool(self) -> ArrowPool:
         """The pool of the server the query runs on (once ``connect()`` chose it)."""
         assert self._pool is not None, "connect() first"

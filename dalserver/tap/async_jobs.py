@@ -97,7 +97,8 @@ async def _run_query(context: JobContext, tap: TapQuery, servers: QueryServers, 
         pid = await run.connect()
         # A standby's backend cannot be cancelled from the primary (its process id names nothing
         # there, or somebody else's query): an ABORT reaches it through this process (NOTIFY).
-        async with context.cancellable(run.cancel, backend_pid=None if run.on_standby else pid):
+        # So is an upload scattered to a sharded catalogue's shards (dalserver.tap.scatter).
+        async with context.cancellable(run.cancel, backend_pid=pid if run.backend_cancels else None):
             await run.start()
             with partial.open("wb") as out:
                 async for chunk in run.chunks():

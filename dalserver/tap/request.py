@@ -11,10 +11,11 @@ from anyio import to_thread
 from adql import ADQLError, Catalog, to_postgres
 from dalserver.dali.faults import UsageFault
 from dalserver.dali.params import DALIParams
-from dalserver.db.query import SessionSetup
+from dalserver.db.query import QueryServers, QueryStream, SessionSetup
 from dalserver.formats.registry import OutputFormat, response_format
 from dalserver.pipeline import PreparedQuery, row_limit
 from dalserver.settings import Settings
+from dalserver.tap.scatter import ScatterStream, scatter_plan
 from dalserver.tap.upload import UploadTable, bind_uploads, fetch_upload, parse_upload_parameter, read_upload
 
 
@@ -80,7 +81,17 @@ def prepare_query(params: DALIParams, catalog: Catalog, settings: Settings, uplo
     except ADQLError as exc:
         raise UsageFault(f"{exc.code}: {exc}") from exc
     columns = [out.meta for out in translation.output]
-    return TapQuery(PreparedQuery(translation.sql, columns, maxrec, _uploads_setup(uploads)), fmt)
+    setup = _uploads_setup(uploads)
+    plan = scatter_plan(query, catalog, row_limit(maxrec)) if uploads else None
+    stream = None
+    if plan is not None:
+        sql = translation.sql
+
+        def stream(servers: QueryServers, timeout_seconds: float, batch_bytes: int) -> QueryStream:
+            assert plan is not None
+            return ScatterStream(servers, plan, uploads, sql, timeout_seconds, batch_bytes, setup)
+
+    return TapQuery(PreparedQuery(translation.sql, columns, maxrec, setup, stream=stream), fmt)
 
 
 async def save_parts(params: DALIParams, directory: Path, settings: Settings) -> dict[str, Path]:

@@ -222,6 +222,9 @@ class JobRunner:
         except JobAborted:
             return  # ABORT or DELETE: the phase says so already
         except TransientFault as exc:
+            if not exc.requeue_job:
+                await self.store.fail(job.job_id, exc.message)
+                return
             # The database went away under the job: not the job's fault. It goes back to the
             # queue, unspent, as soon as the store can be written again, and runs then.
             log.warning(

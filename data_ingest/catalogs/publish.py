@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from queue import Full, Queue
@@ -22,6 +23,7 @@ from tqdm import tqdm
 from adql.healpix_cover import KEY_ORDER
 from adql.reserved import adql_name, is_reserved
 from archive_io.registry_state import record_catalog, record_catalog_dropped
+from archive_io.shards import RemoteTable, drop_remote_tables, remote_tables
 from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
 from archive_io.tap_schema import publish_schema, publish_table, unpublish_table
 from data_ingest.catalogs.position_hints import no_position_note
@@ -49,6 +51,7 @@ class Sidecar:
     indexes: list[dict[str, Any]] = field(default_factory=list)
     nulls: tuple[str, ...] = ()  # CSV cells (unquoted) that mean NULL, besides an empty one
     access_group: str | None = None  # ``access: {group: G}``: only members of G see the table
+    shards: int | None = None  # split over this many shard servers (data_ingest.catalogs.sharded)
     # Which index serves the position: gist (pgsphere), healpix (a B-tree on the HEALPix key) or both.
     position_index: str = DEFAULT_POSITION_INDEX
 
@@ -80,7 +83,18 @@ class Sidecar:
             nulls=_null_markers(data.get("nulls"), path),
             access_group=str(access["group"]).strip() if access else None,
             position_index=position_index_choice(data.get("position_index"), f"{path}: position_index"),
+            shards=_shard_count(data.get("shards"), path),
         )
+
+
+def _shard_count(value: Any, path: Path) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CatalogError(
+            f"{path}: shards: expected the number of shard servers to split the table over, not {value!r}"
+        )
+    return value
 
 
 def position_index_choice(value: Any, where: str) -> str:
@@ -231,41 +245,69 @@ def publish_catalog(
             warn(note)
     staging = f"{table[:40]}_staging_{secrets.token_hex(4)}"
     qualified_staging = f"{quote_ident(schema)}.{quote_ident(staging)}"
+    with copy_errors_named(path, source), conn.transaction():
+        replaced = remote_tables(conn, f"{schema}.{table}")  # a sharded version's shard tables
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+        conn.execute(create_table_sql(definition, name=qualified_staging))
+        rows = load_rows(conn, source, definition, qualified_staging, progress)
+        load_seconds = time.monotonic() - started
+        _create_indexes(conn, definition, qualified_staging, sidecar.position_index, progress)
+        conn.execute(f"ANALYZE {qualified_staging}")
+        conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")
+        conn.execute(f"ALTER TABLE {qualified_staging} RENAME TO {quote_ident(table)}")
+        publish_metadata(conn, definition, sidecar.access_group, rows)
+        record_position_key(conn, definition, sidecar.position_index)
+    _dropped_remote(replaced, warn)
+    return PublishReport(f"{schema}.{table}", rows, time.monotonic() - started, load_seconds, notes)
+
+
+def load_rows(
+    conn: psycopg.Connection, source: CatalogSource, definition: TableDef, qualified: str, progress: bool
+) -> int:
+    """COPY the file's rows into the table ``qualified`` (made from ``definition``); their number."""
+    column_list = ", ".join(quote_ident(c.name) for c in definition.columns)
     header = ", HEADER true" if source.header else ""
+    copy_sql = f"COPY {qualified} ({column_list}) FROM STDIN WITH (FORMAT csv{header})"
+    bar = tqdm(
+        total=source.total, unit=source.unit, unit_scale=True, desc=f"loading {source.path.name}", disable=not progress
+    )
+    with conn.cursor() as cur:
+        with cur.copy(copy_sql) as copy:
+            for chunk in prefetched(source.chunks()):
+                copy.write(chunk)
+                bar.update(len(chunk) if source.unit == "B" else chunk.count(b"\n"))
+        rows = cur.rowcount
+    bar.close()
+    return rows
+
+
+@contextmanager
+def copy_errors_named(path: Path, source: CatalogSource) -> Iterator[None]:
+    """A bad cell or a name SQL cannot carry becomes a CatalogError naming the file and row."""
     try:
-        column_list = ", ".join(quote_ident(c.name) for c in definition.columns)
-        with conn.transaction():
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
-            conn.execute(create_table_sql(definition, name=qualified_staging))
-            copy_sql = f"COPY {qualified_staging} ({column_list}) FROM STDIN WITH (FORMAT csv{header})"
-            bar = tqdm(
-                total=source.total, unit=source.unit, unit_scale=True, desc=f"loading {path.name}", disable=not progress
-            )
-            with conn.cursor() as cur:
-                with cur.copy(copy_sql) as copy:
-                    for chunk in prefetched(source.chunks()):
-                        copy.write(chunk)
-                        bar.update(len(chunk) if source.unit == "B" else chunk.count(b"\n"))
-                rows = cur.rowcount
-            bar.close()
-            load_seconds = time.monotonic() - started
-            _create_indexes(conn, definition, qualified_staging, sidecar.position_index, progress)
-            conn.execute(f"ANALYZE {qualified_staging}")
-            conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")
-            conn.execute(f"ALTER TABLE {qualified_staging} RENAME TO {quote_ident(table)}")
-            publish_schema(conn, SchemaDef(schema, f"Catalogues published in {schema}"))
-            publish_table(conn, definition)
-            record_position_key(conn, definition, sidecar.position_index)
-            restrict_table(conn, definition.qualified_name, sidecar.access_group)
-            if sidecar.access_group is None:
-                record_catalog(conn, definition, rows)
-            else:  # no registry record, no coverage map, no cone search: a group's table is not public
-                record_catalog_dropped(conn, definition.qualified_name)
+        yield
     except (psycopg.errors.DataError, psycopg.errors.BadCopyFileFormat, psycopg.errors.UntranslatableCharacter) as exc:
         raise CatalogError(f"{path}: {_copy_error(exc, source)}") from None
     except SQLTextError as exc:  # a column name SQL cannot carry (a NUL, which Parquet allows)
         raise CatalogError(f"{path}: {exc}") from None
-    return PublishReport(f"{schema}.{table}", rows, time.monotonic() - started, load_seconds, notes)
+
+
+def publish_metadata(conn: psycopg.Connection, definition: TableDef, access_group: str | None, rows: int) -> None:
+    """TAP_SCHEMA, the access rule and the registry's state for the table just swapped in."""
+    publish_schema(conn, SchemaDef(definition.schema, f"Catalogues published in {definition.schema}"))
+    publish_table(conn, definition)
+    restrict_table(conn, definition.qualified_name, access_group)
+    if access_group is None:
+        record_catalog(conn, definition, rows)
+    else:  # no registry record, no coverage map, no cone search: a group's table is not public
+        record_catalog_dropped(conn, definition.qualified_name)
+
+
+def _dropped_remote(tables: list[RemoteTable], warn: Callable[[str], None] | None) -> None:
+    """After the swap: the shard tables the replaced version read (left, with a warning, on a shard down)."""
+    for problem in drop_remote_tables(tables):
+        if warn:
+            warn(f"could not drop the replaced {problem}: drop it there by hand")
 
 
 def prefetched(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
@@ -370,8 +412,9 @@ def restrict_table(conn: psycopg.Connection, qualified_name: str, group: str | N
         )
 
 
-def drop_catalog(conn: psycopg.Connection, table_name: str) -> None:
-    """Remove a published catalogue and its TAP_SCHEMA rows, in one transaction."""
+def drop_catalog(conn: psycopg.Connection, table_name: str, warn: Callable[[str], None] | None = None) -> None:
+    """Remove a published catalogue and its TAP_SCHEMA rows, in one transaction; a sharded one's
+    shard tables after it commits."""
     schema, table = parse_table_name(table_name)
     with conn.transaction():
         exists = conn.execute(
@@ -379,6 +422,7 @@ def drop_catalog(conn: psycopg.Connection, table_name: str) -> None:
         ).fetchone()
         if not exists:
             raise CatalogError(f"no published catalogue is called {schema}.{table}")
+        shard_tables = remote_tables(conn, f"{schema}.{table}")
         conn.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(table)}")
         unpublish_table(conn, f"{schema}.{table}")
         conn.execute("DELETE FROM dalserver.position_key WHERE table_name = %s", (f"{schema}.{table}",))
@@ -387,3 +431,4 @@ def drop_catalog(conn: psycopg.Connection, table_name: str) -> None:
         left = conn.execute("SELECT count(*) FROM tap_schema.tables WHERE schema_name = %s", (schema,)).fetchone()
         if left and left[0] == 0:
             conn.execute("DELETE FROM tap_schema.schemas WHERE schema_name = %s", (schema,))
+    _dropped_remote(shard_tables, warn)
