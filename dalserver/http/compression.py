@@ -89,7 +89,8 @@ class _Gzip:
 
     def _part(self, data: memoryview, window: bytes, last: bool, z: Any = None) -> bytes:
         z = z or self._deflater(window)
-        return z.compress(data) + z.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        part: bytes = z.compress(data) + z.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        return part
 
     def _framed(self, data: bytes, deflated: list[bytes], last: bool) -> bytes:
         head = b"" if self._started else self._header()
