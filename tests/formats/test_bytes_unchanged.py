@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -111,7 +113,7 @@ def extremes_batch(start: int, rows: int, with_nulls: bool) -> pa.RecordBatch:
     """``rows`` rows cycling through the extreme values; without nulls when ``with_nulls`` is False."""
     pick = [(start + n) % len(_DOUBLES) for n in range(rows)]
 
-    def values(source: list, fallback: object) -> list:  # type: ignore[type-arg]
+    def values(source: Sequence[Any], fallback: object) -> list[Any]:
         return [fallback if (v := source[k]) is None and not with_nulls else v for k in pick]
 
     shorts = [-(2**15), 2**15 - 1, 0, -1, None]
@@ -120,7 +122,7 @@ def extremes_batch(start: int, rows: int, with_nulls: bool) -> pa.RecordBatch:
     bytes_ = [0, 255, 1, 128, None]
     bools = [True, False, None]
 
-    def cycle(source: list, fallback: object) -> list:  # type: ignore[type-arg]
+    def cycle(source: Sequence[Any], fallback: object) -> list[Any]:
         out = [source[(start + n) % len(source)] for n in range(rows)]
         return [fallback if v is None and not with_nulls else v for v in out]
 
