@@ -30,6 +30,7 @@ from dalserver.http.compression import Compress
 from dalserver.http.memory import use_frugal_allocators
 from dalserver.http.paths import TidyPaths
 from dalserver.http.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
+from dalserver.http.stages import StageLog, stage_log_path
 from dalserver.login import routes as login_routes
 from dalserver.moc import routes as moc_routes
 from dalserver.obscore.resolver import ArchiveTargets, Sesame
@@ -159,5 +160,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     app.add_middleware(AnswerWhenTheDatabaseHangs)
     app.add_middleware(Compress, level=settings.gzip_level)
     app.add_middleware(TidyPaths)  # outermost: every route sees the tidied path
+    if (stage_log := stage_log_path()) is not None:
+        app.add_middleware(StageLog, path=stage_log)  # bench/small_queries.py's stage breakdown
 
     return app

@@ -27,6 +27,7 @@ from dalserver.db.query import QueryServers, QueryStream, SessionSetup
 from dalserver.formats.registry import OutputFormat
 from dalserver.formats.votable import VOTableExtras
 from dalserver.http.memory import LARGE_ANSWER_BYTES, release_freed_memory
+from dalserver.http.stages import mark
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,10 @@ class QueryRun:
 
     async def start(self) -> None:
         """Run the query up to its first batch; a refusal is raised here, before any byte."""
+        await self.stream.connect()
+        mark("connection")
         await self.stream.open()
+        mark("database")
 
     def failed(self, exc: Exception) -> None:
         """A failure after the first byte, whether of the query or of the writer refusing a value."""
@@ -139,6 +143,7 @@ class QueryRun:
                 yield chunk
         finally:
             await self.stream.close()
+            mark("writing")
             if sent >= LARGE_ANSWER_BYTES:
                 release_freed_memory()
 

@@ -27,6 +27,7 @@ from dalserver.db.replicas import QueryRouter
 from dalserver.obscore.resolver import ArchiveTargets, Sesame
 from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.records.store import RecordsCache
+from dalserver.http.stages import mark
 from dalserver.settings import Settings
 from dalserver.uws.runner import JobRunner
 
@@ -50,6 +51,7 @@ class Services:
 async def services(request: Request) -> Services:
     """This app's services (made by its lifespan before the first request)."""
     made: Services = request.app.state.services  # Starlette's state holds Any
+    mark("routing")
     return made
 
 
@@ -59,7 +61,9 @@ ServicesDep = Annotated[Services, Depends(services)]
 async def identity(request: Request, svc: ServicesDep) -> Identity:
     """Who the caller is (anonymous without credentials); 401 for credentials that prove nothing.
     Every route that answers with the archive's data depends on it (tests/access/test_routes.py)."""
-    return await svc.access.identify(request)
+    who = await svc.access.identify(request)
+    mark("identity")
+    return who
 
 
 IdentityDep = Annotated[Identity, Depends(identity)]
@@ -74,9 +78,11 @@ class DALIParamsReader:
 
     async def __call__(self, request: Request, svc: ServicesDep) -> DALIParams:
         settings = svc.settings
-        return await DALIParams.from_request(
+        params = await DALIParams.from_request(
             request, self.max_body_bytes(settings), settings.request_body_timeout_seconds
         )
+        mark("parameters")
+        return params
 
 
 # The parameters of a request of short form values, no files (SIA, SODA, SCS, DataLink's resources).

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from dalserver.dali.faults import ErrorStyle, NotFoundFault
 from dalserver.formats.registry import response_format
 from dalserver.http.landing import landing_page
+from dalserver.http.stages import mark
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
 from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.records.build import OBSCORE_TABLE
@@ -46,6 +47,7 @@ async def served_table(svc: ServicesDep, name: str) -> ConeTable:
     """The table ``/scs/{name}`` searches (a dependency: the path names it)."""
     tables = cone_tables(await svc.records.get())
     table = tables.get(name.lower())
+    mark("cone table")
     if table is None:
         known = ", ".join(sorted(tables)) or "none yet"
         raise NotFoundFault(f"no cone search for {name!r}: this archive has one for {known}")
@@ -62,7 +64,10 @@ async def cone_search(
 ) -> StreamingResponse:
     fmt = response_format(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
     cone = parse_cone(params, svc.settings)
-    query = prepare_cone(table, cone, await svc.access.catalog(who))
+    catalog = await svc.access.catalog(who)
+    mark("catalogue")
+    query = prepare_cone(table, cone, catalog)
+    mark("query")
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     chunks = await answer(query, ResultWriter(fmt), svc.queries, limits, client_gone(request))
     return streamed_answer(chunks, fmt.mime, svc.settings)

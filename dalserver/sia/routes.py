@@ -16,6 +16,7 @@ from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.http.landing import landing_page
 from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, page_or_answer
+from dalserver.http.stages import mark
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
 from dalserver.obscore.discovery import ID_FIELD, discovery_extras
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
@@ -71,8 +72,12 @@ async def run_sia_query(params: DALIParams, svc: Services, request: Request, who
     maxrec = params.maxrec(svc.settings)
     values = {p.name: params.getall(p.name) for p in PARAMETERS}
     # ObsCore as the caller may see it (dalserver.access.visibility): the catalogue's table says how.
-    query = build_query(values, obscore_table((await svc.access.catalog(who)).tables), maxrec)
+    catalog = await svc.access.catalog(who)
+    mark("catalogue")
+    query = build_query(values, obscore_table(catalog.tables), maxrec)
+    mark("query")
     writer = ResultWriter(fmt, sia_extras(svc.settings.public_url, await svc.obscore_values.get()))
+    mark("descriptors")
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     try:
         chunks = await answer(query, writer, svc.queries, limits, client_gone(request))

@@ -14,6 +14,7 @@ from dalserver.access.identity import Identity
 from dalserver.dali.faults import ErrorStyle
 from dalserver.dali.params import DALIParams
 from dalserver.http.openapi import dali_get, dali_post
+from dalserver.http.stages import mark
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
 from dalserver.obscore.discovery import result_extras
 from dalserver.pipeline import Limits, ResultWriter, answer
@@ -34,7 +35,10 @@ async def run_sync_query(params: DALIParams, svc: Services, request: Request, wh
         if workdir is not None:
             files = await save_parts(params, workdir, svc.settings)
             uploads = await read_uploads(params, files, workdir, svc.settings)
-        tap = prepare_query(params, await svc.access.catalog(who), svc.settings, uploads)
+        catalog = await svc.access.catalog(who)
+        mark("catalogue")
+        tap = prepare_query(params, catalog, svc.settings, uploads)
+        mark("adql")
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)  # the tables are in memory (bounded by the limits) now
