@@ -18,16 +18,17 @@ from fastapi import Depends
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from adql.cache import TranslationCache
 from dalserver.access.gate import Access
 from dalserver.access.identity import Identity
 from dalserver.dali.params import FORM_MAX_BYTES, DALIParams
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.replicas import QueryRouter
+from dalserver.http.stages import mark
 from dalserver.obscore.resolver import ArchiveTargets, Sesame
 from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.records.store import RecordsCache
-from dalserver.http.stages import mark
 from dalserver.settings import Settings
 from dalserver.uws.runner import JobRunner
 
@@ -46,6 +47,9 @@ class Services:
     sesame: Sesame | None  # the online name resolver the portal's look-ups ask (None: offline)
     access: Access  # who a request is, and the catalogue that identity reads through
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # ADQL translations of recent queries, valid for the catalogue object they were made with
+    # (a new one whenever TAP_SCHEMA changes: dalserver.db.metadata)
+    translations: TranslationCache = field(default_factory=TranslationCache)
 
 
 async def services(request: Request) -> Services:

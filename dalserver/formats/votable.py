@@ -11,6 +11,7 @@ import base64
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TypeAlias
 from xml.sax.saxutils import escape, quoteattr
 
@@ -103,10 +104,25 @@ _NO_EXTRAS = VOTableExtras()
 
 
 def _head(columns: list[ColumnMeta], serialisation: str, extras: VOTableExtras, binary2: bool = False) -> bytes:
+    """Everything before the rows. The same columns come back with every query of a kind (a
+    cone search, SIA's ObsCore): made once per column set and what the extras put in the head."""
+    ids = tuple(sorted(extras.field_ids.items())) if extras.field_ids else ()
+    return _rendered_head(tuple(columns), serialisation, extras.infos, ids, binary2)
+
+
+@lru_cache(maxsize=256)
+def _rendered_head(
+    columns: tuple[ColumnMeta, ...],
+    serialisation: str,
+    infos: tuple[tuple[str, str], ...],
+    field_ids: tuple[tuple[str, str], ...],
+    binary2: bool,
+) -> bytes:
+    ids = dict(field_ids)
     head = [_HEAD, '<RESOURCE type="results">\n', info("QUERY_STATUS", "OK")]
-    head += [info(name, value) for name, value in extras.infos]
+    head += [info(name, value) for name, value in infos]
     head.append('<TABLE name="result">\n')
-    head += [field_element(c, binary2, extras.field_ids.get(c.name)) for c in columns]
+    head += [field_element(c, binary2, ids.get(c.name)) for c in columns]
     head.append(f"<DATA>{serialisation}")
     return "".join(head).encode()
 

@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from dalserver.dali.faults import ErrorStyle, NotFoundFault
 from dalserver.formats.registry import response_format
 from dalserver.http.landing import landing_page
-from dalserver.http.stages import mark
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.http.stages import mark
 from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.records.build import OBSCORE_TABLE
 from dalserver.records.store import Published
@@ -66,7 +66,7 @@ async def cone_search(
     cone = parse_cone(params, svc.settings)
     catalog = await svc.access.catalog(who)
     mark("catalogue")
-    query = prepare_cone(table, cone, catalog)
+    query = prepare_cone(table, cone, catalog, svc.translations)
     mark("query")
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     chunks = await answer(query, ResultWriter(fmt), svc.queries, limits, client_gone(request))

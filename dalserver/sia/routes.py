@@ -16,8 +16,8 @@ from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.http.landing import landing_page
 from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, page_or_answer
-from dalserver.http.stages import mark
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.http.stages import mark
 from dalserver.obscore.discovery import ID_FIELD, discovery_extras
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
 from dalserver.obscore.values import ObsCoreValues

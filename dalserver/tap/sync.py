@@ -14,8 +14,8 @@ from dalserver.access.identity import Identity
 from dalserver.dali.faults import ErrorStyle
 from dalserver.dali.params import DALIParams
 from dalserver.http.openapi import dali_get, dali_post
-from dalserver.http.stages import mark
 from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.http.stages import mark
 from dalserver.obscore.discovery import result_extras
 from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.services import DALIParamsReader, IdentityDep, Services, ServicesDep
@@ -37,7 +37,7 @@ async def run_sync_query(params: DALIParams, svc: Services, request: Request, wh
             uploads = await read_uploads(params, files, workdir, svc.settings)
         catalog = await svc.access.catalog(who)
         mark("catalogue")
-        tap = prepare_query(params, catalog, svc.settings, uploads)
+        tap = prepare_query(params, catalog, svc.settings, uploads, svc.translations)
         mark("adql")
     finally:
         if workdir is not None:
