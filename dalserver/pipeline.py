@@ -155,13 +155,35 @@ class QueryRun:
         await self.stream.close()
 
 
+class AnswerChunks:
+    """The bytes of a started answer (an async iterator), and whether all its rows are read
+    already (``rows_in_memory``: a small result, whose answer can go out as one body)."""
+
+    def __init__(self, run: QueryRun):
+        self._run = run
+        self._chunks = run.chunks()
+
+    def __aiter__(self) -> AnswerChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        return await self._chunks.__anext__()
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()
+
+    @property
+    def rows_in_memory(self) -> bool:
+        return self._run.stream.all_read
+
+
 async def answer(
     query: PreparedQuery,
     writer: ResultWriter,
     servers: QueryServers,
     limits: Limits,
     client_gone: Awaitable[None] | None = None,
-) -> AsyncIterator[bytes]:
+) -> AnswerChunks:
     """The bytes of the answer to ``query``, started: faults before the first byte are raised here.
 
     ``client_gone`` completes when whoever asked has gone away: the query is then cancelled
@@ -169,7 +191,7 @@ async def answer(
     run = QueryRun(query, writer, servers, limits)
     if client_gone is None:
         await run.start()
-        return run.chunks()
+        return AnswerChunks(run)
     watcher = asyncio.ensure_future(client_gone)
     starting = asyncio.ensure_future(run.start())
     try:
@@ -179,4 +201,4 @@ async def answer(
         await starting  # the query's fault, or QueryCancelled when the client went away
     finally:
         watcher.cancel()
-    return run.chunks()
+    return AnswerChunks(run)

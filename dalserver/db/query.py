@@ -122,6 +122,12 @@ class QueryStream:
         return int(self._conn.backend_pid)
 
     @property
+    def all_read(self) -> bool:
+        """Whether every batch of the result is in memory (``open()`` read to the end: a small
+        result), so its answer can be written whole at once."""
+        return self._reader is not None and self._finished
+
+    @property
     def pool(self) -> ArrowPool:
         """The pool of the server the query runs on (once ``connect()`` chose it)."""
         assert self._pool is not None, "connect() first"

@@ -150,9 +150,39 @@ def td_cells(array: pa.Array, null: str = "<TD/>") -> pa.Array:
     return pc.fill_null(cells, scalar(null))
 
 
+# Up to this many rows, the columns of one Arrow type are made cells together (grouped_td_cells).
+GROUPED_ROWS = 64
+
+
 def encode_tabledata(arrays: list[pa.Array], null_cells: list[str]) -> bytes:
-    cells = [td_cells(a, null) for a, null in zip(arrays, null_cells, strict=True)]
+    if arrays and len(arrays[0]) <= GROUPED_ROWS:
+        cells = grouped_td_cells(arrays, null_cells)
+    else:
+        cells = [td_cells(a, null) for a, null in zip(arrays, null_cells, strict=True)]
     return join_rows(cells, "", "<TR>", "</TR>\n")
+
+
+def grouped_td_cells(arrays: list[pa.Array], null_cells: list[str]) -> list[pa.Array]:
+    """``td_cells`` of each column, made once per Arrow type over that type's columns laid end to
+    end. On a few rows the time is in the calls to pyarrow.compute (some 10 µs each, five or more
+    per column), not in the values: ObsCore's 34 columns cost 1.5 ms a row one by one. Every step
+    works element by element, so each cell is what ``td_cells`` makes of it."""
+    rows = len(arrays[0])
+    by_type: dict[pa.DataType, list[int]] = {}
+    for i, array in enumerate(arrays):
+        by_type.setdefault(array.type, []).append(i)
+    cells: list[pa.Array] = list(arrays)
+    for members in by_type.values():
+        if len(members) == 1:
+            cells[members[0]] = td_cells(arrays[members[0]], null_cells[members[0]])
+            continue
+        together = pa.concat_arrays([arrays[i] for i in members])
+        text = pc.binary_join_element_wise(scalar("<TD>"), cell_text(together, TABLEDATA), scalar("</TD>"), scalar(""))
+        nulls = pa.array([null_cells[i] for i in members for _ in range(rows)], pa.string())
+        filled = pc.coalesce(text, nulls)
+        for k, i in enumerate(members):
+            cells[i] = filled.slice(k * rows, rows)
+    return cells
 
 
 async def tabledata_stream(

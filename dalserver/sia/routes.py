@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from dalserver.access.identity import Identity
 from dalserver.dali.descriptors import resource_xml
@@ -16,7 +16,7 @@ from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.http.landing import landing_page
 from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, page_or_answer
-from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.http.routing import answer_response, client_gone, protocol_router
 from dalserver.http.stages import mark
 from dalserver.obscore.discovery import ID_FIELD, discovery_extras
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
@@ -67,7 +67,7 @@ def sia_extras(base_url: str, values: ObsCoreValues) -> VOTableExtras:
     return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", StandardID.SIA2),))
 
 
-async def run_sia_query(params: DALIParams, svc: Services, request: Request, who: Identity) -> StreamingResponse:
+async def run_sia_query(params: DALIParams, svc: Services, request: Request, who: Identity) -> Response:
     fmt = response_format(params.get("RESPONSEFORMAT"))
     maxrec = params.maxrec(svc.settings)
     values = {p.name: params.getall(p.name) for p in PARAMETERS}
@@ -85,14 +85,14 @@ async def run_sia_query(params: DALIParams, svc: Services, request: Request, who
         if exc.sqlstate == PGSPHERE_ERROR:  # the one input pgsphere judges, not our parser: POS POLYGON
             raise UsageFault(f"POS POLYGON is not a valid spherical polygon ({exc.message})") from None
         raise
-    return streamed_answer(chunks, fmt.mime, svc.settings)
+    return await answer_response(chunks, fmt.mime, svc.settings, chunks.rows_in_memory)
 
 
 @router.post(
     "/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_post(SIA_PARAMETERS), responses=SIA_ANSWERS
 )
 @router.get("/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_get(SIA_PARAMETERS), responses=SIA_ANSWERS)
-async def sia_query(request: Request, svc: ServicesDep, params: FormParams, who: IdentityDep) -> StreamingResponse:
+async def sia_query(request: Request, svc: ServicesDep, params: FormParams, who: IdentityDep) -> Response:
     return await run_sia_query(params, svc, request, who)
 
 
