@@ -34,9 +34,7 @@ def _specials() -> tuple[list[ColumnMeta], pa.RecordBatch]:
 
 
 @pytest.mark.parametrize("rows", [2, 3, 64])
-def test_a_few_rows_of_every_type_are_written_as_a_column_at_a_time(
-    rows: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_few_rows_of_every_type_are_written_as_a_column_at_a_time(rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
     fmt = format_named("votable")
     grouped = write(fmt, TWICE, [_twice(rows)])
     monkeypatch.setattr(votable, "GROUPED_ROWS", -1)  # every batch a column at a time
