@@ -16,7 +16,9 @@ statement timeouts, cancellation and a failure after the first byte behave the s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import math
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -55,6 +57,35 @@ class ResultWriter:
 class Limits:
     timeout_seconds: float  # the statement timeout
     batch_bytes: int  # rows leave the database in batches of about this size: memory per request
+
+
+# A result the SQL's own LIMIT keeps below this many bytes (reckoning a text or an open array at
+# VARIABLE_VALUE_BYTES) is read without COPY, in one round trip (dalserver.db.adbc).
+SMALL_RESULT_BYTES = 1 << 20
+VARIABLE_VALUE_BYTES = 10_000
+_VALUE_BYTES = {"boolean": 1, "unsignedByte": 1, "short": 2, "int": 4, "float": 4, "long": 8, "double": 8}
+_OUTER_LIMIT = re.compile(r"\bLIMIT (\d+)(?: OFFSET \d+)?$")
+
+
+def _value_bytes(column: ColumnMeta) -> int:
+    width = _VALUE_BYTES.get(column.datatype)
+    size = column.arraysize or "1"
+    if width is None or "*" in size:
+        return VARIABLE_VALUE_BYTES
+    try:
+        return width * math.prod(int(n) for n in size.split("x"))
+    except ValueError:
+        return VARIABLE_VALUE_BYTES
+
+
+def known_small(query: PreparedQuery) -> bool:
+    """Whether the answer to ``query`` is small: the LIMIT that ends its SQL (the outermost
+    query's) times what a row is reckoned to take (fixed-width values as they are, anything else
+    at VARIABLE_VALUE_BYTES) is at most SMALL_RESULT_BYTES."""
+    found = _OUTER_LIMIT.search(query.sql)
+    if found is None:
+        return False
+    return int(found[1]) * sum(_value_bytes(c) for c in query.columns) <= SMALL_RESULT_BYTES
 
 
 def row_limit(maxrec: int) -> int:
@@ -98,7 +129,9 @@ class QueryRun:
     def __init__(self, query: PreparedQuery, writer: ResultWriter, servers: QueryServers, limits: Limits):
         self.query = query
         self.writer = writer
-        self.stream = QueryStream(servers, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup)
+        self.stream = QueryStream(
+            servers, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup, copy=not known_small(query)
+        )
         self.late_error: DALIError | None = None
 
     @property
@@ -132,7 +165,7 @@ class QueryRun:
                 exc if isinstance(exc, DALIError) else FatalFault(f"the answer could not be written: {exc}")
             )
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The answer's bytes; the database session is given back when they end or are closed."""
         fmt, extras = self.writer.fmt, self.writer.extras
         sent = 0

@@ -114,3 +114,34 @@ def test_cone_search_and_sia_answer_the_same_bytes_every_time(server: str, chang
     answers = [httpx.get(url, params=params, timeout=60).content for url, params in searches]
     assert all(b"<TR>" in answer for answer in answers)
     assert [httpx.get(url, params=params, timeout=60).content for url, params in searches] == answers
+
+
+SMALL_AND_LARGE = [
+    # (read without COPY: the LIMIT keeps it small, read with COPY: the same rows under MAXREC's limit)
+    (
+        "SELECT TOP 3 * FROM ivoa.obscore ORDER BY obs_publisher_did",
+        "SELECT * FROM ivoa.obscore WHERE obs_publisher_did IN ({dids}) ORDER BY obs_publisher_did",
+    ),
+    (
+        "SELECT TOP 40 table_name, column_name, datatype, arraysize, size, principal, std, indexed "
+        "FROM tap_schema.columns ORDER BY table_name, column_name",
+        "SELECT table_name, column_name, datatype, arraysize, size, principal, std, indexed "
+        "FROM tap_schema.columns WHERE table_name || '.' || column_name IN ({names}) ORDER BY table_name, column_name",
+    ),
+]
+
+
+@pytest.mark.parametrize("fmt", [None, "votable/b2", "csv"])
+def test_a_small_result_read_without_copy_answers_the_bytes_of_the_same_rows_read_with_copy(
+    server: str, fmt: str | None
+) -> None:
+    small, large = SMALL_AND_LARGE[0]
+    first = _tap(server, "SELECT TOP 3 obs_publisher_did FROM ivoa.obscore ORDER BY obs_publisher_did", "csv")
+    dids = first.decode().split("\r\n")[1:4]
+    assert len(dids) == 3
+    assert _tap(server, small, fmt) == _tap(server, large.format(dids=", ".join(f"'{d}'" for d in dids)), fmt)
+    small, large = SMALL_AND_LARGE[1]
+    listed = _tap(server, "SELECT TOP 40 table_name, column_name FROM tap_schema.columns ORDER BY 1, 2", "csv")
+    names = [line.replace(",", ".", 1) for line in listed.decode().split("\r\n")[1:] if line]
+    assert len(names) == 40
+    assert _tap(server, small, fmt) == _tap(server, large.format(names=", ".join(f"'{n}'" for n in names)), fmt)
