@@ -121,16 +121,24 @@ def _key(text: str, found: list[_Number], kept: frozenset[int]) -> str:
     return "".join(pieces)
 
 
-class TranslationCache:
-    """Translations and syntax trees of recent queries (see the module's docstring)."""
+# Longer queries are translated each time: they are not the small queries this is for, and a
+# syntax tree grows with its text (a 1,000-character query's is some 50-100 kB).
+MAX_CACHED_CHARS = 1000
 
-    def __init__(self, size: int = 512):
+
+class TranslationCache:
+    """Translations and syntax trees of recent queries (see the module's docstring), at most
+    ``size`` translations and half as many trees."""
+
+    def __init__(self, size: int = 256):
         self._translations: _Recent[tuple[int, str, int | None], tuple[Catalog, Translation]] = _Recent(size)
-        self._trees: _Recent[str, tuple[frozenset[int], _Template]] = _Recent(size)
-        self._kept: _Recent[str, frozenset[int]] = _Recent(size)  # lifted key -> numbers kept as written
+        self._trees: _Recent[str, tuple[frozenset[int], _Template]] = _Recent(size // 2)
+        self._kept: _Recent[str, frozenset[int]] = _Recent(size // 2)  # lifted key -> numbers kept as written
 
     def translate(self, text: str, catalog: Catalog, row_limit: int | None = None) -> Translation:
         """What ``adql.to_postgres(text, catalog, row_limit)`` gives, from memory when it can."""
+        if len(text) > MAX_CACHED_CHARS:
+            return translate_tree(parse(text), catalog, row_limit)
         key = (id(catalog), text, row_limit)
         hit = self._translations.get(key)
         if hit is not None and hit[0] is catalog:  # the id of a catalogue since gone is not enough

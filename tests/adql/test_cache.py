@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from adql import ADQLError, Catalog, to_postgres
-from adql.cache import TranslationCache, numbers
+from adql.cache import MAX_CACHED_CHARS, TranslationCache, numbers
 from tests.adql.golden import (
     CATALOG,
     CONDITION_QUERY,
@@ -99,3 +99,11 @@ def test_numbers_are_found_outside_strings_quoted_names_comments_and_words() -> 
     text = "SELECT t0.ra, 'a 1''2', \"x 3\" -- 4\n, 5.5e3, .5, 1e5x, 0x1F, 3 FROM g.t"
     found = [(n.start, n.text) for n in numbers(text)]
     assert found == [(text.index("5.5e3"), "5.5e3"), (text.index(".5,"), ".5"), (text.index("3 FROM"), "3")]
+
+
+def test_a_long_query_is_translated_each_time_and_not_remembered() -> None:
+    cache = TranslationCache()
+    long = "SELECT n FROM g.t WHERE " + " OR ".join(f"n = {k}" for k in range(200))
+    assert len(long) > MAX_CACHED_CHARS
+    assert cache.translate(long, CATALOG) == to_postgres(long, CATALOG)
+    assert len(cache) == 0

@@ -123,10 +123,8 @@ SMALL_AND_LARGE = [
         "SELECT * FROM ivoa.obscore WHERE obs_publisher_did IN ({dids}) ORDER BY obs_publisher_did",
     ),
     (
-        "SELECT TOP 40 table_name, column_name, datatype, arraysize, size, principal, std, indexed "
-        "FROM tap_schema.columns ORDER BY table_name, column_name",
-        "SELECT table_name, column_name, datatype, arraysize, size, principal, std, indexed "
-        "FROM tap_schema.columns WHERE table_name || '.' || column_name IN ({names}) ORDER BY table_name, column_name",
+        "SELECT TOP 90 * FROM tap_schema.columns WHERE table_name = 'tap_schema.columns' ORDER BY column_name",
+        "SELECT * FROM tap_schema.columns WHERE table_name = 'tap_schema.columns' ORDER BY column_name",
     ),
 ]
 
@@ -137,11 +135,9 @@ def test_a_small_result_read_without_copy_answers_the_bytes_of_the_same_rows_rea
 ) -> None:
     small, large = SMALL_AND_LARGE[0]
     first = _tap(server, "SELECT TOP 3 obs_publisher_did FROM ivoa.obscore ORDER BY obs_publisher_did", "csv")
-    dids = first.decode().split("\r\n")[1:4]
+    dids = first.decode().replace('"', "").split("\r\n")[1:4]  # CSV quotes every text value
     assert len(dids) == 3
     assert _tap(server, small, fmt) == _tap(server, large.format(dids=", ".join(f"'{d}'" for d in dids)), fmt)
     small, large = SMALL_AND_LARGE[1]
-    listed = _tap(server, "SELECT TOP 40 table_name, column_name FROM tap_schema.columns ORDER BY 1, 2", "csv")
-    names = [line.replace(",", ".", 1) for line in listed.decode().split("\r\n")[1:] if line]
-    assert len(names) == 40
-    assert _tap(server, small, fmt) == _tap(server, large.format(names=", ".join(f"'{n}'" for n in names)), fmt)
+    answer = _tap(server, small, fmt)
+    assert answer == _tap(server, large, fmt) and b"column_name" in answer
