@@ -225,13 +225,20 @@ async def answer(
     if client_gone is None:
         await run.start()
         return AnswerChunks(run)
+    started = False
+
+    def gone(watched: asyncio.Future[None]) -> None:
+        if not watched.cancelled():
+            watched.exception()  # retrieved: a failed watch is the client's absence too
+            if not started:
+                run.cancel()
+
+    # The query starts in this task, the client is watched in another: one task a query, not two.
     watcher = asyncio.ensure_future(client_gone)
-    starting = asyncio.ensure_future(run.start())
+    watcher.add_done_callback(gone)
     try:
-        await asyncio.wait((watcher, starting), return_when=asyncio.FIRST_COMPLETED)
-        if not starting.done():
-            run.cancel()
-        await starting  # the query's fault, or QueryCancelled when the client went away
+        await run.start()  # the query's fault, or QueryCancelled when the client went away
     finally:
+        started = True
         watcher.cancel()
     return AnswerChunks(run)
