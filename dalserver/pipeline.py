@@ -16,7 +16,9 @@ statement timeouts, cancellation and a failure after the first byte behave the s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import math
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -27,6 +29,7 @@ from dalserver.db.query import QueryServers, QueryStream, SessionSetup
 from dalserver.formats.registry import OutputFormat
 from dalserver.formats.votable import VOTableExtras
 from dalserver.http.memory import LARGE_ANSWER_BYTES, release_freed_memory
+from dalserver.http.stages import mark
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,35 @@ class ResultWriter:
 class Limits:
     timeout_seconds: float  # the statement timeout
     batch_bytes: int  # rows leave the database in batches of about this size: memory per request
+
+
+# A result the SQL's own LIMIT keeps below this many bytes (reckoning a text or an open array at
+# VARIABLE_VALUE_BYTES) is read without COPY, in one round trip (dalserver.db.adbc).
+SMALL_RESULT_BYTES = 1 << 20
+VARIABLE_VALUE_BYTES = 10_000
+_VALUE_BYTES = {"boolean": 1, "unsignedByte": 1, "short": 2, "int": 4, "float": 4, "long": 8, "double": 8}
+_OUTER_LIMIT = re.compile(r"\bLIMIT (\d+)(?: OFFSET \d+)?$")
+
+
+def _value_bytes(column: ColumnMeta) -> int:
+    width = _VALUE_BYTES.get(column.datatype)
+    size = column.arraysize or "1"
+    if width is None or "*" in size:
+        return VARIABLE_VALUE_BYTES
+    try:
+        return width * math.prod(int(n) for n in size.split("x"))
+    except ValueError:
+        return VARIABLE_VALUE_BYTES
+
+
+def known_small(query: PreparedQuery) -> bool:
+    """Whether the answer to ``query`` is small: the LIMIT that ends its SQL (the outermost
+    query's) times what a row is reckoned to take (fixed-width values as they are, anything else
+    at VARIABLE_VALUE_BYTES) is at most SMALL_RESULT_BYTES."""
+    found = _OUTER_LIMIT.search(query.sql)
+    if found is None:
+        return False
+    return int(found[1]) * sum(_value_bytes(c) for c in query.columns) <= SMALL_RESULT_BYTES
 
 
 def row_limit(maxrec: int) -> int:
@@ -103,7 +135,9 @@ class QueryRun:
         if query.stream is not None:
             self.stream = query.stream(servers, limits.timeout_seconds, limits.batch_bytes)
         else:
-            self.stream = QueryStream(servers, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup)
+            self.stream = QueryStream(
+                servers, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup, copy=not known_small(query)
+            )
         self.late_error: DALIError | None = None
 
     @property
@@ -126,7 +160,10 @@ class QueryRun:
 
     async def start(self) -> None:
         """Run the query up to its first batch; a refusal is raised here, before any byte."""
+        await self.stream.connect()
+        mark("connection")
         await self.stream.open()
+        mark("database")
 
     def failed(self, exc: Exception) -> None:
         """A failure after the first byte, whether of the query or of the writer refusing a value."""
@@ -135,7 +172,7 @@ class QueryRun:
                 exc if isinstance(exc, DALIError) else FatalFault(f"the answer could not be written: {exc}")
             )
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The answer's bytes; the database session is given back when they end or are closed."""
         fmt, extras = self.writer.fmt, self.writer.extras
         sent = 0
@@ -146,6 +183,7 @@ class QueryRun:
                 yield chunk
         finally:
             await self.stream.close()
+            mark("writing")
             if sent >= LARGE_ANSWER_BYTES:
                 release_freed_memory()
 
@@ -157,13 +195,35 @@ class QueryRun:
         await self.stream.close()
 
 
+class AnswerChunks:
+    """The bytes of a started answer (an async iterator), and whether all its rows are read
+    already (``rows_in_memory``: a small result, whose answer can go out as one body)."""
+
+    def __init__(self, run: QueryRun):
+        self._run = run
+        self._chunks = run.chunks()
+
+    def __aiter__(self) -> AnswerChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        return await self._chunks.__anext__()
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()
+
+    @property
+    def rows_in_memory(self) -> bool:
+        return self._run.stream.all_read
+
+
 async def answer(
     query: PreparedQuery,
     writer: ResultWriter,
     servers: QueryServers,
     limits: Limits,
     client_gone: Awaitable[None] | None = None,
-) -> AsyncIterator[bytes]:
+) -> AnswerChunks:
     """The bytes of the answer to ``query``, started: faults before the first byte are raised here.
 
     ``client_gone`` completes when whoever asked has gone away: the query is then cancelled
@@ -171,14 +231,21 @@ async def answer(
     run = QueryRun(query, writer, servers, limits)
     if client_gone is None:
         await run.start()
-        return run.chunks()
+        return AnswerChunks(run)
+    started = False
+
+    def gone(watched: asyncio.Future[None]) -> None:
+        if not watched.cancelled():
+            watched.exception()  # retrieved: a failed watch is the client's absence too
+            if not started:
+                run.cancel()
+
+    # The query starts in this task, the client is watched in another: one task a query, not two.
     watcher = asyncio.ensure_future(client_gone)
-    starting = asyncio.ensure_future(run.start())
+    watcher.add_done_callback(gone)
     try:
-        await asyncio.wait((watcher, starting), return_when=asyncio.FIRST_COMPLETED)
-        if not starting.done():
-            run.cancel()
-        await starting  # the query's fault, or QueryCancelled when the client went away
+        await run.start()  # the query's fault, or QueryCancelled when the client went away
     finally:
+        started = True
         watcher.cancel()
-    return run.chunks()
+    return AnswerChunks(run)

@@ -18,12 +18,14 @@ from fastapi import Depends
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from adql.cache import TranslationCache
 from dalserver.access.gate import Access
 from dalserver.access.identity import Identity
 from dalserver.dali.params import FORM_MAX_BYTES, DALIParams
 from dalserver.db.health import DatabaseHealth
 from dalserver.db.metadata import CatalogCache
 from dalserver.db.replicas import QueryRouter
+from dalserver.http.stages import mark
 from dalserver.obscore.resolver import ArchiveTargets, Sesame
 from dalserver.obscore.values import ObsCoreValuesCache
 from dalserver.records.store import RecordsCache
@@ -45,11 +47,15 @@ class Services:
     sesame: Sesame | None  # the online name resolver the portal's look-ups ask (None: offline)
     access: Access  # who a request is, and the catalogue that identity reads through
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # ADQL translations of recent queries, valid for the catalogue object they were made with
+    # (a new one whenever TAP_SCHEMA changes: dalserver.db.metadata)
+    translations: TranslationCache = field(default_factory=TranslationCache)
 
 
 async def services(request: Request) -> Services:
     """This app's services (made by its lifespan before the first request)."""
     made: Services = request.app.state.services  # Starlette's state holds Any
+    mark("routing")
     return made
 
 
@@ -59,7 +65,9 @@ ServicesDep = Annotated[Services, Depends(services)]
 async def identity(request: Request, svc: ServicesDep) -> Identity:
     """Who the caller is (anonymous without credentials); 401 for credentials that prove nothing.
     Every route that answers with the archive's data depends on it (tests/access/test_routes.py)."""
-    return await svc.access.identify(request)
+    who = await svc.access.identify(request)
+    mark("identity")
+    return who
 
 
 IdentityDep = Annotated[Identity, Depends(identity)]
@@ -74,9 +82,11 @@ class DALIParamsReader:
 
     async def __call__(self, request: Request, svc: ServicesDep) -> DALIParams:
         settings = svc.settings
-        return await DALIParams.from_request(
+        params = await DALIParams.from_request(
             request, self.max_body_bytes(settings), settings.request_body_timeout_seconds
         )
+        mark("parameters")
+        return params
 
 
 # The parameters of a request of short form values, no files (SIA, SODA, SCS, DataLink's resources).

@@ -60,10 +60,13 @@ class Access:
         self.settings = settings
         self.base_catalog = catalog
         ttl = settings.catalog_ttl_seconds
-        self.restricted = TimedValue(self.store.restricted_tables, ttl)
+        self.restricted = TimedValue(self.store.restricted_tables, ttl, keep_equal=True)
         self.enabled = TimedValue(self.store.any_user, ttl)  # challenges only once an account exists
         self.failures = FailedLogins()
         self._proved: dict[str, tuple[float, Identity | _Refusal]] = {}
+        # Each identity's catalogue, made again only when the published tables or the
+        # restrictions change: the same object, so its translations are remembered (adql.cache).
+        self._catalogs: dict[Identity, tuple[Catalog, dict[str, str], Catalog]] = {}
 
     async def accounts_exist(self) -> bool:
         """Whether the archive has accounts (so clients are told how to log in). While the
@@ -76,7 +79,15 @@ class Access:
     # --- what an identity sees ----------------------------------------------------------------
     async def catalog(self, who: Identity) -> Catalog:
         """The published tables as ``who`` reads them (dalserver.access.visibility)."""
-        return catalog_for(await self.base_catalog.get(), who, await self.restricted.get())
+        base, restricted = await self.base_catalog.get(), await self.restricted.get()
+        made = self._catalogs.get(who)
+        if made is not None and made[0] is base and made[1] is restricted:
+            return made[2]
+        catalog = catalog_for(base, who, restricted)
+        if len(self._catalogs) > _CACHE_LIMIT:
+            self._catalogs.clear()
+        self._catalogs[who] = (base, restricted, catalog)
+        return catalog
 
     async def identity_of(self, user: str) -> Identity | None:
         """``user``'s identity as it is now (a queued job runs with it); None when the account

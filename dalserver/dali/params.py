@@ -41,7 +41,8 @@ class DALIParams:
                     status_code=413,
                 )
             try:
-                form = await asyncio.wait_for(request.form(), timeout)
+                async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes one
+                    form = await request.form()
             except TimeoutError:
                 raise UsageFault(
                     f"the request body did not arrive within {timeout:g} s; send it at once", status_code=408

@@ -87,12 +87,19 @@ class ArrowStatement:
         """A statement whose result is not read (SET, CREATE, ANALYZE; a SELECT's rows are dropped)."""
         self._execute(sql).release()
 
-    def query(self, sql: str, batch_bytes: int | None = None) -> pa.RecordBatchReader:
+    def query(self, sql: str, batch_bytes: int | None = None, copy: bool = True) -> pa.RecordBatchReader:
         """The result's batches, of about ``batch_bytes`` each (the driver's default otherwise).
         The reader raises ADBC's own errors, with their SQLSTATE, after the first batch as well
-        (the bare pyarrow reader would raise OSErrors with only a message)."""
+        (the bare pyarrow reader would raise OSErrors with only a message).
+
+        Without ``copy``, the result is read in one round trip, whole, instead of through a
+        prepared statement's description and a ``COPY ... TO STDOUT``: for a result known to be
+        small (0.3 ms against 0.6 for a 50-row cone), never for one that may be large. The Arrow
+        types and values are the same (both read PostgreSQL's binary format)."""
         if batch_bytes is not None:
             self._statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(batch_bytes)})
+        if not copy:
+            self._statement.set_options(**{"adbc.postgresql.use_copy": "false"})
         handle = self._execute(sql)  # held until imported: a freed handle releases its stream
         self._reader = AdbcRecordBatchReader._import_from_c(handle.address)
         return self._reader

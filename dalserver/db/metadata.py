@@ -41,4 +41,6 @@ class CatalogCache(TimedValue[Catalog]):
                 raise DatabaseUnavailable(f"TAP_SCHEMA could not be read within {READ_TIMEOUT:g} s") from None
             return with_public_urls(published.catalog(), public_url)
 
-        super().__init__(load, ttl)
+        # The same catalogue object for as long as TAP_SCHEMA says the same: translations are
+        # remembered per catalogue object (adql.cache), and a changed TAP_SCHEMA is a new one.
+        super().__init__(load, ttl, keep_equal=True)

@@ -59,8 +59,12 @@ class QueryStream:
         timeout_seconds: float,
         batch_bytes: int,
         setup: SessionSetup | None = None,
+        copy: bool = True,
     ):
+        """``copy=False``: the result is known to be small, and read whole in one round trip
+        (``ArrowStatement.query``)."""
         self.servers = servers
+        self.copy = copy
         self._pool: ArrowPool | None = None  # the server chosen by connect()
         self.sql = sql
         self.setup = setup
@@ -91,7 +95,7 @@ class QueryStream:
         if self._cancelled:
             raise QueryCancelled()
         self._started = time.monotonic()
-        self._reader = statement.query(self.sql, self.batch_bytes)
+        self._reader = statement.query(self.sql, self.batch_bytes, self.copy)
         self._first = self._next()
         if self._first is not None and self._first.nbytes < self.batch_bytes // 2:
             # The driver fills a batch up to the size hint unless the rows end first: a small
@@ -136,6 +140,12 @@ class QueryStream:
         except Exception as exc:
             self._broken = is_connection_lost(exc)
             raise self._fault(exc) from exc
+
+    @property
+    def all_read(self) -> bool:
+        """Whether every batch of the result is in memory (``open()`` read to the end: a small
+        result), so its answer can be written whole at once."""
+        return self._reader is not None and self._finished
 
     @property
     def pool(self) -> ArrowPool:

@@ -19,13 +19,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from archive_io import hips_properties as props
 from archive_io.hips_store import HipsStore, PublishedSurvey
 from dalserver.dali.faults import ErrorStyle, NotFoundFault
+from dalserver.hips.listing import HipsListCache
 from dalserver.http.routing import protocol_router
 from dalserver.services import ServicesDep
 
 router = protocol_router(ErrorStyle.PLAIN_TEXT, tags=["HiPS"])
+# Keyed by the directory, its state and the server's URL and title: right for every app at once.
+_HIPSLIST = HipsListCache()
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 TILE_CACHE = "public, max-age=3600"
@@ -95,9 +97,7 @@ def _file_response(request: Request, path: Path, cache: str) -> Response:
 
 @router.api_route("/hips/hipslist", methods=["GET", "HEAD"], summary="The HiPS list of this node (HiPS 1.0 sec. 5.2)")
 async def hipslist(svc: ServicesDep, store: Surveys) -> PlainTextResponse:
-    settings = svc.settings
-    records = [s.hipslist_record(settings.public_url) for s in store.published()]
-    text = props.hipslist(records, f"{settings.public_url}/hips ({settings.title})")
+    text = _HIPSLIST.text(store.root, svc.settings.public_url, svc.settings.title)
     return PlainTextResponse(text, headers={**CORS, "Cache-Control": METADATA_CACHE})
 
 

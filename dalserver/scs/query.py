@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, replace
 
 from adql import ADQLError, Catalog, to_postgres
+from adql.cache import TranslationCache
 from adql.reserved import adql_name
 from dalserver.dali.faults import UsageFault
 from dalserver.dali.params import DALIParams
@@ -111,9 +112,12 @@ def cone_adql(table: ConeTable, cone: Cone) -> str:
     )
 
 
-def prepare_cone(table: ConeTable, cone: Cone, catalog: Catalog) -> PreparedQuery:
+def prepare_cone(
+    table: ConeTable, cone: Cone, catalog: Catalog, translations: TranslationCache | None = None
+) -> PreparedQuery:
+    translate = to_postgres if translations is None else translations.translate
     try:
-        translation = to_postgres(cone_adql(table, cone), catalog, row_limit=row_limit(cone.maxrec))
+        translation = translate(cone_adql(table, cone), catalog, row_limit(cone.maxrec))
     except ADQLError as exc:  # the table changed under us (dropped, or columns renamed)
         raise UsageFault(f"{table.name} cannot be searched now: {exc}") from exc
     roles = {table.id: SCS_UCDS["id"], table.ra: SCS_UCDS["ra"], table.dec: SCS_UCDS["dec"]}

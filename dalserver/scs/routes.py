@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from dalserver.dali.faults import ErrorStyle, NotFoundFault
 from dalserver.formats.registry import response_format
 from dalserver.http.landing import landing_page
-from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.http.routing import answer_response, client_gone, protocol_router
+from dalserver.http.stages import mark
 from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.records.build import OBSCORE_TABLE
 from dalserver.records.store import Published
@@ -46,6 +47,7 @@ async def served_table(svc: ServicesDep, name: str) -> ConeTable:
     """The table ``/scs/{name}`` searches (a dependency: the path names it)."""
     tables = cone_tables(await svc.records.get())
     table = tables.get(name.lower())
+    mark("cone table")
     if table is None:
         known = ", ".join(sorted(tables)) or "none yet"
         raise NotFoundFault(f"no cone search for {name!r}: this archive has one for {known}")
@@ -59,13 +61,16 @@ ServedTable = Annotated[ConeTable, Depends(served_table)]
 @router.api_route("/scs/{name}", methods=["GET", "POST"], summary="Simple Cone Search 1.03")
 async def cone_search(
     request: Request, svc: ServicesDep, table: ServedTable, params: FormParams, who: IdentityDep
-) -> StreamingResponse:
+) -> Response:
     fmt = response_format(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
     cone = parse_cone(params, svc.settings)
-    query = prepare_cone(table, cone, await svc.access.catalog(who))
+    catalog = await svc.access.catalog(who)
+    mark("catalogue")
+    query = prepare_cone(table, cone, catalog, svc.translations)
+    mark("query")
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     chunks = await answer(query, ResultWriter(fmt), svc.queries, limits, client_gone(request))
-    return streamed_answer(chunks, fmt.mime, svc.settings)
+    return await answer_response(chunks, fmt.mime, svc.settings, chunks.rows_in_memory)
 
 
 @router.get("/scs/{name}/capabilities", summary="Cone search VOSI capabilities")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from dalserver.access.identity import Identity
 from dalserver.dali.descriptors import resource_xml
@@ -16,7 +16,8 @@ from dalserver.formats.registry import response_format
 from dalserver.formats.votable import VOTableExtras
 from dalserver.http.landing import landing_page
 from dalserver.http.openapi import ApiParam, answers, dali_get, dali_post, page_or_answer
-from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.http.routing import answer_response, client_gone, protocol_router
+from dalserver.http.stages import mark
 from dalserver.obscore.discovery import ID_FIELD, discovery_extras
 from dalserver.obscore.example_dataset import examples_response, sample_dataset
 from dalserver.obscore.values import ObsCoreValues
@@ -66,13 +67,17 @@ def sia_extras(base_url: str, values: ObsCoreValues) -> VOTableExtras:
     return discovery_extras(base_url, ID_FIELD, (described,), (("standardID", StandardID.SIA2),))
 
 
-async def run_sia_query(params: DALIParams, svc: Services, request: Request, who: Identity) -> StreamingResponse:
+async def run_sia_query(params: DALIParams, svc: Services, request: Request, who: Identity) -> Response:
     fmt = response_format(params.get("RESPONSEFORMAT"))
     maxrec = params.maxrec(svc.settings)
     values = {p.name: params.getall(p.name) for p in PARAMETERS}
     # ObsCore as the caller may see it (dalserver.access.visibility): the catalogue's table says how.
-    query = build_query(values, obscore_table((await svc.access.catalog(who)).tables), maxrec)
+    catalog = await svc.access.catalog(who)
+    mark("catalogue")
+    query = build_query(values, obscore_table(catalog.tables), maxrec)
+    mark("query")
     writer = ResultWriter(fmt, sia_extras(svc.settings.public_url, await svc.obscore_values.get()))
+    mark("descriptors")
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     try:
         chunks = await answer(query, writer, svc.queries, limits, client_gone(request))
@@ -80,14 +85,14 @@ async def run_sia_query(params: DALIParams, svc: Services, request: Request, who
         if exc.sqlstate == PGSPHERE_ERROR:  # the one input pgsphere judges, not our parser: POS POLYGON
             raise UsageFault(f"POS POLYGON is not a valid spherical polygon ({exc.message})") from None
         raise
-    return streamed_answer(chunks, fmt.mime, svc.settings)
+    return await answer_response(chunks, fmt.mime, svc.settings, chunks.rows_in_memory)
 
 
 @router.post(
     "/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_post(SIA_PARAMETERS), responses=SIA_ANSWERS
 )
 @router.get("/sia/query", summary="SIA 2.0 image search", openapi_extra=dali_get(SIA_PARAMETERS), responses=SIA_ANSWERS)
-async def sia_query(request: Request, svc: ServicesDep, params: FormParams, who: IdentityDep) -> StreamingResponse:
+async def sia_query(request: Request, svc: ServicesDep, params: FormParams, who: IdentityDep) -> Response:
     return await run_sia_query(params, svc, request, who)
 
 

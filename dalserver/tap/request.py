@@ -9,6 +9,7 @@ from pathlib import Path
 from anyio import to_thread
 
 from adql import ADQLError, Catalog, to_postgres
+from adql.cache import TranslationCache
 from dalserver.dali.faults import UsageFault
 from dalserver.dali.params import DALIParams
 from dalserver.db.query import QueryServers, QueryStream, SessionSetup
@@ -70,14 +71,24 @@ def _uploads_setup(uploads: list[UploadTable]) -> SessionSetup | None:
     return lambda conn: bind_uploads(conn, uploads)
 
 
-def prepare_query(params: DALIParams, catalog: Catalog, settings: Settings, uploads: list[UploadTable]) -> TapQuery:
+def prepare_query(
+    params: DALIParams,
+    catalog: Catalog,
+    settings: Settings,
+    uploads: list[UploadTable],
+    translations: TranslationCache | None = None,
+) -> TapQuery:
+    """The query ``params`` ask for; translated through ``translations`` when given (a query with
+    uploads never is: its catalogue is its own)."""
     fmt = check_request_parameters(params)
     query = params.require("QUERY")
     maxrec = params.maxrec(settings)
+    translate = to_postgres if translations is None else translations.translate
     if uploads:
         catalog = catalog.with_tables(u.meta() for u in uploads)
+        translate = to_postgres
     try:
-        translation = to_postgres(query, catalog, row_limit=row_limit(maxrec))
+        translation = translate(query, catalog, row_limit(maxrec))
     except ADQLError as exc:
         raise UsageFault(f"{exc.code}: {exc}") from exc
     columns = [out.meta for out in translation.output]

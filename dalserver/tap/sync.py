@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response
 
 from dalserver.access.identity import Identity
 from dalserver.dali.faults import ErrorStyle
 from dalserver.dali.params import DALIParams
 from dalserver.http.openapi import dali_get, dali_post
-from dalserver.http.routing import client_gone, protocol_router, streamed_answer
+from dalserver.http.routing import answer_response, client_gone, protocol_router
+from dalserver.http.stages import mark
 from dalserver.obscore.discovery import result_extras
 from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.services import DALIParamsReader, IdentityDep, Services, ServicesDep
@@ -27,21 +28,24 @@ tap_params = DALIParamsReader(max_body_bytes)
 TapParams = Annotated[DALIParams, Depends(tap_params)]
 
 
-async def run_sync_query(params: DALIParams, svc: Services, request: Request, who: Identity) -> StreamingResponse:
+async def run_sync_query(params: DALIParams, svc: Services, request: Request, who: Identity) -> Response:
     workdir = Path(tempfile.mkdtemp(prefix="dalserver-upload-")) if params.getall("UPLOAD") else None
     try:
         uploads = []
         if workdir is not None:
             files = await save_parts(params, workdir, svc.settings)
             uploads = await read_uploads(params, files, workdir, svc.settings)
-        tap = prepare_query(params, await svc.access.catalog(who), svc.settings, uploads)
+        catalog = await svc.access.catalog(who)
+        mark("catalogue")
+        tap = prepare_query(params, catalog, svc.settings, uploads, svc.translations)
+        mark("adql")
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)  # the tables are in memory (bounded by the limits) now
     writer = ResultWriter(tap.fmt, result_extras(tap.query.columns, svc.settings.public_url))
     limits = Limits(svc.settings.statement_timeout_seconds, svc.settings.fetch_batch_bytes)
     chunks = await answer(tap.query, writer, svc.queries, limits, client_gone(request))
-    return streamed_answer(chunks, tap.fmt.mime, svc.settings)
+    return await answer_response(chunks, tap.fmt.mime, svc.settings, chunks.rows_in_memory)
 
 
 @router.post(
@@ -51,5 +55,5 @@ async def run_sync_query(params: DALIParams, svc: Services, request: Request, wh
     responses=TAP_ANSWERS,
 )
 @router.get("/tap/sync", summary="TAP synchronous query", openapi_extra=dali_get(TAP_PARAMETERS), responses=TAP_ANSWERS)
-async def tap_sync(request: Request, svc: ServicesDep, params: TapParams, who: IdentityDep) -> StreamingResponse:
+async def tap_sync(request: Request, svc: ServicesDep, params: TapParams, who: IdentityDep) -> Response:
     return await run_sync_query(params, svc, request, who)
