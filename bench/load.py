@@ -258,8 +258,12 @@ class Sampler:
 
 # --- the archive ----------------------------------------------------------------------------------
 def _dalserver(env: dict[str, str], *arguments: str) -> None:
+    """A dalserver command; what it says goes unprinted unless it fails (the HiPS build names every
+    one of the bench's 100,000 footprints without a file)."""
     command = [sys.executable, "-m", "dalserver", "--log-level", "warning", *arguments]
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"dalserver {' '.join(arguments)}: exit status {done.returncode}\n{done.stderr[-4000:]}")
 
 
 def build_sample_surveys(env: dict[str, str]) -> tuple[str, str]:
@@ -271,7 +275,7 @@ def build_sample_surveys(env: dict[str, str]) -> tuple[str, str]:
     _dalserver(env, "hips", "build", "--quiet", "--no-color", "--band", "W-J-V")
     root = Path(env["DALSERVER_HOME"]) / "hips"
     survey = next(p for p in sorted(root.iterdir()) if (p / "properties").is_file())
-    tile = next(sorted(survey.glob("Norder3/Dir0/*.png")))
+    tile = sorted(survey.glob("Norder3/Dir0/*.png"))[0]
     return survey.name, str(tile.relative_to(survey))
 
 
