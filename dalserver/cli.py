@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from hips_build.run import RunReport
 
 # The ingest and the HiPS builder (astropy, Pillow, scipy, cdshealpix: some 70 MB) are imported by
-# the commands that run them, not here: `dalserver serve` runs its worker in this process, and an
-# idle worker should carry only what serving needs.
+# the commands that run them, not here: every command pays for its own libraries only. `serve` and
+# `demo` replace this process with the workers' supervisor once the archive is ready
+# (dalserver.http.supervisor), and the demo's ingest and HiPS build run in a child process.
 
 log = logging.getLogger("dalserver")
 
