@@ -270,7 +270,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     # The set-up runs in a process of its own: the ingest and the HiPS build load astropy, Pillow,
     # scipy and cdshealpix (some 150 MB), which the server's own process must not keep.
     argv = [sys.executable, "-m", "dalserver", "--log-level", args.log_level, "demo", "--setup-only"]
-    code = subprocess.run(argv, env={**os.environ, HOME_VARIABLE: str(settings.home.absolute())}).returncode
+    child = subprocess.Popen(argv, env={**os.environ, HOME_VARIABLE: str(settings.home.absolute())})
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached the child too (one process group): it stops on its own
+        child.wait()
+        return 130
     if code != 0:
         print(f"error: the demo's set-up failed (exit status {code}); nothing is served", file=sys.stderr)
         return code if code > 0 else 1
