@@ -59,8 +59,8 @@ class RecordsCache:
 
     async def get(self) -> Published:
         """The records of the current state: rebuilt when the state was read again."""
-        state = await self._state.get()
         async with self._lock:  # one build per state, however many requests wait for it
+            state = await self._state.get()  # read under the lock: no build for a state already replaced
             if self._published is None or self._published.state is not state:
                 self._published = await _built(state, self._settings)
             return self._published
