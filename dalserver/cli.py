@@ -175,8 +175,7 @@ def _serve(settings: Settings, args: argparse.Namespace, metrics_dir: str) -> in
     argv = supervisor.command(settings.host, settings.port, workers, args.log_level, metrics_dir, cluster)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(argv[0], argv)
-    return 1  # not reached: execv returns only by raising OSError
+    os.execv(argv[0], argv)  # returns only by raising OSError
 
 
 def _build_hips(settings: Settings, url: str, args: argparse.Namespace | None = None) -> RunReport:
