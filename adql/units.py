@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import warnings
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from adql import ast
@@ -18,7 +18,12 @@ def _units() -> Any:
     return astropy.units
 
 
-@cache
+# Keyed by what queries say (IN_UNIT, exponents): bounded, so a stream of new strings cannot
+# grow a worker without end; the few units of the published columns stay in.
+_MEMO = 4096
+
+
+@lru_cache(maxsize=_MEMO)
 def _parse_or_none(text: str) -> Any:
     """Parsed unit, or None; failures are cached too, as astropy takes milliseconds to fail."""
     u = _units()
@@ -40,7 +45,7 @@ def _text(unit: Any) -> str | None:
         return None
 
 
-@cache
+@lru_cache(maxsize=_MEMO)
 def combined(op: str, left: str | None, right: str | None) -> str | None:
     """The unit of ``left op right`` for * and /, or None when it does not follow."""
     u = _units()
@@ -54,7 +59,7 @@ def combined(op: str, left: str | None, right: str | None) -> str | None:
     return _text(result)
 
 
-@cache
+@lru_cache(maxsize=_MEMO)
 def powered(unit: str | None, exponent: float) -> str | None:
     """The unit of a value in ``unit`` raised to ``exponent``, or None."""
     base = _parse_or_none(unit) if unit else None

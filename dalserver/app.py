@@ -40,7 +40,7 @@ from dalserver.records.store import RecordsCache
 from dalserver.registry import routes as registry_routes
 from dalserver.scs import routes as scs_routes
 from dalserver.services import Services
-from dalserver.settings import Settings
+from dalserver.settings import RESOLVED_URL_VARIABLE, Settings
 from dalserver.sia import routes as sia_routes
 from dalserver.sia.parameters import SIA_PRODUCT_TYPES
 from dalserver.soda import routes as soda_routes
@@ -79,9 +79,6 @@ def build_services(settings: Settings, database_url: str) -> Services:
     return Services(
         settings, health, pool, queries, catalog, runner, values, records, ArchiveTargets(pool), sesame, access
     )
-
-
-RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"  # set by `dalserver serve` for its workers
 
 
 def app_from_environment() -> FastAPI:

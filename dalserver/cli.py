@@ -21,8 +21,8 @@ from dalserver.db.bootstrap import bootstrap
 from dalserver.db.location import ArchiveNotFound, database_url, managed_cluster
 from dalserver.db.metrics import MULTIPROCESS_VARIABLE
 from dalserver.db.sizing import max_connections, pool_size_per_worker
-from dalserver.db.watchdog import ClusterWatchdog
-from dalserver.settings import Settings
+from dalserver.home import HOME_VARIABLE
+from dalserver.settings import RESOLVED_URL_VARIABLE, Settings
 
 if TYPE_CHECKING:
     from data_ingest.fits_images import ArchiveContext
@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from hips_build.run import RunReport
 
 # The ingest and the HiPS builder (astropy, Pillow, scipy, cdshealpix: some 70 MB) are imported by
-# the commands that run them, not here: `dalserver serve` runs its worker in this process, and an
-# idle worker should carry only what serving needs.
+# the commands that run them, not here: every command pays for its own libraries only. `serve` and
+# `demo` replace this process with the workers' supervisor once the archive is ready
+# (dalserver.http.supervisor), and the demo's ingest and HiPS build run in a child process.
 
 log = logging.getLogger("dalserver")
 
@@ -127,18 +128,17 @@ def _records_at_start(settings: Settings) -> None:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # The workers' metrics are summed through files in a directory of this server's own, named
-    # before anything imports prometheus_client (dalserver.db.metrics).
+    # before anything imports prometheus_client (dalserver.db.metrics); the supervisor removes it.
     metrics_dir = tempfile.mkdtemp(prefix="dalserver-metrics-")
     os.environ[MULTIPROCESS_VARIABLE] = metrics_dir
     try:
-        return _serve(settings, args)
+        return _serve(settings, args, metrics_dir)
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # reached only when the server did not start
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from dalserver.app import RESOLVED_URL_VARIABLE
-    from dalserver.http.serving import serve
+def _serve(settings: Settings, args: argparse.Namespace, metrics_dir: str) -> int:
+    from dalserver.http import supervisor
 
     # The workers, and the registry refresh below, are new processes that read their settings
     # from the environment: every setting this command holds (the demo's too) goes there.
@@ -154,10 +154,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     os.environ[RESOLVED_URL_VARIABLE] = url
     os.environ["DALSERVER_POOL_MAX_SIZE"] = str(pool_size)
-    watchdog = None
-    if not settings.database_url:
-        watchdog = ClusterWatchdog(managed_cluster(settings))  # the managed cluster is ours to keep running
-        watchdog.start()
     base = settings.public_url
     replicas = settings.replica_url_list
     if replicas:
@@ -173,12 +169,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "Ctrl-C to stop)",
         flush=True,
     )
-    try:
-        serve(settings.host, settings.port, workers, args.log_level)
-    finally:
-        if watchdog is not None:
-            watchdog.stop()
-    return 0
+    # This process becomes the supervisor (same pid): what the set-up loaded is not kept for the
+    # server's life. The managed cluster is ours to keep running; a configured server is not.
+    cluster = None if settings.database_url else managed_cluster(settings).root
+    argv = supervisor.command(settings.host, settings.port, workers, args.log_level, metrics_dir, cluster)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)  # returns only by raising OSError
 
 
 def _build_hips(settings: Settings, url: str, args: argparse.Namespace | None = None) -> RunReport:
@@ -262,13 +259,32 @@ def cmd_hips_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from data_ingest.sample import write_sample
-
+    if args.setup_only:
+        return _demo_setup(settings)
     if "DALSERVER_UPLOAD_URL_FETCH" not in os.environ:
         # TAP requires upload by http(s) URL of services that take uploads; the library default
         # is off (a server fetching URLs for anyone needs the operator's consent), the demo shows
         # the conformant setting, still never fetching from private or loopback addresses.
         settings = settings.model_copy(update={"upload_url_fetch": True})
+    # The set-up runs in a process of its own: the ingest and the HiPS build load astropy, Pillow,
+    # scipy and cdshealpix (some 150 MB), which the server's own process must not keep.
+    argv = [sys.executable, "-m", "dalserver", "--log-level", args.log_level, "demo", "--setup-only"]
+    child = subprocess.Popen(argv, env={**os.environ, HOME_VARIABLE: str(settings.home.absolute())})
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached the child too (one process group): it stops on its own
+        child.wait()
+        return 130
+    if code != 0:
+        print(f"error: the demo's set-up failed (exit status {code}); nothing is served", file=sys.stderr)
+        return code if code > 0 else 1
+    return cmd_serve(settings, args)
+
+
+def _demo_setup(settings: Settings) -> int:
+    """The demo archive: its database, the sample's images ingested and their HiPS surveys built."""
+    from data_ingest.sample import write_sample
+
     url = database_url(settings, create=True)
     sample_dir = settings.archive_root / "suprimecam"
     if not any(sample_dir.glob("*.fits")):
@@ -282,7 +298,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     except Exception as exc:  # the archive is served all the same, with the surveys it had
         log.exception("the HiPS build failed")
         print(f"warning: the HiPS build failed ({exc}); serving the surveys built before", file=sys.stderr)
-    return cmd_serve(settings, args)
+    return 0
 
 
 def cmd_ingest_images(settings: Settings, args: argparse.Namespace) -> int:
@@ -682,6 +698,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="set up the demo archive (database, sample data) and serve it")
     demo.add_argument("--workers", type=int, help="server processes (default: one per core)")
+    demo.add_argument(
+        "--setup-only",
+        action="store_true",
+        help="write and ingest the sample data and build its HiPS surveys, then exit without serving",
+    )
     demo.set_defaults(func=cmd_demo)
     serve = sub.add_parser("serve", help="serve the archive")
     serve.add_argument("--workers", type=int, help="server processes (default: DALSERVER_WORKERS, or one per core)")

@@ -32,5 +32,6 @@ def command_settings(args: argparse.Namespace) -> Settings:
         home.path.mkdir(parents=True, exist_ok=True)  # so that the next commands find it
     else:
         require_archive(settings, home)
-    print(describe_archive(settings, home), file=sys.stderr, flush=True)
+    if not getattr(args, "setup_only", False):  # the demo's set-up: its parent has just said it
+        print(describe_archive(settings, home), file=sys.stderr, flush=True)
     return settings

@@ -11,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dalserver.home import absolute_home, locate_home
 
+# Set by `dalserver serve` for its workers: the database it resolved (and bootstrapped) before it
+# started them. Here, not in dalserver.app, so the command need not import the app to name it.
+RESOLVED_URL_VARIABLE = "DALSERVER_SERVING_DATABASE_URL"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DALSERVER_", env_file=None)

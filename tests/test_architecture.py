@@ -74,3 +74,18 @@ def test_a_workers_app_loads_no_science_library_until_a_request_needs_one() -> N
     code = f"import sys, dalserver.app; print(' '.join(m for m in {LOADED_ON_DEMAND!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split() == [], f"importing the app loads {done.stdout.strip()}: import them where they are used"
+
+
+# The process `dalserver serve` becomes once the archive is ready supervises the workers for the
+# server's whole life: it must not load what they or the set-up use (tests/test_serving.py reads
+# a running supervisor's memory map; this catches an import that would bring them in, without one).
+SUPERVISOR_MUST_NOT_LOAD = ("numpy", "pyarrow", "psycopg", "pydantic", "lxml", "fastapi", "yaml", "lark", "astropy")
+
+
+def test_the_workers_supervisor_imports_no_library_of_the_app_or_the_set_up() -> None:
+    code = (
+        "import sys, dalserver.http.supervisor as s, dalserver.http.serving, dalserver.db.watchdog; "
+        f"print(' '.join(m for m in {SUPERVISOR_MUST_NOT_LOAD!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == [], f"the supervisor's imports load {done.stdout.strip()}"

@@ -100,6 +100,39 @@ def test_two_workers_serve_one_port_and_share_the_jobs(two_workers: OwnServer) -
     assert len(backends) == 2, backends
 
 
+# What the command line's set-up (psycopg, pydantic, the schemas) and the workers (pyarrow, numpy,
+# lxml, and on demand astropy, mocpy, Pillow, scipy) load must not stay in the process that only
+# supervises them. Read from the process's own memory map: a shared object mapped is one loaded.
+HELD_BY_WORKERS_ONLY = (
+    "libarrow",
+    "numpy",
+    "astropy",
+    "mocpy",
+    "cdshealpix",
+    "lxml",
+    "psycopg",
+    "pydantic_core",
+    "PIL",
+)
+
+
+def _rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+def test_the_process_that_supervises_the_workers_holds_no_science_library_and_under_50_mb(
+    two_workers: OwnServer,
+) -> None:
+    server = two_workers.server
+    _worker_pids(server, 2)
+    pid = server.process.pid
+    assert b"dalserver.http.supervisor" in _cmdline(pid)  # the command's own process, re-executed
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    assert [lib for lib in HELD_BY_WORKERS_ONLY if lib in maps] == []
+    assert _rss_mb(pid) <= 50
+
+
 def _tcp_sockets(port: int) -> Iterator[tuple[str, str]]:
     """(state, inode) of every TCP socket whose local port is ``port``, from /proc/net."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -146,10 +179,14 @@ def test_keep_alive_clients_connecting_at_once_are_spread_over_the_workers(two_w
 def test_sigterm_stops_every_worker_cleanly(archive: Archive, tmp_path: Path) -> None:
     server = start_server_on_free_port(archive.env, tmp_path / "server.log", {"DALSERVER_WORKERS": "2"})
     workers = _worker_pids(server, 2)
+    arguments = _cmdline(server.process.pid).split(b"\0")
+    metrics_dir = Path(arguments[arguments.index(b"--metrics-dir") + 1].decode())
+    assert metrics_dir.is_dir()
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=30) == 0
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists() or _cmdline(pid) == b""
+    assert not metrics_dir.exists()  # the workers' metrics files go with the server
     assert "Traceback" not in server.log.read_text()
 
 

@@ -28,8 +28,7 @@ from archive_io.identifiers import collection_key
 from dalserver.dali.faults import ErrorStyle, NotFoundFault
 from dalserver.http.routing import protocol_router
 from dalserver.records.build import OBSCORE_TABLE
-from dalserver.records.state import read_full_mocs
-from dalserver.records.store import Published
+from dalserver.records.state import ArchiveState, read_full_mocs
 from dalserver.services import Services, ServicesDep
 
 router = protocol_router(ErrorStyle.PLAIN_VOTABLE, tags=["MOC"])
@@ -68,18 +67,18 @@ async def _mocs(svc: Services, keys_wanted: list[str]) -> MOC | None:
     return _union(await read_full_mocs(svc.pool, keys_wanted))
 
 
-def _collection_state_key(records: Published, wanted: str) -> str:
-    for name in records.state.collections:
+def _collection_state_key(state: ArchiveState, wanted: str) -> str:
+    for name in state.collections:
         if wanted in (name, collection_key(name)):
             return keys.collection_state_key(name)
     raise NotFoundFault(f"this archive has no collection {wanted!r}")
 
 
-def _table_keys(records: Published, wanted: str) -> list[str]:
+def _table_keys(state: ArchiveState, wanted: str) -> list[str]:
     if wanted.lower() == OBSCORE_TABLE:
-        return [keys.collection_state_key(c) for c in records.state.collections]
-    row = records.state.resources.get(keys.catalog_state_key(wanted.lower()))
-    if row is None or row.deleted or records.state.table(wanted) is None:
+        return [keys.collection_state_key(c) for c in state.collections]
+    row = state.resources.get(keys.catalog_state_key(wanted.lower()))
+    if row is None or row.deleted or state.table(wanted) is None:
         raise NotFoundFault(f"this archive publishes no catalogue {wanted!r}")
     if row.position is None:
         raise NotFoundFault(f"the catalogue {wanted} has no positions, so no coverage")
@@ -89,7 +88,7 @@ def _table_keys(records: Published, wanted: str) -> list[str]:
 @router.get("/moc/collection/{name:path}", summary="Coverage (MOC 2.0) of an ObsCore collection")
 async def collection_moc(svc: ServicesDep, name: str) -> Response:
     stem, suffix = _split(name)
-    moc = await _mocs(svc, [_collection_state_key(await svc.records.get(), stem)])
+    moc = await _mocs(svc, [_collection_state_key(await svc.records.state(), stem)])
     if moc is None:
         raise NotFoundFault(f"the collection {stem!r} has no footprints yet")
     return _answer(moc, suffix, name.replace("/", "-"))
@@ -98,7 +97,7 @@ async def collection_moc(svc: ServicesDep, name: str) -> Response:
 @router.get("/moc/table/{name}", summary="Coverage (MOC 2.0) of a published table")
 async def table_moc(svc: ServicesDep, name: str) -> Response:
     stem, suffix = _split(name)
-    moc = await _mocs(svc, _table_keys(await svc.records.get(), stem))
+    moc = await _mocs(svc, _table_keys(await svc.records.state(), stem))
     if moc is None:
         raise NotFoundFault(f"the table {stem!r} has no coverage yet")
     return _answer(moc, suffix, name)
@@ -109,8 +108,8 @@ async def archive_moc(svc: ServicesDep, name: str) -> Response:
     stem, suffix = _split(name)
     if stem != "all":
         raise NotFoundFault(f"no MOC {name!r}: see /moc/all, /moc/collection/<name>, /moc/table/<schema.table>")
-    records = await svc.records.get()
-    data = [k for k in records.state.resources if k.startswith(("collection:", "catalog:"))]
+    state = await svc.records.state()
+    data = [k for k in state.resources if k.startswith(("collection:", "catalog:"))]
     moc = await _mocs(svc, data)
     if moc is None:
         raise NotFoundFault("the archive holds no data with positions yet")

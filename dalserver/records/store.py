@@ -4,6 +4,7 @@ cache is one of the app's services (``Services.records``), made with them."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from anyio import to_thread
@@ -28,18 +29,38 @@ class Published:
 
 async def published(pool: AsyncConnectionPool, settings: Settings) -> Published:
     """The records of the archive in ``pool``'s database, as of now."""
+    return await _built(await read_state(pool), settings)
+
+
+async def _built(state: ArchiveState, settings: Settings) -> Published:
     try:
         config = load_config(settings.registry_path)
     except RegistryConfigError as exc:
         raise config_fault(exc) from None
-    state = await read_state(pool)
     # Building the records is pure CPU work: in a thread, so requests on this worker go on.
     records = await to_thread.run_sync(build_records, state, settings, config)
     return Published(records, config, state)
 
 
-class RecordsCache(TimedValue[Published]):
-    """The records as of at most the catalogue's TTL ago."""
+class RecordsCache:
+    """The archive's registry state as of at most the catalogue's TTL ago, and its records built
+    from that state when first asked for. Cone search, the MOC routes and the portal read the
+    state only: building the records reads every HiPS survey's coverage with mocpy and astropy
+    (about 35 MB a worker), which only /oai needs."""
 
     def __init__(self, pool: AsyncConnectionPool, settings: Settings):
-        super().__init__(lambda: published(pool, settings), settings.catalog_ttl_seconds)
+        self._settings = settings
+        self._state = TimedValue(lambda: read_state(pool), settings.catalog_ttl_seconds)
+        self._published: Published | None = None
+        self._lock = asyncio.Lock()
+
+    async def state(self) -> ArchiveState:
+        return await self._state.get()
+
+    async def get(self) -> Published:
+        """The records of the current state: rebuilt when the state was read again."""
+        async with self._lock:  # one build per state, however many requests wait for it
+            state = await self._state.get()  # read under the lock: no build for a state already replaced
+            if self._published is None or self._published.state is not state:
+                self._published = await _built(state, self._settings)
+            return self._published

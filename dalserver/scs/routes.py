@@ -17,7 +17,7 @@ from dalserver.http.routing import answer_response, client_gone, protocol_router
 from dalserver.http.stages import mark
 from dalserver.pipeline import Limits, ResultWriter, answer
 from dalserver.records.build import OBSCORE_TABLE
-from dalserver.records.store import Published
+from dalserver.records.state import ArchiveState
 from dalserver.scs.query import ConeTable, cone_table, parse_cone, prepare_cone
 from dalserver.services import FormParams, IdentityDep, ServicesDep
 from dalserver.vosi import documents
@@ -27,17 +27,17 @@ from ivoa.vocabulary import StandardID
 router = protocol_router(ErrorStyle.SCS_VOTABLE, tags=["Simple Cone Search"])
 
 
-def cone_tables(records: Published) -> dict[str, ConeTable]:
+def cone_tables(state: ArchiveState) -> dict[str, ConeTable]:
     """The tables cone search serves, by lower-case name."""
     found: dict[str, ConeTable] = {}
-    obscore = records.state.table(OBSCORE_TABLE)
+    obscore = state.table(OBSCORE_TABLE)
     if obscore is not None:
         found[OBSCORE_TABLE] = cone_table(OBSCORE_TABLE, ("s_ra", "s_dec"), obscore)
-    for key, row in records.state.resources.items():
+    for key, row in state.resources.items():
         if not key.startswith("catalog:") or row.deleted or row.position is None:
             continue
         name = key.partition(":")[2]
-        table = records.state.table(name)
+        table = state.table(name)
         if table is not None:
             found[name.lower()] = cone_table(table.name, row.position, table)
     return found
@@ -45,7 +45,7 @@ def cone_tables(records: Published) -> dict[str, ConeTable]:
 
 async def served_table(svc: ServicesDep, name: str) -> ConeTable:
     """The table ``/scs/{name}`` searches (a dependency: the path names it)."""
-    tables = cone_tables(await svc.records.get())
+    tables = cone_tables(await svc.records.state())
     table = tables.get(name.lower())
     mark("cone table")
     if table is None:
@@ -90,7 +90,7 @@ async def availability(svc: ServicesDep, table: ServedTable) -> Response:
 async def landing(svc: ServicesDep) -> HTMLResponse:
     settings = svc.settings
     base = settings.public_url
-    tables = sorted(cone_tables(await svc.records.get()).values(), key=lambda t: t.name)
+    tables = sorted(cone_tables(await svc.records.state()).values(), key=lambda t: t.name)
     first = tables[0].name if tables else OBSCORE_TABLE
     return landing_page(
         settings.title,

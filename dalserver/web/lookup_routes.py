@@ -67,7 +67,7 @@ async def catalogues(svc: ServicesDep, who: IdentityDep) -> JSONResponse:
     ones from their registry state (the columns the ingest indexed); a catalogue restricted to a
     group has no registry state, so for its members its position is the pair of columns whose
     UCDs say main RA and Dec."""
-    state = (await svc.records.get()).state
+    state = await svc.records.state()
     recorded = {key.lower(): row for key, row in state.resources.items() if key.startswith(CATALOG_PREFIX)}
     found = []
     for table in sorted((await svc.access.catalog(who)).tables, key=lambda t: t.qualified_name):
