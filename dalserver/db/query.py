@@ -229,7 +229,7 @@ class QueryStream:
         closed then (``close()``): it is never used from two threads at a time.
         """
         health = self.pool.health
-        gone = asyncio.ensure_future(health.down.wait()) if health is not None else None
+        gone = health.watch() if health is not None else None
         try:
             await asyncio.wait([f for f in (done, gone) if f is not None], return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:

@@ -7,6 +7,8 @@ cast, pgsphere geometry as its degree text); the ADQL translator says what the c
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,6 +28,11 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 _STCS_SHAPES = {"{": "Polygon ICRS ", "<": "Circle ICRS ", "(": "Position ICRS "}
 _SHAPE_MARKS, _STCS_PREFIXES = pa.array(list(_STCS_SHAPES)), pa.array(list(_STCS_SHAPES.values()))
 _NOT_A_NUMBER = r"[^-+.0-9eE]+"  # pgsphere text '<(34.1d , -4.9d) , 0.1d>' minus all but the numbers
+_NOT_A_NUMBER_RE = re.compile(_NOT_A_NUMBER)
+# Up to this many regions, their STC-S is made in Python: on SIA's few rows the nine calls to
+# pyarrow.compute (some 10 us each) cost more than the values.
+FEW_REGIONS = 64
+_LEADING_SPACE = " \t\n\v\f\r\x1c\x1d\x1e\x1f"  # what utf8_ltrim_whitespace takes off ASCII text
 
 
 def described(meta: ColumnMeta, keys: tuple[str, ...]) -> dict[str, str]:
@@ -64,6 +71,22 @@ def geometry_lists(array: pa.Array) -> pa.Array:
 def stcs_text(array: pa.Array) -> pa.Array:
     """pgsphere degree text -> an STC-S region in ICRS (ObsCore's s_region)."""
     text = pc.cast(_storage(array), pa.string())
+    if len(text) <= FEW_REGIONS:
+        values = text.to_pylist()
+        # pgsphere writes ASCII; anything else goes the vectorised way, whose whitespace is Unicode's
+        if all(v is None or v.isascii() for v in values):
+            return pa.array([None if v is None else _stcs_value(v) for v in values], pa.string())
+    return stcs_arrays(text)
+
+
+def _stcs_value(text: str) -> str:
+    """What ``stcs_arrays`` makes of one ASCII text, value by value in Python."""
+    prefix = _STCS_SHAPES.get(text.lstrip(_LEADING_SPACE)[:1], "")
+    return prefix + _NOT_A_NUMBER_RE.sub(" ", text).strip(" ")
+
+
+def stcs_arrays(text: pa.Array) -> pa.Array:
+    """``stcs_text`` of a string array, by pyarrow.compute: one pass per step over all values."""
     first = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(text), 0, 1)
     prefix = pc.fill_null(pc.take(_STCS_PREFIXES, pc.index_in(first, value_set=_SHAPE_MARKS)), scalar(""))
     return pc.binary_join_element_wise(prefix, geometry_text(text), scalar(""))

@@ -142,7 +142,7 @@ class AnswerWhenTheDatabaseHangs:
             await send(message)
 
         handler = asyncio.ensure_future(self.app(scope, receive, guarded_send))
-        gone = asyncio.ensure_future(svc.health.down.wait())
+        gone = svc.health.watch()
         try:
             await asyncio.wait((handler, gone), return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -11,7 +11,7 @@ import pytest
 
 from adql.catalog import ColumnMeta
 from dalserver.dali.faults import DALIError, Fault
-from dalserver.formats.columns import arrow_type, canonical
+from dalserver.formats.columns import FEW_REGIONS, arrow_type, canonical, stcs_arrays, stcs_text
 from dalserver.formats.registry import FORMATS, find_format, response_format
 from tests.support.results import numeric, scircle, spoint, spoly
 
@@ -37,6 +37,35 @@ def test_pgsphere_text_becomes_stc_s_for_a_region_whatever_its_shape() -> None:
         "Position ICRS 1 -2",
         None,
     ]
+
+
+def test_a_few_regions_made_in_python_are_what_the_vectorised_way_makes_of_them() -> None:
+    # A few rows (SIA's) go value by value in Python, more by pyarrow.compute: the same text
+    # either way, whatever whitespace, sign, exponent or stray character pgsphere's text holds.
+    texts = [
+        spoly((1.0, 2.0), (3.0, 4.0), (5.0, -6.0)),
+        scircle(359.99, -89.5, 1e-6),
+        spoint(0.0, -0.0),
+        " \t\n\v\f\r<(1d , 2d) , 3d>",
+        "\x1c<(1d , 2d) , 3d>",
+        "{(1e-05d , +2.5E+3d),(x , y)}",
+        "",
+        "   ",
+        "abc",
+        "(-.5d,.5d)  ",
+        None,
+    ]
+    texts += [f"{chr(c)}(1d , 2d)" for c in range(1, 128)]
+    few = [texts[k : k + FEW_REGIONS] for k in range(0, len(texts), FEW_REGIONS)]
+    for part in few:
+        assert len(part) <= FEW_REGIONS
+        array = pa.array(part, pa.string())
+        assert stcs_text(array).equals(stcs_arrays(array))
+    many = pa.array(texts * 2, pa.string())
+    assert len(many) > FEW_REGIONS
+    assert stcs_text(many).equals(stcs_arrays(many))
+    unicode = pa.array(["\u2003<(1d , 2d) , 3d>", "<(1d , 2d) , 3d>"], pa.string())  # non-ASCII: vectorised
+    assert stcs_text(unicode).equals(stcs_arrays(unicode))
 
 
 def test_numeric_text_becomes_exact_integers_and_doubles_as_declared() -> None:
