@@ -28,7 +28,7 @@ from archive_io.coverage import (
 )
 from archive_io.release import released_sql
 from pgsql_text.healpix_cells import healpix_cell_sql
-from pgsql_text.pgsphere import spoint_sql, spoly_vertices
+from pgsql_text.pgsphere import spoly_vertices
 from pgsql_text.quoting import quote_ident
 from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 from schemas.model import TableDef
