@@ -95,6 +95,8 @@ END $$"""
 # small), in the equatorial band (|dec| below 41.8) those near a face's NE/NW edge line, where
 # 0.5 + RA / 90 - 0.75 sin(dec) is near an integer. Positions pgsphere must normalise first (|dec|
 # over 90, |RA| so large that RA / 90 loses the margin) always take the exact path.
+# The order is clamped in the shift only so that planning (which folds it) cannot fail before
+# healpix_nest says what is wrong with an order outside 0..29.
 _EXACT_SQL = f"""CREATE OR REPLACE FUNCTION {SCHEMA}.healpix_nest_exact(
     cell_order integer, ra_deg double precision, dec_deg double precision
 ) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -107,7 +109,7 @@ SELECT healpix_nest(cell_order, spoint(radians(ra_deg), radians(dec_deg)))
                         - round(0.5 + ra_deg / 90 - 0.75 * sin(radians(dec_deg)))) < float8 '1e-9')
         THEN {SCHEMA}.healpix_carry(long(spoint(radians(ra_deg), radians(dec_deg))),
                                     lat(spoint(radians(ra_deg), radians(dec_deg))))
-             * ((2 * (CAST(1 AS bigint) << (2 * cell_order)) + 1) / 3)
+             * ((2 * (CAST(1 AS bigint) << (2 * least(greatest(cell_order, 0), 29))) + 1) / 3)
         ELSE 0 END
 $$"""
 

@@ -185,3 +185,11 @@ def test_catalogue_coverage_holds_a_row_at_the_pole_in_its_true_cell(db: psycopg
     cells = _cds(DEFAULT_ORDER, np.array(ra), np.array(dec))
     assert set(held.flatten().tolist()) == set(cells.tolist())
     assert held.contains_lonlat(np.array(ra) * u.deg, np.array(dec) * u.deg).all()
+
+
+@pytest.mark.parametrize("order", [-1, 30])
+def test_ivo_healpix_index_of_an_order_outside_0_to_29_is_a_clear_error(tap_url: str, order: int) -> None:
+    points = Table({"ra": [10.0, 0.0], "dec": [20.0, 90.0]})
+    query = f"SELECT ivo_healpix_index({order}, p.ra, p.dec) AS cell FROM TAP_UPLOAD.pts AS p"
+    with pytest.raises(pyvo.dal.DALQueryError, match=r"(?i)healpix level out of valid range"):
+        pyvo.dal.TAPService(tap_url).run_sync(query, uploads={"pts": points})
