@@ -16,7 +16,8 @@ edge where the carry can happen (a million rows: about as fast as ``healpix_nest
 steps (``healpix_carry``, plpgsql; float8 arithmetic is IEEE double there as in C, and cos/sin
 are the same libm's), which says exactly which coordinate carried; the carried
 ``spread(nside) = nside^2`` is then replaced by ``spread(nside - 1) = (nside^2 - 1) / 3``, the
-cell on the face's edge, which is HEALPix's (and cdshealpix's) answer.
+cell on the face's edge, which is HEALPix's (and cdshealpix's) answer. (pgsphere's spoint takes a
+longitude within 1e-9 rad of 2 pi for 0: such a point gets a cell on RA 0, as pgsphere sees it.)
 """
 
 from __future__ import annotations

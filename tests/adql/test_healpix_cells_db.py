@@ -107,6 +107,16 @@ def test_poles_and_ra_0_and_360_get_cdshealpix_cells(db: psycopg.Connection, ord
     np.testing.assert_array_equal(_cells(db, order, ra, dec), _cds(order, ra % 360, dec))
 
 
+@pytest.mark.parametrize("order", ORDERS)
+def test_ra_within_pgsphere_tolerance_of_360_gets_a_cell_on_ra_0(db: psycopg.Connection, order: int) -> None:
+    # pgsphere takes a longitude within 1e-9 rad of 2 pi for 0 (and healpix_nest carries it two
+    # faces on): the cell is one that RA 0 lies on, a neighbour of cdshealpix's within 1e-9 rad.
+    dec = np.array([-89.0, -60.0, -45.0, 45.0, 63.017453718973144, 80.0, 89.9])
+    for ra in (360 - 3.6e-10, -3.6e-10, 720 - 1e-9):
+        cells = _cells(db, order, np.full(dec.size, ra), dec)
+        assert _hold(order, cells, np.zeros(dec.size), dec).all(), ra
+
+
 def test_cells_are_null_for_null_positions(db: psycopg.Connection) -> None:
     got = db.execute(
         "SELECT dalserver.healpix_nest_exact(5, NULL, 1), dalserver.healpix_nest_exact(5, 1, NULL)"
