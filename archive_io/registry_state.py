@@ -27,7 +27,8 @@ from archive_io.coverage import (
     moc_to_ascii,
 )
 from archive_io.release import released_sql
-from pgsql_text.pgsphere import spoint_sql, spoly_vertices
+from pgsql_text.healpix_cells import healpix_cell_sql
+from pgsql_text.pgsphere import spoly_vertices
 from pgsql_text.quoting import quote_ident
 from pgsql_text.session import SPHERE_OUTPUT_DEGREES
 from schemas.model import TableDef
@@ -149,7 +150,7 @@ def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
         ra, dec = (quote_ident(c) for c in table.position)
         qualified = f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
         cells = db.execute(
-            f"SELECT DISTINCT healpix_nest({DEFAULT_ORDER}, {spoint_sql(ra, dec)}) FROM {qualified} "
+            f"SELECT DISTINCT {healpix_cell_sql(str(DEFAULT_ORDER), ra, dec)} FROM {qualified} "
             f"WHERE {ra} IS NOT NULL AND {dec} IS NOT NULL AND {dec} BETWEEN -90 AND 90"
         ).fetchall()
         values["moc"] = moc_to_ascii(cells_moc((c for (c,) in cells), DEFAULT_ORDER))

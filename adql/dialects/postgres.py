@@ -23,6 +23,7 @@ from adql.dialects import pg_geometry
 from adql.dialects.index_rewrites import rewrite_for_indexes
 from adql.dialects.key_covers import add_key_covers
 from adql.resolve import ResolvedQuery
+from pgsql_text.healpix_cells import healpix_cell_sql
 from pgsql_text.pgsphere import healpix_key_sql
 from pgsql_text.quoting import quote_ident, quote_string
 
@@ -142,7 +143,8 @@ USER_FUNCTIONS_SQL: dict[str, str] = {
     "ivo_hashlist_has": "(CASE WHEN lower({1}) = ANY(string_to_array(lower({0}), '#')) THEN 1 ELSE 0 END)",
     "ivo_string_agg": "string_agg(CAST({0} AS text), {1})",
     "ivo_interval_overlaps": "(CASE WHEN {0} <= {3} AND {2} <= {1} THEN 1 ELSE 0 END)",
-    "ivo_healpix_index": "healpix_nest(CAST({0} AS integer), spoint(radians({1}), radians({2})))",
+    # The true cell, also on a base face's edge, where pgsphere's healpix_nest is one to three faces out.
+    "ivo_healpix_index": healpix_cell_sql("CAST({0} AS integer)", "{1}", "{2}"),
     "ivo_healpix_center": "centre_of_healpix_nest(CAST({0} AS integer), CAST({1} AS bigint))",
 }
 

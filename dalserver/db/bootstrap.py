@@ -1,5 +1,6 @@
 """Bring an archive database to the current schema: pgsphere, the built-in tables and their
-TAP_SCHEMA rows, the function through which servers read ObsCore (archive_io.product_urls), and
+TAP_SCHEMA rows, the function through which servers read ObsCore (archive_io.product_urls), the
+HEALPix cell function ADQL and the registry use (pgsql_text.healpix_cells), and
 the stored values a newer version writes differently (dalserver.db.migrations). Idempotent: run at
 every start-up.
 """
@@ -15,6 +16,7 @@ from archive_io.product_urls import published_obscore_function_sql
 from archive_io.tap_schema import publish_schema, publish_table
 from dalserver.db.migrations import keep_existing_rows_public, relative_access_urls
 from dalserver.db.pgsphere import ensure_pgsphere
+from pgsql_text.healpix_cells import HEALPIX_SQL
 from pgsql_text.private_schema import SUPPORT_SQL
 from pgsql_text.quoting import quote_ident
 from schemas.ddl import add_missing_columns_sql, create_index_sql, create_table_sql
@@ -47,7 +49,7 @@ def bootstrap(url: str, extension_dirs: tuple[Path, ...] = ()) -> tuple[SchemaDe
         with conn.transaction():
             # One writer at a time: two servers starting together must not race on DDL.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.bootstrap'))")
-            for statement in SUPPORT_SQL:
+            for statement in (*SUPPORT_SQL, *HEALPIX_SQL):
                 conn.execute(statement)  # constants of the dialect
             keep_existing_rows_public(conn)  # before the upgrade adds the release date column
             for schema in (*schemas, *private_schemas()):
