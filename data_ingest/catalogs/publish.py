@@ -292,13 +292,16 @@ def copy_errors_named(path: Path, source: CatalogSource) -> Iterator[None]:
         raise CatalogError(f"{path}: {exc}") from None
 
 
-def publish_metadata(conn: psycopg.Connection, definition: TableDef, access_group: str | None, rows: int) -> None:
-    """TAP_SCHEMA, the access rule and the registry's state for the table just swapped in."""
+def publish_metadata(
+    conn: psycopg.Connection, definition: TableDef, access_group: str | None, rows: int, read_from: str | None = None
+) -> None:
+    """TAP_SCHEMA, the access rule and the registry's state for the table just swapped in
+    (its coverage read from ``read_from``, a local copy of its rows, when given)."""
     publish_schema(conn, SchemaDef(definition.schema, f"Catalogues published in {definition.schema}"))
     publish_table(conn, definition)
     restrict_table(conn, definition.qualified_name, access_group)
     if access_group is None:
-        record_catalog(conn, definition, rows)
+        record_catalog(conn, definition, rows, read_from)
     else:  # no registry record, no coverage map, no cone search: a group's table is not public
         record_catalog_dropped(conn, definition.qualified_name)
 
