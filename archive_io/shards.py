@@ -155,7 +155,8 @@ def remote_tables_from_rows(
     return found
 
 
-_BOUND = re.compile(r"FOR VALUES FROM \((MINVALUE|-?\d+)\) TO \((MAXVALUE|-?\d+)\)")
+# As pg_get_expr writes a bound: FOR VALUES FROM (MINVALUE) TO ('67040396')
+_BOUND = re.compile(r"FOR VALUES FROM \((MINVALUE|'?-?\d+'?)\) TO \((MAXVALUE|'?-?\d+'?)\)")
 
 
 def _range_bound(bound: str | None) -> tuple[int | None, int | None]:
@@ -163,7 +164,7 @@ def _range_bound(bound: str | None) -> tuple[int | None, int | None]:
     match = _BOUND.fullmatch((bound or "").strip())
     if match is None:
         return None, None
-    low, high = match.groups()
+    low, high = (text.strip("'") for text in match.groups())
     return (None if low == "MINVALUE" else int(low)), (None if high == "MAXVALUE" else int(high))
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 from tqdm import tqdm
 
+from archive_io.coverage import import_in_background
 from archive_io.shards import (
     KEY_ORDER,
     RemoteTable,
@@ -119,6 +120,7 @@ def publish_sharded_catalog(
         if warn:
             warn(note)
     key = key_expression(*definition.position)
+    import_in_background()  # the coverage map's library, ready when the shards are loaded
     token = secrets.token_hex(4)
     staging = f"{quote_ident(schema)}.{quote_ident(f'{table[:40]}_staging_{token}')}"
     remote_name = f"{table[:40]}_{token}"
