@@ -208,10 +208,10 @@ class ScatterStream(QueryStream):
     def _on_shard(self, shard: RemoteTable, uploads: list[UploadTable]) -> pa.Table:
         if self._cancelled:
             raise QueryCancelled()
-        conn: ArrowConnection | None = SHARD_SESSIONS.take(shard)
+        conn: ArrowConnection | None = None
         reusable = False
         try:
-            assert conn is not None
+            conn = SHARD_SESSIONS.take(shard)
             try:
                 conn.run(f"SET statement_timeout = {self.timeout_ms}")
                 bind_uploads(conn, uploads)

@@ -113,11 +113,12 @@ def _circle_test(
         if _call(point, "POINT", 2) and _call(circle, "CIRCLE", 3):
             assert isinstance(point, ast.FunctionCall) and isinstance(circle, ast.FunctionCall)
             return (point.args[0], point.args[1]), (circle.args[0], circle.args[1]), _constant(circle.args[2])
-        if _call(point, "POINT", 2) and _call(circle, "CIRCLE", 2) and _call(circle.args[0], "POINT", 2):
+        if _call(point, "POINT", 2) and _call(circle, "CIRCLE", 2):
             # CIRCLE(ra, dec, r) as the resolver writes it: CIRCLE(POINT(ra, dec), r)
             assert isinstance(point, ast.FunctionCall) and isinstance(circle, ast.FunctionCall)
             centre = circle.args[0]
-            assert isinstance(centre, ast.FunctionCall)
+            if not (isinstance(centre, ast.FunctionCall) and _call(centre, "POINT", 2)):
+                return None
             return (point.args[0], point.args[1]), (centre.args[0], centre.args[1]), _constant(circle.args[1])
     if op in ("<", "<=") and _call(left, "DISTANCE", 2):
         assert isinstance(left, ast.FunctionCall)
@@ -203,7 +204,8 @@ class UploadCells:
             overlaps &= last >= low
         if high is not None:
             overlaps &= first < high
-        return overlaps.any(axis=1) | self.everywhere
+        mask: np.ndarray = overlaps.any(axis=1) | self.everywhere
+        return mask
 
 
 def _touches_face_edge(cells: np.ndarray, order: int) -> np.ndarray:
@@ -211,7 +213,8 @@ def _touches_face_edge(cells: np.ndarray, order: int) -> np.ndarray:
     within = cells & ((1 << (2 * order)) - 1)
     x, y = _compact_bits(within), _compact_bits(within >> 1)
     edge = (1 << order) - 1
-    return (x == 0) | (y == 0) | (x == edge) | (y == edge)
+    touches: np.ndarray = (x == 0) | (y == 0) | (x == edge) | (y == edge)
+    return touches
 
 
 def _compact_bits(v: np.ndarray) -> np.ndarray:
