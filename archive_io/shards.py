@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -129,7 +130,7 @@ def remote_tables_sql(qualified_name: str) -> str:
 
 
 def remote_tables_from_rows(
-    qualified_name: str, rows: list[tuple[str, list[str] | None, list[str] | None, list[str] | None, str | None]]
+    qualified_name: str, rows: Sequence[tuple[str, list[str] | None, list[str] | None, list[str] | None, str | None]]
 ) -> list[RemoteTable]:
     """The rows of ``remote_tables_sql`` as shard tables."""
     schema, _, table = qualified_name.partition(".")
