@@ -5,6 +5,7 @@ RegTAP's coverage and the HiPS surveys' Moc.fits all come from this one function
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,12 @@ def _moc_class() -> type[MOC]:
 
     moc_class: type[MOC] = MOC  # mocpy has no types: MOC is Any to the checker
     return moc_class
+
+
+def import_in_background() -> None:
+    """Start importing mocpy (about a second, much of it astropy) in a thread, for a command that
+    will make a MOC once its long database work is done: the import then overlaps that work."""
+    threading.Thread(target=_moc_class, name="import-mocpy", daemon=True).start()
 
 
 def footprints_moc(footprints: Iterable[Footprint], max_order: int = DEFAULT_ORDER) -> MOC:

@@ -142,13 +142,15 @@ def record_collections(db: Executes, collections: Iterable[str]) -> bool:
     return changed
 
 
-def record_catalog(db: Executes, table: TableDef, rows: int) -> bool:
+def record_catalog(db: Executes, table: TableDef, rows: int, read_from: str | None = None) -> bool:
     """A published catalogue's record: its coverage is the HEALPix cells holding its sources.
-    TAP, whose tableset lists it, changes with it."""
+    TAP, whose tableset lists it, changes with it. ``read_from`` (a quoted SQL name) is a local
+    table of the same rows to compute the coverage from: a sharded catalogue's staging copy,
+    which spares pulling every position back from the shards through postgres_fdw."""
     values: dict[str, Any] = {"row_count": rows, "position": None, "moc": None, "registry_moc": None}
     if table.position:
         ra, dec = (quote_ident(c) for c in table.position)
-        qualified = f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
+        qualified = read_from or f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
         cells = db.execute(
             f"SELECT DISTINCT {healpix_cell_sql(str(DEFAULT_ORDER), ra, dec)} FROM {qualified} "
             f"WHERE {ra} IS NOT NULL AND {dec} IS NOT NULL AND {dec} BETWEEN -90 AND 90"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -101,6 +102,8 @@ class RemoteTable:
     conninfo: str  # how to reach the shard from here (the server's and user mapping's options)
     schema: str
     name: str
+    low: int | None = None  # the partition's key range [low, high), when known (None: unbounded)
+    high: int | None = None
 
     @property
     def qualified(self) -> str:
@@ -109,15 +112,16 @@ class RemoteTable:
 
 def remote_tables_sql(qualified_name: str) -> str:
     """The query for the shard tables behind the foreign partitions of ``qualified_name``
-    (schema.table, as published): one row (server, server options, user options, table options)
-    each; none for an ordinary table or one that does not exist."""
+    (schema.table, as published): one row (server, server options, user options, table options,
+    partition bound) each; none for an ordinary table or one that does not exist."""
     schema, _, table = qualified_name.partition(".")
     return f"""
-        SELECT s.srvname, s.srvoptions, um.umoptions, ft.ftoptions
+        SELECT s.srvname, s.srvoptions, um.umoptions, ft.ftoptions, pg_get_expr(c.relpartbound, c.oid)
         FROM pg_class parent
         JOIN pg_namespace n ON n.oid = parent.relnamespace
         JOIN pg_inherits i ON i.inhparent = parent.oid
         JOIN pg_foreign_table ft ON ft.ftrelid = i.inhrelid
+        JOIN pg_class c ON c.oid = i.inhrelid
         JOIN pg_foreign_server s ON s.oid = ft.ftserver
         LEFT JOIN pg_user_mappings um ON um.srvid = s.oid AND um.usename = 'public'
         WHERE n.nspname = {quote_string(schema.lower())} AND parent.relname = {quote_string(table.lower())}
@@ -126,24 +130,43 @@ def remote_tables_sql(qualified_name: str) -> str:
 
 
 def remote_tables_from_rows(
-    qualified_name: str, rows: list[tuple[str, list[str] | None, list[str] | None, list[str] | None]]
+    qualified_name: str, rows: Sequence[tuple[str, list[str] | None, list[str] | None, list[str] | None, str | None]]
 ) -> list[RemoteTable]:
     """The rows of ``remote_tables_sql`` as shard tables."""
     schema, _, table = qualified_name.partition(".")
     found = []
-    for server, server_options, user_options, table_options in rows:
+    for server, server_options, user_options, table_options, bound in rows:
         reach = {
             k: v
             for k, v in {**_options(server_options), **_options(user_options)}.items()
             if k in ("host", "hostaddr", "port", "dbname", "sslmode", "user", "password")
         }
         where = _options(table_options)
+        low, high = _range_bound(bound)
         found.append(
             RemoteTable(
-                server, make_conninfo(**reach), where.get("schema_name", schema), where.get("table_name", table)
+                server,
+                make_conninfo(**reach),
+                where.get("schema_name", schema),
+                where.get("table_name", table),
+                low,
+                high,
             )
         )
     return found
+
+
+# As pg_get_expr writes a bound: FOR VALUES FROM (MINVALUE) TO ('67040396')
+_BOUND = re.compile(r"FOR VALUES FROM \((MINVALUE|'?-?\d+'?)\) TO \((MAXVALUE|'?-?\d+'?)\)")
+
+
+def _range_bound(bound: str | None) -> tuple[int | None, int | None]:
+    """[low, high) of a range partition's bound as PostgreSQL writes it (None: unbounded, or not one)."""
+    match = _BOUND.fullmatch((bound or "").strip())
+    if match is None:
+        return None, None
+    low, high = (text.strip("'") for text in match.groups())
+    return (None if low == "MINVALUE" else int(low)), (None if high == "MAXVALUE" else int(high))
 
 
 def _options(values: list[str] | None) -> dict[str, str]:

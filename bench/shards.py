@@ -151,7 +151,10 @@ def main() -> None:
                 "--shards", str(shards), "--quiet",
             )  # fmt: skip
             rate = args.rows / seconds
-            print(f"ingest into {shards} shard(s) (GiST): {rate:,.0f} rows/s ({rate / floor:.2f} x COPY)")
+            print(
+                f"ingest into {shards} shard(s) (GiST): {rate:,.0f} rows/s ({rate / floor:.2f} x COPY, "
+                f"{flat / seconds:.2f} x the ordinary table's ingest)"
+            )
         # bench/position_index.py's measure (its own rows, both indexes built and queried)
         print_report(position_index_report(url, rows=args.rows, queries=args.cones, builds=1))
         port = free_port()

@@ -190,6 +190,55 @@ def test_an_upload_cross_match_with_the_sharded_table_matches_its_unsharded_copy
     assert archive.shards_that_ran("current_setting('dalserver_upload.mine_0')") == ["s1", "s2", "s3"]
 
 
+def _inside_first_shard(archive: ShardedArchive, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions well inside a base face whose keys all lie in the first shard's range, far from
+    the face's edges (where the scatter sends an upload row everywhere)."""
+    face = archive.partition_bounds()[0] // 4**12 - 1
+    rng = np.random.default_rng(11)
+    x, y = rng.integers(1024, 3072, (2, count))
+    keys = [face * 4**12 + sum((((xi >> b) & 1) << (2 * b)) | (((yi >> b) & 1) << (2 * b + 1)) for b in range(12))
+            for xi, yi in zip(x, y, strict=True)]  # fmt: skip
+    lon, lat = healpix.healpix_to_lonlat(np.array(keys, dtype=np.uint64), 12)
+    return lon.deg, lat.deg
+
+
+def test_an_upload_whose_rows_all_lie_in_one_shard_is_sent_to_that_shard_only(
+    archive: ShardedArchive, server: RunningServer
+) -> None:
+    ra, dec = _inside_first_shard(archive, 40)
+    upload = Table({"uid": np.arange(ra.size, dtype=np.int32), "ra": ra, "dec": dec})
+    service = pyvo.dal.TAPService(f"{server.base}/tap")
+    answers = {}
+    for table in (SHARDED, FLAT):
+        query = (
+            f"SELECT u.uid, s.id FROM TAP_UPLOAD.inone AS u JOIN {table} AS s "
+            "ON 1 = CONTAINS(POINT(s.ra, s.dec), CIRCLE(u.ra, u.dec, 0.3)) ORDER BY u.uid, s.id"
+        )
+        answers[table] = service.run_sync(query, uploads={"inone": upload}).to_table().as_array().tolist()
+    assert answers[SHARDED] == answers[FLAT] and len(answers[FLAT]) > 40
+    assert archive.shards_that_ran("current_setting('dalserver_upload.inone_0')") == ["s1"]
+
+
+def test_a_scattered_cross_match_after_a_shard_restarted_is_answered_on_new_sessions(
+    archive: ShardedArchive, server: RunningServer
+) -> None:
+    rng = np.random.default_rng(12)
+    upload = Table(
+        {"uid": np.arange(30, dtype=np.int32), "ra": rng.uniform(0, 360, 30), "dec": rng.uniform(-80, 80, 30)}
+    )
+    query = (
+        f"SELECT u.uid, s.id FROM TAP_UPLOAD.again AS u JOIN {SHARDED} AS s "
+        "ON 1 = CONTAINS(POINT(s.ra, s.dec), CIRCLE(u.ra, u.dec, 1)) ORDER BY u.uid, s.id"
+    )
+    service = pyvo.dal.TAPService(f"{server.base}/tap")
+    before = service.run_sync(query, uploads={"again": upload}).to_table().as_array().tolist()
+    for shard in archive.shards:  # the sessions the server kept open on them end
+        shard.stop_now()
+        shard.start()
+    after = service.run_sync(query, uploads={"again": upload}).to_table().as_array().tolist()
+    assert after == before and len(before) > 30
+
+
 def test_an_upload_query_whose_merge_is_not_exact_runs_on_the_coordinator_with_the_same_rows(
     server: RunningServer,
 ) -> None:

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from adql.healpix_cover import KEY_ORDER
 from adql.reserved import adql_name, is_reserved
+from archive_io.coverage import import_in_background
 from archive_io.registry_state import record_catalog, record_catalog_dropped
 from archive_io.shards import RemoteTable, drop_remote_tables, remote_tables
 from archive_io.table_readers import CatalogError, CatalogSource, duplicate_column, open_catalog
@@ -236,6 +237,8 @@ def publish_catalog(
     definition, notes = describe_table(source, schema, table, sidecar)
     if sidecar.nulls and not source.null_markers:
         notes.append(f"nulls in {sidecar_path} apply to CSV files only: {path.name} marks its nulls its own way")
+    if definition.position:
+        import_in_background()  # the coverage map's library, ready when the rows are in
     if sidecar.position_index != DEFAULT_POSITION_INDEX and not definition.position:
         notes.append(
             f"position_index: {sidecar.position_index} needs position columns: the table has no position index"
@@ -292,13 +295,16 @@ def copy_errors_named(path: Path, source: CatalogSource) -> Iterator[None]:
         raise CatalogError(f"{path}: {exc}") from None
 
 
-def publish_metadata(conn: psycopg.Connection, definition: TableDef, access_group: str | None, rows: int) -> None:
-    """TAP_SCHEMA, the access rule and the registry's state for the table just swapped in."""
+def publish_metadata(
+    conn: psycopg.Connection, definition: TableDef, access_group: str | None, rows: int, read_from: str | None = None
+) -> None:
+    """TAP_SCHEMA, the access rule and the registry's state for the table just swapped in
+    (its coverage read from ``read_from``, a local copy of its rows, when given)."""
     publish_schema(conn, SchemaDef(definition.schema, f"Catalogues published in {definition.schema}"))
     publish_table(conn, definition)
     restrict_table(conn, definition.qualified_name, access_group)
     if access_group is None:
-        record_catalog(conn, definition, rows)
+        record_catalog(conn, definition, rows, read_from)
     else:  # no registry record, no coverage map, no cone search: a group's table is not public
         record_catalog_dropped(conn, definition.qualified_name)
 

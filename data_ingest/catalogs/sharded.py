@@ -4,11 +4,15 @@ partitions are ``postgres_fdw`` foreign tables, one per shard, each holding a ba
 the rows (bounds at the key's row-count quantiles).
 
 All or nothing, like the ordinary ingest: the file is loaded once into an unlogged staging table
-on the coordinator, each shard copies its key range from there into a table of a new name (in
-parallel, COPY binary straight from one server to the other through this process) and indexes
-it; then one coordinator transaction swaps the partitioned table in with its TAP_SCHEMA rows. A
-failure anywhere before that commit drops the new shard tables and leaves the previous version
-served everywhere; the replaced version's shard tables are dropped after it.
+on the coordinator, whose stored generated column computes each row's key once, as it arrives;
+each shard copies its key range from there into a table of a new name (all shards at once, COPY
+binary straight from one server to the other through this process: the shards' concurrent scans
+of the staging table share one pass through PostgreSQL's synchronised scans, and each compares
+a stored integer) and indexes it as soon as its rows are in; then one coordinator transaction
+swaps the partitioned table in with its TAP_SCHEMA rows (the coverage map read from the staging
+copy, not pulled back from the shards). A failure anywhere before that commit drops the new shard
+tables and leaves the previous version served everywhere; the replaced version's shard tables
+are dropped after it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 import psycopg
 from tqdm import tqdm
 
+from archive_io.coverage import import_in_background
 from archive_io.shards import (
     KEY_ORDER,
     RemoteTable,
@@ -51,6 +56,11 @@ from schemas.ddl import create_table_sql
 from schemas.model import TableDef
 
 COPY_BUFFER = 1 << 20
+# The shard bounds need only balance the shards, not split them exactly: above this many rows
+# the quantiles are those of a sample of the staging table's pages, which spares a sort of every key.
+QUANTILE_SAMPLE_ROWS = 1_000_000
+# A shard's index builds sort its rows; PostgreSQL's default (64 MB) spills a large shard's to disk.
+SHARD_INDEX_MEMORY = "256MB"
 
 
 @dataclass(frozen=True)
@@ -110,25 +120,28 @@ def publish_sharded_catalog(
         if warn:
             warn(note)
     key = key_expression(*definition.position)
+    import_in_background()  # the coverage map's library, ready when the shards are loaded
     token = secrets.token_hex(4)
     staging = f"{quote_ident(schema)}.{quote_ident(f'{table[:40]}_staging_{token}')}"
     remote_name = f"{table[:40]}_{token}"
+    stored_key = quote_ident(f"shard_key_{token}")  # no catalogue column has the token in its name
     created: list[RemoteTable] = []
     try:
         with copy_errors_named(path, source), conn.transaction():
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
             conn.execute(create_table_sql(definition, name=staging).replace("CREATE TABLE", "CREATE UNLOGGED TABLE", 1))
+            conn.execute(f"ALTER TABLE {staging} ADD COLUMN {stored_key} bigint GENERATED ALWAYS AS ({key}) STORED")
             rows = load_rows(conn, source, definition, staging, progress)
         load_seconds = time.monotonic() - started
-        parts = _balanced_parts(conn, staging, key, shard_urls)
+        parts = _balanced_parts(conn, staging, stored_key, shard_urls, rows)
         created = [
             RemoteTable(foreign_server_name(p.url), p.url, schema, remote_name) for p in parts
         ]  # before any exists: a failure drops what was made
-        _fill_shards(coordinator_url, definition, staging, key, parts, created, sidecar.position_index, progress)
+        _fill_shards(coordinator_url, definition, staging, stored_key, parts, created, sidecar.position_index, progress)
         with conn.transaction():
             replaced = remote_tables(conn, f"{schema}.{table}")
             _swap_in(conn, definition, key, parts, created)
-            publish_metadata(conn, definition, sidecar.access_group, rows)
+            publish_metadata(conn, definition, sidecar.access_group, rows, read_from=staging)
             _record_position_key(conn, definition)
     except BaseException:
         for problem in drop_remote_tables(created):
@@ -145,15 +158,21 @@ def publish_sharded_catalog(
     return PublishReport(f"{schema}.{table}", rows, time.monotonic() - started, load_seconds, notes)
 
 
-def _balanced_parts(conn: psycopg.Connection, staging: str, key: str, shard_urls: list[str]) -> list[Part]:
-    """One key range per shard, cut at the key's quantiles so the shards hold as many rows each;
-    the first one also holds the rows without a position. Fewer parts when the keys do not
-    spread so far (a tiny catalogue)."""
+def _balanced_parts(
+    conn: psycopg.Connection, staging: str, stored_key: str, shard_urls: list[str], rows: int
+) -> list[Part]:
+    """One key range per shard, cut at the key's quantiles (those of a sample of pages for a
+    large catalogue) so the shards hold about as many rows each; the first one also holds the
+    rows without a position. Fewer parts when the keys do not spread so far (a tiny catalogue)."""
     fractions = [i / len(shard_urls) for i in range(1, len(shard_urls))]
     cuts: list[int] = []
     if fractions:
+        sample = ""
+        if rows > QUANTILE_SAMPLE_ROWS:
+            sample = f" TABLESAMPLE SYSTEM ({100 * QUANTILE_SAMPLE_ROWS / rows:.6f}) REPEATABLE (29)"
         row = conn.execute(
-            f"SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY {key}) FROM {staging}", (fractions,)
+            f"SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY {stored_key}) FROM {staging}{sample}",
+            (fractions,),
         ).fetchone()
         cuts = sorted({int(c) for c in (row[0] if row and row[0] else []) if c is not None})
     conn.commit()
@@ -165,7 +184,7 @@ def _fill_shards(
     coordinator_url: str,
     definition: TableDef,
     staging: str,
-    key: str,
+    stored_key: str,
     parts: list[Part],
     tables: list[RemoteTable],
     position_index: str,
@@ -175,7 +194,9 @@ def _fill_shards(
     bar = tqdm(total=len(parts), desc="loading and indexing shards", unit="shard", disable=not progress)
     with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="shard-load") as pool:
         futures = [
-            pool.submit(_fill_shard, coordinator_url, definition, staging, key, part, remote, position_index, i == 0)
+            pool.submit(
+                _fill_shard, coordinator_url, definition, staging, stored_key, part, remote, position_index, i == 0
+            )
             for i, (part, remote) in enumerate(zip(parts, tables, strict=True))
         ]
         failures = []
@@ -194,14 +215,14 @@ def _fill_shard(
     coordinator_url: str,
     definition: TableDef,
     staging: str,
-    key: str,
+    stored_key: str,
     part: Part,
     remote: RemoteTable,
     position_index: str,
     nulls: bool,
 ) -> None:
     columns = ", ".join(quote_ident(c.name) for c in definition.columns)
-    where = f"({part.where(key)})" + (f" OR {key} IS NULL" if nulls else "")
+    where = f"({part.where(stored_key)})" + (f" OR {stored_key} IS NULL" if nulls else "")
     with (
         psycopg.connect(remote.conninfo, connect_timeout=10) as shard,
         psycopg.connect(coordinator_url) as source,
@@ -209,16 +230,19 @@ def _fill_shard(
         shard.execute("CREATE EXTENSION IF NOT EXISTS pg_sphere")
         shard.execute(SPHERE_OUTPUT_DEGREES)
         shard.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(remote.schema)}")
+        # Created in the COPY's transaction, so that COPY may write its rows frozen (no later pass
+        # of VACUUM over the whole table to freeze them); a failure rolls both back.
         shard.execute(create_table_sql(definition, name=remote.qualified))
-        shard.commit()  # the table exists from now on, so a failure below is cleaned up the same way
         with (
             source.cursor().copy(
                 f"COPY (SELECT {columns} FROM {staging} WHERE {where}) TO STDOUT (FORMAT binary)"
             ) as out,
-            shard.cursor().copy(f"COPY {remote.qualified} ({columns}) FROM STDIN (FORMAT binary)") as into,
+            shard.cursor().copy(f"COPY {remote.qualified} ({columns}) FROM STDIN (FORMAT binary, FREEZE)") as into,
         ):
             for data in out:
                 into.write(data)
+        shard.commit()
+        shard.execute(f"SET maintenance_work_mem = '{SHARD_INDEX_MEMORY}'")
         _create_indexes(shard, definition, remote.qualified, position_index, progress=False)
         shard.execute(f"ANALYZE {remote.qualified}")
         shard.commit()

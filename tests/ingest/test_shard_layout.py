@@ -4,7 +4,7 @@ one stable, readable name per address, and the key ranges cover every key once."
 
 from __future__ import annotations
 
-from archive_io.shards import foreign_server_name, key_expression, shard_address
+from archive_io.shards import foreign_server_name, key_expression, remote_tables_from_rows, shard_address
 from data_ingest.catalogs.sharded import Part
 from pgsql_text.pgsphere import healpix_key_sql
 from pgsql_text.quoting import quote_ident
@@ -38,3 +38,19 @@ def test_the_ranges_of_the_parts_leave_no_key_out_and_take_none_twice() -> None:
     ]
     assert [p.where("k") for p in parts] == ["k < 100", "k >= 100 AND k < 250", "k >= 250"]
     assert Part("only", None, None).where("k") == "true"
+
+
+def test_a_partitions_key_range_is_read_back_from_its_bound_as_postgresql_writes_it() -> None:
+    rows = [
+        ("s1", None, None, None, "FOR VALUES FROM (MINVALUE) TO ('67040396')"),
+        ("s2", None, None, None, "FOR VALUES FROM ('67040396') TO ('134163650')"),
+        ("s3", None, None, None, "FOR VALUES FROM ('134163650') TO (MAXVALUE)"),
+        ("s4", None, None, None, "DEFAULT"),  # not a range: treated as holding any key
+    ]
+    tables = remote_tables_from_rows("shd.stars", rows)
+    assert [(t.low, t.high) for t in tables] == [
+        (None, 67040396),
+        (67040396, 134163650),
+        (134163650, None),
+        (None, None),
+    ]

@@ -9,8 +9,9 @@ import math
 import pyarrow as pa
 import pytest
 
-from adql import Catalog, ColumnMeta, TableMeta
+from adql import Catalog, ColumnMeta, PositionKey, TableMeta
 from dalserver.tap.scatter import merged, scatter_plan
+from dalserver.tap.upload_reach import UploadReach
 
 STARS = TableMeta(
     "shd",
@@ -21,6 +22,7 @@ STARS = TableMeta(
         ColumnMeta("dec", "double", unit="deg"),
         ColumnMeta("name", "char", arraysize="*"),
     ),
+    position_key=PositionKey("ra", "dec"),
 )
 UPLOAD = TableMeta(
     "TAP_UPLOAD",
@@ -67,10 +69,50 @@ def test_top_and_maxrec_give_the_smaller_limit_after_the_merge() -> None:
         f"SELECT u.uid, s.id {JOIN} WHERE s.id IN (SELECT id FROM shd.stars WHERE dec > 80)",
         f"SELECT u.uid, s.id {JOIN} JOIN shd.stars AS t ON t.id = s.id",  # the sharded table twice
         f"SELECT u.uid, s.id {JOIN} JOIN ivoa.obscore AS o ON o.s_ra = s.ra",  # a table the shards lack
+        # an outer join keeps an unmatched upload row on every shard: it would come back N times
+        "SELECT u.uid, s.id FROM TAP_UPLOAD.mine AS u LEFT JOIN shd.stars AS s "
+        "ON 1 = CONTAINS(POINT(s.ra, s.dec), CIRCLE(u.ra, u.dec, 0.01))",
     ],
 )
 def test_forms_whose_merge_is_not_exact_are_not_scattered(query: str) -> None:
     assert scatter_plan(query, CATALOG, 101) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "reach"),
+    [
+        (f"SELECT u.uid, s.id {JOIN}", UploadReach("mine", "ra", "dec", 0.01)),
+        (
+            "SELECT u.uid, s.id FROM TAP_UPLOAD.mine AS u, shd.stars AS s "
+            "WHERE s.id > 3 AND DISTANCE(POINT(u.ra, u.dec), POINT(s.ra, s.dec)) < 2/3600.0",
+            UploadReach("mine", "ra", "dec", 2 / 3600),
+        ),
+        (
+            "SELECT u.uid, s.id FROM shd.stars AS s JOIN TAP_UPLOAD.mine AS u "
+            "ON CONTAINS(POINT(s.ra, s.dec), CIRCLE(u.ra, u.dec, 0.5)) = 1",
+            UploadReach("mine", "ra", "dec", 0.5),
+        ),
+        # the radius a column: no single reach
+        (
+            "SELECT u.uid, s.id FROM TAP_UPLOAD.mine AS u JOIN shd.stars AS s "
+            "ON 1 = CONTAINS(POINT(s.ra, s.dec), CIRCLE(u.ra, u.dec, u.uid))",
+            None,
+        ),  # fmt: skip
+        # an alternative, not a condition every row meets
+        (f"SELECT u.uid, s.id {JOIN.replace('ON 1 =', 'ON s.id = 7 OR 1 =')}", None),
+        # the circle around the catalogue's position, the point the upload's: not the shard's key
+        (
+            "SELECT u.uid, s.id FROM TAP_UPLOAD.mine AS u JOIN shd.stars AS s "
+            "ON 1 = CONTAINS(POINT(u.ra, u.dec), CIRCLE(s.ra, s.dec, 0.1))",
+            None,
+        ),  # fmt: skip
+    ],
+)
+def test_a_positional_cross_match_sends_each_shard_only_the_upload_rows_it_can_match(
+    query: str, reach: UploadReach | None
+) -> None:
+    plan = scatter_plan(query, CATALOG, 101)
+    assert plan is not None and plan.reach == reach
 
 
 def test_maxrec_zero_asks_for_metadata_only_and_is_not_scattered() -> None:
