@@ -47,6 +47,25 @@ def test_a_reader_that_keeps_up_gets_chunks_larger_than_memory_without_a_file() 
     assert no_file
 
 
+def test_a_batch_in_two_chunks_waits_for_no_timer_when_sending_does_not_suspend() -> None:
+    """A batch encoded in parts is put as consecutive chunks with no await between them, and a
+    reader whose send returns at once comes straight back for the next: the writer must be woken
+    by the reader taking the first chunk, not by its spill timer (it slept it, 0.5 s a batch)."""
+
+    async def two_chunk_batches() -> AsyncIterator[bytes]:
+        for chunk in _chunks(8, 1200 << 10):  # two of them do not fit in MEMORY together
+            yield chunk
+
+    async def run() -> tuple[list[bytes], float]:
+        start = time.perf_counter()
+        got = [chunk async for chunk in spooled(two_chunk_batches(), MEMORY, 1 << 30)]  # no suspending
+        return got, time.perf_counter() - start
+
+    got, seconds = asyncio.run(run())
+    assert got == _chunks(8, 1200 << 10)
+    assert seconds < 0.5  # the spill timer (0.5 s) never ran out
+
+
 def test_a_lagging_reader_gets_every_chunk_in_order_from_the_file_while_the_query_ends() -> None:
     async def run() -> tuple[list[bytes], float, bool]:
         spool = Spool(MEMORY, 1 << 30, spill_after=0.05)
