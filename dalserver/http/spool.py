@@ -52,8 +52,8 @@ class Spool:
         # One event a direction, each cleared only by the side that waits on it. With one event for
         # both, a reader that took a chunk and came back for the next (sending did not suspend)
         # cleared the writer's wake-up before the writer's wait had begun (``asyncio.wait_for``
-        # starts it in a task of its own): the writer slept its full ``spill_after`` and the
-        # chunk went to disk, 0.5 s lost each time a batch came in two chunks.
+        # starts it in a task of its own): the writer slept its full ``spill_after``
+        # before it saw the room: 0.5 s lost each time a batch came in two chunks.
         self._readable = asyncio.Event()  # set when a chunk or the end arrives
         self._room = asyncio.Event()  # set when a chunk leaves
         self._ended = False
