@@ -18,6 +18,9 @@ h11 (uvicorn's parser) into a reused buffer and decodes nothing, as the COPY flo
 the figure is the server's, not an HTTP client library's. Every format is first asked for once on
 1,000 rows, untimed: the steady state of a worker is measured, not its first use of a format.
 With ``--repeat N`` each figure is the median of N interleaved pairs. ``--quick`` is 200,000 rows.
+Each line ends with the CPU seconds of the download (the cluster's backends, the server, this
+client) against the floor's (its backend and client): on a machine whose cores are busy with other
+work, the ratio is decided by these, not by how well the stages overlap.
 Uses the managed cluster under $DALSERVER_HOME (default .dalserver), or DALSERVER_DATABASE_URL,
 in a database of its own.
 """
@@ -25,6 +28,7 @@ in a database of its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import queue
 import socket
@@ -49,9 +53,10 @@ GOALS = {"votable": 0.7, "votable/b2": 0.9, "csv": 0.9}  # issue #28; the others
 PIECE = 1 << 20  # the compressor's piece in the gzip floor
 
 
-def copy_floor(url: str, sql: str, level: int | None = None) -> tuple[float, int]:
-    """Seconds and bytes for COPY (sql) TO STDOUT (FORMAT csv) read to the end on one connection;
-    with ``level``, piped through zlib at that level in a second thread (the bytes are gzip's)."""
+def copy_floor(url: str, sql: str, level: int | None = None) -> tuple[float, int, float]:
+    """Seconds, bytes and CPU seconds (the backend's and this process's) for COPY (sql) TO STDOUT
+    (FORMAT csv) read to the end on one connection; with ``level``, piped through zlib at that
+    level in a second thread (the bytes are gzip's)."""
     pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
     packed = [0]
 
@@ -64,6 +69,8 @@ def copy_floor(url: str, sql: str, level: int | None = None) -> tuple[float, int
     with psycopg.connect(url) as conn:
         conn.execute(SPHERE_OUTPUT_DEGREES)
         compressor = threading.Thread(target=compress) if level else None
+        backend = conn.info.backend_pid
+        cpu = own_cpu_seconds() + cpu_seconds(backend)
         start = time.perf_counter()
         if compressor is not None:
             compressor.start()
@@ -82,7 +89,8 @@ def copy_floor(url: str, sql: str, level: int | None = None) -> tuple[float, int
             pieces.put(None)
             compressor.join()
             size = packed[0]
-        return time.perf_counter() - start, size
+        seconds = time.perf_counter() - start
+        return seconds, size, own_cpu_seconds() + cpu_seconds(backend) - cpu
 
 
 class PeakRSS:
@@ -158,6 +166,9 @@ class Figure:
     size: int
     peak_mb: float
     cpu: float  # the server's CPU seconds for the download (all its threads): steadier than wall time
+    database_cpu: float | None  # the cluster's backends' CPU seconds meanwhile (None: not local)
+    client_cpu: float  # this client's
+    floor_cpu: float  # the floor's backend and client, together
 
     @property
     def ratio(self) -> float:
@@ -170,12 +181,45 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(base: str, url: str, sql: str, fmt: str, encoding: str, rows: int, level: int, pid: int) -> Figure:
-    floor, _ = copy_floor(url, sql, level if encoding == "gzip" else None)
-    cpu = cpu_seconds(pid)
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def postmaster(url: str) -> int | None:
+    """The process id of the database cluster's postmaster, when it runs on this machine."""
+    with contextlib.suppress(Exception), psycopg.connect(url) as conn:
+        row = conn.execute("SHOW data_directory").fetchone()
+        pid = int((Path(row[0]) / "postmaster.pid").read_text().split()[0]) if row else 0
+        if Path(f"/proc/{pid}/stat").exists():
+            return pid
+    return None
+
+
+def backends_cpu(postmaster_pid: int) -> dict[int, float]:
+    """CPU seconds so far of each of the cluster's server processes (the postmaster's children)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster_pid:
+                found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def measure(
+    base: str, url: str, sql: str, fmt: str, encoding: str, rows: int, level: int, pid: int, cluster: int | None
+) -> Figure:
+    floor, _, floor_cpu = copy_floor(url, sql, level if encoding == "gzip" else None)
+    cpu, client = cpu_seconds(pid), own_cpu_seconds()
+    before = backends_cpu(cluster) if cluster is not None else {}
     with PeakRSS(pid) as rss:
         seconds, size = download(base, fmt, rows + 10, encoding)
-    return Figure(fmt, encoding, seconds, floor, size, rss.peak, cpu_seconds(pid) - cpu)
+    server, client = cpu_seconds(pid) - cpu, own_cpu_seconds() - client
+    database = None
+    if cluster is not None:  # a backend started meanwhile counts from zero
+        database = sum(now - before.get(p, 0.0) for p, now in backends_cpu(cluster).items())
+    return Figure(fmt, encoding, seconds, floor, size, rss.peak, server, database, client, floor_cpu)
 
 
 def median_figure(figures: list[Figure]) -> Figure:
@@ -191,6 +235,19 @@ def line(figure: Figure, rows: int) -> str:
         f"{figure.fmt:11s} {figure.encoding:8s} {figure.seconds:6.2f} s {rows / figure.seconds:>10,.0f} rows/s "
         f"{figure.size / 1e6:6.0f} MB | {floor_name:9s} {figure.floor:5.2f} s {rows / figure.floor:>10,.0f} rows/s | "
         f"ratio {figure.ratio:4.2f} ({verdict}) | server CPU {figure.cpu:5.2f} s, peak RSS {figure.peak_mb:.0f} MB"
+        + cpu_budget(figure)
+    )
+
+
+def cpu_budget(figure: Figure) -> str:
+    """CPU seconds of the whole download (database + server + client) against the floor's (backend
+    + client): on a busy machine, what decides the ratio; on a quiet one, spread over the cores."""
+    if figure.database_cpu is None:
+        return ""
+    total = figure.database_cpu + figure.cpu + figure.client_cpu
+    return (
+        f" | CPU s: database {figure.database_cpu:.2f} + server {figure.cpu:.2f} + client {figure.client_cpu:.2f}"
+        f" = {total:.2f} vs floor {figure.floor_cpu:.2f}"
     )
 
 
@@ -211,6 +268,7 @@ def main() -> None:
     publish_catalogue(env, rows, "bench.stream")
     sql = to_postgres(QUERY, load_catalog(url), row_limit=rows + 11).sql
     copy_floor(url, sql)  # warm-up: the table into the page cache
+    cluster = postmaster(url)
     print(f"{rows:,} rows x 7 columns; gzip level {level}; floors measured just before each download")
     with serving(env, base, url) as server:
         rss = PeakRSS(server.pid)
@@ -222,7 +280,9 @@ def main() -> None:
         print(f"server RSS after every format's first answer: {rss.rss_mb():.0f} MB")
         runs = [(fmt, "identity") for fmt in formats] + [(fmt, "gzip") for fmt in gzipped]
         for fmt, encoding in runs:
-            figures = [measure(base, url, sql, fmt, encoding, rows, level, server.pid) for _ in range(args.repeat)]
+            figures = [
+                measure(base, url, sql, fmt, encoding, rows, level, server.pid, cluster) for _ in range(args.repeat)
+            ]
             print(line(median_figure(figures), rows), flush=True)
 
 

@@ -49,7 +49,13 @@ class Spool:
         self._file_chunks: deque[tuple[int, int]] = deque()  # (offset, length) in the file, in order
         self._file_end = 0
         self._on_disk = 0  # bytes in the file not yet read
-        self._changed = asyncio.Event()
+        # One event a direction, each cleared only by the side that waits on it. With one event for
+        # both, a reader that took a chunk and came back for the next (sending did not suspend)
+        # cleared the writer's wake-up before the writer's wait had begun (``asyncio.wait_for``
+        # starts it in a task of its own): the writer slept its full ``spill_after``
+        # before it saw the room: 0.5 s lost each time a batch came in two chunks.
+        self._readable = asyncio.Event()  # set when a chunk or the end arrives
+        self._room = asyncio.Event()  # set when a chunk leaves
         self._ended = False
         self._error: BaseException | None = None
 
@@ -60,14 +66,14 @@ class Spool:
     async def put(self, chunk: bytes) -> None:
         """Add a chunk; waits only when even the disk allowance is used up."""
         while self.backlog + len(chunk) > self.max_bytes and self.backlog > 0:
-            self._changed.clear()
-            await self._changed.wait()  # the reader is that far behind: let the query wait
+            self._room.clear()
+            await self._room.wait()  # the reader is that far behind: let the query wait
         if await self._room_in_memory(len(chunk)):
             self._memory.append(chunk)
             self._held += len(chunk)
         else:
             await self._to_disk(chunk)
-        self._changed.set()
+        self._readable.set()
 
     def _fits_in_memory(self, size: int) -> bool:
         return self._held == 0 or self._held + size <= self.memory_bytes
@@ -82,9 +88,9 @@ class Spool:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 return False
-            self._changed.clear()
+            self._room.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                await asyncio.wait_for(self._room.wait(), remaining)
         return False
 
     async def _to_disk(self, chunk: bytes) -> None:
@@ -99,7 +105,7 @@ class Spool:
 
     def end(self, error: BaseException | None = None) -> None:
         self._ended, self._error = True, error
-        self._changed.set()
+        self._readable.set()
 
     async def get(self) -> bytes | None:
         """The next chunk, or None at the end."""
@@ -107,21 +113,21 @@ class Spool:
             if self._memory:
                 chunk = self._memory.popleft()
                 self._held -= len(chunk)
-                self._changed.set()
+                self._room.set()
                 return chunk
             if self._file_chunks:
                 offset, length = self._file_chunks.popleft()
                 assert self._fd is not None
                 chunk = await to_thread.run_sync(os.pread, self._fd, length, offset)
                 self._on_disk -= length
-                self._changed.set()
+                self._room.set()
                 return chunk
             if self._ended:
                 if self._error is not None:
                     raise self._error
                 return None
-            self._changed.clear()
-            await self._changed.wait()
+            self._readable.clear()
+            await self._readable.wait()
 
     def close(self) -> None:
         if self._fd is not None:

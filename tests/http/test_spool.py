@@ -47,6 +47,31 @@ def test_a_reader_that_keeps_up_gets_chunks_larger_than_memory_without_a_file() 
     assert no_file
 
 
+def test_a_writer_putting_two_chunks_in_a_row_is_woken_by_the_reader_not_its_spill_timer() -> None:
+    """A batch encoded in parts is put as consecutive chunks with no await between them, and a
+    reader whose send returns at once comes straight back for the next: the writer must be woken
+    by the reader taking the first chunk. It slept its spill timer instead (0.5 s a batch); with
+    the timer at an hour, such a writer never finishes."""
+
+    async def batches_in_two_chunks(spool: Spool, chunks: list[bytes]) -> None:
+        for first, second in zip(chunks[::2], chunks[1::2], strict=True):
+            await spool.put(first)
+            await spool.put(second)
+            await asyncio.sleep(0)  # the next batch is encoded in threads
+        spool.end()
+
+    async def run() -> list[bytes]:
+        spool = Spool(MEMORY, 1 << 30, spill_after=3600)
+        chunks = _chunks(8, 1200 << 10)  # two of them do not fit in MEMORY together
+        _, got = await asyncio.gather(batches_in_two_chunks(spool, chunks), _drain(spool))
+        return got
+
+    async def within_a_minute() -> list[bytes]:
+        return await asyncio.wait_for(run(), 60)  # a hang guard, not a speed figure
+
+    assert asyncio.run(within_a_minute()) == _chunks(8, 1200 << 10)
+
+
 def test_a_lagging_reader_gets_every_chunk_in_order_from_the_file_while_the_query_ends() -> None:
     async def run() -> tuple[list[bytes], float, bool]:
         spool = Spool(MEMORY, 1 << 30, spill_after=0.05)
