@@ -68,7 +68,7 @@ def test_cone_search_the_portal_and_oai_load_no_moc_library_until_the_stored_rec
 
 
 def _without_date(oai: bytes) -> bytes:
-    return re.sub(rb"<responseDate>[^<]*</responseDate>", b"", oai)
+    return re.sub(rb"<oai:responseDate>[^<]*</oai:responseDate>", b"", oai)
 
 
 def test_a_worker_stays_under_its_bound_after_a_mixed_session(
