@@ -109,6 +109,7 @@ def build_and_store(state: ArchiveState, settings: Settings, config: RegistryCon
     # written whole and renamed: a worker reads the old records or the new ones, never half
     with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".registry-records.", delete=False) as out:
         json.dump(document, out)
+    os.chmod(out.name, 0o644)  # mkstemp makes it private; the workers may run as another user
     os.replace(out.name, path)
     return records
 

@@ -19,9 +19,10 @@ from tests.support.servers import RunningServer, start_server_on_free_port, stop
 # What building the registry records, the MOC files, SODA and the previews load; cone search and
 # the portal's lists read the registry state only.
 MOC_LIBRARIES = ("mocpy", "cdshealpix", "astropy")
-# Loose on purpose (a fresh install's libraries sit in large page-cache folios that each process
-# maps whole: the same worker measures 40 MB more there); today about 230 MB on a fresh install.
-MIXED_SESSION_MB = 260
+# About 146 MB measured (the registry records read as stored, the libraries read through page
+# faults: docs/operators-guide/production.md, Memory); the margin is for other machines' kernels
+# and library builds.
+MIXED_SESSION_MB = 175
 
 
 def _mapped(pid: int, libraries: tuple[str, ...]) -> list[str]:
