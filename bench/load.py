@@ -214,6 +214,16 @@ def memory_mb(pid: int) -> Memory:
     return Memory(fields["Rss"] / 1024, fields["Pss"] / 1024, private / 1024)
 
 
+def libraries(pid: int) -> list[str]:
+    """The packages (site-packages' top level) whose shared objects ``pid`` has mapped."""
+    found = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        path = line.split()[-1]
+        if ".so" in path and "/site-packages/" in path:
+            found.add(path.split("/site-packages/", 1)[1].split("/", 1)[0])
+    return sorted(found)
+
+
 def workers_of(pid: int) -> list[int]:
     children = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     return [p for p in children if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()] or [pid]
@@ -285,7 +295,14 @@ def drop_sample(env: dict[str, str]) -> None:
 
 
 # --- the report -----------------------------------------------------------------------------------
-def report(args: argparse.Namespace, tally: Tally, elapsed: float, sampler: Sampler, final: dict[int, Memory]) -> int:
+def report(
+    args: argparse.Namespace,
+    tally: Tally,
+    elapsed: float,
+    sampler: Sampler,
+    final: dict[int, Memory],
+    mapped: dict[int, list[str]],
+) -> int:
     total = sum(len(v) for v in tally.latencies.values())
     failed = sum(len(v) for v in tally.errors.values())
     print(
@@ -316,6 +333,7 @@ def report(args: argparse.Namespace, tally: Tally, elapsed: float, sampler: Samp
             f"second half / flat ({FLAT_MB_PER_MIN} MB/min); min {min(v for _, v in series):.0f}, "
             f"max {max(v for _, v in series):.0f} MB over {len(series)} samples"
         )
+        print(f"    libraries mapped: {' '.join(mapped[pid])}")
     parent = [v for _, v in sampler.series[sampler.parent]]
     print(
         f"  parent {sampler.parent} (supervises the workers): RSS {min(parent):.0f}-{max(parent):.0f} MB "
@@ -358,9 +376,10 @@ def main() -> None:
                 elapsed = time.perf_counter() - start
                 sampler.stop()
                 final = {pid: memory_mb(pid) for pid in workers}
+                mapped = {pid: libraries(pid) for pid in workers}
         finally:
             drop_sample(env)
-    raise SystemExit(report(args, tally, elapsed, sampler, final))
+    raise SystemExit(report(args, tally, elapsed, sampler, final, mapped))
 
 
 if __name__ == "__main__":

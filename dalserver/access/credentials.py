@@ -13,12 +13,21 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 TOKEN_PREFIX = "dal-"
-_hasher = PasswordHasher()
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    """argon2-cffi's hasher, imported on first use: only a login or a new password needs it (2 MB
+    a worker)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @functools.cache
@@ -26,17 +35,19 @@ def _unusable() -> str:
     """Verified when a user has no password (or does not exist), so that a wrong name takes as long
     as a wrong password and the time of a failure says nothing about which it was. Made on first
     use: an argon2 hash costs half a second and 64 MiB, which every worker's start would pay."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def password_matches(stored: str | None, given: str) -> bool:
     """Whether ``given`` is the password whose hash is ``stored`` (None: the account has none)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        _hasher.verify(stored or _unusable(), given)  # True or an exception
+        _hasher().verify(stored or _unusable(), given)  # True or an exception
     except (VerificationError, InvalidHashError):
         return False
     return stored is not None

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-
-from zipstream import ZIP_STORED, ZipStream
+from typing import TYPE_CHECKING
 
 from dalserver.bulk.selection import Product, Selection
+
+if TYPE_CHECKING:
+    from zipstream import ZipStream
 
 CHUNK_BYTES = 1 << 20  # the zip's small pieces are passed on in chunks of about this size
 
@@ -49,6 +51,8 @@ def _extra_name(wanted: str, taken: set[str]) -> str:
 
 def products_zip(selection: Selection, readme_text: str) -> ZipStream:
     """The zip of ``selection``'s files, with README.txt and SHA256SUMS beside them."""
+    from zipstream import ZIP_STORED, ZipStream  # imported by a zip download, not at start (2 MB)
+
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
     taken = {p.name for p in selection.products}
     for product in selection.products:

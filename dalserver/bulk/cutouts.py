@@ -10,15 +10,18 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
-from zipstream import ZIP_STORED, ZipStream
 
 from archive_io.image_hdu import NoImageHDU, image_hdu
 from dalserver.bulk.selection import Product
 from dalserver.dali.values import Shape
 from dalserver.soda.cutout import PixelBox, UnsupportedData, cutouts, pixel_box, write_cutouts
+
+if TYPE_CHECKING:
+    from zipstream import ZipStream
 
 _FITS_BLOCK = 2880
 
@@ -94,6 +97,8 @@ def report(plans: list[PlannedCutout], region_text: str) -> str:
 def cutouts_zip(plans: list[PlannedCutout], shape: Shape, region_text: str) -> ZipStream:
     """Each cutout is made when the stream reaches it; cutouts.txt says what was cut and what
     was missed, and why."""
+    from zipstream import ZIP_STORED, ZipStream  # imported by a zip download, not at start (2 MB)
+
     stream = ZipStream(compress_type=ZIP_STORED)
     for planned in plans:
         if planned.box is not None:

@@ -14,7 +14,6 @@ from anyio import to_thread
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import iterate_in_threadpool
-from zipstream import ZipStream
 
 from dalserver.access.identity import Identity
 from dalserver.bulk.archive import in_chunks, products_zip, readme
@@ -30,6 +29,8 @@ from dalserver.obscore.example_dataset import sample_dataset
 from dalserver.services import IdentityDep, Services, ServicesDep
 
 if TYPE_CHECKING:
+    from zipstream import ZipStream
+
     # The cutouts read FITS headers and WCS with astropy: loaded by the requests that cut, so
     # that a worker that never cuts stays small.
     from dalserver.bulk.cutouts import PlannedCutout

@@ -50,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         watchdog = ClusterWatchdog(LocalCluster(args.watch_cluster))  # the managed cluster is ours to keep running
         watchdog.start()
     try:
+        from dalserver.http.library_cache import drop_cached_libraries
         from dalserver.http.serving import serve
 
+        drop_cached_libraries()  # the workers map their libraries in small pages (library_cache.py)
         serve(args.host, args.port, args.workers, args.log_level)
     finally:
         if watchdog is not None:

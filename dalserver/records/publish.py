@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 async def publish_local(pool: AsyncConnectionPool, url: str, settings: Settings) -> int:
     """Build the records from the archive's state and load the changed ones; how many changed."""
-    records = (await published(pool, settings)).records
+    records = (await published(pool, settings, store=True)).records
     rows = [(r.ivoid, r.datestamp, r.resource) for r in records]
 
     def load() -> int:

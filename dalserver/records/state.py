@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from archive_io.registry_state import SERVICES
+from archive_io.registry_state import SERVICES, collection_state_key
 from archive_io.release import released_sql
 from archive_io.tap_schema import read_tap_schema
 from dalserver.access.identity import ANONYMOUS
@@ -121,7 +121,9 @@ async def _restricted_tables(pool: AsyncConnectionPool) -> dict[str, str]:
 
 
 async def ensure_service_rows(pool: AsyncConnectionPool) -> None:
-    """Give the services' records their creation date the first time a server runs on the archive."""
+    """Give the services' records their creation date the first time a server runs on the archive,
+    and so the records of ObsCore collections no ingest wrote a row for (rows put in with SQL):
+    without a row, such a record would be dated by whenever it is built, a new date at every read."""
     async with pool.connection() as conn:
         async with conn.cursor() as cur:
             await cur.execute("SELECT pg_advisory_xact_lock(hashtext('dalserver.registry'))")
@@ -132,6 +134,13 @@ async def ensure_service_rows(pool: AsyncConnectionPool) -> None:
                     "ON CONFLICT (resource_key) DO NOTHING",
                     (key,),
                 )
+            await cur.execute(
+                "INSERT INTO registry.resource_state (resource_key, created, updated, deleted) "
+                "SELECT DISTINCT %s || obs_collection, date_trunc('second', now()), date_trunc('second', now()), false "
+                f"FROM ivoa.obscore WHERE obs_collection IS NOT NULL AND {released_sql()} "
+                "ON CONFLICT (resource_key) DO NOTHING",
+                (collection_state_key(""),),
+            )
         await conn.commit()
 
 

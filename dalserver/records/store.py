@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from dalserver.records.build import Record, build_records
 from dalserver.records.config import RegistryConfig, RegistryConfigError, config_fault, load_config
 from dalserver.records.state import ArchiveState, read_state
+from dalserver.records.stored import build_and_store, load_stored
 from dalserver.settings import Settings
 from dalserver.timed_value import TimedValue
 
@@ -27,18 +28,26 @@ class Published:
         return next(r for r in self.records if r.key == key)
 
 
-async def published(pool: AsyncConnectionPool, settings: Settings) -> Published:
-    """The records of the archive in ``pool``'s database, as of now."""
-    return await _built(await read_state(pool), settings)
+async def published(pool: AsyncConnectionPool, settings: Settings, store: bool = False) -> Published:
+    """The records of the archive in ``pool``'s database, as of now; with ``store``, built and
+    kept for the workers (``dalserver registry refresh``)."""
+    return await _built(await read_state(pool), settings, store)
 
 
-async def _built(state: ArchiveState, settings: Settings) -> Published:
+def _records(state: ArchiveState, settings: Settings, config: RegistryConfig, store: bool) -> list[Record]:
+    if store:
+        return build_and_store(state, settings, config)
+    stored = load_stored(state, settings, config)
+    return stored if stored is not None else build_records(state, settings, config)
+
+
+async def _built(state: ArchiveState, settings: Settings, store: bool = False) -> Published:
     try:
         config = load_config(settings.registry_path)
     except RegistryConfigError as exc:
         raise config_fault(exc) from None
-    # Building the records is pure CPU work: in a thread, so requests on this worker go on.
-    records = await to_thread.run_sync(build_records, state, settings, config)
+    # Reading or building the records is CPU work: in a thread, so requests on this worker go on.
+    records = await to_thread.run_sync(_records, state, settings, config, store)
     return Published(records, config, state)
 
 
@@ -46,7 +55,8 @@ class RecordsCache:
     """The archive's registry state as of at most the catalogue's TTL ago, and its records built
     from that state when first asked for. Cone search, the MOC routes and the portal read the
     state only: building the records reads every HiPS survey's coverage with mocpy and astropy
-    (about 35 MB a worker), which only /oai needs."""
+    (about 35 MB a worker), which only /oai needs, and it only when the records ``dalserver registry
+    refresh`` stored (``dalserver.records.stored``) do not match the archive as it is now."""
 
     def __init__(self, pool: AsyncConnectionPool, settings: Settings):
         self._settings = settings
