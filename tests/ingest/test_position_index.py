@@ -10,6 +10,7 @@ import math
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import astropy.units as u
@@ -76,8 +77,9 @@ def ingest(archive: Archive, path: Path, table: str, *extra: str) -> subprocess.
 
 
 @pytest.fixture(scope="module")
-def catalogue(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The same rows published twice: keyed (HEALPix B-tree, from the sidecar) and plain (GiST)."""
+def catalogue(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The same rows published twice: keyed (HEALPix B-tree, from the sidecar) and plain (GiST);
+    dropped afterwards, so the session's archive lists only what later tests expect."""
     folder = tmp_path_factory.mktemp("position_index")
     ra, dec = _positions()
     table = Table({"id": np.arange(ra.size, dtype=np.int64), "ra": ra, "dec": dec})
@@ -89,7 +91,10 @@ def catalogue(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Pat
     for name, meta in ((KEYED, "healpix.yaml"), (PLAIN, "gist.yaml")):
         result = ingest(archive, path, name, "--meta", str(folder / meta))
         assert result.returncode == 0, result.stderr
-    return folder
+    yield folder
+    for name in (KEYED, PLAIN):
+        dropped = dalserver(archive, "drop", "catalog", name)
+        assert dropped.returncode == 0, dropped.stderr
 
 
 def _indexes(db: psycopg.Connection, table: str) -> list[str]:
