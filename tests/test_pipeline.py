@@ -9,6 +9,7 @@ generated rows whose 40,000th row divides by zero.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -277,10 +278,16 @@ def test_tap_async_csv_and_tsv_failing_after_the_first_byte_end_the_job_in_error
 def test_sia_failure_after_the_first_byte_ends_the_document_with_an_error(pipeline: PipelineArchive) -> None:
     # The reader pauses longer than the statement timeout after the first bytes, and the quick
     # server's spool is full long before: the database cancels the query while the answer is on
-    # its way, and the document has to say so.
-    with httpx.stream(
-        "GET", f"{pipeline.quick.base}/sia/query", params={"POS": ALL_OF_THEM, "MAXREC": "100000"}, timeout=60
-    ) as response:
+    # its way, and the document has to say so. The answer (23 MB) must not fit in the buffers
+    # between the server and the paused reader, or a fast server finishes within the time limit
+    # whatever its reader does: it goes uncompressed (gzip made it small enough), and the reader's
+    # socket takes 64 KiB (Linux grows a loopback receive buffer up to net.ipv4.tcp_rmem's
+    # maximum, 32 MB on some machines).
+    small_window = httpx.HTTPTransport(socket_options=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)])
+    with (
+        httpx.Client(transport=small_window, timeout=60, headers={"Accept-Encoding": "identity"}) as client,
+        client.stream("GET", f"{pipeline.quick.base}/sia/query", params={"POS": ALL_OF_THEM, "MAXREC": "100000"}) as response,
+    ):
         assert response.status_code == 200
         chunks = response.iter_bytes()
         body = next(chunks)
