@@ -286,7 +286,9 @@ def test_sia_failure_after_the_first_byte_ends_the_document_with_an_error(pipeli
     small_window = httpx.HTTPTransport(socket_options=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)])
     with (
         httpx.Client(transport=small_window, timeout=60, headers={"Accept-Encoding": "identity"}) as client,
-        client.stream("GET", f"{pipeline.quick.base}/sia/query", params={"POS": ALL_OF_THEM, "MAXREC": "100000"}) as response,
+        client.stream(
+            "GET", f"{pipeline.quick.base}/sia/query", params={"POS": ALL_OF_THEM, "MAXREC": "100000"}
+        ) as response,
     ):
         assert response.status_code == 200
         chunks = response.iter_bytes()
