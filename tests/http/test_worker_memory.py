@@ -19,10 +19,14 @@ from tests.support.servers import RunningServer, start_server_on_free_port, stop
 # What building the registry records, the MOC files, SODA and the previews load; cone search and
 # the portal's lists read the registry state only.
 MOC_LIBRARIES = ("mocpy", "cdshealpix", "astropy")
-# About 146 MB measured (the registry records read as stored, the libraries read through page
-# faults: docs/operators-guide/production.md, Memory); the margin is for other machines' kernels
-# and library builds.
-MIXED_SESSION_MB = 175
+# A worker's own memory after the session (RssAnon: heap, arenas, the interpreter's objects) was
+# 85 MB here. Its resident library pages (RssFile) are shared with the other workers and follow the
+# page cache's state rather than the worker: 60 MB where the libraries' cache was dropped before
+# it started (docs/operators-guide/production.md, Memory), 100 MB where another process (this test
+# run) keeps them cached, because the kernel maps a faulted page's cached neighbours with it. So
+# each has its own bound, the shared part's loose: 146 MB of RSS in all on one machine, 184 on CI.
+WORKER_OWN_MB = 110
+MIXED_SESSION_MB = 210
 
 
 def _mapped(pid: int, libraries: tuple[str, ...]) -> list[str]:
@@ -30,9 +34,9 @@ def _mapped(pid: int, libraries: tuple[str, ...]) -> list[str]:
     return [name for name in libraries if f"/{name}" in maps]
 
 
-def _rss_mb(pid: int) -> float:
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+    return int(next(line for line in status.splitlines() if line.startswith(f"{field}:")).split()[1]) / 1024
 
 
 @pytest.fixture
@@ -96,4 +100,4 @@ def test_a_worker_stays_under_its_bound_after_a_mixed_session(
                 ("GET", "/tap/tables", None),
             ):
                 assert client.request(method, path, data=data).status_code == 200, path
-    assert _rss_mb(pid) <= MIXED_SESSION_MB
+    assert _rss_mb(pid, "RssAnon") <= WORKER_OWN_MB and _rss_mb(pid) <= MIXED_SESSION_MB
