@@ -94,7 +94,7 @@ const results = new ResultsView({
   toggles: $("column-toggles"),
   format: $("download-format"),
   download: $("download"),
-  thumbnails: config.datalink ? new Thumbnails(config.datalink, () => results.scheduleRender()) : null,
+  thumbnails: config.datalink ? new Thumbnails(config.datalink, () => results.showThumbnails()) : null,
   onSelect: (index) => {
     updateInterop();
     withSky(() => sky.select(index, { fit: true }));

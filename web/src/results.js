@@ -300,15 +300,28 @@ export class ResultsView {
     this.thead.querySelector(`th[data-column="${CSS.escape(key)}"] button`)?.focus();
   }
 
+  /** A render after a scroll or a resize: only if the rows in sight changed. Rows are not
+   * rebuilt under a user for nothing: a key pressed on a cart tick while its row was replaced
+   * (keydown on the old box, keyup on the new) ticked nothing. */
   scheduleRender() {
     if (this.pending) return;
     this.pending = requestAnimationFrame(() => {
       this.pending = null;
-      this.render();
+      this.render({ onlyIfMoved: true });
     });
   }
 
-  render() {
+  /** The previews that arrived, put into the rows in sight in place (nothing else rebuilt). */
+  showThumbnails() {
+    if (!this.showsThumbnails()) return;
+    const missing = [];
+    for (const td of this.tbody.querySelectorAll("tr[data-index] > td.thumbnail:empty")) {
+      td.replaceWith(this.thumbnailCell(this.rows[Number(td.parentElement.dataset.index)], missing));
+    }
+    if (missing.length) this.thumbnails.want(missing);
+  }
+
+  render({ onlyIfMoved = false } = {}) {
     const fields = this.visibleFields();
     const actions = this.hasActions();
     const rowHeight = this.rowHeight;
@@ -317,6 +330,9 @@ export class ResultsView {
     const height = this.scroller.clientHeight || 400;
     const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
     const last = Math.min(this.order.length, Math.ceil((top + height) / rowHeight) + OVERSCAN);
+    const sight = `${first}:${last}`;
+    if (onlyIfMoved && sight === this.renderedSight) return;
+    this.renderedSight = sight;
     const span = fields.length + (actions ? 1 : 0);
     const spacer = (rows) => {
       const tr = element("tr", { class: "spacer", "aria-hidden": "true" });
