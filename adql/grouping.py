@@ -109,8 +109,13 @@ def _belongs_here(call: ast.FunctionCall, levels: tuple[frozenset[str], ...]) ->
     return owner == 0
 
 
+_PLAIN = (ast.ResolvedColumn, ast.MergedColumn, ast.IntegerLiteral, ast.RealLiteral)
+
+
 def _own_aggregates(node: ast.Node, clause: str, levels: tuple[frozenset[str], ...]) -> Iterator[_Aggregate]:
     """The aggregates in ``node`` that belong to the checked query (not those inside them)."""
+    if isinstance(node, _PLAIN) or (isinstance(node, ast.SelectItem) and isinstance(node.expr, _PLAIN)):
+        return  # a column or a number as it is (most of a select list): nothing to look into
     if isinstance(node, ast.FunctionCall) and is_aggregate(node) and _belongs_here(node, levels):
         yield _Aggregate(node, clause, levels)
         return

@@ -202,7 +202,7 @@ class _Resolver:
                 _check_sql_text(item.alias)
         names = _unique_names([_output_name(w, i) for w, i in zip(written, items, strict=True)])
         output = tuple(
-            OutputColumn(n, replace(i.expr.meta or strip(None), name=n)) for i, n in zip(items, names, strict=True)
+            OutputColumn(n, _named(i.expr.meta or strip(None), n)) for i, n in zip(items, names, strict=True)
         )
         # Select-list names GROUP BY and ORDER BY may use: name -> (position, output column)
         aliases = {
@@ -495,6 +495,12 @@ class _Resolver:
                 resolved = ast.ResolvedColumn(source.sql_alias, column, pos=item.pos, meta=column)
                 result.append(ast.SelectItem(resolved, pos=item.pos))
         return result
+
+
+def _named(meta: ColumnMeta, name: str) -> ColumnMeta:
+    """``meta`` under the output name ``name`` (itself when it has that name already: a column as
+    it is, the 34 of an ObsCore ``SELECT *``, is not copied)."""
+    return meta if meta.name == name else replace(meta, name=name)
 
 
 def _output_name(written: ast.SelectItem, resolved: ast.SelectItem) -> str:
