@@ -186,8 +186,16 @@ class Compress:
                 del headers["content-length"]
                 headers["content-encoding"] = "gzip"
                 headers.add_vary_header("Accept-Encoding")
-                await send({**held, "headers": headers.raw})
                 gzip = _Gzip(self.level)
+                if not more:
+                    # The whole answer in one message (a small query's): its compressed length is
+                    # known, so it goes with a Content-Length, not chunked (one write fewer).
+                    data = await gzip.compress(body, last=True)
+                    headers["content-length"] = str(len(data))
+                    await send({**held, "headers": headers.raw})
+                    await send({"type": "http.response.body", "body": data, "more_body": False})
+                    return
+                await send({**held, "headers": headers.raw})
             assert gzip is not None
             data = await gzip.compress(body, last=not more)
             if data or not more:

@@ -139,6 +139,18 @@ def test_a_votable_result_comes_gzipped_to_a_client_that_asks(tap_url: str) -> N
     assert len(raw) * 3 < len(plain.content)  # TABLEDATA shrinks several times
 
 
+def test_a_small_answer_sent_whole_is_gzipped_with_its_length_not_chunked(tap_url: str) -> None:
+    params = {"LANG": "ADQL", "QUERY": "SELECT TOP 5 * FROM ivoa.obscore ORDER BY obs_publisher_did"}
+    plain = httpx.get(f"{tap_url}/sync", params=params, headers={"Accept-Encoding": "identity"}, timeout=60)
+    with httpx.stream(
+        "GET", f"{tap_url}/sync", params=params, headers={"Accept-Encoding": "gzip"}, timeout=60
+    ) as packed:
+        raw = b"".join(packed.iter_raw())
+        assert packed.headers["content-encoding"] == "gzip" and "transfer-encoding" not in packed.headers
+        assert int(packed.headers["content-length"]) == len(raw)
+    assert gzip.decompress(raw) == plain.content
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json", "tsv"])
 def test_text_formats_are_compressed(tap_url: str, fmt: str) -> None:
     params = {"LANG": "ADQL", "QUERY": QUERY, "RESPONSEFORMAT": fmt}
