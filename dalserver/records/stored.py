@@ -70,7 +70,9 @@ def _surveys_digest(hips_root: Path) -> str:
     return _digest("\n".join(parts))
 
 
-def _inputs(state: ArchiveState, config: RegistryConfig, settings_read: dict[str, str], hips_root: Path) -> dict[str, object]:
+def _inputs(
+    state: ArchiveState, config: RegistryConfig, settings_read: dict[str, str], hips_root: Path
+) -> dict[str, object]:
     return {
         "format": _FORMAT,
         "state": _state_digest(state),
