@@ -502,8 +502,11 @@ def cmd_registry(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "show":
         return commands.show(url, settings, full=args.xml)
     if args.action == "refresh":
-        changed = commands.refresh(url, settings)
-        print(f"relational registry: {changed} of this archive's records written or removed")
+        changed = commands.refresh(url, settings, own_url=True)
+        print(
+            f"relational registry: {changed} of this archive's records written or removed "
+            f"(their URLs under {settings.public_url})"
+        )
         return 0
     return commands.harvest(url, settings, args.url, full=args.full, progress=not args.quiet)
 
@@ -767,7 +770,11 @@ def build_parser() -> argparse.ArgumentParser:
     show = registry_sub.add_parser("show", help="list the resource records the archive publishes at /oai")
     show.add_argument("--xml", action="store_true", help="print the records themselves (VOResource XML)")
     show.set_defaults(func=cmd_registry)
-    refresh = registry_sub.add_parser("refresh", help="load this archive's records into its relational registry (rr)")
+    refresh = registry_sub.add_parser(
+        "refresh",
+        help="load this archive's records, with this command's public URL, into its relational registry (rr); "
+        "a server runs it at its start",
+    )
     refresh.set_defaults(func=cmd_registry)
     harvest = registry_sub.add_parser(
         "harvest", help="harvest another registry (OAI-PMH) into the relational registry, incrementally"

@@ -145,6 +145,7 @@ def test_the_private_schemas_are_never_in_the_published_catalogue() -> None:
             "ingest.spellings",
             "registry.resource_state",
             "registry.rr_origin",
+            "registry.records_url",
             "registry.harvest",
             "crawl.service",
             "crawl.cell",

@@ -31,13 +31,37 @@ async def read_published(url: str, settings: Settings) -> Published:
         return await published(pool, settings)
 
 
-def refresh(url: str, settings: Settings) -> int:
-    """Load this archive's changed records into its relational registry; how many changed."""
+async def _with_records_url(pool: AsyncConnectionPool, settings: Settings, own_url: bool) -> Settings:
+    """The settings the records are built with. With ``own_url`` (``dalserver registry refresh``,
+    which a server runs at its start) the records carry this command's public URL, which is
+    remembered; otherwise (the refresh after an ingest, a drop, a HiPS build) the one remembered, so
+    that an ingest run without the server's DALSERVER_PORT or DALSERVER_BASE_URL does not give the
+    relational registry addresses nobody serves."""
+    async with pool.connection() as conn:
+        if own_url:
+            await conn.execute(
+                "INSERT INTO registry.records_url (one_row, public_url, updated) VALUES (TRUE, %s, now()) "
+                "ON CONFLICT (one_row) DO UPDATE SET public_url = EXCLUDED.public_url, updated = EXCLUDED.updated",
+                (settings.public_url,),
+            )
+            await conn.commit()
+            return settings
+        row = await (await conn.execute("SELECT public_url FROM registry.records_url")).fetchone()
+        await conn.rollback()
+    if row is None or row[0] == settings.public_url:
+        return settings
+    return settings.model_copy(update={"base_url": row[0]})
+
+
+def refresh(url: str, settings: Settings, own_url: bool = False) -> int:
+    """Load this archive's changed records into its relational registry; how many changed. The
+    records' URLs are under this command's public URL with ``own_url``, else under the one the
+    last ``own_url`` refresh (a server's start) used."""
 
     async def run() -> int:
         async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False, configure=_configure) as pool:
             await ensure_service_rows(pool)
-            return await publish_local(pool, url, settings)
+            return await publish_local(pool, url, await _with_records_url(pool, settings, own_url))
 
     return asyncio.run(run())
 

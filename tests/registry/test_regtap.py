@@ -192,3 +192,19 @@ def test_hasword_of_a_null_is_a_non_match_in_every_form(tap_url: str) -> None:
     (with_null,) = rows(sync(tap_url, "SELECT COUNT(*) FROM rr.res_role WHERE email IS NULL"))
     (misses,) = rows(sync(tap_url, "SELECT SUM(1 - ivo_hasword(email, 'example')) FROM rr.res_role"))
     assert int(misses[0]) >= int(with_null[0]) > 0
+
+
+def test_an_ingest_run_with_another_public_url_leaves_the_records_with_the_servers(
+    archive: Archive, tap_url: str, tmp_path: Path
+) -> None:
+    # An operator who ran the server with DALSERVER_PORT and an ingest without it: the refresh that
+    # follows the ingest must not give RegTAP the default port's addresses, which nobody serves.
+    elsewhere = {**archive.env, "DALSERVER_PORT": "1", "DALSERVER_BASE_URL": ""}
+    data, meta = write_sxds_catalog(tmp_path, sources=50, seed=5)
+    publish_catalog(elsewhere, data, "sxds.elsewhere", meta)
+    try:
+        urls = [r[0] for r in rows(sync(tap_url, "SELECT access_url FROM rr.interface"))]
+        assert urls and all(not url.startswith("http://127.0.0.1:1/") for url in urls), urls
+        assert any(url.startswith(tap_url.removesuffix("/tap")) for url in urls), urls
+    finally:
+        drop_catalog(elsewhere, "sxds.elsewhere")

@@ -3,17 +3,19 @@ to one: started on a port, waited for, stopped cleanly or killed."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 
 
 def free_port() -> int:
@@ -27,6 +29,7 @@ class RunningServer:
     base: str  # its public URL
     process: subprocess.Popen[bytes]
     log: Path
+    on_stop: Callable[[], None] | None = None
 
 
 def start_server(env: dict[str, str], base: str, log_path: Path) -> RunningServer:
@@ -52,16 +55,44 @@ def start_server(env: dict[str, str], base: str, log_path: Path) -> RunningServe
         time.sleep(0.2)
 
 
+def _records_url(database: str) -> str | None:
+    """The public URL the archive's own registry records carry (registry.records_url), if any."""
+    try:
+        with psycopg.connect(database) as conn:
+            row = conn.execute("SELECT public_url FROM registry.records_url").fetchone()
+    except psycopg.errors.UndefinedTable:  # a database not bootstrapped yet
+        return None
+    return None if row is None else str(row[0])
+
+
+def _give_back_records_url(database: str, url: str | None) -> None:
+    with contextlib.suppress(psycopg.OperationalError), psycopg.connect(database) as conn:  # a database since dropped
+        conn.execute("DELETE FROM registry.records_url")
+        if url is not None:
+            conn.execute("INSERT INTO registry.records_url VALUES (TRUE, %s, now())", (url,))
+
+
 def start_server_on_free_port(env: dict[str, str], log_path: Path, settings: dict[str, str]) -> RunningServer:
-    """Another server on the same archive, with ``settings`` (DALSERVER_* variables) changed."""
+    """Another server on the same archive, with ``settings`` (DALSERVER_* variables) changed.
+
+    Its start makes its own URL the one the archive's registry records carry (as a real server's
+    does); stopping it gives that back to the server before it, so that the next ingest's refresh
+    in another test writes the session server's URLs, as an operator's next start would."""
     port = free_port()
-    return start_server({**env, "DALSERVER_PORT": str(port), **settings}, f"http://127.0.0.1:{port}", log_path)
+    database = {**env, **settings}.get("DALSERVER_DATABASE_URL")
+    before = _records_url(database) if database else None
+    server = start_server({**env, "DALSERVER_PORT": str(port), **settings}, f"http://127.0.0.1:{port}", log_path)
+    if database:
+        server.on_stop = lambda: _give_back_records_url(database, before)
+    return server
 
 
 def stop_server(server: RunningServer, sig: int = signal.SIGTERM) -> None:
     """SIGTERM shuts the app down cleanly; SIGKILL is a crash."""
     server.process.send_signal(sig)
     server.process.wait(timeout=30)
+    if server.on_stop is not None:
+        server.on_stop()
 
 
 @contextmanager
