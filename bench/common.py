@@ -189,3 +189,43 @@ def listeners(port: int) -> int:
                 fields = line.split()  # sl, local_address, rem_address, st, ...
                 count += fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
     return count
+
+
+# --- CPU time of processes on this machine (/proc), for the benches' CPU budgets --------------------
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (and of its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def postmaster(url: str) -> int | None:
+    """The process id of the database cluster's postmaster, when it runs on this machine."""
+    with contextlib.suppress(Exception), psycopg.connect(url) as conn:
+        row = conn.execute("SHOW data_directory").fetchone()
+        pid = int((Path(row[0]) / "postmaster.pid").read_text().split()[0]) if row else 0
+        if Path(f"/proc/{pid}/stat").exists():
+            return pid
+    return None
+
+
+def children_cpu(parent: int) -> dict[int, float]:
+    """CPU seconds so far of each child of ``parent`` (a cluster's server processes, a server's
+    workers)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent:
+                found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def cpu_since(before: dict[int, float], now: dict[int, float]) -> float:
+    """CPU seconds spent between two readings of ``children_cpu`` (a process started meanwhile
+    counts from zero)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())

@@ -42,7 +42,17 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from common import bench_database, publish_catalogue, server_env, serving
+from common import (
+    bench_database,
+    children_cpu,
+    cpu_seconds,
+    cpu_since,
+    own_cpu_seconds,
+    postmaster,
+    publish_catalogue,
+    server_env,
+    serving,
+)
 from rawhttp import Connection, get, post_form
 from sia import fill as fill_obscore
 
@@ -140,92 +150,55 @@ async def hammer(base: str, clients: int, seconds: float, payloads: list[bytes])
 
 
 @dataclass
-class CpuSpent:
-    """CPU seconds of the server's processes, the database cluster's and this client, over a span."""
+class Spent:
+    """What one kind of request cost over the throughput runs: how many were answered in how many
+    seconds, and the CPU seconds of the server's processes, the database cluster's and this client."""
 
+    requests: int = 0
+    seconds: float = 0.0
     server: float = 0.0
     database: float = 0.0
     client: float = 0.0
-    requests: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
 
     def per_request_ms(self) -> tuple[float, float, float]:
         n = max(1, self.requests)
         return self.server * 1000 / n, self.database * 1000 / n, self.client * 1000 / n
 
 
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0  # gone meanwhile
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _process_cpu(pid: int | None) -> dict[int, float]:
+    """CPU seconds so far of ``pid`` and its children (a server and its workers; a postmaster and
+    its backends); nothing when it is not on this machine."""
+    return {} if pid is None else {pid: cpu_seconds(pid), **children_cpu(pid)}
 
 
-def _tree(root: int) -> list[int]:
-    """``root`` and its descendants (a server's workers, a postmaster's backends)."""
-    parents: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                continue
-            parents[ppid].append(int(entry.name))
-    found, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        found.append(pid)
-        stack += parents.get(pid, [])
-    return found
-
-
-def postmaster_pid(url: str) -> int:
-    with psycopg.connect(url) as conn:
-        (data,) = conn.execute("SHOW data_directory").fetchone() or ("",)
-    return int((Path(data) / "postmaster.pid").read_text().split()[0])
-
-
-def _tree_seconds(root: int) -> dict[int, float]:
-    return {pid: _cpu_seconds(pid) for pid in _tree(root)}
-
-
-def measured(spent: CpuSpent, server: int, database: int, run: Callable[[], int]) -> int:
-    """``run()`` (which returns how many requests it made), its CPU added to ``spent``."""
-    server_before, database_before = _tree_seconds(server), _tree_seconds(database)
-    client_before = time.process_time()
-    done = run()
-    spent.client += time.process_time() - client_before
-    for before, root, field in ((server_before, server, "server"), (database_before, database, "database")):
-        after = _tree_seconds(root)
-        setattr(spent, field, getattr(spent, field) + sum(after[p] - before.get(p, 0.0) for p in after))
-    spent.requests += done
-    return done
+def measured(spent: Spent, server: int, database: int | None, run: Callable[[], int]) -> None:
+    """``run()`` (which returns how many requests were answered), its time and CPU added to ``spent``."""
+    server_before, database_before = _process_cpu(server), _process_cpu(database)
+    client_before, start = own_cpu_seconds(), time.perf_counter()
+    spent.requests += run()
+    spent.seconds += time.perf_counter() - start
+    spent.client += own_cpu_seconds() - client_before
+    spent.server += cpu_since(server_before, _process_cpu(server))
+    spent.database += cpu_since(database_before, _process_cpu(database))
 
 
 def throughput(
-    base: str, cones: list[tuple[float, float]], seconds: float, server: int, database: int
-) -> tuple[float, float, CpuSpent, CpuSpent]:
-    """Cones per second and trivial requests per second, 8 clients each, in alternating halves,
-    with the CPU each kind cost the server, the database and the clients."""
+    base: str, cones: list[tuple[float, float]], seconds: float, server: int, database: int | None
+) -> tuple[Spent, Spent]:
+    """Cones and trivial requests, 8 clients each, in alternating halves: what each kind cost."""
     cone_payloads = [
         post_form(base, "/tap/sync", {"LANG": "ADQL", "QUERY": CONE.format(ra=ra, dec=dec)}) for ra, dec in cones
     ]
     trivial_payloads = [get(base, "/tap/availability")]
-    cone_cpu, trivial_cpu = CpuSpent(), CpuSpent()
-    done = {"cone": 0, "trivial": 0}
-    elapsed = {"cone": 0.0, "trivial": 0.0}
-
-    def run(kind: str, payloads: list[bytes]) -> int:
-        start = time.perf_counter()
-        count = asyncio.run(hammer(base, 8, seconds / 2, payloads))
-        elapsed[kind] += time.perf_counter() - start
-        done[kind] += count
-        return count
-
+    cone, trivial = Spent(), Spent()
     for _ in range(2):  # interleaved halves: a neighbour's burst weighs on both alike
-        measured(cone_cpu, server, database, lambda: run("cone", cone_payloads))
-        measured(trivial_cpu, server, database, lambda: run("trivial", trivial_payloads))
-    return done["cone"] / elapsed["cone"], done["trivial"] / elapsed["trivial"], cone_cpu, trivial_cpu
+        measured(cone, server, database, lambda: asyncio.run(hammer(base, 8, seconds / 2, cone_payloads)))
+        measured(trivial, server, database, lambda: asyncio.run(hammer(base, 8, seconds / 2, trivial_payloads)))
+    return cone, trivial
 
 
 def stage_table(log: Path) -> dict[str, dict[str, float]]:
@@ -283,7 +256,7 @@ def main() -> None:
         fill_obscore(url, args.obscore_rows)
         sends = requests(cones)
         try:
-            database = postmaster_pid(url)
+            database = postmaster(url)
             with serving(env, base, url, drop=False) as server:
                 found = latencies(base, sends, args.queries)
                 rates = {1: throughput(base, hammer_cones, args.seconds, server.pid, database)}
@@ -317,14 +290,15 @@ def main() -> None:
         ratio = p50 / trivial
         verdict = "ok" if ratio <= GOALS[name] else "MISSED"
         print(f"  {label:34s} p50 {p50:6.2f} ms = {ratio:5.2f} x trivial (goal <= {GOALS[name]:g}) {verdict}")
-    for workers, (cone_rate, trivial_rate, cone_cpu, trivial_cpu) in rates.items():
+    for workers, (cone_spent, trivial_spent) in rates.items():
+        cone_rate, trivial_rate = cone_spent.rate, trivial_spent.rate
         ratio = cone_rate / trivial_rate
         verdict = "ok" if ratio >= 0.6 else "MISSED"
         print(
             f"  8 keep-alive clients, {workers} worker{'s' if workers > 1 else ''}, {args.seconds:g} s each: "
             f"cones {cone_rate:.0f}/s, trivial {trivial_rate:.0f}/s = {ratio:.2f} x trivial (goal >= 0.6) {verdict}"
         )
-        for kind, cpu in (("cone", cone_cpu), ("trivial", trivial_cpu)):
+        for kind, cpu in (("cone", cone_spent), ("trivial", trivial_spent)):
             server_ms, database_ms, client_ms = cpu.per_request_ms()
             print(
                 f"    CPU per {kind:7s} request: server {server_ms:.3f} ms, PostgreSQL {database_ms:.3f} ms, "

@@ -28,7 +28,6 @@ in a database of its own.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import queue
 import socket
@@ -41,7 +40,18 @@ from urllib.parse import urlencode, urlsplit
 
 import h11
 import psycopg
-from common import bench_database, load_catalog, publish_catalogue, server_env, serving
+from common import (
+    bench_database,
+    children_cpu,
+    cpu_seconds,
+    cpu_since,
+    load_catalog,
+    own_cpu_seconds,
+    postmaster,
+    publish_catalogue,
+    server_env,
+    serving,
+)
 
 from adql import to_postgres
 from pgsql_text.session import SPHERE_OUTPUT_DEGREES
@@ -175,50 +185,18 @@ class Figure:
         return self.floor / self.seconds
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (and of its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
-def postmaster(url: str) -> int | None:
-    """The process id of the database cluster's postmaster, when it runs on this machine."""
-    with contextlib.suppress(Exception), psycopg.connect(url) as conn:
-        row = conn.execute("SHOW data_directory").fetchone()
-        pid = int((Path(row[0]) / "postmaster.pid").read_text().split()[0]) if row else 0
-        if Path(f"/proc/{pid}/stat").exists():
-            return pid
-    return None
-
-
-def backends_cpu(postmaster_pid: int) -> dict[int, float]:
-    """CPU seconds so far of each of the cluster's server processes (the postmaster's children)."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == postmaster_pid:
-                found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return found
-
-
 def measure(
     base: str, url: str, sql: str, fmt: str, encoding: str, rows: int, level: int, pid: int, cluster: int | None
 ) -> Figure:
     floor, _, floor_cpu = copy_floor(url, sql, level if encoding == "gzip" else None)
     cpu, client = cpu_seconds(pid), own_cpu_seconds()
-    before = backends_cpu(cluster) if cluster is not None else {}
+    before = children_cpu(cluster) if cluster is not None else {}
     with PeakRSS(pid) as rss:
         seconds, size = download(base, fmt, rows + 10, encoding)
     server, client = cpu_seconds(pid) - cpu, own_cpu_seconds() - client
     database = None
-    if cluster is not None:  # a backend started meanwhile counts from zero
-        database = sum(now - before.get(p, 0.0) for p, now in backends_cpu(cluster).items())
+    if cluster is not None:
+        database = cpu_since(before, children_cpu(cluster))
     return Figure(fmt, encoding, seconds, floor, size, rss.peak, server, database, client, floor_cpu)
 
 
