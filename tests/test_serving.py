@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from tests.support.archive import Archive, fresh_database
-from tests.support.servers import RunningServer, start_server_on_free_port, stop_server
+from tests.support.servers import RunningServer, resident_mb, start_server_on_free_port, stop_server
 from tests.support.uws import submit, wait_for_phase
 from tests.support.votable import query_status
 from tests.support.waiting import eventually
@@ -116,11 +116,6 @@ HELD_BY_WORKERS_ONLY = (
 )
 
 
-def _rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
-
-
 def test_the_process_that_supervises_the_workers_holds_no_science_library_and_under_50_mb(
     two_workers: OwnServer,
 ) -> None:
@@ -130,7 +125,7 @@ def test_the_process_that_supervises_the_workers_holds_no_science_library_and_un
     assert b"dalserver.http.supervisor" in _cmdline(pid)  # the command's own process, re-executed
     maps = Path(f"/proc/{pid}/maps").read_text()
     assert [lib for lib in HELD_BY_WORKERS_ONLY if lib in maps] == []
-    assert _rss_mb(pid) <= 50
+    assert resident_mb(pid) <= 50
 
 
 def _tcp_sockets(port: int) -> Iterator[tuple[str, str]]:

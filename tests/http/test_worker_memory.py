@@ -14,7 +14,7 @@ import pytest
 
 from dalserver.records.stored import stored_path
 from tests.support.archive import Archive
-from tests.support.servers import RunningServer, start_server_on_free_port, stop_server
+from tests.support.servers import RunningServer, resident_mb, start_server_on_free_port, stop_server
 
 # What building the registry records, the MOC files, SODA and the previews load; cone search and
 # the portal's lists read the registry state only.
@@ -32,11 +32,6 @@ MIXED_SESSION_MB = 210
 def _mapped(pid: int, libraries: tuple[str, ...]) -> list[str]:
     maps = Path(f"/proc/{pid}/maps").read_text()
     return [name for name in libraries if f"/{name}" in maps]
-
-
-def _rss_mb(pid: int, field: str = "VmRSS") -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith(f"{field}:")).split()[1]) / 1024
 
 
 @pytest.fixture
@@ -100,4 +95,4 @@ def test_a_worker_stays_under_its_bound_after_a_mixed_session(
                 ("GET", "/tap/tables", None),
             ):
                 assert client.request(method, path, data=data).status_code == 200, path
-    assert _rss_mb(pid, "RssAnon") <= WORKER_OWN_MB and _rss_mb(pid) <= MIXED_SESSION_MB
+    assert resident_mb(pid, "RssAnon") <= WORKER_OWN_MB and resident_mb(pid) <= MIXED_SESSION_MB

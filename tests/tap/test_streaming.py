@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -14,18 +13,7 @@ import pytest
 
 from tests.support.archive import Archive
 from tests.support.generated import ROWS
-from tests.support.servers import RunningServer, start_server_on_free_port, stop_server
-
-
-def _rss_mb(pid: int) -> float:
-    """VmRSS, as an operator reads it. It counts the mapped pages of the libraries too, and that
-    part depends on the page cache: libraries just installed (a fresh clone, CI) sit in large
-    folios that a process maps whole, so the same worker idles at 164 MB there and about 125 MB
-    on an older install (pyarrow's libarrow alone: 30 MB against 14)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+from tests.support.servers import RunningServer, resident_mb, start_server_on_free_port, stop_server
 
 
 @pytest.fixture
@@ -50,13 +38,13 @@ def test_five_million_rows_stream_within_200_mb_and_50_mb_over_idle(
 ) -> None:
     running_server = fresh_server
     pid = running_server.process.pid
-    idle = _rss_mb(pid)
+    idle = resident_mb(pid)
     peak = [idle]
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.02):
-            peak.append(_rss_mb(pid))
+            peak.append(resident_mb(pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
