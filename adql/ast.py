@@ -10,6 +10,8 @@ recursion per node type.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, cast
 
@@ -69,6 +71,33 @@ class IntegerLiteral(Expr):
 @dataclass(frozen=True)
 class RealLiteral(Expr):
     text: str
+
+
+# Where the numbers whose values were read sit, while a translation is watched (adql.cache): a
+# translation that read none of a query's numbers is the same for any other numbers, but for
+# their text in the SQL.
+_read_numbers: ContextVar[set[tuple[int, int]] | None] = ContextVar("adql_read_numbers", default=None)
+
+
+def number_text(node: IntegerLiteral | RealLiteral) -> str:
+    """The text of a numeric literal read for its value (to compute with it, compare it, check
+    it): every such read goes through here. Only the renderer, which copies the text into the
+    SQL as it is, reads ``.text`` directly."""
+    watched = _read_numbers.get()
+    if watched is not None:
+        watched.add((node.pos.line, node.pos.column))
+    return node.text
+
+
+@contextmanager
+def numbers_read() -> Iterator[set[tuple[int, int]]]:
+    """The (line, column) of every numeric literal whose value is read inside the block."""
+    watched: set[tuple[int, int]] = set()
+    token = _read_numbers.set(watched)
+    try:
+        yield watched
+    finally:
+        _read_numbers.reset(token)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,18 @@ Two levels, both bounded (least recently used first out):
   ``9``, everything else is kept), so two texts of one key lex into the same tokens at the same
   places (positions in error messages stay right); a number the parser reads as part of the
   syntax (TOP, OFFSET, a CHAR length) is kept in the key as it is written, found by checking each
-  lifted number against the literal the parser made of it.
+  lifted number against the literal the parser made of it;
+- the lifted text once more, with the catalogue and the row limit, gives the SQL itself with a
+  slot for each number: no parsing, resolving or rendering at all. It is kept only for a query
+  whose translation read none of its numbers' values but those in the key: while a query is
+  translated, the translator reports each number it computes with, compares or checks
+  (``ast.number_text``), and those are part of this level's key with the values they had (the 1
+  of ``1 = CONTAINS(...)``, a circle's radius, an ORDER BY position); the others only ever reach
+  the SQL as text. Which of the query's numbers are equal is in the key too, since syntax trees
+  compare equal by their literals' texts (GROUP BY x + 1 with SELECT x + 1). Two queries of one
+  such key then take the same path through the translator, and the slots make the SQL of the
+  second from that of the first. A new template is checked before it is kept: the SQL it gives
+  for the query it was made from is the SQL the translator gave for it.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from typing import Generic, TypeVar
 from adql import ast
 from adql.catalog import Catalog
 from adql.parser import parse
+from adql.resolve import OutputColumn
 from adql.translate import Translation, translate_tree
 
 K = TypeVar("K")
@@ -41,6 +53,9 @@ _TOKENS = re.compile(
     r"|[\w.]+"  # a name, or a word a number runs into
 )
 _DIGITS = re.compile(r"[0-9]")
+# What a number's text is while its template is made: characters no query text or catalogue name
+# holds (a query with a NUL in it is not made a template), the equality class between them.
+_SLOT = re.compile("\x00([0-9]+)\x00")
 
 
 class _Recent(Generic[K, V]):
@@ -126,14 +141,53 @@ def _key(text: str, found: list[_Number], kept: frozenset[int]) -> str:
 MAX_CACHED_CHARS = 1000
 
 
+@dataclass(frozen=True)
+class _SqlTemplate:
+    """The SQL of one key of the third level, cut at the numbers: ``pieces[0]``, the text of the
+    number of class ``slots[0]``, ``pieces[1]``, ..."""
+
+    catalog: Catalog
+    pieces: tuple[str, ...]
+    slots: tuple[int, ...]
+    output: tuple[OutputColumn, ...]
+
+    def sql(self, values: list[str]) -> str:
+        parts = [self.pieces[0]]
+        for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
+            parts.append(values[slot])
+            parts.append(piece)
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """A query of a shape parsed before: the template, the key it is kept under and the
+    query's own lifted numbers (signed as in its tree)."""
+
+    key: str
+    template: _Template
+    values: list[str]
+
+    def tree(self) -> Tree:
+        return _filled(self.template, self.values)
+
+    def classes(self) -> tuple[int, ...]:
+        """For each number, the first one written the same: which of them are equal."""
+        first: dict[str, int] = {}
+        return tuple(first.setdefault(v, k) for k, v in enumerate(self.values))
+
+
 class TranslationCache:
-    """Translations and syntax trees of recent queries (see the module's docstring), at most
-    ``size`` translations and half as many trees."""
+    """Translations, SQL templates and syntax trees of recent queries (see the module's
+    docstring), at most ``size`` translations and templates and half as many trees."""
 
     def __init__(self, size: int = 256):
         self._translations: _Recent[tuple[int, str, int | None], tuple[Catalog, Translation]] = _Recent(size)
         self._trees: _Recent[str, tuple[frozenset[int], _Template]] = _Recent(size // 2)
         self._kept: _Recent[str, frozenset[int]] = _Recent(size // 2)  # lifted key -> numbers kept as written
+        # (catalogue, row limit, shape, equal numbers) -> the numbers read by its last translation
+        self._read: _Recent[tuple[int, int | None, str, tuple[int, ...]], frozenset[int]] = _Recent(size)
+        self._sql: _Recent[tuple[object, ...], _SqlTemplate] = _Recent(size)
 
     def translate(self, text: str, catalog: Catalog, row_limit: int | None = None) -> Translation:
         """What ``adql.to_postgres(text, catalog, row_limit)`` gives, from memory when it can."""
@@ -143,24 +197,61 @@ class TranslationCache:
         hit = self._translations.get(key)
         if hit is not None and hit[0] is catalog:  # the id of a catalogue since gone is not enough
             return hit[1]
-        translation = translate_tree(self.tree(text), catalog, row_limit)
+        found = numbers(text)
+        shaped = self._shaped(text, found) if found and "\x00" not in text else None
+        translation = (
+            translate_tree(self.tree(text), catalog, row_limit)
+            if shaped is None
+            else self._from_template(shaped, catalog, row_limit)
+        )
         self._translations.put(key, (catalog, translation))
         return translation
 
     def tree(self, text: str) -> Tree:
         """``parse(text)``, from a query of the same shape parsed before when there was one."""
         found = numbers(text)
-        if not found:
-            return parse(text)
-        lifted_key = _key(text, found, frozenset())
-        kept = self._kept.get(lifted_key)
-        if kept is not None:
-            entry = self._trees.get(_key(text, found, kept))
-            if entry is not None and entry[0] == kept:
-                return _filled(entry[1], [n for k, n in enumerate(found) if k not in kept])
+        shaped = self._shaped(text, found) if found else None
+        if shaped is not None:
+            return shaped.tree()
         tree = parse(text)
-        self._remember(text, found, tree, lifted_key)
+        if found:
+            self._remember(text, found, tree, _key(text, found, frozenset()))
         return tree
+
+    def _shaped(self, text: str, found: list[_Number]) -> _Shaped | None:
+        kept = self._kept.get(_key(text, found, frozenset()))
+        if kept is None:
+            return None
+        key = _key(text, found, kept)
+        entry = self._trees.get(key)
+        if entry is None or entry[0] != kept:
+            return None
+        template = entry[1]
+        lifted = [n for k, n in enumerate(found) if k not in kept]
+        values = [
+            "-" + number.text if where in template.negated else number.text
+            for where, number in zip(template.lifted, lifted, strict=True)
+        ]
+        return _Shaped(key, template, values)
+
+    def _from_template(self, shaped: _Shaped, catalog: Catalog, row_limit: int | None) -> Translation:
+        classes = shaped.classes()
+        base = (id(catalog), row_limit, shaped.key, classes)
+        read = self._read.get(base)
+        if read is not None:
+            key = (*base, read, tuple(shaped.values[k] for k in sorted(read)))
+            template = self._sql.get(key)
+            if template is not None and template.catalog is catalog:
+                return Translation(template.sql(shaped.values), template.output)
+        with ast.numbers_read() as where:
+            translation = translate_tree(shaped.tree(), catalog, row_limit)
+        read = frozenset(k for k, at in enumerate(shaped.template.lifted) if at in where)
+        self._read.put(base, read)
+        if len(read) < len(shaped.values):
+            made = _sql_template(shaped, classes, read, catalog, row_limit, translation)
+            if made is not None:
+                self._sql.put((*base, read, tuple(shaped.values[k] for k in sorted(read))), made)
+        return translation
 
     def _remember(self, text: str, found: list[_Number], tree: Tree, lifted_key: str) -> None:
         literals = _literals(tree)
@@ -188,11 +279,35 @@ class TranslationCache:
         return len(self._translations)
 
 
-def _filled(template: _Template, values: list[_Number]) -> Tree:
-    """The template's tree with its lifted numbers replaced by ``values`` (in text order)."""
-    texts = {}
-    for where, number in zip(template.lifted, values, strict=True):
-        texts[where] = "-" + number.text if where in template.negated else number.text
+def _sql_template(
+    shaped: _Shaped,
+    classes: tuple[int, ...],
+    read: frozenset[int],
+    catalog: Catalog,
+    row_limit: int | None,
+    translation: Translation,
+) -> _SqlTemplate | None:
+    """The SQL of ``shaped`` with a slot for each number not ``read``, made by translating it
+    with those numbers' texts replaced by markers; None if it does not give back ``translation``
+    (then the query is translated each time, as without this level)."""
+    marked = [v if k in read else f"\x00{classes[k]}\x00" for k, v in enumerate(shaped.values)]
+    try:
+        with ast.numbers_read() as where:
+            marked_translation = translate_tree(_filled(shaped.template, marked), catalog, row_limit)
+    except Exception:  # noqa: BLE001 - a marker the translator could not take: no template, nothing wrong
+        return None
+    if frozenset(k for k, at in enumerate(shaped.template.lifted) if at in where) != read:
+        return None
+    cut = _SLOT.split(marked_translation.sql)
+    template = _SqlTemplate(catalog, tuple(cut[0::2]), tuple(int(c) for c in cut[1::2]), marked_translation.output)
+    if template.output != translation.output or template.sql(shaped.values) != translation.sql:
+        return None
+    return template
+
+
+def _filled(template: _Template, values: list[str]) -> Tree:
+    """The template's tree with its lifted numbers' texts (signed) replaced by ``values``."""
+    texts = dict(zip(template.lifted, values, strict=True))
 
     def put_back(node: ast.Node) -> ast.Node:
         if isinstance(node, ast.IntegerLiteral | ast.RealLiteral):

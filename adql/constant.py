@@ -20,9 +20,9 @@ def constant_value(expr: ast.Expr) -> float | None:
     """The value of an arithmetic expression over numeric literals, else None. Integers stay
     integers, so that their division truncates as in ADQL (and PostgreSQL): 180/2 + 1 is 91."""
     if isinstance(expr, ast.IntegerLiteral):
-        return int(expr.text)
+        return int(ast.number_text(expr))
     if isinstance(expr, ast.RealLiteral):
-        return float(expr.text)
+        return float(ast.number_text(expr))
     if isinstance(expr, ast.Unary) and expr.op == "-":
         value = constant_value(expr.operand)
         return None if value is None else -value

@@ -158,7 +158,9 @@ class _Resolver:
         order_by = tuple(self.sort_by_output(s, left.output) for s in node.order_by)
         for sort in order_by:
             if isinstance(sort.expr, ast.IntegerLiteral):
-                typecheck.check_key("ORDER BY", kind_of(left.output[int(sort.expr.text) - 1].meta), sort.expr)
+                typecheck.check_key(
+                    "ORDER BY", kind_of(left.output[int(ast.number_text(sort.expr)) - 1].meta), sort.expr
+                )
             else:
                 typecheck.check_key("ORDER BY", expr_kind(sort.expr), sort.expr)
         query = ast.copy_with(node, left=left.query, right=right.query, order_by=order_by)
@@ -183,7 +185,7 @@ class _Resolver:
     @staticmethod
     def _check_position(sort: ast.SortItem, count: int) -> int:
         assert isinstance(sort.expr, ast.IntegerLiteral)
-        position = int(sort.expr.text)
+        position = int(ast.number_text(sort.expr))
         if not 1 <= position <= count:
             raise ADQLError.at(
                 ADQLCode.UNKNOWN_COLUMN, f"ORDER BY {position}: the select list has {count} columns", sort

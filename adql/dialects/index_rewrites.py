@@ -56,14 +56,14 @@ def _predicate_comparison(node: ast.Comparison) -> ast.Condition | None:
     if not _is_call(call, *_PREDICATES) or not isinstance(other, ast.IntegerLiteral):
         return None
     assert isinstance(call, ast.FunctionCall)
-    if node.op not in ("=", "<>") or other.text not in ("0", "1"):
+    if node.op not in ("=", "<>") or ast.number_text(other) not in ("0", "1"):
         return None
     left, right = call.args
     test: ast.Condition = ast.GeometryTest(call.name, left, right, pos=call.pos)
     mirror = _mirrored_cone(call)
     if mirror is not None:
         test = ast.And(test, mirror, pos=call.pos)
-    truth = (other.text == "1") == (node.op == "=")
+    truth = (ast.number_text(other) == "1") == (node.op == "=")
     return test if truth else ast.Not(test, pos=node.pos)
 
 

@@ -379,13 +379,13 @@ class PostgresDialect:
             and call.user_defined
             and call.name.lower() == "ivo_hasword"
             and isinstance(other, ast.IntegerLiteral)
-            and other.text in ("0", "1")
+            and ast.number_text(other) in ("0", "1")
             and node.op in ("=", "<>")
         ):
             return None
         haystack, needle = (self.sql(a) for a in call.args)
         test = f"({haystack} IS NOT NULL AND {needle} IS NOT NULL AND {HASWORD.format(haystack, needle)})"
-        matches = (other.text == "1") == (node.op == "=")
+        matches = (ast.number_text(other) == "1") == (node.op == "=")
         return test if matches else f"(NOT {test})"
 
     def _between(self, node: ast.Between) -> str:
