@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import anyio
+import fastapi.routing
 import psycopg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +26,7 @@ from starlette.types import Send
 from dalserver.dali.faults import DALIError, ErrorStyle, FatalFault, NotFoundFault, UsageFault
 from dalserver.db.errors import DatabaseUnavailable, database_fault, is_connection_lost
 from dalserver.formats import votable
+from dalserver.http.direct_calls import direct_handler
 from dalserver.http.landing import not_found_page, wants_html
 from dalserver.http.spool import spooled
 from dalserver.settings import Settings
@@ -32,8 +34,28 @@ from dalserver.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class _DirectRoute(APIRoute):
+    """A route that calls its dependencies and endpoint directly where it can
+    (dalserver.http.direct_calls)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        fallback = super().get_route_handler()
+        # FastAPI builds a route's handler once for each router that includes it, with that
+        # inclusion's dependant (its dependencies added) in effect: ask for the one in effect.
+        effective = _effective_route()
+        dependant = effective.dependant if effective is not None else self.dependant
+        return direct_handler(dependant, fallback) or fallback
+
+
+def _effective_route() -> Any:
+    """FastAPI's route in effect while a handler is built (``fastapi.routing``'s context of an
+    included route), or None when there is none or this FastAPI has no such thing."""
+    context = getattr(fastapi.routing, "_effective_route_context_var", None)
+    return context.get() if context is not None else None
+
+
 def _route_class(style: ErrorStyle) -> type[APIRoute]:
-    return type(f"{style.name.title().replace('_', '')}Route", (APIRoute,), {"error_style": style})
+    return type(f"{style.name.title().replace('_', '')}Route", (_DirectRoute,), {"error_style": style})
 
 
 _ROUTE_CLASSES = {style: _route_class(style) for style in ErrorStyle}
