@@ -73,31 +73,53 @@ class RealLiteral(Expr):
     text: str
 
 
-# Where the numbers whose values were read sit, while a translation is watched (adql.cache): a
-# translation that read none of a query's numbers is the same for any other numbers, but for
-# their text in the SQL.
-_read_numbers: ContextVar[set[tuple[int, int]] | None] = ContextVar("adql_read_numbers", default=None)
+class NumbersRead:
+    """What a watched translation read of its numbers (adql.cache): the (line, column) of each
+    number whose value it read, and the bounds of each integer it only checked the range of.
+    A translation that read none of a query's numbers is the same for any other numbers within
+    those bounds, but for their text in the SQL."""
+
+    def __init__(self) -> None:
+        self.values: set[tuple[int, int]] = set()
+        self.bounds: dict[tuple[int, int], tuple[int, int]] = {}
+
+
+_watched: ContextVar[NumbersRead | None] = ContextVar("adql_numbers_read", default=None)
+# What a number's text starts with in a translation that makes an SQL template (adql.cache): a
+# slot, whose value is checked against its bounds when the template is used.
+SLOT_MARK = "\x00"
 
 
 def number_text(node: IntegerLiteral | RealLiteral) -> str:
     """The text of a numeric literal read for its value (to compute with it, compare it, check
     it): every such read goes through here. Only the renderer, which copies the text into the
     SQL as it is, reads ``.text`` directly."""
-    watched = _read_numbers.get()
+    watched = _watched.get()
     if watched is not None:
-        watched.add((node.pos.line, node.pos.column))
+        watched.values.add((node.pos.line, node.pos.column))
     return node.text
 
 
+def integer_within(node: IntegerLiteral, low: int, high: int) -> bool:
+    """Whether an integer literal is within ``low`` to ``high``: its value is read only as far as
+    that (a template's slot keeps the bounds and checks every value put in it)."""
+    watched = _watched.get()
+    if watched is not None:
+        watched.bounds.setdefault((node.pos.line, node.pos.column), (low, high))
+        if node.text.startswith(SLOT_MARK):
+            return True
+    return low <= int(node.text) <= high
+
+
 @contextmanager
-def numbers_read() -> Iterator[set[tuple[int, int]]]:
-    """The (line, column) of every numeric literal whose value is read inside the block."""
-    watched: set[tuple[int, int]] = set()
-    token = _read_numbers.set(watched)
+def numbers_read() -> Iterator[NumbersRead]:
+    """What is read of the numeric literals inside the block."""
+    watched = NumbersRead()
+    token = _watched.set(watched)
     try:
         yield watched
     finally:
-        _read_numbers.reset(token)
+        _watched.reset(token)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ Two levels, both bounded (least recently used first out):
   translated, the translator reports each number it computes with, compares or checks
   (``ast.number_text``), and those are part of this level's key with the values they had (the 1
   of ``1 = CONTAINS(...)``, a circle's radius, an ORDER BY position); the others only ever reach
-  the SQL as text. Which of the query's numbers are equal is in the key too, since syntax trees
+  the SQL as text, but for integers whose range the translator checks (``ast.integer_within``):
+  their slots keep the bounds, and a value outside them is translated (and refused) in full. Which of the query's numbers are equal is in the key too, since syntax trees
   compare equal by their literals' texts (GROUP BY x + 1 with SELECT x + 1). Two queries of one
   such key then take the same path through the translator, and the slots make the SQL of the
   second from that of the first. A new template is checked before it is kept: the SQL it gives
@@ -55,7 +56,7 @@ _TOKENS = re.compile(
 _DIGITS = re.compile(r"[0-9]")
 # What a number's text is while its template is made: characters no query text or catalogue name
 # holds (a query with a NUL in it is not made a template), the equality class between them.
-_SLOT = re.compile("\x00([0-9]+)\x00")
+_SLOT = re.compile(f"{ast.SLOT_MARK}([0-9]+){ast.SLOT_MARK}")
 
 
 class _Recent(Generic[K, V]):
@@ -150,6 +151,11 @@ class _SqlTemplate:
     pieces: tuple[str, ...]
     slots: tuple[int, ...]
     output: tuple[OutputColumn, ...]
+    bounds: tuple[tuple[int, int, int], ...]  # (number, low, high): integers checked for range
+
+    def fits(self, values: list[str]) -> bool:
+        """Whether each integer the translator checked the range of is within it."""
+        return all(low <= int(values[k]) <= high for k, low, high in self.bounds)
 
     def sql(self, values: list[str]) -> str:
         parts = [self.pieces[0]]
@@ -198,7 +204,7 @@ class TranslationCache:
         if hit is not None and hit[0] is catalog:  # the id of a catalogue since gone is not enough
             return hit[1]
         found = numbers(text)
-        shaped = self._shaped(text, found) if found and "\x00" not in text else None
+        shaped = self._shaped(text, found) if found and ast.SLOT_MARK not in text else None
         translation = (
             translate_tree(self.tree(text), catalog, row_limit)
             if shaped is None
@@ -241,14 +247,14 @@ class TranslationCache:
         if read is not None:
             key = (*base, read, tuple(shaped.values[k] for k in sorted(read)))
             template = self._sql.get(key)
-            if template is not None and template.catalog is catalog:
+            if template is not None and template.catalog is catalog and template.fits(shaped.values):
                 return Translation(template.sql(shaped.values), template.output)
-        with ast.numbers_read() as where:
+        with ast.numbers_read() as seen:
             translation = translate_tree(shaped.tree(), catalog, row_limit)
-        read = frozenset(k for k, at in enumerate(shaped.template.lifted) if at in where)
+        read = frozenset(k for k, at in enumerate(shaped.template.lifted) if at in seen.values)
         self._read.put(base, read)
         if len(read) < len(shaped.values):
-            made = _sql_template(shaped, classes, read, catalog, row_limit, translation)
+            made = _sql_template(shaped, classes, read, _bounds(shaped, seen, read), catalog, row_limit, translation)
             if made is not None:
                 self._sql.put((*base, read, tuple(shaped.values[k] for k in sorted(read))), made)
         return translation
@@ -279,10 +285,18 @@ class TranslationCache:
         return len(self._translations)
 
 
+def _bounds(shaped: _Shaped, seen: ast.NumbersRead, read: frozenset[int]) -> tuple[tuple[int, int, int], ...]:
+    """(number, low, high) of each number not ``read`` whose range ``seen`` says was checked."""
+    return tuple(
+        (k, *seen.bounds[at]) for k, at in enumerate(shaped.template.lifted) if at in seen.bounds and k not in read
+    )
+
+
 def _sql_template(
     shaped: _Shaped,
     classes: tuple[int, ...],
     read: frozenset[int],
+    bounds: tuple[tuple[int, int, int], ...],
     catalog: Catalog,
     row_limit: int | None,
     translation: Translation,
@@ -290,16 +304,20 @@ def _sql_template(
     """The SQL of ``shaped`` with a slot for each number not ``read``, made by translating it
     with those numbers' texts replaced by markers; None if it does not give back ``translation``
     (then the query is translated each time, as without this level)."""
-    marked = [v if k in read else f"\x00{classes[k]}\x00" for k, v in enumerate(shaped.values)]
+    marked = [v if k in read else f"{ast.SLOT_MARK}{classes[k]}{ast.SLOT_MARK}" for k, v in enumerate(shaped.values)]
     try:
-        with ast.numbers_read() as where:
+        with ast.numbers_read() as seen:
             marked_translation = translate_tree(_filled(shaped.template, marked), catalog, row_limit)
     except Exception:  # noqa: BLE001 - a marker the translator could not take: no template, nothing wrong
         return None
-    if frozenset(k for k, at in enumerate(shaped.template.lifted) if at in where) != read:
+    if frozenset(k for k, at in enumerate(shaped.template.lifted) if at in seen.values) != read:
+        return None
+    if _bounds(shaped, seen, read) != bounds:
         return None
     cut = _SLOT.split(marked_translation.sql)
-    template = _SqlTemplate(catalog, tuple(cut[0::2]), tuple(int(c) for c in cut[1::2]), marked_translation.output)
+    template = _SqlTemplate(
+        catalog, tuple(cut[0::2]), tuple(int(c) for c in cut[1::2]), marked_translation.output, bounds
+    )
     if template.output != translation.output or template.sql(shaped.values) != translation.sql:
         return None
     return template

@@ -59,7 +59,7 @@ def _integer(node: ast.Expr) -> ast.Expr:
     # PostgreSQL would read a larger literal as an exact numeric, which a BIGINT result column
     # cannot hold: the answer came back as -9223372036854775808.
     assert isinstance(node, ast.IntegerLiteral)
-    if not -MAX_INTEGER - 1 <= int(ast.number_text(node)) <= MAX_INTEGER:
+    if not ast.integer_within(node, -MAX_INTEGER - 1, MAX_INTEGER):
         raise _fail(
             f"the integer {node.text} is outside {-MAX_INTEGER - 1} to {MAX_INTEGER}, the range of ADQL's "
             f"integers; write it as a floating-point number ({float(node.text):.17g})",

@@ -137,6 +137,20 @@ def test_a_number_the_translation_reads_keeps_its_value_in_the_templates_key(mon
     assert counts == [1, 2, 0, 2, 0, 0]
 
 
+def test_an_integer_out_of_range_in_a_query_of_a_templated_shape_is_refused_as_without_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = _translations_made(monkeypatch)
+    cache = TranslationCache()
+    query = "SELECT n FROM g.t WHERE n > {} AND ra < 1.5"
+    for value in ("1000000000000000000", "2000000000000000000", "3000000000000000000"):
+        assert cache.translate(query.format(value), CATALOG).sql == to_postgres(query.format(value), CATALOG).sql
+    assert len(made) == 3  # parsed; translated and templated; from the template (the range checked)
+    too_big = query.format("9999999999999999999")
+    assert _outcome(cache.translate, too_big, CATALOG, None) == _outcome(to_postgres, too_big, CATALOG, None)
+    assert _outcome(cache.translate, too_big, CATALOG, None)[0] == "error"
+
+
 def test_a_cone_on_a_healpix_keyed_table_is_translated_with_its_own_cover() -> None:
     cache = TranslationCache()
     for ra in ("10.000000", "11.000000", "200.000000", "10.000000"):
