@@ -33,6 +33,7 @@ from dalserver.formats.cells import (
 from dalserver.formats.fixed import BIG_ENDIAN, fixed_arrays, fixed_bytes
 from dalserver.formats.limits import Batches, ResultState, limited
 from dalserver.formats.parallel import encoded_parts
+from dalserver.formats.tabledata_rows import FEW_ROWS, tabledata_rows
 from dalserver.formats.votable_nulls import NullElementMarker, null_cell, values_element
 from ivoa.vocabulary import Namespace, SchemaLocation
 
@@ -165,6 +166,8 @@ GROUPED_ROWS = 64
 
 
 def encode_tabledata(arrays: list[pa.Array], null_cells: list[str]) -> bytes:
+    if arrays and len(arrays[0]) <= FEW_ROWS and (rows := tabledata_rows(arrays, null_cells)) is not None:
+        return rows
     if arrays and len(arrays[0]) <= GROUPED_ROWS:
         return join_rows(grouped_td_cells(arrays, null_cells), "", "<TR>", "</TR>\n")
     # A column without nulls in this batch needs no cells of its own: its text goes between
