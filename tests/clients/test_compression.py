@@ -120,6 +120,15 @@ def test_large_chunks_compressed_in_parts_on_every_core_decode_to_the_same_text(
     assert len(packed) < len(plain) * 1.02  # the parts lose next to nothing of the level's ratio
 
 
+@pytest.mark.parametrize("size", [500, 511, 512, 513, 3000, 14000, 32767, 32768, 32769, 100_000])
+def test_a_small_answer_sent_whole_with_a_window_of_its_size_compresses_as_with_the_full_window(size: int) -> None:
+    text, packed = _compressed_as_streamed([size], 1)
+    assert gzip.decompress(packed) == text
+    assert subprocess.run(["gzip", "-t"], input=packed, check=False).returncode == 0
+    full = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    assert packed[10:-8] == full.compress(text) + full.flush()  # the same deflate stream, byte for byte
+
+
 def test_a_whole_answer_in_one_large_chunk_is_one_valid_gzip_member() -> None:
     text, packed = _compressed_as_streamed([4 << 20], 1)
     assert packed[:3] == b"\x1f\x8b\x08" and gzip.decompress(packed) == text
