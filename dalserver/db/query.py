@@ -88,14 +88,21 @@ class QueryStream:
         assert conn is not None
         statement = self._statement = conn.statement()
         if conn.statement_timeout_ms != self.timeout_ms:
-            statement.run(f"SET statement_timeout = {self.timeout_ms}")
+            statement.run(f"SET statement_timeout = {self.timeout_ms}", copy=False)
             conn.statement_timeout_ms = self.timeout_ms  # a session setting: the same next time
         if self.setup is not None:
             self.setup(conn)
         if self._cancelled:
             raise QueryCancelled()
         self._started = time.monotonic()
-        self._reader = statement.query(self.sql, self.batch_bytes, self.copy)
+        if self.copy or self.setup is not None:  # a session set up is not reused: nothing to prepare for
+            self._reader = statement.query(self.sql, self.batch_bytes, self.copy)
+        else:
+            self._reader = conn.prepared.query(
+                self.sql,
+                lambda sql: statement.run(sql, copy=False),
+                lambda sql: statement.query(sql, self.batch_bytes, copy=False),
+            )
         self._first = self._next()
         if self._first is not None and self._first.nbytes < self.batch_bytes // 2:
             # The driver fills a batch up to the size hint unless the rows end first: a small
