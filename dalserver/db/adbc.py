@@ -44,9 +44,9 @@ class ArrowConnection:
         return ArrowStatement(AdbcStatement(self._connection))
 
     def run(self, sql: str) -> None:
-        """A statement whose result (if any) is not needed."""
+        """A statement whose result (if any) is not needed: a setting, one row at most."""
         with contextlib.closing(self.statement()) as stmt:
-            stmt.run(sql)
+            stmt.run(sql, copy=False)
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         """A small result, as Python rows."""
