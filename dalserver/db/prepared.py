@@ -27,7 +27,7 @@ from adbc_driver_manager import Error as AdbcError
 
 from dalserver.db.errors import sqlstate_of
 
-KEEP = 16  # statements prepared per session (each holds its plan in the server process)
+KEEP = 8  # statements prepared per session: each holds its plan in the server process (an ObsCore search ~0.1 MB)
 REMEMBER = 64  # texts seen once remembered per session
 LONGEST = 16_000  # characters: a longer text is never remembered (the memory it would keep)
 # "cached plan must not change result type": a prepared statement whose columns changed type.
