@@ -21,6 +21,7 @@ import pyarrow as pa
 from adbc_driver_manager import AdbcConnection, AdbcDatabase, AdbcStatement, ArrowArrayStreamHandle
 from adbc_driver_manager._reader import AdbcRecordBatchReader
 
+from dalserver.db.prepared import PreparedStatements
 from pgsql_text.quoting import quote_string
 
 
@@ -37,14 +38,15 @@ class ArrowConnection:
         self.backend_pid = 0
         self.reused = False  # it waited in the pool (and may have lost its server meanwhile)
         self.statement_timeout_ms: int | None = None  # the session's statement_timeout, once set
+        self.prepared = PreparedStatements()  # the small queries' texts it has run, some prepared
 
     def statement(self) -> ArrowStatement:
         return ArrowStatement(AdbcStatement(self._connection))
 
     def run(self, sql: str) -> None:
-        """A statement whose result (if any) is not needed."""
+        """A statement whose result (if any) is not needed: a setting, one row at most."""
         with contextlib.closing(self.statement()) as stmt:
-            stmt.run(sql)
+            stmt.run(sql, copy=False)
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         """A small result, as Python rows."""
@@ -82,9 +84,13 @@ class ArrowStatement:
     def __init__(self, statement: AdbcStatement):
         self._statement = statement
         self._reader: AdbcRecordBatchReader | None = None
+        self._copy = True  # the driver's default
 
-    def run(self, sql: str) -> None:
-        """A statement whose result is not read (SET, CREATE, ANALYZE; a SELECT's rows are dropped)."""
+    def run(self, sql: str, copy: bool = True) -> None:
+        """A statement whose result is not read (SET, CREATE, ANALYZE; a SELECT's rows are dropped).
+        ``copy=False`` for one with no rows or few (SET, PREPARE): one round trip instead of the
+        three of a statement prepared, described, then run."""
+        self._use_copy(copy)
         self._execute(sql).release()
 
     def query(self, sql: str, batch_bytes: int | None = None, copy: bool = True) -> pa.RecordBatchReader:
@@ -98,11 +104,15 @@ class ArrowStatement:
         types and values are the same (both read PostgreSQL's binary format)."""
         if batch_bytes is not None:
             self._statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(batch_bytes)})
-        if not copy:
-            self._statement.set_options(**{"adbc.postgresql.use_copy": "false"})
+        self._use_copy(copy)
         handle = self._execute(sql)  # held until imported: a freed handle releases its stream
         self._reader = AdbcRecordBatchReader._import_from_c(handle.address)
         return self._reader
+
+    def _use_copy(self, copy: bool) -> None:
+        if copy != self._copy:  # an option stays set on the statement until changed
+            self._statement.set_options(**{"adbc.postgresql.use_copy": "true" if copy else "false"})
+            self._copy = copy
 
     def cancel(self) -> None:
         """Stop what the statement runs (from any thread)."""

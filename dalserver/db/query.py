@@ -88,14 +88,21 @@ class QueryStream:
         assert conn is not None
         statement = self._statement = conn.statement()
         if conn.statement_timeout_ms != self.timeout_ms:
-            statement.run(f"SET statement_timeout = {self.timeout_ms}")
+            statement.run(f"SET statement_timeout = {self.timeout_ms}", copy=False)
             conn.statement_timeout_ms = self.timeout_ms  # a session setting: the same next time
         if self.setup is not None:
             self.setup(conn)
         if self._cancelled:
             raise QueryCancelled()
         self._started = time.monotonic()
-        self._reader = statement.query(self.sql, self.batch_bytes, self.copy)
+        if self.copy or self.setup is not None:  # a session set up is not reused: nothing to prepare for
+            self._reader = statement.query(self.sql, self.batch_bytes, self.copy)
+        else:
+            self._reader = conn.prepared.query(
+                self.sql,
+                lambda sql: statement.run(sql, copy=False),
+                lambda sql: statement.query(sql, self.batch_bytes, copy=False),
+            )
         self._first = self._next()
         if self._first is not None and self._first.nbytes < self.batch_bytes // 2:
             # The driver fills a batch up to the size hint unless the rows end first: a small
@@ -215,33 +222,56 @@ class QueryStream:
 
     def _submit(self, work: Callable[[], T]) -> asyncio.Future[T]:
         """``work`` on the connection, started now in the query's worker thread (the driver blocks)."""
-        self._busy = asyncio.get_running_loop().run_in_executor(self.pool.executor, work)
-        return self._busy
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+
+        def job() -> None:
+            try:
+                result = work()
+            except BaseException as exc:
+                loop.call_soon_threadsafe(_fail, done, exc)
+            else:
+                loop.call_soon_threadsafe(_succeed, done, result)
+
+        # The loop is told by the thread itself (one wake-up), not through a concurrent future
+        # chained to an asyncio one; a job the executor drops unrun (shut down) cancels it.
+        self.pool.executor.submit(job).add_done_callback(
+            lambda job_future: job_future.cancelled() and loop.call_soon_threadsafe(done.cancel)
+        )
+        self._busy = done
+        return done
 
     async def _in_thread(self, work: Callable[[], T]) -> T:
-        return await self._completion(self._submit(work))
+        # What the wait needs is made before the work is submitted: the thread cannot start until
+        # the event loop lets go of the GIL, so the loop should have nothing left to do by then.
+        wake = _Wake(self._watch())
+        return await self._completion(self._submit(work), wake)
 
-    async def _completion(self, done: asyncio.Future[T]) -> T:
+    def _watch(self) -> asyncio.Future[None] | None:
+        health = self.pool.health
+        return health.watch() if health is not None else None
+
+    async def _completion(self, done: asyncio.Future[T], wake: _Wake | None = None) -> T:
         """The result of work in the query's thread.
 
         If the task is cancelled (a client gone) or the database is found hung meanwhile, this
         returns at once; the connection stays with the thread until the driver returns, and is
         closed then (``close()``): it is never used from two threads at a time.
         """
-        health = self.pool.health
-        gone = health.watch() if health is not None else None
+        if wake is None:
+            wake = _Wake(self._watch())
         try:
-            await asyncio.wait([f for f in (done, gone) if f is not None], return_when=asyncio.FIRST_COMPLETED)
+            await wake.first(done)
         except asyncio.CancelledError:
             self.cancel()
             raise
         finally:
-            if gone is not None:
-                gone.cancel()
+            wake.release()
         if done.done():
             return done.result()
         self._stop_statement()  # the server is gone: not the client's cancel
         self._finished = self._broken = True
+        health = self.pool.health
         assert health is not None
         raise DatabaseUnavailable(health.reason)
 
@@ -286,3 +316,43 @@ class QueryStream:
             reusable = False
         finally:
             self.pool.release(conn, reusable)
+
+
+def _succeed(done: asyncio.Future[T], result: T) -> None:
+    if not done.cancelled():
+        done.set_result(result)
+
+
+def _fail(done: asyncio.Future[T], exc: BaseException) -> None:
+    if not done.cancelled():
+        done.set_exception(exc)
+
+
+class _Wake:
+    """Wakes a waiting task when its work is done or the database is found down (``gone``),
+    whichever comes first: what ``asyncio.wait`` does, with one future and no task."""
+
+    def __init__(self, gone: asyncio.Future[None] | None):
+        self.gone = gone
+        self._waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if gone is not None:
+            gone.add_done_callback(self._wake)
+
+    def _wake(self, _: object) -> None:
+        if not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def first(self, done: asyncio.Future[Any]) -> None:
+        """Until ``done`` is done, or the database found down (whichever first)."""
+        if done.done():  # a batch read ahead while the last one was written
+            return
+        done.add_done_callback(self._wake)
+        try:
+            await self._waiter
+        finally:
+            done.remove_done_callback(self._wake)
+
+    def release(self) -> None:
+        if self.gone is not None:
+            self.gone.remove_done_callback(self._wake)
+            self.gone.cancel()
