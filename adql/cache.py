@@ -39,7 +39,7 @@ from adql import ast
 from adql.catalog import Catalog
 from adql.parser import parse
 from adql.resolve import OutputColumn
-from adql.translate import Translation, translate_tree
+from adql.translate import Parameterized, Translation, translate_tree
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -152,6 +152,10 @@ class _SqlTemplate:
     slots: tuple[int, ...]
     output: tuple[OutputColumn, ...]
     bounds: tuple[tuple[int, int, int], ...]  # (number, low, high): integers checked for range
+    # The SQL with $1 ... $n in the slots, and the number each parameter is (its first in the text)
+    parameterized: str
+    parameters: tuple[int, ...]
+    integers: frozenset[int]  # the numbers written as integers
 
     def fits(self, values: list[str]) -> bool:
         """Whether each integer the translator checked the range of is within it."""
@@ -163,6 +167,27 @@ class _SqlTemplate:
             parts.append(values[slot])
             parts.append(piece)
         return "".join(parts)
+
+    def translation(self, values: list[str]) -> Translation:
+        numbers = tuple(values[k] for k in self.parameters)
+        types = tuple(_integer_type(values[k]) if k in self.integers else "numeric" for k in self.parameters)
+        return Translation(self.sql(values), self.output, Parameterized(self.parameterized, types, numbers))
+
+
+def _integer_type(text: str) -> str:
+    """The type PostgreSQL gives an integer literal (within ADQL's, which is bigint's)."""
+    return "integer" if -(2**31) <= int(text) < 2**31 else "bigint"
+
+
+def _parameterized(pieces: tuple[str, ...], slots: tuple[int, ...]) -> tuple[str, tuple[int, ...]]:
+    """The SQL with ``$i`` in each slot, the same parameter for the same number; which number
+    each parameter is."""
+    order: dict[int, int] = {}
+    parts = [pieces[0]]
+    for slot, piece in zip(slots, pieces[1:], strict=True):
+        parts.append(f"${order.setdefault(slot, len(order) + 1)}")
+        parts.append(piece)
+    return "".join(parts), tuple(order)
 
 
 @dataclass(frozen=True)
@@ -248,7 +273,7 @@ class TranslationCache:
             key = (*base, read, tuple(shaped.values[k] for k in sorted(read)))
             template = self._sql.get(key)
             if template is not None and template.catalog is catalog and template.fits(shaped.values):
-                return Translation(template.sql(shaped.values), template.output)
+                return template.translation(shaped.values)
         with ast.numbers_read() as seen:
             translation = translate_tree(shaped.tree(), catalog, row_limit)
         read = frozenset(k for k, at in enumerate(shaped.template.lifted) if at in seen.values)
@@ -315,8 +340,13 @@ def _sql_template(
     if _bounds(shaped, seen, read) != bounds:
         return None
     cut = _SLOT.split(marked_translation.sql)
+    pieces, slots = tuple(cut[0::2]), tuple(int(c) for c in cut[1::2])
+    literals = _literals(shaped.template.tree)
+    integers = frozenset(
+        k for k, at in enumerate(shaped.template.lifted) if isinstance(literals.get(at), ast.IntegerLiteral)
+    )
     template = _SqlTemplate(
-        catalog, tuple(cut[0::2]), tuple(int(c) for c in cut[1::2]), marked_translation.output, bounds
+        catalog, pieces, slots, marked_translation.output, bounds, *_parameterized(pieces, slots), integers
     )
     if template.output != translation.output or template.sql(shaped.values) != translation.sql:
         return None

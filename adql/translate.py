@@ -14,9 +14,23 @@ _POSTGRES = PostgresDialect()  # stateless: one renderer table for every query
 
 
 @dataclass(frozen=True)
+class Parameterized:
+    """A translation's SQL with its numbers as parameters (made from an SQL template, adql.cache):
+    ``sql`` with ``$1`` ... ``$n``, the type PostgreSQL gives each number written as a literal
+    (``numeric`` for a decimal, ``integer`` or ``bigint`` for an integer by its size) and each
+    number's text. A statement prepared from it answers every query of the shape, where the SQL
+    with the numbers written in would be parsed and planned anew for each."""
+
+    sql: str
+    types: tuple[str, ...]
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Translation:
     sql: str
     output: tuple[OutputColumn, ...]
+    parameterized: Parameterized | None = None
 
 
 def translate_tree(tree: Query | SetQuery, catalog: Catalog, row_limit: int | None = None) -> Translation:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from adql.catalog import ColumnMeta
+from adql.translate import Parameterized
 from dalserver.dali.faults import DALIError, FatalFault
 from dalserver.db.query import QueryServers, QueryStream, SessionSetup
 from dalserver.formats.registry import OutputFormat
@@ -46,6 +47,9 @@ class PreparedQuery:
     # Makes the stream that runs it (servers, timeout seconds, batch bytes), when not a plain
     # QueryStream on ``servers``: a TAP upload scattered over a sharded catalogue's shards.
     stream: Callable[[QueryServers, float, int], QueryStream] | None = None
+    # The SQL with its numbers as parameters (adql.cache's templates): one prepared statement
+    # serves every query of the shape (dalserver.db.prepared).
+    parameterized: Parameterized | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,13 @@ class QueryRun:
             self.stream = query.stream(servers, limits.timeout_seconds, limits.batch_bytes)
         else:
             self.stream = QueryStream(
-                servers, query.sql, limits.timeout_seconds, limits.batch_bytes, query.setup, copy=not known_small(query)
+                servers,
+                query.sql,
+                limits.timeout_seconds,
+                limits.batch_bytes,
+                query.setup,
+                copy=not known_small(query),
+                parameterized=query.parameterized,
             )
         self.late_error: DALIError | None = None
 

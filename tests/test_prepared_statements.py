@@ -10,6 +10,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
+from adql.translate import Parameterized
 from dalserver.db.arrow_pool import ArrowPool
 from dalserver.db.errors import QueryTimeout
 from dalserver.db.query import QueryStream
@@ -40,8 +41,10 @@ def every_type(db: psycopg.Connection) -> Iterator[None]:
     db.execute(f"DROP SCHEMA {SCHEMA} CASCADE")
 
 
-async def _answer(pool: ArrowPool, sql: str, timeout: float = 30.0, copy: bool = False) -> list[pa.RecordBatch]:
-    stream = QueryStream(pool, sql, timeout, BATCH_BYTES, copy=copy)
+async def _answer(
+    pool: ArrowPool, sql: str, timeout: float = 30.0, copy: bool = False, parameterized: Parameterized | None = None
+) -> list[pa.RecordBatch]:
+    stream = QueryStream(pool, sql, timeout, BATCH_BYTES, copy=copy, parameterized=parameterized)
     try:
         await stream.open()
         return [batch async for batch in stream.batches()]
@@ -169,3 +172,32 @@ def test_a_large_query_after_a_small_one_on_its_session_still_streams_in_batches
             await pool.close()
 
     assert asyncio.run(run()) > 10
+
+
+def test_queries_of_one_shape_with_other_numbers_share_one_statement_and_answer_as_their_own_sql(
+    archive: Archive, every_type: None
+) -> None:
+    shape = f"SELECT i, d, b FROM {SCHEMA}.every_type WHERE d > CAST({{}} AS double precision) AND i < {{}} ORDER BY i"
+    numbered = shape.format("$1", "$2")
+    numbers = [("0.5", "10"), ("1.25", "3000000000"), ("-1e1", "2"), ("2.0", "4000000000")]
+
+    async def run() -> list[tuple[pa.Table, pa.Table, list[str]]]:
+        pool = ArrowPool(archive.url, 1)
+        try:
+            found = []
+            for real, integer in numbers:
+                sql = shape.format(real, integer)
+                kind = "integer" if abs(int(integer)) < 2**31 else "bigint"
+                parameterized = Parameterized(numbered, ("numeric", kind), (real, integer))
+                answer = pa.Table.from_batches(await _answer(pool, sql, parameterized=parameterized))
+                found.append((answer, pa.Table.from_batches(await _answer(pool, sql)), await _prepared(pool)))
+            return found
+        finally:
+            await pool.close()
+
+    found = asyncio.run(run())
+    for answer, plain, _ in found:
+        assert answer.schema.equals(plain.schema, check_metadata=True) and answer.equals(plain)
+    assert [answer.num_rows for answer, _, _ in found] == [6, 12, 1, 6]
+    held = found[-1][2]
+    assert sum(numbered in text for text in held) == 2  # one statement per types: (numeric, bigint), (numeric, integer)

@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 
+from adql.translate import Parameterized
 from dalserver.db import metrics
 from dalserver.db.adbc import ArrowConnection, ArrowStatement
 from dalserver.db.arrow_pool import ArrowPool
@@ -60,11 +61,15 @@ class QueryStream:
         batch_bytes: int,
         setup: SessionSetup | None = None,
         copy: bool = True,
+        parameterized: Parameterized | None = None,
     ):
         """``copy=False``: the result is known to be small, and read whole in one round trip
-        (``ArrowStatement.query``)."""
+        (``ArrowStatement.query``); ``parameterized``: the same SQL with its numbers as
+        parameters, whose statement a session prepares for every query of its shape
+        (dalserver.db.prepared)."""
         self.servers = servers
         self.copy = copy
+        self.parameterized = parameterized
         self._pool: ArrowPool | None = None  # the server chosen by connect()
         self.sql = sql
         self.setup = setup
@@ -102,6 +107,7 @@ class QueryStream:
                 self.sql,
                 lambda sql: statement.run(sql, copy=False),
                 lambda sql: statement.query(sql, self.batch_bytes, copy=False),
+                self.parameterized,
             )
         self._first = self._next()
         if self._first is not None and self._first.nbytes < self.batch_bytes // 2:

@@ -128,4 +128,4 @@ def prepare_cone(
         if ucd is not None:
             meta = replace(meta, ucd=ucd)
         columns.append(meta)
-    return PreparedQuery(translation.sql, columns, cone.maxrec)
+    return PreparedQuery(translation.sql, columns, cone.maxrec, parameterized=translation.parameterized)

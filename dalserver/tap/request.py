@@ -102,7 +102,10 @@ def prepare_query(
             assert plan is not None
             return ScatterStream(servers, plan, uploads, sql, timeout_seconds, batch_bytes, setup)
 
-    return TapQuery(PreparedQuery(translation.sql, columns, maxrec, setup, stream=stream), fmt)
+    prepared = PreparedQuery(
+        translation.sql, columns, maxrec, setup, stream=stream, parameterized=translation.parameterized
+    )
+    return TapQuery(prepared, fmt)
 
 
 async def save_parts(params: DALIParams, directory: Path, settings: Settings) -> dict[str, Path]:
