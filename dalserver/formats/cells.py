@@ -16,6 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# At least this many arrays with the same text between each are joined by it before the rows are
+# made (concatenated_rows): with fewer, the extra pass costs more than it saves.
+SEPARATED_RUN = 4
 XML_ILLEGAL = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"  # XML 1.0 cannot carry these at all
 
 
@@ -120,16 +123,32 @@ def concatenated_rows(pieces: list[str | pa.Array]) -> bytes:
     def literal(text: str) -> pa.Scalar:
         return pa.scalar(text.encode(), pa.binary()) if binary else scalar(text)
 
-    args: list[pa.Array | pa.Scalar] = []
+    # The arrays, each with the text before it; then the text after the last.
+    before: list[str] = []
     text = ""  # adjacent literals are one
     for piece in pieces:
         if isinstance(piece, str):
             text += piece
-            continue
-        if text:
-            args.append(literal(text))
+        else:
+            before.append(text)
             text = ""
-        args.append(piece)
+    args: list[pa.Array | pa.Scalar] = []
+    start = 0
+    while start < len(arrays):
+        # A run of arrays with the same text between each: joined by it first (a row of seven
+        # numbers in TABLEDATA, one "</TD><TD>" between each). The join's per-argument cost is in
+        # each row, its separator's is not: two joins cost a third less than one with every text.
+        stop = start + 1
+        while stop < len(arrays) and before[stop] == before[start + 1]:
+            stop += 1
+        if before[start]:
+            args.append(literal(before[start]))
+        if stop - start >= SEPARATED_RUN:
+            args.append(pc.binary_join_element_wise(*arrays[start:stop], literal(before[start + 1])))
+        else:
+            stop = start + 1
+            args.append(arrays[start])
+        start = stop
     if text:
         args.append(literal(text))
     return joined(pc.binary_join_element_wise(*args, literal("")))
