@@ -15,7 +15,7 @@ The HiPS surveys are the real ones of the synthetic sample, ingested and built b
 line into an archive home of the run's own. Loopback only; the clients run in this process, on
 the same two cores as the server.
 
-Memory: every worker's and the parent's RSS (and the workers' PSS and USS, /proc/PID/smaps_rollup)
+Memory: every worker's and the parent's RSS (and the workers' PSS, USS and anonymous memory, /proc/PID/smaps_rollup)
 sampled every --sample-every seconds while the clients run; each worker's slope in MB/min by
 least squares over the samples, over the whole run and over its second half; the figures printed
 against the goals of issue #28 (a worker <= 150 MB after the mixed session, flat; the parent of
@@ -203,6 +203,7 @@ class Memory:
     rss: float
     pss: float
     uss: float  # private: what the process alone holds
+    anon: float  # its own memory (heap, arenas, stacks): what the libraries' page cache does not change
 
 
 def memory_mb(pid: int) -> Memory:
@@ -211,7 +212,7 @@ def memory_mb(pid: int) -> Memory:
         name, value = line.split(":", 1)
         fields[name] = int(value.split()[0])
     private = fields["Private_Clean"] + fields["Private_Dirty"]
-    return Memory(fields["Rss"] / 1024, fields["Pss"] / 1024, private / 1024)
+    return Memory(fields["Rss"] / 1024, fields["Pss"] / 1024, private / 1024, fields["Anonymous"] / 1024)
 
 
 def libraries(pid: int) -> list[str]:
@@ -325,7 +326,7 @@ def report(
         worst = max(worst, end.rss)
         print(
             f"  worker {pid}: RSS {series[0][1]:.0f} MB after the warm-up, {end.rss:.0f} MB at the end "
-            f"(PSS {end.pss:.0f}, USS {end.uss:.0f}) / {WORKER_GOAL_MB:.0f} MB: {end.rss / WORKER_GOAL_MB:.2f} x; "
+            f"(PSS {end.pss:.0f}, USS {end.uss:.0f}, anonymous {end.anon:.0f}) / {WORKER_GOAL_MB:.0f} MB: {end.rss / WORKER_GOAL_MB:.2f} x; "
             f"DaCHS {DACHS_MB:.0f} MB"
         )
         print(

@@ -19,6 +19,9 @@ from tests.support.servers import RunningServer, resident_mb, start_server_on_fr
 # What building the registry records, the MOC files, SODA and the previews load; cone search and
 # the portal's lists read the registry state only.
 MOC_LIBRARIES = ("mocpy", "cdshealpix", "astropy")
+# What the FITS and Parquet answers, the previews, SODA's cutouts and the HiPS build load: none of
+# the mixed session's requests needs them (its OAI records are the stored ones).
+SCIENCE_LIBRARIES = (*MOC_LIBRARIES, "erfa", "scipy", "PIL", "reproject", "pyarrow/_parquet", "matplotlib")
 # A worker's own memory after the session (RssAnon: heap, arenas, the interpreter's objects) was
 # 85 MB here. Its resident library pages (RssFile) are shared with the other workers and follow the
 # page cache's state rather than the worker: 60 MB where the libraries' cache was dropped before
@@ -71,7 +74,7 @@ def _without_date(oai: bytes) -> bytes:
     return re.sub(rb"<oai:responseDate>[^<]*</oai:responseDate>", b"", oai)
 
 
-def test_a_worker_stays_under_its_bound_after_a_mixed_session(
+def test_a_worker_stays_under_its_bound_and_loads_no_science_library_in_a_mixed_session(
     fresh_worker: RunningServer, served_surveys: subprocess.CompletedProcess[str]
 ) -> None:
     base, pid = fresh_worker.base, fresh_worker.process.pid
@@ -96,3 +99,4 @@ def test_a_worker_stays_under_its_bound_after_a_mixed_session(
             ):
                 assert client.request(method, path, data=data).status_code == 200, path
     assert resident_mb(pid, "RssAnon") <= WORKER_OWN_MB and resident_mb(pid) <= MIXED_SESSION_MB
+    assert _mapped(pid, SCIENCE_LIBRARIES) == []
