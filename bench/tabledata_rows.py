@@ -24,6 +24,7 @@ from dalserver.formats import votable
 from dalserver.formats.columns import arrow_type
 from dalserver.formats.tabledata_rows import FEW_ROWS, tabledata_rows
 from dalserver.formats.votable_nulls import null_cell
+from ivoa.vocabulary import StandardID
 from schemas.model import builtin_schemas, catalog_of
 
 ROWS = [1, 2, 5, 10, 20, 50, 100, 150, 200, 300, 500]
@@ -123,7 +124,7 @@ async def _batches(batch: pa.RecordBatch) -> AsyncIterator[pa.RecordBatch]:
 
 def whole_document(columns: list[ColumnMeta], arrays: list[pa.Array], maxrec: int) -> Callable[[], bytes]:
     batch = pa.record_batch(arrays, names=[c.name for c in columns])
-    extras = votable.VOTableExtras(infos=(("standardID", "ivo://ivoa.net/std/SIA#query-2.0"),))
+    extras = votable.VOTableExtras(infos=(("standardID", StandardID.SIA2),))
     loop = asyncio.new_event_loop()
 
     async def collect() -> bytes:
