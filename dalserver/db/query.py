@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any, Protocol, TypeVar
 
@@ -39,8 +38,6 @@ T = TypeVar("T")
 # Prepares the session before the query (e.g. hands it the TAP uploads, dalserver.tap.upload); a
 # session so prepared is not reused: what it was given goes with it.
 SessionSetup = Callable[[ArrowConnection], None]
-# Batches read ahead of the one being written: each about ``batch_bytes`` of memory more per query.
-READ_AHEAD = 2
 
 
 class QueryServers(Protocol):
@@ -84,7 +81,6 @@ class QueryStream:
         self._reader: pa.RecordBatchReader | None = None
         self._first: pa.RecordBatch | None = None
         self._second: pa.RecordBatch | None = None  # read with the first when that was small
-        self.batches_read = 0  # from the database so far, whether the caller has had them or not
         self._finished = False
         self._cancelled = False
         self._broken = False  # the connection itself failed: never back into the pool
@@ -122,12 +118,10 @@ class QueryStream:
     def _next(self) -> pa.RecordBatch | None:
         assert self._reader is not None
         try:
-            batch = self._reader.read_next_batch()
+            return self._reader.read_next_batch()
         except StopIteration:
             self._finished = True
             return None
-        self.batches_read += 1
-        return batch
 
     def _fault(self, exc: BaseException) -> Exception:
         timed_out = self._started > 0 and time.monotonic() - self._started >= self.timeout_seconds * 0.95
@@ -214,42 +208,23 @@ class QueryStream:
         return True
 
     async def batches(self) -> AsyncIterator[pa.RecordBatch]:
-        """The result's batches. While the caller writes one, the next ones are already being
-        read in the query's thread, up to READ_AHEAD batches ahead: reading does not wait for
-        writing, so on a large result the driver's thread (the longest stage) never idles."""
+        """The result's batches. While the caller writes one, the next is already being read in
+        the query's thread, so reading and writing overlap (one batch ahead, no more)."""
         assert self._reader is not None, "open() first"
         batch, self._first = self._first, None
-        reads: deque[asyncio.Future[pa.RecordBatch | None]] = deque()  # in order; the last may be running
-        reading = True  # until the caller stops iterating: no read starts after that
-
-        def read_more(done: asyncio.Future[pa.RecordBatch | None] | None = None) -> None:
-            # One read at a time on the connection: the next starts when the last one ends.
-            if done is not None and (done.cancelled() or done.exception() is not None or done.result() is None):
-                return  # the end, or a failure the caller meets when it gets there
-            if not reading or self._finished or self._cancelled or self._conn is None or len(reads) >= READ_AHEAD:
-                return
-            reads.append(self._submit(self._next))
-            reads[-1].add_done_callback(read_more)
-
-        try:
-            while batch is not None:
-                if self._second is None and not self._finished and not reads:
-                    read_more()
-                yield batch  # closed here early, close() waits for the thread to let go of the connection
-                if not reads:
-                    batch, self._second = self._second, None
-                    continue
-                try:
-                    batch = await self._completion(reads[0])
-                except Exception as exc:
-                    self._finished = True
-                    self._broken = is_connection_lost(exc)
-                    raise self._fault(exc) from exc
-                reads.popleft()
-                if reads and reads[-1].done():
-                    read_more(reads[-1])  # room again for a read the full queue held back
-        finally:
-            reading = False
+        while batch is not None:
+            known = self._second is not None or self._finished
+            ahead = None if known else self._submit(self._next)
+            yield batch  # closed here early, close() waits for the thread to let go of the connection
+            if ahead is None:
+                batch, self._second = self._second, None
+                continue
+            try:
+                batch = await self._completion(ahead)
+            except Exception as exc:
+                self._finished = True
+                self._broken = is_connection_lost(exc)
+                raise self._fault(exc) from exc
 
     def _submit(self, work: Callable[[], T]) -> asyncio.Future[T]:
         """``work`` on the connection, started now in the query's worker thread (the driver blocks)."""
