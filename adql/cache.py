@@ -21,8 +21,9 @@ Two levels, both bounded (least recently used first out):
   (``ast.number_text``), and those are part of this level's key with the values they had (the 1
   of ``1 = CONTAINS(...)``, a circle's radius, an ORDER BY position); the others only ever reach
   the SQL as text, but for integers whose range the translator checks (``ast.integer_within``):
-  their slots keep the bounds, and a value outside them is translated (and refused) in full. Which of the query's numbers are equal is in the key too, since syntax trees
-  compare equal by their literals' texts (GROUP BY x + 1 with SELECT x + 1). Two queries of one
+  their slots keep the bounds, and a value outside them is translated (and refused) in full.
+  Which of the query's numbers are equal is in the key too, since syntax trees compare equal by
+  their literals' texts (GROUP BY x + 1 with SELECT x + 1). Two queries of one
   such key then take the same path through the translator, and the slots make the SQL of the
   second from that of the first. A new template is checked before it is kept: the SQL it gives
   for the query it was made from is the SQL the translator gave for it.
@@ -229,12 +230,13 @@ class TranslationCache:
         if hit is not None and hit[0] is catalog:  # the id of a catalogue since gone is not enough
             return hit[1]
         found = numbers(text)
-        shaped = self._shaped(text, found) if found and ast.SLOT_MARK not in text else None
-        translation = (
-            translate_tree(self.tree(text), catalog, row_limit)
-            if shaped is None
-            else self._from_template(shaped, catalog, row_limit)
-        )
+        shaped = self._shaped(text, found) if found else None
+        if shaped is None:
+            translation = translate_tree(self._parsed(text, found), catalog, row_limit)
+        elif ast.SLOT_MARK in text:  # its markers would be taken for slots: no SQL template
+            translation = translate_tree(shaped.tree(), catalog, row_limit)
+        else:
+            translation = self._from_template(shaped, catalog, row_limit)
         self._translations.put(key, (catalog, translation))
         return translation
 
@@ -242,8 +244,10 @@ class TranslationCache:
         """``parse(text)``, from a query of the same shape parsed before when there was one."""
         found = numbers(text)
         shaped = self._shaped(text, found) if found else None
-        if shaped is not None:
-            return shaped.tree()
+        return shaped.tree() if shaped is not None else self._parsed(text, found)
+
+    def _parsed(self, text: str, found: list[_Number]) -> Tree:
+        """``parse(text)``, its shape remembered when it has numbers."""
         tree = parse(text)
         if found:
             self._remember(text, found, tree, _key(text, found, frozenset()))
@@ -270,8 +274,7 @@ class TranslationCache:
         base = (id(catalog), row_limit, shaped.key, classes)
         read = self._read.get(base)
         if read is not None:
-            key = (*base, read, tuple(shaped.values[k] for k in sorted(read)))
-            template = self._sql.get(key)
+            template = self._sql.get(_template_key(base, read, shaped.values))
             if template is not None and template.catalog is catalog and template.fits(shaped.values):
                 return template.translation(shaped.values)
         with ast.numbers_read() as seen:
@@ -281,7 +284,7 @@ class TranslationCache:
         if len(read) < len(shaped.values):
             made = _sql_template(shaped, classes, read, _bounds(shaped, seen, read), catalog, row_limit, translation)
             if made is not None:
-                self._sql.put((*base, read, tuple(shaped.values[k] for k in sorted(read))), made)
+                self._sql.put(_template_key(base, read, shaped.values), made)
         return translation
 
     def _remember(self, text: str, found: list[_Number], tree: Tree, lifted_key: str) -> None:
@@ -308,6 +311,11 @@ class TranslationCache:
 
     def __len__(self) -> int:
         return len(self._translations)
+
+
+def _template_key(base: tuple[object, ...], read: frozenset[int], values: list[str]) -> tuple[object, ...]:
+    """Where an SQL template is kept: the shape's ``base`` key, the numbers read and their values."""
+    return (*base, read, tuple(values[k] for k in sorted(read)))
 
 
 def _bounds(shaped: _Shaped, seen: ast.NumbersRead, read: frozenset[int]) -> tuple[tuple[int, int, int], ...]:
