@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import threading
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
@@ -90,29 +89,12 @@ def _ready(settings: Settings) -> str:
 
 
 def _refresh_records(settings: Settings, url: str) -> None:
-    """The cache's registry record follows what the crawl changed.
-
-    The refresh runs in a thread of its own, the command's main thread waiting for it in short
-    steps, so that Ctrl-C stops `crawl run --every` at once even here: a refresh builds and loads
-    the records in work Ctrl-C cannot reach (a worker thread of its own, a wait on the database),
-    and on a busy archive `crawl run --every` was seen to take over a minute to stop. A refresh
-    cut short loses nothing: the rows are in, and the next pass (or `dalserver registry
-    refresh`) loads the records again."""
+    """The cache's registry record follows what the crawl changed."""
     from dalserver.registry import commands
 
-    failed: list[Exception] = []
-
-    def refresh() -> None:
-        try:
-            commands.refresh(url, settings)
-        except Exception as exc:  # the rows are in; the records can be loaded again later
-            failed.append(exc)
-
-    worker = threading.Thread(target=refresh, name="records-refresh", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.2)  # a KeyboardInterrupt comes out of here
-    for exc in failed:
+    try:
+        commands.refresh(url, settings)
+    except Exception as exc:  # the rows are in; the records can be loaded again later
         print(
             f"warning: the registry records were not updated ({exc}); run `dalserver registry refresh`", file=sys.stderr
         )
