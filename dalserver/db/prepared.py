@@ -56,13 +56,14 @@ class PreparedStatements:
     def __init__(self, keep: int = KEEP, remember: int = REMEMBER):
         self.keep = keep
         self.remember = remember
-        self._seen: OrderedDict[str, None] = OrderedDict()  # texts run once, oldest first
-        self._names: OrderedDict[str, str] = OrderedDict()  # text -> prepared name, least recent first
+        # Keyed by the text, or for a parameterized one by "(types) AS sql" (what PREPARE is given)
+        self._seen: OrderedDict[str, None] = OrderedDict()  # keys run once, oldest first
+        self._names: OrderedDict[str, str] = OrderedDict()  # key -> prepared name, least recent first
         self._numbers = count(1)
 
     @property
     def prepared(self) -> dict[str, str]:
-        """Text -> name of each statement the session holds prepared."""
+        """Key (text, or "(types) AS sql") -> name of each statement the session holds prepared."""
         return dict(self._names)
 
     def query(
