@@ -19,7 +19,8 @@ class Parameterized:
     ``sql`` with ``$1`` ... ``$n``, the type PostgreSQL gives each number written as a literal
     (``numeric`` for a decimal, ``integer`` or ``bigint`` for an integer by its size) and each
     number's text. A statement prepared from it answers every query of the shape, where the SQL
-    with the numbers written in would be parsed and planned anew for each."""
+    with the numbers written in would be parsed and planned anew for each. (SIA's queries come
+    so too, a value being the SQL expression of a pgsphere constant: dalserver.sia.query.)"""
 
     sql: str
     types: tuple[str, ...]

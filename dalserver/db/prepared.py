@@ -18,7 +18,8 @@ statement for each set of types), so operators and functions resolve as for the 
 the translator reads (and keeps as written) every number whose value decides the SQL (a
 circle's radius, an ORDER BY position, ...), so only the numbers it copies become parameters.
 PostgreSQL plans the first five executions for their values and then keeps a generic plan if it
-costs no more.
+costs no more. An SIA query comes parameterized as well, each of its pgsphere constants a
+parameter of the constant's type whose value is the constant's own expression (dalserver.sia.query).
 
 The answer is the same as the plain text's: ``EXECUTE`` returns the statement's own result
 description, so the same types in the same binary format, and PostgreSQL plans it again by itself

@@ -4,6 +4,17 @@ Values of one parameter are OR-ed, different parameters AND-ed; a record whose f
 never satisfies a constraint on it. POS becomes ``s_region && <pgsphere shape>``, which the GiST
 index ``obscore_s_region`` answers; intervals become comparisons on the indexed bounds.
 Pure: the caller runs the SQL.
+
+The query comes with a parameterized form as well, each pgsphere constant of POS a parameter of
+its type, so that a session prepares one statement for every request of a shape (the same
+parameters, values but the positions, MAXREC) and the next position is neither parsed nor
+planned (dalserver.db.prepared). Only the pgsphere constants: pgsphere estimates every operator
+on them at a fixed selectivity (``contsel``) and a parameter costs nothing to evaluate, as a
+constant does, so the plan PostgreSQL makes without their values (its generic plan) is the plan
+it makes with them, and the rows come in the same order. An interval's bounds, compared with
+B-tree-indexed columns whose statistics PostgreSQL reads, could change the plan and stay in the
+text; so does the LIMIT, which decides between an index and a bitmap scan. Each parameter's value
+is the very expression the plain SQL has in its place, so it is the same value to the bit.
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from adql.catalog import ColumnMeta, TableMeta
+from adql.translate import Parameterized
 from dalserver.dali.faults import TransientFault, UsageFault
 from dalserver.dali.values import Circle, Interval, Polygon, Range, Shape, parse_interval, parse_pos
 from dalserver.pipeline import PreparedQuery, row_limit
@@ -26,6 +38,22 @@ ALIAS = "o"
 # Other spellings of instrument and facility names, recorded by the ingest from its instrument
 # profiles and headers (schemas/spellings.yaml): the server never reads the profiles themselves.
 SPELLINGS = "ingest.spellings"
+
+
+# Writes a pgsphere constant (its type, its SQL expression) into a condition: as it is for the
+# plain SQL, or between marks that build_query turns into a parameter.
+Constant = Callable[[str, str], str]
+# What a parameter's type and expression sit between while the query is built: a character no SQL
+# text holds (a value with a NUL is refused: pgsql_text.errors.SQLTextError).
+_MARK = "\x00"
+
+
+def _as_is(_: str, expression: str) -> str:
+    return expression
+
+
+def _marked(kind: str, expression: str) -> str:
+    return f"{_MARK}{kind}{_MARK}{expression}{_MARK}"
 
 
 def _column(name: str, alias: str = ALIAS) -> str:
@@ -54,31 +82,32 @@ def _range_piece(ra_low: float, ra_high: float, dec_low: float, dec_high: float)
     return [(ra % 360.0, dec) for ra, dec in south + east + north + west]
 
 
-def _cap(pole: float, radius: float) -> str:
-    return scircle_literal(0.0, pole, radius)
+def _cap(pole: float, radius: float, constant: Constant) -> str:
+    return constant("scircle", scircle_literal(0.0, pole, radius))
 
 
-def _beyond(region: str, dec: float, northwards: bool) -> str:
+def _beyond(region: str, dec: float, northwards: bool, constant: Constant) -> str:
     """``region`` reaches the part of the sky north (or south) of the parallel ``dec``."""
     pole = 90.0 if northwards else -90.0
     radius = 90.0 - dec if northwards else 90.0 + dec
     if radius <= 90.0:
-        return f"{region} && {_cap(pole, radius)}"
+        return f"{region} && {_cap(pole, radius, constant)}"
     # pgsphere circles stop at 90 degrees: "reaches the larger cap" is "is not inside the other one".
-    return f"NOT ({region} <@ {_cap(-pole, 180.0 - radius)})"
+    return f"NOT ({region} <@ {_cap(-pole, 180.0 - radius, constant)})"
 
 
-def pos_condition(shape: Shape, region: str) -> str:
-    """SQL that is true where the footprint ``region`` (an spoly column) overlaps ``shape``.
+def pos_condition(shape: Shape, region: str, constant: Constant = _as_is) -> str:
+    """SQL that is true where the footprint ``region`` (an spoly column) overlaps ``shape``;
+    ``constant`` writes each pgsphere value into it.
 
     Every form is ``region && <pgsphere value>``, which the GiST index answers. A RANGE is made
     of polygons and caps, not pgsphere's sbox: pgsphere 1.1 misses spoly/sbox overlaps where a
     long, thin box crosses a polygon with no corner of either inside the other.
     """
     if isinstance(shape, Circle):
-        return f"{region} && {scircle_literal(shape.ra, shape.dec, shape.radius)}"
+        return f"{region} && {constant('scircle', scircle_literal(shape.ra, shape.dec, shape.radius))}"
     if isinstance(shape, Polygon):
-        return f"{region} && {spoly_literal(list(shape.vertices))}"
+        return f"{region} && {constant('spoly', spoly_literal(list(shape.vertices)))}"
     assert isinstance(shape, Range)
     south, north = shape.dec_min <= -90.0, shape.dec_max >= 90.0
     if shape.full_ra:
@@ -86,27 +115,27 @@ def pos_condition(shape: Shape, region: str) -> str:
             return f"{region} IS NOT NULL"
         caps = []
         if not south:
-            caps.append(_beyond(region, shape.dec_min, northwards=True))
+            caps.append(_beyond(region, shape.dec_min, True, constant))
         if not north:
-            caps.append(_beyond(region, shape.dec_max, northwards=False))
+            caps.append(_beyond(region, shape.dec_max, False, constant))
         # A footprint is connected: touching both caps means touching the band between them.
         return "(" + " AND ".join(caps) + ")"
     # A range of one longitude is a line; 0.36 arcsec of width make it a polygon pgsphere takes.
     width = (shape.ra_max - shape.ra_min) % 360.0 or 1e-4
     edges = _steps(shape.ra_min, shape.ra_min + width, 90.0)  # pieces of at most 90 degrees
     pieces = [
-        f"{region} && {spoly_literal(_range_piece(a, b, shape.dec_min, shape.dec_max))}"
+        f"{region} && {constant('spoly', spoly_literal(_range_piece(a, b, shape.dec_min, shape.dec_max)))}"
         for a, b in zip(edges, edges[1:], strict=False)
     ]
     return pieces[0] if len(pieces) == 1 else "(" + " OR ".join(pieces) + ")"
 
 
-def _shape(parameter: SIAParameter, value: str, alias: str) -> str:
+def _shape(parameter: SIAParameter, value: str, alias: str, constant: Constant) -> str:
     try:
         shape = parse_pos(value)
     except ValueError as exc:
         raise UsageFault(str(exc)) from None
-    return pos_condition(shape, _column(parameter.column, alias))
+    return pos_condition(shape, _column(parameter.column, alias), constant)
 
 
 def _interval(parameter: SIAParameter, value: str) -> Interval:
@@ -194,7 +223,6 @@ def _date_range(parameter: SIAParameter, value: str, table: TableMeta, alias: st
 
 
 _BUILDERS: dict[Constraint, Callable[[SIAParameter, str, str], str]] = {
-    Constraint.SHAPE: _shape,
     Constraint.OVERLAPS: _overlaps,
     Constraint.CONTAINS: _contains,
     Constraint.EQUALS: lambda p, v, a: f"{_column(p.column, a)} = {quote_string(v)}",
@@ -207,8 +235,10 @@ _BUILDERS: dict[Constraint, Callable[[SIAParameter, str, str], str]] = {
 }
 
 
-def _condition(parameter: SIAParameter, value: str, table: TableMeta, alias: str) -> str:
+def _condition(parameter: SIAParameter, value: str, table: TableMeta, alias: str, constant: Constant) -> str:
     try:
+        if parameter.constraint is Constraint.SHAPE:
+            return _shape(parameter, value, alias, constant)
         if parameter.constraint is Constraint.DATE_RANGE:
             return _date_range(parameter, value, table, alias)
         return _BUILDERS[parameter.constraint](parameter, value, alias)
@@ -216,16 +246,18 @@ def _condition(parameter: SIAParameter, value: str, table: TableMeta, alias: str
         raise UsageFault(f"{parameter.name}: {exc}") from None
 
 
-def where_clause(values: dict[str, list[str]], table: TableMeta, alias: str = ALIAS) -> str:
+def where_clause(
+    values: dict[str, list[str]], table: TableMeta, alias: str = ALIAS, constant: Constant = _as_is
+) -> str:
     """The WHERE conditions for the parameters in ``values`` (upper-case name -> values), on the
-    columns of ``table`` read under ``alias``."""
+    columns of ``table`` read under ``alias``; ``constant`` writes each pgsphere value into them."""
     product_types = ", ".join(quote_string(t) for t in SIA_PRODUCT_TYPES)
     conditions = [f"{_column('dataproduct_type', alias)} IN ({product_types})"]
     for parameter in PARAMETERS:
         given = values.get(parameter.name, [])
         if not given:
             continue
-        alternatives = [_condition(parameter, value, table, alias) for value in given]
+        alternatives = [_condition(parameter, value, table, alias, constant) for value in given]
         conditions.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")
     return " AND ".join(conditions)
 
@@ -240,14 +272,31 @@ def select_list(columns: tuple[ColumnMeta, ...]) -> str:
 
 
 def build_query(values: dict[str, list[str]], table: TableMeta, maxrec: int) -> PreparedQuery:
-    """The query for one SIA request, answering at most ``maxrec`` rows (0: metadata only)."""
-    where = where_clause(values, table)
+    """The query for one SIA request, answering at most ``maxrec`` rows (0: metadata only), with
+    its pgsphere constants as parameters as well (when it has any)."""
+    where = where_clause(values, table, constant=_marked)
     schema, name = OBSCORE
     # The table as this server publishes it (access_url under its own public URL), when the
     # catalogue says how; else the stored table.
     source = table.sql_name or f"{quote_ident(schema)}.{quote_ident(name)}"
-    sql = f"SELECT {select_list(table.columns)} FROM {source} AS {ALIAS} WHERE {where} LIMIT {row_limit(maxrec)}"
-    return PreparedQuery(sql, list(table.columns), maxrec)
+    marked = f"SELECT {select_list(table.columns)} FROM {source} AS {ALIAS} WHERE {where} LIMIT {row_limit(maxrec)}"
+    sql, parameterized = _parameterized(marked)
+    return PreparedQuery(sql, list(table.columns), maxrec, parameterized=parameterized)
+
+
+def _parameterized(marked: str) -> tuple[str, Parameterized | None]:
+    """The plain SQL of a text whose constants are marked (``_marked``), and the same SQL with
+    ``$1`` ... ``$n`` in their places, their types and expressions (None without constants)."""
+    pieces = marked.split(_MARK)  # text, type, expression, text, ..., text
+    if len(pieces) == 1:
+        return marked, None
+    texts, types, expressions = pieces[0::3], tuple(pieces[1::3]), tuple(pieces[2::3])
+    plain = [texts[0]]
+    numbered = [texts[0]]
+    for n, (expression, text) in enumerate(zip(expressions, texts[1:], strict=True), start=1):
+        plain += (expression, text)
+        numbered += (f"${n}", text)
+    return "".join(plain), Parameterized("".join(numbered), types, expressions)
 
 
 def obscore_table(tables: list[TableMeta]) -> TableMeta:
