@@ -9,13 +9,14 @@ The query comes with a parameterized form as well, each pgsphere constant of POS
 its type, so that a session prepares one statement for every request of a shape (the same
 parameters, values but the positions, MAXREC) and the next position is neither parsed nor
 planned (dalserver.db.prepared; for an answer small enough to be read without COPY, which for
-ObsCore's columns is MAXREC 5 or less: pipeline.known_small). Only the pgsphere constants: pgsphere estimates every operator
-on them at a fixed selectivity (``contsel``) and a parameter costs nothing to evaluate, as a
-constant does, so the plan PostgreSQL makes without their values (its generic plan) is the plan
-it makes with them, and the rows come in the same order. An interval's bounds, compared with
-B-tree-indexed columns whose statistics PostgreSQL reads, could change the plan and stay in the
-text; so does the LIMIT, which decides between an index and a bitmap scan. Each parameter's value
-is the very expression the plain SQL has in its place, so it is the same value to the bit.
+ObsCore's columns is MAXREC 5 or less: pipeline.known_small). Only the pgsphere constants:
+pgsphere estimates every operator on them at a fixed selectivity (``contsel``) and a parameter
+costs nothing to evaluate, as a constant does, so the plan PostgreSQL makes without their values
+(its generic plan) is the plan it makes with them, and the rows come in the same order. An
+interval's bounds, compared with B-tree-indexed columns whose statistics PostgreSQL reads, could
+change the plan and stay in the text; so does the LIMIT, which decides between an index and a
+bitmap scan. Each parameter's value is the very expression the plain SQL has in its place, so it
+is the same value to the bit.
 """
 
 from __future__ import annotations
