@@ -66,7 +66,7 @@ def test_run_every_keeps_crawling_with_a_progress_bar_until_interrupted(
     started = time.time()
     running = subprocess.Popen(
         [sys.executable, "-m", "dalserver", "crawl", "run", "--every", "1h"],
-        env=crawl_env(archive),
+        env={**crawl_env(archive), "PYTHONFAULTHANDLER": "1"},  # SIGABRT prints every thread's stack
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -85,7 +85,12 @@ def test_run_every_keeps_crawling_with_a_progress_bar_until_interrupted(
         time.sleep(0.5)
     finally:
         running.send_signal(signal.SIGINT)
-        out, err = running.communicate(timeout=60)
+        try:
+            out, err = running.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            running.send_signal(signal.SIGABRT)
+            out, err = running.communicate(timeout=30)
+            raise AssertionError(f"not stopped within 60 s of Ctrl-C; where it was:\n{err[-6000:]}\n{out}") from None
     assert running.returncode == 130
     assert "crawling every 3600 s" in out and f"{SOURCE_TAP}: ok" in out and f"{AWKWARD_TAP}: ok" in out
     assert "cell" in err  # the progress bars (tqdm, on stderr)
