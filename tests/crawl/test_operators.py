@@ -60,6 +60,10 @@ def test_add_takes_only_services_it_can_describe(archive: Archive, sources: Sour
     assert refused.returncode == 1 and "has no VOSI capabilities" in refused.stderr
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_run_every_keeps_crawling_with_a_progress_bar_until_interrupted(
     archive: Archive, first_crawl: FirstCrawl
 ) -> None:
@@ -70,6 +74,9 @@ def test_run_every_keeps_crawling_with_a_progress_bar_until_interrupted(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as at a terminal: a suite started in the background (`... &`) ignores SIGINT, and
+        # a child inherits that (Python then installs no KeyboardInterrupt for it).
+        preexec_fn=_interruptible,
     )
 
     def pass_done() -> bool:
