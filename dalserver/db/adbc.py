@@ -137,9 +137,13 @@ class ArrowStatement:
     def close(self) -> None:
         """Its result closed, and the statement too unless it is its session's kept one."""
         if self._kept:
-            self._close_reader()
+            self.close_result()
         else:
             self.close_statement()
+
+    def close_result(self) -> None:
+        """The last result's reader closed (if still open); the statement stays."""
+        self._close_reader()
 
     def close_statement(self) -> None:
         try:

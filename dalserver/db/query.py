@@ -116,16 +116,12 @@ class QueryStream:
             # first batch is all there is, and the end is known now, saving a thread hop.
             self._second = self._next()
         if self._finished:
-            self._close_statement()
-
-    def _close_statement(self) -> None:
-        """The result (and a statement not kept) closed here, in the query's thread, once read to
-        the end (a small one): every driver call lets go of the GIL, and the event loop, which
-        made these calls at ``close()``, then waited for a query thread to give it back."""
-        statement, self._statement = self._statement, None
-        if statement is not None:
+            # The result is closed here, in the query's thread, once read to the end (a small
+            # one): closing it lets go of the GIL, and the event loop, which closed it at
+            # ``close()``, then waited for a query thread to give the GIL back. The statement
+            # itself is closed by ``close()`` as before (a cancel may reach it until then).
             try:
-                statement.close()
+                statement.close_result()
             except Exception:
                 self._broken = True  # as at close(): the session is not trusted again
 
