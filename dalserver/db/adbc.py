@@ -39,9 +39,19 @@ class ArrowConnection:
         self.reused = False  # it waited in the pool (and may have lost its server meanwhile)
         self.statement_timeout_ms: int | None = None  # the session's statement_timeout, once set
         self.prepared = PreparedStatements()  # the small queries' texts it has run, some prepared
+        self._kept: ArrowStatement | None = None
 
     def statement(self) -> ArrowStatement:
         return ArrowStatement(AdbcStatement(self._connection))
+
+    def kept_statement(self) -> ArrowStatement:
+        """The statement the session's small queries run on, one after the other, open as long
+        as the session: making a statement, setting its options and closing it are driver calls
+        that each let go of the GIL, and a query's thread waits to have it back after each while
+        the event loop and the other queries' threads run. Its ``close()`` closes its result only."""
+        if self._kept is None:
+            self._kept = ArrowStatement(AdbcStatement(self._connection), kept=True)
+        return self._kept
 
     def run(self, sql: str) -> None:
         """A statement whose result (if any) is not needed: a setting, one row at most."""
@@ -72,19 +82,25 @@ class ArrowConnection:
             statement.close()
 
     def close(self) -> None:
+        kept, self._kept = self._kept, None
         try:
-            self._connection.close()
+            if kept is not None:
+                kept.close_statement()  # the driver refuses to close a connection with a statement open
         finally:
-            self._database.close()
+            try:
+                self._connection.close()
+            finally:
+                self._database.close()
 
 
 class ArrowStatement:
     """One statement on a connection: run SQL on it, read the last result, cancel it, close it."""
 
-    def __init__(self, statement: AdbcStatement):
+    def __init__(self, statement: AdbcStatement, kept: bool = False):
         self._statement = statement
         self._reader: AdbcRecordBatchReader | None = None
         self._copy = True  # the driver's default
+        self._kept = kept  # its session's kept statement (ArrowConnection.kept_statement)
 
     def run(self, sql: str, copy: bool = True) -> None:
         """A statement whose result is not read (SET, CREATE, ANALYZE; a SELECT's rows are dropped).
@@ -102,7 +118,7 @@ class ArrowStatement:
         prepared statement's description and a ``COPY ... TO STDOUT``: for a result known to be
         small (0.3 ms against 0.6 for a 50-row cone), never for one that may be large. The Arrow
         types and values are the same (both read PostgreSQL's binary format)."""
-        if batch_bytes is not None:
+        if batch_bytes is not None and copy:  # without COPY the driver reads a result whole, one batch
             self._statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(batch_bytes)})
         self._use_copy(copy)
         handle = self._execute(sql)  # held until imported: a freed handle releases its stream
@@ -119,6 +135,17 @@ class ArrowStatement:
         self._statement.cancel()
 
     def close(self) -> None:
+        """Its result closed, and the statement too unless it is its session's kept one."""
+        if self._kept:
+            self.close_result()
+        else:
+            self.close_statement()
+
+    def close_result(self) -> None:
+        """The last result's reader closed (if still open); the statement stays."""
+        self._close_reader()
+
+    def close_statement(self) -> None:
         try:
             self._close_reader()
         finally:

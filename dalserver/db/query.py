@@ -91,7 +91,8 @@ class QueryStream:
     def _start(self) -> None:
         conn = self._conn
         assert conn is not None
-        statement = self._statement = conn.statement()
+        kept = not self.copy and self.setup is None  # a small query on a session that goes back to its pool
+        statement = self._statement = conn.kept_statement() if kept else conn.statement()
         if conn.statement_timeout_ms != self.timeout_ms:
             statement.run(f"SET statement_timeout = {self.timeout_ms}", copy=False)
             conn.statement_timeout_ms = self.timeout_ms  # a session setting: the same next time
@@ -114,6 +115,15 @@ class QueryStream:
             # The driver fills a batch up to the size hint unless the rows end first: a small
             # first batch is all there is, and the end is known now, saving a thread hop.
             self._second = self._next()
+        if self._finished:
+            # The result is closed here, in the query's thread, once read to the end (a small
+            # one): closing it lets go of the GIL, and the event loop, which closed it at
+            # ``close()``, then waited for a query thread to give the GIL back. The statement
+            # itself is closed by ``close()`` as before (a cancel may reach it until then).
+            try:
+                statement.close_result()
+            except Exception:
+                self._broken = True  # as at close(): the session is not trusted again
 
     def _next(self) -> pa.RecordBatch | None:
         assert self._reader is not None

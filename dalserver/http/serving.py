@@ -21,6 +21,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 APP = "dalserver.app:app_from_environment"
+HTTP_PROTOCOL = "dalserver.http.head_with_body:HeadWithBodyProtocol"
 
 
 def _bound(sock: socket.socket, address: tuple[str, int]) -> socket.socket:
@@ -57,6 +58,7 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         port=port,
         workers=workers,
         log_level=log_level,
+        http=HTTP_PROTOCOL,  # a response's head goes out with its body (head_with_body.py)
         timeout_graceful_shutdown=30,
         # A worker that does not answer the supervisor's ping in time is killed and replaced.
         # Starting (imports, pools, the parser) takes seconds, more on a busy machine: 5 s
