@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
@@ -27,6 +28,7 @@ from dalserver.db.replicas import CatalogueFloor, PrimaryHealth, PrimaryPosition
 from dalserver.federated import routes as federated_routes
 from dalserver.hips import routes as hips_routes
 from dalserver.http.compression import Compress
+from dalserver.http.heap_trim import CountRequests, HeapTrim
 from dalserver.http.memory import use_frugal_allocators
 from dalserver.http.paths import TidyPaths
 from dalserver.http.routing import AnswerWhenTheDatabaseHangs, add_error_handlers
@@ -94,6 +96,7 @@ async def metrics_endpoint() -> Response:
 
 def create_app(settings: Settings, database_url: str) -> FastAPI:
     """An app serving the archive in ``database_url`` (already bootstrapped)."""
+    heap = HeapTrim(settings.memory_trim_seconds) if settings.memory_trim_seconds > 0 else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,9 +114,12 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         # take turns at each host.
         app.state.live_client = federated_routes.make_live_client(settings)
         await svc.runner.start()
+        trimming = asyncio.create_task(heap.run()) if heap is not None else None
         try:
             yield
         finally:
+            if trimming is not None:
+                trimming.cancel()
             await app.state.live_client.close()
             await svc.runner.stop()
             await svc.queries.stop()
@@ -159,6 +165,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     app.add_middleware(AuthenticationHeaders, settings=settings)
     app.add_middleware(AnswerWhenTheDatabaseHangs)
     app.add_middleware(Compress, level=settings.gzip_level)
+    if heap is not None:
+        app.state.heap_trim = heap
+        app.add_middleware(CountRequests, heap=heap)
     app.add_middleware(TidyPaths)  # outermost: every route sees the tidied path
     if (stage_log := stage_log_path()) is not None:
         app.add_middleware(StageLog, path=stage_log)  # bench/small_queries.py's stage breakdown

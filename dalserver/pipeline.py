@@ -29,7 +29,7 @@ from dalserver.dali.faults import DALIError, FatalFault
 from dalserver.db.query import QueryServers, QueryStream, SessionSetup
 from dalserver.formats.registry import OutputFormat
 from dalserver.formats.votable import VOTableExtras
-from dalserver.http.memory import LARGE_ANSWER_BYTES, release_freed_memory
+from dalserver.http.heap_trim import LARGE_ANSWER_BYTES, large_answer_ended
 from dalserver.http.stages import mark
 
 
@@ -195,7 +195,7 @@ class QueryRun:
             await self.stream.close()
             mark("writing")
             if sent >= LARGE_ANSWER_BYTES:
-                release_freed_memory()
+                large_answer_ended()  # its freed heap goes back soon, from the worker's trim task
 
     def cancel(self) -> None:
         self.stream.cancel()

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     request_body_timeout_seconds: float = 60.0  # a request body that trickles in longer is refused
     # gzip level (1-9) for text answers to clients that accept gzip; 0 turns compression off.
     gzip_level: int = 1
+    # A worker gives the heap it freed back to the system when idle or after a large answer, at
+    # most this often (dalserver/http/heap_trim.py); 0: never, glibc keeps it.
+    memory_trim_seconds: float = 5.0
     catalog_ttl_seconds: float = 5.0
     pool_max_size: int = 10
     # Hot standbys of the database (PostgreSQL streaming replicas) that users' queries go to,

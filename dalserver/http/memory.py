@@ -17,9 +17,6 @@ from functools import cache
 import pyarrow as pa
 
 _M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
-# An answer this large leaves freed heap pages behind that glibc keeps (it returns only the top of
-# each arena by itself); after it, they are handed back to the system.
-LARGE_ANSWER_BYTES = 16 << 20
 
 
 @cache
@@ -44,8 +41,8 @@ def use_frugal_allocators() -> None:
 
 
 def release_freed_memory() -> None:
-    """Give the pages malloc holds free back to the system (glibc's malloc_trim; elsewhere nothing),
-    so a worker's resident size after a large answer is what it was before."""
+    """Give the pages malloc holds free back to the system (glibc's malloc_trim; elsewhere nothing);
+    when, heap_trim.py decides."""
     libc = _libc()
     trim = getattr(libc, "malloc_trim", None)
     if trim is not None:

@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
 
 MODULE = "dalserver.http.supervisor"
+# The workers' allocators from their first allocation on (dalserver/http/memory.py sets the same at
+# their start, after their imports): glibc's arenas at two, and Arrow's default pool the system
+# allocator, not mimalloc, whose pool keeps freed pages and which pyarrow would set up for the
+# first buffer it makes (2 MB of an idle worker). An operator's own settings are kept.
+WORKER_ALLOCATORS = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
 
 
 def command(host: str, port: int, workers: int, log_level: str, metrics_dir: str, cluster: Path | None) -> list[str]:
@@ -54,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         from dalserver.http.serving import serve
 
         drop_cached_libraries()  # the workers map their libraries in small pages (library_cache.py)
+        for name, value in WORKER_ALLOCATORS.items():
+            os.environ.setdefault(name, value)  # the workers' environment is this one
         serve(args.host, args.port, args.workers, args.log_level)
     finally:
         if watchdog is not None:
