@@ -65,7 +65,7 @@ class _HeadHoldingTransport:
         return getattr(self._transport, name)
 
 
-class HeadWithBodyProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
+class HeadWithBodyProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]  # a variable to mypy: uvicorn picks httptools or h11 at import
     """uvicorn's HTTP protocol (httptools', or h11's without it), writing through a
     ``_HeadHoldingTransport``."""
 
