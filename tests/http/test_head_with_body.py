@@ -104,6 +104,8 @@ def _exchange(port: int, requests: list[bytes], until_closed: bool = False) -> b
 
 
 def _complete(answer: bytes, request: bytes, until_closed: bool) -> bool:
+    while re.match(rb"HTTP/1\.1 1\d\d ", answer) and b"\r\n\r\n" in answer:
+        answer = answer.partition(b"\r\n\r\n")[2]  # an interim answer (100 Continue) goes first
     head, found, body = answer.partition(b"\r\n\r\n")
     if not found or until_closed:
         return False
