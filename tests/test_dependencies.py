@@ -5,15 +5,12 @@ pools, is off; the handlers asked for touch none), and asked over HTTP."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from lxml import etree
 
@@ -21,7 +18,7 @@ from dalserver.app import build_services, create_app
 from dalserver.dali.params import DALIParams
 from dalserver.services import Services, form_params, services
 from dalserver.settings import Settings
-from tests.support.servers import free_port
+from tests.support.threaded_server import serving_in_thread
 
 NOWHERE = "postgresql://nobody@127.0.0.1:1/none"  # never connected to: the pools stay closed
 
@@ -29,19 +26,8 @@ NOWHERE = "postgresql://nobody@127.0.0.1:1/none"  # never connected to: the pool
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
     """``app`` served on a free local port for the block; its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    try:
+    with serving_in_thread(app, lifespan="off") as (port, _):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def _services(tmp_path: Path, **settings: Any) -> Services:

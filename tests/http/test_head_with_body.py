@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from dalserver.http.serving import HTTP_PROTOCOL
-from tests.support.servers import free_port
+from tests.support.threaded_server import serving_in_thread
 
 Scope = dict[str, Any]
 SMALL = b"<small answer/>" * 20
@@ -68,20 +67,8 @@ async def _whole(send: Callable[..., Any], status: int, body: bytes, headers: li
 def serving(http: str) -> Iterator[tuple[int, threading.Thread]]:
     """A uvicorn server of ``app`` with the ``http`` protocol, on a free port: the port and the
     thread its event loop runs in."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", http=http)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    try:
-        yield port, thread
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving_in_thread(app, lifespan="off", http=http) as served:
+        yield served
 
 
 def _exchange(port: int, requests: list[bytes], until_closed: bool = False) -> bytes:

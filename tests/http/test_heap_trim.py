@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,7 +23,7 @@ from starlette.routing import Route
 from dalserver.app import create_app
 from dalserver.http.heap_trim import CountRequests, HeapTrim, large_answer_ended
 from dalserver.settings import Settings
-from tests.support.servers import free_port
+from tests.support.threaded_server import serving_in_thread
 
 NOWHERE = "postgresql://nobody@127.0.0.1:1/none"  # never connected to
 
@@ -122,19 +121,8 @@ def _streaming_app(heap: HeapTrim, go_on: threading.Event, loop_thread: list[int
 
 @contextmanager
 def _serving(app: Starlette) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    try:
+    with serving_in_thread(app) as (port, _):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def test_a_served_answer_is_in_flight_until_its_last_byte_and_the_trim_comes_after_it_off_the_loop() -> None:
