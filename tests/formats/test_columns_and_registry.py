@@ -101,6 +101,29 @@ def test_timestamps_and_dates_become_iso_8601_with_a_t() -> None:
     assert canonical(pa.array([datetime.date(2021, 3, 4)], pa.date32()), meta).to_pylist() == ["2021-03-04T00:00:00"]
 
 
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/Paris", "+05:30", "-11:00"])
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_a_timestamp_is_written_as_its_utc_time_whatever_its_zone_and_unit(zone: str | None, unit: str) -> None:
+    # The instants a zone-aware column holds are UTC: read as microseconds without a zone
+    # (formats.columns._naive_microseconds), they are what pyarrow's cast makes of them.
+    meta = ColumnMeta("t", "char", "*", xtype="timestamp")
+    instants = [
+        datetime.datetime(2021, 3, 4, 5, 6, 7),
+        None,
+        datetime.datetime(1850, 1, 1),
+        datetime.datetime(2200, 12, 31, 23, 59, 59),
+        datetime.datetime(1969, 12, 31, 23, 59, 59),
+    ]
+    column = pa.array(instants, pa.timestamp(unit)).cast(pa.timestamp(unit, tz=zone))
+    expected = [None if t is None else t.isoformat() for t in instants]
+    assert canonical(column, meta).to_pylist() == expected
+    assert canonical(column.slice(1, 3), meta).to_pylist() == expected[1:4]  # an offset kept
+    micro = pa.array([datetime.datetime(2021, 3, 4, 5, 6, 7, 250)], pa.timestamp("us")).cast(
+        pa.timestamp("us", tz=zone)
+    )
+    assert canonical(micro, meta).to_pylist() == ["2021-03-04T05:06:07.000250"]
+
+
 def test_arrays_keep_their_elements_in_the_declared_type() -> None:
     ints = pa.array([[1, None, 3], None], pa.list_(pa.int64()))
     assert canonical(ints, ColumnMeta("a", "int", "*")).to_pylist() == [[1, None, 3], None]
