@@ -85,11 +85,20 @@ def _value_bytes(column: ColumnMeta) -> int:
         return VARIABLE_VALUE_BYTES
 
 
+def _outer_limit(sql: str) -> re.Match[str] | None:
+    """``_OUTER_LIMIT.search(sql)``, tried only where it can match: such a match runs to the end
+    of the text and holds no other "LIMIT ", so it starts at the last one. Searched from the start,
+    the pattern was tried at every character of the SQL (15 us for SIA's 840 characters); ``\\b``
+    still sees the character before ``start``."""
+    start = sql.rfind("LIMIT ")
+    return None if start < 0 else _OUTER_LIMIT.match(sql, start)
+
+
 def known_small(query: PreparedQuery) -> bool:
     """Whether the answer to ``query`` is small: the LIMIT that ends its SQL (the outermost
     query's) times what a row is reckoned to take (fixed-width values as they are, anything else
     at VARIABLE_VALUE_BYTES) is at most SMALL_RESULT_BYTES."""
-    found = _OUTER_LIMIT.search(query.sql)
+    found = _outer_limit(query.sql)
     if found is None:
         return False
     return int(found[1]) * sum(_value_bytes(c) for c in query.columns) <= SMALL_RESULT_BYTES

@@ -5,7 +5,7 @@ No database."""
 from __future__ import annotations
 
 from adql.catalog import ColumnMeta
-from dalserver.pipeline import PreparedQuery, known_small
+from dalserver.pipeline import _OUTER_LIMIT, PreparedQuery, _outer_limit, known_small
 
 NUMBERS = [ColumnMeta("id", "long"), ColumnMeta("ra", "double"), ColumnMeta("mag", "float")]
 WITH_TEXT = [*NUMBERS, ColumnMeta("name", "char", "*")]
@@ -33,3 +33,29 @@ def test_fixed_arrays_count_their_elements_and_open_ones_as_text() -> None:
     assert known_small(_query("SELECT ... LIMIT 65536", point))
     assert not known_small(_query("SELECT ... LIMIT 65537", point))
     assert not known_small(_query("SELECT ... LIMIT 105", polygon))
+
+
+def test_the_outer_limit_is_found_where_a_search_of_the_whole_text_finds_it() -> None:
+    texts = [
+        "SELECT ... LIMIT 5",
+        "SELECT ... LIMIT 5\n",
+        "SELECT ... LIMIT 2 OFFSET 500",
+        "SELECT ... LIMIT 5 OFFSET",
+        "SELECT ... XLIMIT 5",
+        "SELECT ... _LIMIT 5",
+        "SELECT ... (LIMIT 5",
+        "LIMIT 7",
+        "SELECT ... LIMIT 5 LIMIT 6",
+        "SELECT ... LIMIT LIMIT 6",
+        "SELECT * FROM (SELECT ... LIMIT 5) AS t LIMIT 9",
+        "SELECT * FROM (SELECT ... LIMIT 5) AS t",
+        "SELECT 'LIMIT 5' AS x",
+        "SELECT ... LIMIT 5 ",
+        "SELECT ... LIMIT  5",
+        "SELECT ... limit 5",
+        "",
+    ]
+    for text in texts:
+        searched = _OUTER_LIMIT.search(text)
+        found = _outer_limit(text)
+        assert (found and (found.start(), found.group(0))) == (searched and (searched.start(), searched.group(0))), text
