@@ -264,7 +264,26 @@ def where_clause(
     return " AND ".join(conditions)
 
 
+# The select lists made lately, by the identity of their columns: a catalogue hands the same
+# tuple of (frozen) columns to every request until it changes, and the 34 quoted names of
+# ObsCore's cost some 13 us a request. The tuple is held with its text, so its identity is not
+# reused while the entry lasts.
+_SELECT_LISTS: dict[int, tuple[tuple[ColumnMeta, ...], str]] = {}
+_SELECT_LISTS_KEPT = 16  # column sets at once: ObsCore as each kind of caller sees it
+
+
 def select_list(columns: tuple[ColumnMeta, ...]) -> str:
+    made = _SELECT_LISTS.get(id(columns))
+    if made is not None and made[0] is columns:
+        return made[1]
+    text = _select_list(columns)
+    if len(_SELECT_LISTS) >= _SELECT_LISTS_KEPT:
+        _SELECT_LISTS.clear()
+    _SELECT_LISTS[id(columns)] = (columns, text)
+    return text
+
+
+def _select_list(columns: tuple[ColumnMeta, ...]) -> str:
     # pgsphere values have no binary form for the Arrow reader; their text (in degrees) is read
     # and turned into STC-S by the writers, as for TAP.
     return ", ".join(
