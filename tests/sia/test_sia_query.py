@@ -39,6 +39,19 @@ def test_geometry_columns_are_selected_as_their_text_and_the_rest_as_they_are() 
     assert 'CAST(o."s_region" AS text) AS "s_region"' in columns and 'o."s_ra", o."s_dec"' in columns
 
 
+def test_the_select_list_kept_for_a_column_set_is_never_given_for_another() -> None:
+    # select_list keeps its text by the identity of the columns' tuple: a catalogue that changes
+    # (a column gone, one renamed, many caller-specific tables) gets its own.
+    first = select_list(OBSCORE.columns)
+    assert select_list(OBSCORE.columns) == first
+    renamed = tuple(replace(c, name="s_ra_renamed") if c.name == "s_ra" else c for c in OBSCORE.columns)
+    assert 'o."s_ra_renamed"' in select_list(renamed) and 'o."s_ra",' not in select_list(renamed)
+    for dropped in range(len(OBSCORE.columns)):  # more sets than are kept at once
+        columns = OBSCORE.columns[:dropped] + OBSCORE.columns[dropped + 1 :]
+        assert select_list(columns) == ", ".join(select_list((c,)) for c in columns)
+    assert select_list(tuple(OBSCORE.columns)) == first == select_list(OBSCORE.columns)
+
+
 def test_pos_circle_and_polygon_overlap_the_footprint_through_its_index() -> None:
     circle = f'o."s_region" && scircle(spoint({deg(34.5)}, {deg(-5.0)}), {deg(0.1)})'
     assert where(POS=["CIRCLE 34.5 -5 0.1"]) == circle
