@@ -5,17 +5,21 @@ cache is one of the app's services (``Services.records``), made with them."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from anyio import to_thread
 from psycopg_pool import AsyncConnectionPool
 
 from dalserver.records.build import Record, build_records
+from dalserver.records.build_apart import BuildFailed, build_in_child
 from dalserver.records.config import RegistryConfig, RegistryConfigError, config_fault, load_config
 from dalserver.records.state import ArchiveState, read_state
 from dalserver.records.stored import build_and_store, load_stored
 from dalserver.settings import Settings
 from dalserver.timed_value import TimedValue
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,15 @@ def _records(state: ArchiveState, settings: Settings, config: RegistryConfig, st
     if store:
         return build_and_store(state, settings, config)
     stored = load_stored(state, settings, config)
-    return stored if stored is not None else build_records(state, settings, config)
+    if stored is not None:
+        return stored
+    try:
+        return build_in_child(state, settings, config)
+    except BuildFailed as exc:
+        # Answering matters more than the worker's memory; a build that fails here fails again
+        # below, with its own exception, as it did before the child existed.
+        log.warning("the registry records could not be built in a child process (%s); building them here", exc)
+        return build_records(state, settings, config)
 
 
 async def _built(state: ArchiveState, settings: Settings, store: bool = False) -> Published:
@@ -55,8 +67,9 @@ class RecordsCache:
     """The archive's registry state as of at most the catalogue's TTL ago, and its records built
     from that state when first asked for. Cone search, the MOC routes and the portal read the
     state only: building the records reads every HiPS survey's coverage with mocpy and astropy
-    (about 35 MB a worker), which only /oai needs, and it only when the records ``dalserver registry
-    refresh`` stored (``dalserver.records.stored``) do not match the archive as it is now."""
+    (about 35 MB), which only /oai needs, and it only when the records ``dalserver registry refresh``
+    stored (``dalserver.records.stored``) do not match the archive as it is now; then a child
+    process builds them (``dalserver.records.build_apart``), and the worker never loads those."""
 
     def __init__(self, pool: AsyncConnectionPool, settings: Settings):
         self._settings = settings

@@ -6,7 +6,8 @@ about 35 MB a worker would keep for the rest of its life.
 The stored records carry a fingerprint of everything they were built from: the archive's state
 (the time it was read aside), the registry file, each HiPS survey's properties and MOC, and the
 value of every setting the build read. A worker serves them only when the fingerprint of what it
-reads now is the same, so they are never stale; otherwise it builds the records itself, as before.
+reads now is the same, so they are never stale; otherwise a child process builds them
+(``dalserver.records.build_apart``).
 Records whose content depends on when they were built (a resource with no state row yet dates from
 "now") are not stored at all."""
 
@@ -82,7 +83,7 @@ def _inputs(
     }
 
 
-def _serialised(records: list[Record]) -> list[dict[str, Any]]:
+def serialised(records: list[Record]) -> list[dict[str, Any]]:
     return [
         {
             "key": r.key,
@@ -102,11 +103,11 @@ def build_and_store(state: ArchiveState, settings: Settings, config: RegistryCon
     records = build_records(state, cast(Settings, reading), config)
     later = dataclasses.replace(state, read_at=state.read_at + timedelta(days=1))
     path = stored_path(settings)
-    if _serialised(build_records(later, settings, config)) != (serialised := _serialised(records)):
+    if serialised(build_records(later, settings, config)) != (written := serialised(records)):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()  # whatever was stored describes an older state
         return records
-    document = {"inputs": _inputs(state, config, reading.read, settings.hips_root), "records": serialised}
+    document = {"inputs": _inputs(state, config, reading.read, settings.hips_root), "records": written}
     path.parent.mkdir(parents=True, exist_ok=True)
     # written whole and renamed: a worker reads the old records or the new ones, never half
     with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".registry-records.", delete=False) as out:
@@ -127,6 +128,11 @@ def load_stored(state: ArchiveState, settings: Settings, config: RegistryConfig)
         return None
     if inputs != _inputs(state, config, settings_now, settings.hips_root):
         return None
+    return deserialised(document["records"])
+
+
+def deserialised(records: list[dict[str, Any]]) -> list[Record]:
+    """The records ``serialised`` wrote."""
     return [
         Record(
             r["key"],
@@ -135,5 +141,5 @@ def load_stored(state: ArchiveState, settings: Settings, config: RegistryConfig)
             r["deleted"],
             None if r["xml"] is None else etree.fromstring(r["xml"].encode(), _PARSER),
         )
-        for r in document["records"]
+        for r in records
     ]

@@ -14,6 +14,7 @@ import pytest
 
 from archive_io import registry_state as keys
 from dalserver.records.build import Record, build_records, record_xml
+from dalserver.records.build_apart import build_in_child
 from dalserver.records.config import RegistryConfig, load_config
 from dalserver.records.stored import build_and_store, load_stored, stored_path
 from dalserver.registry.oai import Repository, Responder
@@ -103,3 +104,15 @@ def test_records_dated_by_the_time_of_their_build_are_not_stored(settings: Setti
     build_and_store(state, settings, RegistryConfig())
     assert not stored_path(settings).exists()  # and the older records are gone with it
     assert load_stored(state, settings, RegistryConfig()) is None
+
+
+def test_records_built_in_a_child_process_are_the_records_built_in_the_worker(settings: Settings) -> None:
+    state = sample_state(dropped=True)  # a deleted record too
+    apart = build_in_child(state, settings, RegistryConfig())
+    here = build_records(state, settings, RegistryConfig())
+    assert [(r.key, r.ivoid, r.datestamp, r.deleted) for r in apart] == [
+        (r.key, r.ivoid, r.datestamp, r.deleted) for r in here
+    ]
+    assert [record_xml(r) for r in apart if not r.deleted] == [record_xml(r) for r in here if not r.deleted]
+    assert all(r.resource is None for r in apart if r.deleted)
+    assert not stored_path(settings).exists()  # the child builds; storing is `dalserver registry refresh`'s
