@@ -41,6 +41,8 @@ import httpx
 import uvicorn
 from lxml import etree
 
+from tests.support.asgi import request_body
+
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -125,12 +127,7 @@ class Relay:
         self, scope: Scope, send: Send, params: list[tuple[str, str]] | None = None, receive: Receive | None = None
     ) -> bytes:
         if scope["method"] == "POST" and receive is not None:  # pyvo posts its queries
-            body = b""
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
+            body = await request_body(receive)
             kind = {k.decode().lower(): v.decode() for k, v in scope["headers"]}.get("content-type", "")
             answer = await self.client.post(
                 f"{self.backend}{scope['path']}", content=body, headers={"content-type": kind} if kind else {}

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from dalserver.http.serving import HTTP_PROTOCOL
+from tests.support.asgi import request_body
 from tests.support.threaded_server import serving_in_thread
 
 Scope = dict[str, Any]
@@ -32,13 +33,7 @@ async def app(scope: Scope, receive: Callable[..., Any], send: Callable[..., Any
         return
     path = scope["path"]
     if scope["method"] == "POST":
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        await _whole(send, 200, body[::-1])
+        await _whole(send, 200, (await request_body(receive))[::-1])
     elif path == "/small":
         await _whole(send, 200, SMALL)
     elif path == "/empty":
